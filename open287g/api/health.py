@@ -1,0 +1,45 @@
+"""Operations endpoints: liveness (process up) and readiness (database and schema)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from open287g.db.migrate import current_revisions, head_revisions
+
+READY_TIMEOUT_SECONDS = 3.0
+
+
+async def healthz(request: Request) -> Response:
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+async def readyz(request: Request) -> Response:
+    """200 only when the database answers and its schema is at the migrations' head."""
+    engine = request.app.state.engine
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            current = await current_revisions(conn)
+    except Exception as exc:  # any failure to reach the database means not ready
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
+            status_code=503,
+        )
+    heads = head_revisions()
+    if current != heads:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "schema": "behind",
+                "current": sorted(current),
+                "head": sorted(heads),
+                "hint": "run `open287g db migrate`",
+            },
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "schema": "head"})

@@ -1,0 +1,105 @@
+"""The `open287g` command: database, loaders and the server (SPEC "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from open287g import __version__
+
+
+def _db_up(args: argparse.Namespace) -> int:
+    from open287g.config import get_settings
+    from open287g.db.embedded import start_embedded
+
+    settings = get_settings()
+    if settings.database_url:
+        print("DATABASE_URL is set; no embedded database started.")
+        return 0
+    print(start_embedded(settings.data_dir))
+    return 0
+
+
+def _db_down(args: argparse.Namespace) -> int:
+    from open287g.config import get_settings
+    from open287g.db.embedded import stop_embedded
+
+    settings = get_settings()
+    stopped = stop_embedded(settings.data_dir)
+    print("embedded database stopped" if stopped else "no embedded database running")
+    return 0
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    from open287g.db.migrate import upgrade
+    from open287g.db.session import primary_url
+
+    upgrade(primary_url(), args.revision)
+    print(f"database migrated to {args.revision}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from open287g.db.session import primary_url
+
+    primary_url()  # start the embedded server once, before workers race to do it
+    uvicorn.run(
+        "open287g.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="open287g", description="Open data on the US 287(g) program: load and serve."
+    )
+    parser.add_argument("--version", action="version", version=f"open287g {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="manage the database").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
+    db.add_parser("up", help="start the embedded database (no-op with DATABASE_URL)").set_defaults(
+        handler=_db_up
+    )
+    db.add_parser("down", help="stop the embedded database").set_defaults(handler=_db_down)
+    migrate = db.add_parser("migrate", help="upgrade the schema (Alembic) to head")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(handler=_db_migrate)
+
+    from open287g.loaders.cli import add_load_commands
+
+    add_load_commands(commands)
+
+    serve = commands.add_parser("serve", help="serve the GraphQL and REST APIs")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result: int = args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted; nothing was committed by the step in progress", file=sys.stderr)
+        return 130
+    return result

@@ -1,0 +1,95 @@
+"""Typed settings, read from the environment once and only when first asked for.
+
+Nothing reads the environment at import time, so tests and commands can set variables
+before the first `get_settings()` call and clear the cache with `get_settings.cache_clear()`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg"}
+
+
+def to_asyncpg_url(url: str) -> URL:
+    """The SQLAlchemy URL for asyncpg, whatever PostgreSQL spelling the user gave.
+
+    Users paste `postgres://` (Heroku), `postgresql://` (libpq) or SQLAlchemy forms; the
+    server only ever talks asyncpg.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {url!r} (expected postgresql://…)") from exc
+    if parsed.drivername not in _POSTGRES_SCHEMES:
+        raise ValueError(
+            f"unsupported database URL scheme {parsed.drivername!r}: open287g needs PostgreSQL "
+            "(postgresql://user:password@host:5432/dbname)"
+        )
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; README "Configuration" documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", case_sensitive=False, populate_by_name=True
+    )
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset means the embedded server."
+    )
+    database_replica_url: str | None = Field(
+        default=None, description="Read replica for API reads; loads always use DATABASE_URL."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Shared response cache; unset means an in-process cache."
+    )
+    data_dir: Path = Field(
+        default=Path(".data"),
+        validation_alias="OPEN287G_DATA_DIR",
+        description="Where the embedded database lives.",
+    )
+    min_cell: int = Field(
+        default=5,
+        ge=1,
+        validation_alias="OPEN287G_MIN_CELL",
+        description="Smallest count published in a breakdown by a personal attribute.",
+    )
+    max_upload_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1024,
+        validation_alias="OPEN287G_MAX_FILE_BYTES",
+        description="Largest spreadsheet a loader accepts, compressed.",
+    )
+    max_unzipped_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1024,
+        validation_alias="OPEN287G_MAX_UNZIPPED_BYTES",
+        description="Largest total an xlsx may expand to; guards against zip bombs.",
+    )
+    http_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="OPEN287G_HTTP_TIMEOUT",
+        description="Seconds before a download from a URL source gives up.",
+    )
+
+    @field_validator("database_url", "database_replica_url")
+    @classmethod
+    def _check_postgres_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        to_asyncpg_url(value)
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Database layer: models, migrations, engine and session, embedded PostgreSQL, queries."""

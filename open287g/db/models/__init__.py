@@ -1,0 +1,26 @@
+"""All models, imported here so `Base.metadata` is complete for Alembic and tests."""
+
+from open287g.db.models.agreements import Agency, Agreement, AgreementObservation, Snapshot
+from open287g.db.models.base import Base
+from open287g.db.models.detainers import DetainerFacility, DetainerStat
+from open287g.db.models.policies import Official, Policy
+from open287g.db.models.provenance import Change, LoadIssue, LoadRun, SourceFile
+from open287g.db.models.reference import Jurisdiction, ProgramModel
+
+__all__ = [
+    "Agency",
+    "Agreement",
+    "AgreementObservation",
+    "Base",
+    "Change",
+    "DetainerFacility",
+    "DetainerStat",
+    "Jurisdiction",
+    "LoadIssue",
+    "LoadRun",
+    "Official",
+    "Policy",
+    "ProgramModel",
+    "Snapshot",
+    "SourceFile",
+]

@@ -1,0 +1,67 @@
+"""Closed vocabularies of the public interface (SPEC "Domain"), stored as PostgreSQL enums."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ProgramModelCode(enum.StrEnum):
+    JAIL_ENFORCEMENT = "JAIL_ENFORCEMENT"
+    TASK_FORCE = "TASK_FORCE"
+    TRIBAL_TASK_FORCE = "TRIBAL_TASK_FORCE"
+    WARRANT_SERVICE_OFFICER = "WARRANT_SERVICE_OFFICER"
+
+
+class AgreementStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    PENDING = "PENDING"
+    ENDED = "ENDED"
+
+
+class JurisdictionKind(enum.StrEnum):
+    STATE = "STATE"
+    COUNTY = "COUNTY"
+    CITY = "CITY"
+    TRIBAL = "TRIBAL"
+
+
+class AgencyType(enum.StrEnum):
+    """ICE's TYPE column, folded: `Municipal` and `Municipality` are one value."""
+
+    COUNTY = "COUNTY"
+    MUNICIPALITY = "MUNICIPALITY"
+    STATE_AGENCY = "STATE_AGENCY"
+    TRIBAL = "TRIBAL"
+    UNKNOWN = "UNKNOWN"
+
+
+class SnapshotKind(enum.StrEnum):
+    PARTICIPATING = "PARTICIPATING"
+    PENDING = "PENDING"
+
+
+class PolicyStatus(enum.StrEnum):
+    RESTRICTS = "RESTRICTS"
+    LIMITS = "LIMITS"
+    NONE = "NONE"
+    MANDATES = "MANDATES"
+    UNKNOWN = "UNKNOWN"
+
+
+class DetainerOutcome(enum.StrEnum):
+    BOOKED_INTO_DETENTION = "BOOKED_INTO_DETENTION"
+    DECLINED_BY_AGENCY = "DECLINED_BY_AGENCY"
+    OTHER_LIFTED = "OTHER_LIFTED"
+    PENDING = "PENDING"
+
+
+class IssueAction(enum.StrEnum):
+    """What a loader did with a defective value: fixed it, or left the row out."""
+
+    REPAIRED = "REPAIRED"
+    REJECTED = "REJECTED"
+
+
+class ChangeOp(enum.StrEnum):
+    UPSERT = "UPSERT"
+    DELETE = "DELETE"

@@ -1,0 +1,54 @@
+"""Jurisdiction policies (dated, cited claims) and the officials in charge of agencies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, Date, Enum, ForeignKey, Index, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from open287g.db.models.base import Base
+from open287g.db.models.enums import PolicyStatus
+
+
+class Policy(Base):
+    """A cited claim about a jurisdiction; the current one is the latest effective."""
+
+    __tablename__ = "policies"
+    __table_args__ = (
+        Index("ix_policies_jurisdiction_id_effective_date", "jurisdiction_id", "effective_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(
+        ForeignKey("jurisdictions.id", ondelete="RESTRICT")
+    )
+    status: Mapped[PolicyStatus] = mapped_column(Enum(PolicyStatus, name="policy_status"))
+    declared_sanctuary: Mapped[bool] = mapped_column(Boolean)
+    policy_name: Mapped[str | None] = mapped_column(Text)
+    effective_date: Mapped[dt.date | None] = mapped_column(Date)
+    source_title: Mapped[str | None] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    load_run_id: Mapped[int] = mapped_column(
+        ForeignKey("load_runs.id", ondelete="RESTRICT"), index=True
+    )
+
+
+class Official(Base):
+    """The official in charge of an agency (a sheriff, a chief) for a term."""
+
+    __tablename__ = "officials"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    term_start: Mapped[dt.date | None] = mapped_column(Date)
+    term_end: Mapped[dt.date | None] = mapped_column(Date)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    load_run_id: Mapped[int] = mapped_column(
+        ForeignKey("load_runs.id", ondelete="RESTRICT"), index=True
+    )

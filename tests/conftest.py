@@ -1,0 +1,118 @@
+"""Real PostgreSQL for every test: one server per run (embedded unless TEST_DATABASE_URL is
+set), one migrated template database, a fresh copy of it per test module, and a
+connection per test whose outer transaction is rolled back afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from open287g.config import to_asyncpg_url
+from open287g.db import migrate
+from open287g.db.embedded import start_embedded, stop_embedded
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def pytest_report_header() -> str:
+    where = "TEST_DATABASE_URL" if os.environ.get("TEST_DATABASE_URL") else "embedded PostgreSQL"
+    return f"open287g tests against {where}"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[URL]:
+    """The server every test database lives on."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield to_asyncpg_url(configured)
+        return
+    data_dir = Path(os.environ.get("OPEN287G_TEST_DATA_DIR", PROJECT_ROOT / ".data" / "test"))
+    yield to_asyncpg_url(start_embedded(data_dir))
+    stop_embedded(data_dir)
+
+
+async def _admin(url: URL, *statements: str) -> None:
+    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def template_url(server_url: URL) -> AsyncIterator[URL]:
+    """A database migrated to head once per run; module databases are copies of it."""
+    name = f"open287g_tmpl_{uuid.uuid4().hex[:8]}"
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    url = server_url.set(database=name)
+    migrate.upgrade(url)
+    yield url
+    await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def create_database_copy(server_url: URL, template_url: URL) -> URL:
+    name = f"open287g_t_{uuid.uuid4().hex[:10]}"
+    await _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_url.database}"')
+    return server_url.set(database=name)
+
+
+async def drop_database(server_url: URL, url: URL) -> None:
+    await _admin(server_url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def database_url(server_url: URL, template_url: URL) -> AsyncIterator[URL]:
+    """A fresh, migrated database for this test module."""
+    url = await create_database_copy(server_url, template_url)
+    yield url
+    await drop_database(server_url, url)
+
+
+@pytest.fixture(scope="module")
+async def engine(database_url: URL) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        if transaction.is_active:
+            await transaction.rollback()
+
+
+class StatementCounter:
+    """Counts SQL statements sent through an engine (SQLAlchemy cursor events)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, *args: object) -> None:
+        self.statements.append(str(args[2]))
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    event.listen(engine.sync_engine, "after_cursor_execute", counter)
+    yield counter
+    event.remove(engine.sync_engine, "after_cursor_execute", counter)
