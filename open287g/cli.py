@@ -97,9 +97,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from sqlalchemy.exc import DBAPIError
+
+    from open287g.db.migrate import SchemaNotCurrent
+
     try:
         result: int = args.handler(args)
     except KeyboardInterrupt:
         print("interrupted; nothing was committed by the step in progress", file=sys.stderr)
         return 130
+    except SchemaNotCurrent as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (DBAPIError, OSError) as exc:
+        print(f"error: database: {getattr(exc, 'orig', None) or exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # settings: a malformed DATABASE_URL and the like
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return result

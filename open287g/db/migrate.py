@@ -39,3 +39,17 @@ async def current_revisions(conn: AsyncConnection) -> set[str]:
         return set(context.get_current_heads())
 
     return await conn.run_sync(_current)
+
+
+class SchemaNotCurrent(Exception):
+    """The database is not migrated to the code's head revision."""
+
+
+async def require_current_schema(conn: AsyncConnection) -> None:
+    current, heads = await current_revisions(conn), head_revisions()
+    if current != heads:
+        found = ", ".join(sorted(current)) or "no schema"
+        raise SchemaNotCurrent(
+            f"database schema is at {found}, the code needs {', '.join(sorted(heads))}: "
+            "run `open287g db migrate`"
+        )

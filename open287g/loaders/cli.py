@@ -1,9 +1,112 @@
-"""`open287g load …` subcommands."""
+"""`open287g load …`: argument parsing, progress and the one-line summaries."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+from tqdm import tqdm
+
+from open287g.config import get_settings
+from open287g.db.ingest.provenance import LoadCounts
+from open287g.db.migrate import require_current_schema
+from open287g.db.models.enums import SnapshotKind
+from open287g.db.session import make_engine, primary_url
+from open287g.loaders.errors import LoadError
+from open287g.loaders.ice287g.discover import discover_current_lists
+from open287g.loaders.ice287g.load import FileResult, PlannedSource, load_sources, plan_sources
+
+DEMO_DIR = Path(str(files("open287g") / "demo"))
 
 
 def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    commands.add_parser("load", help="load source files into the database")
+    load = commands.add_parser("load", help="load source files into the database")
+    kinds = load.add_subparsers(dest="dataset", required=True, metavar="DATASET")
+
+    ice = kinds.add_parser(
+        "ice-287g",
+        help="ICE participating/pending agency spreadsheets",
+        description="Load ICE 287(g) spreadsheets: files, folders (oldest snapshot first) or "
+        "URLs. With no SOURCE, the current lists linked from ICE's 287(g) page.",
+    )
+    ice.add_argument("sources", nargs="*", metavar="SOURCE")
+    ice.add_argument(
+        "--kind",
+        type=lambda v: SnapshotKind(v.upper()),
+        help="participating or pending, when the file name does not say",
+    )
+    ice.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="publication date, when the file name does not say",
+    )
+    source = ice.add_mutually_exclusive_group()
+    source.add_argument(
+        "--demo", action="store_true", help="load the shipped demo data set (labelled as demo)"
+    )
+    source.add_argument(
+        "--demo-if-offline",
+        action="store_true",
+        help="with no SOURCE: load the demo data set when ice.gov cannot be reached",
+    )
+    ice.set_defaults(handler=_load_ice)
+
+
+def _load_ice(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_load_ice_async(args))
+    except LoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _load_ice_async(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    sources: list[str] = list(args.sources)
+    is_demo = bool(args.demo)
+    if is_demo:
+        sources = [str(DEMO_DIR)]
+    elif not sources:
+        try:
+            sources = await discover_current_lists(min(settings.http_timeout, 10.0))
+        except LoadError as exc:
+            if not args.demo_if_offline:
+                raise
+            print(f"{exc}\nloading the DEMO data set instead (not real data)", file=sys.stderr)
+            sources, is_demo = [str(DEMO_DIR)], True
+    planned = plan_sources(sources, kind=args.kind, as_of=args.as_of)
+    engine = make_engine(primary_url(settings), pool_size=2)
+    async with engine.connect() as conn:
+        await require_current_schema(conn)
+    total = LoadCounts()
+    with tqdm(total=len(planned), unit="file", disable=len(planned) < 2, file=sys.stderr) as bar:
+
+        def report(result: FileResult) -> None:
+            bar.update(1)
+            bar.write(_describe(result))
+            for name in ("rows_read", "inserted", "updated", "unchanged", "ended", "rejected"):
+                setattr(total, name, getattr(total, name) + getattr(result.counts, name))
+
+        try:
+            await load_sources(engine, planned, settings, is_demo=is_demo, on_result=report)
+        except LoadError:
+            bar.write("nothing from the failing file was written; the files before it are loaded")
+            raise
+        finally:
+            await engine.dispose()
+    print(f"ice-287g: {len(planned)} file(s): {total.summary()}")
+    return 0
+
+
+def _describe(result: FileResult) -> str:
+    planned: PlannedSource = result.planned
+    name = planned.source.rstrip("/").rsplit("/", 1)[-1]
+    what = f"{planned.kind.value.lower()} {planned.published_on.isoformat()}"
+    if result.unchanged_file:
+        return f"{name} ({what}): already loaded (same sha256), nothing changed"
+    return f"{name} ({what}): load run {result.load_run_id}: {result.counts.summary()}"

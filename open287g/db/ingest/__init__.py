@@ -1,0 +1,1 @@
+"""Set-based writes the loaders make: staging tables, merges, provenance and the change log."""

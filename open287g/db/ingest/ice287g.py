@@ -1,0 +1,302 @@
+"""Merge one parsed ICE snapshot into agencies, agreements and the snapshot history.
+
+Set-based: the rows are COPYed into a temporary staging table, then a handful of
+INSERT … SELECT / UPDATE … FROM statements do the rest, whatever the number of rows.
+Current agreement and agency fields are recomputed from the whole history, so loading
+snapshots out of order gives the same result as loading them in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from open287g.db.ingest.provenance import LoadCounts, record_changes
+from open287g.db.models.enums import AgreementStatus, ChangeOp, SnapshotKind
+from open287g.loaders.ice287g.parse import IceRow
+
+STAGE_COLUMNS = (
+    "row_number", "state_code", "agency_name", "agency_key", "agency_type", "county",
+    "model_code", "signed_on", "signed_raw", "moa_url", "addendum_urls",
+    "j_kind", "j_name", "j_key", "p_kind", "p_name", "p_key",
+)  # fmt: skip
+
+_CREATE_STAGE = """
+CREATE TEMPORARY TABLE stage_ice (
+    row_number int, state_code text, agency_name text, agency_key text, agency_type text,
+    county text, model_code text, signed_on date, signed_raw text, moa_url text,
+    addendum_urls text[], j_kind text, j_name text, j_key text,
+    p_kind text, p_name text, p_key text
+) ON COMMIT DROP
+"""
+
+# Snapshots in publication order; editions published at the same time (ICE re-issued a
+# list) are ordered by when they were fetched.
+_ORDERED_SNAPSHOTS = """
+ordered AS (
+    SELECT s.id, s.kind, s.published_on,
+           row_number() OVER (PARTITION BY s.kind
+                              ORDER BY s.published_at DESC, f.fetched_at DESC, s.id DESC) AS rn
+    FROM snapshots s JOIN source_files f ON f.id = s.source_file_id
+)"""
+
+# Counties first (depth 1), then the cities and tribes inside them (depth 2), so each
+# new jurisdiction finds its parent already there.
+_INSERT_JURISDICTIONS = """
+WITH wanted AS (
+    SELECT p_kind AS kind, p_name AS name, p_key AS key, state_code,
+           'STATE' AS parent_kind, NULL AS parent_key, 1 AS depth
+    FROM stage_ice WHERE p_kind = 'COUNTY'
+    UNION
+    SELECT j_kind, j_name, j_key, state_code, p_kind, p_key,
+           CASE WHEN j_kind = 'COUNTY' THEN 1 ELSE 2 END
+    FROM stage_ice WHERE j_kind <> 'STATE'
+)
+INSERT INTO jurisdictions (kind, name, name_key, state_code, parent_id)
+SELECT DISTINCT ON (w.kind, w.state_code, w.key)
+       CAST(w.kind AS jurisdiction_kind), w.name, w.key, w.state_code, parent.id
+FROM wanted w
+JOIN jurisdictions parent
+  ON parent.state_code = w.state_code AND parent.kind = CAST(w.parent_kind AS jurisdiction_kind)
+ AND (parent.name_key = w.parent_key OR (w.parent_key IS NULL AND parent.kind = 'STATE'))
+WHERE w.depth = :depth
+ORDER BY w.kind, w.state_code, w.key, w.name
+ON CONFLICT (kind, state_code, name_key) DO NOTHING
+RETURNING id
+"""
+
+_STAGED_WITH_JURISDICTION = """
+staged AS (
+    SELECT s.*, j.id AS jurisdiction_id
+    FROM stage_ice s
+    LEFT JOIN jurisdictions j ON j.kind = CAST(s.j_kind AS jurisdiction_kind)
+                             AND j.state_code = s.state_code AND j.name_key = s.j_key
+)"""
+
+_INSERT_AGENCIES = f"""
+WITH {_STAGED_WITH_JURISDICTION}
+INSERT INTO agencies (state_code, name, name_key, type, county, jurisdiction_id)
+SELECT DISTINCT ON (state_code, agency_key)
+       state_code, agency_name, agency_key, CAST(agency_type AS agency_type), county,
+       jurisdiction_id
+FROM staged ORDER BY state_code, agency_key, row_number
+ON CONFLICT (state_code, name_key) DO NOTHING
+RETURNING id
+"""
+
+_INSERT_AGREEMENTS = """
+INSERT INTO agreements (agency_id, state_code, model_code, status, first_seen, last_seen)
+SELECT a.id, s.state_code, CAST(s.model_code AS program_model_code),
+       CAST(:status AS agreement_status), :published_on, :published_on
+FROM stage_ice s JOIN agencies a ON a.state_code = s.state_code AND a.name_key = s.agency_key
+ON CONFLICT (agency_id, model_code) DO NOTHING
+RETURNING id
+"""
+
+_INSERT_OBSERVATIONS = f"""
+WITH {_STAGED_WITH_JURISDICTION}
+INSERT INTO agreement_observations (snapshot_id, agreement_id, row_number, agency_name,
+    agency_type, county, jurisdiction_id, signed_on, signed_raw, moa_url, addendum_urls)
+SELECT :snapshot_id, g.id, s.row_number, s.agency_name, CAST(s.agency_type AS agency_type),
+       s.county, s.jurisdiction_id, s.signed_on, s.signed_raw, s.moa_url, s.addendum_urls
+FROM staged s
+JOIN agencies a ON a.state_code = s.state_code AND a.name_key = s.agency_key
+JOIN agreements g ON g.agency_id = a.id AND g.model_code = CAST(s.model_code AS program_model_code)
+RETURNING agreement_id
+"""
+
+# Every agreement's current fields, derived from the history. Only rows whose values
+# differ are written; RETURNING reports what changed and how (old vs new values).
+_RECOMPUTE_AGREEMENTS = f"""
+WITH {_ORDERED_SNAPSHOTS},
+latest AS (
+    SELECT
+        (SELECT id FROM ordered WHERE kind = 'PARTICIPATING' AND rn = 1) AS participating,
+        (SELECT id FROM ordered WHERE kind = 'PENDING' AND rn = 1) AS pending
+),
+seen AS (
+    SELECT o.agreement_id,
+           min(s.published_on) AS first_seen,
+           max(s.published_on) AS last_seen,
+           min(s.published_on) FILTER (WHERE s.kind = 'PARTICIPATING') AS activated_on,
+           bool_or(s.id = latest.participating) AS on_participating,
+           bool_or(s.id = latest.pending) AS on_pending
+    FROM agreement_observations o JOIN ordered s ON s.id = o.snapshot_id CROSS JOIN latest
+    GROUP BY o.agreement_id
+),
+last_participating AS (
+    SELECT DISTINCT ON (o.agreement_id) o.agreement_id, o.signed_on, o.signed_raw,
+           o.moa_url, o.addendum_urls
+    FROM agreement_observations o JOIN ordered s ON s.id = o.snapshot_id
+    WHERE s.kind = 'PARTICIPATING'
+    ORDER BY o.agreement_id, s.rn
+),
+computed AS (
+    SELECT seen.agreement_id AS id,
+           CAST(CASE WHEN on_participating THEN 'ACTIVE' WHEN on_pending THEN 'PENDING'
+                     ELSE 'ENDED' END AS agreement_status) AS status,
+           lp.signed_on, lp.signed_raw, lp.moa_url,
+           coalesce(lp.addendum_urls, CAST('{{}}' AS text[])) AS addendum_urls,
+           seen.first_seen, seen.last_seen, seen.activated_on
+    FROM seen LEFT JOIN last_participating lp ON lp.agreement_id = seen.agreement_id
+)
+UPDATE agreements a
+SET status = c.status, signed_on = c.signed_on, signed_raw = c.signed_raw,
+    moa_url = c.moa_url, addendum_urls = c.addendum_urls, first_seen = c.first_seen,
+    last_seen = c.last_seen, activated_on = c.activated_on, updated_at = now()
+FROM computed c JOIN agreements old ON old.id = c.id
+WHERE a.id = c.id
+  AND (a.status, a.signed_on, a.signed_raw, a.moa_url, a.addendum_urls, a.first_seen,
+       a.last_seen, a.activated_on)
+      IS DISTINCT FROM
+      (c.status, c.signed_on, c.signed_raw, c.moa_url, c.addendum_urls, c.first_seen,
+       c.last_seen, c.activated_on)
+RETURNING a.id, CAST(old.status AS text) AS old_status, CAST(c.status AS text) AS new_status,
+    (old.signed_on, old.signed_raw, old.moa_url, old.addendum_urls, old.activated_on)
+        IS DISTINCT FROM (c.signed_on, c.signed_raw, c.moa_url, c.addendum_urls, c.activated_on)
+        AS details_changed
+"""
+
+# Agencies take their name, type, county and jurisdiction from the newest list naming them.
+_RECOMPUTE_AGENCIES = f"""
+WITH {_ORDERED_SNAPSHOTS},
+newest AS (
+    SELECT DISTINCT ON (g.agency_id) g.agency_id, o.agency_name, o.agency_type, o.county,
+           o.jurisdiction_id
+    FROM agreement_observations o
+    JOIN agreements g ON g.id = o.agreement_id
+    JOIN ordered s ON s.id = o.snapshot_id
+    WHERE g.agency_id = ANY(CAST(:agency_ids AS bigint[]))
+    ORDER BY g.agency_id, s.rn, o.row_number
+)
+UPDATE agencies a
+SET name = n.agency_name, type = n.agency_type, county = n.county,
+    jurisdiction_id = n.jurisdiction_id, updated_at = now()
+FROM newest n
+WHERE a.id = n.agency_id
+  AND (a.name, a.type, a.county, a.jurisdiction_id)
+      IS DISTINCT FROM (n.agency_name, n.agency_type, n.county, n.jurisdiction_id)
+RETURNING a.id
+"""
+
+
+@dataclass(frozen=True)
+class SnapshotMeta:
+    kind: SnapshotKind
+    published_on: dt.date
+    published_at: dt.datetime
+    source_file_id: int
+    load_run_id: int
+
+
+def _stage_record(row: IceRow) -> tuple[object, ...]:
+    j = row.jurisdiction
+    parent = j.parent
+    return (
+        row.row_number, row.state_code, row.agency_name, row.agency_key,
+        row.agency_type.value, row.county, row.model.value, row.signed_on, row.signed_raw,
+        row.moa_url, list(row.addendum_urls), j.kind.value, j.name, j.key,
+        parent.kind.value if parent else None, parent.name if parent else None,
+        parent.key if parent else None,
+    )  # fmt: skip
+
+
+async def merge_snapshot(
+    conn: AsyncConnection, meta: SnapshotMeta, rows: Sequence[IceRow]
+) -> LoadCounts:
+    """Write one snapshot. The caller owns the transaction (one per file)."""
+    params = {"published_on": meta.published_on}
+    await conn.execute(text(_CREATE_STAGE))
+    raw = await conn.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        "stage_ice", columns=STAGE_COLUMNS, records=[_stage_record(r) for r in rows]
+    )
+    await conn.execute(text("ANALYZE stage_ice"))
+
+    new_jurisdictions = [
+        *(await conn.execute(text(_INSERT_JURISDICTIONS), {"depth": 1})).scalars(),
+        *(await conn.execute(text(_INSERT_JURISDICTIONS), {"depth": 2})).scalars(),
+    ]
+
+    new_agencies = set((await conn.execute(text(_INSERT_AGENCIES))).scalars())
+    initial = (
+        AgreementStatus.ACTIVE
+        if meta.kind is SnapshotKind.PARTICIPATING
+        else (AgreementStatus.PENDING)
+    )
+    new_agreements = set(
+        (
+            await conn.execute(text(_INSERT_AGREEMENTS), {**params, "status": initial.value})
+        ).scalars()
+    )
+    snapshot_id = (
+        await conn.execute(
+            text(
+                "INSERT INTO snapshots (kind, published_on, published_at, source_file_id,"
+                " load_run_id, row_count) VALUES (CAST(:kind AS snapshot_kind), :published_on,"
+                " :published_at, :source_file_id, :load_run_id, :row_count) RETURNING id"
+            ),
+            {
+                "kind": meta.kind.value,
+                "published_on": meta.published_on,
+                "published_at": meta.published_at,
+                "source_file_id": meta.source_file_id,
+                "load_run_id": meta.load_run_id,
+                "row_count": len(rows),
+            },
+        )
+    ).scalar_one()
+    in_file = set(
+        (await conn.execute(text(_INSERT_OBSERVATIONS), {"snapshot_id": snapshot_id})).scalars()
+    )
+
+    counts = LoadCounts(inserted=len(new_agreements))
+    changed_agreements: set[int] = set(new_agreements)
+    updated_in_file: set[int] = set()
+    for agreement_id, old_status, new_status, details_changed in await conn.execute(
+        text(_RECOMPUTE_AGREEMENTS)
+    ):
+        changed_agreements.add(agreement_id)
+        if agreement_id in new_agreements:
+            continue
+        if new_status == AgreementStatus.ENDED and old_status != AgreementStatus.ENDED:
+            counts.ended += 1
+        elif new_status != old_status or details_changed:
+            counts.updated += 1
+            updated_in_file.add(agreement_id)
+    counts.unchanged = len(in_file - new_agreements - updated_in_file)
+
+    agency_ids = list(
+        (
+            await conn.execute(
+                text(
+                    "SELECT DISTINCT agency_id FROM agreements"
+                    " WHERE id = ANY(CAST(:ids AS bigint[]))"
+                ),
+                {"ids": list(in_file)},
+            )
+        ).scalars()
+    )
+    changed_agencies = new_agencies | set(
+        (await conn.execute(text(_RECOMPUTE_AGENCIES), {"agency_ids": agency_ids})).scalars()
+    )
+
+    run = meta.load_run_id
+    await record_changes(conn, run, "jurisdiction", new_jurisdictions, ChangeOp.UPSERT)
+    await record_changes(conn, run, "agency", changed_agencies, ChangeOp.UPSERT)
+    await record_changes(conn, run, "agreement", changed_agreements, ChangeOp.UPSERT)
+    return counts
+
+
+async def snapshot_row_count(conn: AsyncConnection, load_run_id: int) -> int:
+    """Agreements the snapshot of an earlier load run listed (0 if it made none)."""
+    count = (
+        await conn.execute(
+            text("SELECT row_count FROM snapshots WHERE load_run_id = :run"), {"run": load_run_id}
+        )
+    ).scalar_one_or_none()
+    return int(count or 0)

@@ -1,0 +1,170 @@
+"""Provenance writes shared by every loader: source files, load runs, issues, changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from open287g import __version__
+from open287g.db.models.enums import ChangeOp, IssueAction, SnapshotKind
+
+
+@dataclass(frozen=True)
+class IssueRecord:
+    row_number: int | None
+    column: str | None
+    action: IssueAction
+    reason: str
+    value: str | None
+
+
+@dataclass
+class LoadCounts:
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ended: int = 0
+    rejected: int = 0
+    repaired: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"inserted {self.inserted} / updated {self.updated} / unchanged {self.unchanged}"
+            f" / ended {self.ended} / rejected {self.rejected}"
+        )
+
+
+@asynccontextmanager
+async def file_transaction(
+    target: AsyncEngine | AsyncConnection,
+) -> AsyncIterator[AsyncConnection]:
+    """The unit of atomicity of a load: a transaction on an engine, a savepoint on a
+    connection that is already in one (tests roll that outer transaction back)."""
+    if isinstance(target, AsyncEngine):
+        async with target.begin() as conn:
+            yield conn
+    else:
+        async with target.begin_nested():
+            yield target
+
+
+async def lock_dataset(conn: AsyncConnection, dataset: str) -> None:
+    """Serialize loads of one dataset: concurrent loads would race on the merge."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": dataset})
+
+
+async def find_load_of(conn: AsyncConnection, dataset: str, sha256: str) -> int | None:
+    """The load run that already brought in a file with these exact bytes, if any."""
+    return (
+        await conn.execute(
+            text(
+                "SELECT r.id FROM load_runs r JOIN source_files f ON f.id = r.source_file_id "
+                "WHERE f.dataset = :dataset AND f.sha256 = :sha ORDER BY r.id LIMIT 1"
+            ),
+            {"dataset": dataset, "sha": sha256},
+        )
+    ).scalar_one_or_none()
+
+
+async def insert_source_file(
+    conn: AsyncConnection,
+    *,
+    dataset: str,
+    name: str,
+    url: str | None,
+    sha256: str,
+    size: int,
+    fetched_at: dt.datetime,
+    snapshot_kind: SnapshotKind | None = None,
+    snapshot_date: dt.date | None = None,
+    is_demo: bool = False,
+    is_synthetic: bool = False,
+) -> int:
+    result = await conn.execute(
+        text(
+            "INSERT INTO source_files (dataset, name, url, sha256, bytes, fetched_at,"
+            " snapshot_kind, snapshot_date, is_demo, is_synthetic)"
+            " VALUES (:dataset, :name, :url, :sha256, :size, :fetched_at,"
+            " CAST(:snapshot_kind AS snapshot_kind), :snapshot_date, :is_demo, :is_synthetic)"
+            " RETURNING id"
+        ),
+        {
+            "dataset": dataset,
+            "name": name,
+            "url": url,
+            "sha256": sha256,
+            "size": size,
+            "fetched_at": fetched_at,
+            "snapshot_kind": snapshot_kind.value if snapshot_kind else None,
+            "snapshot_date": snapshot_date,
+            "is_demo": is_demo,
+            "is_synthetic": is_synthetic,
+        },
+    )
+    return int(result.scalar_one())
+
+
+async def insert_load_run(
+    conn: AsyncConnection, *, dataset: str, source_file_id: int, started_at: dt.datetime
+) -> int:
+    result = await conn.execute(
+        text(
+            "INSERT INTO load_runs (dataset, source_file_id, started_at, software_version)"
+            " VALUES (:dataset, :source_file_id, :started_at, :version) RETURNING id"
+        ),
+        {
+            "dataset": dataset,
+            "source_file_id": source_file_id,
+            "started_at": started_at,
+            "version": __version__,
+        },
+    )
+    return int(result.scalar_one())
+
+
+async def finish_load_run(conn: AsyncConnection, run_id: int, counts: LoadCounts) -> None:
+    await conn.execute(
+        text(
+            "UPDATE load_runs SET finished_at = clock_timestamp(), rows_read = :rows_read,"
+            " inserted = :inserted, updated = :updated, unchanged = :unchanged,"
+            " ended = :ended, rejected = :rejected, repaired = :repaired WHERE id = :id"
+        ),
+        {**counts.__dict__, "id": run_id},
+    )
+
+
+async def insert_issues(conn: AsyncConnection, run_id: int, issues: Sequence[IssueRecord]) -> None:
+    if not issues:
+        return
+    raw = await conn.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        "load_issues",
+        columns=["load_run_id", "row_number", "column", "action", "reason", "value"],
+        records=[
+            (run_id, i.row_number, i.column, i.action.value, i.reason, i.value) for i in issues
+        ],
+    )
+
+
+async def record_changes(
+    conn: AsyncConnection, run_id: int, entity: str, ids: Iterable[int], op: ChangeOp
+) -> int:
+    """Append to the change sequence, in id order so a sync client sees a stable order."""
+    ordered = sorted(set(ids))
+    if ordered:
+        await conn.execute(
+            text(
+                "INSERT INTO changes (entity, entity_id, op, load_run_id)"
+                " SELECT :entity, id, CAST(:op AS change_op), :run"
+                " FROM unnest(CAST(:ids AS bigint[])) AS id"
+                " ORDER BY id"
+            ),
+            {"entity": entity, "op": op.value, "run": run_id, "ids": ordered},
+        )
+    return len(ordered)

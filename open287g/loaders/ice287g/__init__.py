@@ -1,0 +1,1 @@
+"""The ICE 287(g) participating and pending agency lists."""

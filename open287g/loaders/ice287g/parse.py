@@ -1,0 +1,305 @@
+"""Parse one ICE 287(g) spreadsheet into clean rows and a report of every defect.
+
+Written for the format, not for particular files: the header row is found by its names
+(with known variants), columns may come in any order, optional columns may be absent,
+and each defect becomes a repair or a rejected row with the row number and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.worksheet.worksheet import Worksheet
+
+from open287g.db.models.enums import AgencyType, IssueAction, ProgramModelCode, SnapshotKind
+from open287g.loaders.errors import LoadError
+from open287g.loaders.ice287g.jurisdictions import JurisdictionRef, agency_jurisdiction
+from open287g.loaders.normalize import (
+    clean_text,
+    is_ice_gov,
+    is_missing,
+    lookup_state,
+    name_key,
+    parse_date,
+    unwrap_link,
+)
+from open287g.loaders.xlsx import open_workbook
+
+HEADER_SEARCH_ROWS = 15
+
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "state": ("STATE",),
+    "agency": ("LAW ENFORCEMENT AGENCY", "AGENCY", "AGENCY NAME", "LEA"),
+    "type": ("TYPE", "AGENCY TYPE"),
+    "county": ("COUNTY", "COUNTY/PARISH"),
+    "support_type": ("SUPPORT TYPE", "MODEL", "287(G) MODEL", "PROGRAM MODEL"),
+    "signed": ("SIGNED", "DATE SIGNED", "SIGNED DATE", "MOA SIGNED"),
+    "moa": ("MOA", "MOA LINK"),
+    "addendum": ("ADDENDUM", "ADDENDUMS", "ADDENDA"),
+}
+REQUIRED_COLUMNS = ("state", "agency", "support_type")
+
+_MODELS: dict[str, ProgramModelCode] = {
+    "JAIL ENFORCEMENT": ProgramModelCode.JAIL_ENFORCEMENT,
+    "JAIL ENFORCEMENT MODEL": ProgramModelCode.JAIL_ENFORCEMENT,
+    "JEM": ProgramModelCode.JAIL_ENFORCEMENT,
+    "TASK FORCE": ProgramModelCode.TASK_FORCE,
+    "TASK FORCE MODEL": ProgramModelCode.TASK_FORCE,
+    "TFM": ProgramModelCode.TASK_FORCE,
+    "TRIBAL TASK FORCE": ProgramModelCode.TRIBAL_TASK_FORCE,
+    "TRIBAL TASK FORCE MODEL": ProgramModelCode.TRIBAL_TASK_FORCE,
+    "WARRANT SERVICE OFFICER": ProgramModelCode.WARRANT_SERVICE_OFFICER,
+    "WARRANT SERVICE OFFICER MODEL": ProgramModelCode.WARRANT_SERVICE_OFFICER,
+    "WARRANT SERVICE OFFICERS": ProgramModelCode.WARRANT_SERVICE_OFFICER,
+    "WSO": ProgramModelCode.WARRANT_SERVICE_OFFICER,
+}
+_AGENCY_TYPES: dict[str, AgencyType] = {
+    "COUNTY": AgencyType.COUNTY,
+    "MUNICIPALITY": AgencyType.MUNICIPALITY,
+    "MUNICIPAL": AgencyType.MUNICIPALITY,
+    "CITY": AgencyType.MUNICIPALITY,
+    "STATE AGENCY": AgencyType.STATE_AGENCY,
+    "STATE": AgencyType.STATE_AGENCY,
+    "TRIBAL": AgencyType.TRIBAL,
+    "TRIBE": AgencyType.TRIBAL,
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    row_number: int | None
+    column: str | None
+    action: IssueAction
+    reason: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class IceRow:
+    row_number: int
+    state_code: str
+    agency_name: str
+    agency_key: str
+    agency_type: AgencyType
+    county: str | None
+    model: ProgramModelCode
+    signed_on: dt.date | None
+    signed_raw: str | None
+    moa_url: str | None
+    addendum_urls: tuple[str, ...]
+    jurisdiction: JurisdictionRef
+
+    @property
+    def identity(self) -> tuple[str, str, ProgramModelCode]:
+        return (self.state_code, self.agency_key, self.model)
+
+    def content(self) -> tuple[Any, ...]:
+        """Everything but the row number: equal content means an exact duplicate."""
+        return (*self.identity, self.agency_type, self.county, self.signed_on, self.signed_raw,
+                self.moa_url, self.addendum_urls)  # fmt: skip
+
+
+@dataclass
+class ParsedSheet:
+    rows: list[IceRow] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    rows_read: int = 0
+
+    def repaired(self, row: int, column: str | None, reason: str, value: object = None) -> None:
+        self.issues.append(Issue(row, column, IssueAction.REPAIRED, reason, _text(value)))
+
+    def rejected(self, row: int, column: str | None, reason: str, value: object = None) -> None:
+        self.issues.append(Issue(row, column, IssueAction.REJECTED, reason, _text(value)))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def parse_workbook(
+    label: str, data: bytes, kind: SnapshotKind, *, max_unzipped_bytes: int
+) -> ParsedSheet:
+    workbook = open_workbook(label, data, max_unzipped_bytes=max_unzipped_bytes)
+    for sheet in workbook.worksheets:
+        located = _find_header(sheet)
+        if located is not None:
+            header_row, columns = located
+            return _parse_sheet(label, sheet, header_row, columns, kind)
+    raise LoadError(
+        label,
+        "no header row found: expected columns "
+        + ", ".join(COLUMN_ALIASES[c][0] for c in REQUIRED_COLUMNS)
+        + f" in the first {HEADER_SEARCH_ROWS} rows of a sheet",
+    )
+
+
+def _find_header(sheet: Worksheet) -> tuple[int, dict[str, int]] | None:
+    """(row number, column name → index) of the first row naming STATE and the agency."""
+    for row in sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS):
+        names = [(clean_text(cell.value) or "").upper() for cell in row]
+        columns: dict[str, int] = {}
+        for field_name, aliases in COLUMN_ALIASES.items():
+            for index, name in enumerate(names):
+                if name in aliases:
+                    columns[field_name] = index
+                    break
+        if "state" in columns and "agency" in columns:
+            return _row_number(row), columns
+    return None
+
+
+def _parse_sheet(
+    label: str, sheet: Worksheet, header_row: int, columns: dict[str, int], kind: SnapshotKind
+) -> ParsedSheet:
+    missing = [COLUMN_ALIASES[c][0] for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise LoadError(label, f"missing required column(s): {', '.join(missing)}")
+    parsed = ParsedSheet()
+    seen: dict[tuple[str, str, ProgramModelCode], IceRow] = {}
+    for cells in sheet.iter_rows(min_row=header_row + 1):
+        if all(clean_text(cell.value) is None for cell in cells):
+            continue  # blank rows (ICE's files end with several)
+        parsed.rows_read += 1
+        row = _parse_row(parsed, cells, columns, kind)
+        if row is None:
+            continue
+        earlier = seen.get(row.identity)
+        if earlier is None:
+            seen[row.identity] = row
+            parsed.rows.append(row)
+        elif earlier.content() == row.content():
+            parsed.repaired(
+                row.row_number, None, f"exact duplicate of row {earlier.row_number}; dropped"
+            )
+        else:
+            parsed.rejected(
+                row.row_number,
+                None,
+                f"same agency and model as row {earlier.row_number} with different details; "
+                "the first row is kept",
+            )
+    return parsed
+
+
+def _row_number(cells: tuple[Cell | MergedCell, ...]) -> int:
+    number = cells[0].row
+    assert number is not None, "worksheet cells always know their row"
+    return number
+
+
+def _cell(
+    cells: tuple[Cell | MergedCell, ...], columns: dict[str, int], name: str
+) -> Cell | MergedCell | None:
+    index = columns.get(name)
+    if index is None or index >= len(cells):
+        return None
+    return cells[index]
+
+
+def _value(cells: tuple[Cell | MergedCell, ...], columns: dict[str, int], name: str) -> Any:
+    cell = _cell(cells, columns, name)
+    return None if cell is None else cell.value
+
+
+def _parse_row(
+    parsed: ParsedSheet,
+    cells: tuple[Cell | MergedCell, ...],
+    columns: dict[str, int],
+    kind: SnapshotKind,
+) -> IceRow | None:
+    number = _row_number(cells)
+    raw_state = clean_text(_value(cells, columns, "state"))
+    state, guessed = lookup_state(raw_state)
+    if state is None:
+        parsed.rejected(number, "STATE", "unknown or missing state", raw_state)
+        return None
+    if guessed:
+        parsed.repaired(number, "STATE", f"misspelled state read as {state.name}", raw_state)
+
+    agency = clean_text(_value(cells, columns, "agency"))
+    if agency is None or is_missing(agency):
+        parsed.rejected(number, "LAW ENFORCEMENT AGENCY", "missing agency name", agency)
+        return None
+
+    raw_model = clean_text(_value(cells, columns, "support_type"))
+    model = _MODELS.get(name_key(raw_model)) if raw_model else None
+    if model is None:
+        parsed.rejected(number, "SUPPORT TYPE", "unknown or missing program model", raw_model)
+        return None
+
+    county = clean_text(_value(cells, columns, "county"))
+    if is_missing(county):
+        county = None
+    agency_type = _agency_type(parsed, number, clean_text(_value(cells, columns, "type")), agency)
+
+    signed_on, signed_raw = parse_date(_value(cells, columns, "signed"))
+    if signed_on is None and signed_raw is not None:
+        parsed.repaired(
+            number, "SIGNED", "date cannot be read unambiguously; kept as text", signed_raw
+        )
+
+    moa_url = _link(parsed, number, "MOA", _cell(cells, columns, "moa"))
+    addendum = _link(parsed, number, "ADDENDUM", _cell(cells, columns, "addendum"))
+    if kind is SnapshotKind.PENDING and (moa_url or signed_on):
+        parsed.repaired(number, None, "pending list row carries MOA/SIGNED values; ignored")
+        moa_url, addendum, signed_on, signed_raw = None, None, None, None
+
+    return IceRow(
+        row_number=number,
+        state_code=state.usps,
+        agency_name=agency,
+        agency_key=name_key(agency),
+        agency_type=agency_type,
+        county=county,
+        model=model,
+        signed_on=signed_on,
+        signed_raw=signed_raw,
+        moa_url=moa_url,
+        addendum_urls=(addendum,) if addendum else (),
+        jurisdiction=agency_jurisdiction(state.usps, agency, agency_type, county),
+    )
+
+
+def _agency_type(parsed: ParsedSheet, number: int, raw: str | None, agency: str) -> AgencyType:
+    if raw is not None and not is_missing(raw):
+        known = _AGENCY_TYPES.get(name_key(raw))
+        if known is not None:
+            return known
+        parsed.repaired(number, "TYPE", "unknown agency type; recorded as UNKNOWN", raw)
+        return AgencyType.UNKNOWN
+    key = name_key(agency)
+    if "SHERIFF" in key or "COUNTY" in key or "PARISH" in key:
+        inferred = AgencyType.COUNTY
+    elif "POLICE" in key and "STATE" not in key:
+        inferred = AgencyType.MUNICIPALITY
+    else:
+        inferred = AgencyType.UNKNOWN
+    parsed.repaired(number, "TYPE", f"blank agency type; inferred {inferred} from the name", raw)
+    return inferred
+
+
+def _link(
+    parsed: ParsedSheet, number: int, column: str, cell: Cell | MergedCell | None
+) -> str | None:
+    """The document URL of a MOA/ADDENDUM cell: its hyperlink, or a URL typed as text."""
+    if cell is None:
+        return None
+    text = clean_text(cell.value)
+    target = cell.hyperlink.target if cell.hyperlink is not None else None
+    if target is None and text and (text.lower().startswith(("http", "=hyperlink"))):
+        target = text
+    if target is None:
+        return None  # "link pending" or blank: no document yet
+    url = unwrap_link(target)
+    if url is None:
+        parsed.repaired(number, column, "link is not a web address; dropped", target)
+        return None
+    if not is_ice_gov(url):
+        parsed.repaired(number, column, "link does not point to ice.gov; dropped", url)
+        return None
+    if url != target:
+        parsed.repaired(number, column, "safelinks wrapper removed", target)
+    return url
