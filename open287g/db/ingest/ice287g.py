@@ -289,6 +289,8 @@ async def merge_snapshot(
     await record_changes(conn, run, "jurisdiction", new_jurisdictions, ChangeOp.UPSERT)
     await record_changes(conn, run, "agency", changed_agencies, ChangeOp.UPSERT)
     await record_changes(conn, run, "agreement", changed_agreements, ChangeOp.UPSERT)
+    # ON COMMIT DROP does not fire at a savepoint; several files may share one transaction.
+    await conn.execute(text("DROP TABLE stage_ice"))
     return counts
 
 

@@ -122,7 +122,7 @@ async def load_one(
             max_unzipped_bytes=settings.max_unzipped_bytes,
         )
         rejected = sum(1 for i in parsed.issues if i.action is IssueAction.REJECTED)
-        if not parsed.rows:
+        if parsed.rows_read == 0:
             raise LoadError(document.label, "the sheet has no readable data rows")
         if rejected > MAX_REJECTED_SHARE * parsed.rows_read:
             first = next(i for i in parsed.issues if i.action is IssueAction.REJECTED)

@@ -1,0 +1,80 @@
+"""Deterministic test inputs: hand-made ICE spreadsheets and hostile files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from tests.conftest import SHARED_DATA
+
+ICE_DIR = SHARED_DATA / "ice-287g"
+PARTICIPATING_HEADER = (
+    "STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED", "MOA",
+    "ADDENDUM",
+)  # fmt: skip
+PENDING_HEADER = PARTICIPATING_HEADER[:5]
+SAFELINK = (
+    "https://gcc02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.ice.gov%2Fdoclib"
+    "%2F287gMOA%2F{name}.pdf&data=05%7C02%7Cx&reserved=0"
+)
+
+
+class Link:
+    """A cell showing `text` whose hyperlink target is `target` (how ICE stores MOAs)."""
+
+    def __init__(self, text: str, target: str) -> None:
+        self.text = text
+        self.target = target
+
+
+def ice_xlsx(
+    rows: Sequence[Sequence[Any]],
+    header: Sequence[str] = PARTICIPATING_HEADER,
+    *,
+    preamble: Sequence[str] = (),
+    trailing_blank_rows: int = 0,
+) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for line in preamble:
+        sheet.append([line])
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([value.text if isinstance(value, Link) else value for value in row])
+        for index, value in enumerate(row, start=1):
+            if isinstance(value, Link):
+                sheet.cell(row=sheet.max_row, column=index).hyperlink = value.target
+    for _ in range(trailing_blank_rows):
+        sheet.append([None] * len(header))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def zip_bomb(expanded_bytes: int) -> bytes:
+    """A zip that looks like an xlsx and expands to `expanded_bytes` of zeros."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as member:
+            chunk = b"\0" * (1024 * 1024)
+            for _ in range(expanded_bytes // len(chunk)):
+                member.write(chunk)
+    return buffer.getvalue()
+
+
+def day(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)

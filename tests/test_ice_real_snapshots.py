@@ -1,0 +1,191 @@
+"""All 54 real ICE snapshots loaded in order; the results checked against counts the test
+computes itself, straight from the raw spreadsheets."""
+
+from __future__ import annotations
+
+import collections
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import openpyxl
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from open287g.config import Settings
+from open287g.loaders.ice287g.load import FileResult, load_sources, plan_sources
+from tests.fixtures import ICE_DIR
+
+pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
+
+FILES = sorted(ICE_DIR.glob("*.xlsx"))
+LATEST_PARTICIPATING = (
+    ICE_DIR / "20250712T151631_participating_participatingAgencies07112025pm.xlsx"
+)
+LATEST_PENDING = ICE_DIR / "20250712T151631_pending_pendingAgencies07112025pm.xlsx"
+STATE_CODES = {
+    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "COLORADO": "CO",
+    "FLORIDA": "FL", "GEORGIA": "GA", "IDAHO": "ID", "INDIANA": "IN", "IOWA": "IA",
+    "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD",
+    "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN", "MISSISSIPPI": "MS",
+    "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV", "NEW HAMPSHIRE": "NH",
+    "NEW MEXICO": "NM", "NEW YORK": "NY", "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND",
+    "OHIO": "OH", "OKLAHOMA": "OK", "PENNSYLVANIA": "PA", "SOUTH CAROLINA": "SC",
+    "SOUTH DAKOTA": "SD", "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "UTAHJ": "UT",
+    "VIRGINIA": "VA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
+}  # fmt: skip
+MODELS = {"jail": "JAIL_ENFORCEMENT", "task": "TASK_FORCE", "warrant": "WARRANT_SERVICE_OFFICER"}
+
+
+def raw_identities(path: Path) -> set[tuple[str, str, str]]:
+    """(state, folded agency name, model) of every data row, read independently."""
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
+    workbook.close()
+    found = set()
+    for state, agency, _type, _county, support, *_ in rows:
+        if not state:
+            continue
+        folded = re.sub(r"[.,'’]", "", str(agency)).replace("&", " and ")
+        name = " ".join(folded.split()).upper()
+        model = MODELS[str(support).strip().split()[0].lower()]
+        found.add((STATE_CODES[" ".join(str(state).split()).upper()], name, model))
+    return found
+
+
+@pytest.fixture(scope="module")
+async def loaded(engine: AsyncEngine) -> list[FileResult]:
+    return await load_sources(engine, plan_sources([str(ICE_DIR)]), Settings())
+
+
+async def current(engine: AsyncEngine, status: str) -> set[tuple[str, str, str]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT g.state_code, a.name_key, CAST(g.model_code AS text)"
+                " FROM agreements g JOIN agencies a ON a.id = g.agency_id"
+                " WHERE g.status = CAST(:s AS agreement_status)"
+            ),
+            {"s": status},
+        )
+        return {(row[0], row[1], row[2]) for row in rows}
+
+
+async def test_every_file_loaded_once_in_publication_order(loaded: list[FileResult]) -> None:
+    assert len(loaded) == len(FILES) == 54
+    assert all(result.load_run_id is not None for result in loaded)
+    dates = [result.planned.published_at for result in loaded]
+    assert dates == sorted(dates)
+
+
+async def test_active_agreements_match_the_latest_list(
+    loaded: list[FileResult], engine: AsyncEngine
+) -> None:
+    expected = raw_identities(LATEST_PARTICIPATING)
+    active = await current(engine, "ACTIVE")
+    assert active == expected
+    per_model = collections.Counter(model for _, _, model in expected)
+    per_state = collections.Counter(state for state, _, _ in expected)
+    async with engine.connect() as conn:
+        by_model: dict[str, int] = dict(
+            (await conn.execute(text(
+                "SELECT CAST(model_code AS text), count(*) FROM agreements"
+                " WHERE status = 'ACTIVE' GROUP BY 1"
+            ))).all()
+        )  # fmt: skip
+        by_state: dict[str, int] = dict(
+            (await conn.execute(text(
+                "SELECT state_code, count(*) FROM agreements WHERE status = 'ACTIVE' GROUP BY 1"
+            ))).all()
+        )  # fmt: skip
+    assert by_model == dict(per_model)
+    assert by_state == dict(per_state)
+    assert sum(by_model.values()) == 811
+
+
+async def test_pending_and_ended_are_exactly_what_the_lists_imply(
+    loaded: list[FileResult], engine: AsyncEngine
+) -> None:
+    participating = raw_identities(LATEST_PARTICIPATING)
+    pending = raw_identities(LATEST_PENDING) - participating
+    ever = set().union(*(raw_identities(path) for path in FILES))
+    assert await current(engine, "PENDING") == pending
+    assert await current(engine, "ENDED") == ever - participating - pending
+    assert len(ever - participating - pending) > 0
+
+
+async def test_every_moa_url_is_on_ice_gov(loaded: list[FileResult], engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        urls = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT moa_url FROM agreements WHERE moa_url IS NOT NULL UNION ALL"
+                        " SELECT unnest(addendum_urls) FROM agreements"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(urls) > 500
+    hosts = {urlsplit(url).hostname for url in urls}
+    assert hosts == {"www.ice.gov"}
+    assert not [url for url in urls if "safelinks" in url]
+
+
+async def test_malformed_dates_are_null_with_raw_text_kept(
+    loaded: list[FileResult], engine: AsyncEngine
+) -> None:
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT DISTINCT signed_raw, signed_on FROM agreement_observations"
+                    " WHERE signed_raw IN ('05/082025', '7/72025')"
+                )
+            )
+        ).all()
+        reported = (
+            await conn.execute(
+                text("SELECT count(*) FROM load_issues WHERE value IN ('05/082025', '7/72025')")
+            )
+        ).scalar_one()
+    assert {raw for raw, _ in rows} == {"05/082025", "7/72025"}
+    assert all(signed_on is None for _, signed_on in rows)
+    assert reported == 32
+
+
+async def test_history_keeps_every_snapshot(loaded: list[FileResult], engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        snapshot_rows: dict[str, int] = dict(
+            (await conn.execute(text(
+                "SELECT f.name, count(o.agreement_id) FROM snapshots s"
+                " JOIN source_files f ON f.id = s.source_file_id"
+                " LEFT JOIN agreement_observations o ON o.snapshot_id = s.id GROUP BY f.name"
+            ))).all()
+        )  # fmt: skip
+    assert len(snapshot_rows) == 54
+    for path in (LATEST_PARTICIPATING, LATEST_PENDING, FILES[0]):
+        assert snapshot_rows[path.name] == len(raw_identities(path))
+
+
+async def test_reloading_every_file_changes_nothing(
+    loaded: list[FileResult], engine: AsyncEngine
+) -> None:
+    async def fingerprint() -> list[object]:
+        async with engine.connect() as conn:
+            found: list[object] = []
+            for table in ("load_runs", "agreements", "agencies", "agreement_observations"):
+                found.append(
+                    tuple((await conn.execute(text(f"SELECT count(*) FROM {table}"))).one())
+                )
+            found.append((await conn.execute(text("SELECT max(seq) FROM changes"))).scalar_one())
+            return found
+
+    before = await fingerprint()
+    again = await load_sources(engine, plan_sources([str(ICE_DIR)]), Settings())
+    assert all(result.unchanged_file for result in again)
+    assert sum(r.counts.inserted + r.counts.updated + r.counts.ended for r in again) == 0
+    assert await fingerprint() == before
