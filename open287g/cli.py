@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from pydantic import ValidationError
     from sqlalchemy.exc import DBAPIError
 
     from open287g.db.migrate import SchemaNotCurrent
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DBAPIError, OSError) as exc:
         print(f"error: database: {getattr(exc, 'orig', None) or exc}", file=sys.stderr)
         return 1
-    except ValueError as exc:  # settings: a malformed DATABASE_URL and the like
-        print(f"error: {exc}", file=sys.stderr)
+    except ValidationError as exc:  # settings: a malformed DATABASE_URL and the like
+        print(f"error: invalid configuration: {exc}", file=sys.stderr)
         return 2
     return result

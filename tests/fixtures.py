@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import zipfile
 from collections.abc import Sequence
@@ -74,7 +73,3 @@ def zip_bomb(expanded_bytes: int) -> bytes:
             for _ in range(expanded_bytes // len(chunk)):
                 member.write(chunk)
     return buffer.getvalue()
-
-
-def day(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)

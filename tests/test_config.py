@@ -68,3 +68,19 @@ def test_settings_are_read_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> N
     assert get_settings() is first
     assert first.min_cell == 7
     get_settings.cache_clear()
+
+
+def test_commands_refuse_a_bad_database_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from open287g.cli import main
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/x")
+    try:
+        assert main(["db", "migrate"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid configuration")
+    assert "open287g needs PostgreSQL" in err

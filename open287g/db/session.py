@@ -5,11 +5,8 @@ Which database: DATABASE_URL when set, otherwise the embedded server in OPEN287G
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from open287g.config import Settings, get_settings, to_asyncpg_url
 from open287g.db.embedded import start_embedded
@@ -38,10 +35,3 @@ def make_engine(url: URL, *, pool_size: int = 10) -> AsyncEngine:
         pool_pre_ping=False,
         connect_args={"server_settings": {"jit": "off", "application_name": "open287g"}},
     )
-
-
-@asynccontextmanager
-async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection inside one transaction: committed on success, rolled back on any error."""
-    async with engine.begin() as conn:
-        yield conn
