@@ -19,6 +19,8 @@ from open287g.db.session import make_engine, primary_url
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.discover import discover_current_lists
 from open287g.loaders.ice287g.load import FileResult, PlannedSource, load_sources, plan_sources
+from open287g.loaders.policies import load_policy_document
+from open287g.loaders.sources import read_one
 
 DEMO_DIR = Path(str(files("open287g") / "demo"))
 
@@ -55,6 +57,14 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="with no SOURCE: load the demo data set when ice.gov cannot be reached",
     )
     ice.set_defaults(handler=_load_ice)
+
+    policies = kinds.add_parser(
+        "policies",
+        help="jurisdiction policy CSV (format in README)",
+        description="Load a policy CSV (file or URL): dated, cited claims about jurisdictions.",
+    )
+    policies.add_argument("source", metavar="SOURCE")
+    policies.set_defaults(handler=_load_policies)
 
 
 def _load_ice(args: argparse.Namespace) -> int:
@@ -110,3 +120,27 @@ def _describe(result: FileResult) -> str:
     if result.unchanged_file:
         return f"{name} ({what}): already loaded (same sha256), nothing changed"
     return f"{name} ({what}): load run {result.load_run_id}: {result.counts.summary()}"
+
+
+def _load_policies(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_load_policies_async(args.source))
+    except LoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _load_policies_async(source: str) -> int:
+    settings = get_settings()
+    document = await read_one(source, settings)
+    engine = make_engine(primary_url(settings), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            await require_current_schema(conn)
+        run_id, counts = await load_policy_document(engine, document, settings)
+    finally:
+        await engine.dispose()
+    if run_id is None:
+        print(f"{document.name}: already loaded (same sha256), nothing changed")
+    print(f"policies: {counts.summary()}")
+    return 0

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from open287g import __version__
+from open287g.config import Settings
 from open287g.loaders.errors import LoadError
 
 USER_AGENT = f"open287g/{__version__} (+https://github.com/open287g)"
@@ -68,6 +69,8 @@ def expand_paths(sources: Iterable[str], suffixes: tuple[str, ...]) -> list[str]
 
 def read_path(path: str, max_bytes: int) -> SourceDocument:
     file = Path(path)
+    if not file.is_file():
+        raise LoadError(path, "no such file")
     size = file.stat().st_size
     if size > max_bytes:
         raise LoadError(path, f"file is {size:,} bytes; the limit is {max_bytes:,}")
@@ -119,3 +122,12 @@ async def _fetch_once(http: httpx.AsyncClient, url: str, max_bytes: int) -> Sour
             chunks.append(chunk)
     name = unquote(urlsplit(str(response.url)).path.rsplit("/", 1)[-1]) or "download"
     return SourceDocument(name=name, data=b"".join(chunks), url=url)
+
+
+async def read_one(source: str, settings: Settings) -> SourceDocument:
+    """One file or URL, under the configured size limit and download timeout."""
+    if is_url(source):
+        return await fetch_url(
+            source, max_bytes=settings.max_upload_bytes, http_timeout=settings.http_timeout
+        )
+    return await asyncio.to_thread(read_path, source, settings.max_upload_bytes)

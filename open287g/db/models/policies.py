@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, Enum, ForeignKey, Index, Text
+from sqlalchemy import BigInteger, Boolean, Date, Enum, ForeignKey, Index, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open287g.db.models.base import Base
@@ -17,11 +17,15 @@ class Policy(Base):
     __tablename__ = "policies"
     __table_args__ = (
         Index("ix_policies_jurisdiction_id_effective_date", "jurisdiction_id", "effective_date"),
+        UniqueConstraint("jurisdiction_id", "policy_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     jurisdiction_id: Mapped[int] = mapped_column(
         ForeignKey("jurisdictions.id", ondelete="RESTRICT")
+    )
+    policy_key: Mapped[str] = mapped_column(
+        Text, comment="Folded policy name | effective date | source URL: one claim's identity."
     )
     status: Mapped[PolicyStatus] = mapped_column(Enum(PolicyStatus, name="policy_status"))
     declared_sanctuary: Mapped[bool] = mapped_column(Boolean)
