@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.config import Settings
+from open287g.db.ingest import provenance
 from open287g.db.models.enums import SnapshotKind
 from open287g.loaders.errors import LoadError
-from open287g.loaders.ice287g import load as ice_load
 from open287g.loaders.ice287g.load import FileResult, load_sources, plan_sources
 from open287g.loaders.sources import read_path
 from tests.fixtures import PENDING_HEADER, SAFELINK, Link, ice_xlsx, write, zip_bomb
@@ -230,7 +230,7 @@ async def test_failure_mid_load_leaves_database_unchanged(
     async def broken_issue_writer(*args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ice_load, "insert_issues", broken_issue_writer)
+    monkeypatch.setattr(provenance, "insert_issues", broken_issue_writer)
     with pytest.raises(RuntimeError, match="disk full"):
         await load(conn, good)
     assert await table_counts(conn) == before

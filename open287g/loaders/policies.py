@@ -15,12 +15,10 @@ from open287g.db.ingest.policies import PolicyRow, merge_policies
 from open287g.db.ingest.provenance import (
     IssueRecord,
     LoadCounts,
+    begin_load,
     file_transaction,
     find_load_of,
-    finish_load_run,
-    insert_issues,
-    insert_load_run,
-    insert_source_file,
+    finish_load,
     lock_dataset,
 )
 from open287g.db.models.enums import IssueAction, JurisdictionKind, PolicyStatus
@@ -31,7 +29,6 @@ from open287g.loaders.sources import SourceDocument
 
 DATASET = "policies"
 REQUIRED = ("jurisdiction_level", "state", "name", "status", "declared_sanctuary")
-OPTIONAL = ("fips", "policy_name", "effective_date", "source_title", "source_url", "notes")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -166,7 +163,7 @@ async def load_policy_document(
         await lock_dataset(conn, DATASET)
         if await find_load_of(conn, DATASET, document.sha256) is not None:
             return None, LoadCounts(rows_read=parsed.rows_read, unchanged=len(parsed.rows))
-        source_file_id = await insert_source_file(
+        start = await begin_load(
             conn,
             dataset=DATASET,
             name=document.name,
@@ -174,14 +171,9 @@ async def load_policy_document(
             sha256=document.sha256,
             size=len(document.data),
             fetched_at=document.fetched_at,
+            started_at=started,
         )
-        run_id = await insert_load_run(
-            conn, dataset=DATASET, source_file_id=source_file_id, started_at=started
-        )
-        counts = await merge_policies(conn, run_id, parsed.rows)
+        counts = await merge_policies(conn, start.load_run_id, parsed.rows)
         counts.rows_read = parsed.rows_read
-        counts.rejected = sum(1 for i in parsed.issues if i.action is IssueAction.REJECTED)
-        counts.repaired = len(parsed.issues) - counts.rejected
-        await insert_issues(conn, run_id, parsed.issues)
-        await finish_load_run(conn, run_id, counts)
-        return run_id, counts
+        await finish_load(conn, start.load_run_id, counts, parsed.issues)
+        return start.load_run_id, counts

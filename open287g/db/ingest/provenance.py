@@ -72,63 +72,7 @@ async def find_load_of(conn: AsyncConnection, dataset: str, sha256: str) -> int 
     ).scalar_one_or_none()
 
 
-async def insert_source_file(
-    conn: AsyncConnection,
-    *,
-    dataset: str,
-    name: str,
-    url: str | None,
-    sha256: str,
-    size: int,
-    fetched_at: dt.datetime,
-    snapshot_kind: SnapshotKind | None = None,
-    snapshot_date: dt.date | None = None,
-    is_demo: bool = False,
-    is_synthetic: bool = False,
-) -> int:
-    result = await conn.execute(
-        text(
-            "INSERT INTO source_files (dataset, name, url, sha256, bytes, fetched_at,"
-            " snapshot_kind, snapshot_date, is_demo, is_synthetic)"
-            " VALUES (:dataset, :name, :url, :sha256, :size, :fetched_at,"
-            " CAST(:snapshot_kind AS snapshot_kind), :snapshot_date, :is_demo, :is_synthetic)"
-            " RETURNING id"
-        ),
-        {
-            "dataset": dataset,
-            "name": name,
-            "url": url,
-            "sha256": sha256,
-            "size": size,
-            "fetched_at": fetched_at,
-            "snapshot_kind": snapshot_kind.value if snapshot_kind else None,
-            "snapshot_date": snapshot_date,
-            "is_demo": is_demo,
-            "is_synthetic": is_synthetic,
-        },
-    )
-    return int(result.scalar_one())
-
-
-async def insert_load_run(
-    conn: AsyncConnection, *, dataset: str, source_file_id: int, started_at: dt.datetime
-) -> int:
-    result = await conn.execute(
-        text(
-            "INSERT INTO load_runs (dataset, source_file_id, started_at, software_version)"
-            " VALUES (:dataset, :source_file_id, :started_at, :version) RETURNING id"
-        ),
-        {
-            "dataset": dataset,
-            "source_file_id": source_file_id,
-            "started_at": started_at,
-            "version": __version__,
-        },
-    )
-    return int(result.scalar_one())
-
-
-async def finish_load_run(conn: AsyncConnection, run_id: int, counts: LoadCounts) -> None:
+async def _finish_load_run(conn: AsyncConnection, run_id: int, counts: LoadCounts) -> None:
     await conn.execute(
         text(
             "UPDATE load_runs SET finished_at = clock_timestamp(), rows_read = :rows_read,"
@@ -150,6 +94,82 @@ async def insert_issues(conn: AsyncConnection, run_id: int, issues: Sequence[Iss
             (run_id, i.row_number, i.column, i.action.value, i.reason, i.value) for i in issues
         ],
     )
+
+
+@dataclass(frozen=True)
+class LoadStart:
+    source_file_id: int
+    load_run_id: int
+
+
+async def begin_load(
+    conn: AsyncConnection,
+    *,
+    dataset: str,
+    name: str,
+    url: str | None,
+    sha256: str,
+    size: int,
+    fetched_at: dt.datetime,
+    started_at: dt.datetime,
+    snapshot_kind: SnapshotKind | None = None,
+    snapshot_date: dt.date | None = None,
+    is_demo: bool = False,
+    is_synthetic: bool = False,
+) -> LoadStart:
+    """Record the source file and open its load run; every loader starts here."""
+    source_file_id = (
+        await conn.execute(
+            text(
+                "INSERT INTO source_files (dataset, name, url, sha256, bytes, fetched_at,"
+                " snapshot_kind, snapshot_date, is_demo, is_synthetic)"
+                " VALUES (:dataset, :name, :url, :sha256, :size, :fetched_at,"
+                " CAST(:snapshot_kind AS snapshot_kind), :snapshot_date, :is_demo,"
+                " :is_synthetic) RETURNING id"
+            ),
+            {
+                "dataset": dataset,
+                "name": name,
+                "url": url,
+                "sha256": sha256,
+                "size": size,
+                "fetched_at": fetched_at,
+                "snapshot_kind": snapshot_kind.value if snapshot_kind else None,
+                "snapshot_date": snapshot_date,
+                "is_demo": is_demo,
+                "is_synthetic": is_synthetic,
+            },
+        )
+    ).scalar_one()
+    run_id = (
+        await conn.execute(
+            text(
+                "INSERT INTO load_runs (dataset, source_file_id, started_at, software_version)"
+                " VALUES (:dataset, :source_file_id, :started_at, :version) RETURNING id"
+            ),
+            {
+                "dataset": dataset,
+                "source_file_id": source_file_id,
+                "started_at": started_at,
+                "version": __version__,
+            },
+        )
+    ).scalar_one()
+    return LoadStart(int(source_file_id), int(run_id))
+
+
+def count_rejected(issues: Sequence[IssueRecord]) -> int:
+    return sum(1 for issue in issues if issue.action is IssueAction.REJECTED)
+
+
+async def finish_load(
+    conn: AsyncConnection, run_id: int, counts: LoadCounts, issues: Sequence[IssueRecord]
+) -> None:
+    """Store the issues and the final counts (rejected/repaired derived from the issues)."""
+    counts.rejected = count_rejected(issues)
+    counts.repaired = len(issues) - counts.rejected
+    await insert_issues(conn, run_id, issues)
+    await _finish_load_run(conn, run_id, counts)
 
 
 async def record_changes(

@@ -12,14 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from open287g.config import Settings
 from open287g.db.ingest.ice287g import SnapshotMeta, merge_snapshot, snapshot_row_count
 from open287g.db.ingest.provenance import (
-    IssueRecord,
     LoadCounts,
+    begin_load,
+    count_rejected,
     file_transaction,
     find_load_of,
-    finish_load_run,
-    insert_issues,
-    insert_load_run,
-    insert_source_file,
+    finish_load,
     lock_dataset,
 )
 from open287g.db.models.enums import IssueAction, SnapshotKind
@@ -121,7 +119,7 @@ async def load_one(
             planned.kind,
             max_unzipped_bytes=settings.max_unzipped_bytes,
         )
-        rejected = sum(1 for i in parsed.issues if i.action is IssueAction.REJECTED)
+        rejected = count_rejected(parsed.issues)
         if parsed.rows_read == 0:
             raise LoadError(document.label, "the sheet has no readable data rows")
         if rejected > MAX_REJECTED_SHARE * parsed.rows_read:
@@ -131,7 +129,7 @@ async def load_one(
                 f"{rejected} of {parsed.rows_read} rows rejected; not loading a file this "
                 f"damaged (first: row {first.row_number}: {first.reason})",
             )
-        source_file_id = await insert_source_file(
+        start = await begin_load(
             conn,
             dataset=DATASET,
             name=document.name,
@@ -139,30 +137,22 @@ async def load_one(
             sha256=document.sha256,
             size=len(document.data),
             fetched_at=document.fetched_at,
+            started_at=started,
             snapshot_kind=planned.kind,
             snapshot_date=planned.published_on,
             is_demo=is_demo,
         )
-        run_id = await insert_load_run(
-            conn, dataset=DATASET, source_file_id=source_file_id, started_at=started
-        )
         meta = SnapshotMeta(
-            planned.kind, planned.published_on, planned.published_at, source_file_id, run_id
+            planned.kind,
+            planned.published_on,
+            planned.published_at,
+            start.source_file_id,
+            start.load_run_id,
         )
         counts = await merge_snapshot(conn, meta, parsed.rows)
         counts.rows_read = parsed.rows_read
-        counts.rejected = rejected
-        counts.repaired = len(parsed.issues) - rejected
-        await insert_issues(
-            conn,
-            run_id,
-            [
-                IssueRecord(i.row_number, i.column, i.action, i.reason, i.value)
-                for i in parsed.issues
-            ],
-        )
-        await finish_load_run(conn, run_id, counts)
-        return FileResult(planned, run_id, counts)
+        await finish_load(conn, start.load_run_id, counts, parsed.issues)
+        return FileResult(planned, start.load_run_id, counts)
 
 
 async def load_sources(

@@ -14,6 +14,7 @@ from typing import Any
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.worksheet import Worksheet
 
+from open287g.db.ingest.provenance import IssueRecord
 from open287g.db.models.enums import AgencyType, IssueAction, ProgramModelCode, SnapshotKind
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.jurisdictions import JurisdictionRef, agency_jurisdiction
@@ -69,15 +70,6 @@ _AGENCY_TYPES: dict[str, AgencyType] = {
 
 
 @dataclass(frozen=True)
-class Issue:
-    row_number: int | None
-    column: str | None
-    action: IssueAction
-    reason: str
-    value: str | None = None
-
-
-@dataclass(frozen=True)
 class IceRow:
     row_number: int
     state_code: str
@@ -105,14 +97,14 @@ class IceRow:
 @dataclass
 class ParsedSheet:
     rows: list[IceRow] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[IssueRecord] = field(default_factory=list)
     rows_read: int = 0
 
     def repaired(self, row: int, column: str | None, reason: str, value: object = None) -> None:
-        self.issues.append(Issue(row, column, IssueAction.REPAIRED, reason, _text(value)))
+        self.issues.append(IssueRecord(row, column, IssueAction.REPAIRED, reason, _text(value)))
 
     def rejected(self, row: int, column: str | None, reason: str, value: object = None) -> None:
-        self.issues.append(Issue(row, column, IssueAction.REJECTED, reason, _text(value)))
+        self.issues.append(IssueRecord(row, column, IssueAction.REJECTED, reason, _text(value)))
 
 
 def _text(value: object) -> str | None:
