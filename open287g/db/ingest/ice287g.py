@@ -11,19 +11,36 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.provenance import LoadCounts, record_changes
 from open287g.db.models.enums import AgreementStatus, ChangeOp, SnapshotKind
-from open287g.loaders.ice287g.parse import IceRow
 
-STAGE_COLUMNS = (
-    "row_number", "state_code", "agency_name", "agency_key", "agency_type", "county",
-    "model_code", "signed_on", "signed_raw", "moa_url", "addendum_urls",
-    "j_kind", "j_name", "j_key", "p_kind", "p_name", "p_key",
-)  # fmt: skip
+
+class StagedRow(NamedTuple):
+    """One clean list row as the staging table takes it (the loader's contract with SQL)."""
+
+    row_number: int
+    state_code: str
+    agency_name: str
+    agency_key: str
+    agency_type: str
+    county: str | None
+    model_code: str
+    signed_on: dt.date | None
+    signed_raw: str | None
+    moa_url: str | None
+    addendum_urls: list[str]
+    j_kind: str
+    j_name: str
+    j_key: str
+    p_kind: str | None
+    p_name: str | None
+    p_key: str | None
+
 
 _CREATE_STAGE = """
 CREATE TEMPORARY TABLE stage_ice (
@@ -193,27 +210,15 @@ class SnapshotMeta:
     load_run_id: int
 
 
-def _stage_record(row: IceRow) -> tuple[object, ...]:
-    j = row.jurisdiction
-    parent = j.parent
-    return (
-        row.row_number, row.state_code, row.agency_name, row.agency_key,
-        row.agency_type.value, row.county, row.model.value, row.signed_on, row.signed_raw,
-        row.moa_url, list(row.addendum_urls), j.kind.value, j.name, j.key,
-        parent.kind.value if parent else None, parent.name if parent else None,
-        parent.key if parent else None,
-    )  # fmt: skip
-
-
 async def merge_snapshot(
-    conn: AsyncConnection, meta: SnapshotMeta, rows: Sequence[IceRow]
+    conn: AsyncConnection, meta: SnapshotMeta, rows: Sequence[StagedRow]
 ) -> LoadCounts:
     """Write one snapshot. The caller owns the transaction (one per file)."""
     params = {"published_on": meta.published_on}
     await conn.execute(text(_CREATE_STAGE))
     raw = await conn.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        "stage_ice", columns=STAGE_COLUMNS, records=[_stage_record(r) for r in rows]
+        "stage_ice", columns=StagedRow._fields, records=rows
     )
     await conn.execute(text("ANALYZE stage_ice"))
 

@@ -149,7 +149,7 @@ async def load_one(
             start.source_file_id,
             start.load_run_id,
         )
-        counts = await merge_snapshot(conn, meta, parsed.rows)
+        counts = await merge_snapshot(conn, meta, [row.staged() for row in parsed.rows])
         counts.rows_read = parsed.rows_read
         await finish_load(conn, start.load_run_id, counts, parsed.issues)
         return FileResult(planned, start.load_run_id, counts)

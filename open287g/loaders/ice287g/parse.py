@@ -14,6 +14,7 @@ from typing import Any
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.worksheet import Worksheet
 
+from open287g.db.ingest.ice287g import StagedRow
 from open287g.db.ingest.provenance import IssueRecord
 from open287g.db.models.enums import AgencyType, IssueAction, ProgramModelCode, SnapshotKind
 from open287g.loaders.errors import LoadError
@@ -87,6 +88,16 @@ class IceRow:
     @property
     def identity(self) -> tuple[str, str, ProgramModelCode]:
         return (self.state_code, self.agency_key, self.model)
+
+    def staged(self) -> StagedRow:
+        j, parent = self.jurisdiction, self.jurisdiction.parent
+        return StagedRow(
+            self.row_number, self.state_code, self.agency_name, self.agency_key,
+            self.agency_type.value, self.county, self.model.value, self.signed_on,
+            self.signed_raw, self.moa_url, list(self.addendum_urls), j.kind.value, j.name,
+            j.key, parent.kind.value if parent else None, parent.name if parent else None,
+            parent.key if parent else None,
+        )  # fmt: skip
 
     def content(self) -> tuple[Any, ...]:
         """Everything but the row number: equal content means an exact duplicate."""
