@@ -12,9 +12,12 @@ import asyncio
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -33,23 +36,30 @@ async def _admin(statement: str) -> None:
     await engine.dispose()
 
 
-async def main(folder: Path) -> None:
+@asynccontextmanager
+async def scratch_database() -> AsyncIterator[URL]:
+    """A migrated, throwaway database on the configured (or embedded) server."""
     name = f"open287g_bench_{uuid.uuid4().hex[:8]}"
     await _admin(f'CREATE DATABASE "{name}"')
     url = primary_url().set(database=name)
     try:
         await asyncio.to_thread(migrate.upgrade, url)
+        yield url
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def main(folder: Path) -> None:
+    async with scratch_database() as url:
         engine = make_engine(url, pool_size=2)
         planned = plan_sources([str(folder)])
         started = time.perf_counter()
         results = await load_sources(engine, planned, get_settings())
         seconds = time.perf_counter() - started
         await engine.dispose()
-        rows = sum(result.counts.rows_read for result in results)
-        print(f"ice-287g load: {len(results)} files, {rows} rows in {seconds:.2f} s")
-        print(f"  {rows / seconds:,.0f} rows/s, {seconds / len(results) * 1000:.0f} ms/file")
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    rows = sum(result.counts.rows_read for result in results)
+    print(f"ice-287g load: {len(results)} files, {rows} rows in {seconds:.2f} s")
+    print(f"  {rows / seconds:,.0f} rows/s, {seconds / len(results) * 1000:.0f} ms/file")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,19 @@ class Settings(BaseSettings):
         validation_alias="OPEN287G_MAX_UNZIPPED_BYTES",
         description="Largest total an xlsx may expand to; guards against zip bombs.",
     )
+    max_detainer_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1024,
+        validation_alias="OPEN287G_MAX_DETAINER_BYTES",
+        description="Largest detainer release a loader accepts.",
+    )
+    detainer_max_rejected_share: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        validation_alias="OPEN287G_DETAINER_MAX_REJECTED_SHARE",
+        description="A detainer load fails when a larger share of its rows is rejected.",
+    )
     http_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -73,3 +73,21 @@ def zip_bomb(expanded_bytes: int) -> bytes:
             for _ in range(expanded_bytes // len(chunk)):
                 member.write(chunk)
     return buffer.getvalue()
+
+
+MAKE_DETAINERS = SHARED_DATA.parent / "tools" / "make_detainers.py"
+
+
+def make_detainers(
+    path: Path, *, rows: int, fmt: str, seed: int = 287, dirty: bool = False
+) -> Path:
+    """A synthetic release written by the shared tool (invented data, tests only)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, str(MAKE_DETAINERS), "--rows", str(rows), "--format", fmt,
+               "--seed", str(seed), "-o", str(path)]  # fmt: skip
+    if dirty:
+        command.append("--dirty")
+    subprocess.run(command, check=True, capture_output=True)  # noqa: S603
+    return path

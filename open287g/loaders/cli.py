@@ -16,6 +16,7 @@ from open287g.db.ingest.provenance import LoadCounts
 from open287g.db.migrate import require_current_schema
 from open287g.db.models.enums import SnapshotKind
 from open287g.db.session import make_engine, primary_url
+from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.discover import discover_current_lists
 from open287g.loaders.ice287g.load import FileResult, PlannedSource, load_sources, plan_sources
@@ -57,6 +58,27 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="with no SOURCE: load the demo data set when ice.gov cannot be reached",
     )
     ice.set_defaults(handler=_load_ice)
+
+    detainers = kinds.add_parser(
+        "detainers",
+        help="a detainer release (CSV, parquet or xlsx), aggregated while reading",
+        description="Load a detainer release (file or URL): individual-level rows in the "
+        "ICE / Deportation Data Project layout, or the aggregate CSV of the README. "
+        "Only aggregates are stored. For the months it covers, a release replaces what "
+        "earlier releases said, unless --fill-gaps.",
+    )
+    detainers.add_argument("source", metavar="SOURCE")
+    detainers.add_argument(
+        "--fill-gaps",
+        action="store_true",
+        help="keep months other releases already cover; load only the new months",
+    )
+    detainers.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="label the release as synthetic (test data, never shown as fact)",
+    )
+    detainers.set_defaults(handler=_load_detainers)
 
     policies = kinds.add_parser(
         "policies",
@@ -143,4 +165,37 @@ async def _load_policies_async(source: str) -> int:
     if run_id is None:
         print(f"{document.name}: already loaded (same sha256), nothing changed")
     print(f"policies: {counts.summary()}")
+    return 0
+
+
+def _load_detainers(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_load_detainers_async(args))
+    except LoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _load_detainers_async(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    engine = make_engine(primary_url(settings), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            await require_current_schema(conn)
+        print(f"aggregating {args.source} …", file=sys.stderr)
+        result = await load_detainer_source(
+            engine, args.source, settings, fill_gaps=args.fill_gaps, is_synthetic=args.synthetic
+        )
+    finally:
+        await engine.dispose()
+    counts = result.counts
+    if result.load_run_id is None:
+        print(f"{args.source}: already loaded (same sha256), nothing changed")
+    else:
+        print(
+            f"{args.source}: load run {result.load_run_id}: {counts.rows_read:,} rows "
+            f"({result.layout}) → {counts.inserted:,} cells; {counts.repaired:,} rows repaired; "
+            f"{counts.updated:,} cells of earlier releases replaced"
+        )
+    print(f"detainers: {counts.summary()}")
     return 0

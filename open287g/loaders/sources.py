@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -80,16 +80,43 @@ def read_path(path: str, max_bytes: int) -> SourceDocument:
 async def fetch_url(
     url: str, *, max_bytes: int, http_timeout: float, client: httpx.AsyncClient | None = None
 ) -> SourceDocument:
-    """Download with a timeout, a size limit enforced while streaming, and retries with
-    backoff on network errors and 5xx (never on 4xx: those will not get better)."""
+    """Download into memory (small files: spreadsheets, policy CSVs)."""
+    chunks: list[bytes] = []
+    name = await _download(url, chunks.append, chunks.clear, max_bytes, http_timeout, client)
+    return SourceDocument(name=name, data=b"".join(chunks), url=url)
+
+
+async def fetch_to_file(url: str, destination: Path, *, max_bytes: int, http_timeout: float) -> str:
+    """Download to a file (large files: detainer releases); returns the file's name."""
+    with destination.open("wb") as file:
+
+        def restart() -> None:
+            file.seek(0)
+            file.truncate()
+
+        return await _download(url, file.write, restart, max_bytes, http_timeout, None)
+
+
+async def _download(
+    url: str,
+    sink: Callable[[bytes], object],
+    restart: Callable[[], object],
+    max_bytes: int,
+    http_timeout: float,
+    client: httpx.AsyncClient | None,
+) -> str:
+    """Stream `url` into `sink` with a timeout, a size limit enforced while streaming, and
+    retries with backoff on network errors and 5xx (never on 4xx: those will not get
+    better). Each attempt calls `restart` first, so a retry never appends to a partial body."""
     own_client = client is None
     http = client or httpx.AsyncClient(
         timeout=http_timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
     )
     try:
         for attempt in range(1, RETRIES + 1):
+            restart()
             try:
-                return await _fetch_once(http, url, max_bytes)
+                return await _download_once(http, url, max_bytes, sink)
             except (httpx.TransportError, _RetryableStatus) as exc:
                 if attempt == RETRIES:
                     raise LoadError(url, f"download failed after {RETRIES} tries: {exc}") from exc
@@ -104,7 +131,9 @@ class _RetryableStatus(Exception):
     pass
 
 
-async def _fetch_once(http: httpx.AsyncClient, url: str, max_bytes: int) -> SourceDocument:
+async def _download_once(
+    http: httpx.AsyncClient, url: str, max_bytes: int, sink: Callable[[bytes], object]
+) -> str:
     async with http.stream("GET", url) as response:
         if response.status_code >= 500:
             raise _RetryableStatus(f"HTTP {response.status_code}")
@@ -113,15 +142,13 @@ async def _fetch_once(http: httpx.AsyncClient, url: str, max_bytes: int) -> Sour
         declared = int(response.headers.get("content-length") or 0)
         if declared > max_bytes:
             raise LoadError(url, f"file is {declared:,} bytes; the limit is {max_bytes:,}")
-        chunks: list[bytes] = []
         received = 0
         async for chunk in response.aiter_bytes():
             received += len(chunk)
             if received > max_bytes:
                 raise LoadError(url, f"download exceeds the limit of {max_bytes:,} bytes")
-            chunks.append(chunk)
-    name = unquote(urlsplit(str(response.url)).path.rsplit("/", 1)[-1]) or "download"
-    return SourceDocument(name=name, data=b"".join(chunks), url=url)
+            sink(chunk)
+    return unquote(urlsplit(str(response.url)).path.rsplit("/", 1)[-1]) or "download"
 
 
 async def read_one(source: str, settings: Settings) -> SourceDocument:

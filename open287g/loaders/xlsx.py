@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import openpyxl
 from openpyxl.workbook.workbook import Workbook
@@ -15,45 +16,57 @@ MAX_EXPANSION_RATIO = 100
 """Real xlsx files expand 5–20×; a zip bomb expands thousands of times."""
 
 
-def open_workbook(label: str, data: bytes, *, max_unzipped_bytes: int) -> Workbook:
-    if not data.startswith(b"PK"):
-        kind = "a CSV or text file" if _looks_like_text(data) else "not a zip container"
+def open_workbook(
+    label: str, source: bytes | Path, *, max_unzipped_bytes: int, streaming: bool = False
+) -> Workbook:
+    """A checked workbook from bytes or a file. `streaming` reads rows lazily (large
+    files) but loses hyperlinks, which only the normal mode reads; close it when done."""
+    head = source[:2048] if isinstance(source, bytes) else _read_head(source)
+    if not head.startswith(b"PK"):
+        kind = "a CSV or text file" if _looks_like_text(head) else "not a zip container"
         raise LoadError(label, f"not a valid .xlsx file ({kind})")
+    container = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(container)
     except zipfile.BadZipFile as exc:
         raise LoadError(label, f"not a valid .xlsx file (broken zip: {exc})") from exc
     with archive:
-        members = archive.infolist()
-        names = {member.filename for member in members}
-        if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-            raise LoadError(label, "not a valid .xlsx file (zip without a workbook inside)")
-        expanded = sum(member.file_size for member in members)
-        if expanded > max_unzipped_bytes:
-            raise LoadError(
-                label,
-                f"refused: expands to {expanded:,} bytes, over the limit of "
-                f"{max_unzipped_bytes:,} (possible zip bomb)",
-            )
-        compressed = max(1, sum(member.compress_size for member in members))
-        if expanded / compressed > MAX_EXPANSION_RATIO and expanded > 10 * 1024 * 1024:
-            raise LoadError(
-                label,
-                f"refused: expands {expanded / compressed:,.0f}× (possible zip bomb)",
-            )
+        _check_members(label, archive.infolist(), max_unzipped_bytes)
+    if isinstance(container, io.BytesIO):
+        container.seek(0)
     try:
-        # Not read-only mode: hyperlinks (the MOA links) are only read in normal mode.
-        return openpyxl.load_workbook(io.BytesIO(data), data_only=False)
-    except LoadError:
-        raise
+        return openpyxl.load_workbook(container, read_only=streaming, data_only=streaming)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
         raise LoadError(label, f"not a readable .xlsx file ({type(exc).__name__}: {exc})") from exc
 
 
-def _looks_like_text(data: bytes) -> bool:
-    head = data[:2048]
+def _check_members(label: str, members: list[zipfile.ZipInfo], max_unzipped_bytes: int) -> None:
+    names = {member.filename for member in members}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise LoadError(label, "not a valid .xlsx file (zip without a workbook inside)")
+    expanded = sum(member.file_size for member in members)
+    if expanded > max_unzipped_bytes:
+        raise LoadError(
+            label,
+            f"refused: expands to {expanded:,} bytes, over the limit of "
+            f"{max_unzipped_bytes:,} (possible zip bomb)",
+        )
+    compressed = max(1, sum(member.compress_size for member in members))
+    if expanded / compressed > MAX_EXPANSION_RATIO and expanded > 10 * 1024 * 1024:
+        raise LoadError(
+            label, f"refused: expands {expanded / compressed:,.0f}× (possible zip bomb)"
+        )
+
+
+def _read_head(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(2048)
+
+
+def _looks_like_text(head: bytes) -> bool:
     try:
         head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return False
     return b"," in head or b"\t" in head

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.ingest.detainers import rematch_facilities
 from open287g.db.ingest.provenance import LoadCounts, record_changes
 from open287g.db.models.enums import AgreementStatus, ChangeOp, SnapshotKind
 
@@ -294,6 +295,9 @@ async def merge_snapshot(
     await record_changes(conn, run, "jurisdiction", new_jurisdictions, ChangeOp.UPSERT)
     await record_changes(conn, run, "agency", changed_agencies, ChangeOp.UPSERT)
     await record_changes(conn, run, "agreement", changed_agreements, ChangeOp.UPSERT)
+    # Detainer facilities match to counties and sheriffs that ICE's lists may bring later.
+    rematched = await rematch_facilities(conn)
+    await record_changes(conn, run, "detainer_facility", rematched, ChangeOp.UPSERT)
     # ON COMMIT DROP does not fire at a savepoint; several files may share one transaction.
     await conn.execute(text("DROP TABLE stage_ice"))
     return counts

@@ -21,6 +21,7 @@ class IssueRecord:
     action: IssueAction
     reason: str
     value: str | None
+    rows: int = 1
 
 
 @dataclass
@@ -89,9 +90,10 @@ async def insert_issues(conn: AsyncConnection, run_id: int, issues: Sequence[Iss
     raw = await conn.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
         "load_issues",
-        columns=["load_run_id", "row_number", "column", "action", "reason", "value"],
+        columns=["load_run_id", "row_number", "column", "action", "reason", "value", "rows"],
         records=[
-            (run_id, i.row_number, i.column, i.action.value, i.reason, i.value) for i in issues
+            (run_id, i.row_number, i.column, i.action.value, i.reason, i.value, i.rows)
+            for i in issues
         ],
     )
 
@@ -159,7 +161,7 @@ async def begin_load(
 
 
 def count_rejected(issues: Sequence[IssueRecord]) -> int:
-    return sum(1 for issue in issues if issue.action is IssueAction.REJECTED)
+    return sum(issue.rows for issue in issues if issue.action is IssueAction.REJECTED)
 
 
 async def finish_load(
@@ -167,7 +169,7 @@ async def finish_load(
 ) -> None:
     """Store the issues and the final counts (rejected/repaired derived from the issues)."""
     counts.rejected = count_rejected(issues)
-    counts.repaired = len(issues) - counts.rejected
+    counts.repaired = sum(issue.rows for issue in issues) - counts.rejected
     await insert_issues(conn, run_id, issues)
     await _finish_load_run(conn, run_id, counts)
 

@@ -34,6 +34,9 @@ class DetainerFacility(Base):
     name_key: Mapped[str] = mapped_column(Text)
     city: Mapped[str | None] = mapped_column(Text)
     state_code: Mapped[str | None] = mapped_column(CHAR(2))
+    county_key: Mapped[str | None] = mapped_column(
+        Text, comment="County named by the facility (HARRIS COUNTY JAIL → HARRIS), for matching."
+    )
     jurisdiction_id: Mapped[int | None] = mapped_column(
         ForeignKey("jurisdictions.id", ondelete="SET NULL"), index=True
     )

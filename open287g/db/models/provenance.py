@@ -83,6 +83,9 @@ class LoadIssue(Base):
     action: Mapped[IssueAction] = mapped_column(Enum(IssueAction, name="issue_action"))
     reason: Mapped[str] = mapped_column(Text)
     value: Mapped[str | None] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(
+        Integer, server_default="1", comment="Rows this issue stands for (summaries of many)."
+    )
 
 
 class Change(Base):

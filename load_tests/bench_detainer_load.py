@@ -1,0 +1,54 @@
+"""Benchmark: aggregate and load a 400,000-row synthetic detainer release (CSV from the
+shared generator); print seconds, rows/s and the peak memory of this process.
+
+    python -m load_tests.bench_detainer_load [ROWS]
+
+Target (issue #4): 400,000 rows in under 30 s, peak memory under 500 MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from load_tests.bench_ice_load import scratch_database
+from open287g.config import get_settings
+from open287g.db.session import make_engine
+from open287g.loaders.detainers.load import load_detainer_source
+
+GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "tools" / "make_detainers.py"
+
+
+async def load(release: Path) -> None:
+    async with scratch_database() as url:
+        engine = make_engine(url, pool_size=1)
+        started = time.perf_counter()
+        result = await load_detainer_source(engine, str(release), get_settings(), is_synthetic=True)
+        seconds = time.perf_counter() - started
+        await engine.dispose()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"detainer load: {result.counts.rows_read:,} rows → {result.counts.inserted:,} cells "
+        f"in {seconds:.2f} s ({result.counts.rows_read / seconds:,.0f} rows/s); "
+        f"peak memory {peak_mb:,.0f} MB"
+    )
+
+
+def main(rows: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        release = Path(folder) / "detainers.csv"
+        subprocess.run(  # noqa: S603
+            [sys.executable, str(GENERATOR), "--rows", str(rows), "-o", str(release)],
+            check=True,
+            capture_output=True,
+        )
+        asyncio.run(load(release))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400_000)

@@ -1,0 +1,1 @@
+"""ICE detainer releases, aggregated while reading: no person-level row is ever stored."""

@@ -1,0 +1,346 @@
+"""Detainer releases: every format of the shared generator, dirty files, re-loads,
+overlapping releases, facility matching, suppression, and files that must fail cleanly."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from open287g.config import Settings
+from open287g.db.queries.detainers import DetainerDimension as D
+from open287g.db.queries.detainers import DetainerFilter, detainer_stats
+from open287g.db.reference_data import STATES
+from open287g.loaders.detainers.load import load_detainer_source
+from open287g.loaders.errors import LoadError
+from open287g.loaders.ice287g.load import load_sources, plan_sources
+from tests.fixtures import MAKE_DETAINERS, ice_xlsx, make_detainers, write
+
+pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
+
+SETTINGS = Settings()
+USPS = {state.name.upper(): state.usps for state in STATES}
+OUTCOMES = {
+    "": "PENDING",
+    "Detainer Declined by LEA": "DECLINED_BY_AGENCY",
+    "Booked into Detention": "BOOKED_INTO_DETENTION",
+}
+Totals = Counter[tuple[str, dt.date, str]]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("detainers")
+    return {
+        "csv": make_detainers(folder / "release.csv", rows=6000, fmt="csv"),
+        "parquet": make_detainers(folder / "release.parquet", rows=6000, fmt="parquet"),
+        "xlsx": make_detainers(folder / "release.xlsx", rows=6000, fmt="xlsx"),
+        "dirty": make_detainers(folder / "dirty.csv", rows=20000, fmt="csv", dirty=True, seed=9),
+    }
+
+
+def expected_totals(path: Path) -> tuple[Totals, int]:
+    """(state, month, outcome) → detainers, computed here from the raw CSV with the rules
+    the README documents; and the number of rows a correct load must reject."""
+    totals: Totals = Counter()
+    seen: set[tuple[str, ...]] = set()
+    rejected = 0
+    with path.open(newline="") as file:
+        for row in csv.DictReader(file):
+            key = tuple(row.values())
+            if key in seen:
+                continue
+            seen.add(key)
+            raw_date = row["detainer_prepare_date"].strip()
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date):
+                day = dt.date.fromisoformat(raw_date)
+            elif re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", raw_date):
+                day = dt.datetime.strptime(raw_date, "%m/%d/%Y").date()
+            else:
+                rejected += 1
+                continue
+            state = row["facility_state"].strip().upper()
+            # A blank state is the facility's: synthetic facility codes end in its USPS code.
+            code = USPS[state] if state else row["detention_facility_code"][-2:]
+            lift = row["detainer_lift_reason"].strip()
+            totals[(code, day.replace(day=1), OUTCOMES.get(lift, "OTHER_LIFTED"))] += 1
+    return totals, rejected
+
+
+def release_csv(tmp_path: Path, name: str, header: str, lines: list[str]) -> Path:
+    """A small release; a unique_id column keeps repeated rows from being duplicates."""
+    body = (
+        header.rstrip("\n")
+        + ",unique_id\n"
+        + "".join(f"{line.rstrip()},{number}\n" for number, line in enumerate(lines))
+    )
+    return write(tmp_path, name, body.encode())
+
+
+async def loaded_totals(conn: AsyncConnection) -> Totals:
+    rows = await detainer_stats(conn, [D.STATE, D.MONTH, D.OUTCOME], DetainerFilter(), min_cell=5)
+    totals: Totals = Counter()
+    for row in rows:
+        assert row.issued is not None
+        state, month, outcome = row.key[D.STATE], row.key[D.MONTH], row.key[D.OUTCOME]
+        assert isinstance(state, str)
+        assert isinstance(month, dt.date)
+        assert isinstance(outcome, str)
+        totals[(state, month, outcome)] = row.issued
+    return totals
+
+
+@pytest.mark.parametrize("variant", ["csv", "parquet", "xlsx"])
+async def test_every_format_gives_the_totals_of_the_raw_rows(
+    conn: AsyncConnection, files: dict[str, Path], variant: str
+) -> None:
+    expected, _ = expected_totals(files["csv"])  # same seed: the same rows in every format
+    result = await load_detainer_source(conn, str(files[variant]), SETTINGS, is_synthetic=True)
+    assert result.load_run_id is not None
+    assert result.counts.rows_read == 6000
+    assert result.counts.rejected == 0
+    assert await loaded_totals(conn) == expected
+    synthetic = (
+        await conn.execute(
+            text("SELECT is_synthetic FROM source_files WHERE dataset = 'detainers'")
+        )
+    ).scalar_one()
+    assert synthetic is True
+
+
+async def test_dirty_file_is_repaired_or_rejected_per_reason(
+    conn: AsyncConnection, files: dict[str, Path]
+) -> None:
+    expected, rejected = expected_totals(files["dirty"])
+    result = await load_detainer_source(conn, str(files["dirty"]), SETTINGS)
+    assert result.counts.rejected == rejected > 0
+    assert await loaded_totals(conn) == expected
+    reasons: dict[str, int] = dict(
+        (
+            await conn.execute(
+                text(
+                    "SELECT reason, sum(rows) FROM load_issues WHERE load_run_id = :run GROUP BY 1"
+                ),
+                {"run": result.load_run_id},
+            )
+        ).all()
+    )
+    assert reasons["unreadable date"] == rejected
+    for repaired in (
+        "exact duplicate row dropped",
+        "non-ISO date read",
+        "blank state taken from the facility's other rows",
+        "padded text trimmed",
+    ):
+        assert reasons[repaired] > 0
+
+
+async def test_reload_is_idempotent_and_overlaps_never_double_count(
+    conn: AsyncConnection, tmp_path: Path
+) -> None:
+    header = "detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason\n"
+    first = release_csv(
+        tmp_path,
+        "a.csv",
+        header,
+        ["2025-01-05,TEXAS,X COUNTY JAIL,"] + ["2025-02-05,TEXAS,X COUNTY JAIL,"] * 3,
+    )
+    second = release_csv(
+        tmp_path,
+        "b.csv",
+        header,
+        ["2025-02-09,TEXAS,X COUNTY JAIL,"] + ["2025-03-09,TEXAS,X COUNTY JAIL,"] * 2,
+    )
+
+    async def by_month() -> dict[object, int | None]:
+        rows = await detainer_stats(conn, [D.MONTH], DetainerFilter(), min_cell=5)
+        return {row.key[D.MONTH]: row.issued for row in rows}
+
+    await load_detainer_source(conn, str(first), SETTINGS)
+    again = await load_detainer_source(conn, str(first), SETTINGS)
+    assert again.load_run_id is None
+    assert await by_month() == {dt.date(2025, 1, 1): 1, dt.date(2025, 2, 1): 3}
+    kept = await load_detainer_source(conn, str(second), SETTINGS, fill_gaps=True)
+    assert kept.counts.unchanged == 1
+    assert await by_month() == {
+        dt.date(2025, 1, 1): 1,
+        dt.date(2025, 2, 1): 3,
+        dt.date(2025, 3, 1): 2,
+    }
+
+
+async def test_later_release_wins_for_the_months_it_covers(
+    conn: AsyncConnection, tmp_path: Path
+) -> None:
+    header = "detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason\n"
+    first = release_csv(tmp_path, "a.csv", header, ["2025-01-05,TEXAS,X COUNTY JAIL,"] * 4)
+    second = release_csv(tmp_path, "b.csv", header, ["2025-01-06,TEXAS,X COUNTY JAIL,"] * 7)
+    await load_detainer_source(conn, str(first), SETTINGS)
+    result = await load_detainer_source(conn, str(second), SETTINGS)
+    assert result.counts.updated == 1  # one cell of the earlier release replaced
+    [row] = await detainer_stats(conn, [D.MONTH], DetainerFilter(), min_cell=5)
+    assert row.issued == 7
+
+
+async def test_aggregate_csv(conn: AsyncConnection, tmp_path: Path) -> None:
+    body = (
+        "period,state,facility,issued,declined,booked_into_detention,pending\n"
+        "2025-03,TX,HARRIS COUNTY JAIL,100,10,50,20\n"
+        "2025-03,Texas,DALLAS COUNTY JAIL,40,0,0,0\n"
+        "2025-04,TX,HARRIS COUNTY JAIL,5,9,0,0\n"
+    )
+    result = await load_detainer_source(
+        conn,
+        str(write(tmp_path, "t.csv", body.encode())),
+        SETTINGS.model_copy(update={"detainer_max_rejected_share": 0.5}),
+    )
+    assert result.layout == "aggregate"
+    assert result.counts.rejected == 1  # declined > issued
+    rows = await detainer_stats(conn, [D.FACILITY], DetainerFilter(state="TX"), min_cell=5)
+    harris = next(r for r in rows if r.key[D.FACILITY] == "HARRIS COUNTY JAIL")
+    assert (harris.issued, harris.declined, harris.booked_into_detention, harris.pending) == (
+        100,
+        10,
+        50,
+        20,
+    )
+    assert harris.decline_rate == pytest.approx(10 / 80)
+
+
+async def test_small_cells_are_suppressed_with_a_complement(
+    conn: AsyncConnection, tmp_path: Path
+) -> None:
+    header = (
+        "detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason,"
+        "citizenship_country\n"
+    )
+    lines = (
+        ["2025-01-05,TEXAS,X COUNTY JAIL,,MEXICO\n"] * 20
+        + ["2025-01-05,TEXAS,X COUNTY JAIL,,HONDURAS\n"] * 9
+        + ["2025-01-05,TEXAS,X COUNTY JAIL,,CUBA\n"] * 2
+        + ["2025-01-05,IOWA,Y COUNTY JAIL,,CUBA\n"] * 3
+        + ["2025-01-05,IOWA,Y COUNTY JAIL,,PERU\n"] * 6
+    )
+    await load_detainer_source(conn, str(release_csv(tmp_path, "s.csv", header, lines)), SETTINGS)
+    rows = await detainer_stats(conn, [D.STATE, D.CITIZENSHIP], DetainerFilter(), min_cell=5)
+    cells = {(r.key[D.STATE], r.key[D.CITIZENSHIP]): (r.issued, r.suppressed) for r in rows}
+    assert cells[("TX", "MEXICO")] == (20, False)
+    assert cells[("TX", "CUBA")] == (None, True)  # 2 < 5
+    assert cells[("TX", "HONDURAS")] == (None, True)  # complement: TX total would reveal CUBA
+    assert cells[("IA", "CUBA")] == (None, True)
+    assert cells[("IA", "PERU")] == (None, True)
+    # Without a personal attribute nothing is suppressed.
+    totals = await detainer_stats(conn, [D.STATE], DetainerFilter(), min_cell=5)
+    assert {r.key[D.STATE]: r.issued for r in totals} == {"TX": 31, "IA": 9}
+    assert all(r.decline_rate is None for r in rows if r.suppressed)
+
+
+async def test_facilities_match_counties_and_sheriffs_in_either_order(
+    conn: AsyncConnection, tmp_path: Path
+) -> None:
+    header = "detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason\n"
+    jails = ["2025-01-05,TEXAS,HARRIS COUNTY JAIL,", "2025-01-05,TEXAS,QUEENS CENTRAL BOOKING,"]
+    release = release_csv(tmp_path, "d.csv", header, jails)
+    await load_detainer_source(conn, str(release), SETTINGS)
+    ice = write(
+        tmp_path,
+        "participatingAgencies07012025am.xlsx",
+        ice_xlsx(
+            [
+                (
+                    "TEXAS",
+                    "Harris County Sheriff's Office",
+                    "County",
+                    "Harris County",
+                    "Jail Enforcement Model",
+                    dt.datetime(2025, 3, 1),
+                    "link pending",
+                )
+            ]
+        ),
+    )
+    await load_sources(conn, plan_sources([str(ice)]), SETTINGS)
+    matched: dict[str, str | None] = dict(
+        (
+            await conn.execute(
+                text(
+                    "SELECT f.name, f.match_method || ':' || coalesce(a.name, '')"
+                    " FROM detainer_facilities f LEFT JOIN agencies a ON a.id = f.agency_id"
+                )
+            )
+        ).all()
+    )
+    assert matched == {
+        "HARRIS COUNTY JAIL": "county-name+sheriff:Harris County Sheriff's Office",
+        "QUEENS CENTRAL BOOKING": None,
+    }
+
+
+async def test_no_person_level_columns_are_stored(conn: AsyncConnection) -> None:
+    columns = set(
+        (
+            await conn.execute(
+                text(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_name IN ('detainer_stats', 'detainer_facilities')"
+                )
+            )
+        ).scalars()
+    )
+    personal = {
+        "unique_id",
+        "subject_id",
+        "alien_file_number",
+        "birth_year",
+        "gender",
+        "birth_country",
+        "detainer_prepare_date",
+    }
+    assert not columns & personal
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"detainer_prepare_date,facility_state,detention_facility\n2025-01-01,TX,X\n",
+            "missing required column(s): detainer_lift_reason",
+        ),
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "binary content"),
+        (
+            b"detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason\n",
+            "the file has no data rows",
+        ),
+        (
+            b"detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason\n"
+            + b"".join(b"N/A,TEXAS,X%d JAIL,\n" % i for i in range(5))
+            + b"2025-01-01,TEXAS,X JAIL,\n",
+            "5 of 6 rows rejected",
+        ),
+    ],
+    ids=["missing-column", "wrong-type", "empty", "mostly-rejected"],
+)
+async def test_bad_files_fail_and_change_nothing(
+    conn: AsyncConnection, tmp_path: Path, content: bytes, message: str
+) -> None:
+    before = (await conn.execute(text("SELECT count(*) FROM source_files"))).scalar_one()
+    with pytest.raises(LoadError, match=re.escape(message)):
+        await load_detainer_source(conn, str(write(tmp_path, "bad.csv", content)), SETTINGS)
+    assert (await conn.execute(text("SELECT count(*) FROM source_files"))).scalar_one() == before
+
+
+async def test_truncated_parquet_fails_cleanly(
+    conn: AsyncConnection, files: dict[str, Path], tmp_path: Path
+) -> None:
+    data = files["parquet"].read_bytes()
+    truncated = write(tmp_path, "cut.parquet", data[: len(data) // 2] + b"PAR1")
+    before = (await conn.execute(text("SELECT count(*) FROM detainer_stats"))).scalar_one()
+    with pytest.raises(LoadError, match="parquet"):
+        await load_detainer_source(conn, str(truncated), SETTINGS)
+    assert (await conn.execute(text("SELECT count(*) FROM detainer_stats"))).scalar_one() == before
