@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
 from open287g.config import get_settings
@@ -24,6 +27,33 @@ from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_one
 
 DEMO_DIR = Path(str(files("open287g") / "demo"))
+
+
+def _command(
+    load: Callable[[argparse.Namespace], Coroutine[None, None, int]],
+) -> Callable[[argparse.Namespace], int]:
+    """Run an async load command; a bad input file is a one-line error and exit code 1."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return asyncio.run(load(args))
+        except LoadError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@asynccontextmanager
+async def _migrated_engine() -> AsyncIterator[AsyncEngine]:
+    """An engine on the primary database, once its schema is known to be at head."""
+    engine = make_engine(primary_url(get_settings()), pool_size=2)
+    try:
+        async with engine.connect() as conn:
+            await require_current_schema(conn)
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +87,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action="store_true",
         help="with no SOURCE: load the demo data set when ice.gov cannot be reached",
     )
-    ice.set_defaults(handler=_load_ice)
+    ice.set_defaults(handler=_command(_load_ice))
 
     detainers = kinds.add_parser(
         "detainers",
@@ -78,7 +108,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action="store_true",
         help="label the release as synthetic (test data, never shown as fact)",
     )
-    detainers.set_defaults(handler=_load_detainers)
+    detainers.set_defaults(handler=_command(_load_detainers))
 
     policies = kinds.add_parser(
         "policies",
@@ -86,18 +116,10 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         description="Load a policy CSV (file or URL): dated, cited claims about jurisdictions.",
     )
     policies.add_argument("source", metavar="SOURCE")
-    policies.set_defaults(handler=_load_policies)
+    policies.set_defaults(handler=_command(_load_policies))
 
 
-def _load_ice(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_load_ice_async(args))
-    except LoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-
-async def _load_ice_async(args: argparse.Namespace) -> int:
+async def _load_ice(args: argparse.Namespace) -> int:
     settings = get_settings()
     sources: list[str] = list(args.sources)
     is_demo = bool(args.demo)
@@ -112,9 +134,6 @@ async def _load_ice_async(args: argparse.Namespace) -> int:
             print(f"{exc}\nloading the DEMO data set instead (not real data)", file=sys.stderr)
             sources, is_demo = [str(DEMO_DIR)], True
     planned = plan_sources(sources, kind=args.kind, as_of=args.as_of)
-    engine = make_engine(primary_url(settings), pool_size=2)
-    async with engine.connect() as conn:
-        await require_current_schema(conn)
     total = LoadCounts()
     with tqdm(total=len(planned), unit="file", disable=len(planned) < 2, file=sys.stderr) as bar:
 
@@ -124,13 +143,12 @@ async def _load_ice_async(args: argparse.Namespace) -> int:
             for name in ("rows_read", "inserted", "updated", "unchanged", "ended", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(result.counts, name))
 
-        try:
-            await load_sources(engine, planned, settings, is_demo=is_demo, on_result=report)
-        except LoadError:
-            bar.write("nothing from the failing file was written; the files before it are loaded")
-            raise
-        finally:
-            await engine.dispose()
+        async with _migrated_engine() as engine:
+            try:
+                await load_sources(engine, planned, settings, is_demo=is_demo, on_result=report)
+            except LoadError:
+                bar.write("nothing from the failing file was written; files before it are loaded")
+                raise
     print(f"ice-287g: {len(planned)} file(s): {total.summary()}")
     return 0
 
@@ -144,50 +162,25 @@ def _describe(result: FileResult) -> str:
     return f"{name} ({what}): load run {result.load_run_id}: {result.counts.summary()}"
 
 
-def _load_policies(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_load_policies_async(args.source))
-    except LoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-
-async def _load_policies_async(source: str) -> int:
+async def _load_policies(args: argparse.Namespace) -> int:
+    source = args.source
     settings = get_settings()
     document = await read_one(source, settings)
-    engine = make_engine(primary_url(settings), pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            await require_current_schema(conn)
+    async with _migrated_engine() as engine:
         run_id, counts = await load_policy_document(engine, document, settings)
-    finally:
-        await engine.dispose()
     if run_id is None:
         print(f"{document.name}: already loaded (same sha256), nothing changed")
     print(f"policies: {counts.summary()}")
     return 0
 
 
-def _load_detainers(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_load_detainers_async(args))
-    except LoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-
-async def _load_detainers_async(args: argparse.Namespace) -> int:
+async def _load_detainers(args: argparse.Namespace) -> int:
     settings = get_settings()
-    engine = make_engine(primary_url(settings), pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            await require_current_schema(conn)
+    async with _migrated_engine() as engine:
         print(f"aggregating {args.source} …", file=sys.stderr)
         result = await load_detainer_source(
             engine, args.source, settings, fill_gaps=args.fill_gaps, is_synthetic=args.synthetic
         )
-    finally:
-        await engine.dispose()
     counts = result.counts
     if result.load_run_id is None:
         print(f"{args.source}: already loaded (same sha256), nothing changed")
