@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Sequence
@@ -91,3 +92,10 @@ def make_detainers(
         command.append("--dirty")
     subprocess.run(command, check=True, capture_output=True)  # noqa: S603
     return path
+
+
+HARRIS_SHERIFF = (
+    "TEXAS", "Harris County Sheriff's Office", "County", "Harris County",
+    "Jail Enforcement Model", dt.datetime(2025, 3, 1), "link pending",
+)  # fmt: skip
+"""A participating-list row (the agency detainer facilities and officials match to)."""

@@ -20,7 +20,7 @@ from open287g.db.reference_data import STATES
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.load import load_sources, plan_sources
-from tests.fixtures import MAKE_DETAINERS, ice_xlsx, make_detainers, write
+from tests.fixtures import HARRIS_SHERIFF, MAKE_DETAINERS, ice_xlsx, make_detainers, write
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -251,19 +251,7 @@ async def test_facilities_match_counties_and_sheriffs_in_either_order(
     ice = write(
         tmp_path,
         "participatingAgencies07012025am.xlsx",
-        ice_xlsx(
-            [
-                (
-                    "TEXAS",
-                    "Harris County Sheriff's Office",
-                    "County",
-                    "Harris County",
-                    "Jail Enforcement Model",
-                    dt.datetime(2025, 3, 1),
-                    "link pending",
-                )
-            ]
-        ),
+        ice_xlsx([HARRIS_SHERIFF]),
     )
     await load_sources(conn, plan_sources([str(ice)]), SETTINGS)
     matched: dict[str, str | None] = dict(

@@ -23,6 +23,7 @@ from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.discover import discover_current_lists
 from open287g.loaders.ice287g.load import FileResult, PlannedSource, load_sources, plan_sources
+from open287g.loaders.officials import load_officials_document
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_one
 
@@ -118,6 +119,15 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     policies.add_argument("source", metavar="SOURCE")
     policies.set_defaults(handler=_command(_load_policies))
 
+    officials = kinds.add_parser(
+        "officials",
+        help="officials in charge of agencies (CSV, format in README)",
+        description="Load an officials CSV (file or URL), matched to agencies by state and "
+        "agency name; unmatched rows are reported as rejected.",
+    )
+    officials.add_argument("source", metavar="SOURCE")
+    officials.set_defaults(handler=_command(_load_officials))
+
 
 async def _load_ice(args: argparse.Namespace) -> int:
     settings = get_settings()
@@ -191,4 +201,14 @@ async def _load_detainers(args: argparse.Namespace) -> int:
             f"{counts.updated:,} cells of earlier releases replaced"
         )
     print(f"detainers: {counts.summary()}")
+    return 0
+
+
+async def _load_officials(args: argparse.Namespace) -> int:
+    document = await read_one(args.source, get_settings())
+    async with _migrated_engine() as engine:
+        run_id, counts = await load_officials_document(engine, document)
+    if run_id is None:
+        print(f"{document.name}: already loaded (same sha256), nothing changed")
+    print(f"officials: {counts.summary()}")
     return 0

@@ -18,6 +18,7 @@ import httpx
 
 from open287g import __version__
 from open287g.config import Settings
+from open287g.db.ingest.provenance import SourceFacts
 from open287g.loaders.errors import LoadError
 
 USER_AGENT = f"open287g/{__version__} (+https://github.com/open287g)"
@@ -41,6 +42,11 @@ class SourceDocument:
     @property
     def label(self) -> str:
         return self.url or self.path or self.name
+
+    def facts(self) -> SourceFacts:
+        return SourceFacts(
+            self.name, self.url or self.path, self.sha256, len(self.data), self.fetched_at
+        )
 
 
 def is_url(source: str) -> bool:

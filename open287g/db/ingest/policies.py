@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.ingest.provenance import LoadCounts, record_changes
+from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
 from open287g.db.models.enums import ChangeOp, JurisdictionKind, PolicyStatus
 
 
@@ -62,7 +62,7 @@ RETURNING id, (xmax = 0) AS inserted
 
 
 async def merge_policies(
-    conn: AsyncConnection, run_id: int, rows: Sequence[PolicyRow]
+    conn: AsyncConnection, run_id: int, rows: Sequence[PolicyRow], issues: list[IssueRecord]
 ) -> LoadCounts:
     """Policy files are small (hundreds of rows): one statement per row is clear and fast."""
     counts = LoadCounts()

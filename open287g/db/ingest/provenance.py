@@ -104,15 +104,22 @@ class LoadStart:
     load_run_id: int
 
 
+@dataclass(frozen=True)
+class SourceFacts:
+    """What provenance records about a source file."""
+
+    name: str
+    url: str | None  # the URL it came from, or the local path
+    sha256: str
+    size: int
+    fetched_at: dt.datetime
+
+
 async def begin_load(
     conn: AsyncConnection,
     *,
     dataset: str,
-    name: str,
-    url: str | None,
-    sha256: str,
-    size: int,
-    fetched_at: dt.datetime,
+    source: SourceFacts,
     started_at: dt.datetime,
     snapshot_kind: SnapshotKind | None = None,
     snapshot_date: dt.date | None = None,
@@ -131,11 +138,11 @@ async def begin_load(
             ),
             {
                 "dataset": dataset,
-                "name": name,
-                "url": url,
-                "sha256": sha256,
-                "size": size,
-                "fetched_at": fetched_at,
+                "name": source.name,
+                "url": source.url,
+                "sha256": source.sha256,
+                "size": source.size,
+                "fetched_at": source.fetched_at,
                 "snapshot_kind": snapshot_kind.value if snapshot_kind else None,
                 "snapshot_date": snapshot_date,
                 "is_demo": is_demo,

@@ -43,12 +43,16 @@ class Official(Base):
     """The official in charge of an agency (a sheriff, a chief) for a term."""
 
     __tablename__ = "officials"
+    __table_args__ = (UniqueConstraint("agency_id", "official_key"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     agency_id: Mapped[int] = mapped_column(
         ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
     )
     name: Mapped[str] = mapped_column(Text)
+    official_key: Mapped[str] = mapped_column(
+        Text, comment="Folded name | term start: one person's one term at one agency."
+    )
     title: Mapped[str | None] = mapped_column(Text)
     term_start: Mapped[dt.date | None] = mapped_column(Date)
     term_end: Mapped[dt.date | None] = mapped_column(Date)

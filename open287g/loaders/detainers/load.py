@@ -18,6 +18,7 @@ from open287g.config import Settings
 from open287g.db.ingest.detainers import FacilityRow, ReleaseWrite, StatRow, write_release
 from open287g.db.ingest.provenance import (
     LoadCounts,
+    SourceFacts,
     begin_load,
     count_rejected,
     file_transaction,
@@ -138,11 +139,16 @@ async def load_detainer_path(
         await lock_dataset(conn, DATASET)
         if await find_load_of(conn, DATASET, sha256) is not None:
             return DetainerLoad(None, LoadCounts())
+        source = SourceFacts(
+            name=Path(url).name if url else path.name,
+            url=url or facts.resolved,
+            sha256=sha256,
+            size=facts.size,
+            fetched_at=dt.datetime.now(dt.UTC),
+        )
         start = await begin_load(
-            conn, dataset=DATASET, name=Path(url).name if url else path.name,
-            url=url or facts.resolved, sha256=sha256, size=facts.size,
-            fetched_at=dt.datetime.now(dt.UTC), started_at=started, is_synthetic=is_synthetic,
-        )  # fmt: skip
+            conn, dataset=DATASET, source=source, started_at=started, is_synthetic=is_synthetic
+        )
         release = ReleaseWrite(start.source_file_id, start.load_run_id, fill_gaps=fill_gaps)
         counts = await write_release(conn, release, stat_rows(aggregated.cells))
         counts.rows_read = aggregated.rows_read

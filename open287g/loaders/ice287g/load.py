@@ -132,11 +132,7 @@ async def load_one(
         start = await begin_load(
             conn,
             dataset=DATASET,
-            name=document.name,
-            url=document.url or document.path,
-            sha256=document.sha256,
-            size=len(document.data),
-            fetched_at=document.fetched_at,
+            source=document.facts(),
             started_at=started,
             snapshot_kind=planned.kind,
             snapshot_date=planned.published_on,

@@ -1,0 +1,116 @@
+"""Small CSV sources (policies, officials): header checks, row reading and the load
+sequence they share. Big files (detainer releases) stream through their own loader."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from open287g.db.ingest.provenance import (
+    IssueRecord,
+    LoadCounts,
+    begin_load,
+    file_transaction,
+    find_load_of,
+    finish_load,
+    lock_dataset,
+)
+from open287g.db.models.enums import IssueAction
+from open287g.db.reference_data import State
+from open287g.loaders.errors import LoadError
+from open287g.loaders.normalize import clean_text, lookup_state, name_key
+from open287g.loaders.sources import SourceDocument
+
+Row = TypeVar("Row")
+
+
+@dataclass
+class ParsedCsv(Generic[Row]):
+    rows: list[Row] = field(default_factory=list)
+    issues: list[IssueRecord] = field(default_factory=list)
+    rows_read: int = 0
+
+    def reject(self, number: int, column: str | None, reason: str, value: object = None) -> None:
+        text = None if value is None else str(value)
+        self.issues.append(IssueRecord(number, column, IssueAction.REJECTED, reason, text))
+
+    def repair(self, number: int, column: str | None, reason: str, value: object = None) -> None:
+        text = None if value is None else str(value)
+        self.issues.append(IssueRecord(number, column, IssueAction.REPAIRED, reason, text))
+
+    def state(self, number: int, raw: str | None) -> State | None:
+        """The state a `state` cell names: misspellings repaired, unknown ones rejected."""
+        state, guessed = lookup_state(raw)
+        if state is None:
+            self.reject(number, "state", "unknown state", raw)
+        elif guessed:
+            self.repair(number, "state", f"misspelled state read as {state.name}", raw)
+        return state
+
+
+def csv_records(
+    label: str, data: bytes, required: Sequence[str]
+) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """(line number, cleaned values by snake_case column) for each non-blank row."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(label, f"not UTF-8 text (byte {exc.start}); is this a CSV file?") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name_key(h).lower().replace(" ", "_") for h in (reader.fieldnames or [])]
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise LoadError(label, f"missing required column(s): {', '.join(missing)}")
+    reader.fieldnames = header
+    try:
+        for number, raw in enumerate(reader, start=2):
+            values = {k: clean_text(v) for k, v in raw.items() if k is not None}
+            if any(values.values()):
+                yield number, values
+    except csv.Error as exc:
+        raise LoadError(label, f"malformed CSV: {exc}") from exc
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    """An ISO date; raises ValueError for anything else (the caller rejects the row)."""
+    return dt.date.fromisoformat(value) if value else None
+
+
+Merge = Callable[[AsyncConnection, int, list[Row], list[IssueRecord]], Awaitable[LoadCounts]]
+
+
+async def load_csv_document(
+    target: AsyncEngine | AsyncConnection,
+    document: SourceDocument,
+    *,
+    dataset: str,
+    parse: Callable[[str, bytes], ParsedCsv[Row]],
+    merge: Merge[Row],
+) -> tuple[int | None, LoadCounts]:
+    """(load run id, counts); the run id is None when these exact bytes were loaded before.
+    `merge` may append issues it finds against the database (e.g. unknown agencies)."""
+    started = dt.datetime.now(dt.UTC)
+    parsed = parse(document.label, document.data)
+    if parsed.rows_read == 0:
+        raise LoadError(document.label, "the file has no data rows")
+    async with file_transaction(target) as conn:
+        await lock_dataset(conn, dataset)
+        if await find_load_of(conn, dataset, document.sha256) is not None:
+            return None, LoadCounts(rows_read=parsed.rows_read, unchanged=len(parsed.rows))
+        start = await begin_load(
+            conn,
+            dataset=dataset,
+            source=document.facts(),
+            started_at=started,
+        )
+        issues = list(parsed.issues)
+        counts = await merge(conn, start.load_run_id, parsed.rows, issues)
+        counts.rows_read = parsed.rows_read
+        await finish_load(conn, start.load_run_id, counts, issues)
+        return start.load_run_id, counts

@@ -1,0 +1,68 @@
+"""Load the officials CSV (README "Loading officials"): who is in charge of an agency.
+
+Columns: `state`, `agency`, `name` (required); `title`, `term_start`, `term_end`
+(YYYY-MM-DD), `source_url` (optional).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from open287g.db.ingest.officials import OfficialRow, merge_officials
+from open287g.db.ingest.provenance import LoadCounts
+from open287g.loaders.csv_documents import ParsedCsv, csv_records, load_csv_document, parse_date
+from open287g.loaders.normalize import name_key
+from open287g.loaders.sources import SourceDocument
+
+DATASET = "officials"
+REQUIRED = ("state", "agency", "name")
+
+
+def parse_officials_csv(label: str, data: bytes) -> ParsedCsv[OfficialRow]:
+    parsed: ParsedCsv[OfficialRow] = ParsedCsv()
+    for number, values in csv_records(label, data, REQUIRED):
+        parsed.rows_read += 1
+        state = parsed.state(number, values["state"])
+        if state is None:
+            continue
+        agency, name = values["agency"], values["name"]
+        if not agency or not name:
+            parsed.reject(number, "agency" if not agency else "name", "required value missing")
+            continue
+        try:
+            term_start = parse_date(values.get("term_start"))
+            term_end = parse_date(values.get("term_end"))
+        except ValueError:
+            parsed.reject(
+                number,
+                "term_start/term_end",
+                "dates must be YYYY-MM-DD",
+                f"{values.get('term_start')} / {values.get('term_end')}",
+            )
+            continue
+        if term_start and term_end and term_end < term_start:
+            parsed.reject(number, "term_end", "term ends before it starts", values["term_end"])
+            continue
+        parsed.rows.append(
+            OfficialRow(
+                row_number=number,
+                state_code=state.usps,
+                agency=agency,
+                agency_key=name_key(agency),
+                name=name,
+                official_key=f"{name_key(name)}|{term_start or ''}",
+                title=values.get("title"),
+                term_start=term_start,
+                term_end=term_end,
+                source_url=values.get("source_url"),
+            )
+        )
+    return parsed
+
+
+async def load_officials_document(
+    target: AsyncEngine | AsyncConnection, document: SourceDocument
+) -> tuple[int | None, LoadCounts]:
+    return await load_csv_document(
+        target, document, dataset=DATASET, parse=parse_officials_csv, merge=merge_officials
+    )
