@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,3 +100,38 @@ HARRIS_SHERIFF = (
     "Jail Enforcement Model", dt.datetime(2025, 3, 1), "link pending",
 )  # fmt: skip
 """A participating-list row (the agency detainer facilities and officials match to)."""
+
+
+ICE_FILES = sorted(ICE_DIR.glob("*.xlsx"))
+LATEST_PARTICIPATING = (
+    ICE_DIR / "20250712T151631_participating_participatingAgencies07112025pm.xlsx"
+)
+LATEST_PENDING = ICE_DIR / "20250712T151631_pending_pendingAgencies07112025pm.xlsx"
+STATE_CODES = {
+    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "COLORADO": "CO",
+    "FLORIDA": "FL", "GEORGIA": "GA", "IDAHO": "ID", "INDIANA": "IN", "IOWA": "IA",
+    "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD",
+    "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN", "MISSISSIPPI": "MS",
+    "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV", "NEW HAMPSHIRE": "NH",
+    "NEW MEXICO": "NM", "NEW YORK": "NY", "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND",
+    "OHIO": "OH", "OKLAHOMA": "OK", "PENNSYLVANIA": "PA", "SOUTH CAROLINA": "SC",
+    "SOUTH DAKOTA": "SD", "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "UTAHJ": "UT",
+    "VIRGINIA": "VA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
+}  # fmt: skip
+MODELS = {"jail": "JAIL_ENFORCEMENT", "task": "TASK_FORCE", "warrant": "WARRANT_SERVICE_OFFICER"}
+
+
+def raw_identities(path: Path) -> set[tuple[str, str, str]]:
+    """(state, folded agency name, model) of every data row, read independently."""
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
+    workbook.close()
+    found = set()
+    for state, agency, _type, _county, support, *_ in rows:
+        if not state:
+            continue
+        folded = re.sub(r"[.,'’]", "", str(agency)).replace("&", " and ")
+        name = " ".join(folded.split()).upper()
+        model = MODELS[str(support).strip().split()[0].lower()]
+        found.add((STATE_CODES[" ".join(str(state).split()).upper()], name, model))
+    return found

@@ -4,54 +4,23 @@ computes itself, straight from the raw spreadsheets."""
 from __future__ import annotations
 
 import collections
-import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import openpyxl
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.config import Settings
 from open287g.loaders.ice287g.load import FileResult, load_sources, plan_sources
-from tests.fixtures import ICE_DIR
+from tests.fixtures import (
+    ICE_DIR,
+    ICE_FILES,
+    LATEST_PARTICIPATING,
+    LATEST_PENDING,
+    raw_identities,
+)
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
-
-FILES = sorted(ICE_DIR.glob("*.xlsx"))
-LATEST_PARTICIPATING = (
-    ICE_DIR / "20250712T151631_participating_participatingAgencies07112025pm.xlsx"
-)
-LATEST_PENDING = ICE_DIR / "20250712T151631_pending_pendingAgencies07112025pm.xlsx"
-STATE_CODES = {
-    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "COLORADO": "CO",
-    "FLORIDA": "FL", "GEORGIA": "GA", "IDAHO": "ID", "INDIANA": "IN", "IOWA": "IA",
-    "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD",
-    "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN", "MISSISSIPPI": "MS",
-    "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV", "NEW HAMPSHIRE": "NH",
-    "NEW MEXICO": "NM", "NEW YORK": "NY", "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND",
-    "OHIO": "OH", "OKLAHOMA": "OK", "PENNSYLVANIA": "PA", "SOUTH CAROLINA": "SC",
-    "SOUTH DAKOTA": "SD", "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "UTAHJ": "UT",
-    "VIRGINIA": "VA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
-}  # fmt: skip
-MODELS = {"jail": "JAIL_ENFORCEMENT", "task": "TASK_FORCE", "warrant": "WARRANT_SERVICE_OFFICER"}
-
-
-def raw_identities(path: Path) -> set[tuple[str, str, str]]:
-    """(state, folded agency name, model) of every data row, read independently."""
-    workbook = openpyxl.load_workbook(path, read_only=True)
-    rows = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
-    workbook.close()
-    found = set()
-    for state, agency, _type, _county, support, *_ in rows:
-        if not state:
-            continue
-        folded = re.sub(r"[.,'’]", "", str(agency)).replace("&", " and ")
-        name = " ".join(folded.split()).upper()
-        model = MODELS[str(support).strip().split()[0].lower()]
-        found.add((STATE_CODES[" ".join(str(state).split()).upper()], name, model))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +42,7 @@ async def current(engine: AsyncEngine, status: str) -> set[tuple[str, str, str]]
 
 
 async def test_every_file_loaded_once_in_publication_order(loaded: list[FileResult]) -> None:
-    assert len(loaded) == len(FILES) == 54
+    assert len(loaded) == len(ICE_FILES) == 54
     assert all(result.load_run_id is not None for result in loaded)
     dates = [result.planned.published_at for result in loaded]
     assert dates == sorted(dates)
@@ -109,7 +78,7 @@ async def test_pending_and_ended_are_exactly_what_the_lists_imply(
 ) -> None:
     participating = raw_identities(LATEST_PARTICIPATING)
     pending = raw_identities(LATEST_PENDING) - participating
-    ever = set().union(*(raw_identities(path) for path in FILES))
+    ever = set().union(*(raw_identities(path) for path in ICE_FILES))
     assert await current(engine, "PENDING") == pending
     assert await current(engine, "ENDED") == ever - participating - pending
     assert len(ever - participating - pending) > 0
@@ -167,7 +136,7 @@ async def test_history_keeps_every_snapshot(loaded: list[FileResult], engine: As
             ))).all()
         )  # fmt: skip
     assert len(snapshot_rows) == 54
-    for path in (LATEST_PARTICIPATING, LATEST_PENDING, FILES[0]):
+    for path in (LATEST_PARTICIPATING, LATEST_PENDING, ICE_FILES[0]):
         assert snapshot_rows[path.name] == len(raw_identities(path))
 
 

@@ -14,6 +14,7 @@ from open287g.api import problems
 from open287g.api.health import healthz, readyz
 from open287g.config import Settings, get_settings
 from open287g.db.session import make_engine, replica_url
+from open287g.graphql.app import graphql_app
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
@@ -32,7 +33,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 await app.state.engine.dispose()
 
     app = Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz)],
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql_app(), methods=["GET", "POST"]),
+        ],
         exception_handlers={
             problems.Problem: problems.handle_problem,
             HTTPException: problems.handle_http_exception,

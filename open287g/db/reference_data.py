@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
+from open287g.errors import ClientError
+
 
 class State(NamedTuple):
     usps: str
@@ -73,3 +75,24 @@ PROGRAM_MODELS: Final[tuple[ProgramModelInfo, ...]] = (
         "Immigration and Nationality Act § 287(g), 8 U.S.C. § 1357(g)",
     ),
 )
+
+
+class UnknownState(ClientError):
+    pass
+
+
+_STATE_LOOKUP: Final[dict[str, str]] = {
+    **{state.usps: state.usps for state in STATES},
+    **{state.name.upper(): state.usps for state in STATES},
+}
+
+
+def resolve_state(value: str | None) -> str | None:
+    """A USPS code or state name, any case and spacing, → the USPS code. No fuzzy guessing
+    on queries: a typo is an error, never another state's data."""
+    if value is None:
+        return None
+    code = _STATE_LOOKUP.get(" ".join(value.split()).upper())
+    if code is None:
+        raise UnknownState(f"unknown state {value!r}: use a USPS code (TX) or a state name (Texas)")
+    return code

@@ -47,6 +47,7 @@ class DetainerFilter:
     facility: str | None = None  # case-insensitive substring of the facility name
     start: dt.date | None = None  # first month included
     end: dt.date | None = None  # last month included
+    jurisdiction_id: int | None = None  # facilities matched to this county
 
 
 @dataclass
@@ -112,6 +113,9 @@ def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
     if filters.facility:
         clauses.append("f.name ILIKE :facility")
         params["facility"] = "%" + filters.facility.replace("%", r"\%").replace("_", r"\_") + "%"
+    if filters.jurisdiction_id is not None:
+        clauses.append("f.jurisdiction_id = :jurisdiction_id")
+        params["jurisdiction_id"] = filters.jurisdiction_id
     if filters.start:
         clauses.append("s.month >= :start")
         params["start"] = filters.start.replace(day=1)

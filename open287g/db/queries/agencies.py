@@ -1,0 +1,134 @@
+"""Agencies and their officials: filter model, keyset pages, batch lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from open287g.db.queries.pagination import Page, decode_cursor, encode_cursor
+
+ORDERING = "agencies:ID:ASC"
+
+
+@dataclass(frozen=True)
+class AgencyFilter:
+    state: str | None = None
+    type: str | None = None
+    name_contains: str | None = None
+
+
+@dataclass(frozen=True)
+class AgencyRecord:
+    id: int
+    state_code: str
+    name: str
+    type: str
+    county: str | None
+    jurisdiction_id: int | None
+
+
+@dataclass(frozen=True)
+class OfficialRecord:
+    id: int
+    agency_id: int
+    name: str
+    title: str | None
+    term_start: dt.date | None
+    term_end: dt.date | None
+    source_url: str | None
+
+
+COLUMNS = ", ".join(f"a.{f.name}" for f in fields(AgencyRecord))
+
+
+def _where(filters: AgencyFilter) -> tuple[str, dict[str, object]]:
+    clauses = ["true"]
+    params: dict[str, object] = {}
+    if filters.state:
+        clauses.append("a.state_code = :state")
+        params["state"] = filters.state
+    if filters.type:
+        clauses.append("CAST(a.type AS text) = :type")
+        params["type"] = filters.type
+    if filters.name_contains:
+        clauses.append("a.name ILIKE :name ESCAPE '\\'")
+        escaped = filters.name_contains.replace("\\", "\\\\").replace("%", "\\%")
+        params["name"] = "%" + escaped.replace("_", "\\_") + "%"
+    return " AND ".join(clauses), params
+
+
+async def agency_page(
+    conn: AsyncConnection, filters: AgencyFilter, first: int, after: str | None
+) -> Page[AgencyRecord]:
+    where, params = _where(filters)
+    if after:
+        params["after_id"] = decode_cursor(after, ORDERING).id
+        where += " AND a.id > :after_id"
+    params["limit"] = first + 1
+    rows = (
+        await conn.execute(
+            text(f"SELECT {COLUMNS} FROM agencies a WHERE {where} ORDER BY a.id LIMIT :limit"),
+            params,
+        )
+    ).all()
+    records = [AgencyRecord(*row) for row in rows[:first]]
+    return Page(records, len(rows) > first, [encode_cursor(ORDERING, r.id, r.id) for r in records])
+
+
+async def agency_count(conn: AsyncConnection, filters: AgencyFilter) -> int:
+    where, params = _where(filters)
+    sql = f"SELECT count(*) FROM agencies a WHERE {where}"
+    return int((await conn.execute(text(sql), params)).scalar_one())
+
+
+async def agencies_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, AgencyRecord]:
+    rows = await conn.execute(
+        text(f"SELECT {COLUMNS} FROM agencies a WHERE a.id = ANY(CAST(:ids AS bigint[]))"),
+        {"ids": list(ids)},
+    )
+    return {row[0]: AgencyRecord(*row) for row in rows}
+
+
+async def agencies_of_jurisdictions(
+    conn: AsyncConnection, jurisdiction_ids: Sequence[int]
+) -> dict[int, list[AgencyRecord]]:
+    """Agencies serving each jurisdiction, or any jurisdiction inside it (a state's
+    agencies include its counties' and cities'), in id order."""
+    rows = await conn.execute(
+        text(
+            f"SELECT j.root, {COLUMNS} FROM agencies a JOIN ("
+            " SELECT id, id AS root FROM jurisdictions WHERE id = ANY(CAST(:ids AS bigint[]))"
+            " UNION ALL SELECT c.id, c.parent_id FROM jurisdictions c"
+            "  WHERE c.parent_id = ANY(CAST(:ids AS bigint[]))"
+            " UNION ALL SELECT g.id, c.parent_id FROM jurisdictions g"
+            "  JOIN jurisdictions c ON c.id = g.parent_id"
+            "  WHERE c.parent_id = ANY(CAST(:ids AS bigint[]))"
+            ") j ON j.id = a.jurisdiction_id ORDER BY a.id"
+        ),
+        {"ids": list(jurisdiction_ids)},
+    )
+    found: dict[int, list[AgencyRecord]] = {jid: [] for jid in jurisdiction_ids}
+    for row in rows:
+        found[row[0]].append(AgencyRecord(*row[1:]))
+    return found
+
+
+async def officials_of_agencies(
+    conn: AsyncConnection, agency_ids: Sequence[int]
+) -> dict[int, list[OfficialRecord]]:
+    rows = await conn.execute(
+        text(
+            "SELECT id, agency_id, name, title, term_start, term_end, source_url FROM officials"
+            " WHERE agency_id = ANY(CAST(:ids AS bigint[]))"
+            " ORDER BY agency_id, term_start DESC NULLS LAST, id"
+        ),
+        {"ids": list(agency_ids)},
+    )
+    found: dict[int, list[OfficialRecord]] = {agency_id: [] for agency_id in agency_ids}
+    for row in rows:
+        found[row[1]].append(OfficialRecord(*row))
+    return found

@@ -1,0 +1,303 @@
+"""Agreements: the filter model, the base query (current, or as of a date), keyset pages,
+counts, stats and changes between snapshots. Shared by REST and GraphQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from open287g.db.queries.pagination import (
+    BadCursor,
+    Keyset,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+
+
+class AgreementOrderField(enum.StrEnum):
+    ID = "ID"
+    SIGNED_ON = "SIGNED_ON"
+    STATE = "STATE"
+    FIRST_SEEN = "FIRST_SEEN"
+
+
+class Direction(enum.StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+class AgreementDimension(enum.StrEnum):
+    STATE = "STATE"
+    MODEL = "MODEL"
+    STATUS = "STATUS"
+    SIGNED_MONTH = "SIGNED_MONTH"
+    AGENCY_TYPE = "AGENCY_TYPE"
+
+
+@dataclass(frozen=True)
+class AgreementFilter:
+    state: str | None = None  # USPS code (callers resolve names with `resolve_state`)
+    model: str | None = None
+    status: str | None = None
+    signed_from: dt.date | None = None
+    signed_to: dt.date | None = None
+    agency_name_contains: str | None = None
+
+
+@dataclass(frozen=True)
+class AgreementOrder:
+    field: AgreementOrderField = AgreementOrderField.ID
+    direction: Direction = Direction.ASC
+
+    @property
+    def name(self) -> str:
+        return f"agreements:{self.field}:{self.direction}"
+
+
+@dataclass(frozen=True)
+class AgreementRecord:
+    id: int
+    agency_id: int
+    state_code: str
+    model_code: str
+    status: str
+    signed_on: dt.date | None
+    signed_raw: str | None
+    moa_url: str | None
+    addendum_urls: list[str]
+    first_seen: dt.date
+    last_seen: dt.date
+
+
+COLUMNS = ", ".join(f"g.{f.name}" for f in fields(AgreementRecord))
+_SORT_SQL = {
+    AgreementOrderField.ID: "g.id",
+    AgreementOrderField.SIGNED_ON: "coalesce(g.signed_on, DATE '0001-01-01')",
+    AgreementOrderField.STATE: "g.state_code",
+    AgreementOrderField.FIRST_SEEN: "g.first_seen",
+}
+
+# The list as ICE published it on a date: the latest participating and pending snapshots
+# published on or before it. Same columns as the agreements table.
+_AS_OF = """
+WITH latest AS (
+    SELECT DISTINCT ON (s.kind) s.id, s.kind FROM snapshots s
+    JOIN source_files f ON f.id = s.source_file_id
+    WHERE s.published_on <= :as_of
+    ORDER BY s.kind, s.published_at DESC, f.fetched_at DESC, s.id DESC
+), listed AS (
+    SELECT o.agreement_id, bool_or(l.kind = 'PARTICIPATING') AS participating,
+           (array_agg(o.snapshot_id ORDER BY l.kind))[1] AS snapshot_id
+    FROM agreement_observations o JOIN latest l ON l.id = o.snapshot_id
+    GROUP BY o.agreement_id
+), seen AS (
+    SELECT o.agreement_id, min(s.published_on) AS first_seen, max(s.published_on) AS last_seen
+    FROM agreement_observations o JOIN snapshots s ON s.id = o.snapshot_id
+    WHERE s.published_on <= :as_of AND o.agreement_id IN (SELECT agreement_id FROM listed)
+    GROUP BY o.agreement_id
+), g AS (
+    SELECT a.id, a.agency_id, a.state_code, a.model_code,
+           CAST(CASE WHEN l.participating THEN 'ACTIVE' ELSE 'PENDING' END
+                AS agreement_status) AS status,
+           o.signed_on, o.signed_raw, o.moa_url, o.addendum_urls,
+           seen.first_seen, seen.last_seen
+    FROM listed l
+    JOIN agreements a ON a.id = l.agreement_id
+    JOIN agreement_observations o ON o.agreement_id = l.agreement_id
+                                 AND o.snapshot_id = l.snapshot_id
+    JOIN seen ON seen.agreement_id = l.agreement_id
+)
+"""
+
+
+def _where(filters: AgreementFilter) -> tuple[list[str], dict[str, object]]:
+    clauses: list[str] = []
+    params: dict[str, object] = {}
+    if filters.state:
+        clauses.append("g.state_code = :state")
+        params["state"] = filters.state
+    if filters.model:
+        clauses.append("CAST(g.model_code AS text) = :model")
+        params["model"] = filters.model
+    if filters.status:
+        clauses.append("CAST(g.status AS text) = :status")
+        params["status"] = filters.status
+    if filters.signed_from:
+        clauses.append("g.signed_on >= :signed_from")
+        params["signed_from"] = filters.signed_from
+    if filters.signed_to:
+        clauses.append("g.signed_on <= :signed_to")
+        params["signed_to"] = filters.signed_to
+    if filters.agency_name_contains:
+        clauses.append(
+            "g.agency_id IN (SELECT id FROM agencies WHERE name ILIKE :agency_name ESCAPE '\\')"
+        )
+        params["agency_name"] = "%" + _escape_like(filters.agency_name_contains) + "%"
+    return clauses, params
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _source(as_of: dt.date | None) -> tuple[str, str, dict[str, object]]:
+    """(WITH prefix, FROM clause, params) for current data or the list as of a date."""
+    if as_of is None:
+        return "", "agreements g", {}
+    return _AS_OF, "g", {"as_of": as_of}
+
+
+async def agreement_page(
+    conn: AsyncConnection,
+    filters: AgreementFilter,
+    order: AgreementOrder,
+    first: int,
+    after: str | None,
+    as_of: dt.date | None = None,
+) -> Page[AgreementRecord]:
+    prefix, source, params = _source(as_of)
+    clauses, filter_params = _where(filters)
+    params.update(filter_params)
+    sort = _SORT_SQL[order.field]
+    if after:
+        keyset: Keyset = decode_cursor(after, order.name)
+        comparison = ">" if order.direction is Direction.ASC else "<"
+        clauses.append(f"({sort}, g.id) {comparison} (:after_value, :after_id)")
+        params["after_value"] = _sort_value(order.field, keyset.value)
+        params["after_id"] = keyset.id
+    where = " AND ".join(clauses) or "true"
+    direction = order.direction.value
+    sql = (
+        f"{prefix} SELECT {COLUMNS}, {sort} AS sort_value FROM {source} WHERE {where}"
+        f" ORDER BY {sort} {direction}, g.id {direction} LIMIT :limit"
+    )
+    params["limit"] = first + 1
+    rows = (await conn.execute(text(sql), params)).all()
+    records = [AgreementRecord(*row[:-1]) for row in rows[:first]]
+    cursors = [encode_cursor(order.name, _cursor_value(row[-1]), row[0]) for row in rows[:first]]
+    return Page(records, len(rows) > first, cursors)
+
+
+def _sort_value(field: AgreementOrderField, value: object) -> object:
+    if field in (AgreementOrderField.SIGNED_ON, AgreementOrderField.FIRST_SEEN):
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise BadCursor("cursor is not one this API issued") from exc
+    return value
+
+
+def _cursor_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+async def agreement_count(
+    conn: AsyncConnection, filters: AgreementFilter, as_of: dt.date | None = None
+) -> int:
+    prefix, source, params = _source(as_of)
+    clauses, filter_params = _where(filters)
+    params.update(filter_params)
+    where = " AND ".join(clauses) or "true"
+    sql = f"{prefix} SELECT count(*) FROM {source} WHERE {where}"
+    return int((await conn.execute(text(sql), params)).scalar_one())
+
+
+async def agreements_by_ids(
+    conn: AsyncConnection, ids: Sequence[int]
+) -> dict[int, AgreementRecord]:
+    rows = await conn.execute(
+        text(f"SELECT {COLUMNS} FROM agreements g WHERE g.id = ANY(CAST(:ids AS bigint[]))"),
+        {"ids": list(ids)},
+    )
+    return {row[0]: AgreementRecord(*row) for row in rows}
+
+
+async def agreements_of_agencies(
+    conn: AsyncConnection, agency_ids: Sequence[int]
+) -> dict[int, list[AgreementRecord]]:
+    """Every agreement of each agency (an agency has at most one per model: ≤ 4)."""
+    rows = await conn.execute(
+        text(
+            f"SELECT {COLUMNS} FROM agreements g"
+            " WHERE g.agency_id = ANY(CAST(:ids AS bigint[])) ORDER BY g.id"
+        ),
+        {"ids": list(agency_ids)},
+    )
+    found: dict[int, list[AgreementRecord]] = {agency_id: [] for agency_id in agency_ids}
+    for row in rows:
+        record = AgreementRecord(*row)
+        found[record.agency_id].append(record)
+    return found
+
+
+_STAT_SQL = {
+    AgreementDimension.STATE: "g.state_code",
+    AgreementDimension.MODEL: "CAST(g.model_code AS text)",
+    AgreementDimension.STATUS: "CAST(g.status AS text)",
+    AgreementDimension.SIGNED_MONTH: "to_char(g.signed_on, 'YYYY-MM')",
+    AgreementDimension.AGENCY_TYPE: "CAST(a.type AS text)",
+}
+
+
+async def agreement_stats(
+    conn: AsyncConnection, group_by: Sequence[AgreementDimension], filters: AgreementFilter
+) -> list[tuple[dict[AgreementDimension, str | None], int]]:
+    dimensions = list(dict.fromkeys(group_by))
+    clauses, params = _where(filters)
+    keys = [f"{_STAT_SQL[d]} AS k{i}" for i, d in enumerate(dimensions)]
+    grouping = ", ".join(f"k{i}" for i in range(len(dimensions)))
+    sql = (
+        f"SELECT {', '.join([*keys, 'count(*)'])} FROM agreements g"
+        " JOIN agencies a ON a.id = g.agency_id"
+        f" WHERE {' AND '.join(clauses) or 'true'}"
+        + (f" GROUP BY {grouping} ORDER BY {grouping}" if dimensions else "")
+    )
+    return [
+        (dict(zip(dimensions, row[:-1], strict=True)), int(row[-1]))
+        for row in await conn.execute(text(sql), params)
+    ]
+
+
+@dataclass(frozen=True)
+class AgreementChangeRecord:
+    agreement_id: int
+    kind: str  # ADDED, ENDED or CHANGED
+
+
+async def _listed_on(conn: AsyncConnection, day: dt.date) -> dict[int, tuple[object, ...]]:
+    rows = await conn.execute(
+        text(f"{_AS_OF} SELECT g.id, g.status, g.signed_on, g.signed_raw, g.moa_url FROM g"),
+        {"as_of": day},
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+async def agreement_changes(
+    conn: AsyncConnection, start: dt.date, end: dt.date, first: int, after: str | None
+) -> Page[AgreementChangeRecord]:
+    """What changed between the lists as published on `start` and on `end`: agreements
+    added, ended, and changed (status, signed date or MOA link), in agreement id order."""
+    ordering = f"agreement-changes:{start.isoformat()}:{end.isoformat()}"
+    before, now = await _listed_on(conn, start), await _listed_on(conn, end)
+    changes = sorted(
+        [AgreementChangeRecord(i, "ADDED") for i in now.keys() - before.keys()]
+        + [AgreementChangeRecord(i, "ENDED") for i in before.keys() - now.keys()]
+        + [
+            AgreementChangeRecord(i, "CHANGED")
+            for i in now.keys() & before.keys()
+            if now[i] != before[i]
+        ],
+        key=lambda change: change.agreement_id,
+    )
+    if after:
+        last = decode_cursor(after, ordering).id
+        changes = [c for c in changes if c.agreement_id > last]
+    shown = changes[:first]
+    cursors = [encode_cursor(ordering, c.kind, c.agreement_id) for c in shown]
+    return Page(shown, len(changes) > first, cursors)

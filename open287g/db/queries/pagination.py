@@ -1,0 +1,78 @@
+"""The one pagination helper: opaque keyset cursors over a stable sort (value, id).
+
+A cursor encodes the ordering it was made for and the last row's sort key; a cursor from
+another ordering, a forged or truncated one, is a `BadCursor` (a clear client error), not
+a wrong page. Offsets are never used, so pages stay stable while data changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from open287g.errors import ClientError
+
+T = TypeVar("T")
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+class BadCursor(ClientError):
+    pass
+
+
+class BadPageSize(ClientError):
+    pass
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where a page starts: after the row whose (value, id) is given, in `ordering`."""
+
+    ordering: str
+    value: str | int | None
+    id: int
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    has_next: bool
+    cursors: Sequence[str]
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+
+def encode_cursor(ordering: str, value: object, row_id: int) -> str:
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    raw = json.dumps([ordering, value, row_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, ordering: str) -> Keyset:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        made_for, value, row_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise BadCursor("cursor is not one this API issued") from exc
+    if not isinstance(row_id, int) or not isinstance(value, str | int | None):
+        raise BadCursor("cursor is not one this API issued")
+    if made_for != ordering:
+        raise BadCursor(f"cursor was issued for ordering {made_for!r}, not {ordering!r}")
+    return Keyset(ordering, value, row_id)
+
+
+def page_size(first: int | None, *, default: int = DEFAULT_PAGE, maximum: int = MAX_PAGE) -> int:
+    size = default if first is None else first
+    if not 1 <= size <= maximum:
+        raise BadPageSize(f"page size must be between 1 and {maximum}, got {size}")
+    return size

@@ -1,0 +1,68 @@
+"""Program models and datasets (the provenance of every number served)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass(frozen=True)
+class ProgramModelRecord:
+    code: str
+    name: str
+    description: str
+    legal_basis: str
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """One source file and the load run that brought it in."""
+
+    id: int
+    dataset: str
+    name: str
+    url: str | None
+    sha256: str
+    bytes: int
+    fetched_at: dt.datetime
+    snapshot_kind: str | None
+    snapshot_date: dt.date | None
+    is_demo: bool
+    is_synthetic: bool
+    load_run_id: int
+    loaded_at: dt.datetime
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    ended: int
+    rejected: int
+    repaired: int
+
+
+async def program_models(conn: AsyncConnection) -> list[ProgramModelRecord]:
+    rows = await conn.execute(
+        text("SELECT code, name, description, legal_basis FROM program_models ORDER BY sort_order")
+    )
+    return [ProgramModelRecord(*row) for row in rows]
+
+
+async def datasets(conn: AsyncConnection) -> list[DatasetRecord]:
+    rows = await conn.execute(
+        text(
+            "SELECT f.id, f.dataset, f.name, f.url, f.sha256, f.bytes, f.fetched_at,"
+            " CAST(f.snapshot_kind AS text), f.snapshot_date, f.is_demo, f.is_synthetic,"
+            " r.id, r.finished_at, r.rows_read, r.inserted, r.updated, r.unchanged, r.ended,"
+            " r.rejected, r.repaired"
+            " FROM source_files f JOIN load_runs r ON r.source_file_id = f.id ORDER BY f.id"
+        )
+    )
+    return [DatasetRecord(*row) for row in rows]
+
+
+async def data_version(conn: AsyncConnection) -> int:
+    """Grows whenever a load changes anything: keys caches and ETags."""
+    return int((await conn.execute(text("SELECT coalesce(max(seq), 0) FROM changes"))).scalar_one())

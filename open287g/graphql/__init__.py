@@ -1,0 +1,1 @@
+"""The GraphQL API (strawberry) for app developers, at /graphql."""

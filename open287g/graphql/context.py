@@ -1,0 +1,24 @@
+"""What every resolver gets: the read engine, this request's DataLoaders, the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from open287g.config import Settings
+from open287g.graphql.dataloaders import Loaders
+
+
+@dataclass
+class Context:
+    engine: AsyncEngine
+    settings: Settings
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.engine)
+
+
+Info = strawberry.Info[Context, None]

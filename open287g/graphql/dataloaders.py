@@ -1,0 +1,67 @@
+"""Per-request DataLoaders: every nested field is fetched in one SQL statement per level,
+whatever the page size (no N+1). Each batch borrows a pooled connection."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strawberry.dataloader import DataLoader
+
+from open287g.db.queries import agencies, agreements, jurisdictions, reference
+from open287g.db.queries.agencies import AgencyRecord, OfficialRecord
+from open287g.db.queries.agreements import AgreementRecord
+from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
+from open287g.db.queries.reference import ProgramModelRecord
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _batched(
+    engine: AsyncEngine,
+    fetch: Callable[[AsyncConnection, Sequence[K]], Awaitable[Mapping[K, V]]],
+    missing: Callable[[], V],
+) -> DataLoader[K, V]:
+    async def load(keys: list[K]) -> list[V]:
+        async with engine.connect() as conn:
+            found = await fetch(conn, keys)
+        return [found[key] if key in found else missing() for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.agreement: DataLoader[int, AgreementRecord | None] = _batched(
+            engine, agreements.agreements_by_ids, lambda: None
+        )
+        self.agency: DataLoader[int, AgencyRecord | None] = _batched(
+            engine, agencies.agencies_by_ids, lambda: None
+        )
+        self.jurisdiction: DataLoader[int, JurisdictionRecord | None] = _batched(
+            engine, jurisdictions.jurisdictions_by_ids, lambda: None
+        )
+        self.agreements_of_agency: DataLoader[int, list[AgreementRecord]] = _batched(
+            engine, agreements.agreements_of_agencies, list
+        )
+        self.agencies_of_jurisdiction: DataLoader[int, list[AgencyRecord]] = _batched(
+            engine, agencies.agencies_of_jurisdictions, list
+        )
+        self.officials_of_agency: DataLoader[int, list[OfficialRecord]] = _batched(
+            engine, agencies.officials_of_agencies, list
+        )
+        self.policy_of_jurisdiction: DataLoader[int, PolicyRecord | None] = _batched(
+            engine, jurisdictions.effective_policies, lambda: None
+        )
+        self.program_model: DataLoader[str, ProgramModelRecord | None] = _batched(
+            engine, _models_by_code, lambda: None
+        )
+
+
+async def _models_by_code(
+    conn: AsyncConnection, codes: Sequence[str]
+) -> dict[str, ProgramModelRecord]:
+    return {model.code: model for model in await reference.program_models(conn)}

@@ -1,0 +1,216 @@
+"""The Query type and the schema with its limits (SPEC "GraphQL")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from open287g.db.queries import agencies, agreements, jurisdictions, reference
+from open287g.db.queries.agreements import AgreementDimension
+from open287g.db.queries.detainers import DetainerDimension
+from open287g.db.queries.ids import from_global_id
+from open287g.db.queries.pagination import page_size
+from open287g.errors import ClientError
+from open287g.graphql.context import Info
+from open287g.graphql.inputs import (
+    AgencyFilter,
+    AgreementChangeKind,
+    AgreementFilter,
+    AgreementOrder,
+    DetainerFilter,
+    JurisdictionFilter,
+)
+from open287g.graphql.limits import CostLimiter
+from open287g.graphql.types import (
+    Agency,
+    AgencyConnection,
+    Agreement,
+    AgreementChange,
+    AgreementChangeConnection,
+    AgreementConnection,
+    AgreementStat,
+    AgreementStatKey,
+    Dataset,
+    DetainerStat,
+    Jurisdiction,
+    JurisdictionConnection,
+    Node,
+    ProgramModel,
+    detainer_stat_rows,
+    page_edges,
+)
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2_000
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        type_name, key = from_global_id(id)
+        loaders = info.context.loaders
+        if type_name == "ProgramModel":
+            model = await loaders.program_model.load(key)
+            return ProgramModel.of(model) if model else None
+        if not key.isdigit():
+            return None
+        if type_name == "Agreement":
+            agreement = await loaders.agreement.load(int(key))
+            return Agreement.of(agreement) if agreement else None
+        if type_name == "Agency":
+            agency = await loaders.agency.load(int(key))
+            return Agency.of(agency) if agency else None
+        if type_name == "Jurisdiction":
+            jurisdiction = await loaders.jurisdiction.load(int(key))
+            return Jurisdiction.of(jurisdiction) if jurisdiction else None
+        return None
+
+    @strawberry.field(description="The current agreements, or the list as of a date (`asOf`).")
+    async def agreements(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: AgreementFilter | None = None,
+        order_by: AgreementOrder | None = None,
+        as_of: dt.date | None = None,
+    ) -> AgreementConnection:
+        filters = (filter or AgreementFilter()).to_query()
+        order = (order_by or AgreementOrder()).to_query()
+        size = page_size(first)
+        async with info.context.engine.connect() as conn:
+            page = await agreements.agreement_page(conn, filters, order, size, after, as_of)
+            wants_count = _selected(info, "totalCount")
+            total = await agreements.agreement_count(conn, filters, as_of) if wants_count else -1
+        edges, page_info = page_edges(page, [Agreement.of(r) for r in page.items])
+        return AgreementConnection(edges=edges, page_info=page_info, total_count=total)
+
+    @strawberry.field(description="Agreements added, ended or changed between two dates' lists.")
+    async def agreement_changes(
+        self,
+        info: Info,
+        from_: Annotated[dt.date, strawberry.argument(name="from")],
+        to: dt.date,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> AgreementChangeConnection:
+        if to < from_:
+            raise ClientError("`to` must not be before `from`")
+        async with info.context.engine.connect() as conn:
+            page = await agreements.agreement_changes(conn, from_, to, page_size(first), after)
+        records = await info.context.loaders.agreement.load_many(
+            [c.agreement_id for c in page.items]
+        )
+        nodes = [
+            AgreementChange(kind=AgreementChangeKind(change.kind), agreement=Agreement.of(record))
+            for change, record in zip(page.items, records, strict=True)
+            if record is not None
+        ]
+        edges, page_info = page_edges(page, nodes)
+        return AgreementChangeConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field
+    async def agencies(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: AgencyFilter | None = None,
+    ) -> AgencyConnection:
+        filters = (filter or AgencyFilter()).to_query()
+        async with info.context.engine.connect() as conn:
+            page = await agencies.agency_page(conn, filters, page_size(first), after)
+            wants_count = _selected(info, "totalCount")
+            total = await agencies.agency_count(conn, filters) if wants_count else -1
+        edges, page_info = page_edges(page, [Agency.of(r) for r in page.items])
+        return AgencyConnection(edges=edges, page_info=page_info, total_count=total)
+
+    @strawberry.field
+    async def jurisdictions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: JurisdictionFilter | None = None,
+    ) -> JurisdictionConnection:
+        filters = (filter or JurisdictionFilter()).to_query()
+        async with info.context.engine.connect() as conn:
+            page = await jurisdictions.jurisdiction_page(conn, filters, page_size(first), after)
+            wants_count = _selected(info, "totalCount")
+            total = await jurisdictions.jurisdiction_count(conn, filters) if wants_count else -1
+        edges, page_info = page_edges(page, [Jurisdiction.of(r) for r in page.items])
+        return JurisdictionConnection(edges=edges, page_info=page_info, total_count=total)
+
+    @strawberry.field
+    async def program_models(self, info: Info) -> list[ProgramModel]:
+        async with info.context.engine.connect() as conn:
+            return [ProgramModel.of(r) for r in await reference.program_models(conn)]
+
+    @strawberry.field
+    async def agreement_stats(
+        self, info: Info, group_by: list[AgreementDimension], filter: AgreementFilter | None = None
+    ) -> list[AgreementStat]:
+        filters = (filter or AgreementFilter()).to_query()
+        async with info.context.engine.connect() as conn:
+            rows = await agreements.agreement_stats(conn, group_by, filters)
+        return [
+            AgreementStat(
+                key=AgreementStatKey(**{d.value.lower(): v for d, v in key.items()}),
+                count=count,
+            )
+            for key, count in rows
+        ]
+
+    @strawberry.field
+    async def detainer_stats(
+        self, info: Info, group_by: list[DetainerDimension], filter: DetainerFilter | None = None
+    ) -> list[DetainerStat]:
+        return await detainer_stat_rows(info, group_by, (filter or DetainerFilter()).to_query())
+
+    @strawberry.field(description="Every source file and load run: the provenance of the data.")
+    async def datasets(self, info: Info) -> list[Dataset]:
+        async with info.context.engine.connect() as conn:
+            return [Dataset.of(r) for r in await reference.datasets(conn)]
+
+
+def _selected(info: Info, name: str) -> bool:
+    """Whether the client asked for `name` on this field's result (skip the COUNT if not)."""
+    return any(
+        selection.name == name
+        for field in info.selected_fields
+        for selection in field.selections
+        if hasattr(selection, "name")
+    )
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected errors; show client errors (bad cursor, id, state) as they are."""
+    return not isinstance(error.original_error, ClientError) and error.original_error is not None
+
+
+schema = strawberry.Schema(
+    query=Query,
+    extensions=[
+        # Factories, one instance per request; the caches live at module level.
+        lambda: ParserCache(maxsize=1024),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ValidationCache(maxsize=1024),
+        CostLimiter,
+        lambda: MaskErrors(should_mask_error=_should_mask),
+    ],
+)

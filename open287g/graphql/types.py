@@ -1,0 +1,436 @@
+"""GraphQL object types. Each wraps a query-layer record; relations resolve through the
+request's DataLoaders, so a page costs one statement per level."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from open287g.db.models.enums import (
+    AgencyType,
+    AgreementStatus,
+    JurisdictionKind,
+    PolicyStatus,
+    ProgramModelCode,
+)
+from open287g.db.queries import detainers
+from open287g.db.queries.agencies import AgencyRecord, OfficialRecord
+from open287g.db.queries.agreements import AgreementRecord
+from open287g.db.queries.detainers import DetainerDimension
+from open287g.db.queries.ids import to_global_id
+from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
+from open287g.db.queries.pagination import Page, decode_cursor, encode_cursor, page_size
+from open287g.db.queries.reference import DatasetRecord, ProgramModelRecord
+from open287g.graphql.context import Info
+from open287g.graphql.inputs import AgreementChangeKind, DetainerFilter
+
+T = TypeVar("T")
+
+
+@strawberry.interface(description="An object with a global, opaque id (`node(id:)`).")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+def _slice(
+    items: Sequence[T], ids: Sequence[int], first: int | None, after: str | None, ordering: str
+) -> tuple[list[Edge[T]], PageInfo]:
+    """Paginate a nested list already in id order (nested lists are short: an agency has
+    at most four agreements), with the same cursors as top-level connections."""
+    size = page_size(first)
+    start = 0
+    if after:
+        last = decode_cursor(after, ordering).id
+        start = next((i for i, item_id in enumerate(ids) if item_id > last), len(ids))
+    chosen = range(start, min(start + size, len(items)))
+    edges = [Edge(cursor=encode_cursor(ordering, ids[i], ids[i]), node=items[i]) for i in chosen]
+    return edges, PageInfo(
+        has_next_page=start + size < len(items), end_cursor=edges[-1].cursor if edges else None
+    )
+
+
+@strawberry.type
+class ProgramModel(Node):
+    code: ProgramModelCode
+    name: str
+    description: str
+    legal_basis: str
+
+    @classmethod
+    def of(cls, record: ProgramModelRecord) -> ProgramModel:
+        return cls(
+            id=strawberry.ID(to_global_id("ProgramModel", record.code)),
+            code=ProgramModelCode(record.code),
+            name=record.name,
+            description=record.description,
+            legal_basis=record.legal_basis,
+        )
+
+
+@strawberry.type
+class Policy(Node):
+    status: PolicyStatus
+    declared_sanctuary: bool
+    policy_name: str | None
+    effective_date: dt.date | None
+    source_title: str | None
+    source_url: str | None
+    notes: str | None
+
+    @classmethod
+    def of(cls, record: PolicyRecord) -> Policy:
+        return cls(
+            id=strawberry.ID(to_global_id("Policy", record.id)),
+            status=PolicyStatus(record.status),
+            declared_sanctuary=record.declared_sanctuary,
+            policy_name=record.policy_name,
+            effective_date=record.effective_date,
+            source_title=record.source_title,
+            source_url=record.source_url,
+            notes=record.notes,
+        )
+
+
+@strawberry.type
+class Official(Node):
+    name: str
+    title: str | None
+    term_start: dt.date | None
+    term_end: dt.date | None
+    source_url: str | None
+
+    @classmethod
+    def of(cls, record: OfficialRecord) -> Official:
+        return cls(
+            id=strawberry.ID(to_global_id("Official", record.id)),
+            name=record.name,
+            title=record.title,
+            term_start=record.term_start,
+            term_end=record.term_end,
+            source_url=record.source_url,
+        )
+
+
+async def _policy(info: Info, jurisdiction_id: int | None) -> PolicyRecord | None:
+    if jurisdiction_id is None:
+        return None
+    return await info.context.loaders.policy_of_jurisdiction.load(jurisdiction_id)
+
+
+@strawberry.type
+class Agreement(Node):
+    record: strawberry.Private[AgreementRecord]
+    status: AgreementStatus
+    signed_on: dt.date | None = strawberry.field(
+        description="Null when ICE's date cannot be read unambiguously; see signedRaw."
+    )
+    signed_raw: str | None = strawberry.field(description="The date text as ICE wrote it.")
+    moa_url: str | None
+    addendum_urls: list[str]
+    first_seen: dt.date
+    last_seen: dt.date
+
+    @classmethod
+    def of(cls, record: AgreementRecord) -> Agreement:
+        return cls(
+            id=strawberry.ID(to_global_id("Agreement", record.id)),
+            record=record,
+            status=AgreementStatus(record.status),
+            signed_on=record.signed_on,
+            signed_raw=record.signed_raw,
+            moa_url=record.moa_url,
+            addendum_urls=record.addendum_urls,
+            first_seen=record.first_seen,
+            last_seen=record.last_seen,
+        )
+
+    @strawberry.field
+    async def agency(self, info: Info) -> Agency:
+        record = await info.context.loaders.agency.load(self.record.agency_id)
+        assert record is not None, "agreements always reference an agency"
+        return Agency.of(record)
+
+    @strawberry.field
+    async def model(self, info: Info) -> ProgramModel:
+        record = await info.context.loaders.program_model.load(self.record.model_code)
+        assert record is not None, "program models are reference data"
+        return ProgramModel.of(record)
+
+    @strawberry.field(description="Policy status of the agency's jurisdiction (or its parents).")
+    async def policy_status(self, info: Info) -> PolicyStatus:
+        agency = await info.context.loaders.agency.load(self.record.agency_id)
+        policy = await _policy(info, agency.jurisdiction_id if agency else None)
+        return PolicyStatus(policy.status) if policy else PolicyStatus.UNKNOWN
+
+
+@strawberry.type
+class AgreementConnection:
+    edges: list[Edge[Agreement]]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class Agency(Node):
+    record: strawberry.Private[AgencyRecord]
+    name: str
+    type: AgencyType
+    state: str
+    county: str | None
+
+    @classmethod
+    def of(cls, record: AgencyRecord) -> Agency:
+        return cls(
+            id=strawberry.ID(to_global_id("Agency", record.id)),
+            record=record,
+            name=record.name,
+            type=AgencyType(record.type),
+            state=record.state_code,
+            county=record.county,
+        )
+
+    @strawberry.field
+    async def jurisdiction(self, info: Info) -> Jurisdiction | None:
+        if self.record.jurisdiction_id is None:
+            return None
+        record = await info.context.loaders.jurisdiction.load(self.record.jurisdiction_id)
+        return Jurisdiction.of(record) if record else None
+
+    @strawberry.field
+    async def agreements(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> AgreementConnection:
+        records = await info.context.loaders.agreements_of_agency.load(self.record.id)
+        nodes = [Agreement.of(r) for r in records]
+        edges, page = _slice(nodes, [r.id for r in records], first, after, "nested:agreements")
+        return AgreementConnection(edges=edges, page_info=page, total_count=len(nodes))
+
+    @strawberry.field
+    async def officials(self, info: Info) -> list[Official]:
+        return [
+            Official.of(r)
+            for r in await info.context.loaders.officials_of_agency.load(self.record.id)
+        ]
+
+    @strawberry.field
+    async def policy_status(self, info: Info) -> PolicyStatus:
+        policy = await _policy(info, self.record.jurisdiction_id)
+        return PolicyStatus(policy.status) if policy else PolicyStatus.UNKNOWN
+
+    @strawberry.field
+    async def policy(self, info: Info) -> Policy | None:
+        policy = await _policy(info, self.record.jurisdiction_id)
+        return Policy.of(policy) if policy else None
+
+
+@strawberry.type
+class AgencyConnection:
+    edges: list[Edge[Agency]]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class DetainerStatKey:
+    state: str | None = None
+    facility: str | None = None
+    month: dt.date | None = None
+    outcome: str | None = None
+    criminality: str | None = None
+    citizenship: str | None = None
+
+
+@strawberry.type(description="Counts are null where suppressed (small cells, see README).")
+class DetainerStat:
+    key: DetainerStatKey
+    issued: int | None
+    declined: int | None
+    booked_into_detention: int | None
+    pending: int | None
+    decline_rate: float | None
+    suppressed: bool
+
+    @classmethod
+    def of(cls, row: detainers.DetainerStatRow) -> DetainerStat:
+        key = {dimension.value.lower(): value for dimension, value in row.key.items()}
+        return cls(
+            key=DetainerStatKey(**key),  # type: ignore[arg-type]
+            issued=row.issued,
+            declined=row.declined,
+            booked_into_detention=row.booked_into_detention,
+            pending=row.pending,
+            decline_rate=row.decline_rate,
+            suppressed=row.suppressed,
+        )
+
+
+async def detainer_stat_rows(
+    info: Info,
+    group_by: list[DetainerDimension],
+    filters: detainers.DetainerFilter,
+) -> list[DetainerStat]:
+    async with info.context.engine.connect() as conn:
+        rows = await detainers.detainer_stats(
+            conn, group_by, filters, min_cell=info.context.settings.min_cell
+        )
+    return [DetainerStat.of(row) for row in rows]
+
+
+@strawberry.type
+class Jurisdiction(Node):
+    record: strawberry.Private[JurisdictionRecord]
+    kind: JurisdictionKind
+    name: str
+    state_code: str
+    fips: str | None
+
+    @classmethod
+    def of(cls, record: JurisdictionRecord) -> Jurisdiction:
+        return cls(
+            id=strawberry.ID(to_global_id("Jurisdiction", record.id)),
+            record=record,
+            kind=JurisdictionKind(record.kind),
+            name=record.name,
+            state_code=record.state_code,
+            fips=record.fips,
+        )
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Jurisdiction | None:
+        if self.record.parent_id is None:
+            return None
+        record = await info.context.loaders.jurisdiction.load(self.record.parent_id)
+        return Jurisdiction.of(record) if record else None
+
+    @strawberry.field
+    async def policy(self, info: Info) -> Policy | None:
+        policy = await _policy(info, self.record.id)
+        return Policy.of(policy) if policy else None
+
+    @strawberry.field
+    async def policy_status(self, info: Info) -> PolicyStatus:
+        policy = await _policy(info, self.record.id)
+        return PolicyStatus(policy.status) if policy else PolicyStatus.UNKNOWN
+
+    @strawberry.field
+    async def declared_sanctuary(self, info: Info) -> bool | None:
+        policy = await _policy(info, self.record.id)
+        return policy.declared_sanctuary if policy else None
+
+    @strawberry.field(description="Agencies serving it or any jurisdiction inside it.")
+    async def agencies(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> AgencyConnection:
+        records = await info.context.loaders.agencies_of_jurisdiction.load(self.record.id)
+        nodes = [Agency.of(r) for r in records]
+        edges, page = _slice(nodes, [r.id for r in records], first, after, "nested:agencies")
+        return AgencyConnection(edges=edges, page_info=page, total_count=len(nodes))
+
+    @strawberry.field(description="Agreements of the agencies serving it.")
+    async def agreements(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> AgreementConnection:
+        agencies = await info.context.loaders.agencies_of_jurisdiction.load(self.record.id)
+        lists = await info.context.loaders.agreements_of_agency.load_many([a.id for a in agencies])
+        records = sorted((r for records in lists for r in records), key=lambda r: r.id)
+        nodes = [Agreement.of(r) for r in records]
+        edges, page = _slice(nodes, [r.id for r in records], first, after, "nested:agreements")
+        return AgreementConnection(edges=edges, page_info=page, total_count=len(nodes))
+
+    @strawberry.field
+    async def detainer_stats(
+        self, info: Info, group_by: list[DetainerDimension], filter: DetainerFilter | None = None
+    ) -> list[DetainerStat]:
+        base = (filter or DetainerFilter()).to_query()
+        if self.record.kind == JurisdictionKind.STATE:
+            scoped = detainers.DetainerFilter(
+                self.record.state_code, base.facility, base.start, base.end
+            )
+        else:
+            scoped = detainers.DetainerFilter(
+                None, base.facility, base.start, base.end, self.record.id
+            )
+        return await detainer_stat_rows(info, group_by, scoped)
+
+
+@strawberry.type
+class JurisdictionConnection:
+    edges: list[Edge[Jurisdiction]]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class AgreementChange:
+    kind: AgreementChangeKind
+    agreement: Agreement
+
+
+@strawberry.type
+class AgreementChangeConnection:
+    edges: list[Edge[AgreementChange]]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AgreementStatKey:
+    state: str | None = None
+    model: str | None = None
+    status: str | None = None
+    signed_month: str | None = None
+    agency_type: str | None = None
+
+
+@strawberry.type
+class AgreementStat:
+    key: AgreementStatKey
+    count: int
+
+
+@strawberry.type(description="A source file and the load run that brought it in.")
+class Dataset(Node):
+    dataset: str
+    name: str
+    url: str | None
+    sha256: str
+    bytes: int
+    fetched_at: dt.datetime
+    snapshot_kind: str | None
+    snapshot_date: dt.date | None
+    is_demo: bool = strawberry.field(description="Invented demo data, not real.")
+    is_synthetic: bool = strawberry.field(description="Synthetic test data, not real.")
+    load_run_id: int
+    loaded_at: dt.datetime
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    ended: int
+    rejected: int
+    repaired: int
+
+    @classmethod
+    def of(cls, record: DatasetRecord) -> Dataset:
+        values = {k: v for k, v in vars(record).items() if k != "id"}
+        return cls(id=strawberry.ID(to_global_id("Dataset", record.id)), **values)
+
+
+def page_edges(page: Page[Any], nodes: Sequence[T]) -> tuple[list[Edge[T]], PageInfo]:
+    """Edges of a top-level page: the page's cursors paired with its GraphQL nodes."""
+    edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
+    return edges, PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)

@@ -1,0 +1,317 @@
+"""The GraphQL API on the 54 real ICE snapshots and a synthetic detainer release: paging,
+filters, point-in-time answers, statement counts, abuse limits, errors, HTTP, the SDL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from open287g.api.app import create_app
+from open287g.config import Settings
+from open287g.graphql.context import Context
+from open287g.graphql.schema import schema
+from open287g.loaders.detainers.load import load_detainer_source
+from open287g.loaders.ice287g.load import load_sources, plan_sources
+from tests.conftest import PROJECT_ROOT, StatementCounter
+from tests.fixtures import ICE_DIR, ICE_FILES, make_detainers, raw_identities
+
+pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
+SDL_FILE = PROJECT_ROOT / "open287g" / "graphql" / "schema.graphql"
+
+
+@pytest.fixture(scope="module")
+async def loaded(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> None:
+    await load_sources(engine, plan_sources([str(ICE_DIR)]), Settings())
+    release = make_detainers(tmp_path_factory.mktemp("d") / "r.csv", rows=3000, fmt="csv")
+    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
+
+
+async def run(engine: AsyncEngine, query: str, **variables: Any) -> dict[str, Any]:
+    result = await schema.execute(
+        query, variable_values=variables, context_value=Context(engine, Settings())
+    )
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data
+
+
+async def errors_of(engine: AsyncEngine, query: str, **variables: Any) -> list[str]:
+    result = await schema.execute(
+        query, variable_values=variables, context_value=Context(engine, Settings())
+    )
+    assert result.errors, "expected an error"
+    return [error.message for error in result.errors]
+
+
+async def sql_count(engine: AsyncEngine, where: str = "true", **params: Any) -> int:
+    async with engine.connect() as conn:
+        query = f"SELECT count(*) FROM agreements g WHERE {where}"
+        return int((await conn.execute(text(query), params)).scalar_one())
+
+
+PAGE = """
+query Page($after: String, $filter: AgreementFilter, $asOf: Date, $first: Int) {
+  agreements(first: $first, after: $after, filter: $filter, asOf: $asOf) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id status agency { name state } model { code } } }
+  }
+}
+"""
+
+
+async def walk(engine: AsyncEngine, first: int = 37, **variables: Any) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        data = (await run(engine, PAGE, first=first, after=after, **variables))["agreements"]
+        nodes += [edge["node"] for edge in data["edges"]]
+        if not data["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = data["pageInfo"]["endCursor"]
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_walking_every_page_returns_each_agreement_once(engine: AsyncEngine) -> None:
+    nodes = await walk(engine)
+    ids = [node["id"] for node in nodes]
+    assert len(ids) == len(set(ids)) == await sql_count(engine)
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize(
+    ("filter_", "where", "params"),
+    [
+        ({"state": "texas"}, "state_code = :s", {"s": "TX"}),
+        (
+            {"state": "FL", "model": "WARRANT_SERVICE_OFFICER"},
+            "state_code = 'FL' AND model_code = 'WARRANT_SERVICE_OFFICER'",
+            {},
+        ),
+        ({"status": "ENDED"}, "status = 'ENDED'", {}),
+        (
+            {"signedFrom": "2025-06-01", "signedTo": "2025-06-30"},
+            "signed_on BETWEEN '2025-06-01' AND '2025-06-30'",
+            {},
+        ),
+        (
+            {"agencyNameContains": "sheriff"},
+            "agency_id IN (SELECT id FROM agencies WHERE name ILIKE '%sheriff%')",
+            {},
+        ),
+    ],
+)
+async def test_filters_agree_with_sql(
+    engine: AsyncEngine, filter_: dict[str, str], where: str, params: dict[str, str]
+) -> None:
+    expected = await sql_count(engine, where, **params)
+    assert expected > 0
+    data = await run(engine, PAGE, first=1, filter=filter_)
+    assert data["agreements"]["totalCount"] == expected
+    assert len(await walk(engine, first=100, filter=filter_)) == expected
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_as_of_answers_with_that_days_lists(engine: AsyncEngine) -> None:
+    participating = ICE_DIR / "20250605T151847_participating_participatingAgencies06042025am.xlsx"
+    pending = ICE_DIR / "20250604T154117_pending_pendingAgencies06032025pm.xlsx"
+    on_list = raw_identities(participating)
+    only_pending = raw_identities(pending) - on_list
+    nodes = await walk(engine, first=100, asOf="2025-06-05")
+    statuses = [node["status"] for node in nodes]
+    assert statuses.count("ACTIVE") == len(on_list)
+    assert statuses.count("PENDING") == len(only_pending)
+    assert len(nodes) == len(on_list | only_pending)
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_agreement_changes_match_the_lists(engine: AsyncEngine) -> None:
+    before = raw_identities(ICE_FILES[1]) | raw_identities(ICE_FILES[0])  # 05/15–16 lists
+    query = """query ($after: String) { agreementChanges(from: "2025-05-16", to: "2025-07-11",
+      first: 100, after: $after) { pageInfo { hasNextPage endCursor }
+      edges { node { kind agreement { id } } } } }"""
+    kinds: list[str] = []
+    after = None
+    while True:
+        data = (await run(engine, query, after=after))["agreementChanges"]
+        kinds += [edge["node"]["kind"] for edge in data["edges"]]
+        if not data["pageInfo"]["hasNextPage"]:
+            break
+        after = data["pageInfo"]["endCursor"]
+    latest = raw_identities(ICE_FILES[-1]) | raw_identities(ICE_FILES[-2])
+    assert kinds.count("ADDED") == len(latest - before)
+    assert kinds.count("ENDED") == len(before - latest)
+    assert kinds.count("CHANGED") > 0
+
+
+NESTED = """
+query ($first: Int) { agreements(first: $first) { edges { node { id status signedOn moaUrl
+  policyStatus model { code name } agency { id name type policyStatus officials { name }
+  jurisdiction { id name kind policyStatus parent { name } } agreements(first: 4) {
+  totalCount edges { node { id } } } } } } } }
+"""
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_statement_count_does_not_grow_with_page_size(
+    engine: AsyncEngine, count_statements: StatementCounter
+) -> None:
+    counts = []
+    for first in (10, 100):
+        count_statements.statements.clear()
+        data = await run(engine, NESTED, first=first)
+        assert len(data["agreements"]["edges"]) == first
+        counts.append(count_statements.count)
+    assert counts[0] == counts[1]
+    assert counts[0] <= 10
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "{ agreements { edges { node { agency { jurisdiction { "
+            + "parent { " * 8
+            + "name"
+            + " }" * 14,
+            "exceeds maximum",
+        ),
+        ("{ " + " ".join(f"a{i}: programModels {{ code }}" for i in range(20)) + " }", "aliases"),
+        (
+            "fragment F on ProgramModel { "
+            + " ".join(f"a{i}: code" for i in range(20))
+            + " } { programModels { ...F } }",
+            "aliases",
+        ),
+        ("{ programModels { " + "code " * 2100 + "} }", "token"),
+        (
+            "{ jurisdictions(first: 100) { edges { node { agencies(first: 100) { edges { node {"
+            " agreements(first: 100) { totalCount } } } } } } } }",
+            "query too expensive",
+        ),
+    ],
+    ids=["depth", "aliases", "aliases-in-fragment", "tokens", "cost"],
+)
+async def test_abuse_limits_reject_before_any_sql(
+    engine: AsyncEngine, count_statements: StatementCounter, query: str, message: str
+) -> None:
+    messages = await errors_of(engine, query)
+    assert any(message in m for m in messages), messages
+    assert count_statements.count == 0
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('{ agreements(after: "bm90LWEtY3Vyc29y") { totalCount } }', "cursor is not one"),
+        ("{ agreements(first: 101) { totalCount } }", "between 1 and 100"),
+        ("{ agreements(first: 0) { totalCount } }", "between 1 and 100"),
+        ('{ agreements(filter: {state: "Texass"}) { totalCount } }', "unknown state 'Texass'"),
+        ('{ node(id: "nope") { id } }', "is not an id of this API"),
+        (
+            '{ agreementChanges(from: "2025-07-01", to: "2025-06-01")'
+            " { pageInfo { hasNextPage } } }",
+            "`to` must not be before `from`",
+        ),
+    ],
+)
+async def test_bad_input_gets_a_clear_error(engine: AsyncEngine, query: str, message: str) -> None:
+    messages = await errors_of(engine, query)
+    assert any(message in m for m in messages), messages
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_cursor_of_another_ordering_is_refused(engine: AsyncEngine) -> None:
+    data = await run(engine, "{ agreements(first: 1) { pageInfo { endCursor } } }")
+    cursor = data["agreements"]["pageInfo"]["endCursor"]
+    messages = await errors_of(
+        engine,
+        "query ($c: String) { agreements(after: $c, orderBy: {field: SIGNED_ON}) { totalCount } }",
+        c=cursor,
+    )
+    assert "issued for ordering" in messages[0]
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_unexpected_errors_are_masked(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("ALTER TABLE program_models RENAME TO program_models_gone"))
+        await conn.commit()
+    try:
+        result = await schema.execute(
+            "{ programModels { code } }", context_value=Context(engine, Settings())
+        )
+    finally:
+        async with engine.connect() as conn:
+            await conn.execute(text("ALTER TABLE program_models_gone RENAME TO program_models"))
+            await conn.commit()
+    assert result.errors is not None
+    assert [e.message for e in result.errors] == ["Unexpected error."]
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_node_and_ids_round_trip(engine: AsyncEngine) -> None:
+    data = await run(engine, "{ agreements(first: 1) { edges { node { id agency { id } } } } }")
+    node = data["agreements"]["edges"][0]["node"]
+    found = await run(
+        engine,
+        "query ($id: ID!) { node(id: $id) { id ... on Agreement { agency { id } } } }",
+        id=node["id"],
+    )
+    assert found["node"] == node
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_stats_and_datasets(engine: AsyncEngine) -> None:
+    data = await run(
+        engine,
+        "{ agreementStats(groupBy: [STATUS]) { key { status } count }"
+        " detainerStats(groupBy: [STATE]) { key { state } issued suppressed }"
+        " datasets { dataset isSynthetic isDemo sha256 } }",
+    )
+    stats = {row["key"]["status"]: row["count"] for row in data["agreementStats"]}
+    assert stats["ACTIVE"] == await sql_count(engine, "status = 'ACTIVE'")
+    assert sum(row["issued"] for row in data["detainerStats"]) == 3000
+    assert not any(row["suppressed"] for row in data["detainerStats"])
+    kinds = {(d["dataset"], d["isSynthetic"]) for d in data["datasets"]}
+    assert kinds == {("ice-287g", False), ("detainers", True)}
+    assert len(data["datasets"]) == 55
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_http_post_get_and_graphiql(engine: AsyncEngine) -> None:
+    app = create_app(engine=engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        posted = await http.post("/graphql", json={"query": "{ programModels { code } }"})
+        got = await http.get("/graphql", params={"query": "{ programModels { code } }"})
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        batch = await http.post("/graphql", json=[{"query": "{ programModels { code } }"}] * 2)
+    assert posted.status_code == got.status_code == 200
+    assert posted.json() == got.json()
+    assert len(posted.json()["data"]["programModels"]) == 4
+    assert "graphiql" in page.text.lower()
+    assert batch.status_code == 400
+
+
+def test_schema_file_is_current() -> None:
+    """Regenerate with `python -m open287g.graphql.export` when the schema changes."""
+    assert SDL_FILE.read_text() == str(schema) + "\n"
+
+
+async def test_as_of_before_any_list_is_empty(engine: AsyncEngine) -> None:
+    data = await run(engine, PAGE, first=5, asOf=dt.date(2000, 1, 1).isoformat())
+    assert data["agreements"]["totalCount"] == 0
+
+
+def test_sdl_path_is_in_the_package() -> None:
+    assert Path(SDL_FILE).parent.name == "graphql"
