@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries.pagination import Page, decode_cursor, encode_cursor
+from open287g.db.queries.pagination import Page, contains_pattern, id_page
 
 ORDERING = "agencies:ID:ASC"
 
@@ -56,8 +56,7 @@ def _where(filters: AgencyFilter) -> tuple[str, dict[str, object]]:
         params["type"] = filters.type
     if filters.name_contains:
         clauses.append("a.name ILIKE :name ESCAPE '\\'")
-        escaped = filters.name_contains.replace("\\", "\\\\").replace("%", "\\%")
-        params["name"] = "%" + escaped.replace("_", "\\_") + "%"
+        params["name"] = contains_pattern(filters.name_contains)
     return " AND ".join(clauses), params
 
 
@@ -65,18 +64,17 @@ async def agency_page(
     conn: AsyncConnection, filters: AgencyFilter, first: int, after: str | None
 ) -> Page[AgencyRecord]:
     where, params = _where(filters)
-    if after:
-        params["after_id"] = decode_cursor(after, ORDERING).id
-        where += " AND a.id > :after_id"
-    params["limit"] = first + 1
-    rows = (
-        await conn.execute(
-            text(f"SELECT {COLUMNS} FROM agencies a WHERE {where} ORDER BY a.id LIMIT :limit"),
-            params,
-        )
-    ).all()
-    records = [AgencyRecord(*row) for row in rows[:first]]
-    return Page(records, len(rows) > first, [encode_cursor(ORDERING, r.id, r.id) for r in records])
+    return await id_page(
+        conn,
+        select=f"SELECT {COLUMNS} FROM agencies a",
+        alias="a",
+        where=where,
+        params=params,
+        first=first,
+        after=after,
+        ordering=ORDERING,
+        build=lambda row: AgencyRecord(*row),
+    )
 
 
 async def agency_count(conn: AsyncConnection, filters: AgencyFilter) -> int:

@@ -15,6 +15,7 @@ from open287g.db.queries.pagination import (
     BadCursor,
     Keyset,
     Page,
+    contains_pattern,
     decode_cursor,
     encode_cursor,
 )
@@ -138,12 +139,8 @@ def _where(filters: AgreementFilter) -> tuple[list[str], dict[str, object]]:
         clauses.append(
             "g.agency_id IN (SELECT id FROM agencies WHERE name ILIKE :agency_name ESCAPE '\\')"
         )
-        params["agency_name"] = "%" + _escape_like(filters.agency_name_contains) + "%"
+        params["agency_name"] = contains_pattern(filters.agency_name_contains)
     return clauses, params
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _source(as_of: dt.date | None) -> tuple[str, str, dict[str, object]]:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.queries.pagination import contains_pattern
+
 
 class DetainerDimension(enum.StrEnum):
     STATE = "STATE"
@@ -111,8 +113,8 @@ def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
         clauses.append("f.state_code = :state")
         params["state"] = filters.state
     if filters.facility:
-        clauses.append("f.name ILIKE :facility")
-        params["facility"] = "%" + filters.facility.replace("%", r"\%").replace("_", r"\_") + "%"
+        clauses.append("f.name ILIKE :facility ESCAPE '\\'")
+        params["facility"] = contains_pattern(filters.facility)
     if filters.jurisdiction_id is not None:
         clauses.append("f.jurisdiction_id = :jurisdiction_id")
         params["jurisdiction_id"] = filters.jurisdiction_id

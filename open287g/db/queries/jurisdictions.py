@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries.pagination import Page, decode_cursor, encode_cursor
+from open287g.db.queries.pagination import Page, contains_pattern, id_page
 
 ORDERING = "jurisdictions:ID:ASC"
 
@@ -59,8 +59,7 @@ def _where(filters: JurisdictionFilter) -> tuple[str, dict[str, object]]:
         params["kind"] = filters.kind
     if filters.name_contains:
         clauses.append("j.name ILIKE :name ESCAPE '\\'")
-        escaped = filters.name_contains.replace("\\", "\\\\").replace("%", "\\%")
-        params["name"] = "%" + escaped.replace("_", "\\_") + "%"
+        params["name"] = contains_pattern(filters.name_contains)
     return " AND ".join(clauses), params
 
 
@@ -68,14 +67,17 @@ async def jurisdiction_page(
     conn: AsyncConnection, filters: JurisdictionFilter, first: int, after: str | None
 ) -> Page[JurisdictionRecord]:
     where, params = _where(filters)
-    if after:
-        params["after_id"] = decode_cursor(after, ORDERING).id
-        where += " AND j.id > :after_id"
-    params["limit"] = first + 1
-    sql = f"SELECT {COLUMNS} FROM jurisdictions j WHERE {where} ORDER BY j.id LIMIT :limit"
-    rows = (await conn.execute(text(sql), params)).all()
-    records = [JurisdictionRecord(*row) for row in rows[:first]]
-    return Page(records, len(rows) > first, [encode_cursor(ORDERING, r.id, r.id) for r in records])
+    return await id_page(
+        conn,
+        select=f"SELECT {COLUMNS} FROM jurisdictions j",
+        alias="j",
+        where=where,
+        params=params,
+        first=first,
+        after=after,
+        ordering=ORDERING,
+        build=lambda row: JurisdictionRecord(*row),
+    )
 
 
 async def jurisdiction_count(conn: AsyncConnection, filters: JurisdictionFilter) -> int:

@@ -11,9 +11,12 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.errors import ClientError
 
@@ -76,3 +79,36 @@ def page_size(first: int | None, *, default: int = DEFAULT_PAGE, maximum: int = 
     if not 1 <= size <= maximum:
         raise BadPageSize(f"page size must be between 1 and {maximum}, got {size}")
     return size
+
+
+def contains_pattern(value: str) -> str:
+    """An ILIKE pattern matching `value` anywhere, literally (use with ESCAPE '\\')."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def id_page(
+    conn: AsyncConnection,
+    *,
+    select: str,
+    alias: str,
+    where: str,
+    params: dict[str, object],
+    first: int,
+    after: str | None,
+    ordering: str,
+    build: Callable[[Sequence[Any]], T],
+) -> Page[T]:
+    """A keyset page in id order of `select` (… FROM table alias), filtered by `where`."""
+    params = dict(params, limit=first + 1)
+    if after:
+        params["after_id"] = decode_cursor(after, ordering).id
+        where = f"({where}) AND {alias}.id > :after_id"
+    sql = f"{select} WHERE {where} ORDER BY {alias}.id LIMIT :limit"
+    rows = (await conn.execute(text(sql), params)).all()
+    shown = rows[:first]
+    return Page(
+        [build(row) for row in shown],
+        len(rows) > first,
+        [encode_cursor(ordering, row.id, row.id) for row in shown],
+    )
