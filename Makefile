@@ -38,6 +38,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m load_tests.bench_ice_load
 	$(PY) -m load_tests.bench_detainer_load
+	$(PY) -m load_tests.bench_http
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .

@@ -9,10 +9,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 
@@ -22,6 +20,8 @@ from open287g.db.queries.detainers import DetainerDimension
 from open287g.db.queries.ids import from_global_id
 from open287g.db.queries.pagination import page_size
 from open287g.errors import ClientError
+from open287g.graphql import eager
+from open287g.graphql.compiled import CompiledAgreementPages
 from open287g.graphql.context import Info
 from open287g.graphql.inputs import (
     AgencyFilter,
@@ -31,7 +31,7 @@ from open287g.graphql.inputs import (
     DetainerFilter,
     JurisdictionFilter,
 )
-from open287g.graphql.limits import CostLimiter
+from open287g.graphql.limits import QueryLimits
 from open287g.graphql.types import (
     Agency,
     AgencyConnection,
@@ -51,8 +51,6 @@ from open287g.graphql.types import (
     page_edges,
 )
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
 MAX_TOKENS = 2_000
 
 
@@ -95,7 +93,8 @@ class Query:
             page = await agreements.agreement_page(conn, filters, order, size, after, as_of)
             wants_count = _selected(info, "totalCount")
             total = await agreements.agreement_count(conn, filters, as_of) if wants_count else -1
-        edges, page_info = page_edges(page, [Agreement.of(r) for r in page.items])
+        nodes = await eager.agreements(info, page.items, eager.node_tree(info))
+        edges, page_info = page_edges(page, nodes)
         return AgreementConnection(edges=edges, page_info=page_info, total_count=total)
 
     @strawberry.field(description="Agreements added, ended or changed between two dates' lists.")
@@ -135,7 +134,8 @@ class Query:
             page = await agencies.agency_page(conn, filters, page_size(first), after)
             wants_count = _selected(info, "totalCount")
             total = await agencies.agency_count(conn, filters) if wants_count else -1
-        edges, page_info = page_edges(page, [Agency.of(r) for r in page.items])
+        nodes = await eager.attach_agencies(info, page.items, eager.node_tree(info))
+        edges, page_info = page_edges(page, nodes)
         return AgencyConnection(edges=edges, page_info=page_info, total_count=total)
 
     @strawberry.field
@@ -151,7 +151,8 @@ class Query:
             page = await jurisdictions.jurisdiction_page(conn, filters, page_size(first), after)
             wants_count = _selected(info, "totalCount")
             total = await jurisdictions.jurisdiction_count(conn, filters) if wants_count else -1
-        edges, page_info = page_edges(page, [Jurisdiction.of(r) for r in page.items])
+        nodes = await eager.attach_jurisdictions(info, page.items, eager.node_tree(info))
+        edges, page_info = page_edges(page, nodes)
         return JurisdictionConnection(edges=edges, page_info=page_info, total_count=total)
 
     @strawberry.field
@@ -188,12 +189,7 @@ class Query:
 
 def _selected(info: Info, name: str) -> bool:
     """Whether the client asked for `name` on this field's result (skip the COUNT if not)."""
-    return any(
-        selection.name == name
-        for field in info.selected_fields
-        for selection in field.selections
-        if hasattr(selection, "name")
-    )
+    return name in eager.field_tree(info)
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -206,11 +202,10 @@ schema = strawberry.Schema(
     extensions=[
         # Factories, one instance per request; the caches live at module level.
         lambda: ParserCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ValidationCache(maxsize=1024),
-        CostLimiter,
+        QueryLimits,
+        CompiledAgreementPages,
         lambda: MaskErrors(should_mask_error=_should_mask),
     ],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 
@@ -126,6 +126,15 @@ class Official(Node):
         )
 
 
+def _status(policy: PolicyRecord | None) -> PolicyStatus:
+    return PolicyStatus(policy.status) if policy else PolicyStatus.UNKNOWN
+
+
+# A sync resolver may return an awaitable: graphql-core awaits it. The relation resolvers
+# below use that to answer from preloaded objects without a coroutine per object, and
+# `cast` only tells mypy what the awaited value will be.
+
+
 async def _policy(info: Info, jurisdiction_id: int | None) -> PolicyRecord | None:
     if jurisdiction_id is None:
         return None
@@ -159,23 +168,42 @@ class Agreement(Node):
             last_seen=record.last_seen,
         )
 
+    # Filled by graphql/eager.py for a whole page at once; the resolvers below then answer
+    # without a coroutine per object, and only fall back to the DataLoaders when not.
+    agency_obj: strawberry.Private[Agency | None] = None
+    model_obj: strawberry.Private[ProgramModel | None] = None
+
     @strawberry.field
-    async def agency(self, info: Info) -> Agency:
+    def agency(self, info: Info) -> Agency:
+        if self.agency_obj is not None:
+            return self.agency_obj
+        return cast(Agency, self._load_agency(info))
+
+    async def _load_agency(self, info: Info) -> Agency:
         record = await info.context.loaders.agency.load(self.record.agency_id)
         assert record is not None, "agreements always reference an agency"
         return Agency.of(record)
 
     @strawberry.field
-    async def model(self, info: Info) -> ProgramModel:
+    def model(self, info: Info) -> ProgramModel:
+        if self.model_obj is not None:
+            return self.model_obj
+        return cast(ProgramModel, self._load_model(info))
+
+    async def _load_model(self, info: Info) -> ProgramModel:
         record = await info.context.loaders.program_model.load(self.record.model_code)
         assert record is not None, "program models are reference data"
         return ProgramModel.of(record)
 
     @strawberry.field(description="Policy status of the agency's jurisdiction (or its parents).")
-    async def policy_status(self, info: Info) -> PolicyStatus:
+    def policy_status(self, info: Info) -> PolicyStatus:
+        if self.agency_obj is not None and self.agency_obj.policy_loaded:
+            return _status(self.agency_obj.policy_rec)
+        return cast(PolicyStatus, self._load_policy_status(info))
+
+    async def _load_policy_status(self, info: Info) -> PolicyStatus:
         agency = await info.context.loaders.agency.load(self.record.agency_id)
-        policy = await _policy(info, agency.jurisdiction_id if agency else None)
-        return PolicyStatus(policy.status) if policy else PolicyStatus.UNKNOWN
+        return _status(await _policy(info, agency.jurisdiction_id if agency else None))
 
 
 @strawberry.type
@@ -204,11 +232,19 @@ class Agency(Node):
             county=record.county,
         )
 
+    jurisdiction_obj: strawberry.Private[Jurisdiction | None] = None
+    jurisdiction_loaded: strawberry.Private[bool] = False
+    policy_rec: strawberry.Private[PolicyRecord | None] = None
+    policy_loaded: strawberry.Private[bool] = False
+
     @strawberry.field
-    async def jurisdiction(self, info: Info) -> Jurisdiction | None:
-        if self.record.jurisdiction_id is None:
-            return None
-        record = await info.context.loaders.jurisdiction.load(self.record.jurisdiction_id)
+    def jurisdiction(self, info: Info) -> Jurisdiction | None:
+        if self.jurisdiction_loaded or self.record.jurisdiction_id is None:
+            return self.jurisdiction_obj
+        return cast(Jurisdiction | None, self._load_jurisdiction(info, self.record.jurisdiction_id))
+
+    async def _load_jurisdiction(self, info: Info, jurisdiction_id: int) -> Jurisdiction | None:
+        record = await info.context.loaders.jurisdiction.load(jurisdiction_id)
         return Jurisdiction.of(record) if record else None
 
     @strawberry.field
@@ -228,13 +264,21 @@ class Agency(Node):
         ]
 
     @strawberry.field
-    async def policy_status(self, info: Info) -> PolicyStatus:
-        policy = await _policy(info, self.record.jurisdiction_id)
-        return PolicyStatus(policy.status) if policy else PolicyStatus.UNKNOWN
+    def policy_status(self, info: Info) -> PolicyStatus:
+        if self.policy_loaded:
+            return _status(self.policy_rec)
+        return cast(PolicyStatus, self._load_policy_status(info))
+
+    async def _load_policy_status(self, info: Info) -> PolicyStatus:
+        return _status(await _policy(info, self.record.jurisdiction_id))
 
     @strawberry.field
     async def policy(self, info: Info) -> Policy | None:
-        policy = await _policy(info, self.record.jurisdiction_id)
+        policy = (
+            self.policy_rec
+            if self.policy_loaded
+            else await _policy(info, self.record.jurisdiction_id)
+        )
         return Policy.of(policy) if policy else None
 
 
@@ -310,26 +354,41 @@ class Jurisdiction(Node):
             fips=record.fips,
         )
 
+    parent_obj: strawberry.Private[Jurisdiction | None] = None
+    parent_loaded: strawberry.Private[bool] = False
+    policy_rec: strawberry.Private[PolicyRecord | None] = None
+    policy_loaded: strawberry.Private[bool] = False
+
     @strawberry.field
-    async def parent(self, info: Info) -> Jurisdiction | None:
-        if self.record.parent_id is None:
-            return None
-        record = await info.context.loaders.jurisdiction.load(self.record.parent_id)
+    def parent(self, info: Info) -> Jurisdiction | None:
+        if self.parent_loaded or self.record.parent_id is None:
+            return self.parent_obj
+        return cast(Jurisdiction | None, self._load_parent(info, self.record.parent_id))
+
+    async def _load_parent(self, info: Info, parent_id: int) -> Jurisdiction | None:
+        record = await info.context.loaders.jurisdiction.load(parent_id)
         return Jurisdiction.of(record) if record else None
+
+    async def _policy(self, info: Info) -> PolicyRecord | None:
+        return self.policy_rec if self.policy_loaded else await _policy(info, self.record.id)
 
     @strawberry.field
     async def policy(self, info: Info) -> Policy | None:
-        policy = await _policy(info, self.record.id)
+        policy = await self._policy(info)
         return Policy.of(policy) if policy else None
 
     @strawberry.field
-    async def policy_status(self, info: Info) -> PolicyStatus:
-        policy = await _policy(info, self.record.id)
-        return PolicyStatus(policy.status) if policy else PolicyStatus.UNKNOWN
+    def policy_status(self, info: Info) -> PolicyStatus:
+        if self.policy_loaded:
+            return _status(self.policy_rec)
+        return cast(PolicyStatus, self._load_policy_status(info))
+
+    async def _load_policy_status(self, info: Info) -> PolicyStatus:
+        return _status(await self._policy(info))
 
     @strawberry.field
     async def declared_sanctuary(self, info: Info) -> bool | None:
-        policy = await _policy(info, self.record.id)
+        policy = await self._policy(info)
         return policy.declared_sanctuary if policy else None
 
     @strawberry.field(description="Agencies serving it or any jurisdiction inside it.")

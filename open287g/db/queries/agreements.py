@@ -150,17 +150,30 @@ def _source(as_of: dt.date | None) -> tuple[str, str, dict[str, object]]:
     return _AS_OF, "g", {"as_of": as_of}
 
 
-async def agreement_page(
-    conn: AsyncConnection,
+@dataclass(frozen=True)
+class PageQuery:
+    """The SQL of one page of agreements, for callers that build more around it (the
+    compiled GraphQL path wraps it in a CTE): `ctes` is empty or a list of CTEs to put
+    after WITH, `rows` selects page rows (one extra, to tell if there is a next page) with
+    their `sort_value`, `count` counts all rows matching the filters."""
+
+    ctes: str
+    rows: str
+    count: str
+    params: dict[str, object]
+
+
+def page_query(
     filters: AgreementFilter,
     order: AgreementOrder,
     first: int,
     after: str | None,
     as_of: dt.date | None = None,
-) -> Page[AgreementRecord]:
+) -> PageQuery:
     prefix, source, params = _source(as_of)
     clauses, filter_params = _where(filters)
     params.update(filter_params)
+    count_where = " AND ".join(clauses) or "true"
     sort = _SORT_SQL[order.field]
     if after:
         keyset: Keyset = decode_cursor(after, order.name)
@@ -170,12 +183,32 @@ async def agreement_page(
         params["after_id"] = keyset.id
     where = " AND ".join(clauses) or "true"
     direction = order.direction.value
-    sql = (
-        f"{prefix} SELECT {COLUMNS}, {sort} AS sort_value FROM {source} WHERE {where}"
-        f" ORDER BY {sort} {direction}, g.id {direction} LIMIT :limit"
-    )
     params["limit"] = first + 1
-    rows = (await conn.execute(text(sql), params)).all()
+    return PageQuery(
+        ctes=prefix.strip().removeprefix("WITH").strip(),
+        rows=(
+            f"SELECT {COLUMNS}, {sort} AS sort_value FROM {source} WHERE {where}"
+            f" ORDER BY {sort} {direction}, g.id {direction} LIMIT :limit"
+        ),
+        count=f"SELECT count(*) AS n FROM {source} WHERE {count_where}",
+        params=params,
+    )
+
+
+def _with(ctes: str, sql: str) -> str:
+    return f"WITH {ctes} {sql}" if ctes else sql
+
+
+async def agreement_page(
+    conn: AsyncConnection,
+    filters: AgreementFilter,
+    order: AgreementOrder,
+    first: int,
+    after: str | None,
+    as_of: dt.date | None = None,
+) -> Page[AgreementRecord]:
+    query = page_query(filters, order, first, after, as_of)
+    rows = (await conn.execute(text(_with(query.ctes, query.rows)), query.params)).all()
     records = [AgreementRecord(*row[:-1]) for row in rows[:first]]
     cursors = [encode_cursor(order.name, _cursor_value(row[-1]), row[0]) for row in rows[:first]]
     return Page(records, len(rows) > first, cursors)
@@ -197,12 +230,9 @@ def _cursor_value(value: object) -> object:
 async def agreement_count(
     conn: AsyncConnection, filters: AgreementFilter, as_of: dt.date | None = None
 ) -> int:
-    prefix, source, params = _source(as_of)
-    clauses, filter_params = _where(filters)
-    params.update(filter_params)
-    where = " AND ".join(clauses) or "true"
-    sql = f"{prefix} SELECT count(*) FROM {source} WHERE {where}"
-    return int((await conn.execute(text(sql), params)).scalar_one())
+    query = page_query(filters, AgreementOrder(), 1, None, as_of)
+    sql = _with(query.ctes, query.count)
+    return int((await conn.execute(text(sql), query.params)).scalar_one())
 
 
 async def agreements_by_ids(

@@ -1,0 +1,129 @@
+"""Benchmark: the real server (`open287g serve`, one worker) on the 54 shared ICE snapshots.
+
+Measures requests/s of `/healthz` (the framework floor) and of the GraphQL page of issue #5
+(100 agreements with agency and jurisdiction, uncached), in the same run, with wrk when it
+is installed (`apt-get install wrk`), otherwise with a slower httpx client (then the
+numbers are the client's ceiling as much as the server's: compare ratios only).
+
+    python -m load_tests.bench_http [SECONDS]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from load_tests.bench_ice_load import DEFAULT_FOLDER, scratch_database
+from open287g.config import get_settings
+from open287g.db.session import make_engine
+from open287g.loaders.ice287g.load import load_sources, plan_sources
+
+PAGE_QUERY = (
+    "{ agreements(first: 100) { edges { node { id status signedOn moaUrl firstSeen lastSeen"
+    " model { code } agency { id name type jurisdiction { id name kind stateCode } } } } } }"
+)
+CONNECTIONS = 16
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "open287g",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+
+
+def _wrk(url: str, seconds: int) -> float:
+    out = subprocess.run(  # noqa: S603
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", url],  # noqa: S607
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(found[1]) if found else 0.0
+
+
+async def _httpx(url: str, seconds: int) -> float:
+    done = 0
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(timeout=30) as http:
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                response = await http.get(url)
+                response.raise_for_status()
+                done += 1
+
+        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+    return done / seconds
+
+
+async def main(seconds: int) -> None:
+    async with scratch_database() as url:
+        engine = make_engine(url, pool_size=2)
+        await load_sources(engine, plan_sources([str(DEFAULT_FOLDER)]), get_settings())
+        await engine.dispose()
+        port = _free_port()
+        env = dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False))
+        server = _start_server(env, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient() as http:
+                for _ in range(100):
+                    try:
+                        if (await http.get(f"{base}/readyz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+                check = await http.get(f"{base}/graphql?" + urlencode({"query": PAGE_QUERY}))
+                assert len(check.json()["data"]["agreements"]["edges"]) == 100
+            tool = "wrk" if shutil.which("wrk") else "httpx"
+            results = {}
+            for name, target in (
+                ("/healthz", f"{base}/healthz"),
+                ("graphql page of 100", f"{base}/graphql?" + urlencode({"query": PAGE_QUERY})),
+            ):
+                if tool == "wrk":
+                    results[name] = await asyncio.to_thread(_wrk, target, seconds)
+                else:
+                    results[name] = await _httpx(target, seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"HTTP ({tool}, {CONNECTIONS} connections, {seconds} s each, one server worker):")
+    for name, rate in results.items():
+        print(f"  {name:<22} {rate:>9,.0f} requests/s")
+    floor = results["/healthz"]
+    print(f"  graphql page / healthz floor = {results['graphql page of 100'] / floor:.3f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10))
