@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from open287g.api import problems
+from open287g.api import discovery, openapi, problems
 from open287g.api.health import healthz, readyz
+from open287g.api.middleware import RequestCounter
+from open287g.api.v1.routes import ENDPOINTS
 from open287g.config import Settings, get_settings
 from open287g.db.session import make_engine, replica_url
+from open287g.errors import ClientError
 from open287g.graphql.app import graphql_app
 
 
@@ -32,18 +38,37 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             if owns_engine:
                 await app.state.engine.dispose()
 
+    counts: Counter[tuple[str, int]] = Counter()
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", discovery.metrics),
             Route("/graphql", graphql_app(), methods=["GET", "POST"]),
+            Route("/openapi.json", openapi.openapi_json),
+            Route("/docs", openapi.docs),
+            Route("/data.json", discovery.data_json),
+            Route("/datapackage.json", discovery.datapackage_json),
+            Route("/v1/changes.atom", discovery.changes_atom),
+            *(Route(endpoint.path, endpoint.handler) for endpoint in ENDPOINTS),
+        ],
+        middleware=[
+            Middleware(RequestCounter, counts=counts),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET"],
+                expose_headers=["ETag", "Link", "Last-Modified", "X-Data-Version"],
+            ),
         ],
         exception_handlers={
             problems.Problem: problems.handle_problem,
+            ClientError: problems.handle_client_error,
             HTTPException: problems.handle_http_exception,
             Exception: problems.handle_unexpected,
         },
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.request_counts = counts
     return app

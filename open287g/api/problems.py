@@ -46,6 +46,11 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
     return problem_response(exc.status, exc.detail, request.url.path, **exc.extra)
 
 
+async def handle_client_error(request: Request, exc: Exception) -> Response:
+    """Bad input found below the routes (cursor, id, state): a 400 with its message."""
+    return problem_response(400, str(exc), request.url.path)
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = (

@@ -1,0 +1,186 @@
+"""The OpenAPI 3.1 document and the /docs page, generated from the endpoint declarations
+and the pydantic row models (never written by hand)."""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from open287g import __version__
+from open287g.api.v1 import models
+from open287g.api.v1.params import Param
+from open287g.api.v1.routes import ENDPOINTS, Endpoint
+
+_TYPES = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "date": {"type": "string", "format": "date"},
+}
+
+
+def _parameter(param: Param) -> dict[str, Any]:
+    schema: dict[str, Any] = dict(_TYPES[param.kind])
+    if param.enum:
+        schema["enum"] = list(param.enum)
+    if param.minimum is not None:
+        schema["minimum"] = param.minimum
+    if param.maximum is not None:
+        schema["maximum"] = param.maximum
+    if param.default is not None:
+        schema["default"] = param.default
+    return {
+        "name": param.name,
+        "in": "query",
+        "required": False,
+        "description": param.description,
+        "schema": schema,
+    }
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _body(endpoint: Endpoint) -> dict[str, Any]:
+    row = _ref(endpoint.model)
+    version = {"type": "integer", "description": "Grows with every change a load makes."}
+    if endpoint.kind == "collection":
+        return {
+            "type": "object",
+            "required": ["data", "next_cursor", "data_version"],
+            "properties": {
+                "data": {"type": "array", "items": row},
+                "next_cursor": {"type": ["string", "null"]},
+                "data_version": version,
+            },
+        }
+    if endpoint.kind == "item":
+        return {
+            "type": "object",
+            "required": ["data", "data_version"],
+            "properties": {"data": row, "data_version": version},
+        }
+    if endpoint.kind == "changes":
+        return {
+            "type": "object",
+            "required": ["data", "next_since", "has_more", "data_version"],
+            "properties": {
+                "data": {"type": "array", "items": row},
+                "next_since": {"type": "integer"},
+                "has_more": {"type": "boolean"},
+                "data_version": version,
+            },
+        }
+    return {
+        "type": "object",
+        "required": ["data", "data_version"],
+        "properties": {"data": {"type": "array", "items": row}, "data_version": version},
+    }
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": _ref(models.Problem)}},
+    }
+
+
+def _operation(endpoint: Endpoint) -> dict[str, Any]:
+    ok: dict[str, Any] = {"application/json": {"schema": _body(endpoint)}}
+    if endpoint.kind == "collection":
+        ok["text/csv"] = {"schema": {"type": "string"}}
+        ok["application/x-ndjson"] = {"schema": {"type": "string"}}
+    parameters = [_parameter(p) for p in endpoint.params]
+    if endpoint.kind == "item":
+        parameters.append(
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "description": "An opaque id from a collection.",
+                "schema": {"type": "string"},
+            }
+        )
+    responses: dict[str, Any] = {
+        "200": {"description": "OK", "content": ok},
+        "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+        "400": _problem("Bad parameter, cursor or value."),
+    }
+    if endpoint.kind == "item":
+        responses["404"] = _problem("No such record.")
+    if endpoint.kind == "changes":
+        responses["410"] = _problem("`since` is older than the retained history.")
+    return {
+        "summary": endpoint.summary,
+        "tags": [endpoint.tag],
+        "operationId": endpoint.path.strip("/")
+        .replace("/", "_")
+        .replace("{id}", "item")
+        .replace("-", "_"),
+        "parameters": parameters,
+        "responses": responses,
+    }
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model in {e.model for e in ENDPOINTS} | {models.Problem}:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "open287g REST API",
+            "version": __version__,
+            "description": "Open data on the US 287(g) program: agreements, agencies, "
+            "jurisdictions, policies and detainer statistics, with provenance.",
+            "license": {
+                "name": "Data: public domain (US government works); code: Apache-2.0",
+                "identifier": "Apache-2.0",
+            },
+        },
+        "paths": {e.path: {"get": _operation(e)} for e in ENDPOINTS},
+        "components": {"schemas": schemas},
+    }
+
+
+async def openapi_json(request: Request) -> Response:
+    import orjson
+
+    return Response(orjson.dumps(openapi_document()), media_type="application/json")
+
+
+async def docs(request: Request) -> Response:
+    """A readable reference, rendered here from the same declarations (works offline)."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>open287g API</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+        "code{background:#eee;padding:0 .2em}td{padding:.2em .6em;border-bottom:1px solid"
+        " #ddd}</style></head><body><h1>open287g REST API</h1>",
+        "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a> (OpenAPI 3.1). "
+        "GraphQL: <a href='/graphql'>/graphql</a>. Errors are "
+        "<code>application/problem+json</code>.</p>",
+    ]
+    for endpoint in ENDPOINTS:
+        parts.append(f"<h2><code>GET {html.escape(endpoint.path)}</code></h2>")
+        parts.append(f"<p>{html.escape(endpoint.summary)}.</p>")
+        if endpoint.params:
+            parts.append("<table>")
+            for param in endpoint.params:
+                choices = f" ({', '.join(param.enum)})" if param.enum else ""
+                parts.append(
+                    f"<tr><td><code>{param.name}</code></td><td>{param.kind}</td>"
+                    f"<td>{html.escape(param.description + choices)}</td></tr>"
+                )
+            parts.append("</table>")
+        fields = ", ".join(f"<code>{name}</code>" for name in endpoint.model.model_fields)
+        parts.append(f"<p>Rows: {fields}</p>")
+    parts.append("</body></html>")
+    return HTMLResponse("".join(parts))

@@ -1,0 +1,1 @@
+"""REST API v1 for data portals: collections, items, stats, changes, exports."""

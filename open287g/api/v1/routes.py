@@ -1,0 +1,318 @@
+"""/v1 endpoints. Each is declared once, as an `Endpoint` (path, parameters, row model);
+the routes and the OpenAPI document are both generated from these declarations."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+
+from open287g.api.problems import Problem
+from open287g.api.v1 import models
+from open287g.api.v1.http import (
+    cache_headers,
+    etag_for,
+    export_response,
+    json_response,
+    not_modified,
+)
+from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params
+from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, Resource, agreement_filter
+from open287g.config import get_settings
+from open287g.db.queries import agreements, changes, detainers
+from open287g.db.queries.changes import DataVersion
+from open287g.db.queries.ids import BadId, from_global_id, to_global_id
+from open287g.db.reference_data import resolve_state
+
+EXPORT_BATCH = 1000
+Kind = Literal["collection", "item", "stats", "changes"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    summary: str
+    kind: Kind
+    params: tuple[Param, ...]
+    model: type[BaseModel]
+    handler: Callable[[Request], Awaitable[Response]]
+    tag: str
+
+
+async def _versioned(
+    request: Request, conn: AsyncConnection
+) -> tuple[DataVersion, dict[str, str], Response | None]:
+    version = await changes.data_version(conn)
+    etag = etag_for(request, version)
+    return version, cache_headers(etag, version), not_modified(request, etag, version)
+
+
+def _next_link(request: Request, name: str, value: str) -> str:
+    return f'<{request.url.include_query_params(**{name: value})}>; rel="next"'
+
+
+def collection_endpoint(resource: Resource) -> Endpoint:
+    declared = (*resource.filters, LIMIT, CURSOR, FORMAT)
+
+    async def handler(request: Request) -> Response:
+        values = parse_params(request, declared)
+        engine: AsyncEngine = request.app.state.engine
+        async with engine.connect() as conn:
+            version, headers, cached = await _versioned(request, conn)
+            if cached is not None:
+                return cached
+            page = await resource.page(conn, values, values["limit"], values["cursor"])
+            if values["format"] != "json":
+                batches = _export_batches(engine, resource, values)
+                columns = resource.model.model_fields
+                filename = f"open287g-{resource.name}-v{version.version}"
+                return export_response(values["format"], columns, batches, filename, headers)
+            rows = await resource.to_rows(conn, page.items)
+        next_cursor = page.end_cursor if page.has_next else None
+        if next_cursor:
+            headers["Link"] = _next_link(request, "cursor", next_cursor)
+        body = {"data": rows, "next_cursor": next_cursor, "data_version": version.version}
+        return json_response(body, headers)
+
+    return Endpoint(
+        f"/v1/{resource.name}",
+        f"List {resource.name} (cursor pages, or a whole export)",
+        "collection",
+        declared,
+        resource.model,
+        handler,
+        resource.name,
+    )
+
+
+async def _export_batches(
+    engine: AsyncEngine, resource: Resource, values: dict[str, Any]
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row in pages of 1,000 from one snapshot (REPEATABLE READ), so an export is
+    consistent even if a load commits while it streams."""
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            cursor = values["cursor"]
+            while True:
+                page = await resource.page(conn, values, EXPORT_BATCH, cursor)
+                yield await resource.to_rows(conn, page.items)
+                if not page.has_next:
+                    return
+                cursor = page.end_cursor
+
+
+def item_endpoint(resource: Resource) -> Endpoint:
+    async def handler(request: Request) -> Response:
+        parse_params(request, ())
+        global_id = request.path_params["id"]
+        try:
+            type_name, key = from_global_id(global_id)
+        except BadId:
+            type_name, key = "", ""
+        if type_name != resource.type_name or (resource.key_is_int and not key.isdigit()):
+            raise Problem(404, f"no {resource.type_name} with id {global_id!r}")
+        async with request.app.state.engine.connect() as conn:
+            version, headers, cached = await _versioned(request, conn)
+            if cached is not None:
+                return cached
+            typed_key = int(key) if resource.key_is_int else key
+            found = (await resource.by_keys(conn, [typed_key])).get(typed_key)
+            if found is None:
+                raise Problem(404, f"no {resource.type_name} with id {global_id!r}")
+            [row] = await resource.to_rows(conn, [found])
+        return json_response({"data": row, "data_version": version.version}, headers)
+
+    return Endpoint(
+        f"/v1/{resource.name}/{{id}}",
+        f"One {resource.type_name} by id",
+        "item",
+        (),
+        resource.model,
+        handler,
+        resource.name,
+    )
+
+
+def _group_by(raw: str | None, allowed: type[Any]) -> list[Any]:
+    names = [part.strip().upper() for part in (raw or "").split(",") if part.strip()]
+    if not names:
+        raise Problem(400, "group_by is required, e.g. group_by=state,model")
+    try:
+        return [allowed(name) for name in names]
+    except ValueError:
+        options = ", ".join(d.value.lower() for d in allowed)
+        raise Problem(400, f"group_by takes: {options}; got {raw!r}") from None
+
+
+AGREEMENT_STATS_PARAMS = (
+    Param(
+        "group_by", "string", "Comma-separated: state, model, status, signed_month, agency_type."
+    ),
+    *AGREEMENT_FILTERS,
+)
+DETAINER_STATS_PARAMS = (
+    Param(
+        "group_by",
+        "string",
+        "Comma-separated: state, facility, month, outcome, criminality, citizenship.",
+    ),
+    STATE,
+    Param("facility", "string", "Facility name contains."),
+    Param("from", "date", "First month included (a date in it)."),
+    Param("to", "date", "Last month included (a date in it)."),
+)
+
+
+async def agreement_stats(request: Request) -> Response:
+    values = parse_params(request, AGREEMENT_STATS_PARAMS)
+    group_by = _group_by(values["group_by"], agreements.AgreementDimension)
+    async with request.app.state.engine.connect() as conn:
+        version, headers, cached = await _versioned(request, conn)
+        if cached is not None:
+            return cached
+        rows = await agreements.agreement_stats(conn, group_by, agreement_filter(values))
+    data = [{**{d.value.lower(): v for d, v in key.items()}, "count": n} for key, n in rows]
+    return json_response({"data": data, "data_version": version.version}, headers)
+
+
+async def detainer_stats(request: Request) -> Response:
+    values = parse_params(request, DETAINER_STATS_PARAMS)
+    group_by = _group_by(values["group_by"], detainers.DetainerDimension)
+    filters = detainers.DetainerFilter(
+        resolve_state(values["state"]), values["facility"], values["from"], values["to"]
+    )
+    async with request.app.state.engine.connect() as conn:
+        version, headers, cached = await _versioned(request, conn)
+        if cached is not None:
+            return cached
+        rows = await detainers.detainer_stats(
+            conn, group_by, filters, min_cell=get_settings().min_cell
+        )
+    data = [
+        {
+            **{d.value.lower(): v for d, v in row.key.items()},
+            "issued": row.issued,
+            "declined": row.declined,
+            "booked_into_detention": row.booked_into_detention,
+            "pending": row.pending,
+            "decline_rate": row.decline_rate,
+            "suppressed": row.suppressed,
+        }
+        for row in rows
+    ]
+    return json_response({"data": data, "data_version": version.version}, headers)
+
+
+CHANGES_PARAMS = (
+    Param(
+        "since",
+        "integer",
+        "A `next_since` (or data_version) from an earlier call; 0 for everything.",
+        minimum=0,
+        default=0,
+    ),
+    Param("limit", "integer", "Changes per page.", minimum=1, maximum=1000, default=500),
+)
+_ENTITY_RESOURCES = {
+    "agreement": "agreements",
+    "agency": "agencies",
+    "jurisdiction": "jurisdictions",
+    "policy": "policies",
+}
+
+
+async def change_rows(
+    conn: AsyncConnection, found: list[changes.ChangeRecord]
+) -> list[dict[str, Any]]:
+    """Each change with the record as it is now (tombstones carry none)."""
+    records: dict[tuple[str, int], dict[str, Any]] = {}
+    for entity, name in _ENTITY_RESOURCES.items():
+        ids = sorted({c.entity_id for c in found if c.entity == entity and c.op == "UPSERT"})
+        if ids:
+            resource = RESOURCES[name]
+            current = await resource.by_keys(conn, ids)
+            rows = await resource.to_rows(conn, [current[i] for i in ids if i in current])
+            for key, row in zip([i for i in ids if i in current], rows, strict=True):
+                records[(entity, key)] = row
+    return [
+        {
+            "seq": c.seq,
+            "entity": c.entity,
+            "id": to_global_id(RESOURCES[_ENTITY_RESOURCES[c.entity]].type_name, c.entity_id)
+            if c.entity in _ENTITY_RESOURCES
+            else f"{c.entity}:{c.entity_id}",
+            "op": c.op,
+            "changed_at": c.changed_at,
+            "record": records.get((c.entity, c.entity_id)),
+        }
+        for c in found
+    ]
+
+
+async def change_feed(request: Request) -> Response:
+    values = parse_params(request, CHANGES_PARAMS)
+    async with request.app.state.engine.connect() as conn:
+        version, headers, cached = await _versioned(request, conn)
+        if cached is not None:
+            return cached
+        since = values["since"]
+        if version.oldest_retained and since < version.oldest_retained - 1:
+            raise Problem(
+                410,
+                f"changes before {version.oldest_retained} are no longer kept; re-sync from a "
+                "full export (?format=ndjson on each collection), then follow "
+                f"/v1/changes?since={version.version}",
+                oldest_retained=version.oldest_retained,
+            )
+        found = await changes.changes_since(conn, since, values["limit"] + 1)
+        shown = found[: values["limit"]]
+        data = await change_rows(conn, shown)
+    next_since = shown[-1].seq if shown else since
+    if len(found) > values["limit"]:
+        headers["Link"] = _next_link(request, "since", str(next_since))
+    body = {
+        "data": data,
+        "next_since": next_since,
+        "has_more": len(found) > values["limit"],
+        "data_version": version.version,
+    }
+    return json_response(body, headers)
+
+
+ENDPOINTS: list[Endpoint] = [
+    *(collection_endpoint(r) for r in RESOURCES.values()),
+    *(item_endpoint(r) for r in RESOURCES.values()),
+    Endpoint(
+        "/v1/stats/agreements",
+        "Agreement counts grouped by dimensions",
+        "stats",
+        AGREEMENT_STATS_PARAMS,
+        models.AgreementStatRow,
+        agreement_stats,
+        "stats",
+    ),
+    Endpoint(
+        "/v1/stats/detainers",
+        "Detainer statistics (small cells suppressed)",
+        "stats",
+        DETAINER_STATS_PARAMS,
+        models.DetainerStatRow,
+        detainer_stats,
+        "stats",
+    ),
+    Endpoint(
+        "/v1/changes",
+        "Changes since a token: upserts with current records, and tombstones",
+        "changes",
+        CHANGES_PARAMS,
+        models.ChangeRow,
+        change_feed,
+        "sync",
+    ),
+]

@@ -1,0 +1,49 @@
+"""The change sequence that sync clients follow, and the data version it defines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    seq: int
+    entity: str
+    entity_id: int
+    op: str
+    changed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """`version` grows with every change a load makes; `modified` is when that happened."""
+
+    version: int
+    modified: dt.datetime | None
+    oldest_retained: int  # seq of the oldest change still kept (0 when none)
+
+
+async def data_version(conn: AsyncConnection) -> DataVersion:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT coalesce(max(seq), 0), max(changed_at), coalesce(min(seq), 0) FROM changes"
+            )
+        )
+    ).one()
+    return DataVersion(int(row[0]), row[1], int(row[2]))
+
+
+async def changes_since(conn: AsyncConnection, since: int, limit: int) -> list[ChangeRecord]:
+    rows = await conn.execute(
+        text(
+            "SELECT seq, entity, entity_id, CAST(op AS text), changed_at FROM changes"
+            " WHERE seq > :since ORDER BY seq LIMIT :limit"
+        ),
+        {"since": since, "limit": limit},
+    )
+    return [ChangeRecord(*row) for row in rows]
