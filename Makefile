@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m load_tests.bench_ice_load
 	$(PY) -m load_tests.bench_detainer_load
 	$(PY) -m load_tests.bench_http
+	$(PY) -m load_tests.bench_export
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,11 +22,12 @@ from open287g.api.openapi import openapi_document
 from open287g.api.v1.http import neutralize
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings
+from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_path
 from tests.conftest import SHARED_DATA
-from tests.fixtures import ICE_DIR, ICE_FILES
+from tests.fixtures import ICE_DIR, ICE_FILES, make_detainers
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
 FIRST_FILES = ICE_FILES[:6]
@@ -251,3 +253,23 @@ def test_csv_cells_that_look_like_formulas_are_neutralized() -> None:
     for dangerous in ('=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx"):
         assert neutralize(dangerous).startswith("'")
     assert neutralize("Harris County") == "Harris County"
+
+
+async def test_detainer_stats_export_matches_json_and_is_suppressed(
+    client: httpx.AsyncClient, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    release = make_detainers(tmp_path / "d.csv", rows=4000, fmt="csv")
+    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
+    query = "/v1/stats/detainers?group_by=state,citizenship,outcome"
+    as_json = (await client.get(query)).json()["data"]
+    exported = parse_csv((await client.get(query + "&format=csv")).text)
+    ndjson = (await client.get(query + "&format=ndjson")).text.splitlines()
+    assert len(exported) == len(as_json) == len(ndjson) > 100
+    assert [orjson.loads(line) for line in ndjson] == as_json
+    assert [as_csv_cells(row) for row in as_json] == [
+        {**row, "decline_rate": row["decline_rate"] and str(float(row["decline_rate"]))}
+        for row in exported
+    ]
+    suppressed = [row for row in as_json if row["suppressed"]]
+    assert suppressed
+    assert all(row["issued"] is None or row["issued"] >= 5 for row in as_json)

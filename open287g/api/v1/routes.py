@@ -166,6 +166,7 @@ DETAINER_STATS_PARAMS = (
     Param("facility", "string", "Facility name contains."),
     Param("from", "date", "First month included (a date in it)."),
     Param("to", "date", "Last month included (a date in it)."),
+    FORMAT,
 )
 
 
@@ -181,32 +182,53 @@ async def agreement_stats(request: Request) -> Response:
     return json_response({"data": data, "data_version": version.version}, headers)
 
 
+def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
+    return {
+        **{d.value.lower(): v for d, v in row.key.items()},
+        "issued": row.issued,
+        "declined": row.declined,
+        "booked_into_detention": row.booked_into_detention,
+        "pending": row.pending,
+        "decline_rate": row.decline_rate,
+        "suppressed": row.suppressed,
+    }
+
+
 async def detainer_stats(request: Request) -> Response:
     values = parse_params(request, DETAINER_STATS_PARAMS)
     group_by = _group_by(values["group_by"], detainers.DetainerDimension)
     filters = detainers.DetainerFilter(
         resolve_state(values["state"]), values["facility"], values["from"], values["to"]
     )
-    async with request.app.state.engine.connect() as conn:
+    min_cell = get_settings().min_cell
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
         version, headers, cached = await _versioned(request, conn)
         if cached is not None:
             return cached
-        rows = await detainers.detainer_stats(
-            conn, group_by, filters, min_cell=get_settings().min_cell
-        )
-    data = [
-        {
-            **{d.value.lower(): v for d, v in row.key.items()},
-            "issued": row.issued,
-            "declined": row.declined,
-            "booked_into_detention": row.booked_into_detention,
-            "pending": row.pending,
-            "decline_rate": row.decline_rate,
-            "suppressed": row.suppressed,
-        }
-        for row in rows
+        if values["format"] == "json":
+            rows = await detainers.detainer_stats(conn, group_by, filters, min_cell=min_cell)
+            body = {"data": [_detainer_row(r) for r in rows], "data_version": version.version}
+            return json_response(body, headers)
+
+    async def batches() -> AsyncIterator[list[dict[str, Any]]]:
+        async with engine.connect() as conn:
+            async for batch in detainers.detainer_stat_batches(
+                conn, group_by, filters, min_cell=min_cell
+            ):
+                yield [_detainer_row(r) for r in batch]
+
+    columns = [d.value.lower() for d in dict.fromkeys(group_by)]
+    columns += [
+        "issued",
+        "declined",
+        "booked_into_detention",
+        "pending",
+        "decline_rate",
+        "suppressed",
     ]
-    return json_response({"data": data, "data_version": version.version}, headers)
+    filename = f"open287g-detainer-stats-v{version.version}"
+    return export_response(values["format"], columns, batches(), filename, headers)
 
 
 CHANGES_PARAMS = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -78,7 +78,30 @@ async def detainer_stats(
     *,
     min_cell: int,
 ) -> list[DetainerStatRow]:
-    dimensions = list(dict.fromkeys(group_by))
+    return [
+        row
+        async for batch in detainer_stat_batches(conn, group_by, filters, min_cell=min_cell)
+        for row in batch
+    ]
+
+
+async def detainer_stat_batches(
+    conn: AsyncConnection,
+    group_by: Sequence[DetainerDimension],
+    filters: DetainerFilter,
+    *,
+    min_cell: int,
+    batch_rows: int = 2000,
+) -> AsyncIterator[list[DetainerStatRow]]:
+    """Grouped sums streamed from a server-side cursor, suppressed a breakdown at a time.
+
+    Rows come ordered by the non-personal keys first, so each breakdown (the rows that
+    share those keys) is complete when the keys change: memory holds one breakdown and one
+    batch, whatever the number of rows (exports of every cell stay in constant memory)."""
+    requested = list(dict.fromkeys(group_by))
+    breakdown = [d for d in requested if d not in PERSONAL_DIMENSIONS]
+    dimensions = breakdown + [d for d in requested if d in PERSONAL_DIMENSIONS]
+    personal = len(dimensions) != len(breakdown)
     selected = [f"{_DIMENSION_SQL[d]} AS d{i}" for i, d in enumerate(dimensions)]
     where, params = _where(filters)
     grouping = ", ".join(f"d{i}" for i in range(len(dimensions)))
@@ -91,19 +114,34 @@ async def detainer_stats(
         " FROM detainer_stats s JOIN detainer_facilities f ON f.id = s.facility_id"
         f" WHERE {where}" + (f" GROUP BY {grouping} ORDER BY {grouping}" if dimensions else "")
     )
-    rows = [
-        DetainerStatRow(
+    ready: list[DetainerStatRow] = []
+    group: list[DetainerStatRow] = []
+    group_key: tuple[object, ...] | None = None
+    result = await conn.stream(text(sql), params)
+    async for row in result:
+        stat = DetainerStatRow(
             key=dict(zip(dimensions, row[: len(dimensions)], strict=True)),
             issued=int(row[-4] or 0),
             declined=int(row[-3]),
             booked_into_detention=int(row[-2]),
             pending=int(row[-1]),
         )
-        for row in await conn.execute(text(sql), params)
-    ]
-    if PERSONAL_DIMENSIONS & set(dimensions):
-        suppress(rows, [d for d in dimensions if d not in PERSONAL_DIMENSIONS], min_cell)
-    return rows
+        key = tuple(row[: len(breakdown)])
+        if group and key != group_key:
+            if personal:
+                suppress(group, breakdown, min_cell)
+            ready.extend(group)
+            group = []
+            if len(ready) >= batch_rows:
+                yield ready
+                ready = []
+        group_key = key
+        group.append(stat)
+    if personal:
+        suppress(group, breakdown, min_cell)
+    ready.extend(group)
+    if ready:
+        yield ready
 
 
 def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:

@@ -1,0 +1,88 @@
+"""Benchmark: stream every detainer aggregate as CSV from the real server.
+
+Loads a 400,000-row synthetic release (≈190,000 stored cells), starts `open287g serve`,
+downloads `/v1/stats/detainers?group_by=facility,month,outcome,criminality,citizenship
+&format=csv` and prints rows/s and the server's peak memory (VmHWM).
+
+    python -m load_tests.bench_export [ROWS]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from load_tests.bench_detainer_load import GENERATOR
+from load_tests.bench_http import _free_port, _start_server
+from load_tests.bench_ice_load import scratch_database
+from open287g.config import get_settings
+from open287g.db.session import make_engine
+from open287g.loaders.detainers.load import load_detainer_source
+
+EXPORT = "/v1/stats/detainers?group_by=facility,month,outcome,criminality,citizenship&format=csv"
+
+
+def _peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run(release: Path) -> None:
+    async with scratch_database() as url:
+        engine = make_engine(url, pool_size=1)
+        await load_detainer_source(engine, str(release), get_settings(), is_synthetic=True)
+        await engine.dispose()
+        port = _free_port()
+        server = _start_server(
+            dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False)), port
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(timeout=120) as http:
+                for _ in range(100):
+                    try:
+                        if (await http.get(f"{base}/readyz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+                idle = _peak_mb(server.pid)
+                started = time.perf_counter()
+                rows = -1  # the header line
+                async with http.stream("GET", base + EXPORT) as response:
+                    async for _line in response.aiter_lines():
+                        rows += 1
+                seconds = time.perf_counter() - started
+                peak = _peak_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(
+        f"detainer aggregate export: {rows:,} CSV rows in {seconds:.2f} s "
+        f"({rows / seconds:,.0f} rows/s); server peak memory {peak:,.0f} MB "
+        f"(idle {idle:,.0f} MB)"
+    )
+
+
+def main(rows: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        release = Path(folder) / "detainers.csv"
+        subprocess.run(  # noqa: S603
+            [sys.executable, str(GENERATOR), "--rows", str(rows), "-o", str(release)],
+            check=True,
+            capture_output=True,
+        )
+        asyncio.run(run(release))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400_000)
