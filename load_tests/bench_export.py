@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from load_tests.bench_detainer_load import GENERATOR
-from load_tests.bench_http import _free_port, _start_server
+from load_tests.bench_http import free_port, start_server
 from load_tests.bench_ice_load import scratch_database
 from open287g.config import get_settings
 from open287g.db.session import make_engine
@@ -41,8 +41,8 @@ async def run(release: Path) -> None:
         engine = make_engine(url, pool_size=1)
         await load_detainer_source(engine, str(release), get_settings(), is_synthetic=True)
         await engine.dispose()
-        port = _free_port()
-        server = _start_server(
+        port = free_port()
+        server = start_server(
             dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False)), port
         )
         base = f"http://127.0.0.1:{port}"

@@ -35,7 +35,7 @@ PAGE_QUERY = (
 CONNECTIONS = 16
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -44,7 +44,7 @@ def _free_port() -> int:
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -90,9 +90,9 @@ async def main(seconds: int) -> None:
         engine = make_engine(url, pool_size=2)
         await load_sources(engine, plan_sources([str(DEFAULT_FOLDER)]), get_settings())
         await engine.dispose()
-        port = _free_port()
+        port = free_port()
         env = dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False))
-        server = _start_server(env, port)
+        server = start_server(env, port)
         base = f"http://127.0.0.1:{port}"
         try:
             async with httpx.AsyncClient() as http:

@@ -4,8 +4,12 @@ errors; discovery documents."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +19,10 @@ import orjson
 import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import text
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from load_tests.bench_http import free_port, start_server
 from open287g.api.app import create_app
 from open287g.api.openapi import openapi_document
 from open287g.api.v1.http import neutralize
@@ -122,9 +128,10 @@ async def test_filters_and_items(client: httpx.AsyncClient, engine: AsyncEngine)
         ("/v1/agreements/QWdlbmN5OjE", 404, "no Agreement with id"),
         ("/v1/agreements/QWdyZWVtZW50Ojk5OTk5OTk", 404, "no Agreement with id"),
         ("/v1/agreements/%00", 404, "no Agreement with id"),
-        ("/v1/stats/agreements", 400, "group_by is required"),
+        ("/v1/stats/agreements", 400, "missing required parameter(s): group_by"),
         ("/v1/stats/agreements?group_by=colour", 400, "group_by takes: state"),
         ("/v1/nothing-here", 404, "No resource at /v1/nothing-here"),
+        ("/v1/changes?since=36893488147419103233", 400, "since must be between 0 and"),
     ],
 )
 async def test_errors_are_problem_documents(
@@ -273,3 +280,52 @@ async def test_detainer_stats_export_matches_json_and_is_suppressed(
     suppressed = [row for row in as_json if row["suppressed"]]
     assert suppressed
     assert all(row["issued"] is None or row["issued"] >= 5 for row in as_json)
+
+
+async def test_schemathesis_finds_no_server_errors_or_schema_violations(
+    client: httpx.AsyncClient, database_url: URL
+) -> None:
+    """Property-based requests from the OpenAPI document against the real server."""
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url.render_as_string(hide_password=False))
+    server = start_server(env, port)
+    try:
+        await _wait_ready(f"http://127.0.0.1:{port}/readyz")
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [
+                str(Path(sys.executable).with_name("st")),
+                "run",
+                f"http://127.0.0.1:{port}/openapi.json",
+                "--checks",
+                "not_a_server_error,response_schema_conformance,"
+                "status_code_conformance,content_type_conformance",
+                "--max-examples",
+                "20",
+                "--phases",
+                "examples,fuzzing",
+                "--seed",
+                "287",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert " passed" in result.stdout
+
+
+async def _wait_ready(url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(150):
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"server did not become ready: {url}")

@@ -33,10 +33,12 @@ def _parameter(param: Param) -> dict[str, Any]:
         schema["maximum"] = param.maximum
     if param.default is not None:
         schema["default"] = param.default
+    if param.pattern is not None:
+        schema["pattern"] = param.pattern
     return {
         "name": param.name,
         "in": "query",
-        "required": False,
+        "required": param.required,
         "description": param.description,
         "schema": schema,
     }
@@ -92,7 +94,7 @@ def _problem(description: str) -> dict[str, Any]:
 
 def _operation(endpoint: Endpoint) -> dict[str, Any]:
     ok: dict[str, Any] = {"application/json": {"schema": _body(endpoint)}}
-    if endpoint.kind == "collection":
+    if any(param.name == "format" for param in endpoint.params):
         ok["text/csv"] = {"schema": {"type": "string"}}
         ok["application/x-ndjson"] = {"schema": {"type": "string"}}
     parameters = [_parameter(p) for p in endpoint.params]

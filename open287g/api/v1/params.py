@@ -22,6 +22,8 @@ class Param:
     minimum: int | None = None
     maximum: int | None = None
     default: object = None
+    required: bool = False
+    pattern: str | None = None
 
 
 def parse_params(request: Request, declared: Sequence[Param]) -> dict[str, Any]:
@@ -37,6 +39,9 @@ def parse_params(request: Request, declared: Sequence[Param]) -> dict[str, Any]:
             raise Problem(400, f"parameter {name!r} given more than once")
         seen.add(name)
         values[name] = _convert(param, raw)
+    missing = [param.name for param in declared if param.required and param.name not in seen]
+    if missing:
+        raise Problem(400, f"missing required parameter(s): {', '.join(missing)}")
     return values
 
 

@@ -139,6 +139,17 @@ def item_endpoint(resource: Resource) -> Endpoint:
     )
 
 
+def _group_by_param(dimensions: type[Any]) -> Param:
+    names = "|".join(d.value.lower() for d in dimensions)
+    return Param(
+        "group_by",
+        "string",
+        f"Comma-separated dimensions: {', '.join(d.value.lower() for d in dimensions)}.",
+        required=True,
+        pattern=f"^({names})(,({names}))*$",
+    )
+
+
 def _group_by(raw: str | None, allowed: type[Any]) -> list[Any]:
     names = [part.strip().upper() for part in (raw or "").split(",") if part.strip()]
     if not names:
@@ -151,17 +162,11 @@ def _group_by(raw: str | None, allowed: type[Any]) -> list[Any]:
 
 
 AGREEMENT_STATS_PARAMS = (
-    Param(
-        "group_by", "string", "Comma-separated: state, model, status, signed_month, agency_type."
-    ),
+    _group_by_param(agreements.AgreementDimension),
     *AGREEMENT_FILTERS,
 )
 DETAINER_STATS_PARAMS = (
-    Param(
-        "group_by",
-        "string",
-        "Comma-separated: state, facility, month, outcome, criminality, citizenship.",
-    ),
+    _group_by_param(detainers.DetainerDimension),
     STATE,
     Param("facility", "string", "Facility name contains."),
     Param("from", "date", "First month included (a date in it)."),
@@ -237,6 +242,7 @@ CHANGES_PARAMS = (
         "integer",
         "A `next_since` (or data_version) from an earlier call; 0 for everything.",
         minimum=0,
+        maximum=2**63 - 1,  # a PostgreSQL bigint, like the sequence itself
         default=0,
     ),
     Param("limit", "integer", "Changes per page.", minimum=1, maximum=1000, default=500),
