@@ -85,44 +85,61 @@ async def _httpx(url: str, seconds: int) -> float:
     return done / seconds
 
 
+async def _measure(
+    env: dict[str, str], targets: dict[str, str], seconds: int, tool: str
+) -> dict[str, float]:
+    """Start a server with `env`, check it answers, and load each target in turn."""
+    port = free_port()
+    server = start_server(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(100):
+                try:
+                    if (await http.get(f"{base}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            check = await http.get(base + targets["graphql page of 100"])
+            assert len(check.json()["data"]["agreements"]["edges"]) == 100
+        results = {}
+        for name, path in targets.items():
+            if tool == "wrk":
+                results[name] = await asyncio.to_thread(_wrk, base + path, seconds)
+            else:
+                results[name] = await _httpx(base + path, seconds)
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 async def main(seconds: int) -> None:
+    tool = "wrk" if shutil.which("wrk") else "httpx"
+    page = "/graphql?" + urlencode({"query": PAGE_QUERY})
+    targets = {
+        "/healthz": "/healthz",
+        "graphql page of 100": page,
+        "rest page of 100": "/v1/agreements?limit=100",
+    }
     async with scratch_database() as url:
         engine = make_engine(url, pool_size=2)
         await load_sources(engine, plan_sources([str(DEFAULT_FOLDER)]), get_settings())
         await engine.dispose()
-        port = free_port()
         env = dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False))
-        server = start_server(env, port)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            async with httpx.AsyncClient() as http:
-                for _ in range(100):
-                    try:
-                        if (await http.get(f"{base}/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
-                check = await http.get(f"{base}/graphql?" + urlencode({"query": PAGE_QUERY}))
-                assert len(check.json()["data"]["agreements"]["edges"]) == 100
-            tool = "wrk" if shutil.which("wrk") else "httpx"
-            results = {}
-            for name, target in (
-                ("/healthz", f"{base}/healthz"),
-                ("graphql page of 100", f"{base}/graphql?" + urlencode({"query": PAGE_QUERY})),
-            ):
-                if tool == "wrk":
-                    results[name] = await asyncio.to_thread(_wrk, target, seconds)
-                else:
-                    results[name] = await _httpx(target, seconds)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        uncached = await _measure(
+            {**env, "OPEN287G_RESPONSE_CACHE": "false"}, targets, seconds, tool
+        )
+        cached = await _measure({**env, "OPEN287G_RESPONSE_CACHE": "true"}, targets, seconds, tool)
     print(f"HTTP ({tool}, {CONNECTIONS} connections, {seconds} s each, one server worker):")
-    for name, rate in results.items():
-        print(f"  {name:<22} {rate:>9,.0f} requests/s")
-    floor = results["/healthz"]
-    print(f"  graphql page / healthz floor = {results['graphql page of 100'] / floor:.3f}")
+    floor = uncached["/healthz"]
+    for name in targets:
+        print(
+            f"  {name:<22} uncached {uncached[name]:>9,.0f} req/s"
+            f" ({uncached[name] / floor:.3f} of the floor);"
+            f" cached {cached[name]:>9,.0f} req/s"
+        )
 
 
 if __name__ == "__main__":

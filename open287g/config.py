@@ -87,6 +87,17 @@ class Settings(BaseSettings):
         validation_alias="OPEN287G_DETAINER_MAX_REJECTED_SHARE",
         description="A detainer load fails when a larger share of its rows is rejected.",
     )
+    response_cache: bool = Field(
+        default=True,
+        validation_alias="OPEN287G_RESPONSE_CACHE",
+        description="Cache GET responses of /v1 and /graphql, keyed to the data version.",
+    )
+    version_check_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        validation_alias="OPEN287G_VERSION_CHECK_SECONDS",
+        description="How long the response cache trusts the data version it last read.",
+    )
     http_timeout: float = Field(
         default=30.0,
         gt=0,

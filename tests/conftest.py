@@ -19,6 +19,9 @@ from open287g.config import to_asyncpg_url
 from open287g.db import migrate
 from open287g.db.embedded import start_embedded, stop_embedded
 
+# Tests load data and read it back at once: the response cache must see every load.
+os.environ.setdefault("OPEN287G_VERSION_CHECK_SECONDS", "0")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 

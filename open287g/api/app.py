@@ -12,12 +12,21 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
+from starlette.types import Scope
 
 from open287g.api import discovery, openapi, problems
+from open287g.api.cache import (
+    MemoryCache,
+    RedisCache,
+    ResponseCache,
+    ResponseCacheMiddleware,
+    VersionClock,
+)
 from open287g.api.health import healthz, readyz
 from open287g.api.middleware import RequestCounter
 from open287g.api.v1.routes import ENDPOINTS
 from open287g.config import Settings, get_settings
+from open287g.db.queries import changes
 from open287g.db.session import make_engine, replica_url
 from open287g.errors import ClientError
 from open287g.graphql.app import graphql_app
@@ -35,10 +44,25 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         try:
             yield
         finally:
+            await response_cache.aclose()
             if owns_engine:
                 await app.state.engine.dispose()
 
     counts: Counter[tuple[str, int]] = Counter()
+    configured = settings or get_settings()
+    response_cache: ResponseCache = (
+        RedisCache(configured.redis_url) if configured.redis_url else MemoryCache()
+    )
+
+    async def read_version() -> int:
+        async with app.state.engine.connect() as conn:
+            return (await changes.data_version(conn)).version
+
+    clock = VersionClock(read_version, configured.version_check_seconds)
+
+    async def version_of(scope: Scope) -> int:
+        return await clock.current()
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -54,6 +78,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         ],
         middleware=[
             Middleware(RequestCounter, counts=counts),
+            *(
+                [Middleware(ResponseCacheMiddleware, cache=response_cache, version=version_of)]
+                if configured.response_cache
+                else []
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
@@ -71,4 +100,5 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.state.engine = engine
     app.state.request_counts = counts
+    app.state.response_cache = response_cache
     return app
