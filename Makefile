@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) -m load_tests.bench_detainer_load
 	$(PY) -m load_tests.bench_http
 	$(PY) -m load_tests.bench_export
+	$(PY) -m load_tests.bench_locust
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
