@@ -3,7 +3,6 @@ Redis variant runs when REDIS_URL is set."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,6 +14,7 @@ from open287g.api.cache import MemoryCache, RedisCache
 from open287g.config import Settings
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import SourceDocument
+from tests.conftest import REDIS_URL_FOR_TESTS
 
 HEADER = (
     "jurisdiction_level,state,name,fips,status,declared_sanctuary,policy_name,"
@@ -90,12 +90,11 @@ async def test_memory_cache_evicts_least_recently_used() -> None:
 
 
 @pytest.mark.redis
-@pytest.mark.skipif(
-    not os.environ.get("REDIS_URL"), reason="REDIS_URL not set: Redis cache untested"
-)
+@pytest.mark.skipif(not REDIS_URL_FOR_TESTS, reason="REDIS_URL not set: Redis cache untested")
 async def test_redis_cache_is_shared_between_apps(engine: AsyncEngine) -> None:
-    settings = Settings(redis_url=os.environ["REDIS_URL"])
-    cache = RedisCache(os.environ["REDIS_URL"])
+    assert REDIS_URL_FOR_TESTS is not None
+    settings = Settings(redis_url=REDIS_URL_FOR_TESTS)
+    cache = RedisCache(REDIS_URL_FOR_TESTS)
     await cache.client.flushdb()
     try:
         async for one in _client(engine, settings):

@@ -60,8 +60,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     clock = VersionClock(read_version, configured.version_check_seconds)
 
-    async def version_of(scope: Scope) -> int:
-        return await clock.current()
+    async def version_of(scope: Scope) -> str:
+        # Keys name the database too: two deployments may share one Redis.
+        url = app.state.engine.url
+        return f"{url.host or ''}/{url.database}@{await clock.current()}"
 
     app = Starlette(
         routes=[

@@ -72,7 +72,7 @@ class RedisCache:
         await self.client.set(self.prefix + key, value, ex=ENTRY_TTL_SECONDS)
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.client.aclose(close_connection_pool=True)
 
 
 class VersionClock:
@@ -122,7 +122,7 @@ def _decode(value: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
 
 class ResponseCacheMiddleware:
     def __init__(
-        self, app: ASGIApp, cache: ResponseCache, version: Callable[[Scope], Awaitable[int]]
+        self, app: ASGIApp, cache: ResponseCache, version: Callable[[Scope], Awaitable[str]]
     ) -> None:
         self.app = app
         self.cache = cache
@@ -133,7 +133,8 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         query = scope["query_string"].decode("latin-1")
-        key = f"v{await self.version(scope)}:{scope['path']}?{'&'.join(sorted(query.split('&')))}"
+        params = "&".join(sorted(query.split("&")))
+        key = f"{await self.version(scope)}:{scope['path']}?{params}"
         cached = await self.cache.get(key)
         if cached is not None:
             await self._replay(scope, send, cached)
