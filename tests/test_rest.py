@@ -94,6 +94,7 @@ async def test_pages_equal_the_exports_equal_the_database(
         assert from_ndjson == paged, name
         assert parse_csv(exported.text) == [as_csv_cells(row) for row in paged], name
         assert len({row["id"] for row in paged}) == len(paged)
+    assert "notice" not in (await client.get("/v1/agreements?limit=1")).json()
     async with engine.connect() as conn:
         count = (await conn.execute(text("SELECT count(*) FROM agreements"))).scalar_one()
     assert len(await follow(client, "/v1/agreements?limit=1000")) == count

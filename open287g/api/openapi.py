@@ -51,6 +51,7 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 def _body(endpoint: Endpoint) -> dict[str, Any]:
     row = _ref(endpoint.model)
     version = {"type": "integer", "description": "Grows with every change a load makes."}
+    notice = {"type": "string", "description": "Present when demo or synthetic data is loaded."}
     if endpoint.kind == "collection":
         return {
             "type": "object",
@@ -59,13 +60,14 @@ def _body(endpoint: Endpoint) -> dict[str, Any]:
                 "data": {"type": "array", "items": row},
                 "next_cursor": {"type": ["string", "null"]},
                 "data_version": version,
+                "notice": notice,
             },
         }
     if endpoint.kind == "item":
         return {
             "type": "object",
             "required": ["data", "data_version"],
-            "properties": {"data": row, "data_version": version},
+            "properties": {"data": row, "data_version": version, "notice": notice},
         }
     if endpoint.kind == "changes":
         return {
@@ -76,12 +78,17 @@ def _body(endpoint: Endpoint) -> dict[str, Any]:
                 "next_since": {"type": "integer"},
                 "has_more": {"type": "boolean"},
                 "data_version": version,
+                "notice": notice,
             },
         }
     return {
         "type": "object",
         "required": ["data", "data_version"],
-        "properties": {"data": {"type": "array", "items": row}, "data_version": version},
+        "properties": {
+            "data": {"type": "array", "items": row},
+            "data_version": version,
+            "notice": notice,
+        },
     }
 
 

@@ -14,7 +14,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from open287g.db.queries import agencies, agreements, jurisdictions, reference
+from open287g.db.queries import agencies, agreements, changes, jurisdictions, reference
 from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.db.queries.ids import from_global_id
@@ -180,6 +180,11 @@ class Query:
         self, info: Info, group_by: list[DetainerDimension], filter: DetainerFilter | None = None
     ) -> list[DetainerStat]:
         return await detainer_stat_rows(info, group_by, (filter or DetainerFilter()).to_query())
+
+    @strawberry.field(description="Set when demo or synthetic (not real) data is loaded.")
+    async def notice(self, info: Info) -> str | None:
+        async with info.context.engine.connect() as conn:
+            return (await changes.data_version(conn)).notice
 
     @strawberry.field(description="Every source file and load run: the provenance of the data.")
     async def datasets(self, info: Info) -> list[Dataset]:

@@ -52,6 +52,13 @@ async def _versioned(
     return version, cache_headers(etag, version), not_modified(request, etag, version)
 
 
+def _envelope(version: DataVersion, **fields: Any) -> dict[str, Any]:
+    """Every body carries the data version, and a notice whenever demo or synthetic data
+    is loaded: such data is labelled on every response that could show it."""
+    notice = {"notice": version.notice} if version.notice else {}
+    return {**fields, "data_version": version.version, **notice}
+
+
 def _next_link(request: Request, name: str, value: str) -> str:
     return f'<{request.url.include_query_params(**{name: value})}>; rel="next"'
 
@@ -76,7 +83,7 @@ def collection_endpoint(resource: Resource) -> Endpoint:
         next_cursor = page.end_cursor if page.has_next else None
         if next_cursor:
             headers["Link"] = _next_link(request, "cursor", next_cursor)
-        body = {"data": rows, "next_cursor": next_cursor, "data_version": version.version}
+        body = _envelope(version, data=rows, next_cursor=next_cursor)
         return json_response(body, headers)
 
     return Endpoint(
@@ -126,7 +133,7 @@ def item_endpoint(resource: Resource) -> Endpoint:
             if found is None:
                 raise Problem(404, f"no {resource.type_name} with id {global_id!r}")
             [row] = await resource.to_rows(conn, [found])
-        return json_response({"data": row, "data_version": version.version}, headers)
+        return json_response(_envelope(version, data=row), headers)
 
     return Endpoint(
         f"/v1/{resource.name}/{{id}}",
@@ -184,7 +191,7 @@ async def agreement_stats(request: Request) -> Response:
             return cached
         rows = await agreements.agreement_stats(conn, group_by, agreement_filter(values))
     data = [{**{d.value.lower(): v for d, v in key.items()}, "count": n} for key, n in rows]
-    return json_response({"data": data, "data_version": version.version}, headers)
+    return json_response(_envelope(version, data=data), headers)
 
 
 def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
@@ -213,7 +220,7 @@ async def detainer_stats(request: Request) -> Response:
             return cached
         if values["format"] == "json":
             rows = await detainers.detainer_stats(conn, group_by, filters, min_cell=min_cell)
-            body = {"data": [_detainer_row(r) for r in rows], "data_version": version.version}
+            body = _envelope(version, data=[_detainer_row(r) for r in rows])
             return json_response(body, headers)
 
     async def batches() -> AsyncIterator[list[dict[str, Any]]]:
@@ -304,12 +311,9 @@ async def change_feed(request: Request) -> Response:
     next_since = shown[-1].seq if shown else since
     if len(found) > values["limit"]:
         headers["Link"] = _next_link(request, "since", str(next_since))
-    body = {
-        "data": data,
-        "next_since": next_since,
-        "has_more": len(found) > values["limit"],
-        "data_version": version.version,
-    }
+    body = _envelope(
+        version, data=data, next_since=next_since, has_more=len(found) > values["limit"]
+    )
     return json_response(body, headers)
 
 
