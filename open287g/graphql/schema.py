@@ -32,6 +32,14 @@ from open287g.graphql.inputs import (
     JurisdictionFilter,
 )
 from open287g.graphql.limits import QueryLimits
+from open287g.graphql.relay import Node, page_edges
+from open287g.graphql.stat_types import (
+    AgreementStat,
+    AgreementStatKey,
+    Dataset,
+    DetainerStat,
+    detainer_stat_rows,
+)
 from open287g.graphql.types import (
     Agency,
     AgencyConnection,
@@ -39,16 +47,9 @@ from open287g.graphql.types import (
     AgreementChange,
     AgreementChangeConnection,
     AgreementConnection,
-    AgreementStat,
-    AgreementStatKey,
-    Dataset,
-    DetainerStat,
     Jurisdiction,
     JurisdictionConnection,
-    Node,
     ProgramModel,
-    detainer_stat_rows,
-    page_edges,
 )
 
 MAX_TOKENS = 2_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar, cast
+from typing import TypeVar, cast
 
 import strawberry
 
@@ -22,46 +22,13 @@ from open287g.db.queries.agreements import AgreementRecord
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
-from open287g.db.queries.pagination import Page, decode_cursor, encode_cursor, page_size
-from open287g.db.queries.reference import DatasetRecord, ProgramModelRecord
+from open287g.db.queries.reference import ProgramModelRecord
 from open287g.graphql.context import Info
 from open287g.graphql.inputs import AgreementChangeKind, DetainerFilter
+from open287g.graphql.relay import Edge, Node, PageInfo, slice_nested
+from open287g.graphql.stat_types import DetainerStat, detainer_stat_rows
 
 T = TypeVar("T")
-
-
-@strawberry.interface(description="An object with a global, opaque id (`node(id:)`).")
-class Node:
-    id: strawberry.ID
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
-class Edge(Generic[T]):
-    cursor: str
-    node: T
-
-
-def _slice(
-    items: Sequence[T], ids: Sequence[int], first: int | None, after: str | None, ordering: str
-) -> tuple[list[Edge[T]], PageInfo]:
-    """Paginate a nested list already in id order (nested lists are short: an agency has
-    at most four agreements), with the same cursors as top-level connections."""
-    size = page_size(first)
-    start = 0
-    if after:
-        last = decode_cursor(after, ordering).id
-        start = next((i for i, item_id in enumerate(ids) if item_id > last), len(ids))
-    chosen = range(start, min(start + size, len(items)))
-    edges = [Edge(cursor=encode_cursor(ordering, ids[i], ids[i]), node=items[i]) for i in chosen]
-    return edges, PageInfo(
-        has_next_page=start + size < len(items), end_cursor=edges[-1].cursor if edges else None
-    )
 
 
 @strawberry.type
@@ -213,6 +180,14 @@ class AgreementConnection:
     total_count: int
 
 
+def _nested_agreements(
+    records: Sequence[AgreementRecord], first: int | None, after: str | None
+) -> AgreementConnection:
+    nodes = [Agreement.of(r) for r in records]
+    edges, page = slice_nested(nodes, [r.id for r in records], first, after, "nested:agreements")
+    return AgreementConnection(edges=edges, page_info=page, total_count=len(nodes))
+
+
 @strawberry.type
 class Agency(Node):
     record: strawberry.Private[AgencyRecord]
@@ -252,9 +227,7 @@ class Agency(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> AgreementConnection:
         records = await info.context.loaders.agreements_of_agency.load(self.record.id)
-        nodes = [Agreement.of(r) for r in records]
-        edges, page = _slice(nodes, [r.id for r in records], first, after, "nested:agreements")
-        return AgreementConnection(edges=edges, page_info=page, total_count=len(nodes))
+        return _nested_agreements(records, first, after)
 
     @strawberry.field
     async def officials(self, info: Info) -> list[Official]:
@@ -287,52 +260,6 @@ class AgencyConnection:
     edges: list[Edge[Agency]]
     page_info: PageInfo
     total_count: int
-
-
-@strawberry.type
-class DetainerStatKey:
-    state: str | None = None
-    facility: str | None = None
-    month: dt.date | None = None
-    outcome: str | None = None
-    criminality: str | None = None
-    citizenship: str | None = None
-
-
-@strawberry.type(description="Counts are null where suppressed (small cells, see README).")
-class DetainerStat:
-    key: DetainerStatKey
-    issued: int | None
-    declined: int | None
-    booked_into_detention: int | None
-    pending: int | None
-    decline_rate: float | None
-    suppressed: bool
-
-    @classmethod
-    def of(cls, row: detainers.DetainerStatRow) -> DetainerStat:
-        key = {dimension.value.lower(): value for dimension, value in row.key.items()}
-        return cls(
-            key=DetainerStatKey(**key),  # type: ignore[arg-type]
-            issued=row.issued,
-            declined=row.declined,
-            booked_into_detention=row.booked_into_detention,
-            pending=row.pending,
-            decline_rate=row.decline_rate,
-            suppressed=row.suppressed,
-        )
-
-
-async def detainer_stat_rows(
-    info: Info,
-    group_by: list[DetainerDimension],
-    filters: detainers.DetainerFilter,
-) -> list[DetainerStat]:
-    async with info.context.engine.connect() as conn:
-        rows = await detainers.detainer_stats(
-            conn, group_by, filters, min_cell=info.context.settings.min_cell
-        )
-    return [DetainerStat.of(row) for row in rows]
 
 
 @strawberry.type
@@ -397,7 +324,7 @@ class Jurisdiction(Node):
     ) -> AgencyConnection:
         records = await info.context.loaders.agencies_of_jurisdiction.load(self.record.id)
         nodes = [Agency.of(r) for r in records]
-        edges, page = _slice(nodes, [r.id for r in records], first, after, "nested:agencies")
+        edges, page = slice_nested(nodes, [r.id for r in records], first, after, "nested:agencies")
         return AgencyConnection(edges=edges, page_info=page, total_count=len(nodes))
 
     @strawberry.field(description="Agreements of the agencies serving it.")
@@ -407,9 +334,7 @@ class Jurisdiction(Node):
         agencies = await info.context.loaders.agencies_of_jurisdiction.load(self.record.id)
         lists = await info.context.loaders.agreements_of_agency.load_many([a.id for a in agencies])
         records = sorted((r for records in lists for r in records), key=lambda r: r.id)
-        nodes = [Agreement.of(r) for r in records]
-        edges, page = _slice(nodes, [r.id for r in records], first, after, "nested:agreements")
-        return AgreementConnection(edges=edges, page_info=page, total_count=len(nodes))
+        return _nested_agreements(records, first, after)
 
     @strawberry.field
     async def detainer_stats(
@@ -444,52 +369,3 @@ class AgreementChange:
 class AgreementChangeConnection:
     edges: list[Edge[AgreementChange]]
     page_info: PageInfo
-
-
-@strawberry.type
-class AgreementStatKey:
-    state: str | None = None
-    model: str | None = None
-    status: str | None = None
-    signed_month: str | None = None
-    agency_type: str | None = None
-
-
-@strawberry.type
-class AgreementStat:
-    key: AgreementStatKey
-    count: int
-
-
-@strawberry.type(description="A source file and the load run that brought it in.")
-class Dataset(Node):
-    dataset: str
-    name: str
-    url: str | None
-    sha256: str
-    bytes: int
-    fetched_at: dt.datetime
-    snapshot_kind: str | None
-    snapshot_date: dt.date | None
-    is_demo: bool = strawberry.field(description="Invented demo data, not real.")
-    is_synthetic: bool = strawberry.field(description="Synthetic test data, not real.")
-    load_run_id: int
-    loaded_at: dt.datetime
-    rows_read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    ended: int
-    rejected: int
-    repaired: int
-
-    @classmethod
-    def of(cls, record: DatasetRecord) -> Dataset:
-        values = {k: v for k, v in vars(record).items() if k != "id"}
-        return cls(id=strawberry.ID(to_global_id("Dataset", record.id)), **values)
-
-
-def page_edges(page: Page[Any], nodes: Sequence[T]) -> tuple[list[Edge[T]], PageInfo]:
-    """Edges of a top-level page: the page's cursors paired with its GraphQL nodes."""
-    edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
-    return edges, PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)

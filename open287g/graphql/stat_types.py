@@ -1,0 +1,103 @@
+"""Aggregate and provenance types: detainer and agreement statistics, datasets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from open287g.db.queries import detainers
+from open287g.db.queries.detainers import DetainerDimension
+from open287g.db.queries.ids import to_global_id
+from open287g.db.queries.reference import DatasetRecord
+from open287g.graphql.context import Info
+from open287g.graphql.relay import Node
+
+
+@strawberry.type
+class DetainerStatKey:
+    state: str | None = None
+    facility: str | None = None
+    month: dt.date | None = None
+    outcome: str | None = None
+    criminality: str | None = None
+    citizenship: str | None = None
+
+
+@strawberry.type(description="Counts are null where suppressed (small cells, see README).")
+class DetainerStat:
+    key: DetainerStatKey
+    issued: int | None
+    declined: int | None
+    booked_into_detention: int | None
+    pending: int | None
+    decline_rate: float | None
+    suppressed: bool
+
+    @classmethod
+    def of(cls, row: detainers.DetainerStatRow) -> DetainerStat:
+        key = {dimension.value.lower(): value for dimension, value in row.key.items()}
+        return cls(
+            key=DetainerStatKey(**key),  # type: ignore[arg-type]
+            issued=row.issued,
+            declined=row.declined,
+            booked_into_detention=row.booked_into_detention,
+            pending=row.pending,
+            decline_rate=row.decline_rate,
+            suppressed=row.suppressed,
+        )
+
+
+async def detainer_stat_rows(
+    info: Info,
+    group_by: list[DetainerDimension],
+    filters: detainers.DetainerFilter,
+) -> list[DetainerStat]:
+    async with info.context.engine.connect() as conn:
+        rows = await detainers.detainer_stats(
+            conn, group_by, filters, min_cell=info.context.settings.min_cell
+        )
+    return [DetainerStat.of(row) for row in rows]
+
+
+@strawberry.type
+class AgreementStatKey:
+    state: str | None = None
+    model: str | None = None
+    status: str | None = None
+    signed_month: str | None = None
+    agency_type: str | None = None
+
+
+@strawberry.type
+class AgreementStat:
+    key: AgreementStatKey
+    count: int
+
+
+@strawberry.type(description="A source file and the load run that brought it in.")
+class Dataset(Node):
+    dataset: str
+    name: str
+    url: str | None
+    sha256: str
+    bytes: int
+    fetched_at: dt.datetime
+    snapshot_kind: str | None
+    snapshot_date: dt.date | None
+    is_demo: bool = strawberry.field(description="Invented demo data, not real.")
+    is_synthetic: bool = strawberry.field(description="Synthetic test data, not real.")
+    load_run_id: int
+    loaded_at: dt.datetime
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    ended: int
+    rejected: int
+    repaired: int
+
+    @classmethod
+    def of(cls, record: DatasetRecord) -> Dataset:
+        values = {k: v for k, v in vars(record).items() if k != "id"}
+        return cls(id=strawberry.ID(to_global_id("Dataset", record.id)), **values)
