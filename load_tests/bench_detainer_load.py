@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from load_tests.bench_ice_load import scratch_database
+from load_tests.server import generate_detainers
 from open287g.config import get_settings
 from open287g.db.session import make_engine
 from open287g.loaders.detainers.load import load_detainer_source
-
-GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "tools" / "make_detainers.py"
 
 
 async def load(release: Path) -> None:
@@ -41,13 +39,7 @@ async def load(release: Path) -> None:
 
 def main(rows: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        release = Path(folder) / "detainers.csv"
-        subprocess.run(  # noqa: S603
-            [sys.executable, str(GENERATOR), "--rows", str(rows), "-o", str(release)],
-            check=True,
-            capture_output=True,
-        )
-        asyncio.run(load(release))
+        asyncio.run(load(generate_detainers(Path(folder) / "detainers.csv", rows)))
 
 
 if __name__ == "__main__":

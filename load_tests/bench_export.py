@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,9 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from load_tests.bench_detainer_load import GENERATOR
-from load_tests.bench_http import free_port, start_server
 from load_tests.bench_ice_load import scratch_database
+from load_tests.server import free_port, generate_detainers, start_server, wait_ready
 from open287g.config import get_settings
 from open287g.db.session import make_engine
 from open287g.loaders.detainers.load import load_detainer_source
@@ -47,14 +45,8 @@ async def run(release: Path) -> None:
         )
         base = f"http://127.0.0.1:{port}"
         try:
+            await wait_ready(base)
             async with httpx.AsyncClient(timeout=120) as http:
-                for _ in range(100):
-                    try:
-                        if (await http.get(f"{base}/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
                 idle = _peak_mb(server.pid)
                 started = time.perf_counter()
                 rows = -1  # the header line
@@ -75,13 +67,7 @@ async def run(release: Path) -> None:
 
 def main(rows: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        release = Path(folder) / "detainers.csv"
-        subprocess.run(  # noqa: S603
-            [sys.executable, str(GENERATOR), "--rows", str(rows), "-o", str(release)],
-            check=True,
-            capture_output=True,
-        )
-        asyncio.run(run(release))
+        asyncio.run(run(generate_detainers(Path(folder) / "detainers.csv", rows)))
 
 
 if __name__ == "__main__":

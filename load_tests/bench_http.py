@@ -18,12 +18,12 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 
 from load_tests.bench_ice_load import DEFAULT_FOLDER, scratch_database
+from load_tests.server import free_port, start_server, wait_ready
 from open287g.config import get_settings
 from open287g.db.session import make_engine
 from open287g.loaders.ice287g.load import load_sources, plan_sources
@@ -35,27 +35,10 @@ PAGE_QUERY = (
 CONNECTIONS = 16
 
 
-def free_port() -> int:
+def _unused() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "open287g",
-        "serve",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
 
 
 def _wrk(url: str, seconds: int) -> float:
@@ -93,14 +76,8 @@ async def _measure(
     server = start_server(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
+        await wait_ready(base)
         async with httpx.AsyncClient() as http:
-            for _ in range(100):
-                try:
-                    if (await http.get(f"{base}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
             check = await http.get(base + targets["graphql page of 100"])
             assert len(check.json()["data"]["agreements"]["edges"]) == 100
         results = {}

@@ -12,10 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
-from load_tests.bench_http import PROJECT_ROOT, free_port, start_server
 from load_tests.bench_ice_load import DEFAULT_FOLDER, scratch_database
+from load_tests.server import PROJECT_ROOT, free_port, start_server, wait_ready
 from open287g.config import get_settings
 from open287g.db.session import make_engine
 from open287g.loaders.ice287g.load import load_sources, plan_sources
@@ -65,14 +63,7 @@ async def main(seconds: int, users: int) -> None:
         )
         host = f"http://127.0.0.1:{port}"
         try:
-            async with httpx.AsyncClient() as http:
-                for _ in range(100):
-                    try:
-                        if (await http.get(f"{host}/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
+            await wait_ready(host)
             report = await asyncio.to_thread(_run_locust, host, seconds, users)
         finally:
             server.terminate()

@@ -220,6 +220,7 @@ async def test_abuse_limits_reject_before_any_sql(
         ("{ agreements(first: 0) { totalCount } }", "between 1 and 100"),
         ('{ agreements(filter: {state: "Texass"}) { totalCount } }', "unknown state 'Texass'"),
         ('{ node(id: "nope") { id } }', "is not an id of this API"),
+        ('{ agreements(filter: {agencyNameContains: "a\\u0000b"}) { totalCount } }', "NUL"),
         (
             '{ agreementChanges(from: "2025-07-01", to: "2025-06-01")'
             " { pageInfo { hasNextPage } } }",

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from load_tests.bench_http import free_port, start_server
+from load_tests.server import free_port, start_server, wait_ready
 from open287g.api.app import create_app
 from open287g.api.openapi import openapi_document
 from open287g.api.v1.http import neutralize
@@ -133,6 +133,7 @@ async def test_filters_and_items(client: httpx.AsyncClient, engine: AsyncEngine)
         ("/v1/stats/agreements?group_by=colour", 400, "group_by takes: state"),
         ("/v1/nothing-here", 404, "No resource at /v1/nothing-here"),
         ("/v1/changes?since=36893488147419103233", 400, "since must be between 0 and"),
+        ("/v1/agreements?q=a%00b", 400, "q cannot contain a NUL character"),
     ],
 )
 async def test_errors_are_problem_documents(
@@ -291,7 +292,7 @@ async def test_schemathesis_finds_no_server_errors_or_schema_violations(
     env = dict(os.environ, DATABASE_URL=database_url.render_as_string(hide_password=False))
     server = start_server(env, port)
     try:
-        await _wait_ready(f"http://127.0.0.1:{port}/readyz")
+        await wait_ready(f"http://127.0.0.1:{port}")
         result = await asyncio.to_thread(
             subprocess.run,
             [
@@ -318,15 +319,3 @@ async def test_schemathesis_finds_no_server_errors_or_schema_violations(
         server.wait(timeout=10)
     assert result.returncode == 0, result.stdout[-4000:]
     assert " passed" in result.stdout
-
-
-async def _wait_ready(url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(150):
-            try:
-                if (await http.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"server did not become ready: {url}")

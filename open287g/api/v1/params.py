@@ -46,6 +46,8 @@ def parse_params(request: Request, declared: Sequence[Param]) -> dict[str, Any]:
 
 
 def _convert(param: Param, raw: str) -> Any:
+    if "\x00" in raw:
+        raise Problem(400, f"{param.name} cannot contain a NUL character")
     if param.kind == "integer":
         try:
             value: Any = int(raw)

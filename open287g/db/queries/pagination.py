@@ -34,6 +34,10 @@ class BadPageSize(ClientError):
     pass
 
 
+class BadFilter(ClientError):
+    pass
+
+
 @dataclass(frozen=True)
 class Keyset:
     """Where a page starts: after the row whose (value, id) is given, in `ordering`."""
@@ -83,6 +87,8 @@ def page_size(first: int | None, *, default: int = DEFAULT_PAGE, maximum: int = 
 
 def contains_pattern(value: str) -> str:
     """An ILIKE pattern matching `value` anywhere, literally (use with ESCAPE '\\')."""
+    if "\x00" in value:
+        raise BadFilter("text filters cannot contain a NUL character")
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 

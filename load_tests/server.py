@@ -1,0 +1,58 @@
+"""Helpers every benchmark shares: the real server on a free loopback port, waiting for it,
+and synthetic detainer files from the shared generator."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+GENERATOR = PROJECT_ROOT.parent / "shared" / "tools" / "make_detainers.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """`open287g serve` (one worker) on 127.0.0.1:`port`; the caller terminates it."""
+    command = [
+        sys.executable,
+        "-m",
+        "open287g",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+
+
+async def wait_ready(base: str, seconds: float = 15.0) -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(int(seconds * 10)):
+            try:
+                if (await http.get(f"{base}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{base} did not become ready within {seconds} s")
+
+
+def generate_detainers(path: Path, rows: int) -> Path:
+    """A synthetic release (invented data) in the real CSV layout."""
+    subprocess.run(  # noqa: S603
+        [sys.executable, str(GENERATOR), "--rows", str(rows), "-o", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    return path
