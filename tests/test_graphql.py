@@ -407,3 +407,22 @@ async def test_queries_outside_the_plan_use_the_resolvers(
     data = await run(engine, "{ agreements(first: 2) { edges { node { policyStatus } } } }")
     assert [e["node"]["policyStatus"] for e in data["agreements"]["edges"]] == ["UNKNOWN"] * 2
     assert count_statements.count > 1
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_relations_resolve_without_eager_loading_too(engine: AsyncEngine) -> None:
+    """node(id:) builds a lone object: its relations go through the DataLoaders."""
+    data = await run(
+        engine,
+        "{ agencies(first: 1, filter: {type: COUNTY}) { edges { node {"
+        " id jurisdiction { id name parent { name } } policyStatus } } } }",
+    )
+    eager = data["agencies"]["edges"][0]["node"]
+    lone = await run(
+        engine,
+        "query ($id: ID!) { node(id: $id) { ... on Agency { id"
+        " jurisdiction { id name parent { name } } policyStatus } } }",
+        id=eager["id"],
+    )
+    assert lone["node"] == eager
+    assert eager["jurisdiction"]["parent"]["name"]

@@ -180,6 +180,20 @@ class AgreementConnection:
     total_count: int
 
 
+def _jurisdiction(
+    info: Info, loaded: bool, preloaded: Jurisdiction | None, jurisdiction_id: int | None
+) -> Jurisdiction | None:
+    """The preloaded jurisdiction, or (not preloaded) an awaitable that loads it."""
+    if loaded or jurisdiction_id is None:
+        return preloaded
+    return cast(Jurisdiction | None, _load_jurisdiction(info, jurisdiction_id))
+
+
+async def _load_jurisdiction(info: Info, jurisdiction_id: int) -> Jurisdiction | None:
+    record = await info.context.loaders.jurisdiction.load(jurisdiction_id)
+    return Jurisdiction.of(record) if record else None
+
+
 def _nested_agreements(
     records: Sequence[AgreementRecord], first: int | None, after: str | None
 ) -> AgreementConnection:
@@ -214,13 +228,9 @@ class Agency(Node):
 
     @strawberry.field
     def jurisdiction(self, info: Info) -> Jurisdiction | None:
-        if self.jurisdiction_loaded or self.record.jurisdiction_id is None:
-            return self.jurisdiction_obj
-        return cast(Jurisdiction | None, self._load_jurisdiction(info, self.record.jurisdiction_id))
-
-    async def _load_jurisdiction(self, info: Info, jurisdiction_id: int) -> Jurisdiction | None:
-        record = await info.context.loaders.jurisdiction.load(jurisdiction_id)
-        return Jurisdiction.of(record) if record else None
+        return _jurisdiction(
+            info, self.jurisdiction_loaded, self.jurisdiction_obj, self.record.jurisdiction_id
+        )
 
     @strawberry.field
     async def agreements(
@@ -288,13 +298,7 @@ class Jurisdiction(Node):
 
     @strawberry.field
     def parent(self, info: Info) -> Jurisdiction | None:
-        if self.parent_loaded or self.record.parent_id is None:
-            return self.parent_obj
-        return cast(Jurisdiction | None, self._load_parent(info, self.record.parent_id))
-
-    async def _load_parent(self, info: Info, parent_id: int) -> Jurisdiction | None:
-        record = await info.context.loaders.jurisdiction.load(parent_id)
-        return Jurisdiction.of(record) if record else None
+        return _jurisdiction(info, self.parent_loaded, self.parent_obj, self.record.parent_id)
 
     async def _policy(self, info: Info) -> PolicyRecord | None:
         return self.policy_rec if self.policy_loaded else await _policy(info, self.record.id)
