@@ -6,6 +6,7 @@ before the first `get_settings()` call and clear the cache with `get_settings.ca
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -98,12 +99,25 @@ class Settings(BaseSettings):
         validation_alias="OPEN287G_VERSION_CHECK_SECONDS",
         description="How long the response cache trusts the data version it last read.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        validation_alias="OPEN287G_PUBLIC_URL",
+        description="Base of every absolute link (feeds, Link headers, pages); never the "
+        "request's Host header, which a client controls.",
+    )
     http_timeout: float = Field(
         default=30.0,
         gt=0,
         validation_alias="OPEN287G_HTTP_TIMEOUT",
         description="Seconds before a download from a URL source gives up.",
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", value):
+            raise ValueError(f"OPEN287G_PUBLIC_URL must be an http(s) base URL, not {value!r}")
+        return value.rstrip("/")
 
     @field_validator("database_url", "database_replica_url")
     @classmethod

@@ -1,0 +1,127 @@
+"""The real server on the real data, for tests that use clients nobody here wrote
+(schemathesis, frictionless, a browser, attackers, fault injection).
+
+The data (all 54 ICE snapshots, the brief's policy CSV and one synthetic detainer release)
+is loaded ONCE per run into a template database; each module that asks for `live_server`
+gets its own copy of it and its own `open287g serve` process on a free loopback port, so a
+module that kills, floods or reloads its server cannot disturb another.
+
+Use: `from tests.live import LiveServer, live_server, loaded_template_url  # noqa: F401`
+in a test module (pytest finds fixtures by name in the module's namespace).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from load_tests.server import free_port, start_server, wait_ready
+from open287g.config import Settings
+from open287g.loaders.detainers.load import load_detainer_path
+from open287g.loaders.ice287g.load import load_sources, plan_sources
+from open287g.loaders.policies import load_policy_document
+from open287g.loaders.sources import read_path
+from tests.conftest import SHARED_DATA, create_database_copy, drop_database
+from tests.fixtures import ICE_DIR, make_detainers
+
+POLICY_CSV = SHARED_DATA / "policies" / "brief-named-states.csv"
+DETAINER_ROWS = 20_000
+
+
+def libpq_url(url: URL) -> str:
+    """The `postgresql://` form a child process reads from DATABASE_URL."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+async def loaded_template_url(
+    server_url: URL, template_url: URL, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[URL]:
+    """A migrated database holding the real snapshots, the policy CSV and synthetic
+    detainers; never used directly, only copied (CREATE DATABASE … TEMPLATE)."""
+    url = await create_database_copy(server_url, template_url)
+    engine = create_async_engine(url, poolclass=NullPool)
+    settings = Settings()
+    try:
+        await load_sources(engine, plan_sources([str(ICE_DIR)]), settings)
+        await load_policy_document(engine, read_path(str(POLICY_CSV), 10**6), settings)
+        release = make_detainers(
+            tmp_path_factory.mktemp("live") / "release.csv", rows=DETAINER_ROWS, fmt="csv"
+        )
+        await load_detainer_path(engine, release, settings, is_synthetic=True)
+    finally:
+        await engine.dispose()
+    yield url
+    await drop_database(server_url, url)
+
+
+@dataclass
+class LiveServer:
+    """One `open287g serve` process over its own copy of the loaded data."""
+
+    base_url: str
+    database_url: URL
+    port: int
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        return self.process.returncode
+
+
+def server_env(database_url: URL, **extra: str) -> dict[str, str]:
+    """The environment of a served process: this test run's database, nothing inherited
+    that could point it elsewhere (REDIS_URL only when a test asks for it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPEN287G_", "REDIS_"))}
+    env.pop("DATABASE_REPLICA_URL", None)
+    env.update(DATABASE_URL=libpq_url(database_url), OPEN287G_VERSION_CHECK_SECONDS="0")
+    env.update(extra)
+    return env
+
+
+async def start_live_server(database_url: URL, **extra_env: str) -> LiveServer:
+    port = free_port()
+    env = server_env(database_url, **extra_env)
+    process = start_server(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(base, seconds=30)
+    except RuntimeError:
+        process.kill()
+        raise
+    return LiveServer(base, database_url, port, process, env)
+
+
+@pytest.fixture(scope="module")
+async def live_server(server_url: URL, loaded_template_url: URL) -> AsyncIterator[LiveServer]:
+    """The real server (one worker) on a fresh copy of the loaded data."""
+    url = await create_database_copy(server_url, loaded_template_url)
+    server = await start_live_server(url)
+    yield server
+    server.stop()
+    await drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Iterator[Path]:
+    """Where tests leave what a person may want to look at (screenshots, reports):
+    `$OPEN287G_TEST_ARTIFACTS` or `.test-artifacts/` (ignored by git)."""
+    root = Path(os.environ.get("OPEN287G_TEST_ARTIFACTS", Path.cwd() / ".test-artifacts"))
+    root.mkdir(parents=True, exist_ok=True)
+    yield root
