@@ -6,8 +6,8 @@ is loaded ONCE per run into a template database; each module that asks for `live
 gets its own copy of it and its own `open287g serve` process on a free loopback port, so a
 module that kills, floods or reloads its server cannot disturb another.
 
-Use: `from tests.live import LiveServer, live_server, loaded_template_url  # noqa: F401`
-in a test module (pytest finds fixtures by name in the module's namespace).
+conftest registers this module as a plugin: ask for `live_server` (or `loaded_template_url`)
+by name in any test.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,9 +119,9 @@ async def live_server(server_url: URL, loaded_template_url: URL) -> AsyncIterato
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir() -> Iterator[Path]:
+def artifacts_dir() -> Path:
     """Where tests leave what a person may want to look at (screenshots, reports):
     `$OPEN287G_TEST_ARTIFACTS` or `.test-artifacts/` (ignored by git)."""
     root = Path(os.environ.get("OPEN287G_TEST_ARTIFACTS", Path.cwd() / ".test-artifacts"))
     root.mkdir(parents=True, exist_ok=True)
-    yield root
+    return root
