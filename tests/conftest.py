@@ -24,7 +24,7 @@ os.environ.setdefault("OPEN287G_VERSION_CHECK_SECONDS", "0")
 # Apps made in tests use the in-process cache; only the Redis test talks to Redis.
 REDIS_URL_FOR_TESTS = os.environ.pop("REDIS_URL", None)
 
-pytest_plugins = ["tests.live"]
+pytest_plugins = ["tests.live", "tests.browser"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
