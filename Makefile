@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) -m load_tests.bench_http
 	$(PY) -m load_tests.bench_export
 	$(PY) -m load_tests.bench_locust
+	$(PY) -m load_tests.bench_hostile
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
