@@ -111,6 +111,36 @@ class Settings(BaseSettings):
         validation_alias="OPEN287G_HTTP_TIMEOUT",
         description="Seconds before a download from a URL source gives up.",
     )
+    statement_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias="OPEN287G_STATEMENT_TIMEOUT",
+        description="Seconds any one SQL statement of an API request may run (then 503).",
+    )
+    lock_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias="OPEN287G_LOCK_TIMEOUT",
+        description="Seconds an API statement may wait for a lock a load holds (then 503).",
+    )
+    pool_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        validation_alias="OPEN287G_POOL_TIMEOUT",
+        description="Seconds a request waits for a free database connection (then 503).",
+    )
+    max_exports: int = Field(
+        default=8,
+        ge=1,
+        validation_alias="OPEN287G_MAX_EXPORTS",
+        description="CSV/NDJSON exports one process serves at once (more: 503).",
+    )
+    export_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias="OPEN287G_EXPORT_TIMEOUT",
+        description="Seconds an export may spend reading the database (then 503).",
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -22,12 +22,13 @@ from open287g.api.cache import (
     ResponseCacheMiddleware,
     VersionClock,
 )
+from open287g.api.guard import RequestGuard
 from open287g.api.health import healthz, readyz
 from open287g.api.middleware import RequestCounter
 from open287g.api.v1.routes import ENDPOINTS
 from open287g.config import Settings, get_settings
 from open287g.db.queries import changes
-from open287g.db.session import make_engine, replica_url
+from open287g.db.session import api_engine, replica_url
 from open287g.errors import ClientError
 from open287g.graphql.app import graphql_app
 
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if app.state.engine is None:
-            app.state.engine = make_engine(replica_url(settings or get_settings()))
+            app.state.engine = api_engine(replica_url(configured), configured)
         try:
             yield
         finally:
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         ],
         middleware=[
             Middleware(RequestCounter, counts=counts),
+            Middleware(RequestGuard),
             *(
                 [Middleware(ResponseCacheMiddleware, cache=response_cache, version=version_of)]
                 if configured.response_cache
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             problems.Problem: problems.handle_problem,
             ClientError: problems.handle_client_error,
             HTTPException: problems.handle_http_exception,
+            **dict.fromkeys(problems.DATABASE_ERRORS, problems.handle_database_error),
             Exception: problems.handle_unexpected,
         },
         lifespan=lifespan,

@@ -8,9 +8,11 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from open287g.db.errors import RETRY_AFTER_SECONDS
 from open287g.db.migrate import current_revisions, head_revisions
 
 READY_TIMEOUT_SECONDS = 3.0
+RETRY_LATER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 async def healthz(request: Request) -> Response:
@@ -28,6 +30,7 @@ async def readyz(request: Request) -> Response:
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
             status_code=503,
+            headers=RETRY_LATER,
         )
     heads = head_revisions()
     if current != heads:
@@ -41,5 +44,6 @@ async def readyz(request: Request) -> Response:
                 "hint": "run `open287g db migrate`",
             },
             status_code=503,
+            headers=RETRY_LATER,
         )
     return JSONResponse({"status": "ok", "database": "ok", "schema": "head"})

@@ -35,6 +35,8 @@ def _parameter(param: Param) -> dict[str, Any]:
         schema["default"] = param.default
     if param.pattern is not None:
         schema["pattern"] = param.pattern
+    if param.kind == "string" and not param.enum:
+        schema["maxLength"] = param.max_length
     return {
         "name": param.name,
         "in": "query",

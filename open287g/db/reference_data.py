@@ -92,7 +92,9 @@ def resolve_state(value: str | None) -> str | None:
     on queries: a typo is an error, never another state's data."""
     if value is None:
         return None
-    code = _STATE_LOOKUP.get(" ".join(value.split()).upper())
+    # No state name is longer than this; a longer value is neither looked up nor echoed.
+    code = _STATE_LOOKUP.get(" ".join(value.split()).upper()) if len(value) <= 64 else None
     if code is None:
-        raise UnknownState(f"unknown state {value!r}: use a USPS code (TX) or a state name (Texas)")
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise UnknownState(f"unknown state {shown!r}: use a USPS code (TX) or a state name (Texas)")
     return code

@@ -1,15 +1,27 @@
 """The one place engines are made: the primary (writes, loads) and an optional read replica.
 
 Which database: DATABASE_URL when set, otherwise the embedded server in OPEN287G_DATA_DIR.
+
+API engines (`api_engine`) are bounded so that no request can hold the database for long:
+every statement has a timeout and a lock timeout (set on the connection when it opens, so
+nothing a request does can forget them), a request waits at most `pool_timeout` for a
+connection, and connections are checked before use so a restarted PostgreSQL is picked up
+at once. Loads use `make_engine` and keep the server's defaults: a load may take minutes.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from open287g.config import Settings, get_settings, to_asyncpg_url
 from open287g.db.embedded import start_embedded
+
+API_POOL_SIZE = 10  # plus as many overflow connections: at most 20 per process
 
 
 def primary_url(settings: Settings | None = None) -> URL:
@@ -26,12 +38,61 @@ def replica_url(settings: Settings | None = None) -> URL:
     return primary_url(settings)
 
 
+def _server_settings(**extra: str) -> dict[str, str]:
+    # JIT off because our queries are short and JIT only adds latency.
+    return {"jit": "off", "application_name": "open287g", **extra}
+
+
 def make_engine(url: URL, *, pool_size: int = 10) -> AsyncEngine:
-    """An asyncpg engine; JIT off because our queries are short and JIT only adds latency."""
+    """An asyncpg engine with the server's own timeouts: for loads and tools."""
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
-        connect_args={"server_settings": {"jit": "off", "application_name": "open287g"}},
+        connect_args={"server_settings": _server_settings()},
     )
+
+
+def _milliseconds(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
+
+def api_engine(url: URL, settings: Settings | None = None) -> AsyncEngine:
+    """The engine the API serves from: statement and lock timeouts on every connection,
+    a short wait for a free connection, dead connections dropped before use."""
+    settings = settings or get_settings()
+    return create_async_engine(
+        url,
+        pool_size=API_POOL_SIZE,
+        max_overflow=API_POOL_SIZE,
+        pool_timeout=settings.pool_timeout,
+        # One round trip per checkout: after a PostgreSQL restart no request is handed a
+        # connection that died with the old server.
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": _server_settings(
+                statement_timeout=_milliseconds(settings.statement_timeout),
+                lock_timeout=_milliseconds(settings.lock_timeout),
+                idle_in_transaction_session_timeout=_milliseconds(
+                    max(settings.export_timeout, settings.statement_timeout) * 2
+                ),
+            ),
+            # A server that accepts TCP but never answers must not hang a request either.
+            "timeout": settings.pool_timeout,
+        },
+    )
+
+
+@asynccontextmanager
+async def export_snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in one REPEATABLE READ transaction (every batch of an export sees the
+    same data even if a load commits meanwhile), whose statements may run for
+    OPEN287G_EXPORT_TIMEOUT instead of the API's short statement timeout: exports read
+    whole tables, and there are at most OPEN287G_MAX_EXPORTS of them at once."""
+    timeout = _milliseconds(get_settings().export_timeout)
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            await conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout)}"))
+            yield conn

@@ -1,22 +1,29 @@
 """HTTP mechanics shared by every /v1 endpoint: the data version, conditional GETs, cache
-headers, JSON bodies, and streamed CSV/NDJSON exports."""
+headers, JSON bodies, and CSV/NDJSON exports (spooled, bounded in number)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import hashlib
 import io
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
+from open287g.api.problems import retry_later
+from open287g.config import get_settings
 from open287g.db.queries.changes import DataVersion
 
+SPOOL_MEMORY_BYTES = 1024 * 1024  # an export larger than this waits in a temporary file
+SEND_CHUNK_BYTES = 64 * 1024
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=600"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -77,17 +84,36 @@ def _csv_cell(value: Any) -> str:
     return neutralize(str(value))
 
 
-def export_response(
-    fmt: str,
-    columns: Iterable[str],
-    batches: AsyncIterator[list[dict[str, Any]]],
-    filename: str,
-    headers: dict[str, str],
-) -> StreamingResponse:
-    """Stream a whole collection, one page of rows at a time (constant memory)."""
-    names = list(columns)
+class ExportSlots:
+    """At most `limit` exports at once in this process, counted from the first query to
+    the last byte sent; one more is refused at once (503) instead of queueing."""
 
-    async def csv_body() -> AsyncIterator[bytes]:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+
+    def try_acquire(self) -> bool:
+        if self.active >= self.limit:
+            return False
+        self.active += 1
+        return True
+
+    def release(self) -> None:
+        self.active -= 1
+
+
+def export_slots(request: Request) -> ExportSlots:
+    state = request.app.state
+    slots: ExportSlots | None = getattr(state, "export_slots", None)
+    if slots is None:
+        slots = state.export_slots = ExportSlots(get_settings().max_exports)
+    return slots
+
+
+async def _encoded(
+    fmt: str, names: list[str], batches: AsyncIterator[list[dict[str, Any]]]
+) -> AsyncIterator[bytes]:
+    if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(names)
@@ -98,15 +124,80 @@ def export_response(
             buffer.seek(0)
             buffer.truncate()
         yield buffer.getvalue().encode()
-
-    async def ndjson_body() -> AsyncIterator[bytes]:
+    else:
         async for rows in batches:
             yield b"".join(orjson.dumps(row) + b"\n" for row in rows)
 
+
+class SpooledResponse(Response):
+    """Sends a finished export from its spool at the client's pace, then frees its slot.
+
+    No database connection is held while sending: a client reading at 512 B/s costs a
+    file handle and a slot, never a pooled connection."""
+
+    def __init__(
+        self,
+        spool: IO[bytes],
+        size: int,
+        release: Callable[[], None],
+        media_type: str,
+        headers: dict[str, str],
+    ) -> None:
+        super().__init__(None, media_type=media_type, headers=headers)
+        self.headers["content-length"] = str(size)
+        self.spool = spool
+        self.release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            while chunk := self.spool.read(SEND_CHUNK_BYTES):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            self.spool.close()
+            self.release()
+
+
+async def export_response(
+    request: Request,
+    fmt: str,
+    columns: Iterable[str],
+    batches: AsyncIterator[list[dict[str, Any]]],
+    filename: str,
+    headers: dict[str, str],
+) -> Response:
+    """A whole collection as CSV or NDJSON, complete or not at all.
+
+    The rows are read from the database as fast as it gives them (one snapshot, the
+    connection released at the end) into a spool (memory up to SPOOL_MEMORY_BYTES, then a
+    temporary file), and only then sent. A failure while reading is a 503 before any byte
+    is sent, never a truncated file; a slow reader never holds a database connection. At
+    most `OPEN287G_MAX_EXPORTS` exports run at once per process (more: 503)."""
+    slots = export_slots(request)
+    if not slots.try_acquire():
+        raise retry_later(
+            f"{slots.limit} exports are being served right now; retry after the Retry-After delay."
+        )
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
+    try:
+        async with asyncio.timeout(get_settings().export_timeout):
+            async for chunk in _encoded(fmt, list(columns), batches):
+                spool.write(chunk)
+        size = spool.tell()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        slots.release()
+        raise
+    finally:
+        await _close(batches)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
-    body: Callable[[], AsyncIterator[bytes]] = csv_body if fmt == "csv" else ndjson_body
-    return StreamingResponse(
-        body(),
-        media_type=media,
-        headers={**headers, "Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
-    )
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'}
+    return SpooledResponse(spool, size, slots.release, media, {**headers, **disposition})
+
+
+async def _close(batches: AsyncIterator[Any]) -> None:
+    aclose = getattr(batches, "aclose", None)
+    if aclose is not None:
+        await aclose()

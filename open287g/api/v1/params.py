@@ -1,9 +1,16 @@
 """Query parameters: declared once per endpoint (the OpenAPI document lists the same
-declarations), parsed strictly: an unknown, repeated or malformed parameter is a 400."""
+declarations), parsed strictly: an unknown, repeated or malformed parameter is a 400.
+
+Hostile input is refused before any work: every value has a length bound (strings
+`max_length`, integers and dates too), integers are ASCII
+digits only (Python's `int()` also takes `١٠`, `1_000` and ` 7 `), NUL is refused
+everywhere, and an error message quotes at most `ECHO_CHARS` of what the client sent.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -11,6 +18,12 @@ from typing import Any, Literal
 from starlette.requests import Request
 
 from open287g.api.problems import Problem
+
+MAX_STRING = 200  # default bound of a string parameter (names, `q`, codes)
+MAX_PARAMS = 32  # more query parameters than any endpoint takes is not a mistake
+ECHO_CHARS = 40
+_INTEGER = re.compile(r"-?[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -24,20 +37,33 @@ class Param:
     default: object = None
     required: bool = False
     pattern: str | None = None
+    max_length: int = MAX_STRING
+
+
+def shown(raw: str) -> str:
+    """The client's text as quoted in an error: bounded, so an error never amplifies."""
+    return repr(raw if len(raw) <= ECHO_CHARS else raw[:ECHO_CHARS] + "…")
 
 
 def parse_params(request: Request, declared: Sequence[Param]) -> dict[str, Any]:
     known = {param.name: param for param in declared}
     values: dict[str, Any] = {param.name: param.default for param in declared}
     seen: set[str] = set()
-    for name, raw in request.query_params.multi_items():
+    items = request.query_params.multi_items()
+    if len(items) > MAX_PARAMS:
+        raise Problem(400, f"too many query parameters ({len(items)}; at most {MAX_PARAMS})")
+    for name, raw in items:
         param = known.get(name)
         if param is None:
             listing = ", ".join(sorted(known)) or "none"
-            raise Problem(400, f"unknown parameter {name!r}; this endpoint takes: {listing}")
+            raise Problem(400, f"unknown parameter {shown(name)}; this endpoint takes: {listing}")
         if name in seen:
             raise Problem(400, f"parameter {name!r} given more than once")
         seen.add(name)
+        if raw == "" and not param.required:
+            # `state=` (a field an HTML form left blank) is the same as no `state`;
+            # OpenAPI says so with `allowEmptyValue` (openapi.py).
+            continue
         values[name] = _convert(param, raw)
     missing = [param.name for param in declared if param.required and param.name not in seen]
     if missing:
@@ -48,30 +74,42 @@ def parse_params(request: Request, declared: Sequence[Param]) -> dict[str, Any]:
 def _convert(param: Param, raw: str) -> Any:
     if "\x00" in raw:
         raise Problem(400, f"{param.name} cannot contain a NUL character")
+    if len(raw) > param.max_length:
+        raise Problem(
+            400, f"{param.name} is too long ({len(raw)} characters; at most {param.max_length})"
+        )
     if param.kind == "integer":
-        try:
-            value: Any = int(raw)
-        except ValueError:
-            raise Problem(400, f"{param.name} must be a whole number, got {raw!r}") from None
+        if not _INTEGER.fullmatch(raw):
+            raise Problem(
+                400, f"{param.name} must be a whole number in ASCII digits, got {shown(raw)}"
+            )
+        value: Any = int(raw)
         low, high = param.minimum, param.maximum
         if (low is not None and value < low) or (high is not None and value > high):
             raise Problem(400, f"{param.name} must be between {low} and {high}, got {value}")
         return value
     if param.kind == "date":
         try:
+            if not _DATE.fullmatch(raw):
+                raise ValueError(raw)
             return dt.date.fromisoformat(raw)
         except ValueError:
-            raise Problem(400, f"{param.name} must be a date YYYY-MM-DD, got {raw!r}") from None
+            raise Problem(
+                400, f"{param.name} must be a date YYYY-MM-DD, got {shown(raw)}"
+            ) from None
     if param.enum:
         value = raw.upper() if param.enum[0].isupper() else raw
         if value not in param.enum:
-            raise Problem(400, f"{param.name} must be one of {', '.join(param.enum)}, got {raw!r}")
+            options = ", ".join(param.enum)
+            raise Problem(400, f"{param.name} must be one of {options}, got {shown(raw)}")
         return value
     return raw
 
 
 LIMIT = Param("limit", "integer", "Rows per page.", minimum=1, maximum=1000, default=100)
-CURSOR = Param("cursor", "string", "The `next_cursor` of the previous page (opaque).")
+CURSOR = Param(
+    "cursor", "string", "The `next_cursor` of the previous page (opaque).", max_length=512
+)
 FORMAT = Param(
     "format",
     "string",

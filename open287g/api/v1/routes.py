@@ -28,6 +28,7 @@ from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.changes import DataVersion
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
 from open287g.db.reference_data import resolve_state
+from open287g.db.session import export_snapshot
 
 EXPORT_BATCH = 1000
 Kind = Literal["collection", "item", "stats", "changes"]
@@ -74,12 +75,15 @@ def collection_endpoint(resource: Resource) -> Endpoint:
             if cached is not None:
                 return cached
             page = await resource.page(conn, values, values["limit"], values["cursor"])
-            if values["format"] != "json":
-                batches = _export_batches(engine, resource, values)
-                columns = resource.model.model_fields
-                filename = f"open287g-{resource.name}-v{version.version}"
-                return export_response(values["format"], columns, batches, filename, headers)
-            rows = await resource.to_rows(conn, page.items)
+            if values["format"] == "json":
+                rows = await resource.to_rows(conn, page.items)
+        if values["format"] != "json":  # this request's connection is back in the pool
+            batches = _export_batches(engine, resource, values)
+            columns = resource.model.model_fields
+            filename = f"open287g-{resource.name}-v{version.version}"
+            return await export_response(
+                request, values["format"], columns, batches, filename, headers
+            )
         next_cursor = page.end_cursor if page.has_next else None
         if next_cursor:
             headers["Link"] = _next_link(request, "cursor", next_cursor)
@@ -101,17 +105,15 @@ async def _export_batches(
     engine: AsyncEngine, resource: Resource, values: dict[str, Any]
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Every row in pages of 1,000 from one snapshot (REPEATABLE READ), so an export is
-    consistent even if a load commits while it streams."""
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="REPEATABLE READ")
-        async with conn.begin():
-            cursor = values["cursor"]
-            while True:
-                page = await resource.page(conn, values, EXPORT_BATCH, cursor)
-                yield await resource.to_rows(conn, page.items)
-                if not page.has_next:
-                    return
-                cursor = page.end_cursor
+    consistent even if a load commits while it is read."""
+    async with export_snapshot(engine) as conn:
+        cursor = values["cursor"]
+        while True:
+            page = await resource.page(conn, values, EXPORT_BATCH, cursor)
+            yield await resource.to_rows(conn, page.items)
+            if not page.has_next:
+                return
+            cursor = page.end_cursor
 
 
 def item_endpoint(resource: Resource) -> Endpoint:
@@ -224,7 +226,7 @@ async def detainer_stats(request: Request) -> Response:
             return json_response(body, headers)
 
     async def batches() -> AsyncIterator[list[dict[str, Any]]]:
-        async with engine.connect() as conn:
+        async with export_snapshot(engine) as conn:
             async for batch in detainers.detainer_stat_batches(
                 conn, group_by, filters, min_cell=min_cell
             ):
@@ -240,7 +242,7 @@ async def detainer_stats(request: Request) -> Response:
         "suppressed",
     ]
     filename = f"open287g-detainer-stats-v{version.version}"
-    return export_response(values["format"], columns, batches(), filename, headers)
+    return await export_response(request, values["format"], columns, batches(), filename, headers)
 
 
 CHANGES_PARAMS = (
