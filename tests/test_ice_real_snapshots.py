@@ -158,3 +158,41 @@ async def test_reloading_every_file_changes_nothing(
     assert all(result.unchanged_file for result in again)
     assert sum(r.counts.inserted + r.counts.updated + r.counts.ended for r in again) == 0
     assert await fingerprint() == before
+
+
+async def test_implausible_signed_dates_are_reported_not_served(
+    loaded: list[FileResult], engine: AsyncEngine
+) -> None:
+    """Grundy County SO, TN (WSO): ICE's cell holds 5025-07-07 (format mm-dd-yy, so Excel
+    shows 07-07-25). Such a date is reported and kept as text, never served as a date."""
+    async with engine.connect() as conn:
+        grundy = (
+            await conn.execute(
+                text(
+                    "SELECT g.signed_on, g.signed_raw FROM agreements g"
+                    " JOIN agencies a ON a.id = g.agency_id WHERE g.state_code = 'TN'"
+                    " AND a.name ILIKE 'Grundy County%' AND g.model_code = 'WARRANT_SERVICE_OFFICER'"
+                )
+            )
+        ).one()
+        outside = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM agreement_observations o"
+                    " JOIN snapshots s ON s.id = o.snapshot_id WHERE o.signed_on < '1996-09-30'"
+                    " OR o.signed_on > s.published_on + interval '1 year'"
+                )
+            )
+        ).scalar_one()
+        flagged = (
+            await conn.execute(
+                text(
+                    "SELECT i.value, count(*) FROM load_issues i WHERE i.column = 'SIGNED'"
+                    " AND i.reason LIKE 'implausible date%' GROUP BY i.value"
+                )
+            )
+        ).all()
+    assert tuple(grundy) == (None, "5025-07-07")
+    assert outside == 0
+    assert dict(flagged).get("5025-07-07", 0) >= 1
+    print(f"implausible signed dates flagged: {dict(flagged)}")

@@ -4,15 +4,18 @@ package (/datapackage.json), an Atom feed of changes, and Prometheus metrics."""
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 from typing import Any
-from xml.sax.saxutils import escape
 
 import orjson
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.v1.models import AgencyRow, AgreementRow, JurisdictionRow, PolicyRow
+from open287g.api.atom import atom_feed
 from open287g.api.v1.resources import RESOURCES
+from open287g.config import Settings, get_settings
 from open287g.db.queries import changes, reference
 
 PUBLISHER = {"@type": "org:Organization", "name": "open287g"}
@@ -44,19 +47,23 @@ SOURCES = {
         "agencies",
     ),
 }
-_TYPES = {
-    "str": "string",
-    "int": "integer",
-    "bool": "boolean",
-    "date": "date",
-    "datetime": "datetime",
-    "list": "array",
-    "float": "number",
+# Table Schema types of the Python types of the row models, as the CSV exports write them.
+_TYPES: dict[type, str] = {
+    str: "string",
+    int: "integer",
+    bool: "boolean",
+    float: "number",
+    dt.date: "date",
+    dt.datetime: "datetime",
 }
+ATOM_ENTRIES = 100
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """Absolute links come from the configured public URL, never from the request's Host
+    header (a client could point every cached document at its own site)."""
+    settings: Settings = getattr(request.app.state, "settings", None) or get_settings()
+    return settings.public_url.rstrip("/")
 
 
 async def data_json(request: Request) -> Response:
@@ -132,23 +139,53 @@ async def data_json(request: Request) -> Response:
     return Response(orjson.dumps(catalog), media_type="application/json")
 
 
-def _table_schema(model: Any) -> dict[str, Any]:
-    fields = []
-    for name, info in model.model_fields.items():
-        annotation = getattr(info.annotation, "__name__", str(info.annotation))
-        kind = next((v for k, v in _TYPES.items() if k in annotation.lower()), "string")
-        fields.append({"name": name, "type": kind})
-    return {"fields": fields, "primaryKey": ["id"]}
+# Columns that refer to another resource's `id` (checked by frictionless).
+_FOREIGN_KEYS = {
+    "agreements": (("agency_id", "agencies"),),
+    "agencies": (("jurisdiction_id", "jurisdictions"),),
+    "jurisdictions": (("parent_id", "jurisdictions"),),
+    "policies": (("jurisdiction_id", "jurisdictions"),),
+}
+
+
+def _field(name: str, annotation: Any, description: str | None) -> dict[str, Any]:
+    """One Table Schema field. Optional columns are empty cells in the CSV; lists are
+    written space-separated (CSV exports), so they are strings here, not `array`, which
+    Table Schema reads as JSON."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    optional = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is (
+        typing.Union
+    )
+    base = args[0] if optional and len(args) == 1 else annotation
+    field: dict[str, Any] = {"name": name, "type": _TYPES.get(base, "string")}
+    is_list = typing.get_origin(base) is list
+    notes = [description or "", "A space-separated list." if is_list else ""]
+    if any(notes):
+        field["description"] = " ".join(n for n in notes if n)
+    if not optional and not is_list:
+        field["constraints"] = {"required": True}
+    return field
+
+
+def _table_schema(name: str, model: type[BaseModel]) -> dict[str, Any]:
+    fields = [
+        _field(field, info.annotation, info.description)
+        for field, info in model.model_fields.items()
+    ]
+    schema: dict[str, Any] = {"fields": fields, "primaryKey": ["id"], "missingValues": [""]}
+    keys = [
+        {"fields": column, "reference": {"resource": "" if target == name else target,
+                                          "fields": "id"}}
+        for column, target in _FOREIGN_KEYS.get(name, ())
+    ]  # fmt: skip
+    if keys:
+        schema["foreignKeys"] = keys
+    return schema
 
 
 async def datapackage_json(request: Request) -> Response:
-    base = _base(request)
-    tables = {
-        "agreements": AgreementRow,
-        "agencies": AgencyRow,
-        "jurisdictions": JurisdictionRow,
-        "policies": PolicyRow,
-    }
+    """Every collection as a CSV resource. Paths are relative to this document (the Data
+    Package way), so the package works behind any host name or proxy prefix."""
     package = {
         "profile": "data-package",
         "name": "open287g",
@@ -159,41 +196,27 @@ async def datapackage_json(request: Request) -> Response:
         "resources": [
             {
                 "name": name,
-                "path": f"{base}/v1/{name}?format=csv",
+                "path": f"v1/{name}?format=csv",
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "profile": "tabular-data-resource",
-                "schema": _table_schema(model),
+                "schema": _table_schema(name, resource.model),
             }
-            for name, model in tables.items()
-            if name in RESOURCES
+            for name, resource in RESOURCES.items()
         ],
     }
     return Response(orjson.dumps(package), media_type="application/json")
 
 
 async def changes_atom(request: Request) -> Response:
-    """The latest 100 changes as an Atom feed, for people who watch rather than sync."""
+    """The latest summarized changes as an Atom feed, for people who watch rather than
+    sync (open287g/api/atom.py)."""
     async with request.app.state.engine.connect() as conn:
         version = await changes.data_version(conn)
-        recent = await changes.changes_since(conn, max(0, version.version - 100), 100)
-    base = _base(request)
-    updated = (version.modified or dt.datetime.now(dt.UTC)).isoformat()
-    entries = "".join(
-        f"<entry><id>{base}/v1/changes#{c.seq}</id>"
-        f"<title>{escape(c.entity)} {c.entity_id} {escape(c.op)}</title>"
-        f"<updated>{c.changed_at.isoformat()}</updated>"
-        f"<link href='{base}/v1/changes?since={c.seq - 1}&amp;limit=1'/></entry>"
-        for c in reversed(recent)
-    )
-    feed = (
-        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
-        f"<id>{base}/v1/changes.atom</id><title>open287g changes</title>"
-        f"<updated>{updated}</updated><link rel='self' href='{base}/v1/changes.atom'/>"
-        f"{entries}</feed>"
-    )
-    return Response(feed, media_type="application/atom+xml")
+        entries = await changes.changelog(conn, ATOM_ENTRIES)
+    updated = version.modified or dt.datetime.now(dt.UTC)
+    return Response(atom_feed(entries, _base(request), updated), media_type="application/atom+xml")
 
 
 async def metrics(request: Request) -> Response:

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
 from open287g.config import get_settings
 from open287g.db.ingest.provenance import LoadCounts
-from open287g.db.migrate import require_current_schema
+from open287g.db.ingest.removal import holds_real_files
 from open287g.db.models.enums import SnapshotKind
-from open287g.db.session import make_engine, primary_url
+from open287g.loaders.commands import command, migrated_engine
+from open287g.loaders.datasets_cli import add_dataset_commands
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.discover import discover_current_lists
-from open287g.loaders.ice287g.load import FileResult, PlannedSource, load_sources, plan_sources
+from open287g.loaders.ice287g.load import (
+    DATASET,
+    FileResult,
+    PlannedSource,
+    load_sources,
+    plan_sources,
+)
 from open287g.loaders.officials import load_officials_document
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_one
@@ -30,34 +33,9 @@ from open287g.loaders.sources import read_one
 DEMO_DIR = Path(str(files("open287g") / "demo"))
 
 
-def _command(
-    load: Callable[[argparse.Namespace], Coroutine[None, None, int]],
-) -> Callable[[argparse.Namespace], int]:
-    """Run an async load command; a bad input file is a one-line error and exit code 1."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return asyncio.run(load(args))
-        except LoadError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-
-    return run
-
-
-@asynccontextmanager
-async def _migrated_engine() -> AsyncIterator[AsyncEngine]:
-    """An engine on the primary database, once its schema is known to be at head."""
-    engine = make_engine(primary_url(get_settings()), pool_size=2)
-    try:
-        async with engine.connect() as conn:
-            await require_current_schema(conn)
-        yield engine
-    finally:
-        await engine.dispose()
-
-
 def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`load …`, and `datasets …` (list what is loaded, remove it again)."""
+    add_dataset_commands(commands)
     load = commands.add_parser("load", help="load source files into the database")
     kinds = load.add_subparsers(dest="dataset", required=True, metavar="DATASET")
 
@@ -88,7 +66,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action="store_true",
         help="with no SOURCE: load the demo data set when ice.gov cannot be reached",
     )
-    ice.set_defaults(handler=_command(_load_ice))
+    ice.set_defaults(handler=command(_load_ice))
 
     detainers = kinds.add_parser(
         "detainers",
@@ -109,7 +87,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action="store_true",
         help="label the release as synthetic (test data, never shown as fact)",
     )
-    detainers.set_defaults(handler=_command(_load_detainers))
+    detainers.set_defaults(handler=command(_load_detainers))
 
     policies = kinds.add_parser(
         "policies",
@@ -117,7 +95,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         description="Load a policy CSV (file or URL): dated, cited claims about jurisdictions.",
     )
     policies.add_argument("source", metavar="SOURCE")
-    policies.set_defaults(handler=_command(_load_policies))
+    policies.set_defaults(handler=command(_load_policies))
 
     officials = kinds.add_parser(
         "officials",
@@ -126,7 +104,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "agency name; unmatched rows are reported as rejected.",
     )
     officials.add_argument("source", metavar="SOURCE")
-    officials.set_defaults(handler=_command(_load_officials))
+    officials.set_defaults(handler=command(_load_officials))
 
 
 async def _load_ice(args: argparse.Namespace) -> int:
@@ -141,6 +119,9 @@ async def _load_ice(args: argparse.Namespace) -> int:
         except LoadError as exc:
             if not args.demo_if_offline:
                 raise
+            if await _holds_real_lists():
+                print(f"{exc}\nkeeping the real lists already loaded", file=sys.stderr)
+                return 0
             print(f"{exc}\nloading the DEMO data set instead (not real data)", file=sys.stderr)
             sources, is_demo = [str(DEMO_DIR)], True
     planned = plan_sources(sources, kind=args.kind, as_of=args.as_of)
@@ -153,7 +134,7 @@ async def _load_ice(args: argparse.Namespace) -> int:
             for name in ("rows_read", "inserted", "updated", "unchanged", "ended", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(result.counts, name))
 
-        async with _migrated_engine() as engine:
+        async with migrated_engine() as engine:
             try:
                 await load_sources(engine, planned, settings, is_demo=is_demo, on_result=report)
             except LoadError:
@@ -163,20 +144,28 @@ async def _load_ice(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _holds_real_lists() -> bool:
+    async with migrated_engine() as engine, engine.connect() as conn:
+        return await holds_real_files(conn, DATASET)
+
+
 def _describe(result: FileResult) -> str:
     planned: PlannedSource = result.planned
     name = planned.source.rstrip("/").rsplit("/", 1)[-1]
     what = f"{planned.kind.value.lower()} {planned.published_on.isoformat()}"
+    demo = ""
+    if result.removed_demo is not None:
+        demo = f"\n  the DEMO data set was removed first: {result.removed_demo.summary()}"
     if result.unchanged_file:
-        return f"{name} ({what}): already loaded (same sha256), nothing changed"
-    return f"{name} ({what}): load run {result.load_run_id}: {result.counts.summary()}"
+        return f"{name} ({what}): already loaded (same sha256), nothing changed{demo}"
+    return f"{name} ({what}): load run {result.load_run_id}: {result.counts.summary()}{demo}"
 
 
 async def _load_policies(args: argparse.Namespace) -> int:
     source = args.source
     settings = get_settings()
     document = await read_one(source, settings)
-    async with _migrated_engine() as engine:
+    async with migrated_engine() as engine:
         run_id, counts = await load_policy_document(engine, document, settings)
     if run_id is None:
         print(f"{document.name}: already loaded (same sha256), nothing changed")
@@ -186,7 +175,7 @@ async def _load_policies(args: argparse.Namespace) -> int:
 
 async def _load_detainers(args: argparse.Namespace) -> int:
     settings = get_settings()
-    async with _migrated_engine() as engine:
+    async with migrated_engine() as engine:
         print(f"aggregating {args.source} …", file=sys.stderr)
         result = await load_detainer_source(
             engine, args.source, settings, fill_gaps=args.fill_gaps, is_synthetic=args.synthetic
@@ -206,7 +195,7 @@ async def _load_detainers(args: argparse.Namespace) -> int:
 
 async def _load_officials(args: argparse.Namespace) -> int:
     document = await read_one(args.source, get_settings())
-    async with _migrated_engine() as engine:
+    async with migrated_engine() as engine:
         run_id, counts = await load_officials_document(engine, document)
     if run_id is None:
         print(f"{document.name}: already loaded (same sha256), nothing changed")

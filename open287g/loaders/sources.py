@@ -44,9 +44,9 @@ class SourceDocument:
         return self.url or self.path or self.name
 
     def facts(self) -> SourceFacts:
-        return SourceFacts(
-            self.name, self.url or self.path, self.sha256, len(self.data), self.fetched_at
-        )
+        """What provenance publishes: the URL of a download, never the path of a local
+        file (the loading machine's layout is nobody's business; `name` identifies it)."""
+        return SourceFacts(self.name, self.url, self.sha256, len(self.data), self.fetched_at)
 
 
 def is_url(source: str) -> bool:

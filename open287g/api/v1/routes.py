@@ -261,6 +261,8 @@ _ENTITY_RESOURCES = {
     "agency": "agencies",
     "jurisdiction": "jurisdictions",
     "policy": "policies",
+    "program_model": "program-models",
+    "dataset": "datasets",
 }
 
 
@@ -268,9 +270,9 @@ async def change_rows(
     conn: AsyncConnection, found: list[changes.ChangeRecord]
 ) -> list[dict[str, Any]]:
     """Each change with the record as it is now (tombstones carry none)."""
-    records: dict[tuple[str, int], dict[str, Any]] = {}
+    records: dict[tuple[str, int | str], dict[str, Any]] = {}
     for entity, name in _ENTITY_RESOURCES.items():
-        ids = sorted({c.entity_id for c in found if c.entity == entity and c.op == "UPSERT"})
+        ids = sorted({c.key for c in found if c.entity == entity and c.op == "UPSERT"}, key=str)
         if ids:
             resource = RESOURCES[name]
             current = await resource.by_keys(conn, ids)
@@ -281,12 +283,12 @@ async def change_rows(
         {
             "seq": c.seq,
             "entity": c.entity,
-            "id": to_global_id(RESOURCES[_ENTITY_RESOURCES[c.entity]].type_name, c.entity_id)
+            "id": to_global_id(RESOURCES[_ENTITY_RESOURCES[c.entity]].type_name, c.key)
             if c.entity in _ENTITY_RESOURCES
             else f"{c.entity}:{c.entity_id}",
             "op": c.op,
             "changed_at": c.changed_at,
-            "record": records.get((c.entity, c.entity_id)),
+            "record": records.get((c.entity, c.key)),
         }
         for c in found
     ]

@@ -176,7 +176,11 @@ WHERE a.id = c.id
 RETURNING a.id, CAST(old.status AS text) AS old_status, CAST(c.status AS text) AS new_status,
     (old.signed_on, old.signed_raw, old.moa_url, old.addendum_urls, old.activated_on)
         IS DISTINCT FROM (c.signed_on, c.signed_raw, c.moa_url, c.addendum_urls, c.activated_on)
-        AS details_changed
+        AS details_changed,
+    old.signed_on AS old_signed_on, c.signed_on AS new_signed_on,
+    old.signed_raw AS old_signed_raw, c.signed_raw AS new_signed_raw,
+    old.moa_url IS DISTINCT FROM c.moa_url AS moa_changed,
+    old.addendum_urls IS DISTINCT FROM c.addendum_urls AS addenda_changed
 """
 
 # Agencies take their name, type, county and jurisdiction from the newest list naming them.
@@ -263,17 +267,20 @@ async def merge_snapshot(
     counts = LoadCounts(inserted=len(new_agreements))
     changed_agreements: set[int] = set(new_agreements)
     updated_in_file: set[int] = set()
-    for agreement_id, old_status, new_status, details_changed in await conn.execute(
-        text(_RECOMPUTE_AGREEMENTS)
-    ):
-        changed_agreements.add(agreement_id)
-        if agreement_id in new_agreements:
+    kind = meta.kind.value.lower()
+    summaries = dict.fromkeys(new_agreements, f"added to the {kind} list of {meta.published_on}")
+    for row in await recompute_agreements(conn):
+        changed_agreements.add(row.id)
+        if row.id in new_agreements:
             continue
-        if new_status == AgreementStatus.ENDED and old_status != AgreementStatus.ENDED:
+        said = row.describe(meta.published_on)
+        if said is not None:
+            summaries[row.id] = said
+        if row.new_status == AgreementStatus.ENDED and row.old_status != AgreementStatus.ENDED:
             counts.ended += 1
-        elif new_status != old_status or details_changed:
+        elif row.new_status != row.old_status or row.details_changed:
             counts.updated += 1
-            updated_in_file.add(agreement_id)
+            updated_in_file.add(row.id)
     counts.unchanged = len(in_file - new_agreements - updated_in_file)
 
     agency_ids = list(
@@ -287,20 +294,76 @@ async def merge_snapshot(
             )
         ).scalars()
     )
-    changed_agencies = new_agencies | set(
-        (await conn.execute(text(_RECOMPUTE_AGENCIES), {"agency_ids": agency_ids})).scalars()
-    )
+    changed_agencies = new_agencies | await recompute_agencies(conn, agency_ids)
+    # An agreement's record carries its agency's name: a renamed agency changes them too.
+    changed_agreements |= await agreements_of(conn, changed_agencies - new_agencies)
 
     run = meta.load_run_id
     await record_changes(conn, run, "jurisdiction", new_jurisdictions, ChangeOp.UPSERT)
     await record_changes(conn, run, "agency", changed_agencies, ChangeOp.UPSERT)
-    await record_changes(conn, run, "agreement", changed_agreements, ChangeOp.UPSERT)
+    await record_changes(
+        conn, run, "agreement", changed_agreements, ChangeOp.UPSERT, summaries=summaries
+    )
     # Detainer facilities match to counties and sheriffs that ICE's lists may bring later.
     rematched = await rematch_facilities(conn)
     await record_changes(conn, run, "detainer_facility", rematched, ChangeOp.UPSERT)
     # ON COMMIT DROP does not fire at a savepoint; several files may share one transaction.
     await conn.execute(text("DROP TABLE stage_ice"))
     return counts
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """One agreement whose current fields changed: how, in values and in words."""
+
+    id: int
+    old_status: str
+    new_status: str
+    details_changed: bool
+    old_signed_on: dt.date | None
+    new_signed_on: dt.date | None
+    old_signed_raw: str | None
+    new_signed_raw: str | None
+    moa_changed: bool
+    addenda_changed: bool
+
+    def describe(self, as_of: dt.date) -> str | None:
+        """What changed, for people; None when only `lastSeen`/`firstSeen` moved."""
+        said: list[str] = []
+        if self.new_status != self.old_status:
+            if self.new_status == AgreementStatus.ENDED:
+                said.append(f"ended: not on the latest lists (as of {as_of})")
+            else:
+                said.append(f"status {self.old_status.lower()} → {self.new_status.lower()}")
+        old_signed = self.old_signed_on or self.old_signed_raw
+        new_signed = self.new_signed_on or self.new_signed_raw
+        if old_signed != new_signed:
+            said.append(f"signed date {old_signed or 'none'} → {new_signed or 'none'}")
+        if self.moa_changed:
+            said.append("MOA link changed")
+        if self.addenda_changed:
+            said.append("addenda changed")
+        return "; ".join(said) or None
+
+
+async def recompute_agreements(conn: AsyncConnection) -> list[Recomputed]:
+    """Re-derive every agreement's current fields from the history (after a snapshot is
+    added or removed); those that changed."""
+    return [Recomputed(*row) for row in await conn.execute(text(_RECOMPUTE_AGREEMENTS))]
+
+
+async def recompute_agencies(conn: AsyncConnection, agency_ids: Sequence[int]) -> set[int]:
+    """Re-derive these agencies' name, type, county and jurisdiction; the ids that changed."""
+    result = await conn.execute(text(_RECOMPUTE_AGENCIES), {"agency_ids": list(agency_ids)})
+    return set(result.scalars())
+
+
+async def agreements_of(conn: AsyncConnection, agency_ids: set[int]) -> set[int]:
+    result = await conn.execute(
+        text("SELECT id FROM agreements WHERE agency_id = ANY(CAST(:ids AS bigint[]))"),
+        {"ids": sorted(agency_ids)},
+    )
+    return set(result.scalars())
 
 
 async def snapshot_row_count(conn: AsyncConnection, load_run_id: int) -> int:

@@ -68,6 +68,7 @@ async def merge_policies(
     counts = LoadCounts()
     new_jurisdictions: list[int] = []
     changed: list[int] = []
+    summaries: dict[int, str] = {}
     for row in rows:
         jurisdiction_id, created = (
             await conn.execute(
@@ -104,10 +105,13 @@ async def merge_policies(
             counts.unchanged += 1
             continue
         changed.append(result.id)
+        what = "added" if result.inserted else "updated"
+        sanctuary = ", declared sanctuary" if row.declared_sanctuary else ""
+        summaries[result.id] = f"policy {what}: {row.status.value}{sanctuary}"
         if result.inserted:
             counts.inserted += 1
         else:
             counts.updated += 1
     await record_changes(conn, run_id, "jurisdiction", new_jurisdictions, ChangeOp.UPSERT)
-    await record_changes(conn, run_id, "policy", changed, ChangeOp.UPSERT)
+    await record_changes(conn, run_id, "policy", changed, ChangeOp.UPSERT, summaries=summaries)
     return counts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -109,7 +109,7 @@ class SourceFacts:
     """What provenance records about a source file."""
 
     name: str
-    url: str | None  # the URL it came from, or the local path
+    url: str | None  # the URL it came from; None for a local file (its name is enough)
     sha256: str
     size: int
     fetched_at: dt.datetime
@@ -164,6 +164,15 @@ async def begin_load(
             },
         )
     ).scalar_one()
+    # The dataset itself is a record of /v1/datasets: mirrors learn of it from the feed.
+    await record_changes(
+        conn,
+        int(run_id),
+        "dataset",
+        [int(source_file_id)],
+        ChangeOp.UPSERT,
+        summaries={int(source_file_id): f"loaded {source.name}"},
+    )
     return LoadStart(int(source_file_id), int(run_id))
 
 
@@ -182,18 +191,27 @@ async def finish_load(
 
 
 async def record_changes(
-    conn: AsyncConnection, run_id: int, entity: str, ids: Iterable[int], op: ChangeOp
+    conn: AsyncConnection,
+    run_id: int | None,
+    entity: str,
+    ids: Iterable[int],
+    op: ChangeOp,
+    *,
+    summaries: Mapping[int, str] | None = None,
 ) -> int:
-    """Append to the change sequence, in id order so a sync client sees a stable order."""
+    """Append to the change sequence, in id order so a sync client sees a stable order.
+    `run_id` is None for changes no load run makes (removing a dataset); `summaries` says
+    in words what changed, for the records worth telling people about (the Atom feed)."""
     ordered = sorted(set(ids))
     if ordered:
+        said = [(summaries or {}).get(i) for i in ordered]
         await conn.execute(
             text(
-                "INSERT INTO changes (entity, entity_id, op, load_run_id)"
-                " SELECT :entity, id, CAST(:op AS change_op), :run"
-                " FROM unnest(CAST(:ids AS bigint[])) AS id"
-                " ORDER BY id"
+                "INSERT INTO changes (entity, entity_id, op, load_run_id, summary)"
+                " SELECT :entity, u.id, CAST(:op AS change_op), :run, u.summary"
+                " FROM unnest(CAST(:ids AS bigint[]), CAST(:said AS text[])) AS u(id, summary)"
+                " ORDER BY u.id"
             ),
-            {"entity": entity, "op": op.value, "run": run_id, "ids": ordered},
+            {"entity": entity, "op": op.value, "run": run_id, "ids": ordered, "said": said},
         )
     return len(ordered)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -96,15 +97,25 @@ class Change(Base):
     """
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_entity_entity_id", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_changes_entity_entity_id", "entity", "entity_id"),
+        # The Atom feed reads the latest summarized changes.
+        Index("ix_changes_summarized", "seq", postgresql_where=text("summary IS NOT NULL")),
+    )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     entity: Mapped[str] = mapped_column(Text)
     entity_id: Mapped[int] = mapped_column(BigInteger)
     op: Mapped[ChangeOp] = mapped_column(Enum(ChangeOp, name="change_op"))
-    load_run_id: Mapped[int] = mapped_column(
-        ForeignKey("load_runs.id", ondelete="CASCADE"), index=True
+    load_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("load_runs.id", ondelete="SET NULL"),
+        index=True,
+        comment="The run that made the change; null for the schema's own reference data and "
+        "after that run's dataset was removed (the history stays for mirrors).",
     )
     changed_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
+    )
+    summary: Mapped[str | None] = mapped_column(
+        Text, comment="What changed, for people (the Atom feed); null when not worth telling."
     )

@@ -16,6 +16,7 @@ class ChangeRecord:
     entity_id: int
     op: str
     changed_at: dt.datetime
+    key: int | str  # what the collection knows the record by (a program model's code)
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,58 @@ async def data_version(conn: AsyncConnection) -> DataVersion:
 async def changes_since(conn: AsyncConnection, since: int, limit: int) -> list[ChangeRecord]:
     rows = await conn.execute(
         text(
-            "SELECT seq, entity, entity_id, CAST(op AS text), changed_at FROM changes"
-            " WHERE seq > :since ORDER BY seq LIMIT :limit"
+            "SELECT c.seq, c.entity, c.entity_id, CAST(c.op AS text), c.changed_at,"
+            " CAST(m.code AS text) FROM changes c"
+            " LEFT JOIN program_models m"
+            "  ON c.entity = 'program_model' AND m.sort_order = c.entity_id"
+            " WHERE c.seq > :since ORDER BY c.seq LIMIT :limit"
         ),
         {"since": since, "limit": limit},
     )
-    return [ChangeRecord(*row) for row in rows]
+    # Program models are keyed by their code; the sequence stores their sort order.
+    return [
+        ChangeRecord(seq, entity, entity_id, op, changed_at, code or entity_id)
+        for seq, entity, entity_id, op, changed_at, code in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ChangelogEntry:
+    """A change worth telling people about, with what names the record (while it exists)."""
+
+    seq: int
+    entity: str
+    entity_id: int
+    op: str
+    changed_at: dt.datetime
+    summary: str
+    agency: str | None = None  # agreements
+    state: str | None = None  # agreements, policies
+    model: str | None = None  # agreements: the program model's name
+    status: str | None = None  # agreements, policies
+    jurisdiction: str | None = None  # policies
+    file: str | None = None  # datasets
+    dataset: str | None = None  # datasets
+
+
+async def changelog(conn: AsyncConnection, limit: int) -> list[ChangelogEntry]:
+    """The latest `limit` changes that carry a summary, newest first."""
+    rows = await conn.execute(
+        text(
+            "SELECT c.seq, c.entity, c.entity_id, CAST(c.op AS text), c.changed_at, c.summary,"
+            " a.name, coalesce(g.state_code, j.state_code), m.name,"
+            " CAST(coalesce(CAST(g.status AS text), CAST(p.status AS text)) AS text),"
+            " j.name, f.name, f.dataset"
+            " FROM (SELECT * FROM changes WHERE summary IS NOT NULL"
+            "       ORDER BY seq DESC LIMIT :limit) c"
+            " LEFT JOIN agreements g ON c.entity = 'agreement' AND g.id = c.entity_id"
+            " LEFT JOIN agencies a ON a.id = g.agency_id"
+            " LEFT JOIN program_models m ON m.code = g.model_code"
+            " LEFT JOIN policies p ON c.entity = 'policy' AND p.id = c.entity_id"
+            " LEFT JOIN jurisdictions j ON j.id = p.jurisdiction_id"
+            " LEFT JOIN source_files f ON c.entity = 'dataset' AND f.id = c.entity_id"
+            " ORDER BY c.seq DESC"
+        ),
+        {"limit": limit},
+    )
+    return [ChangelogEntry(*row) for row in rows]

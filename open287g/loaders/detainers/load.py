@@ -47,12 +47,11 @@ class DetainerLoad:
 @dataclass(frozen=True)
 class FileFacts:
     size: int
-    resolved: str
     sha256: str
 
 
 def file_facts(label: str, path: Path, max_bytes: int) -> FileFacts:
-    """Size (checked against the limit first), absolute path and sha256, streamed."""
+    """Size (checked against the limit first) and sha256, streamed."""
     if not path.is_file():
         raise LoadError(label, "no such file")
     size = path.stat().st_size
@@ -62,7 +61,7 @@ def file_facts(label: str, path: Path, max_bytes: int) -> FileFacts:
     with path.open("rb") as file:
         while chunk := file.read(1024 * 1024):
             digest.update(chunk)
-    return FileFacts(size, str(path.resolve()), digest.hexdigest())
+    return FileFacts(size, digest.hexdigest())
 
 
 def aggregate_file(label: str, path: Path, settings: Settings) -> tuple[str, Aggregated]:
@@ -141,7 +140,7 @@ async def load_detainer_path(
             return DetainerLoad(None, LoadCounts())
         source = SourceFacts(
             name=Path(url).name if url else path.name,
-            url=url or facts.resolved,
+            url=url,  # a local file publishes its name, never its path
             sha256=sha256,
             size=facts.size,
             fetched_at=dt.datetime.now(dt.UTC),

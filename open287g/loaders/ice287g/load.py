@@ -20,6 +20,12 @@ from open287g.db.ingest.provenance import (
     finish_load,
     lock_dataset,
 )
+from open287g.db.ingest.removal import (
+    Removed,
+    holds_real_files,
+    remove_source_files,
+    select_files,
+)
 from open287g.db.models.enums import IssueAction, SnapshotKind
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.filenames import parse_file_name, published_at
@@ -45,6 +51,7 @@ class FileResult:
     planned: PlannedSource
     load_run_id: int | None
     counts: LoadCounts = field(default_factory=LoadCounts)
+    removed_demo: Removed | None = None  # the demo data set this real file replaced
 
     @property
     def unchanged_file(self) -> bool:
@@ -108,15 +115,18 @@ async def load_one(
     started = dt.datetime.now(dt.UTC)
     async with file_transaction(target) as conn:
         await lock_dataset(conn, DATASET)
+        removed_demo = await _keep_demo_apart(conn, document.label, is_demo=is_demo)
         earlier_run = await find_load_of(conn, DATASET, document.sha256)
         if earlier_run is not None:
             rows = await snapshot_row_count(conn, earlier_run)
-            return FileResult(planned, None, LoadCounts(rows_read=rows, unchanged=rows))
+            counts = LoadCounts(rows_read=rows, unchanged=rows)
+            return FileResult(planned, None, counts, removed_demo)
         parsed = await asyncio.to_thread(
             parse_workbook,
             document.label,
             document.data,
             planned.kind,
+            published_on=planned.published_on,
             max_unzipped_bytes=settings.max_unzipped_bytes,
         )
         rejected = count_rejected(parsed.issues)
@@ -148,7 +158,23 @@ async def load_one(
         counts = await merge_snapshot(conn, meta, [row.staged() for row in parsed.rows])
         counts.rows_read = parsed.rows_read
         await finish_load(conn, start.load_run_id, counts, parsed.issues)
-        return FileResult(planned, start.load_run_id, counts)
+        return FileResult(planned, start.load_run_id, counts, removed_demo)
+
+
+async def _keep_demo_apart(conn: AsyncConnection, label: str, *, is_demo: bool) -> Removed | None:
+    """Demo and real lists never share a database: a real file first removes the demo data
+    set (in its own transaction, so a failing file leaves the demo in place); a demo file
+    is refused where real lists are loaded."""
+    if is_demo:
+        if await holds_real_files(conn, DATASET):
+            raise LoadError(
+                label,
+                "this database holds real ICE lists; demo data is never mixed with them "
+                "(use another DATABASE_URL, or `open287g datasets remove` the real files)",
+            )
+        return None
+    demo = await select_files(conn, demo=True)
+    return await remove_source_files(conn, demo) if demo else None
 
 
 async def load_sources(

@@ -31,6 +31,8 @@ from open287g.loaders.normalize import (
 from open287g.loaders.xlsx import open_workbook
 
 HEADER_SEARCH_ROWS = 15
+EARLIEST_SIGNED = dt.date(1996, 9, 30)
+"""IIRIRA, which created 287(g), became law on this day: no agreement was signed before."""
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "state": ("STATE",),
@@ -122,15 +124,32 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def plausible_signed_dates(published_on: dt.date) -> tuple[dt.date, dt.date]:
+    """Signing dates a list published on `published_on` can truthfully carry: from IIRIRA
+    to a year after publication (room for a list dated ahead). Outside it is a typo, like
+    ICE's 5025-07-07 in a cell formatted `mm-dd-yy`, where Excel shows 07-07-25."""
+    try:
+        latest = published_on.replace(year=published_on.year + 1)
+    except ValueError:  # 29 February
+        latest = published_on.replace(year=published_on.year + 1, day=28)
+    return EARLIEST_SIGNED, latest
+
+
 def parse_workbook(
-    label: str, data: bytes, kind: SnapshotKind, *, max_unzipped_bytes: int
+    label: str,
+    data: bytes,
+    kind: SnapshotKind,
+    *,
+    published_on: dt.date,
+    max_unzipped_bytes: int,
 ) -> ParsedSheet:
     workbook = open_workbook(label, data, max_unzipped_bytes=max_unzipped_bytes)
+    signed_range = plausible_signed_dates(published_on)
     for sheet in workbook.worksheets:
         located = _find_header(sheet)
         if located is not None:
             header_row, columns = located
-            return _parse_sheet(label, sheet, header_row, columns, kind)
+            return _parse_sheet(label, sheet, header_row, columns, kind, signed_range)
     raise LoadError(
         label,
         "no header row found: expected columns "
@@ -155,7 +174,12 @@ def _find_header(sheet: Worksheet) -> tuple[int, dict[str, int]] | None:
 
 
 def _parse_sheet(
-    label: str, sheet: Worksheet, header_row: int, columns: dict[str, int], kind: SnapshotKind
+    label: str,
+    sheet: Worksheet,
+    header_row: int,
+    columns: dict[str, int],
+    kind: SnapshotKind,
+    signed_range: tuple[dt.date, dt.date],
 ) -> ParsedSheet:
     missing = [COLUMN_ALIASES[c][0] for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -166,7 +190,7 @@ def _parse_sheet(
         if all(clean_text(cell.value) is None for cell in cells):
             continue  # blank rows (ICE's files end with several)
         parsed.rows_read += 1
-        row = _parse_row(parsed, cells, columns, kind)
+        row = _parse_row(parsed, cells, columns, kind, signed_range)
         if row is None:
             continue
         earlier = seen.get(row.identity)
@@ -212,6 +236,7 @@ def _parse_row(
     cells: tuple[Cell | MergedCell, ...],
     columns: dict[str, int],
     kind: SnapshotKind,
+    signed_range: tuple[dt.date, dt.date],
 ) -> IceRow | None:
     number = _row_number(cells)
     raw_state = clean_text(_value(cells, columns, "state"))
@@ -238,11 +263,7 @@ def _parse_row(
         county = None
     agency_type = _agency_type(parsed, number, clean_text(_value(cells, columns, "type")), agency)
 
-    signed_on, signed_raw = parse_date(_value(cells, columns, "signed"))
-    if signed_on is None and signed_raw is not None:
-        parsed.repaired(
-            number, "SIGNED", "date cannot be read unambiguously; kept as text", signed_raw
-        )
+    signed_on, signed_raw = _signed(parsed, number, _value(cells, columns, "signed"), signed_range)
 
     moa_url = _link(parsed, number, "MOA", _cell(cells, columns, "moa"))
     addendum = _link(parsed, number, "ADDENDUM", _cell(cells, columns, "addendum"))
@@ -264,6 +285,29 @@ def _parse_row(
         addendum_urls=(addendum,) if addendum else (),
         jurisdiction=agency_jurisdiction(state.usps, agency, agency_type, county),
     )
+
+
+def _signed(
+    parsed: ParsedSheet, number: int, value: object, signed_range: tuple[dt.date, dt.date]
+) -> tuple[dt.date | None, str | None]:
+    """(date served, raw text kept). An unreadable or implausible date is not served."""
+    signed_on, signed_raw = parse_date(value)
+    if signed_on is None and signed_raw is not None:
+        parsed.repaired(
+            number, "SIGNED", "date cannot be read unambiguously; kept as text", signed_raw
+        )
+    earliest, latest = signed_range
+    if signed_on is not None and not earliest <= signed_on <= latest:
+        signed_raw = signed_raw or signed_on.isoformat()
+        parsed.repaired(
+            number,
+            "SIGNED",
+            f"implausible date {signed_on.isoformat()} (outside {earliest.isoformat()} … "
+            f"{latest.isoformat()}, a year after the list); kept as text, not served as a date",
+            signed_raw,
+        )
+        signed_on = None
+    return signed_on, signed_raw
 
 
 def _agency_type(parsed: ParsedSheet, number: int, raw: str | None, agency: str) -> AgencyType:
