@@ -30,6 +30,7 @@ from open287g.config import Settings, get_settings
 from open287g.db.queries import changes
 from open287g.db.session import api_engine, replica_url
 from open287g.errors import ClientError
+from open287g.graphql import ide
 from open287g.graphql.app import graphql_app
 
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             Route("/readyz", readyz),
             Route("/metrics", discovery.metrics),
             Route("/graphql", graphql_app(), methods=["GET", "POST"]),
+            Route("/static/graphiql/{name}", ide.asset, methods=["GET"]),
             Route("/openapi.json", openapi.openapi_json),
             Route("/docs", openapi.docs),
             Route("/data.json", discovery.data_json),
@@ -106,4 +108,5 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.engine = engine
     app.state.request_counts = counts
     app.state.response_cache = response_cache
+    app.state.settings = configured
     return app

@@ -6,7 +6,9 @@ same JSON in well under that (PERFORMANCE.md). So, after strawberry has parsed, 
 and checked the limits of a query, this extension plans it: when every field asked is one
 the planner knows (no fragments, directives or duplicate keys), it runs the SQL and hands
 strawberry a finished result; otherwise it steps aside and the resolvers run as usual.
-Both paths give byte-identical answers (tests compare them).
+Arguments are coerced by graphql-core and converted by strawberry exactly as for the
+resolver, and an exception becomes the same located (then masked) error a resolver's
+would. Both paths give identical answers and errors (tests/test_graphql_differential.py).
 """
 
 from __future__ import annotations
@@ -15,31 +17,27 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
-    GraphQLArgument,
     GraphQLError,
-    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    VariableNode,
-    value_from_ast,
+    located_error,
 )
-from graphql.pyutils import Undefined
-from graphql.utilities import coerce_input_value
+from graphql.execution.values import get_argument_values
 from strawberry.extensions import SchemaExtension
+from strawberry.types.arguments import convert_arguments
 
 from open287g.db.queries.agreements import page_query
-from open287g.db.queries.pagination import page_size
-from open287g.errors import ClientError
 from open287g.graphql import inputs
 from open287g.graphql.context import Context
+from open287g.graphql.variables import coerce, operation_of
 
-T = TypeVar("T")
 Compiler = Callable[[SelectionSetNode | None, "Plan", str], str | None]
 
 
@@ -201,73 +199,79 @@ def _connection(selection: SelectionSetNode | None, plan: Plan) -> str | None:
     )
 
 
-def _arguments(
-    node: FieldNode, definitions: dict[str, GraphQLArgument], variables: dict[str, Any]
-) -> dict[str, Any] | None:
-    """Argument values coerced as graphql-core would (enums to members, dates parsed);
-    None when anything is off, so the resolvers report it."""
-    values: dict[str, Any] = {}
-    try:
-        for argument in node.arguments or ():
-            definition = definitions.get(argument.name.value)
-            if definition is None:
-                return None
-            if isinstance(argument.value, VariableNode):
-                name = argument.value.name.value
-                if name not in variables:
-                    continue
-                value = coerce_input_value(variables[name], definition.type)
-            else:
-                value = value_from_ast(argument.value, definition.type, None)
-            if value is Undefined:
-                return None
-            values[argument.name.value] = value
-    except (GraphQLError, ValueError, TypeError):
-        return None
-    return values
-
-
 class CompiledAgreementPages(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         if context.result is None and not context.pre_execution_errors:
-            data = await self._try(
-                context.graphql_document, context.variables or {}, context.context
-            )
-            if data is not None:
-                context.result = ExecutionResult(data=data, errors=None)
+            result = await self._try(context.graphql_document, context.variables, context.context)
+            if result is not None:
+                context.result = result
         yield
 
-    async def _try(self, document: Any, variables: dict[str, Any], ctx: Any) -> Any:
-        if document is None or not isinstance(ctx, Context) or len(document.definitions) != 1:
+    async def _try(
+        self, document: DocumentNode | None, variables: dict[str, Any] | None, ctx: Any
+    ) -> ExecutionResult | None:
+        """The finished result, or None to let the resolvers answer."""
+        if document is None or not isinstance(ctx, Context):
             return None
-        operation = document.definitions[0]
-        if not isinstance(operation, OperationDefinitionNode) or (
-            operation.operation is not OperationType.QUERY or operation.directives
-        ):
+        operation = operation_of(document, self.execution_context.operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
             return None
         fields = operation.selection_set.selections
-        if len(fields) != 1 or not isinstance(fields[0], FieldNode):
+        if operation.directives or len(fields) != 1 or not isinstance(fields[0], FieldNode):
             return None
         top = fields[0]
         if top.name.value != "agreements" or top.directives:
-            return None
-        query_type = self.execution_context.schema._schema.query_type
-        assert query_type is not None, "the schema has a Query type"
-        args = _arguments(top, query_type.fields["agreements"].args, variables)
-        if args is None:
             return None
         plan = Plan()
         body = _connection(top.selection_set, plan)
         if body is None:
             return None
+        kwargs = self._arguments(operation, top, variables)
+        if kwargs is None:
+            return None
+        key = top.alias.value if top.alias else "agreements"
         try:
-            first = page_size(args.get("first"))
-            filters = _input(inputs.AgreementFilter, args.get("filter")).to_query()
-            order = _input(inputs.AgreementOrder, args.get("orderBy")).to_query()
-            query = page_query(filters, order, first, args.get("after"), args.get("asOf"))
-        except ClientError:
-            return None  # the resolvers raise the same error, with its message
+            data = await self._run(ctx, body, plan, kwargs)
+        except Exception as exc:
+            # Exactly what the executor makes of a resolver's exception; the schema masks
+            # it (and logs the cause) like every other error.
+            error = located_error(exc, [top], [key])
+            return ExecutionResult(data=None, errors=[error])
+        return ExecutionResult(data={key: data}, errors=None)
+
+    def _arguments(
+        self, operation: Any, top: FieldNode, variables: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The resolver's keyword arguments, coerced by graphql-core and converted by
+        strawberry exactly as for the resolver (defaults, nested variables, enums, dates);
+        None when they do not coerce, so the executor reports why."""
+        strawberry_schema = self.execution_context.schema
+        graphql_schema = strawberry_schema._schema
+        query_type = graphql_schema.query_type
+        assert query_type is not None, "the schema has a Query type"
+        definition = query_type.fields["agreements"]
+        coerced = coerce(graphql_schema, operation, variables)
+        if coerced is None:
+            return None
+        try:
+            values = get_argument_values(definition, top, coerced)
+        except GraphQLError:
+            return None
+        field = definition.extensions["strawberry-definition"]
+        converted: dict[str, Any] = convert_arguments(
+            values,
+            field.arguments,
+            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+            config=strawberry_schema.config,
+        )
+        return converted
+
+    async def _run(self, ctx: Context, body: str, plan: Plan, kwargs: dict[str, Any]) -> Any:
+        filters, order, first = inputs.agreement_page_arguments(
+            kwargs.get("first"), kwargs.get("filter"), kwargs.get("order_by")
+        )
+        query = page_query(filters, order, first, kwargs.get("after"), kwargs.get("as_of"))
         ctes = f"{query.ctes}, " if query.ctes else ""
         sql = (
             f"WITH {ctes}page AS ({query.rows}),"
@@ -285,11 +289,9 @@ class CompiledAgreementPages(SchemaExtension):
             raw = (await conn.get_raw_connection()).driver_connection
             assert raw is not None
             json_text = await raw.fetchval(positional, *(params[name] for name in names))
-        key = top.alias.value if top.alias else "agreements"
-        return {key: orjson.Fragment(json_text)}
+        return orjson.Fragment(json_text)
 
 
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -305,8 +307,3 @@ def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
         return f"${names.index(name) + 1}"
 
     return _NAMED.sub(number, sql), tuple(names)
-
-
-def _input(cls: type[T], values: dict[str, Any] | None) -> T:
-    """The strawberry input object for coerced argument values (GraphQL names)."""
-    return cls(**{_SNAKE.sub("_", name).lower(): value for name, value in (values or {}).items()})

@@ -18,6 +18,7 @@ from open287g.db.models.enums import (
 from open287g.db.queries import agencies, agreements, detainers, jurisdictions
 from open287g.db.queries.agreements import AgreementDimension, AgreementOrderField, Direction
 from open287g.db.queries.detainers import DetainerDimension
+from open287g.db.queries.pagination import page_size
 from open287g.db.reference_data import resolve_state
 
 # The query layer's enums are the GraphQL enums (one vocabulary, registered here).
@@ -107,3 +108,13 @@ class DetainerFilter:
         return detainers.DetainerFilter(
             resolve_state(self.state), self.facility, self.from_, self.to, jurisdiction_id
         )
+
+
+def agreement_page_arguments(
+    first: int | None, filter: AgreementFilter | None, order_by: AgreementOrder | None
+) -> tuple[agreements.AgreementFilter, agreements.AgreementOrder, int]:
+    """The `agreements` field's arguments for the query layer, checked in one order by
+    both the resolver and the compiled path (so both report the same first error)."""
+    filters = (filter or AgreementFilter()).to_query()
+    order = (order_by or AgreementOrder()).to_query()
+    return filters, order, page_size(first)

@@ -2,12 +2,25 @@
 resolver runs: depth, aliases and an estimated cost.
 
 Cost is GitHub-style: a connection field multiplies its subtree by `first` (default 20), so
-`agencies(first: 100) { agreements(first: 100) { … } }` costs 100 × 100 × fields. Fragments
-are expanded where they are used, so they cannot hide depth, aliases or cost.
+`agencies(first: 100) { agreements(first: 100) { … } }` costs 100 × 100 × fields. Fields
+that read more than a page carry what they scan (`SCAN_COSTS`): statistics read whole
+aggregate tables, so `detainerStats` costs `DETAINER_STATS_PER_DIMENSION` × (1 + its
+`groupBy` dimensions) plus its fields: six fit in one query; 15 aliased copies are refused
+before any SQL runs.
+
+Argument values (`first`, `groupBy`) are read with graphql-core's own coercion over the
+coerced variables (operation defaults applied, `100.0` for an `Int` read as 100), so what
+is charged is what the executor will run.
+
+Fragments count where they are used (they cannot hide depth, aliases or cost), but each
+fragment is measured once and memoised: the walk is linear in the document, so a
+fragment spreading another twice, twenty levels deep (2^20 uses), is measured in
+microseconds, not seconds. Introspection (`__schema`, `__type`) is free but may nest at
+most `MAX_INTROSPECTION_LISTS` lists (`types { fields { args … } }`: the standard
+introspection query), since each level multiplies the answer.
 
 These limits live here rather than in strawberry's QueryDepthLimiter/MaxAliasesLimiter:
-those add per-request validation rules, which defeats the validation cache (validation
-then costs more than answering a page).
+those add per-request validation rules, which defeats the validation cache.
 """
 
 from __future__ import annotations
@@ -21,115 +34,211 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
-    OperationDefinitionNode,
     SelectionSetNode,
-    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
+)
+from graphql.execution.values import VariableValues, get_argument_values
+from graphql.type.introspection import (
+    SchemaMetaFieldDef,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
 )
 from strawberry.extensions import SchemaExtension
 
-from open287g.db.queries.pagination import DEFAULT_PAGE
+from open287g.db.queries.pagination import DEFAULT_PAGE, MAX_PAGE
+from open287g.graphql.variables import coerce, operation_of
 
 CONNECTION_FIELDS = frozenset({"agreements", "agencies", "jurisdictions", "agreementChanges"})
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_COST = 25_000
+MAX_INTROSPECTION_LISTS = 3
+DETAINER_STATS_PER_DIMENSION = 2_000
+AGREEMENT_STATS_PER_DIMENSION = 200
+# What a field reads beyond its own row, as a fixed estimate in rows (documented in the
+# README): lists that are not paginated, and statistics (by `groupBy`, below).
+SCAN_COSTS = {"programModels": 4, "datasets": 200, "officials": 5, "agreementChanges": 1_000}
+_CAP = 10**12  # costs saturate here; anything near it is refused anyway
+
+_EMPTY_VARIABLES = VariableValues(sources={}, coerced={})
 
 
-@dataclass
-class Measures:
-    depth: int = 0
+@dataclass(frozen=True)
+class Measure:
+    depth: int = 0  # levels of fields, counting this selection's own
     aliases: int = 0
     cost: int = 0
+    lists: int = 0  # nested introspection lists
 
 
-def measure(
-    selection: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-    totals: Measures,
-    depth: int = 1,
-    seen: frozenset[str] = frozenset(),
-) -> int:
-    """Walk `selection`, adding depth and aliases to `totals`; return its cost."""
-    if selection is None:
-        return 0
-    cost = 0
-    for field, within in _fields(selection, fragments, seen):
-        if field.alias is not None:
-            totals.aliases += 1
-        if field.name.value.startswith("__"):
-            continue  # introspection fields do not count towards depth or cost
-        totals.depth = max(totals.depth, depth)
-        multiplier = _first(field, variables) if field.name.value in CONNECTION_FIELDS else 1
-        below = measure(field.selection_set, fragments, variables, totals, depth + 1, within)
-        cost += multiplier * (1 + below)
-    return cost
+def _combine(a: Measure, b: Measure) -> Measure:
+    return Measure(
+        max(a.depth, b.depth),
+        min(a.aliases + b.aliases, _CAP),
+        min(a.cost + b.cost, _CAP),
+        max(a.lists, b.lists),
+    )
 
 
-def _fields(
-    selection: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str]
-) -> Iterator[tuple[FieldNode, frozenset[str]]]:
-    for node in selection.selections:
-        if isinstance(node, FieldNode):
-            yield node, seen
-        elif isinstance(node, InlineFragmentNode):
-            yield from _fields(node.selection_set, fragments, seen)
-        elif isinstance(node, FragmentSpreadNode):
-            name = node.name.value
-            if name in seen or name not in fragments:
-                continue  # cycles and unknown fragments are validation errors already
-            yield from _fields(fragments[name].selection_set, fragments, seen | {name})
+class Walker:
+    """Measures one operation. `visits` counts selections looked at (tests assert the
+    walk is linear: fragments are measured once per use site, not once per expansion)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: VariableValues,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.visits = 0
+        self._memo: dict[tuple[str, bool], Measure] = {}
+        self._active: set[tuple[str, bool]] = set()
+
+    def selection(
+        self, selection: SelectionSetNode, parent: GraphQLNamedType | None, meta: bool = False
+    ) -> Measure:
+        total = Measure()
+        for node in selection.selections:
+            self.visits += 1
+            if isinstance(node, FieldNode):
+                total = _combine(total, self._field(node, parent, meta))
+            elif isinstance(node, InlineFragmentNode):
+                condition = node.type_condition
+                inner = self.schema.get_type(condition.name.value) if condition else parent
+                total = _combine(total, self.selection(node.selection_set, inner, meta))
+            elif isinstance(node, FragmentSpreadNode):
+                total = _combine(total, self._fragment(node.name.value, meta))
+        return total
+
+    def _fragment(self, name: str, meta: bool) -> Measure:
+        key = (name, meta)
+        if key in self._memo:
+            return self._memo[key]
+        definition = self.fragments.get(name)
+        if definition is None or key in self._active:
+            return Measure()  # unknown or cyclic fragments are validation errors already
+        self._active.add(key)
+        condition = self.schema.get_type(definition.type_condition.name.value)
+        measured = self.selection(definition.selection_set, condition, meta)
+        self._active.discard(key)
+        self._memo[key] = measured
+        return measured
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType | None, meta: bool) -> Measure:
+        name = node.name.value
+        aliases = 1 if node.alias is not None else 0
+        definition = _field_definition(self.schema, parent, name)
+        child = get_named_type(definition.type) if definition else None
+        if meta or name.startswith("__"):
+            # Introspection: free, but its nested lists multiply the answer.
+            below = (
+                self.selection(node.selection_set, child, meta=True)
+                if node.selection_set
+                else Measure()
+            )
+            is_list = definition is not None and is_list_type(get_nullable_type(definition.type))
+            return Measure(0, aliases + below.aliases, 0, below.lists + int(is_list))
+        below = self.selection(node.selection_set, child) if node.selection_set else Measure()
+        arguments = self._arguments(definition, node)
+        cost = _cost(name, arguments, below.cost)
+        return Measure(1 + below.depth, min(aliases + below.aliases, _CAP), cost, below.lists)
+
+    def _arguments(self, definition: GraphQLField | None, node: FieldNode) -> dict[str, Any]:
+        if definition is None or not node.arguments:
+            return {}
+        try:
+            return get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            return {}  # the executor reports it; nothing runs
 
 
-def _first(field: FieldNode, variables: dict[str, Any]) -> int:
-    for argument in field.arguments or ():
-        if argument.name.value != "first":
-            continue
-        value = argument.value
-        if isinstance(value, IntValueNode):
-            return max(1, int(value.value))
-        if isinstance(value, VariableNode):
-            given = variables.get(value.name.value)
-            return max(1, int(given)) if isinstance(given, int) else DEFAULT_PAGE
-    return DEFAULT_PAGE
+def _field_definition(
+    schema: GraphQLSchema, parent: GraphQLNamedType | None, name: str
+) -> GraphQLField | None:
+    meta = {
+        "__schema": SchemaMetaFieldDef,
+        "__type": TypeMetaFieldDef,
+        "__typename": TypeNameMetaFieldDef,
+    }
+    if name in meta:
+        return meta[name]
+    if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+        found: GraphQLField | None = parent.fields.get(name)
+        return found
+    return None
 
 
-def violations(totals: Measures) -> list[str]:
+def _cost(name: str, arguments: dict[str, Any], below: int) -> int:
+    if name == "detainerStats" or name == "agreementStats":
+        weight = (
+            DETAINER_STATS_PER_DIMENSION
+            if name == "detainerStats"
+            else AGREEMENT_STATS_PER_DIMENSION
+        )
+        dimensions = len(set(arguments.get("groupBy") or ()))
+        return min(weight * (1 + dimensions) + 1 + below, _CAP)
+    scan = SCAN_COSTS.get(name, 0)
+    if name in CONNECTION_FIELDS:
+        first = arguments.get("first")
+        # Past MAX_PAGE nothing runs: the page size is refused with its own message.
+        size = min(first, MAX_PAGE) if isinstance(first, int) and first > 0 else DEFAULT_PAGE
+        return min(scan + size * (1 + below), _CAP)
+    return min(max(scan, 1) * (1 + below), _CAP)
+
+
+def violations(measured: Measure) -> list[str]:
     found = []
-    if totals.depth > MAX_DEPTH:
-        found.append(f"query exceeds maximum operation depth of {MAX_DEPTH} ({totals.depth})")
-    if totals.aliases > MAX_ALIASES:
-        found.append(f"{totals.aliases} aliases found; the maximum is {MAX_ALIASES}")
-    if totals.cost > MAX_COST:
+    if measured.depth > MAX_DEPTH:
+        found.append(f"query exceeds maximum operation depth of {MAX_DEPTH} ({measured.depth})")
+    if measured.aliases > MAX_ALIASES:
+        found.append(f"{measured.aliases:,} aliases found; the maximum is {MAX_ALIASES}")
+    if measured.cost > MAX_COST:
         found.append(
-            f"query too expensive: an estimated {totals.cost:,} nodes, over the limit of "
+            f"query too expensive: an estimated {measured.cost:,} nodes, over the limit of "
             f"{MAX_COST:,}; ask for smaller pages (`first`) or fewer nested connections"
+        )
+    if measured.lists > MAX_INTROSPECTION_LISTS:
+        found.append(
+            f"introspection nests {measured.lists} lists; the maximum is {MAX_INTROSPECTION_LISTS}"
         )
     return found
 
 
 class QueryLimits(SchemaExtension):
-    """Must come after ValidationCache in the schema's extensions: it runs once the
+    """Must come after the document cache in the schema's extensions: it runs once the
     document is validated, and adds its errors before strawberry decides to execute."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors:
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            totals = Measures()
-            for definition in document.definitions:
-                if isinstance(definition, OperationDefinitionNode):
-                    totals.cost += measure(
-                        definition.selection_set, fragments, context.variables or {}, totals
-                    )
-            errors = [GraphQLError(message) for message in violations(totals)]
-            if errors:
-                context.pre_execution_errors = [*(context.pre_execution_errors or []), *errors]
+            operation = operation_of(document, context.operation_name)
+            if operation is not None:
+                schema = context.schema._schema
+                fragments = {
+                    d.name.value: d
+                    for d in document.definitions
+                    if isinstance(d, FragmentDefinitionNode)
+                }
+                variables = coerce(schema, operation, context.variables) or _EMPTY_VARIABLES
+                root = schema.get_root_type(operation.operation)
+                walker = Walker(schema, fragments, variables)
+                measured = walker.selection(operation.selection_set, root)
+                errors = [GraphQLError(message) for message in violations(measured)]
+                if errors:
+                    context.pre_execution_errors = [
+                        *(context.pre_execution_errors or []),
+                        *errors,
+                    ]
         yield

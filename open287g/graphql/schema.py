@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import SchemaExtension
 
 from open287g.db.queries import agencies, agreements, changes, jurisdictions, reference
 from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
-from open287g.db.queries.ids import from_global_id
+from open287g.db.queries.ids import from_global_id, int_key_of
 from open287g.db.queries.pagination import page_size
 from open287g.errors import ClientError
 from open287g.graphql import eager
 from open287g.graphql.compiled import CompiledAgreementPages
 from open287g.graphql.context import Info
+from open287g.graphql.documents import CachedDocuments, DocumentCache
+from open287g.graphql.errors import MaskedSchema
 from open287g.graphql.inputs import (
     AgencyFilter,
     AgreementChangeKind,
@@ -30,6 +27,7 @@ from open287g.graphql.inputs import (
     AgreementOrder,
     DetainerFilter,
     JurisdictionFilter,
+    agreement_page_arguments,
 )
 from open287g.graphql.limits import QueryLimits
 from open287g.graphql.relay import Node, page_edges
@@ -52,8 +50,6 @@ from open287g.graphql.types import (
     ProgramModel,
 )
 
-MAX_TOKENS = 2_000
-
 
 @strawberry.type
 class Query:
@@ -64,16 +60,17 @@ class Query:
         if type_name == "ProgramModel":
             model = await loaders.program_model.load(key)
             return ProgramModel.of(model) if model else None
-        if not key.isdigit():
+        number = int_key_of(key)
+        if number is None:
             return None
         if type_name == "Agreement":
-            agreement = await loaders.agreement.load(int(key))
+            agreement = await loaders.agreement.load(number)
             return Agreement.of(agreement) if agreement else None
         if type_name == "Agency":
-            agency = await loaders.agency.load(int(key))
+            agency = await loaders.agency.load(number)
             return Agency.of(agency) if agency else None
         if type_name == "Jurisdiction":
-            jurisdiction = await loaders.jurisdiction.load(int(key))
+            jurisdiction = await loaders.jurisdiction.load(number)
             return Jurisdiction.of(jurisdiction) if jurisdiction else None
         return None
 
@@ -87,9 +84,7 @@ class Query:
         order_by: AgreementOrder | None = None,
         as_of: dt.date | None = None,
     ) -> AgreementConnection:
-        filters = (filter or AgreementFilter()).to_query()
-        order = (order_by or AgreementOrder()).to_query()
-        size = page_size(first)
+        filters, order, size = agreement_page_arguments(first, filter, order_by)
         async with info.context.engine.connect() as conn:
             page = await agreements.agreement_page(conn, filters, order, size, after, as_of)
             wants_count = _selected(info, "totalCount")
@@ -198,20 +193,17 @@ def _selected(info: Info, name: str) -> bool:
     return name in eager.field_tree(info)
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    """Mask unexpected errors; show client errors (bad cursor, id, state) as they are."""
-    return not isinstance(error.original_error, ClientError) and error.original_error is not None
-
-
-schema = strawberry.Schema(
-    query=Query,
-    extensions=[
-        # Factories, one instance per request; the caches live at module level.
-        lambda: ParserCache(maxsize=1024),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ValidationCache(maxsize=1024),
+def build_schema(*, compiled: bool = True) -> MaskedSchema:
+    """The schema with its limits; `compiled=False` leaves out the compiled agreement pages
+    (the differential test compares both). Each schema has its own document cache."""
+    documents = DocumentCache()
+    extensions: list[Callable[[], SchemaExtension]] = [
+        # Factories, one instance per request; the caches live outside the instances.
+        lambda: CachedDocuments(documents),
         QueryLimits,
-        CompiledAgreementPages,
-        lambda: MaskErrors(should_mask_error=_should_mask),
-    ],
-)
+        *([CompiledAgreementPages] if compiled else []),
+    ]
+    return MaskedSchema(query=Query, extensions=extensions)
+
+
+schema = build_schema()

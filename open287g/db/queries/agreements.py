@@ -220,6 +220,10 @@ def _sort_value(field: AgreementOrderField, value: object) -> object:
             return dt.date.fromisoformat(str(value))
         except ValueError as exc:
             raise BadCursor("cursor is not one this API issued") from exc
+    # A tampered cursor must not reach PostgreSQL with a value of the wrong type.
+    expected = int if field is AgreementOrderField.ID else str
+    if not isinstance(value, expected):
+        raise BadCursor("cursor is not one this API issued")
     return value
 
 

@@ -2,18 +2,29 @@
 
 An id is base64url("Type:primary key"), so it names its type and cannot be confused with
 another type's row; clients must treat it as opaque.
+
+Decoding is strict because ids come from clients: integer keys are ASCII digits within
+PostgreSQL's bigint (Python's `int()` also takes `²`, `١٠`, `1_000` and ` 7 `, and a key
+past 2^63 − 1 would reach the database as an overflow), text keys are the upper-case codes
+this API issues, and an id is at most `MAX_ID_CHARS` long.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from open287g.errors import ClientError
 
 TYPES = frozenset(
     {"Agreement", "Agency", "Jurisdiction", "ProgramModel", "Policy", "Official", "Dataset"}
 )
+TEXT_KEYED = frozenset({"ProgramModel"})
+MAX_ID_CHARS = 128
+INT64_MAX = 2**63 - 1
+_INT_KEY = re.compile(r"[0-9]{1,19}")
+_TEXT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
 
 class BadId(ClientError):
@@ -24,19 +35,41 @@ def to_global_id(type_name: str, key: int | str) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
 
 
+def _refuse(global_id: str) -> BadId:
+    shown = global_id if len(global_id) <= 40 else global_id[:40] + "…"
+    return BadId(f"{shown!r} is not an id of this API")
+
+
 def from_global_id(global_id: str) -> tuple[str, str]:
+    """(type name, key) of an id this API issued; the key is well-formed for its type
+    (see `int_key_of` for integer keys). Anything else is a `BadId`."""
+    if len(global_id) > MAX_ID_CHARS:
+        raise _refuse(global_id)
     try:
         raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise BadId(f"{global_id!r} is not an id of this API") from exc
+        raise _refuse(global_id) from exc
     type_name, _, key = raw.partition(":")
-    if type_name not in TYPES or not key:
-        raise BadId(f"{global_id!r} is not an id of this API")
+    if type_name not in TYPES:
+        raise _refuse(global_id)
+    pattern = _TEXT_KEY if type_name in TEXT_KEYED else _INT_KEY
+    if pattern.fullmatch(key) is None or (type_name not in TEXT_KEYED and int(key) > INT64_MAX):
+        raise _refuse(global_id)
     return type_name, key
+
+
+def int_key_of(key: str) -> int | None:
+    """An integer primary key from the key part of an id, or None when it is not one
+    (ASCII digits only, within bigint)."""
+    if _INT_KEY.fullmatch(key) is None:
+        return None
+    value = int(key)
+    return value if value <= INT64_MAX else None
 
 
 def int_key(global_id: str, expected_type: str) -> int:
     type_name, key = from_global_id(global_id)
-    if type_name != expected_type or not key.isdigit():
+    value = int_key_of(key)
+    if type_name != expected_type or value is None:
         raise BadId(f"{global_id!r} is not the id of a {expected_type}")
-    return int(key)
+    return value

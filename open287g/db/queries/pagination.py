@@ -3,6 +3,11 @@
 A cursor encodes the ordering it was made for and the last row's sort key; a cursor from
 another ordering, a forged or truncated one, is a `BadCursor` (a clear client error), not
 a wrong page. Offsets are never used, so pages stay stable while data changes.
+
+Cursors and text filters come from clients, so they are bounded before any SQL sees them:
+a cursor is at most `MAX_CURSOR_CHARS`, its integers fit PostgreSQL's bigint, its text
+holds no NUL (which PostgreSQL cannot store) and is at most `MAX_TEXT_CHARS`, as is a text
+filter.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ T = TypeVar("T")
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+MAX_CURSOR_CHARS = 512
+MAX_TEXT_CHARS = 200
+_INT64 = range(-(2**63), 2**63)
 
 
 class BadCursor(ClientError):
@@ -66,16 +74,29 @@ def encode_cursor(ordering: str, value: object, row_id: int) -> str:
 
 
 def decode_cursor(cursor: str, ordering: str) -> Keyset:
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise BadCursor("cursor is not one this API issued")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         made_for, value, row_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError) as exc:
+    except (binascii.Error, ValueError, TypeError, RecursionError) as exc:
         raise BadCursor("cursor is not one this API issued") from exc
-    if not isinstance(row_id, int) or not isinstance(value, str | int | None):
+    if not (_is_int64(row_id) and row_id >= 0 and _plain(value)) or not isinstance(made_for, str):
         raise BadCursor("cursor is not one this API issued")
     if made_for != ordering:
         raise BadCursor(f"cursor was issued for ordering {made_for!r}, not {ordering!r}")
     return Keyset(ordering, value, row_id)
+
+
+def _is_int64(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value in _INT64
+
+
+def _plain(value: object) -> bool:
+    """A sort value this API could have issued: null, a bigint, or bounded text."""
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT_CHARS and "\x00" not in value
+    return value is None or _is_int64(value)
 
 
 def page_size(first: int | None, *, default: int = DEFAULT_PAGE, maximum: int = MAX_PAGE) -> int:
@@ -89,6 +110,10 @@ def contains_pattern(value: str) -> str:
     """An ILIKE pattern matching `value` anywhere, literally (use with ESCAPE '\\')."""
     if "\x00" in value:
         raise BadFilter("text filters cannot contain a NUL character")
+    if len(value) > MAX_TEXT_CHARS:
+        raise BadFilter(
+            f"text filters are at most {MAX_TEXT_CHARS} characters (got {len(value):,})"
+        )
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 

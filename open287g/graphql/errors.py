@@ -1,0 +1,97 @@
+"""One masking rule for every GraphQL error, whichever path produced it.
+
+Resolvers, the compiled path and strawberry's own pre-execution steps all end in
+`MaskedSchema.execute`, which rewrites the result's errors once:
+
+- input errors (validation, limits, variable coercion, a `ClientError` such as a bad
+  cursor or id) are shown as they are: they tell the client what to fix;
+- a database that is briefly out of reach (`open287g.db.errors.unavailable`) becomes
+  `DATABASE_UNAVAILABLE` with a retry hint, and the HTTP view answers 503 + Retry-After;
+- anything else becomes `Unexpected error.`.
+
+The real cause is logged first: strawberry logs every error with its original exception
+(logger `strawberry.execution`) before this rewrite, so no driver text reaches a client
+and no cause is lost. Masking in `execute`, not in a schema extension, also covers an
+exception that escapes an extension hook (strawberry then skips the extensions' exits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from open287g.db.errors import RETRY_AFTER_SECONDS, unavailable
+from open287g.errors import ClientError
+
+UNEXPECTED = "Unexpected error."
+UNAVAILABLE = "The database is temporarily unavailable; retry later."
+UNAVAILABLE_CODE = "DATABASE_UNAVAILABLE"
+
+
+def _shown_as_is(error: GraphQLError) -> bool:
+    original = error.original_error
+    # graphql-core wraps its own input errors (e.g. a variable that does not coerce) in
+    # another GraphQLError: those messages describe the client's input.
+    return original is None or isinstance(original, ClientError | GraphQLError)
+
+
+def _rewritten(
+    error: GraphQLError, message: str, extensions: dict[str, Any] | None
+) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def mask(errors: list[GraphQLError]) -> list[GraphQLError]:
+    masked = []
+    for error in errors:
+        if _shown_as_is(error):
+            masked.append(error)
+        elif error.original_error is not None and unavailable(error.original_error):
+            extensions = {"code": UNAVAILABLE_CODE, "retryAfter": RETRY_AFTER_SECONDS}
+            masked.append(_rewritten(error, UNAVAILABLE, extensions))
+        else:
+            masked.append(_rewritten(error, UNEXPECTED, None))
+    return masked
+
+
+def database_unavailable(errors: Iterable[GraphQLError] | None) -> bool:
+    """Whether a (masked) result failed because the database was out of reach."""
+    return any((e.extensions or {}).get("code") == UNAVAILABLE_CODE for e in errors or ())
+
+
+class MaskedSchema(strawberry.Schema):
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        result = await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        if result.errors:
+            result.errors = mask(result.errors)
+        return result

@@ -1,0 +1,196 @@
+"""Every GraphQL execution path answers alike: variables nested in input objects reach the
+compiled path (POST and GET), errors are masked the same way on every path (with the cause
+in the server log), an unreachable database is a 503 with Retry-After, and the settings
+given to `create_app` are the ones the resolvers use."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from open287g.api.app import create_app
+from open287g.config import Settings
+from open287g.db.errors import RETRY_AFTER_SECONDS
+from open287g.db.queries import detainers
+from open287g.db.queries.detainers import DetainerDimension, DetainerFilter
+from open287g.graphql.compiled import CompiledAgreementPages
+from open287g.graphql.errors import UNAVAILABLE, UNEXPECTED
+from open287g.graphql.schema import build_schema
+from tests.graphql_support import database_url, execute, needs_data
+
+__all__ = ["database_url"]
+pytestmark = needs_data
+RESOLVERS_ONLY = build_schema(compiled=False)
+
+
+@pytest.fixture
+def compiled(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What the compiled path answered, per execution (None: it stepped aside)."""
+    answers: list[object] = []
+    original = CompiledAgreementPages._try
+
+    async def spy(self: CompiledAgreementPages, *args: Any) -> Any:
+        answer = await original(self, *args)
+        answers.append(answer)
+        return answer
+
+    monkeypatch.setattr(CompiledAgreementPages, "_try", spy)
+    return answers
+
+
+async def count(engine: AsyncEngine, where: str) -> int:
+    async with engine.connect() as conn:
+        sql = f"SELECT count(*) FROM agreements WHERE {where}"
+        return int((await conn.execute(text(sql))).scalar_one())
+
+
+NESTED_VARIABLES = [
+    (
+        "query ($s: String) { agreements(first: 1, filter: {state: $s}) { totalCount } }",
+        {"s": "NY"},
+        "state_code = 'NY'",
+    ),
+    (
+        "query ($s: AgreementStatus) { agreements(first: 1, filter: {status: $s})"
+        " { totalCount } }",
+        {"s": "ENDED"},
+        "status = 'ENDED'",
+    ),
+    (
+        "query ($from: Date, $s: String = \"fl\") { agreements(first: 1,"
+        " filter: {state: $s, signedFrom: $from}) { totalCount } }",
+        {"from": "2025-06-01"},
+        "state_code = 'FL' AND signed_on >= '2025-06-01'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "where"), NESTED_VARIABLES)
+async def test_variables_inside_input_objects_reach_the_compiled_path(
+    engine: AsyncEngine, compiled: list[object], query: str, variables: dict[str, Any], where: str
+) -> None:
+    expected = await count(engine, where)
+    assert 0 < expected < await count(engine, "true")
+    data, errors = await execute(engine, query, variables)
+    assert errors == []
+    assert compiled and compiled[0] is not None, "the compiled path answered"
+    assert data["agreements"]["totalCount"] == expected
+    assert await execute(engine, query, variables, schema=RESOLVERS_ONLY) == (data, errors)
+
+
+async def test_a_variable_order_direction_is_honoured(
+    engine: AsyncEngine, compiled: list[object]
+) -> None:
+    query = (
+        "query ($d: OrderDirection!) { agreements(first: 3, orderBy: {field: ID, direction: $d})"
+        " { edges { node { id } } } }"
+    )
+    data, errors = await execute(engine, query, {"d": "DESC"})
+    assert errors == [] and compiled[0] is not None
+    ids = [
+        int(base64.urlsafe_b64decode(e["node"]["id"] + "==").decode().split(":")[1])
+        for e in data["agreements"]["edges"]
+    ]
+    async with engine.connect() as conn:
+        top = (await conn.execute(text("SELECT id FROM agreements ORDER BY id DESC LIMIT 3"))).all()
+    assert ids == [row[0] for row in top]
+
+
+async def test_nested_variables_over_get(engine: AsyncEngine) -> None:
+    query, variables, where = NESTED_VARIABLES[0]
+    app = create_app(engine=engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        got = await http.get(
+            "/graphql",
+            params={"query": query, "variables": '{"s": "NY"}'},
+            headers={"Accept": "application/json"},
+        )
+    assert got.status_code == 200, got.text
+    assert got.json()["data"]["agreements"]["totalCount"] == await count(engine, where)
+
+
+COMPILED_PAGE = "{ agreements(first: 2) { edges { node { id model { code } } } } }"
+
+
+async def test_database_errors_are_masked_alike_on_every_path(
+    engine: AsyncEngine, compiled: list[object], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("ALTER TABLE program_models RENAME TO program_models_gone"))
+        await conn.commit()
+    try:
+        with caplog.at_level(logging.ERROR):
+            answers = [
+                await execute(engine, COMPILED_PAGE),
+                await execute(engine, COMPILED_PAGE, schema=RESOLVERS_ONLY),
+            ]
+    finally:
+        async with engine.connect() as conn:
+            await conn.execute(text("ALTER TABLE program_models_gone RENAME TO program_models"))
+            await conn.commit()
+    assert isinstance(compiled[0], object) and compiled[0] is not None, "compiled path ran"
+    assert answers[0] == answers[1]
+    data, errors = answers[0]
+    assert data is None
+    assert [e["message"] for e in errors] == [UNEXPECTED]
+    assert errors[0]["path"] == ["agreements"]
+    logged = "\n".join(r.getMessage() + str(r.exc_info and r.exc_info[1]) for r in caplog.records)
+    assert 'relation "program_models" does not exist' in logged, "the cause is logged"
+
+
+async def test_an_unreachable_database_is_a_503_with_retry_after(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Nothing listens on port 9 (discard) of loopback: connecting fails at once.
+    dead = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:9/none")
+    app = create_app(engine=dead)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as http:
+            for query in (COMPILED_PAGE, "{ programModels { code } }"):
+                with caplog.at_level(logging.ERROR):
+                    answer = await http.post("/graphql", json={"query": query})
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
+                errors = answer.json()["errors"]
+                assert [e["message"] for e in errors] == [UNAVAILABLE]
+                assert errors[0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+                assert "127.0.0.1" not in answer.text and "onnect" not in answer.text
+    finally:
+        await dead.dispose()
+    assert any(r.exc_info for r in caplog.records), "the driver's error is logged"
+
+
+async def test_create_app_settings_reach_graphql(engine: AsyncEngine) -> None:
+    """min_cell governs breakdowns by a personal attribute (citizenship)."""
+    dimension = DetainerDimension.CITIZENSHIP
+    query = (
+        f"{{ detainerStats(groupBy: [{dimension.value}]) {{ key {{ {dimension.value.lower()} }}"
+        " issued declined bookedIntoDetention pending suppressed } }"
+    )
+    answers = []
+    for min_cell in (5, 5_000):
+        app = create_app(Settings(min_cell=min_cell), engine=engine)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as http:
+            answer = await http.post("/graphql", json={"query": query})
+        assert answer.status_code == 200, answer.text
+        rows = answer.json()["data"]["detainerStats"]
+        async with engine.connect() as conn:
+            expected = await detainers.detainer_stats(
+                conn, [dimension], DetainerFilter(), min_cell=min_cell
+            )
+        assert [r["issued"] for r in rows] == [row.issued for row in expected]
+        assert [r["suppressed"] for r in rows] == [row.suppressed for row in expected]
+        answers.append(rows)
+    assert answers[0] != answers[1], "min_cell changes what is published"
