@@ -42,10 +42,17 @@ def _db_migrate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """uvicorn with every connection bounded (README "HTTP limits"): the request head by
+    size and time (our httptools protocol; h11's own bound if h11 is ever used), idle
+    keep-alive connections by `--timeout-keep-alive`, and forwarded client addresses
+    trusted only from `--forwarded-allow-ips` (rate limits key on the client address)."""
     import uvicorn
 
+    from open287g.api.protocol import BoundedHttpToolsProtocol
+    from open287g.config import get_settings
     from open287g.db.session import primary_url
 
+    settings = get_settings()
     primary_url()  # start the embedded server once, before workers race to do it
     uvicorn.run(
         "open287g.api.app:create_app",
@@ -55,6 +62,11 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         access_log=False,
+        http=BoundedHttpToolsProtocol,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_keep_alive=args.timeout_keep_alive,
+        proxy_headers=args.forwarded_allow_ips is not None,  # default: the socket peer
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
 
@@ -87,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--timeout-keep-alive",
+        type=int,
+        default=5,
+        help="seconds an idle keep-alive connection stays open (default 5)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="proxy addresses whose X-Forwarded-For names the client (default: none, "
+        "the client is the socket peer); rate limits key on the client address",
+    )
     serve.set_defaults(handler=_serve)
     return parser
 

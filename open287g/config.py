@@ -105,6 +105,36 @@ class Settings(BaseSettings):
         description="Base of every absolute link (feeds, Link headers, pages); never the "
         "request's Host header, which a client controls.",
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        validation_alias="OPEN287G_MAX_BODY_BYTES",
+        description="Largest request body accepted (413 before reading more).",
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=4096,
+        validation_alias="OPEN287G_MAX_HEADER_BYTES",
+        description="Largest request head (request line and headers) `serve` reads (431).",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias="OPEN287G_HEADER_TIMEOUT",
+        description="Seconds `serve` waits for a complete request head (408, then closed).",
+    )
+    rate_limit_per_second: float = Field(
+        default=50.0,
+        ge=0,
+        validation_alias="OPEN287G_RATE_LIMIT_PER_SECOND",
+        description="Tokens a client's bucket regains per second; 0 turns rate limiting off.",
+    )
+    rate_limit_burst: int = Field(
+        default=600,
+        ge=1,
+        validation_alias="OPEN287G_RATE_LIMIT_BURST",
+        description="Tokens a client's bucket holds (the largest burst).",
+    )
     http_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -21,6 +21,8 @@ from open287g.db.embedded import start_embedded, stop_embedded
 
 # Tests load data and read it back at once: the response cache must see every load.
 os.environ.setdefault("OPEN287G_VERSION_CHECK_SECONDS", "0")
+# One test client hammers one app from one address: rate limits only where a test asks.
+os.environ.setdefault("OPEN287G_RATE_LIMIT_PER_SECOND", "0")
 # Apps made in tests use the in-process cache; only the Redis test talks to Redis.
 REDIS_URL_FOR_TESTS = os.environ.pop("REDIS_URL", None)
 

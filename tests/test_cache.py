@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
-from open287g.api.cache import MemoryCache, RedisCache
+from open287g.api.breaker import RedisLink
+from open287g.api.cache import MAX_KEY_CHARS, MemoryCache, RedisCache
 from open287g.config import Settings
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import SourceDocument
@@ -79,14 +80,61 @@ async def test_graphql_get_is_cached_post_is_not(client: httpx.AsyncClient) -> N
 
 
 async def test_memory_cache_evicts_least_recently_used() -> None:
-    cache = MemoryCache(max_bytes=10)
+    entry = MemoryCache.cost("a", b"12345")
+    cache = MemoryCache(max_bytes=2 * entry)
     await cache.set("a", b"12345")
     await cache.set("b", b"12345")
     assert await cache.get("a") == b"12345"  # now most recent
     await cache.set("c", b"12345")
     assert await cache.get("b") is None
     assert await cache.get("a") == b"12345"
-    assert cache.size == 10
+    assert cache.size == 2 * entry
+
+
+async def test_keys_count_toward_the_memory_bound() -> None:
+    """3,000 entries with 60 KB keys (what unique 60 KB query strings made) must not grow
+    the cache past its bound: keys are counted, not only values."""
+    bound = 1024 * 1024
+    cache = MemoryCache(max_bytes=bound)
+    for i in range(3000):
+        await cache.set(f"{i}:" + "k" * 60_000, b"{}")
+    held = sum(len(key) + len(value) for key, value in cache.entries.items())
+    assert held <= cache.size <= bound
+
+
+async def test_long_queries_get_short_keys(engine: AsyncEngine) -> None:
+    """Through the app: 300 GraphQL GETs each with a unique 60 KB parameter are cached under
+    hashed keys of at most MAX_KEY_CHARS, and the cache stays within its bound."""
+    async for http in _client(engine, Settings()):
+        cache = http._transport.app.state.response_cache  # type: ignore[attr-defined]
+        cache.max_bytes = 512 * 1024
+        for i in range(300):
+            pad = f"{i}-" + "p" * 60_000
+            response = await http.get(
+                "/graphql", params={"query": "{ programModels { code } }", "pad": pad}
+            )
+            assert response.status_code == 200
+        again = await http.get(
+            "/graphql", params={"query": "{ programModels { code } }", "pad": pad}
+        )
+        assert again.headers["x-cache"] == "HIT"
+        assert cache.entries
+        assert all(len(key) <= MAX_KEY_CHARS for key in cache.entries)
+        assert cache.size <= cache.max_bytes
+
+
+async def test_a_cached_answer_does_not_depend_on_host(engine: AsyncEngine) -> None:
+    """Cache poisoning through Host: a request for evil.example must not put evil.example
+    links into what later clients get; links come from OPEN287G_PUBLIC_URL."""
+    settings = Settings(public_url="https://data.example.org")
+    async for http in _client(engine, settings):
+        path = "/v1/jurisdictions?limit=2"
+        poisoned = await http.get(path, headers={"Host": "evil.example"})
+        later = await http.get(path)
+        assert later.headers["x-cache"] == "HIT"
+        for response in (poisoned, later):
+            assert response.headers["link"].startswith("<https://data.example.org/v1/")
+            assert "evil.example" not in response.text + response.headers["link"]
 
 
 @pytest.mark.redis
@@ -94,8 +142,8 @@ async def test_memory_cache_evicts_least_recently_used() -> None:
 async def test_redis_cache_is_shared_between_apps(engine: AsyncEngine) -> None:
     assert REDIS_URL_FOR_TESTS is not None
     settings = Settings(redis_url=REDIS_URL_FOR_TESTS)
-    cache = RedisCache(REDIS_URL_FOR_TESTS)
-    await cache.client.flushdb()
+    cache = RedisCache(RedisLink(REDIS_URL_FOR_TESTS))
+    await cache.link.client.flushdb()
     try:
         async for one in _client(engine, settings):
             first = await one.get("/v1/jurisdictions?limit=3")
@@ -104,8 +152,8 @@ async def test_redis_cache_is_shared_between_apps(engine: AsyncEngine) -> None:
         assert second.headers["x-cache"] == "HIT"
         assert second.content == first.content
     finally:
-        await cache.client.flushdb()
-        await cache.client.aclose()
+        await cache.link.client.flushdb()
+        await cache.link.client.aclose()
 
 
 async def test_cache_key_ignores_parameter_order(client: httpx.AsyncClient) -> None:

@@ -3,21 +3,32 @@
 simply stop matching old ones, and old entries age out (LRU in process, TTL in Redis).
 
 Pure ASGI (no BaseHTTPMiddleware), so a hit costs about what a framework "hello" costs.
+
+What is stored is only what the app answers for (path, query, data version): CORS,
+security and rate-limit headers are per request and are added by middleware OUTSIDE this
+one (see the order in `api/app.py`), so a hit is as right for a browser as a miss.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from open287g.api.breaker import RedisLink
+from open287g.db.queries.changes import DataVersion
+
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 ENTRY_TTL_SECONDS = 24 * 3600
+MAX_KEY_CHARS = 200  # longer keys are replaced by their sha256: a key costs at most this
+ENTRY_OVERHEAD_BYTES = 200  # dict slot, OrderedDict links and two object headers, roughly
 
 
 class ResponseCache(Protocol):
@@ -25,16 +36,23 @@ class ResponseCache(Protocol):
 
     async def set(self, key: str, value: bytes) -> None: ...
 
+    def status(self) -> dict[str, Any]: ...
+
     async def aclose(self) -> None: ...
 
 
 class MemoryCache:
-    """Per process, LRU, bounded by total bytes."""
+    """Per process, LRU, bounded by total bytes: values, keys and a per-entry overhead all
+    count, so many small entries with long keys cannot outgrow the bound either."""
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self.size = 0
         self.entries: OrderedDict[str, bytes] = OrderedDict()
+
+    @staticmethod
+    def cost(key: str, value: bytes) -> int:
+        return len(key) + len(value) + ENTRY_OVERHEAD_BYTES
 
     async def get(self, key: str) -> bytes | None:
         value = self.entries.get(key)
@@ -43,12 +61,19 @@ class MemoryCache:
         return value
 
     async def set(self, key: str, value: bytes) -> None:
+        if self.cost(key, value) > self.max_bytes:
+            return
         old = self.entries.pop(key, None)
-        self.size += len(value) - (len(old) if old else 0)
+        if old is not None:
+            self.size -= self.cost(key, old)
+        self.size += self.cost(key, value)
         self.entries[key] = value
         while self.size > self.max_bytes and self.entries:
-            _, evicted = self.entries.popitem(last=False)
-            self.size -= len(evicted)
+            evicted_key, evicted = self.entries.popitem(last=False)
+            self.size -= self.cost(evicted_key, evicted)
+
+    def status(self) -> dict[str, Any]:
+        return {"backend": "memory", "state": "ok", "entries": len(self.entries)}
 
     async def aclose(self) -> None:
         self.entries.clear()
@@ -56,38 +81,42 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Shared by every API process (REDIS_URL)."""
+    """Shared by every API process (REDIS_URL). A Redis outage is a miss, never an error:
+    `RedisLink` returns None while Redis is out and retries it every few seconds."""
 
-    def __init__(self, url: str, prefix: str = "open287g:") -> None:
-        import redis.asyncio as redis
-
-        self.client = redis.from_url(url)
+    def __init__(self, link: RedisLink, prefix: str = "open287g:") -> None:
+        self.link = link
         self.prefix = prefix
 
     async def get(self, key: str) -> bytes | None:
-        value = await self.client.get(self.prefix + key)
+        value = await self.link.call(lambda client: client.get(self.prefix + key))
         return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes) -> None:
-        await self.client.set(self.prefix + key, value, ex=ENTRY_TTL_SECONDS)
+        await self.link.call(
+            lambda client: client.set(self.prefix + key, value, ex=ENTRY_TTL_SECONDS)
+        )
+
+    def status(self) -> dict[str, Any]:
+        return self.link.status()
 
     async def aclose(self) -> None:
-        await self.client.aclose(close_connection_pool=True)
+        await self.link.aclose()
 
 
 class VersionClock:
     """The data version, re-read at most every `ttl` seconds (OPEN287G_VERSION_CHECK_SECONDS):
     responses after a load are fresh within that time, at one cheap query per interval."""
 
-    def __init__(self, read: Callable[[], Awaitable[int]], ttl: float) -> None:
+    def __init__(self, read: Callable[[], Awaitable[DataVersion]], ttl: float) -> None:
         self.read = read
         self.ttl = ttl
-        self.value = -1
+        self.value: DataVersion | None = None
         self.read_at = 0.0
 
-    async def current(self) -> int:
+    async def current(self) -> DataVersion:
         now = time.monotonic()
-        if now - self.read_at >= self.ttl:
+        if self.value is None or now - self.read_at >= self.ttl:
             self.value = await self.read()
             self.read_at = now
         return self.value
@@ -102,11 +131,28 @@ def _cacheable(scope: Scope) -> bool:
     if any(name == b"if-modified-since" for name, _ in scope["headers"]):
         return False  # rare; the route answers it (If-None-Match is answered from cache)
     query: bytes = scope["query_string"]
-    return (
-        b"format=csv" not in query
-        and b"format=ndjson" not in query
-        and (path != "/graphql" or b"query=" in query)
+    if b"format=csv" in query or b"format=ndjson" in query:
+        return False
+    # A GET /graphql without a `query` parameter is the GraphiQL page (for browsers) or an
+    # error, depending on Accept: only real queries are cached.
+    return path != "/graphql" or any(
+        name == "query" for name, _ in parse_qsl(query.decode("latin-1"))
     )
+
+
+def cache_key(version: str, scope: Scope) -> str:
+    """Everything a cached answer depends on: the data version (and database), the path and
+    the query. Parameters are sorted (order does not change an answer) unless a name is
+    repeated (then the last one may win, so order matters). Nothing else in the request
+    changes what the app answers: absolute links come from OPEN287G_PUBLIC_URL, never from
+    Host, and CORS, security and rate-limit headers are added outside the cache."""
+    parts = scope["query_string"].decode("latin-1").split("&")
+    names = [part.partition("=")[0] for part in parts]
+    query = "&".join(sorted(parts) if len(set(names)) == len(names) else parts)
+    key = f"{version}:{scope['path']}?{query}"
+    if len(key) > MAX_KEY_CHARS:
+        key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+    return key
 
 
 def _encode(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
@@ -118,6 +164,9 @@ def _decode(value: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     head, _, body = value.partition(b"\n")
     status, headers = orjson.loads(head)
     return status, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers], body
+
+
+_NOT_IN_304 = {b"content-type", b"content-length", b"content-disposition"}
 
 
 class ResponseCacheMiddleware:
@@ -132,9 +181,12 @@ class ResponseCacheMiddleware:
         if not _cacheable(scope):
             await self.app(scope, receive, send)
             return
-        query = scope["query_string"].decode("latin-1")
-        params = "&".join(sorted(query.split("&")))
-        key = f"{await self.version(scope)}:{scope['path']}?{params}"
+        try:
+            version = await self.version(scope)
+        except Exception:  # database out: the route answers (503), uncached
+            await self.app(scope, receive, send)
+            return
+        key = cache_key(version, scope)
         cached = await self.cache.get(key)
         if cached is not None:
             await self._replay(scope, send, cached)
@@ -175,6 +227,9 @@ class ResponseCacheMiddleware:
             and (etag.decode("latin-1") in {t.strip() for t in request_tags.split(",")})
         ):
             status, body = 304, b""
-        headers = [*headers, (b"x-cache", b"HIT"), (b"content-length", str(len(body)).encode())]
+            headers = [(k, v) for k, v in headers if k.lower() not in _NOT_IN_304]
+        else:
+            headers = [*headers, (b"content-length", str(len(body)).encode())]
+        headers.append((b"x-cache", b"HIT"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -46,4 +46,7 @@ async def readyz(request: Request) -> Response:
             status_code=503,
             headers=RETRY_LATER,
         )
-    return JSONResponse({"status": "ok", "database": "ok", "schema": "head"})
+    # The cache is optional: its state is reported, never a reason to be unready (a cache
+    # outage degrades to uncached answers).
+    cache = request.app.state.response_cache.status()
+    return JSONResponse({"status": "ok", "database": "ok", "schema": "head", "cache": cache})

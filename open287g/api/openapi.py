@@ -37,13 +37,16 @@ def _parameter(param: Param) -> dict[str, Any]:
         schema["pattern"] = param.pattern
     if param.kind == "string" and not param.enum:
         schema["maxLength"] = param.max_length
-    return {
+    declared: dict[str, Any] = {
         "name": param.name,
         "in": "query",
         "required": param.required,
         "description": param.description,
         "schema": schema,
     }
+    if not param.required:
+        declared["allowEmptyValue"] = True  # empty means absent (params.py)
+    return declared
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -94,6 +97,22 @@ def _body(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds until the request could be paid for.",
+        "schema": {"type": "integer"},
+    },
+    "RateLimit-Policy": {
+        "description": 'The quota policy, e.g. `"default";q=600;w=12`.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'Tokens left and seconds to a full bucket, e.g. `"default";r=0;t=12`.',
+        "schema": {"type": "string"},
+    },
+}
+
+
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -121,6 +140,13 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         "200": {"description": "OK", "content": ok},
         "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
         "400": _problem("Bad parameter, cursor or value."),
+        "429": {
+            **_problem(
+                "Rate limit: the client's token bucket cannot pay for this request "
+                '(README "Rate limits"); retry after `Retry-After` seconds.'
+            ),
+            "headers": RATE_LIMIT_HEADERS,
+        },
     }
     if endpoint.kind == "item":
         responses["404"] = _problem("No such record.")

@@ -61,7 +61,10 @@ def _envelope(version: DataVersion, **fields: Any) -> dict[str, Any]:
 
 
 def _next_link(request: Request, name: str, value: str) -> str:
-    return f'<{request.url.include_query_params(**{name: value})}>; rel="next"'
+    """Absolute, from OPEN287G_PUBLIC_URL: never from the request's Host, which a client
+    controls (and a cached answer would hand to every later client)."""
+    url = request.url.include_query_params(**{name: value})
+    return f'<{request.app.state.settings.public_url}{url.path}?{url.query}>; rel="next"'
 
 
 def collection_endpoint(resource: Resource) -> Endpoint:

@@ -1,0 +1,112 @@
+"""The HTTP/1.1 protocol `open287g serve` runs: uvicorn's httptools protocol with the
+bounds uvicorn lacks, checked while a request head is still arriving (before any ASGI code):
+
+- **Head size**: more than OPEN287G_MAX_HEADER_BYTES read without the head being complete
+  is a 431 and the connection is closed (uvicorn's httptools protocol has no bound at all;
+  its h11 one has `h11_max_incomplete_event_size`, which `serve` also sets). The count is
+  checked after each read, so at most the limit plus one socket read (≤ 256 KiB) is held.
+- **Head timeout**: a head must be complete within OPEN287G_HEADER_TIMEOUT seconds of its
+  first byte, and a new connection must send one within that time; otherwise 408 and the
+  connection is closed. uvicorn's own `timeout_keep_alive` only covers the idle time
+  between requests, and is cancelled by the first byte, so a client sending a byte every
+  few seconds (slowloris) would hold a connection forever without this.
+
+The number of header fields is bounded in the app (`api/request_limits.py`, 431), which
+also covers servers other than `open287g serve`. This subclasses uvicorn internals: the
+real-server tests (tests/test_http_server_limits.py) break if an upgrade changes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from open287g.config import get_settings
+
+
+def _raw_problem(status: int, reason: str, detail: str) -> bytes:
+    body = (
+        f'{{"type":"about:blank","title":"{reason}","status":{status},"detail":"{detail}"}}'
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/problem+json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode()
+    return head + body
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = get_settings()
+        self.max_head_bytes = settings.max_header_bytes
+        self.head_timeout = settings.header_timeout
+        self.head_bytes = 0
+        self.in_head = True
+        self.refused = False
+        self.head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
+        if self.in_head:
+            self.head_bytes += len(data)
+        super().data_received(data)
+        if self.in_head and self.head_bytes > self.max_head_bytes and not self.refused:
+            detail = f"request head larger than {self.max_head_bytes} bytes"
+            self._refuse(_raw_problem(431, "Request Header Fields Too Large", detail))
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.in_head = True
+        if self.head_timer is None:
+            self._arm_head_timer()
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        self.head_bytes = 0
+        self._cancel_head_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # The next request's bytes count from here; uvicorn's keep-alive timer covers the
+        # idle time until its first byte, this one the time from there to its last header.
+        self.in_head = True
+        self.head_bytes = 0
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self.head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self.head_timer = None
+        if self.transport.is_closing() or not self.in_head:
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm_head_timer()  # a response is still going out; judge the head after it
+            return
+        detail = f"request head not complete within {self.head_timeout:g} s"
+        self._refuse(_raw_problem(408, "Request Timeout", detail))
+
+    def _refuse(self, response: bytes) -> None:
+        self.refused = True
+        self._cancel_head_timer()
+        if not self.transport.is_closing():
+            self.transport.write(response)
+            self.transport.close()

@@ -1,0 +1,142 @@
+"""Headers that must be right on every answer, whatever answered it (route, cache hit,
+preflight, a limit): the CORS matrix and the security headers."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from open287g.api.app import create_app
+from open287g.config import Settings
+
+ORIGIN = "https://portal.example"
+PATHS = [  # {n}: each case its own cache entry, so "uncached" really is
+    "/v1/agreements?limit={n}&state=FL",
+    "/v1/jurisdictions?limit={n}",
+    "/graphql?query=%7Bm{n}%3AprogramModels%7Bcode%7D%7D",
+]
+
+
+@pytest.fixture(scope="module")
+async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(rate_limit_per_second=0), engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+    await app.state.response_cache.aclose()
+
+
+def assert_cors(response: httpx.Response) -> None:
+    assert response.headers["access-control-allow-origin"] == "*", response.headers
+    exposed = {
+        h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
+    }
+    assert {"etag", "link", "last-modified", "ratelimit", "retry-after"} <= exposed
+
+
+def assert_security(response: httpx.Response) -> None:
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    ("path", "first_with_origin"), list(itertools.product(PATHS, [False, True]))
+)
+async def test_cors_matrix(client: httpx.AsyncClient, path: str, first_with_origin: bool) -> None:
+    """With and without Origin, uncached then cached, REST and GraphQL GET: the answer a
+    browser gets always allows it (the old cache replayed an Origin-less answer)."""
+    path = path.format(n=7 if first_with_origin else 8)
+    origins = [ORIGIN, None] if first_with_origin else [None, ORIGIN]
+    answers = []
+    for origin in [*origins, *origins]:
+        headers = {"Origin": origin} if origin else {}
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        assert_cors(response)
+        assert_security(response)
+        answers.append(response)
+    assert "x-cache" not in answers[0].headers
+    assert all(r.headers.get("x-cache") == "HIT" for r in answers[1:])
+    assert len({r.content for r in answers}) == 1
+    assert "vary" not in {k.lower() for k in answers[0].headers}  # no per-origin copies
+
+
+async def test_cache_hit_after_an_origin_less_request_still_allows_the_browser(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 9.3 exactly: without Origin first, then with it, the HIT carries CORS."""
+    path = "/v1/agreements?limit=7&state=FL&status=ACTIVE"
+    await client.get(path)
+    hit = await client.get(path, headers={"Origin": ORIGIN})
+    assert hit.headers["x-cache"] == "HIT"
+    assert hit.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize("path", ["/v1/agreements", "/graphql", "/v1/stats/agreements"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_preflight(client: httpx.AsyncClient, path: str, method: str) -> None:
+    response = await client.options(
+        path,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "content-type, if-none-match",
+        },
+    )
+    assert response.status_code == 204
+    assert_cors(response)
+    assert_security(response)
+    assert method in response.headers["access-control-allow-methods"]
+    allowed = response.headers["access-control-allow-headers"].lower()
+    assert "content-type" in allowed
+    assert "if-none-match" in allowed
+    assert int(response.headers["access-control-max-age"]) > 0
+
+
+async def test_options_without_preflight_headers_is_405_with_allow(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.options("/v1/agreements")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}
+    assert_cors(response)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/v1/agreements?limit=0", 400),
+        ("/no/such/path", 404),
+        ("/v1/agreements/Agreement:999999", 404),
+        ("/openapi.json", 200),
+        ("/data.json", 200),
+        ("/healthz", 200),
+        ("/metrics", 200),
+    ],
+)
+async def test_security_and_cors_headers_on_every_answer(
+    client: httpx.AsyncClient, path: str, status: int
+) -> None:
+    response = await client.get(path)
+    assert response.status_code == status
+    assert_security(response)
+    assert_cors(response)
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("path", ["/docs", "/graphql"])
+async def test_html_pages_get_a_same_origin_csp(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp or "default-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "*" not in csp.replace("'*'", "")  # no wildcard sources
+    assert_security(response)

@@ -1,0 +1,93 @@
+"""Request size limits through the real app: bodies over OPEN287G_MAX_BODY_BYTES are 413
+before they are read (by Content-Length) or as soon as a streamed body passes the limit;
+too many headers are 431."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from open287g.api.app import create_app
+from open287g.api.request_limits import MAX_HEADERS
+from open287g.config import Settings
+
+LIMIT = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(rate_limit_per_second=0, max_body_bytes=LIMIT), engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+    await app.state.response_cache.aclose()
+
+
+def _query_body(size: int) -> bytes:
+    """A valid GraphQL POST body of about `size` bytes (an unused variable value)."""
+    return orjson.dumps({"query": "{ programModels { code } }", "variables": {"p": "x" * size}})
+
+
+async def test_a_body_within_the_limit_is_served(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", content=_query_body(LIMIT // 2), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["programModels"]
+
+
+async def test_a_declared_length_over_the_limit_is_413_unread(client: httpx.AsyncClient) -> None:
+    read = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal read
+        for _ in range(1024):
+            read += 1024
+            yield b"x" * 1024
+
+    response = await client.post(
+        "/graphql",
+        content=body(),
+        headers={"Content-Length": str(1024 * 1024), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert str(LIMIT) in response.json()["detail"]
+    assert read <= 1024  # the app never asked for the body
+
+
+async def test_a_streamed_body_over_the_limit_is_413_as_it_passes(
+    client: httpx.AsyncClient,
+) -> None:
+    sent = 0
+
+    async def body() -> AsyncIterator[bytes]:  # no Content-Length: chunked
+        nonlocal sent
+        for _ in range(10_000):  # would be 160 MB
+            sent += 16 * 1024
+            yield b" " * (16 * 1024)
+
+    response = await client.post(
+        "/graphql", content=body(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert sent <= LIMIT + 2 * 16 * 1024
+
+
+async def test_too_many_headers_are_431(client: httpx.AsyncClient) -> None:
+    headers = [(f"x-h{i}", "v") for i in range(MAX_HEADERS + 1)]
+    response = await client.get("/v1/program-models", headers=headers)
+    assert response.status_code == 431
+    assert response.headers["content-type"] == "application/problem+json"
+    fine = await client.get("/v1/program-models", headers=headers[:50])
+    assert fine.status_code == 200
+
+
+async def test_oversized_headers_are_431(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/program-models", headers={"x-big": "b" * 70_000})
+    assert response.status_code == 431
