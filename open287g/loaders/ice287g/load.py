@@ -27,7 +27,9 @@ from open287g.db.ingest.removal import (
     select_files,
 )
 from open287g.db.models.enums import IssueAction, SnapshotKind
+from open287g.loaders.counties import rematch_counties
 from open287g.loaders.errors import LoadError
+from open287g.loaders.ice287g.counties import place_counties
 from open287g.loaders.ice287g.filenames import parse_file_name, published_at
 from open287g.loaders.ice287g.parse import parse_workbook
 from open287g.loaders.sources import SourceDocument, expand_paths, fetch_url, is_url, read_path
@@ -155,7 +157,9 @@ async def load_one(
             start.source_file_id,
             start.load_run_id,
         )
-        counts = await merge_snapshot(conn, meta, [row.staged() for row in parsed.rows])
+        # Counties come from the gazetteer: a misspelled one never becomes a jurisdiction.
+        counts = await merge_snapshot(conn, meta, place_counties(parsed))
+        await conn.run_sync(rematch_counties, start.load_run_id)
         counts.rows_read = parsed.rows_read
         await finish_load(conn, start.load_run_id, counts, parsed.issues)
         return FileResult(planned, start.load_run_id, counts, removed_demo)
