@@ -4,6 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA ?=
+# The policy CSV(s) the README examples need: DATA/policies/, policies/ beside DATA, or the
+# shared file when it is beside the project; empty on a fresh machine (the step is skipped).
+ICE_DATA = $(if $(wildcard $(DATA)/ice-287g),$(DATA)/ice-287g,$(DATA))
+POLICIES ?= $(or \
+	$(if $(strip $(DATA)),$(wildcard $(DATA)/policies/*.csv)), \
+	$(if $(strip $(DATA)),$(wildcard $(dir $(abspath $(DATA)))policies/*.csv)), \
+	$(wildcard ../shared/data/policies/brief-named-states.csv))
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -23,8 +30,9 @@ run: $(STAMP)
 ifeq ($(strip $(DATA)),)
 	$(PY) -m open287g load ice-287g --demo-if-offline
 else
-	$(PY) -m open287g load ice-287g $(DATA)
+	$(PY) -m open287g load ice-287g $(ICE_DATA)
 endif
+	@for policies in $(POLICIES); do $(PY) -m open287g load policies "$$policies" || exit 1; done
 	$(PY) -m open287g serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

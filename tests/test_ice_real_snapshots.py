@@ -171,7 +171,8 @@ async def test_implausible_signed_dates_are_reported_not_served(
                 text(
                     "SELECT g.signed_on, g.signed_raw FROM agreements g"
                     " JOIN agencies a ON a.id = g.agency_id WHERE g.state_code = 'TN'"
-                    " AND a.name ILIKE 'Grundy County%' AND g.model_code = 'WARRANT_SERVICE_OFFICER'"
+                    " AND a.name ILIKE 'Grundy County%'"
+                    " AND g.model_code = 'WARRANT_SERVICE_OFFICER'"
                 )
             )
         ).one()
