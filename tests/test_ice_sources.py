@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
@@ -128,3 +129,60 @@ async def _run_cli(argv: list[str]) -> int:
     import asyncio
 
     return await asyncio.to_thread(main, argv)
+
+
+async def test_file_loads_publish_their_name_never_a_server_path(
+    server_url: URL, template_url: URL, tmp_path: Path
+) -> None:
+    """#10.10: REST JSON, CSV and GraphQL showed where a file sat on the loading machine."""
+    from open287g.api.app import create_app
+    from open287g.config import Settings
+    from open287g.loaders.ice287g.load import load_sources, plan_sources
+
+    url = await create_database_copy(server_url, template_url)
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        path = write(tmp_path, "pendingAgencies07012025am.xlsx", PENDING_FILE)
+        await load_sources(engine, plan_sources([str(path)]), Settings())
+        transport = httpx.ASGITransport(app=create_app(engine=engine))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            rows = (await http.get("/v1/datasets")).json()["data"]
+            csv_body = (await http.get("/v1/datasets?format=csv")).text
+            graphql = await http.post("/graphql", json={"query": "{ datasets { name url } }"})
+        assert [(r["name"], r["url"]) for r in rows] == [(path.name, None)]
+        assert graphql.json()["data"]["datasets"] == [{"name": path.name, "url": None}]
+        for body in (str(rows), csv_body, graphql.text):
+            assert str(tmp_path) not in body
+    finally:
+        await engine.dispose()
+        await drop_database(server_url, url)
+
+
+async def test_migration_clears_the_paths_already_published(
+    server_url: URL, template_url: URL
+) -> None:
+    from open287g.db import migrate
+
+    url = await create_database_copy(server_url, template_url)
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        migrate.downgrade(url, "0005")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO source_files (dataset, name, url, sha256, bytes, fetched_at)"
+                    " VALUES ('ice-287g', 'a.xlsx', '/srv/private/a.xlsx', 'a', 1, now()),"
+                    " ('ice-287g', 'b.xlsx', 'https://www.ice.gov/b.xlsx', 'b', 1, now())"
+                )
+            )
+        migrate.upgrade(url)
+        async with engine.connect() as conn:
+            urls = dict((await conn.execute(text("SELECT name, url FROM source_files"))).all())
+            changed = (
+                await conn.execute(text("SELECT count(*) FROM changes WHERE entity = 'dataset'"))
+            ).scalar_one()
+        assert urls == {"a.xlsx": None, "b.xlsx": "https://www.ice.gov/b.xlsx"}
+        assert changed == 1  # mirrors of /v1/datasets learn of the rewrite
+    finally:
+        await engine.dispose()
+        await drop_database(server_url, url)

@@ -51,8 +51,8 @@ class Removed:
     updated: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
-        deleted = ", ".join(f"{n} {e}" for e, n in sorted(self.deleted.items()) if n) or "none"
-        updated = ", ".join(f"{n} {e}" for e, n in sorted(self.updated.items()) if n) or "none"
+        deleted = ", ".join(f"{e} {n}" for e, n in sorted(self.deleted.items()) if n) or "none"
+        updated = ", ".join(f"{e} {n}" for e, n in sorted(self.updated.items()) if n) or "none"
         return f"{len(self.files)} file(s) removed; deleted: {deleted}; re-derived: {updated}"
 
 
