@@ -193,10 +193,10 @@ def _selected(info: Info, name: str) -> bool:
     return name in eager.field_tree(info)
 
 
-def build_schema(*, compiled: bool = True) -> MaskedSchema:
+def build_schema(*, compiled: bool = True, documents: DocumentCache | None = None) -> MaskedSchema:
     """The schema with its limits; `compiled=False` leaves out the compiled agreement pages
     (the differential test compares both). Each schema has its own document cache."""
-    documents = DocumentCache()
+    documents = documents if documents is not None else DocumentCache()
     extensions: list[Callable[[], SchemaExtension]] = [
         # Factories, one instance per request; the caches live outside the instances.
         lambda: CachedDocuments(documents),
