@@ -80,7 +80,9 @@ async def test_pending_and_ended_are_exactly_what_the_lists_imply(
     pending = raw_identities(LATEST_PENDING) - participating
     ever = set().union(*(raw_identities(path) for path in ICE_FILES))
     assert await current(engine, "PENDING") == pending
-    assert await current(engine, "ENDED") == ever - participating - pending
+    # Off both latest lists: ended for real, or renamed (a successor carries it on).
+    gone = await current(engine, "ENDED") | await current(engine, "RENAMED")
+    assert gone == ever - participating - pending
     assert len(ever - participating - pending) > 0
 
 
@@ -195,5 +197,6 @@ async def test_implausible_signed_dates_are_reported_not_served(
         ).all()
     assert tuple(grundy) == (None, "5025-07-07")
     assert outside == 0
-    assert dict(flagged).get("5025-07-07", 0) >= 1
-    print(f"implausible signed dates flagged: {dict(flagged)}")
+    by_value: dict[str, int] = {str(value): int(n) for value, n in flagged}
+    assert by_value.get("5025-07-07", 0) >= 1
+    print(f"implausible signed dates flagged: {by_value}")

@@ -177,7 +177,8 @@ async def test_migration_clears_the_paths_already_published(
             )
         migrate.upgrade(url)
         async with engine.connect() as conn:
-            urls = dict((await conn.execute(text("SELECT name, url FROM source_files"))).all())
+            rows = await conn.execute(text("SELECT name, url FROM source_files"))
+            urls: dict[str, str | None] = {str(name): url for name, url in rows}
             changed = (
                 await conn.execute(text("SELECT count(*) FROM changes WHERE entity = 'dataset'"))
             ).scalar_one()

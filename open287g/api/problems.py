@@ -8,6 +8,7 @@ never the driver's text: clients and proxies retry 503s, and the text names serv
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -22,6 +23,7 @@ from starlette.responses import Response
 from open287g.db.errors import RETRY_AFTER_SECONDS, unavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+LOG_EVERY_SECONDS = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +107,29 @@ async def handle_database_error(request: Request, exc: Exception) -> Response:
     """Database and network errors: 503 + Retry-After when they mean "try again soon",
     otherwise an unexpected error like any other."""
     if unavailable(exc):
-        logger.warning(
-            "database unavailable on %s %s: %s", request.method, request.url.path, type(exc)
-        )
+        _log_unavailable(request, exc)
         return unavailable_response(request.url.path)
     return await handle_unexpected(request, exc)
+
+
+_outage_log = {"last": 0.0, "quiet": 0}
+
+
+def _log_unavailable(request: Request, exc: Exception) -> None:
+    """One warning per LOG_EVERY_SECONDS during an outage (with how many were not
+    logged), not one per request: an outage under load must not flood the log."""
+    now = time.monotonic()
+    if now - _outage_log["last"] < LOG_EVERY_SECONDS:
+        _outage_log["quiet"] += 1
+        return
+    logger.warning(
+        "database unavailable (%s) on %s %s; %d more such answers since the last warning",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        _outage_log["quiet"],
+    )
+    _outage_log.update(last=now, quiet=0)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

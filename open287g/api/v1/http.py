@@ -24,6 +24,7 @@ from open287g.db.queries.changes import DataVersion
 
 SPOOL_MEMORY_BYTES = 1024 * 1024  # an export larger than this waits in a temporary file
 SEND_CHUNK_BYTES = 64 * 1024
+EXPORT_BUILDS = 2  # exports read from the database at once per process
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=600"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -91,6 +92,9 @@ class ExportSlots:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.active = 0
+        # Reading and encoding an export is Python work on the event loop; two at a time
+        # keep every other request's latency low (the rest wait their turn, in order).
+        self.builds = asyncio.Semaphore(EXPORT_BUILDS)
 
     def try_acquire(self) -> bool:
         if self.active >= self.limit:
@@ -173,7 +177,8 @@ async def export_response(
     connection released at the end) into a spool (memory up to SPOOL_MEMORY_BYTES, then a
     temporary file), and only then sent. A failure while reading is a 503 before any byte
     is sent, never a truncated file; a slow reader never holds a database connection. At
-    most `OPEN287G_MAX_EXPORTS` exports run at once per process (more: 503)."""
+    most `OPEN287G_MAX_EXPORTS` exports run at once per process (more: 503), and at most
+    EXPORT_BUILDS of them read the database at a time."""
     slots = export_slots(request)
     if not slots.try_acquire():
         raise retry_later(
@@ -181,7 +186,7 @@ async def export_response(
         )
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
     try:
-        async with asyncio.timeout(get_settings().export_timeout):
+        async with asyncio.timeout(get_settings().export_timeout), slots.builds:
             async for chunk in _encoded(fmt, list(columns), batches):
                 spool.write(chunk)
         size = spool.tell()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.queries.bounds import check_filter
 from open287g.db.queries.pagination import Page, contains_pattern, id_page
 
 ORDERING = "agencies:ID:ASC"
@@ -19,6 +20,9 @@ class AgencyFilter:
     state: str | None = None
     type: str | None = None
     name_contains: str | None = None
+
+    def __post_init__(self) -> None:
+        check_filter(self)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.queries.bounds import check_filter, check_list
 from open287g.db.queries.pagination import (
     BadCursor,
     Keyset,
@@ -49,6 +50,9 @@ class AgreementFilter:
     signed_from: dt.date | None = None
     signed_to: dt.date | None = None
     agency_name_contains: str | None = None
+
+    def __post_init__(self) -> None:
+        check_filter(self)
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,7 @@ _STAT_SQL = {
 async def agreement_stats(
     conn: AsyncConnection, group_by: Sequence[AgreementDimension], filters: AgreementFilter
 ) -> list[tuple[dict[AgreementDimension, str | None], int]]:
+    check_list("group_by", group_by)
     dimensions = list(dict.fromkeys(group_by))
     clauses, params = _where(filters)
     keys = [f"{_STAT_SQL[d]} AS k{i}" for i, d in enumerate(dimensions)]

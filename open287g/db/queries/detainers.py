@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.queries.bounds import check_filter, check_list
 from open287g.db.queries.pagination import contains_pattern
 
 
@@ -50,6 +51,9 @@ class DetainerFilter:
     start: dt.date | None = None  # first month included
     end: dt.date | None = None  # last month included
     jurisdiction_id: int | None = None  # facilities matched to this county
+
+    def __post_init__(self) -> None:
+        check_filter(self)
 
 
 @dataclass
@@ -98,6 +102,7 @@ async def detainer_stat_batches(
     Rows come ordered by the non-personal keys first, so each breakdown (the rows that
     share those keys) is complete when the keys change: memory holds one breakdown and one
     batch, whatever the number of rows (exports of every cell stay in constant memory)."""
+    check_list("group_by", group_by)
     requested = list(dict.fromkeys(group_by))
     breakdown = [d for d in requested if d not in PERSONAL_DIMENSIONS]
     dimensions = breakdown + [d for d in requested if d in PERSONAL_DIMENSIONS]

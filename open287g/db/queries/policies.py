@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.queries.bounds import check_filter
 from open287g.db.queries.jurisdictions import POLICY_COLUMNS, PolicyRecord
 from open287g.db.queries.pagination import Page, id_page
 
@@ -18,6 +19,9 @@ ORDERING = "policies:ID:ASC"
 class PolicyFilter:
     state: str | None = None
     status: str | None = None
+
+    def __post_init__(self) -> None:
+        check_filter(self)
 
 
 def _where(filters: PolicyFilter) -> tuple[str, dict[str, object]]:
