@@ -41,6 +41,7 @@ strawberry.enum(Direction, name="OrderDirection")
 class AgreementChangeKind(enum.Enum):
     ADDED = "ADDED"
     ENDED = "ENDED"
+    RENAMED = "RENAMED"
     CHANGED = "CHANGED"
 
 

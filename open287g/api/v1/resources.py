@@ -47,7 +47,12 @@ def _gid(type_name: str, key: int | str | None) -> str | None:
 AGREEMENT_FILTERS = (
     STATE,
     Param("model", "string", "Program model code.", enum=tuple(ProgramModelCode)),
-    Param("status", "string", "ACTIVE, PENDING or ENDED.", enum=tuple(AgreementStatus)),
+    Param(
+        "status",
+        "string",
+        "ACTIVE, PENDING, ENDED (a real termination) or RENAMED (listed on under a new name).",
+        enum=tuple(AgreementStatus),
+    ),
     Param("signed_from", "date", "Signed on or after (YYYY-MM-DD)."),
     Param("signed_to", "date", "Signed on or before (YYYY-MM-DD)."),
     Param("q", "string", "Agency name contains (case-insensitive)."),

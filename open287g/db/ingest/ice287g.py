@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.detainers import rematch_facilities
+from open287g.db.ingest.lineage import recompute_lineage, statuses
 from open287g.db.ingest.provenance import LoadCounts, record_changes
 from open287g.db.models.enums import AgreementStatus, ChangeOp, SnapshotKind
 
@@ -156,6 +157,8 @@ last_participating AS (
 computed AS (
     SELECT seen.agreement_id AS id,
            CAST(CASE WHEN on_participating THEN 'ACTIVE' WHEN on_pending THEN 'PENDING'
+                     WHEN EXISTS (SELECT 1 FROM agreement_links l
+                                  WHERE l.predecessor_id = seen.agreement_id) THEN 'RENAMED'
                      ELSE 'ENDED' END AS agreement_status) AS status,
            lp.signed_on, lp.signed_raw, lp.moa_url,
            coalesce(lp.addendum_urls, CAST('{{}}' AS text[])) AS addendum_urls,
@@ -348,8 +351,14 @@ class Recomputed:
 
 async def recompute_agreements(conn: AsyncConnection) -> list[Recomputed]:
     """Re-derive every agreement's current fields from the history (after a snapshot is
-    added or removed); those that changed."""
-    return [Recomputed(*row) for row in await conn.execute(text(_RECOMPUTE_AGREEMENTS))]
+    added or removed); those that changed. Lineage first: a renamed one is RENAMED."""
+    relinked = await conn.run_sync(recompute_lineage)
+    rows = [Recomputed(*row) for row in await conn.execute(text(_RECOMPUTE_AGREEMENTS))]
+    relinked -= {row.id for row in rows}
+    return rows + [
+        Recomputed(i, s, s, False, None, None, None, None, False, False)
+        for i, s in await statuses(conn, relinked)
+    ]
 
 
 async def recompute_agencies(conn: AsyncConnection, agency_ids: Sequence[int]) -> set[int]:

@@ -3,6 +3,7 @@
 from open287g.db.models.agreements import Agency, Agreement, AgreementObservation, Snapshot
 from open287g.db.models.base import Base
 from open287g.db.models.detainers import DetainerFacility, DetainerStat
+from open287g.db.models.lineage import AgreementLink, LineageOverride
 from open287g.db.models.policies import Official, Policy
 from open287g.db.models.provenance import Change, LoadIssue, LoadRun, SourceFile
 from open287g.db.models.reference import Jurisdiction, ProgramModel
@@ -10,12 +11,14 @@ from open287g.db.models.reference import Jurisdiction, ProgramModel
 __all__ = [
     "Agency",
     "Agreement",
+    "AgreementLink",
     "AgreementObservation",
     "Base",
     "Change",
     "DetainerFacility",
     "DetainerStat",
     "Jurisdiction",
+    "LineageOverride",
     "LoadIssue",
     "LoadRun",
     "Official",

@@ -13,9 +13,13 @@ class ProgramModelCode(enum.StrEnum):
 
 
 class AgreementStatus(enum.StrEnum):
+    """`ENDED` is a real termination; `RENAMED` left the lists under one name and goes on
+    under another (its `successor`)."""
+
     ACTIVE = "ACTIVE"
     PENDING = "PENDING"
     ENDED = "ENDED"
+    RENAMED = "RENAMED"
 
 
 class JurisdictionKind(enum.StrEnum):

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter, check_list
+from open287g.db.queries.lineage import successors
 from open287g.db.queries.pagination import (
     BadCursor,
     Keyset,
@@ -303,7 +304,7 @@ async def agreement_stats(
 @dataclass(frozen=True)
 class AgreementChangeRecord:
     agreement_id: int
-    kind: str  # ADDED, ENDED or CHANGED
+    kind: str  # ADDED, ENDED, RENAMED or CHANGED
 
 
 async def _listed_on(conn: AsyncConnection, day: dt.date) -> dict[int, tuple[object, ...]]:
@@ -321,9 +322,15 @@ async def agreement_changes(
     added, ended, and changed (status, signed date or MOA link), in agreement id order."""
     ordering = f"agreement-changes:{start.isoformat()}:{end.isoformat()}"
     before, now = await _listed_on(conn, start), await _listed_on(conn, end)
+    # A rename is one change (RENAMED, on the old agreement), not an end and an addition.
+    gone = before.keys() - now.keys()
+    renamed = {old: new for old, new in (await successors(conn, gone)).items() if new in now}
     changes = sorted(
-        [AgreementChangeRecord(i, "ADDED") for i in now.keys() - before.keys()]
-        + [AgreementChangeRecord(i, "ENDED") for i in before.keys() - now.keys()]
+        [
+            AgreementChangeRecord(i, "ADDED")
+            for i in now.keys() - before.keys() - set(renamed.values())
+        ]
+        + [AgreementChangeRecord(i, "RENAMED" if i in renamed else "ENDED") for i in gone]
         + [
             AgreementChangeRecord(i, "CHANGED")
             for i in now.keys() & before.keys()

@@ -1,0 +1,114 @@
+"""Recompute agreement lineage from the snapshot history (rules: `db/lineage_match.py`).
+
+Runs inside every recompute of agreements (`ice287g.recompute_agreements`), before the
+statuses are derived, so a renamed agreement is `RENAMED`, never `ENDED`, whatever order
+the snapshots were loaded in. Deterministic and idempotent: the same history and
+overrides always give the same links, and only differences are written. Synchronous, so
+the migration that introduced lineage runs it too; async callers use `run_sync`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from open287g.db.lineage_match import Candidate, Link, propose, resolve
+
+_CANDIDATES = """
+WITH ordered AS (
+    SELECT s.id, s.published_on,
+           row_number() OVER (PARTITION BY s.kind
+                              ORDER BY s.published_at DESC, f.fetched_at DESC, s.id DESC) AS rn
+    FROM snapshots s JOIN source_files f ON f.id = s.source_file_id
+)
+SELECT g.id, g.state_code, CAST(g.model_code AS text),
+       (array_agg(o.agency_name ORDER BY s.published_on DESC, s.rn))[1],
+       min(s.published_on), max(s.published_on), bool_or(s.rn = 1),
+       coalesce(array_agg(DISTINCT o.moa_url) FILTER (WHERE o.moa_url IS NOT NULL),
+                CAST('{}' AS text[]))
+FROM agreement_observations o
+JOIN ordered s ON s.id = o.snapshot_id
+JOIN agreements g ON g.id = o.agreement_id
+GROUP BY g.id
+"""
+
+_OVERRIDES = """
+SELECT action, predecessor_id, successor_id, coalesce(note, '')
+FROM lineage_overrides ORDER BY load_run_id, row_number
+"""
+
+
+def candidates(conn: Connection) -> list[Candidate]:
+    rows = conn.execute(text(_CANDIDATES))
+    return [
+        Candidate(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), frozenset(r[7]))
+        for r in rows
+    ]
+
+
+def wanted_links(conn: Connection) -> list[Link]:
+    """The links the history and the reviewed overrides call for."""
+    found = candidates(conn)
+    forced: list[Link] = []
+    forbidden: set[tuple[int, int]] = set()
+    for action, old, new, note in conn.execute(text(_OVERRIDES)):
+        if action == "link":
+            forced.append(Link(int(old), int(new), "override", None, note or "reviewed link"))
+        else:
+            forbidden.add((int(old), int(new)))
+    arrivals = {c.id: c.first_seen for c in found}
+    return resolve(propose(found), arrivals, forced, frozenset(forbidden))
+
+
+def recompute_lineage(conn: Connection) -> set[int]:
+    """Write the wanted links; the agreements (both ends) whose lineage changed."""
+    wanted = {link.predecessor_id: link for link in wanted_links(conn)}
+    stored = {
+        int(r[0]): Link(int(r[0]), int(r[1]), r[2], r[3], r[4])
+        for r in conn.execute(
+            text(
+                "SELECT predecessor_id, successor_id, method, score, evidence FROM agreement_links"
+            )
+        )
+    }
+    changed: set[int] = set()
+    gone = [old for old, link in stored.items() if wanted.get(old) != link]
+    if gone:
+        conn.execute(
+            text("DELETE FROM agreement_links WHERE predecessor_id = ANY(CAST(:ids AS bigint[]))"),
+            {"ids": gone},
+        )
+        for old in gone:
+            changed |= {old, stored[old].successor_id}
+    new = [link for old, link in wanted.items() if stored.get(old) != link]
+    if new:
+        conn.execute(
+            text(
+                "INSERT INTO agreement_links (predecessor_id, successor_id, method, score,"
+                " evidence) SELECT * FROM unnest(CAST(:p AS bigint[]), CAST(:s AS bigint[]),"
+                " CAST(:m AS text[]), CAST(:sc AS float8[]), CAST(:e AS text[]))"
+            ),
+            {
+                "p": [link.predecessor_id for link in new],
+                "s": [link.successor_id for link in new],
+                "m": [link.method for link in new],
+                "sc": [link.score for link in new],
+                "e": [link.evidence for link in new],
+            },
+        )
+        for link in new:
+            changed |= {link.predecessor_id, link.successor_id}
+    return changed
+
+
+async def statuses(conn: AsyncConnection, ids: set[int]) -> list[tuple[int, str]]:
+    """(id, status) of these agreements, for the change feed of relinked ones."""
+    rows = await conn.execute(
+        text(
+            "SELECT id, CAST(status AS text) FROM agreements"
+            " WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id"
+        ),
+        {"ids": sorted(ids)},
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]

@@ -1,0 +1,50 @@
+"""Agreement lineage: which agreement continues which when ICE renames an agency.
+
+A rename is not a termination: the old agreement's status is `RENAMED` and it points at
+its successor. Links are recomputed from the snapshot history after every ICE load
+(`db/ingest/lineage.py`); each records why it was made. Reviewed overrides
+(`open287g load lineage-overrides`) force or forbid a link.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from open287g.db.models.base import Base
+
+
+class AgreementLink(Base):
+    """`predecessor` was listed until `successor` took its place: one agreement, renamed."""
+
+    __tablename__ = "agreement_links"
+
+    predecessor_id: Mapped[int] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True
+    )
+    successor_id: Mapped[int] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), unique=True
+    )
+    method: Mapped[str] = mapped_column(
+        Text, comment="moa-url, name-similarity or override: why the link was made"
+    )
+    score: Mapped[float | None] = mapped_column(
+        Float, comment="rapidfuzz similarity (0-100) of the folded agency names"
+    )
+    evidence: Mapped[str] = mapped_column(Text, comment="the shared MOA URL, names compared…")
+
+
+class LineageOverride(Base):
+    """One reviewed row of the lineage-overrides CSV: link or unlink two agreements."""
+
+    __tablename__ = "lineage_overrides"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    load_run_id: Mapped[int] = mapped_column(
+        ForeignKey("load_runs.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(Text, comment="link or unlink")
+    predecessor_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
+    successor_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,63 @@
+"""Lineage reads shared by both APIs: successors, predecessors, a lineage's first sight."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    predecessor_id: int
+    successor_id: int
+    method: str
+    score: float | None
+    evidence: str
+
+
+async def links_of(conn: AsyncConnection, ids: Iterable[int]) -> list[LinkRecord]:
+    """Every link with one of these agreements at either end."""
+    rows = await conn.execute(
+        text(
+            "SELECT predecessor_id, successor_id, method, score, evidence FROM agreement_links"
+            " WHERE predecessor_id = ANY(CAST(:ids AS bigint[]))"
+            "    OR successor_id = ANY(CAST(:ids AS bigint[]))"
+        ),
+        {"ids": sorted(set(ids))},
+    )
+    return [LinkRecord(int(r[0]), int(r[1]), r[2], r[3], r[4]) for r in rows]
+
+
+async def successors(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, int]:
+    """{predecessor: successor} for those of `ids` that were renamed."""
+    wanted = set(ids)
+    return {
+        link.predecessor_id: link.successor_id
+        for link in await links_of(conn, wanted)
+        if link.predecessor_id in wanted
+    }
+
+
+async def lineage_first_seen(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, dt.date]:
+    """The first publication date of each agreement's lineage: its own `firstSeen` or an
+    earlier one of any predecessor (a rename does not restart the history)."""
+    rows = await conn.execute(
+        text(
+            """
+            WITH RECURSIVE chain(id, ancestor) AS (
+                SELECT id, id FROM agreements WHERE id = ANY(CAST(:ids AS bigint[]))
+                UNION
+                SELECT c.id, l.predecessor_id FROM chain c
+                JOIN agreement_links l ON l.successor_id = c.ancestor
+            )
+            SELECT c.id, min(g.first_seen) FROM chain c JOIN agreements g ON g.id = c.ancestor
+            GROUP BY c.id
+            """
+        ),
+        {"ids": sorted(set(ids))},
+    )
+    return {int(r[0]): r[1] for r in rows}

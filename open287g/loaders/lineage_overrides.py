@@ -1,0 +1,181 @@
+"""`open287g load lineage-overrides SOURCE`: a small reviewed CSV that corrects the rename
+matcher (README "Lineage"), because a matcher will sometimes be wrong.
+
+Columns: `action` (`link` or `unlink`), `state`, `model` (code such as `TASK_FORCE`, or
+ICE's label `Task Force Model`), `predecessor`, `successor` (agency names as on ICE's
+lists; case, spacing, punctuation and `&`/`and` do not matter), optional
+`successor_state` (when ICE moved the agency to another state) and `note` (why).
+
+The file is the whole reviewed list: loading it replaces the overrides loaded before.
+Lineage and statuses are recomputed at once, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from open287g.config import get_settings
+from open287g.db.ingest.ice287g import recompute_agreements
+from open287g.db.ingest.provenance import IssueRecord, LoadCounts, lock_dataset, record_changes
+from open287g.db.models.enums import ChangeOp, IssueAction, ProgramModelCode
+from open287g.loaders.commands import command, migrated_engine
+from open287g.loaders.csv_documents import ParsedCsv, csv_records, load_csv_document
+from open287g.loaders.normalize import name_key
+from open287g.loaders.sources import SourceDocument, read_one
+
+DATASET = "lineage-overrides"
+REQUIRED = ("action", "state", "model", "predecessor", "successor")
+ICE_DATASET = "ice-287g"
+
+
+@dataclass(frozen=True)
+class OverrideRow:
+    row_number: int
+    action: str
+    model: ProgramModelCode
+    state_code: str
+    predecessor: str
+    successor_state: str
+    successor: str
+    note: str | None
+
+
+def parse_model(value: str | None) -> ProgramModelCode | None:
+    key = name_key(value or "").replace(" ", "_").removesuffix("_MODEL")
+    return ProgramModelCode.__members__.get(key)
+
+
+def parse_overrides_csv(label: str, data: bytes) -> ParsedCsv[OverrideRow]:
+    parsed: ParsedCsv[OverrideRow] = ParsedCsv()
+    for number, values in csv_records(label, data, REQUIRED):
+        parsed.rows_read += 1
+        action = (values["action"] or "").lower()
+        if action not in ("link", "unlink"):
+            parsed.reject(number, "action", "action must be link or unlink", values["action"])
+            continue
+        model = parse_model(values["model"])
+        if model is None:
+            parsed.reject(number, "model", "unknown program model", values["model"])
+            continue
+        state = parsed.state(number, values["state"])
+        if state is None:
+            continue
+        successor_state = state
+        if values.get("successor_state"):
+            other = parsed.state(number, values["successor_state"])
+            if other is None:
+                continue
+            successor_state = other
+        predecessor, successor = values["predecessor"], values["successor"]
+        if not predecessor or not successor:
+            column = "predecessor" if not predecessor else "successor"
+            parsed.reject(number, column, "required value missing")
+            continue
+        parsed.rows.append(
+            OverrideRow(
+                number, action, model, state.usps, predecessor, successor_state.usps,
+                successor, values.get("note"),
+            )
+        )  # fmt: skip
+    return parsed
+
+
+_AGREEMENT = """
+SELECT g.id FROM agreements g JOIN agencies a ON a.id = g.agency_id
+WHERE a.state_code = :state AND a.name_key = :key
+  AND g.model_code = CAST(:model AS program_model_code)
+"""
+
+
+async def merge_overrides(
+    conn: AsyncConnection, run_id: int, rows: Sequence[OverrideRow], issues: list[IssueRecord]
+) -> LoadCounts:
+    """Replace the stored overrides, recompute lineage; rows naming no agreement rejected."""
+    await lock_dataset(conn, ICE_DATASET)  # an ICE load recomputes the same agreements
+    await conn.execute(text("DELETE FROM lineage_overrides"))
+    counts = LoadCounts()
+    for row in rows:
+        ids: list[int] = []
+        for column, state, agency in (
+            ("predecessor", row.state_code, row.predecessor),
+            ("successor", row.successor_state, row.successor),
+        ):
+            found = (
+                await conn.execute(
+                    text(_AGREEMENT),
+                    {"state": state, "key": name_key(agency), "model": row.model.value},
+                )
+            ).scalar_one_or_none()
+            if found is None:
+                reason = f"no {row.model.value} agreement of that agency in {state}"
+                issues.append(
+                    IssueRecord(row.row_number, column, IssueAction.REJECTED, reason, agency)
+                )
+                break
+            ids.append(int(found))
+        if len(ids) < 2:
+            continue
+        if ids[0] == ids[1]:
+            issues.append(
+                IssueRecord(
+                    row.row_number, "successor", IssueAction.REJECTED,
+                    "an agreement cannot succeed itself", row.successor,
+                )
+            )  # fmt: skip
+            continue
+        await conn.execute(
+            text(
+                "INSERT INTO lineage_overrides (load_run_id, row_number, action,"
+                " predecessor_id, successor_id, note) VALUES (:run, :row, :action, :p, :s, :note)"
+            ),
+            {
+                "run": run_id,
+                "row": row.row_number,
+                "action": row.action,
+                "p": ids[0],
+                "s": ids[1],
+                "note": row.note,
+            },
+        )
+        counts.inserted += 1
+    changed = [row.id for row in await recompute_agreements(conn)]
+    counts.updated = len(changed)
+    await record_changes(conn, run_id, "agreement", changed, ChangeOp.UPSERT)
+    return counts
+
+
+async def load_overrides_document(
+    target: AsyncEngine | AsyncConnection, document: SourceDocument
+) -> tuple[int | None, LoadCounts]:
+    return await load_csv_document(
+        target, document, dataset=DATASET, parse=parse_overrides_csv, merge=merge_overrides
+    )
+
+
+def add_lineage_overrides_command(
+    kinds: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    parser = kinds.add_parser(
+        "lineage-overrides",
+        help="reviewed rename links: link/unlink pairs of agreements (CSV, format in README)",
+        description="Load a lineage-overrides CSV (file or URL). It replaces the overrides "
+        "loaded before; lineage and statuses are recomputed at once.",
+    )
+    parser.add_argument("source", metavar="SOURCE")
+    parser.set_defaults(handler=command(_load_overrides))
+
+
+async def _load_overrides(args: argparse.Namespace) -> int:
+    document = await read_one(args.source, get_settings())
+    async with migrated_engine() as engine:
+        run_id, counts = await load_overrides_document(engine, document)
+    if run_id is None:
+        print(f"{document.name}: already loaded (same sha256), nothing changed")
+    print(f"lineage-overrides: {counts.rows_read} rows, {counts.inserted} overrides applied, "
+          f"{counts.updated} agreements changed, {counts.rejected} rejected")  # fmt: skip
+    return 0
