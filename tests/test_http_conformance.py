@@ -154,3 +154,21 @@ async def test_metrics_labels_are_route_templates(client: httpx.AsyncClient) -> 
     unmatched = [line for line in lines if 'route="unmatched",status="404"' in line]
     assert unmatched
     assert int(unmatched[0].rsplit(" ", 1)[1]) >= 21
+
+
+async def test_graphiql_page_and_api_answer_never_share_a_cache_entry(
+    client: httpx.AsyncClient,
+) -> None:
+    """GET /graphql?query=… is GraphiQL for a browser and JSON for an API client: neither
+    may be replayed to the other, and the JSON answer says it varies on Accept."""
+    path = "/graphql?query=" + quote("{ a1: programModels { code } }")
+    for _ in range(2):
+        page = await client.get(path, headers={"Accept": "text/html"})
+        assert page.status_code in (200, 303)  # the page, or a redirect to it
+        assert not page.headers.get("content-type", "").startswith("application/json")
+        assert "etag" not in page.headers
+        assert "x-cache" not in page.headers
+        data = await client.get(path, headers={"Accept": "application/json"})
+        assert data.headers["content-type"].startswith("application/json")
+        assert data.json()["data"]["a1"]
+        assert "accept" in data.headers["vary"].lower()

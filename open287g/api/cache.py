@@ -133,8 +133,13 @@ def _cacheable(scope: Scope) -> bool:
     query: bytes = scope["query_string"]
     if b"format=csv" in query or b"format=ndjson" in query:
         return False
-    # A GET /graphql without a `query` parameter is the GraphiQL page (for browsers) or an
-    # error, depending on Accept: only real queries are cached.
+    # GET /graphql answers a browser (Accept: text/html) with the GraphiQL page, query or
+    # not, and a request without `query` with the page or an error: only API answers to
+    # real queries are cached, so the key need not include Accept.
+    if path == "/graphql" and any(
+        name == b"accept" and b"text/html" in value for name, value in scope["headers"]
+    ):
+        return False
     return path != "/graphql" or any(
         name == "query" for name, _ in parse_qsl(query.decode("latin-1"))
     )

@@ -37,6 +37,8 @@ def _parameter(param: Param) -> dict[str, Any]:
         schema["pattern"] = param.pattern
     if param.kind == "string" and not param.enum:
         schema["maxLength"] = param.max_length
+        if param.pattern is None:
+            schema["pattern"] = "^[^\\u0000]*$"  # NUL is refused everywhere (params.py)
     declared: dict[str, Any] = {
         "name": param.name,
         "in": "query",

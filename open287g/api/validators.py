@@ -24,7 +24,8 @@ from open287g.db.queries.changes import DataVersion
 
 class Validated:
     """Wraps an endpoint (an ASGI app) with validators for its GET answers. `needs_query`:
-    only GETs with that parameter are data (GET /graphql without `query` is GraphiQL)."""
+    only GETs with that parameter, from a client not asking for HTML, are data (GET
+    /graphql is GraphiQL for a browser); those answers say `Vary: Accept`."""
 
     def __init__(
         self,
@@ -39,7 +40,11 @@ class Validated:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         if scope["method"] not in ("GET", "HEAD") or (
-            self.needs_query is not None and self.needs_query not in request.query_params
+            self.needs_query is not None
+            and (
+                self.needs_query not in request.query_params
+                or "text/html" in request.headers.get("accept", "")  # GraphiQL, not data
+            )
         ):
             await self.app(scope, receive, send)
             return
@@ -54,6 +59,8 @@ class Validated:
             await unchanged(scope, receive, send)
             return
         headers = cache_headers(etag, version)
+        if self.needs_query is not None:
+            headers["Vary"] = "Accept"  # the same URL is a page for browsers
 
         async def send_with_validators(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 200:

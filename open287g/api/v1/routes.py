@@ -24,6 +24,7 @@ from open287g.api.v1.http import (
 from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params
 from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, Resource, agreement_filter
 from open287g.config import get_settings
+from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.changes import DataVersion
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
@@ -156,9 +157,10 @@ def _group_by_param(dimensions: type[Any]) -> Param:
     return Param(
         "group_by",
         "string",
-        f"Comma-separated dimensions: {', '.join(d.value.lower() for d in dimensions)}.",
+        f"Comma-separated dimensions, at most {MAX_LIST_ITEMS}: "
+        f"{', '.join(d.value.lower() for d in dimensions)}.",
         required=True,
-        pattern=f"^({names})(,({names}))*$",
+        pattern=f"^({names})(,({names})){{0,{MAX_LIST_ITEMS - 1}}}$",
     )
 
 
