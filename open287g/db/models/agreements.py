@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import (
     CHAR,
     BigInteger,
+    Computed,
     Date,
     DateTime,
     Enum,
@@ -36,12 +37,23 @@ class Agency(Base):
     __table_args__ = (
         UniqueConstraint("state_code", "name_key"),
         Index("ix_agencies_state_code_id", "state_code", "id"),
+        Index(
+            "ix_agencies_name_fold",
+            "name_fold",
+            postgresql_using="gin",
+            postgresql_ops={"name_fold": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     state_code: Mapped[str] = mapped_column(CHAR(2))
     name: Mapped[str] = mapped_column(Text)
     name_key: Mapped[str] = mapped_column(Text)
+    name_fold: Mapped[str | None] = mapped_column(
+        Text,
+        Computed("search_fold(name)", persisted=True),
+        comment="The name as searches fold it (db/queries/search.py); kept by PostgreSQL.",
+    )
     type: Mapped[AgencyType] = mapped_column(AGENCY_TYPE)
     county: Mapped[str | None] = mapped_column(Text)
     jurisdiction_id: Mapped[int | None] = mapped_column(

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter
-from open287g.db.queries.pagination import Page, contains_pattern, id_page
+from open287g.db.queries.pagination import Page, id_page
+from open287g.db.queries.search import folded_contains, search_value
 
 ORDERING = "agencies:ID:ASC"
 
@@ -59,8 +60,8 @@ def _where(filters: AgencyFilter) -> tuple[str, dict[str, object]]:
         clauses.append("CAST(a.type AS text) = :type")
         params["type"] = filters.type
     if filters.name_contains:
-        clauses.append("a.name ILIKE :name ESCAPE '\\'")
-        params["name"] = contains_pattern(filters.name_contains)
+        clauses.append(folded_contains("a.name_fold", "name"))
+        params["name"] = search_value(filters.name_contains)
     return " AND ".join(clauses), params
 
 

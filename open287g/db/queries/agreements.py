@@ -17,10 +17,10 @@ from open287g.db.queries.pagination import (
     BadCursor,
     Keyset,
     Page,
-    contains_pattern,
     decode_cursor,
     encode_cursor,
 )
+from open287g.db.queries.search import folded_contains, search_value
 
 
 class AgreementOrderField(enum.StrEnum):
@@ -142,9 +142,10 @@ def _where(filters: AgreementFilter) -> tuple[list[str], dict[str, object]]:
         params["signed_to"] = filters.signed_to
     if filters.agency_name_contains:
         clauses.append(
-            "g.agency_id IN (SELECT id FROM agencies WHERE name ILIKE :agency_name ESCAPE '\\')"
+            "g.agency_id IN (SELECT id FROM agencies WHERE "
+            f"{folded_contains('name_fold', 'agency_name')})"
         )
-        params["agency_name"] = contains_pattern(filters.agency_name_contains)
+        params["agency_name"] = search_value(filters.agency_name_contains)
     return clauses, params
 
 
