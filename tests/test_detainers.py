@@ -1,5 +1,6 @@
 """Detainer releases: every format of the shared generator, dirty files, re-loads,
-overlapping releases, facility matching, suppression, and files that must fail cleanly."""
+overlapping releases, facility matching, rounding of personal breakdowns, the derived
+publication tables, and files that must fail cleanly."""
 
 from __future__ import annotations
 
@@ -213,9 +214,17 @@ async def test_aggregate_csv(conn: AsyncConnection, tmp_path: Path) -> None:
     assert harris.decline_rate == pytest.approx(10 / 80)
 
 
-async def test_small_cells_are_suppressed_with_a_complement(
+def _floor_ceil(count: int, base: int) -> set[int]:
+    return {count // base * base, -(-count // base) * base}
+
+
+async def test_personal_breakdowns_are_rounded_cells_that_add_up(
     conn: AsyncConnection, tmp_path: Path
 ) -> None:
+    """A breakdown by citizenship publishes each finest cell rounded to a multiple of
+    min_cell (down or up), each facility-month-outcome group's rounded sum is its exact
+    total rounded down or up, and every coarser row is the sum of the same rounded cells;
+    totals without a personal attribute stay exact."""
     header = (
         "detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason,"
         "citizenship_country\n"
@@ -228,17 +237,109 @@ async def test_small_cells_are_suppressed_with_a_complement(
         + ["2025-01-05,IOWA,Y COUNTY JAIL,,PERU\n"] * 6
     )
     await load_detainer_source(conn, str(release_csv(tmp_path, "s.csv", header, lines)), SETTINGS)
+    truth = {
+        ("TX", "MEXICO"): 20,
+        ("TX", "HONDURAS"): 9,
+        ("TX", "CUBA"): 2,
+        ("IA", "CUBA"): 3,
+        ("IA", "PERU"): 6,
+    }
     rows = await detainer_stats(conn, [D.STATE, D.CITIZENSHIP], DetainerFilter(), min_cell=5)
-    cells = {(r.key[D.STATE], r.key[D.CITIZENSHIP]): (r.issued, r.suppressed) for r in rows}
-    assert cells[("TX", "MEXICO")] == (20, False)
-    assert cells[("TX", "CUBA")] == (None, True)  # 2 < 5
-    assert cells[("TX", "HONDURAS")] == (None, True)  # complement: TX total would reveal CUBA
-    assert cells[("IA", "CUBA")] == (None, True)
-    assert cells[("IA", "PERU")] == (None, True)
-    # Without a personal attribute nothing is suppressed.
+    cells = {(r.key[D.STATE], r.key[D.CITIZENSHIP]): r.issued or 0 for r in rows}
+    assert all(r.rounded and not r.suppressed for r in rows)
+    assert all(r.issued is not None and r.issued > 0 and r.issued % 5 == 0 for r in rows)
+    published = {key: cells.get(key, 0) for key in truth}
+    assert set(cells) <= set(truth)  # cells that round to 0 are not listed
+    for key, count in truth.items():
+        assert published[key] in _floor_ceil(count, 5), key
+    assert published[("TX", "MEXICO")] == 20  # a multiple of the base is never moved
+    assert sum(v for (state, _), v in published.items() if state == "TX") in {30, 35}
+    assert sum(v for (state, _), v in published.items() if state == "IA") in {5, 10}
+    for row in rows:  # all detainers are pending here: nothing decided, no rate
+        assert row.pending == row.issued
+        assert row.decline_rate is None
+    # Coarser breakdowns are sums of the same rounded cells; the finest agrees too.
+    by_country = await detainer_stats(conn, [D.CITIZENSHIP], DetainerFilter(), min_cell=5)
+    assert {r.key[D.CITIZENSHIP]: r.issued for r in by_country} == {
+        country: total
+        for country in {c for _, c in truth}
+        if (total := sum(v for (_, c), v in published.items() if c == country))
+    }
+    finest = await detainer_stats(
+        conn,
+        [D.STATE, D.FACILITY, D.MONTH, D.OUTCOME, D.CRIMINALITY, D.CITIZENSHIP],
+        DetainerFilter(),
+        min_cell=5,
+    )
+    assert {(r.key[D.STATE], r.key[D.CITIZENSHIP]): r.issued for r in finest} == {
+        key: value for key, value in published.items() if value
+    }
+    # Without a personal attribute nothing is rounded.
     totals = await detainer_stats(conn, [D.STATE], DetainerFilter(), min_cell=5)
     assert {r.key[D.STATE]: r.issued for r in totals} == {"TX": 31, "IA": 9}
-    assert all(r.decline_rate is None for r in rows if r.suppressed)
+    assert not any(r.rounded for r in totals)
+    # Another base rounds to its multiples (the API's OPEN287G_MIN_CELL).
+    tens = await detainer_stats(conn, [D.STATE, D.CITIZENSHIP], DetainerFilter(), min_cell=10)
+    assert all(r.issued is not None and r.issued % 10 == 0 for r in tens)
+
+
+async def test_a_lone_detainer_is_never_placed(conn: AsyncConnection, tmp_path: Path) -> None:
+    """Regression (issue #10.1): a facility-month-outcome group holding one detainer, or
+    one cell of 1 (mod base) detainers, rounded up to the base would pin the cell down
+    (the exact total says it holds them all). Such groups are rounded down: 1 → nothing
+    listed, 6 → 5, 11 → 10, whatever the keys."""
+    header = (
+        "detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason,"
+        "citizenship_country\n"
+    )
+    lines = [f"2025-01-05,TEXAS,J{n} COUNTY JAIL,,BRAZIL\n" for n in range(40)]
+    lines += ["2025-01-05,TEXAS,SIX COUNTY JAIL,,PERU\n"] * 6
+    lines += ["2025-01-05,TEXAS,ELEVEN COUNTY JAIL,,CUBA\n"] * 11
+    await load_detainer_source(conn, str(release_csv(tmp_path, "l.csv", header, lines)), SETTINGS)
+    rows = await detainer_stats(conn, [D.FACILITY, D.CITIZENSHIP], DetainerFilter(), min_cell=5)
+    assert {(r.key[D.FACILITY], r.key[D.CITIZENSHIP]): r.issued for r in rows} == {
+        ("SIX COUNTY JAIL", "PERU"): 5,
+        ("ELEVEN COUNTY JAIL", "CUBA"): 10,
+    }
+    exact = await detainer_stats(conn, [D.FACILITY], DetainerFilter(), min_cell=5)
+    assert len(exact) == 42
+    assert not any(r.rounded for r in exact)
+
+
+async def test_publication_tables_follow_every_write(conn: AsyncConnection, tmp_path: Path) -> None:
+    """The derived tables are kept by triggers: after loads, a replacing release and a
+    direct delete they equal a recomputation from detainer_stats."""
+
+    async def consistent() -> None:
+        for table, columns in (
+            ("detainer_cells", "facility_id, month, outcome, criminality, citizenship"),
+            ("detainer_totals", "facility_id, month, outcome"),
+        ):
+            derived = (await conn.execute(text(f"SELECT {columns}, detainers FROM {table}"))).all()
+            recomputed = (
+                await conn.execute(
+                    text(f"SELECT {columns}, sum(count) FROM detainer_stats GROUP BY {columns}")
+                )
+            ).all()
+            assert sorted(map(tuple, derived)) == sorted(map(tuple, recomputed))
+
+    header = (
+        "detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason,"
+        "citizenship_country\n"
+    )
+    first = ["2025-01-05,TEXAS,X COUNTY JAIL,,MEXICO\n"] * 4
+    first += ["2025-02-05,TEXAS,X COUNTY JAIL,Booked into Detention,PERU\n"] * 3
+    await load_detainer_source(conn, str(release_csv(tmp_path, "a.csv", header, first)), SETTINGS)
+    await consistent()
+    second = ["2025-02-07,IOWA,Y COUNTY JAIL,,CUBA\n"] * 2
+    await load_detainer_source(conn, str(release_csv(tmp_path, "b.csv", header, second)), SETTINGS)
+    await consistent()
+    months = (await conn.execute(text("SELECT DISTINCT month FROM detainer_cells"))).scalars()
+    assert sorted(months) == [dt.date(2025, 1, 1), dt.date(2025, 2, 1)]
+    await conn.execute(text("DELETE FROM detainer_stats WHERE month = '2025-01-01'"))
+    await consistent()
+    await conn.execute(text("TRUNCATE detainer_stats"))
+    await consistent()
 
 
 async def test_facilities_match_counties_and_sheriffs_in_either_order(

@@ -38,7 +38,8 @@ SOURCES = {
     ),
     "detainers": (
         "ICE detainer statistics (aggregates)",
-        "Detainers issued, declined and honored by month and facility; small cells suppressed.",
+        "Detainers issued, declined and honored by month and facility; breakdowns by "
+        "personal attributes rounded (README: Disclosure control).",
         None,
     ),
     "officials": (

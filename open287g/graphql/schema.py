@@ -171,7 +171,12 @@ class Query:
             for key, count in rows
         ]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Detainer counts grouped by dimensions, over whole months. Exact without a "
+        "personal attribute; grouped by criminality or citizenship, every count is a sum of "
+        "cells rounded to multiples of OPEN287G_MIN_CELL (`rounded: true`), the same in every "
+        "query, so differences between queries reveal no small count."
+    )
     async def detainer_stats(
         self, info: Info, group_by: list[DetainerDimension], filter: DetainerFilter | None = None
     ) -> list[DetainerStat]:

@@ -24,15 +24,23 @@ class DetainerStatKey:
     citizenship: str | None = None
 
 
-@strawberry.type(description="Counts are null where suppressed (small cells, see README).")
+@strawberry.type(
+    description="Detainer counts for one key. Exact without a personal attribute; in a "
+    "breakdown by criminality or citizenship, sums of rounded cells (see rounded and the "
+    "README's Disclosure control)."
+)
 class DetainerStat:
     key: DetainerStatKey
     issued: int | None
     declined: int | None
     booked_into_detention: int | None
     pending: int | None
-    decline_rate: float | None
-    suppressed: bool
+    decline_rate: float | None = strawberry.field(description=detainers.DECLINE_RATE_DESCRIPTION)
+    rounded: bool = strawberry.field(description=detainers.ROUNDED_DESCRIPTION)
+    suppressed: bool = strawberry.field(
+        description=detainers.SUPPRESSED_DESCRIPTION,
+        deprecation_reason="Small cells are rounded, never withheld: see rounded.",
+    )
 
     @classmethod
     def of(cls, row: detainers.DetainerStatRow) -> DetainerStat:
@@ -44,6 +52,7 @@ class DetainerStat:
             booked_into_detention=row.booked_into_detention,
             pending=row.pending,
             decline_rate=row.decline_rate,
+            rounded=row.rounded,
             suppressed=row.suppressed,
         )
 

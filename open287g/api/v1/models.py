@@ -7,6 +7,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from open287g.db.queries import detainers
+
 
 class AgreementRow(BaseModel):
     id: str
@@ -104,8 +106,9 @@ class DetainerStatRow(BaseModel):
     declined: int | None
     booked_into_detention: int | None
     pending: int | None
-    decline_rate: float | None
-    suppressed: bool
+    decline_rate: float | None = Field(description=detainers.DECLINE_RATE_DESCRIPTION)
+    rounded: bool = Field(description=detainers.ROUNDED_DESCRIPTION)
+    suppressed: bool = Field(description=detainers.SUPPRESSED_DESCRIPTION)
 
 
 class ChangeRow(BaseModel):

@@ -23,9 +23,8 @@ from open287g.api.v1.http import (
 )
 from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params
 from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, Resource, agreement_filter
-from open287g.config import get_settings
-from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries import agreements, changes, detainers
+from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.changes import DataVersion
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
 from open287g.db.reference_data import resolve_state
@@ -183,8 +182,8 @@ DETAINER_STATS_PARAMS = (
     _group_by_param(detainers.DetainerDimension),
     STATE,
     Param("facility", "string", "Facility name contains."),
-    Param("from", "date", "First month included (a date in it)."),
-    Param("to", "date", "Last month included (a date in it)."),
+    Param("from", "date", "First month included (a date in it: whole months only)."),
+    Param("to", "date", "Last month included (a date in it: whole months only)."),
     FORMAT,
 )
 
@@ -209,6 +208,7 @@ def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
         "booked_into_detention": row.booked_into_detention,
         "pending": row.pending,
         "decline_rate": row.decline_rate,
+        "rounded": row.rounded,
         "suppressed": row.suppressed,
     }
 
@@ -219,7 +219,7 @@ async def detainer_stats(request: Request) -> Response:
     filters = detainers.DetainerFilter(
         resolve_state(values["state"]), values["facility"], values["from"], values["to"]
     )
-    min_cell = get_settings().min_cell
+    min_cell = request.app.state.settings.min_cell  # the app's settings, not the environment's
     engine: AsyncEngine = request.app.state.engine
     async with engine.connect() as conn:
         version, headers, cached = await _versioned(request, conn)
@@ -244,6 +244,7 @@ async def detainer_stats(request: Request) -> Response:
         "booked_into_detention",
         "pending",
         "decline_rate",
+        "rounded",
         "suppressed",
     ]
     filename = f"open287g-detainer-stats-v{version.version}"
@@ -340,7 +341,7 @@ ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint(
         "/v1/stats/detainers",
-        "Detainer statistics (small cells suppressed)",
+        "Detainer statistics (breakdowns by a personal attribute are rounded)",
         "stats",
         DETAINER_STATS_PARAMS,
         models.DetainerStatRow,

@@ -3,6 +3,7 @@
 from open287g.db.models.agreements import Agency, Agreement, AgreementObservation, Snapshot
 from open287g.db.models.base import Base
 from open287g.db.models.detainers import DetainerFacility, DetainerStat
+from open287g.db.models.disclosure import DetainerCell, DetainerTotal, DisclosureKey
 from open287g.db.models.lineage import AgreementLink, LineageOverride
 from open287g.db.models.policies import Official, Policy
 from open287g.db.models.provenance import Change, LoadIssue, LoadRun, SourceFile
@@ -15,8 +16,11 @@ __all__ = [
     "AgreementObservation",
     "Base",
     "Change",
+    "DetainerCell",
     "DetainerFacility",
     "DetainerStat",
+    "DetainerTotal",
+    "DisclosureKey",
     "Jurisdiction",
     "LineageOverride",
     "LoadIssue",

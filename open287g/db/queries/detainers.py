@@ -1,19 +1,35 @@
-"""Detainer statistics: grouped sums in SQL, then small-cell suppression.
+"""Detainer statistics, both APIs: exact totals, and rounded breakdowns by personal attributes.
 
-Privacy rule (SPEC "Domain"): in a breakdown by a personal attribute (criminality,
-citizenship), a count from 1 to `min_cell - 1` is published as null and flagged. Within one
-breakdown (rows sharing every non-personal key), a lone suppressed count could be recovered
-by subtracting the others from the total, so the next-smallest count of the same measure is
-suppressed with it (complementary suppression).
+Disclosure control (README "Disclosure control"). Every number either API publishes is a
+sum over one of two fixed tables (migration 0008), so no pair of queries can learn more
+than those tables hold:
+
+- without a personal attribute (state, facility, month, outcome): sums of the exact
+  `detainer_totals` (facility × month × outcome);
+- with one (criminality, citizenship): sums of the finest cells (facility × month × outcome
+  × criminality × citizenship) after each is **rounded** to a multiple of the base
+  (`OPEN287G_MIN_CELL`). Rounding is controlled within each facility × month × outcome
+  group: cells are taken in a keyed-random order and rounded by systematic sampling from a
+  keyed-random offset, so each cell rounds up with probability remainder / base and the
+  group's rounded sum is its exact total rounded down or up to the base. The only layout
+  in which the exact total would then pin a cell down — one published cell holding the
+  whole group, rounded up from a total ≡ 1 (mod base) — is rounded down instead.
+
+Because every published personal count is a sum of rounded cells, differences between
+any queries (margins, date ranges, facility or state filters, either API) are sums of
+rounded cells too; with the exact totals they bound each cell to an interval, never to a
+value (proof sketch in the README; tested in tests/test_disclosure.py).
+
+Filters select whole facilities and whole months, so they never split a rounding group;
+a filter on a personal attribute would, and would have to be applied after rounding.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,14 +50,75 @@ class DetainerDimension(enum.StrEnum):
 PERSONAL_DIMENSIONS = frozenset({DetainerDimension.CRIMINALITY, DetainerDimension.CITIZENSHIP})
 MEASURES = ("issued", "declined", "booked_into_detention", "pending")
 
+# Field descriptions both APIs publish (GraphQL schema, OpenAPI).
+ROUNDED_DESCRIPTION = (
+    "True in a breakdown by a personal attribute (criminality, citizenship): each count is a "
+    "sum of cells randomly rounded to multiples of OPEN287G_MIN_CELL (unbiased; each cell "
+    "off by less than that base), so no count below it is ever published or derivable, and "
+    "cells that round to 0 are not listed. False: the counts are exact."
+)
+SUPPRESSED_DESCRIPTION = (
+    "Always false: counts are no longer withheld; small cells are rounded (see rounded)."
+)
+DECLINE_RATE_DESCRIPTION = (
+    "declined / (issued − pending), from the published counts (rounded when rounded is true)."
+)
+
+# Column names of the `published` rows both queries below select from.
 _DIMENSION_SQL: dict[DetainerDimension, str] = {
-    DetainerDimension.STATE: "f.state_code",
-    DetainerDimension.FACILITY: "f.name",
-    DetainerDimension.MONTH: "s.month",
-    DetainerDimension.OUTCOME: "CAST(s.outcome AS text)",
-    DetainerDimension.CRIMINALITY: "s.criminality",
-    DetainerDimension.CITIZENSHIP: "s.citizenship",
+    DetainerDimension.STATE: "state_code",
+    DetainerDimension.FACILITY: "facility",
+    DetainerDimension.MONTH: "month",
+    DetainerDimension.OUTCOME: "CAST(outcome AS text)",
+    DetainerDimension.CRIMINALITY: "criminality",
+    DetainerDimension.CITIZENSHIP: "citizenship",
 }
+
+_MEASURES_SQL = (
+    "sum(value) AS issued,"
+    " coalesce(sum(value) FILTER (WHERE outcome = 'DECLINED_BY_AGENCY'), 0),"
+    " coalesce(sum(value) FILTER (WHERE outcome = 'BOOKED_INTO_DETENTION'), 0),"
+    " coalesce(sum(value) FILTER (WHERE outcome = 'PENDING'), 0)"
+)
+
+_EXACT = """
+WITH published AS (
+    SELECT f.state_code, f.name AS facility, s.month, s.outcome, s.detainers AS value
+    FROM detainer_totals s JOIN detainer_facilities f ON f.id = s.facility_id
+    WHERE {where}
+)
+"""
+
+# Systematic rounding within each group g = facility × month × outcome: with remainders
+# r = n mod b taken in rank order and cumulative sums R, a cell rounds up when an integer
+# lies in ((R − r)/b + u, R/b + u], u the group's keyed offset in [0, 1).
+_ROUNDED = """
+WITH ranked AS (
+    SELECT f.state_code, f.name AS facility, s.facility_id, s.month, s.outcome,
+           s.criminality, s.citizenship, s.detainers AS n, s.detainers % :base AS r,
+           sum(s.detainers % :base) OVER (
+               PARTITION BY s.facility_id, s.month, s.outcome
+               ORDER BY s.rank_key, s.criminality, s.citizenship
+               ROWS UNBOUNDED PRECEDING
+           ) AS upto,
+           s.group_offset AS u
+    FROM detainer_cells s JOIN detainer_facilities f ON f.id = s.facility_id
+    WHERE {where}
+), rounded AS (
+    SELECT ranked.*,
+           n - r + :base * CAST(floor(CAST(upto AS float8) / :base + u)
+                                - floor(CAST(upto - r AS float8) / :base + u) AS int) AS p
+    FROM ranked
+), published AS (
+    SELECT state_code, facility, month, outcome, criminality, citizenship,
+           CASE WHEN :base > 1 AND p > 0
+                 AND count(*) FILTER (WHERE p > 0) OVER g = 1
+                 AND sum(p) OVER g = sum(n) OVER g + :base - 1
+                THEN p - :base ELSE p END AS value
+    FROM rounded
+    WINDOW g AS (PARTITION BY facility_id, month, outcome)
+)
+"""
 
 
 @dataclass(frozen=True)
@@ -63,12 +140,13 @@ class DetainerStatRow:
     declined: int | None
     booked_into_detention: int | None
     pending: int | None
-    suppressed: bool = False
-    suppressed_measures: set[str] = field(default_factory=set)
+    rounded: bool = False  # sums of cells rounded to multiples of the base, not exact
+    suppressed: bool = False  # a count withheld (null); no longer happens (see rounded)
 
     @property
     def decline_rate(self) -> float | None:
-        """declined / (issued − pending); unknown when a part is suppressed or zero."""
+        """declined / (issued − pending), from the published (possibly rounded) counts;
+        unknown when a part is missing or nothing was decided."""
         if self.issued is None or self.declined is None or self.pending is None:
             return None
         decided = self.issued - self.pending
@@ -97,59 +175,46 @@ async def detainer_stat_batches(
     min_cell: int,
     batch_rows: int = 2000,
 ) -> AsyncIterator[list[DetainerStatRow]]:
-    """Grouped sums streamed from a server-side cursor, suppressed a breakdown at a time.
-
-    Rows come ordered by the non-personal keys first, so each breakdown (the rows that
-    share those keys) is complete when the keys change: memory holds one breakdown and one
-    batch, whatever the number of rows (exports of every cell stay in constant memory)."""
+    """Grouped sums streamed from a server-side cursor in batches (exports of every cell
+    stay in constant memory). `min_cell` is the rounding base of personal breakdowns."""
     check_list("group_by", group_by)
-    requested = list(dict.fromkeys(group_by))
-    breakdown = [d for d in requested if d not in PERSONAL_DIMENSIONS]
-    dimensions = breakdown + [d for d in requested if d in PERSONAL_DIMENSIONS]
-    personal = len(dimensions) != len(breakdown)
-    selected = [f"{_DIMENSION_SQL[d]} AS d{i}" for i, d in enumerate(dimensions)]
+    dimensions = list(dict.fromkeys(group_by))
+    rounded = any(d in PERSONAL_DIMENSIONS for d in dimensions)
     where, params = _where(filters)
     grouping = ", ".join(f"d{i}" for i in range(len(dimensions)))
+    selected = "".join(f"{_DIMENSION_SQL[d]} AS d{i}, " for i, d in enumerate(dimensions))
     sql = (
-        f"SELECT {', '.join([*selected, ''])}"  # SQL from constants only
-        " sum(s.count) AS issued,"
-        " coalesce(sum(s.count) FILTER (WHERE s.outcome = 'DECLINED_BY_AGENCY'), 0),"
-        " coalesce(sum(s.count) FILTER (WHERE s.outcome = 'BOOKED_INTO_DETENTION'), 0),"
-        " coalesce(sum(s.count) FILTER (WHERE s.outcome = 'PENDING'), 0)"
-        " FROM detainer_stats s JOIN detainer_facilities f ON f.id = s.facility_id"
-        f" WHERE {where}" + (f" GROUP BY {grouping} ORDER BY {grouping}" if dimensions else "")
+        (_ROUNDED if rounded else _EXACT).format(where=where)  # SQL from constants only
+        + f"SELECT {selected}{_MEASURES_SQL} FROM published"
+        + (f" GROUP BY {grouping}" if dimensions else "")
+        + " HAVING sum(value) > 0"  # a row exists only where something is published
+        + (f" ORDER BY {grouping}" if dimensions else "")
     )
-    ready: list[DetainerStatRow] = []
-    group: list[DetainerStatRow] = []
-    group_key: tuple[object, ...] | None = None
-    result = await conn.stream(text(sql), params)
+    if rounded:
+        params["base"] = min_cell
+    batch: list[DetainerStatRow] = []
+    statement = text(sql).execution_options(yield_per=batch_rows)
+    result = await conn.stream(statement, params)
     async for row in result:
-        stat = DetainerStatRow(
-            key=dict(zip(dimensions, row[: len(dimensions)], strict=True)),
-            issued=int(row[-4] or 0),
-            declined=int(row[-3]),
-            booked_into_detention=int(row[-2]),
-            pending=int(row[-1]),
+        batch.append(
+            DetainerStatRow(
+                key=dict(zip(dimensions, row[: len(dimensions)], strict=True)),
+                issued=int(row[-4]),
+                declined=int(row[-3]),
+                booked_into_detention=int(row[-2]),
+                pending=int(row[-1]),
+                rounded=rounded,
+            )
         )
-        key = tuple(row[: len(breakdown)])
-        if group and key != group_key:
-            if personal:
-                suppress(group, breakdown, min_cell)
-            ready.extend(group)
-            group = []
-            if len(ready) >= batch_rows:
-                yield ready
-                ready = []
-        group_key = key
-        group.append(stat)
-    if personal:
-        suppress(group, breakdown, min_cell)
-    ready.extend(group)
-    if ready:
-        yield ready
+        if len(batch) >= batch_rows:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
+    """Conditions on whole facilities and whole months only (see the module docstring)."""
     clauses: list[str] = ["true"]
     params: dict[str, object] = {}
     if filters.state:
@@ -168,31 +233,3 @@ def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
         clauses.append("s.month <= :end")
         params["end"] = filters.end.replace(day=1)
     return " AND ".join(clauses), params
-
-
-def suppress(
-    rows: list[DetainerStatRow], breakdown_keys: Sequence[DetainerDimension], min_cell: int
-) -> None:
-    """Primary suppression of small counts, then complementary suppression per breakdown."""
-    groups: defaultdict[tuple[object, ...], list[DetainerStatRow]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(row.key[d] for d in breakdown_keys)].append(row)
-    for measure in MEASURES:
-        for row in rows:
-            value = getattr(row, measure)
-            if value is not None and 0 < value < min_cell:
-                _hide(row, measure)
-        for members in groups.values():
-            hidden = [r for r in members if measure in r.suppressed_measures]
-            if len(hidden) != 1:
-                continue
-            visible = [r for r in members if measure not in r.suppressed_measures
-                       and (getattr(r, measure) or 0) > 0]  # fmt: skip
-            if visible:
-                _hide(min(visible, key=lambda r: getattr(r, measure)), measure)
-
-
-def _hide(row: DetainerStatRow, measure: str) -> None:
-    setattr(row, measure, None)
-    row.suppressed_measures.add(measure)
-    row.suppressed = True

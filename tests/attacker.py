@@ -1,0 +1,241 @@
+"""A differencing attacker against the detainer statistics, for tests/test_disclosure.py.
+
+It asks both APIs (REST JSON, CSV and NDJSON exports, GraphQL over HTTP) through the real
+app, and reasons the way a careful attacker would:
+
+- `Knowledge` is what two queries give away at once: every finest personal cell as
+  published (`group_by=state,facility,month,outcome,criminality,citizenship`; a cell not
+  listed was published as 0) and every exact facility × month × outcome total. The
+  attacker checks that every other answer, of any query, equals the sum of these; an
+  answer that did not would be information outside them (and fails the test).
+- `parts` then bounds what that knowledge says about each personal slice of each group
+  (facility × month × outcome), knowing the rounding rule (each cell published as its
+  count rounded down or up to a multiple of the base, so a published p > 0 means a count in
+  [p − base + 1, p + base − 1] and a published 0 one in [0, base − 1]) and the group's exact
+  total. Groups are independent (no published number spans a part of two groups), so any
+  target's interval is the sum of its parts' intervals, and a target is known exactly only
+  if every part is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+DIMS = ("state", "facility", "month", "outcome", "criminality", "citizenship")
+PERSONAL = frozenset({"criminality", "citizenship"})
+MEASURES = ("issued", "declined", "booked_into_detention", "pending")
+MEASURE_OF_OUTCOME = {
+    "DECLINED_BY_AGENCY": "declined",
+    "BOOKED_INTO_DETENTION": "booked_into_detention",
+    "PENDING": "pending",
+}
+GRAPHQL_MEASURES = {"bookedIntoDetention": "booked_into_detention"}
+APIS = ("json", "csv", "ndjson", "graphql")
+
+Cell = tuple[str, str, str, str, str, str]  # DIMS, month as an ISO date
+Group = tuple[str, str, str, str]  # state, facility, month, outcome
+Key = tuple[str, ...]
+Table = dict[Key, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class Query:
+    group_by: tuple[str, ...]
+    state: str | None = None
+    facility: str | None = None
+    start: str | None = None  # `from`: any ISO date; its month counts
+    end: str | None = None  # `to`
+
+    @property
+    def rounded(self) -> bool:
+        return bool(PERSONAL & set(self.group_by))
+
+    def selects(self, group: Group) -> bool:
+        state, facility, month, _ = group
+        return (
+            (self.state is None or state == self.state)
+            and (self.facility is None or self.facility.lower() in facility.lower())
+            and (self.start is None or month >= self.start[:8] + "01")
+            and (self.end is None or month <= self.end[:8] + "01")
+        )
+
+    def key(self, cell: Cell) -> Key:
+        return tuple(cell[DIMS.index(d)] for d in self.group_by)
+
+    def filters(self) -> dict[str, str]:
+        values = {"state": self.state, "facility": self.facility}
+        values |= {"from": self.start, "to": self.end}
+        return {name: value for name, value in values.items() if value is not None}
+
+    def graphql(self) -> dict[str, Any]:
+        dims = ", ".join(d.upper() for d in self.group_by)
+        document = (
+            "query($f: DetainerFilter) { detainerStats(groupBy: [" + dims + "], filter: $f) {"
+            " key { " + " ".join(self.group_by) + " }"
+            " issued declined bookedIntoDetention pending declineRate rounded } }"
+        )
+        return {"query": document, "variables": {"f": self.filters()}}
+
+
+def aggregate(query: Query, counts: Iterable[tuple[Cell, int]]) -> Table:
+    """What `query` answers if it is the sum of `counts` (rows with nothing are left out).
+    The same tests as `Query.selects` and `Query.key`, inlined: this runs over every cell
+    for each of hundreds of queries."""
+    positions = [DIMS.index(d) for d in query.group_by]
+    first = query.start[:8] + "01" if query.start else ""
+    last = query.end[:8] + "01" if query.end else "9999"
+    word = query.facility.lower() if query.facility else ""
+    named: dict[str, bool] = {}
+    table: defaultdict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for cell, count in counts:
+        if not count or not first <= cell[2] <= last:
+            continue
+        if query.state is not None and cell[0] != query.state:
+            continue
+        if word and not named.setdefault(cell[1], word in cell[1].lower()):
+            continue
+        row = table[tuple([cell[i] for i in positions])]
+        row["issued"] += count
+        if measure := MEASURE_OF_OUTCOME.get(cell[3]):
+            row[measure] += count
+    return {key: row for key, row in table.items() if row["issued"] > 0}
+
+
+class Client:
+    """Asks one query of one API and reads the answer into a `Table`, checking on the way
+    that every row says truthfully whether it is rounded and that its rate is computed from
+    its published counts."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.requests: defaultdict[str, int] = defaultdict(int)
+
+    async def ask(self, query: Query, api: str = "json") -> Table:
+        self.requests[api] += 1
+        if api == "graphql":
+            answer = await self.http.post("/graphql", json=query.graphql())
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            assert "errors" not in body, body["errors"]
+            rows = [
+                {**row["key"], **{GRAPHQL_MEASURES.get(k, k): v for k, v in row.items()}}
+                for row in body["data"]["detainerStats"]
+            ]
+            rate = "declineRate"
+        else:
+            params = {"group_by": ",".join(query.group_by), **query.filters(), "format": api}
+            answer = await self.http.get("/v1/stats/detainers", params=params)
+            assert answer.status_code == 200, answer.text
+            rows = _rows(api, answer.text)
+            rate = "decline_rate"
+        table: Table = {}
+        for row in rows:
+            assert row["rounded"] is query.rounded, row
+            counts = {measure: int(row[measure]) for measure in MEASURES}
+            decided = counts["issued"] - counts["pending"]
+            expected = counts["declined"] / decided if decided > 0 else None
+            assert row[rate] == expected, row
+            key = tuple(str(row[d]) for d in query.group_by)
+            assert key not in table, f"{key} listed twice"
+            table[key] = counts
+        return table
+
+
+def _rows(api: str, body: str) -> list[dict[str, Any]]:
+    if api == "json":
+        rows: list[dict[str, Any]] = orjson.loads(body)["data"]
+        assert all(row["suppressed"] is False for row in rows)
+        return rows
+    if api == "ndjson":
+        return [orjson.loads(line) for line in body.splitlines()]
+    parsed = []
+    for row in csv.DictReader(io.StringIO(body)):
+        assert row["suppressed"] == "false"
+        rate = row["decline_rate"]
+        parsed.append(
+            {
+                **row,
+                "rounded": row["rounded"] == "true",
+                "decline_rate": float(rate) if rate else None,
+            }
+        )
+    return parsed
+
+
+FINEST_PERSONAL = Query(DIMS)
+FINEST_EXACT = Query(("state", "facility", "month", "outcome"))
+
+
+@dataclass
+class Knowledge:
+    published: dict[Cell, int]  # every finest personal cell as published (absent: 0)
+    totals: dict[Cell, int]  # exact group totals, as cells with empty personal fields
+
+    @classmethod
+    async def gather(cls, client: Client) -> Knowledge:
+        published = await client.ask(FINEST_PERSONAL)
+        totals = await client.ask(FINEST_EXACT)
+        return cls(
+            {key: row["issued"] for key, row in published.items()},  # type: ignore[misc]
+            {(*key, "", ""): row["issued"] for key, row in totals.items()},  # type: ignore[misc]
+        )
+
+    def implied(self, query: Query) -> Table:
+        return aggregate(query, (self.published if query.rounded else self.totals).items())
+
+
+@dataclass(frozen=True)
+class Part:
+    """What the knowledge says about one personal slice of one group."""
+
+    group: Group
+    variant: tuple[str, ...]  # the personal dimensions fixed
+    values: Key  # their values
+    low: int
+    high: int
+    true: int
+
+
+VARIANTS = (("criminality",), ("citizenship",), ("criminality", "citizenship"))
+
+
+def parts(
+    knowledge: Knowledge, truth: dict[Cell, int], categories: dict[str, list[str]], base: int
+) -> Iterator[Part]:
+    """Interval of every personal slice of every group, from the published cells and the
+    exact total, over every category the attacker knows of (all of the real ones)."""
+    groups = {cell[:4] for cell in knowledge.totals}
+    assert groups == {cell[:4] for cell in truth}, "the exact totals cover every group"
+    universe = [(c, z) for c in categories["criminality"] for z in categories["citizenship"]]
+    for group in sorted(groups):
+        total = knowledge.totals[(*group, "", "")]
+        bounds: dict[tuple[str, str], tuple[int, int, int]] = {}
+        for crim, country in universe:
+            p = knowledge.published.get((*group, crim, country), 0)
+            low, high = (p - base + 1, p + base - 1) if p > 0 else (0, base - 1)
+            bounds[(crim, country)] = (low, high, truth.get((*group, crim, country), 0))
+        all_low = sum(b[0] for b in bounds.values())
+        all_high = sum(b[1] for b in bounds.values())
+        for variant in VARIANTS:
+            slices: defaultdict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+            for (crim, country), (low, high, true) in bounds.items():
+                named = {"criminality": crim, "citizenship": country}
+                acc = slices[tuple(named[d] for d in variant)]
+                acc[0], acc[1], acc[2] = acc[0] + low, acc[1] + high, acc[2] + true
+            for values, (low, high, true) in slices.items():
+                yield Part(
+                    group,
+                    variant,
+                    values,
+                    max(low, total - (all_high - high)),
+                    min(high, total - (all_low - low)),
+                    true,
+                )

@@ -1,0 +1,436 @@
+"""Issue #10.1: the differencing attacker recovers nothing.
+
+On 20,000 synthetic detainers, through the real app (REST JSON, CSV and NDJSON exports,
+GraphQL over HTTP), an attacker (tests/attacker.py) tries every group_by combination's
+margins, every pair of date ranges ending (or starting) a month apart, arbitrary from/to
+days, state and facility filter differences, and Hypothesis-generated query pairs. Each
+test checks two things against the true counts read from the database:
+
+- every answer is the sum of the published finest cells (or, without a personal
+  attribute, of the exact facility × month × outcome totals): no query, pair or API
+  publishes anything those do not (so what `parts` bounds is all there is to know);
+- no difference the attacker takes equals a count from 1 to min_cell − 1 of the cells it
+  targets, and (test_nothing_published_pins_a_small_count) no personal slice of any group —
+  hence no cell of any query — is determined by all of it together.
+Numbers go to `<artifacts>/disclosure-attack.json`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import json
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from open287g.api.app import create_app
+from open287g.config import Settings
+from open287g.loaders.detainers.load import load_detainer_source
+from tests.attacker import (
+    APIS,
+    DIMS,
+    PERSONAL,
+    Cell,
+    Client,
+    Knowledge,
+    Query,
+    Table,
+    aggregate,
+    parts,
+)
+from tests.fixtures import MAKE_DETAINERS, make_detainers
+
+pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
+
+BASE = 5  # OPEN287G_MIN_CELL of the app under attack
+FACILITY_WORDS = ["COUNTY", "JAIL", "ORANGE", "SUFFOLK", "HARRIS", "AN", "ER", "O", "BOOKING"]
+
+
+@dataclass
+class World:
+    client: Client
+    knowledge: Knowledge
+    truth: dict[Cell, int]
+    months: list[str]
+    states: list[str]
+    categories: dict[str, list[str]]
+    report: dict[str, Any] = field(default_factory=dict)
+    true_tables: dict[Query, Table] = field(default_factory=dict)
+
+    async def observe(self, query: Query, api: str = "json") -> Table:
+        """An answer, checked to be the sum of what the attacker already holds."""
+        table = await self.client.ask(query, api)
+        assert table == self.knowledge.implied(query), f"{api} {query} publishes more"
+        return table
+
+    def true(self, query: Query) -> Table:
+        if query not in self.true_tables:
+            self.true_tables[query] = aggregate(query, self.truth.items())
+        return self.true_tables[query]
+
+    def values(self, dimension: str) -> list[str]:
+        return sorted({cell[DIMS.index(dimension)] for cell in self.truth})
+
+
+@dataclass
+class Tally:
+    """Differences tried, how many targeted a small count, how many hit it, and how many a
+    constant guess (the commonest small count) would have hit."""
+
+    differences: int = 0
+    small_targets: int = 0
+    recovered: int = 0
+    small_counts: Counter[int] = field(default_factory=Counter)
+
+    def score(self, estimate: int, true: int) -> None:
+        self.differences += 1
+        if 0 < true < BASE:
+            self.small_targets += 1
+            self.recovered += estimate == true
+            self.small_counts[true] += 1
+
+    @property
+    def guessed(self) -> int:
+        return max(self.small_counts.values(), default=0)
+
+
+@pytest.fixture(scope="module")
+async def world(
+    engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path
+) -> AsyncIterator[World]:
+    release = make_detainers(tmp_path_factory.mktemp("dc") / "r.csv", rows=20_000, fmt="csv")
+    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
+    async with engine.connect() as conn:
+        facilities = (
+            await conn.execute(
+                text("SELECT count(*), count(DISTINCT (state_code, name)) FROM detainer_facilities")
+            )
+        ).one()
+        assert facilities[0] == facilities[1], "state and name identify a facility here"
+        rows = await conn.execute(
+            text(
+                "SELECT f.state_code, f.name, to_char(s.month, 'YYYY-MM-DD'), CAST(s.outcome AS"
+                " text), s.criminality, s.citizenship, sum(s.count) FROM detainer_stats s"
+                " JOIN detainer_facilities f ON f.id = s.facility_id GROUP BY 1, 2, 3, 4, 5, 6"
+            )
+        )
+        truth: dict[Cell, int] = {tuple(row[:6]): int(row[6]) for row in rows}
+    app = create_app(
+        Settings(min_cell=BASE, rate_limit_per_second=0, response_cache=False), engine=engine
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        client = Client(http)
+        knowledge = await Knowledge.gather(client)
+        world = World(
+            client,
+            knowledge,
+            truth,
+            months=sorted({cell[2] for cell in truth}),
+            states=sorted({cell[0] for cell in truth}),
+            categories={d: sorted({c[DIMS.index(d)] for c in truth}) for d in PERSONAL},
+        )
+        yield world
+    world.report["requests"] = dict(client.requests)
+    path = artifacts_dir / "disclosure-attack.json"
+    path.write_text(json.dumps(world.report, indent=2, sort_keys=True))
+
+
+def _month_before(month: str) -> str:
+    day = dt.date.fromisoformat(month) - dt.timedelta(days=1)
+    return day.replace(day=1).isoformat()
+
+
+def _difference(world: World, wide: Query, narrow: Query, tables: tuple[Table, Table]) -> Tally:
+    """Every row of `wide` minus the same row of `narrow` (which selects a subset), scored
+    against the true count of the rows' difference."""
+    tally = Tally()
+    true_wide, true_narrow = world.true(wide), world.true(narrow)
+    for key in set(true_wide) | set(tables[0]):
+        for measure in ("issued", "declined", "pending"):
+            estimate = tables[0].get(key, {}).get(measure, 0)
+            estimate -= tables[1].get(key, {}).get(measure, 0)
+            true = true_wide.get(key, {}).get(measure, 0) - true_narrow.get(key, {}).get(measure, 0)
+            tally.score(estimate, true)
+    return tally
+
+
+def _margin(world: World, query: Query, dropped: str, tables: tuple[Table, Table]) -> Tally:
+    """The issue's attack (a): a margin minus the listed cells under it, where exactly one
+    cell under it is not listed, is that cell's estimate."""
+    tally = Tally()
+    fine, margin = tables
+    position = query.group_by.index(dropped)
+    values = world.values(dropped)
+    true = world.true(query)
+    for key, row in margin.items():
+        under = [(*key[:position], value, *key[position:]) for value in values]
+        hidden = [child for child in under if child not in fine]
+        if len(hidden) == 1:
+            estimate = row["issued"] - sum(fine[c]["issued"] for c in under if c in fine)
+            tally.score(estimate, true.get(hidden[0], {}).get("issued", 0))
+    return tally
+
+
+def _record(world: World, name: str, tallies: list[Tally], queries: int) -> Tally:
+    total = Tally(
+        sum(t.differences for t in tallies),
+        sum(t.small_targets for t in tallies),
+        sum(t.recovered for t in tallies),
+        sum((t.small_counts for t in tallies), Counter()),
+    )
+    world.report[name] = {
+        "queries": queries,
+        "differences": total.differences,
+        "small_targets": total.small_targets,
+        "recovered": total.recovered,
+        "a_constant_guess_hits": total.guessed,
+    }
+    return total
+
+
+async def test_margins_of_every_group_by_combination(world: World) -> None:
+    """All 63 group_by combinations through REST and GraphQL, and every margin of every
+    personal table: a margin that is itself rounded leaves a multiple of the base."""
+    combinations = [combo for size in range(1, 7) for combo in itertools.combinations(DIMS, size)]
+    tables: dict[tuple[str, ...], Table] = {}
+    for combo in combinations:
+        tables[combo] = await world.observe(Query(combo))
+        assert await world.observe(Query(combo), "graphql") == tables[combo]
+    rounded_margins: list[Tally] = []
+    exact_margins: list[Tally] = []
+    for combo in combinations:
+        if not PERSONAL & set(combo):
+            continue
+        for dropped in combo:
+            rest = tuple(d for d in combo if d != dropped)
+            if not rest:
+                continue
+            tally = _margin(world, Query(combo), dropped, (tables[combo], tables[rest]))
+            (rounded_margins if PERSONAL & set(rest) else exact_margins).append(tally)
+    total = _record(world, "margins (rounded margin)", rounded_margins, 2 * len(combinations))
+    assert total.small_targets > 100
+    assert total.recovered == 0
+    # An exact margin minus rounded cells lands on the true count when rounding errors
+    # happen to cancel. The attacker cannot tell when (no slice is ever pinned: see
+    # test_nothing_published_pins_a_small_count), and it hits less often than guessing the
+    # commonest small count for every hidden cell would.
+    exact = _record(world, "margins (exact margin, chance hits)", exact_margins, 0)
+    assert exact.small_targets > 100
+    assert exact.recovered < exact.guessed
+
+
+async def test_differences_of_date_ranges(world: World) -> None:
+    """Every range [a, m] of whole months for state × citizenship (both APIs for ranges from
+    the first month, and from/to days inside months), differenced with the range ending a
+    month earlier or starting a month later: the issue's AL / BRAZIL 2025-09 attack."""
+    tallies = []
+    queries = 0
+    months = world.months
+    for group_by in (("state", "citizenship"), ("criminality", "citizenship")):
+        ranges: dict[tuple[int, int], Table] = {}
+        for a, m in itertools.combinations_with_replacement(range(len(months)), 2):
+            if "criminality" in group_by and a not in (0, m) and m != len(months) - 1:
+                continue
+            query = Query(group_by, start=months[a], end=months[m])
+            ranges[(a, m)] = await world.observe(query)
+            queries += 1
+        for (a, m), table in ranges.items():
+            wide = Query(group_by, start=months[a], end=months[m])
+            for b, n in ((a, m - 1), (a + 1, m)):
+                if b <= n and (b, n) in ranges:
+                    narrow = Query(group_by, start=months[b], end=months[n])
+                    tallies.append(_difference(world, wide, narrow, (table, ranges[(b, n)])))
+    for m in range(1, len(months)):  # GraphQL, and days inside the months
+        wide = Query(("state", "citizenship"), start=months[0], end=months[m])
+        by_graphql = await world.observe(wide, "graphql")
+        inside = replace(wide, start=months[0][:8] + "17", end=months[m][:8] + "28")
+        assert await world.observe(inside) == by_graphql
+        narrow = replace(wide, end=_month_before(months[m])[:8] + "09")
+        tallies.append(
+            _difference(world, wide, narrow, (by_graphql, await world.observe(narrow, "graphql")))
+        )
+        queries += 3
+    total = _record(world, "date ranges", tallies, queries)
+    assert total.small_targets > 1000
+    assert total.recovered == 0
+
+
+async def test_differences_of_state_and_facility_filters(world: World) -> None:
+    """Each state against the whole country, and facility-name filters against the narrower
+    filters inside them (every pair of words where one selects a subset of the other)."""
+    tallies = []
+    everything = Query(("month", "citizenship"))
+    whole = await world.observe(everything)
+    singles = {s: await world.observe(replace(everything, state=s)) for s in world.states}
+    for state, one in singles.items():  # the country minus every other state
+        tally = Tally()
+        true = world.true(replace(everything, state=state))
+        for key in set(true) | set(one):
+            for measure in ("issued", "declined", "pending"):
+                others = sum(
+                    t.get(key, {}).get(measure, 0) for s, t in singles.items() if s != state
+                )
+                estimate = whole.get(key, {}).get(measure, 0) - others
+                tally.score(estimate, true.get(key, {}).get(measure, 0))
+        tallies.append(tally)
+    facilities = world.values("facility")
+    chosen = {w: {f for f in facilities if w.lower() in f.lower()} for w in FACILITY_WORDS}
+    words = [w for w in FACILITY_WORDS if chosen[w]] + facilities[:12]
+    chosen |= {f: {g for g in facilities if f.lower() in g.lower()} for f in facilities[:12]}
+    queries = len(world.states) + 1
+    tables = {}
+    for word in words:
+        tables[word] = await world.observe(Query(("state", "citizenship"), facility=word))
+        queries += 1
+    for wide, narrow in itertools.permutations(words, 2):
+        if chosen[narrow] < chosen[wide]:
+            tallies.append(
+                _difference(
+                    world,
+                    Query(("state", "citizenship"), facility=wide),
+                    Query(("state", "citizenship"), facility=narrow),
+                    (tables[wide], tables[narrow]),
+                )
+            )
+    total = _record(world, "state and facility filters", tallies, queries)
+    assert total.small_targets > 100
+    assert total.recovered == 0
+
+
+async def test_exports_are_the_json_and_reveal_nothing(world: World) -> None:
+    """CSV and NDJSON exports (and GraphQL) of personal breakdowns give the JSON's rows."""
+    for group_by in (DIMS, ("state", "citizenship"), ("month", "criminality", "citizenship")):
+        query = Query(group_by, start=world.months[3])
+        tables = [await world.observe(query, api) for api in APIS]
+        assert all(table == tables[0] for table in tables)
+    world.report["exports"] = {"queries": 12}
+
+
+def _query_pairs(world: World) -> st.SearchStrategy[tuple[Query, Query, str, str]]:
+    days = st.dates(dt.date(2023, 8, 1), dt.date(2025, 11, 30)).map(dt.date.isoformat)
+    group_bys = st.lists(st.sampled_from(DIMS), min_size=1, max_size=4, unique=True)
+    queries = st.builds(
+        Query,
+        group_by=group_bys.map(tuple),
+        state=st.none() | st.sampled_from(world.states),
+        facility=st.none() | st.sampled_from(FACILITY_WORDS),
+        start=st.none() | days,
+        end=st.none() | days,
+    )
+
+    def neighbour(query: Query, change: str, state: str, day: str) -> Query:
+        if change == "state":
+            return replace(query, state=state)
+        if change == "facility":
+            return replace(query, facility=(query.facility or "") + "N")
+        if change == "end":
+            return replace(query, end=day if query.end is None else _month_before(query.end))
+        return replace(query, start=day)
+
+    changes = st.sampled_from(["state", "facility", "end", "start", "margin"])
+    apis = st.sampled_from(APIS)
+    return st.builds(
+        lambda q, change, state, day, a, b: (
+            q,
+            Query(q.group_by[1:]) if change == "margin" else neighbour(q, change, state, day),
+            a,
+            b,
+        ),
+        queries,
+        changes,
+        st.sampled_from(world.states),
+        days,
+        apis,
+        apis,
+    )
+
+
+async def test_hypothesis_query_pairs(world: World) -> None:
+    """Random pairs: a query and a neighbour (another state, a longer facility word, a
+    range a month shorter or moved, or a margin), through random APIs."""
+    loop = asyncio.get_running_loop()
+    tallies: list[Tally] = []
+
+    def observe(query: Query, api: str) -> Table:
+        return asyncio.run_coroutine_threadsafe(world.observe(query, api), loop).result(120)
+
+    @settings(
+        max_examples=40,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(_query_pairs(world))
+    def attack(pair: tuple[Query, Query, str, str]) -> None:
+        first, second, api_a, api_b = pair
+        if not second.group_by:
+            return
+        tables = (observe(first, api_a), observe(second, api_b))
+        if second.group_by != first.group_by:
+            dropped = first.group_by[0]
+            if PERSONAL & set(second.group_by):
+                tallies.append(_margin(world, first, dropped, tables))
+        elif first.rounded:
+            tallies.append(_difference(world, first, second, tables))
+
+    await asyncio.to_thread(attack)
+    total = _record(world, "hypothesis pairs", tallies, 80)
+    assert total.recovered == 0
+
+
+async def test_nothing_published_pins_a_small_count(world: World) -> None:
+    """Everything published is implied by the finest rounded cells and the exact group
+    totals (checked on every answer above). Together they bound each personal slice of
+    each group (a criminality, a citizenship or both, within a facility × month × outcome)
+    to an interval holding its true count and never a single value when that count is not
+    zero; a target of any query is a sum of such slices over independent groups, so none
+    is ever known exactly."""
+    for cell, published in world.knowledge.published.items():
+        count = world.truth.get(cell, 0)
+        assert published in (count // BASE * BASE, -(-count // BASE) * BASE), cell
+    checked = pinned = 0
+    widths: list[int] = []
+    for part in parts(world.knowledge, world.truth, world.categories, BASE):
+        assert part.low <= part.true <= part.high, part
+        if part.true > 0:
+            checked += 1
+            widths.append(part.high - part.low)
+            pinned += part.low == part.high
+    world.report["slices bounded"] = {
+        "nonzero slices": checked,
+        "pinned": pinned,
+        "narrowest interval width": min(widths),
+    }
+    assert checked > 10_000
+    assert pinned == 0
+
+
+async def test_the_apps_min_cell_is_the_rounding_base(engine: AsyncEngine, world: World) -> None:
+    """#9.16: create_app(Settings(min_cell=…)) sets the base for REST and GraphQL alike."""
+    query = {"group_by": "state,citizenship"}
+    app = create_app(Settings(min_cell=10, rate_limit_per_second=0), engine=engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        tens = (await http.get("/v1/stats/detainers", params=query)).json()["data"]
+        by_graphql = (
+            await http.post("/graphql", json=Query(("state", "citizenship")).graphql())
+        ).json()["data"]["detainerStats"]
+    assert tens
+    assert all(row["issued"] % 10 == 0 for row in tens)
+    assert [row["issued"] for row in by_graphql] == [row["issued"] for row in tens]
+    fives = await world.observe(Query(("state", "citizenship")))
+    assert any(row["issued"] % 10 for row in fives.values())
