@@ -56,6 +56,9 @@ class RequestLimits:
                 detail = f"request body larger than {self.max_body_bytes} bytes"
                 await problem_response(413, detail, scope["path"])(scope, receive, send)
                 return
+            await self.app(scope, receive, send)  # the server stops the body at its length
+            return
+        # No length: chunked (HTTP/1.1) or a stream (HTTP/2): count as it arrives.
         await self._counting(scope, receive, send)
 
     async def _counting(self, scope: Scope, receive: Receive, send: Send) -> None:
