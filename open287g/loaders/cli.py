@@ -27,6 +27,7 @@ from open287g.loaders.ice287g.load import (
     plan_sources,
 )
 from open287g.loaders.lineage_overrides import add_lineage_overrides_command
+from open287g.loaders.moas.cli import add_moa_command
 from open287g.loaders.officials import load_officials_document
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_one
@@ -107,6 +108,8 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     officials.add_argument("source", metavar="SOURCE")
     officials.set_defaults(handler=command(_load_officials))
     add_lineage_overrides_command(kinds)
+
+    add_moa_command(kinds)
 
 
 async def _load_ice(args: argparse.Namespace) -> int:

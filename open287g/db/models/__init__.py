@@ -4,6 +4,7 @@ from open287g.db.models.agreements import Agency, Agreement, AgreementObservatio
 from open287g.db.models.base import Base
 from open287g.db.models.detainers import DetainerFacility, DetainerStat
 from open287g.db.models.disclosure import DetainerCell, DetainerTotal, DisclosureKey
+from open287g.db.models.documents import Document, DocumentAgreement, DocumentField, DocumentPage
 from open287g.db.models.lineage import AgreementLink, LineageOverride
 from open287g.db.models.policies import Official, Policy
 from open287g.db.models.provenance import Change, LoadIssue, LoadRun, SourceFile
@@ -21,6 +22,10 @@ __all__ = [
     "DetainerStat",
     "DetainerTotal",
     "DisclosureKey",
+    "Document",
+    "DocumentAgreement",
+    "DocumentField",
+    "DocumentPage",
     "Jurisdiction",
     "LineageOverride",
     "LoadIssue",

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, Enum, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open287g.db.models.base import Base
@@ -59,4 +69,13 @@ class Official(Base):
     source_url: Mapped[str | None] = mapped_column(Text)
     load_run_id: Mapped[int] = mapped_column(
         ForeignKey("load_runs.id", ondelete="RESTRICT"), index=True
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"),
+        index=True,
+        comment="Set when the official is a signatory read from an MOA (else: officials CSV).",
+    )
+    source_page: Mapped[int | None] = mapped_column(Integer)
+    evidence_on: Mapped[dt.date | None] = mapped_column(
+        Date, comment="The date the source shows them in office (an MOA's signing date)."
     )

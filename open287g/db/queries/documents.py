@@ -1,0 +1,245 @@
+"""Read MOA documents for both APIs: pages of documents, full-text search with a ranked
+best page and a highlighted snippet, one document's text, its extracted fields, the
+documents of agreements, and signing dates that disagree with ICE's list.
+
+Lists never carry page text: `document_text` is its own query, asked for explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from open287g.db.queries.pagination import (
+    MAX_TEXT_CHARS,
+    BadFilter,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    id_page,
+)
+
+MAX_TEXT_PAGES = 60  # one document's text in one answer: every page of the largest MOA
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    value: str | None
+    page: int | None
+    method: str | None
+    confidence: float | None
+    reason: str | None
+
+
+@dataclass
+class DocumentRecord:
+    id: int
+    sha256: str
+    bytes: int
+    pages: int | None
+    file_name: str
+    url: str | None
+    fetched_at: dt.datetime
+    status: str
+    reason: str | None
+    text_method: str
+    signed_on: dt.date | None
+    program_model: str | None
+    fields: dict[str, list[FieldValue]] = field(default_factory=dict)
+    agreement_ids: list[int] = field(default_factory=list)
+    # set by search: the best page, its rank and a highlighted snippet
+    match_page: int | None = None
+    rank: float | None = None
+    snippet: str | None = None
+
+
+@dataclass(frozen=True)
+class PageText:
+    number: int
+    method: str
+    engine: str | None
+    confidence: float | None
+    reason: str | None
+    text: str
+
+
+_COLUMNS = (
+    "d.id, d.sha256, d.bytes, d.page_count, d.file_name, d.url, d.fetched_at, d.status,"
+    " d.reason, d.text_method, d.signed_on, CAST(d.program_model AS text) AS program_model"
+)
+
+
+def _record(row: Sequence[object]) -> DocumentRecord:
+    return DocumentRecord(*row[:12])  # type: ignore[arg-type]
+
+
+async def _attach(conn: AsyncConnection, records: Sequence[DocumentRecord]) -> None:
+    """Fields and agreement links of a page of documents: two statements per page."""
+    if not records:
+        return
+    by_id = {r.id: r for r in records}
+    ids = list(by_id)
+    for row in await conn.execute(
+        text(
+            "SELECT document_id, field, value, page, method, confidence, reason"
+            " FROM document_fields WHERE document_id = ANY(CAST(:ids AS bigint[]))"
+            " ORDER BY document_id, field, ordinal"
+        ),
+        {"ids": ids},
+    ):
+        by_id[row[0]].fields.setdefault(row[1], []).append(FieldValue(*row[2:]))
+    for document_id, agreement_id in await conn.execute(
+        text(
+            "SELECT document_id, agreement_id FROM document_agreements"
+            " WHERE document_id = ANY(CAST(:ids AS bigint[])) ORDER BY document_id, agreement_id"
+        ),
+        {"ids": ids},
+    ):
+        by_id[document_id].agreement_ids.append(agreement_id)
+
+
+async def document_page(
+    conn: AsyncConnection, *, first: int, after: str | None
+) -> Page[DocumentRecord]:
+    page = await id_page(
+        conn,
+        select=f"SELECT {_COLUMNS} FROM documents d",
+        alias="d",
+        where="true",
+        params={},
+        first=first,
+        after=after,
+        ordering="id",
+        build=_record,
+    )
+    await _attach(conn, page.items)
+    return page
+
+
+async def documents_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, DocumentRecord]:
+    rows = (
+        await conn.execute(
+            text(f"SELECT {_COLUMNS} FROM documents d WHERE d.id = ANY(CAST(:ids AS bigint[]))"),
+            {"ids": list(ids)},
+        )
+    ).all()
+    records = [_record(row) for row in rows]
+    await _attach(conn, records)
+    return {r.id: r for r in records}
+
+
+async def documents_of_agreements(
+    conn: AsyncConnection, agreement_ids: Sequence[int]
+) -> dict[int, DocumentRecord]:
+    """Each agreement's current MOA document (the one its moaUrl names)."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT l.agreement_id, l.document_id FROM document_agreements l"
+                " WHERE l.agreement_id = ANY(CAST(:ids AS bigint[])) AND l.is_current"
+            ),
+            {"ids": list(agreement_ids)},
+        )
+    ).all()
+    documents = await documents_by_ids(conn, sorted({d for _, d in rows}))
+    return {a: documents[d] for a, d in rows if d in documents}
+
+
+def _search_query(search: str) -> str:
+    if "\x00" in search or len(search) > MAX_TEXT_CHARS:
+        raise BadFilter(f"search is at most {MAX_TEXT_CHARS} characters, without NUL")
+    if not search.strip():
+        raise BadFilter("search must not be blank")
+    return search
+
+
+_SEARCH = """
+WITH q AS (SELECT websearch_to_tsquery('english', :search) AS query),
+best AS (
+    SELECT DISTINCT ON (p.document_id) p.document_id, p.page_number,
+           round(CAST(ts_rank(p.search, q.query) AS numeric), 6) AS rank
+    FROM document_pages p, q
+    WHERE p.search @@ q.query
+    ORDER BY p.document_id, ts_rank(p.search, q.query) DESC, p.page_number
+)
+SELECT {columns}, b.page_number, CAST(b.rank AS text) AS rank,
+       ts_headline('english', left(p.text, 20000), q.query,
+                   'StartSel=«, StopSel=», MaxWords=30, MinWords=12, MaxFragments=1') AS snippet
+FROM best b
+JOIN documents d ON d.id = b.document_id
+JOIN document_pages p ON p.document_id = b.document_id AND p.page_number = b.page_number
+CROSS JOIN q
+WHERE {after}
+ORDER BY b.rank DESC, d.id
+LIMIT :limit
+"""
+
+
+async def search_documents(
+    conn: AsyncConnection, search: str, *, first: int, after: str | None
+) -> Page[DocumentRecord]:
+    """Documents whose text matches `search` (web-search syntax: words, "a phrase",
+    -not), best first by the rank of their best page; each with that page's number and a
+    highlighted snippet (`«match»`)."""
+    params: dict[str, object] = {"search": _search_query(search), "limit": first + 1}
+    where = "true"
+    if after:
+        keyset = decode_cursor(after, "search")
+        if not isinstance(keyset.value, str):
+            raise BadFilter("cursor is not one this API issued")
+        where = "(b.rank < CAST(:after_rank AS numeric) OR (b.rank = CAST(:after_rank AS numeric)"
+        where += " AND d.id > :after_id))"
+        params.update(after_rank=keyset.value, after_id=keyset.id)
+    rows = (await conn.execute(text(_SEARCH.format(columns=_COLUMNS, after=where)), params)).all()
+    shown = rows[:first]
+    records = []
+    for row in shown:
+        record = _record(row)
+        record.match_page, record.rank, record.snippet = row[12], float(row[13]), row[14]
+        records.append(record)
+    await _attach(conn, records)
+    cursors = [encode_cursor("search", row[13], row[0]) for row in shown]
+    return Page(records, len(rows) > first, cursors)
+
+
+async def document_text(conn: AsyncConnection, document_id: int) -> list[PageText]:
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT page_number, method, engine, confidence, reason, text"
+                " FROM document_pages WHERE document_id = :id ORDER BY page_number LIMIT :n"
+            ),
+            {"id": document_id, "n": MAX_TEXT_PAGES},
+        )
+    ).all()
+    return [PageText(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class DateDisagreement:
+    agreement_id: int
+    document_id: int
+    list_signed_on: dt.date | None
+    document_signed_on: dt.date
+    days: int | None
+
+
+async def signing_date_disagreements(conn: AsyncConnection) -> list[DateDisagreement]:
+    """Agreements whose MOA's extracted signing date differs from the list's `signedOn`
+    (or whose list has no date): material for the data-quality report."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT g.id, d.id, g.signed_on, d.signed_on, d.signed_on - g.signed_on"
+                " FROM document_agreements l JOIN agreements g ON g.id = l.agreement_id"
+                " JOIN documents d ON d.id = l.document_id"
+                " WHERE l.is_current AND d.signed_on IS NOT NULL"
+                " AND g.signed_on IS DISTINCT FROM d.signed_on ORDER BY g.id"
+            )
+        )
+    ).all()
+    return [DateDisagreement(*row) for row in rows]

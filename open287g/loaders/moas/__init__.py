@@ -1,0 +1,1 @@
+"""MOA documents: reading PDFs (text layer or OCR), extracting signatories, loading them."""

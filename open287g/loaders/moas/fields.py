@@ -1,0 +1,190 @@
+"""What the extractor returns, and the checks a value must pass before it is believed.
+
+Every value carries its evidence: the page it came from, the method that found it and a
+confidence in [0, 1]. A value that fails a check is returned as None with the reason and
+the raw text, so a reader can see what was there: unsure means null, never a guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Below this confidence a value is withheld (null, with the reason).
+MIN_CONFIDENCE = 0.6
+
+
+@dataclass(frozen=True)
+class Value:
+    value: str | None
+    page: int | None = None
+    method: str | None = None
+    confidence: float | None = None
+    reason: str | None = None
+    raw: str | None = None
+
+    @staticmethod
+    def missing(reason: str, page: int | None = None, raw: str | None = None) -> Value:
+        return Value(None, page, None, None, reason, raw)
+
+
+@dataclass
+class Signatory:
+    name: Value = field(default_factory=lambda: Value.missing("not found"))
+    title: Value = field(default_factory=lambda: Value.missing("not found"))
+    agency: Value = field(default_factory=lambda: Value.missing("not found"))
+    signed_on: Value = field(default_factory=lambda: Value.missing("not found"))
+
+
+@dataclass
+class Extraction:
+    agency_signatory: Signatory = field(default_factory=Signatory)
+    ice_signatory: Signatory = field(default_factory=Signatory)
+    points_of_contact: list[Value] = field(default_factory=list)
+    program_model: Value = field(default_factory=lambda: Value.missing("not found"))
+    signed_on: Value = field(default_factory=lambda: Value.missing("not found"))
+    signature_page: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ICE officials who signed 287(g) MOAs (as printed in the shared MOAs, 2019–2025).
+KNOWN_ICE_OFFICIALS = (
+    "Todd M. Lyons",
+    "Caleb Vitello",
+    "Madison Sheahan",
+    "C.M. Cronen",
+    "Timothy S. Robbins",
+    "Enrique M. Lucero",
+)
+
+# Titles of the people who sign MOAs, longest first so "Chief of Police" beats "Chief".
+TITLE_WORDS = (
+    "Executive Associate Director",
+    "Acting Executive Associate Director",
+    "Assistant Director",
+    "Deputy Director",
+    "Acting Director",
+    "Director",
+    "Chief of Police",
+    "Police Chief",
+    "Chief Deputy",
+    "Chief",
+    "Undersheriff",
+    "Sheriff",
+    "Jailer",
+    "Secretary",
+    "Commissioner",
+    "Superintendent",
+    "Colonel",
+    "Constable",
+    "Marshal",
+    "Mayor",
+    "Warden",
+    "Attorney General",
+    "Administrator",
+    "Commander",
+    "Executive Director",
+    "President",
+    "Adjutant General",
+    "Major General",
+    "Public Safety Director",
+    "City Manager",
+    "Town Manager",
+    "Manager",
+    "Captain",
+    "Major",
+    "Lieutenant",
+    "Inspector General",
+)
+_TITLE = re.compile(
+    r"\b(" + "|".join(re.escape(t) for t in sorted(TITLE_WORDS, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+_NAME_TOKEN = re.compile(
+    r"^(?:[A-Z]\.?(?:[A-Z]\.)*|[A-Z][a-zA-Z'’\-]+\.?|(?:Mc|Mac|O'|De|La)[A-Z][a-z]+)$"
+)
+_SUFFIX = re.compile(r"^(?:Jr\.?|Sr\.?|II|III|IV)$")
+_NOT_NAME = re.compile(
+    r"\b(sheriff|office|county|police|department|director|enforcement|immigration|customs|"
+    r"signature|title|date|agency|name|chief|security|homeland|lea|ice|the|for|of|and|"
+    r"division|state|city|town|operations|removal|acting|executive|associate|bureau|"
+    r"digitally|signed|reason|location|dn|email|jail|detention|center|colonel|department|"
+    r"marshal|constable|jailer|mayor|secretary|commissioner|attorney|general|gov|us)\b",
+    re.IGNORECASE,
+)
+
+
+def find_title(text: str) -> str | None:
+    match = _TITLE.search(text)
+    return match.group(1) if match else None
+
+
+def looks_like_name(text: str) -> bool:
+    """A person's printed name: 2–5 capitalised tokens (initials allowed), no digits and
+    none of the words of titles and agencies."""
+    tokens = text.replace(",", " ").split()
+    if not 2 <= len(tokens) <= 5 or _NOT_NAME.search(text) or re.search(r"\d", text):
+        return False
+    core = [t for t in tokens if not _SUFFIX.match(t)]
+    if len(core) < 2 or not all(_NAME_TOKEN.match(t) for t in core):
+        return False
+    return any(len(t.rstrip(".")) >= 3 for t in core)  # not only initials
+
+
+def tidy_name(text: str) -> str:
+    """Spacing repaired: `C.M. Cronen`, `Todd M. Lyons` (OCR splits `M .`)."""
+    text = re.sub(r"\s+([.,])", r"\1", text)
+    text = re.sub(r"\s+", " ", text).strip(" ,;:-_")
+    return text
+
+
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
+_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})(?!\d)")
+_ISO_DATE = re.compile(r"(?<!\d)(20\d\d)[.\-/](\d{1,2})[.\-/](\d{1,2})(?!\d)")
+_WORD_DATE = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*(\d{1,2})\s*,?\s*(\d{4})\b",
+    re.IGNORECASE,
+)
+_SPACED_WORD_DATE = re.compile(
+    r"\b(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s*-?\s*(\d)\s?(\d)?\s+((?:\d\s?){4})\b"
+)
+
+
+def parse_date(text: str, today: dt.date | None = None) -> tuple[dt.date | None, str | None]:
+    """(date, None) for the first date written in `text`, or (None, reason).
+
+    Accepts `March 5, 2025`, `02/28/2025`, `2/28/25`, `2025.04.21` (digital signatures)
+    and OCR's spaced stamps (`OCT 1 5 2019`). A date in the future or before 2005 is a
+    typo (a 2028 for 2025): withheld with its reason."""
+    today = today or dt.date.today()
+    text = re.sub(r"\b([A-Z]) ([a-z]{2,})", r"\1\2", text)  # OCR's "M arch"
+    candidates: list[tuple[int, int, int]] = []
+    if m := _ISO_DATE.search(text):
+        candidates.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    if m := _WORD_DATE.search(text):
+        candidates.append((int(m.group(3)), _MONTHS[m.group(1).lower()[:3]], int(m.group(2))))
+    if m := _SPACED_WORD_DATE.search(text):
+        day = int(m.group(2) + (m.group(3) or ""))
+        candidates.append((int(m.group(4).replace(" ", "")), _MONTHS[m.group(1).lower()], day))
+    if m := _NUMERIC_DATE.search(text):
+        year = int(m.group(3))
+        year = year + 2000 if year < 100 else year
+        candidates.append((year, int(m.group(1)), int(m.group(2))))
+    for year, month, day in candidates:
+        try:
+            date = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if date > today or date.year < 2005:
+            return None, f"implausible date {date.isoformat()} (a typo?)"
+        return date, None
+    return None, "no date could be read" if text.strip() else "blank"

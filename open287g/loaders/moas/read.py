@@ -1,0 +1,152 @@
+"""Read every page of an MOA: its text layer when it has one, OCR when it is a scan.
+
+Per page the result says how its text was obtained (`text-layer`, `ocr`, or `none` with a
+reason), by which engine and, for OCR, with what mean word confidence. A document that
+cannot be opened at all is still a result, with its reason: it is stored, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+
+from open287g.loaders.moas.layout import Word
+from open287g.loaders.moas.ocr import OcrFailed, OcrUnavailable, engine_version, recognize
+from open287g.loaders.moas.pdf import load_page, open_pdf, render_gray, text_layer
+
+TEXT_LAYER = "text-layer"
+OCR = "ocr"
+NONE = "none"
+
+# A page whose text layer has fewer characters than this is read with OCR (scans often
+# carry a few typed words: a date, the ICE signatory's name).
+MIN_TEXT_CHARS = 200
+_SIGNATURE_PAGE = re.compile(r"By signing|Signature|For the LEA|For ICE", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on what one document may cost (README "Loading MOA documents")."""
+
+    max_pages: int = 60
+    dpi: int = 300
+    max_pixels: int = 40_000_000  # per rendered page: a hostile page size cannot exhaust memory
+    ocr_timeout: float = 60.0  # seconds per page and OCR pass
+    ocr: bool = True
+
+
+@dataclass
+class PageRead:
+    number: int
+    method: str
+    engine: str | None
+    confidence: float | None
+    text: str
+    reason: str | None = None
+    words: list[Word] = field(default_factory=list, repr=False)
+    width: float = 612.0
+
+
+@dataclass
+class DocumentRead:
+    page_count: int | None
+    pages: list[PageRead] = field(default_factory=list)
+    reason: str | None = None  # why the document (or some page) could not be read
+
+    @property
+    def status(self) -> str:
+        if self.reason is not None and not self.pages:
+            return "unreadable"
+        if any(p.method == NONE and p.reason for p in self.pages):
+            return "partial"
+        return "read"
+
+    @property
+    def method(self) -> str:
+        methods = {p.method for p in self.pages} - {NONE}
+        if not methods:
+            return NONE
+        return methods.pop() if len(methods) == 1 else "mixed"
+
+
+def pdfium_engine() -> str:
+    return f"pdfium {pdfium.PDFIUM_INFO.build}"
+
+
+def read_pdf(data: bytes, limits: ReadLimits) -> DocumentRead:
+    if not data.startswith(b"%PDF-"):
+        return DocumentRead(None, reason="not a PDF file (no %PDF- header)")
+    try:
+        pdf = open_pdf(data)
+    except pdfium.PdfiumError as exc:
+        return DocumentRead(None, reason=f"PDF cannot be opened: {exc}")
+    try:
+        count = len(pdf)
+        if count > limits.max_pages:
+            return DocumentRead(count, reason=f"{count} pages; the limit is {limits.max_pages}")
+        result = DocumentRead(count)
+        for index in range(count):
+            result.pages.append(_read_page(pdf, index, limits))
+        if result.status == "partial":
+            result.reason = "; ".join(
+                f"page {p.number}: {p.reason}"
+                for p in result.pages
+                if p.method == NONE and p.reason
+            )
+        return result
+    finally:
+        pdf.close()
+
+
+def _read_page(pdf: pdfium.PdfDocument, index: int, limits: ReadLimits) -> PageRead:
+    number = index + 1
+    try:
+        page = load_page(pdf, index)
+    except pdfium.PdfiumError as exc:
+        return PageRead(number, NONE, None, None, "", reason=f"page cannot be loaded: {exc}")
+    try:
+        layer = text_layer(page)
+        own = PageRead(
+            number,
+            TEXT_LAYER,
+            pdfium_engine(),
+            None,
+            layer.text.strip(),
+            words=layer.words,
+            width=layer.width,
+        )
+        if len(own.text) >= MIN_TEXT_CHARS or not layer.has_image:
+            if not own.text:
+                own.method, own.engine = NONE, None
+            return own
+        if not limits.ocr:
+            return _fallback(own, "OCR turned off")
+        try:
+            return _ocr_page(page, number, limits, layer.width)
+        except (OcrUnavailable, OcrFailed) as exc:
+            return _fallback(own, str(exc))
+    finally:
+        page.close()
+
+
+def _fallback(own: PageRead, reason: str) -> PageRead:
+    """A scan OCR could not read: keep what little text layer it has, and say why."""
+    if not own.text:
+        own.method, own.engine = NONE, None
+    own.reason = f"scanned page not read: {reason}"
+    return own
+
+
+def _ocr_page(page: pdfium.PdfPage, number: int, limits: ReadLimits, width: float) -> PageRead:
+    image, points_per_pixel = render_gray(page, limits.dpi, limits.max_pixels)
+    reading = recognize(image, points_per_pixel, psm=3, timeout=limits.ocr_timeout)
+    words = reading.words
+    if _SIGNATURE_PAGE.search(reading.text):
+        # Names typed or stamped beside a signature are often skipped in reading order;
+        # a sparse-text pass finds them, with positions for the extractor.
+        words = recognize(image, points_per_pixel, psm=11, timeout=limits.ocr_timeout).words
+    return PageRead(
+        number, OCR, engine_version(), reading.confidence, reading.text, words=words, width=width
+    )

@@ -1,0 +1,443 @@
+"""The signature block: who signed for the agency and for ICE, with what title, when.
+
+The block follows "By signing this MOA …" and has two columns, one per party. Recent
+MOAs are forms (`Date:`, `Signature:`, `Name:`, `Title:`, `Agency:`) filled by typing,
+stamping or handwriting; older ones print the name, title and office under a signature
+line. Both are read from word positions, so the same code serves the text layer and OCR.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from open287g.loaders.moas.fields import (
+    KNOWN_ICE_OFFICIALS,
+    MIN_CONFIDENCE,
+    Signatory,
+    Value,
+    find_title,
+    looks_like_name,
+    parse_date,
+    tidy_name,
+)
+from open287g.loaders.moas.layout import Line, Word, group_lines, is_underline
+from open287g.loaders.moas.read import OCR, PageRead
+
+LABELS = ("date", "signature", "name", "title", "agency")
+_ICE_MARKERS = re.compile(
+    r"For\s*ICE|Immigration\s*(and|&)\s*Customs|Enforcement\s*and\s*Removal|Homeland\s*Security"
+    r"|Customs\s*Enforcement",
+    re.IGNORECASE,
+)
+_LEA_ANCHOR = re.compile(r"For\s*the\s*LEA|For\s*the\s*(Department|Agency|Sheriff)", re.IGNORECASE)
+_ICE_ANCHOR = re.compile(r"^For\s*ICE", re.IGNORECASE)
+_PARAGRAPH_END = re.compile(r"extent\s*allowed\s*by\s*law", re.IGNORECASE)
+_DIGITAL = re.compile(
+    r"Digitally\s*signed\s*by:?\s*(?P<name>.+?)\s*(?=DN:|Date:|Reason:|Location:|$)",
+    re.IGNORECASE,
+)
+_CN = re.compile(r"cn\s*=\s*(?P<name>[^,=]+?)\s*,", re.IGNORECASE)
+_STAMP_NOISE = re.compile(
+    r"(Digitally\s*signed\s*by:?|DN:.*|Date:\s*20\d\d[.\-]\S*.*|Reason:.*|Location:.*|"
+    r"email=\S*|\b[ocu]{1,2}=\S*|-0\d'00'|\d\d:\d\d:\d\d)",
+    re.IGNORECASE,
+)
+_TITLE_START = re.compile(
+    r"^(Acting\s+|Interim\s+|Deputy\s+|High\s+|Chief\s+)?"
+    r"(Sheriff|Chief|Director|Executive|Assistant|Secretary|Commissioner|Colonel|Constable|"
+    r"Marshal|Mayor|Jailer|Warden|Attorney|Superintendent|Undersheriff|Administrator|"
+    r"Commander|President|Adjutant|Manager|City|Town|Captain|Major|Lieutenant|Police)",
+    re.IGNORECASE,
+)
+_ICE_DEFAULT_AGENCY = "U.S. Immigration and Customs Enforcement"
+
+
+@dataclass
+class Column:
+    role: str | None
+    lines: list[Line]
+    page: PageRead
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower().replace("1", "i").replace("!", "i"))
+
+
+def label_of(line: Line) -> tuple[str, int] | None:
+    """The form label a line starts with (OCR spellings included: `Signatu,·e`, `T itle`)
+    and how many of its words the label takes."""
+    for take in (1, 2, 3):
+        if take > len(line.words):
+            break
+        head = line.words[:take]
+        text = " ".join(w.text for w in head)
+        if ":" in head[-1].text[:-1]:
+            text = text.split(":")[0]
+        letters = _letters(text)
+        if not 3 <= len(letters) <= 11:
+            continue
+        for label in LABELS:
+            size = len(label)
+            if abs(len(letters) - size) > 2:
+                continue
+            if difflib.SequenceMatcher(None, letters, label).ratio() >= 0.8:
+                return label, take
+    return None
+
+
+def _value_words(line: Line, skip: int) -> list[Word]:
+    words = list(line.words[skip:])
+    if skip and ":" in line.words[skip - 1].text[:-1]:
+        rest = line.words[skip - 1].text.split(":", 1)[1]
+        first = line.words[skip - 1]
+        words.insert(0, Word(rest, first.x0, first.y0, first.x1, first.y1, first.conf))
+    return [w for w in words if not is_underline(w.text)]
+
+
+def _clean(text: str) -> str:
+    text = text.replace("_", " ")
+    return re.sub(r"\s+", " ", text).strip(" :;,.-~|")
+
+
+@dataclass
+class Found:
+    text: str
+    words: list[Word]
+    page: int
+    method: str
+    after: str = ""  # the next line's text: a date's year is sometimes on its own line
+
+    def confidence(self, base: float) -> float:
+        known = [w.conf for w in self.words if w.conf is not None]
+        if not known:
+            return base
+        return round(base * sum(known) / len(known) / 100, 3)
+
+
+def _following(lines: Sequence[Line], labels: dict[int, tuple[str, int] | None], start: int) -> str:
+    """The text of up to two lines from `start`, stopping at a label."""
+    texts = []
+    for k in range(start, min(start + 2, len(lines))):
+        if labels.get(k) is not None:
+            break
+        texts.append(_clean(lines[k].text))
+    return " ".join(t for t in texts if t)
+
+
+def form_values(column: Column) -> dict[str, Found]:
+    """Each label's value: on its line after it, else the closest line just above it
+    (values are typed on the rule), else just below, never crossing another label."""
+    lines = column.lines
+    labels = {i: label_of(line) for i, line in enumerate(lines)}
+    used: set[int] = {
+        i
+        for i, lab in labels.items()
+        if lab is not None or _LEA_ANCHOR.match(lines[i].text) or _ICE_ANCHOR.match(lines[i].text)
+    }
+    found: dict[str, Found] = {}
+    for i, lab in labels.items():
+        if lab is None or lab[0] in found:
+            continue
+        label, take = lab
+        line = lines[i]
+        words = _value_words(line, take)
+        after = _following(lines, labels, i + 1)
+        if words and _clean(" ".join(w.text for w in words)):
+            found[label] = Found(_clean(" ".join(w.text for w in words)), words, 0, "form", after)
+            continue
+        height = max(w.height for w in line.words)
+        for j in (i - 1, i + 1, i - 2):
+            if j < 0 or j >= len(lines) or j in used:
+                continue
+            other = lines[j]
+            gap = line.y0 - other.y1 if j < i else other.y0 - line.y1
+            if gap > (1.2 if j < i else 0.6) * height:
+                continue
+            words = [w for w in other.words if not is_underline(w.text)]
+            text = _clean(" ".join(w.text for w in words))
+            if text:
+                used.add(j)
+                after = _following(lines, labels, j + 1) if j + 1 != i else ""
+                found[label] = Found(text, words, 0, "form", after)
+                break
+    for item in found.values():
+        item.page = column.page.number
+    return found
+
+
+def _base(page: PageRead) -> float:
+    return 0.95 if page.method != OCR else 0.97
+
+
+def _dedupe(text: str) -> str:
+    """`Sarah Sarah M. M. Coursey`, `Mark J. Mark J. Schneider` (a signature stamp drawn
+    over the typed name) → the name once."""
+    tokens = text.split()
+    for size in range(len(tokens) // 2, 1, -1):
+        for start in range(len(tokens) - 2 * size + 1):
+            if tokens[start : start + size] == tokens[start + size : start + 2 * size]:
+                tokens = tokens[: start + size] + tokens[start + 2 * size :]
+                return _dedupe(" ".join(tokens))
+    out: list[str] = []
+    for token in tokens:
+        if not out or out[-1] != token:
+            out.append(token)
+    return " ".join(out)
+
+
+def _name_value(found: Found, base: float) -> Value:
+    text = _dedupe(tidy_name(_STAMP_NOISE.sub(" ", found.text)))
+    text = re.sub(r"^(Sheriff|Chief|Director|Name)\s*[:.]?\s+", "", text, flags=re.IGNORECASE)
+    if re.match(r"^[A-Z] \S+ \S+", text):
+        text = text[2:]  # a label's stray letter ("N ame" split by OCR) before the name
+    confidence = found.confidence(base)
+    if not looks_like_name(text):
+        return Value.missing("not a printed name", found.page, found.text)
+    if confidence < MIN_CONFIDENCE:
+        return Value.missing(f"low OCR confidence {confidence:.2f}", found.page, found.text)
+    return Value(text, found.page, found.method, confidence)
+
+
+def _title_value(found: Found, base: float) -> Value:
+    text = _clean(_STAMP_NOISE.sub(" ", found.text))
+    confidence = found.confidence(base)
+    if find_title(text) is None:
+        squeezed = _letters(text)
+        match = find_title(" ".join(_expand(squeezed)))
+        if match is None:
+            return Value.missing("not a recognised title", found.page, found.text)
+        text = match
+        confidence = round(confidence * 0.9, 3)
+    if len(text) > 80:
+        return Value.missing("title too long to be one", found.page, found.text)
+    if confidence < MIN_CONFIDENCE:
+        return Value.missing(f"low OCR confidence {confidence:.2f}", found.page, found.text)
+    return Value(text, found.page, found.method, confidence)
+
+
+def _expand(letters: str) -> list[str]:
+    """`chiefofpolice` → the title it spells, when it spells one exactly."""
+    from open287g.loaders.moas.fields import TITLE_WORDS
+
+    for title in sorted(TITLE_WORDS, key=len, reverse=True):
+        if letters == _letters(title):
+            return [title]
+    return [letters]
+
+
+def _date_value(found: Found, base: float) -> Value:
+    date, reason = parse_date(found.text)
+    if date is None and found.after and not (reason or "").startswith("implausible"):
+        date, reason = parse_date(re.sub(r"[^\w,/.\-\s]", " ", f"{found.text} {found.after}"))
+    if date is None:
+        return Value.missing(reason or "no date", found.page, found.text)
+    confidence = found.confidence(base)
+    if confidence < MIN_CONFIDENCE:
+        return Value.missing(f"low OCR confidence {confidence:.2f}", found.page, found.text)
+    return Value(date.isoformat(), found.page, found.method, confidence, raw=found.text)
+
+
+def _digital(column: Column) -> tuple[Found | None, Found | None]:
+    """Name and date of a digital-signature stamp (`Digitally signed by …`, `DN: cn=…`)."""
+    text = " ".join(column.text.split())
+    name = date = None
+    page = column.page.number
+    if (match := _CN.search(text)) or (match := _DIGITAL.search(text)):
+        name = Found(match.group("name"), [], page, "digital-signature")
+    if name is not None and (stamp := re.search(r"Date:\s*(20\d\d\.\d\d\.\d\d)", text)):
+        date = Found(stamp.group(1), [], page, "digital-signature")
+    return name, date
+
+
+def _printed_block(column: Column, start: int) -> tuple[Found | None, Found | None, Found | None]:
+    """Older MOAs: a name line, then the title line, then the office, under the rule."""
+    lines = column.lines[start:]
+    for i, line in enumerate(lines):
+        text = _clean(line.text)
+        title = find_title(text)
+        if title is None or len(text) > 60 or label_of(line) is not None:
+            continue
+        if not _TITLE_START.match(text):
+            continue  # "Owyhee County Sheriff's Office" names the office, not a title
+        name = None
+        for above in reversed(lines[max(0, i - 2) : i]):
+            candidate = _clean(_STAMP_NOISE.sub(" ", above.text))
+            if looks_like_name(tidy_name(candidate)):
+                name = Found(candidate, list(above.words), column.page.number, "printed-block")
+                break
+        office = None
+        if i + 1 < len(lines) and not find_title(lines[i + 1].text or ""):
+            office = Found(
+                _clean(lines[i + 1].text),
+                list(lines[i + 1].words),
+                column.page.number,
+                "printed-block",
+            )
+        elif "," in text:
+            office = Found(
+                text.split(",", 1)[1].strip(), list(line.words), column.page.number, "printed-block"
+            )
+        return name, Found(text, list(line.words), column.page.number, "printed-block"), office
+    return None, None, None
+
+
+def read_column(column: Column) -> Signatory:
+    """One party's signatory from its column of the signature block."""
+    base = _base(column.page)
+    found = form_values(column)
+    signatory = Signatory()
+    heading = _heading_name(column)
+    digital_name, digital_date = _digital(column)
+    start = 0
+    if "date" in found:
+        start = next((i for i, line in enumerate(column.lines) if label_of(line)), 0)
+    block_name, block_title, block_office = (None, None, None)
+    if "name" not in found and "title" not in found:
+        block_name, block_title, block_office = _printed_block(column, start)
+
+    names = [found.get("name"), heading, block_name, digital_name, found.get("signature")]
+    values = [_name_value(f, base) for f in names if f is not None]
+    if column.role == "ice":
+        values = [_known_ice_official(f, base) for f in names if f is not None] + values
+    signatory.name = _first(values, "no printed name")
+    titles = [found.get("title"), block_title]
+    signatory.title = _first([_title_value(f, base) for f in titles if f is not None], "no title")
+    agency = found.get("agency") or block_office
+    if agency is not None:
+        signatory.agency = Value(agency.text, agency.page, agency.method, agency.confidence(base))
+    dates = [found.get("date"), digital_date]
+    signatory.signed_on = _first([_date_value(f, base) for f in dates if f is not None], "no date")
+    return signatory
+
+
+def _known_ice_official(found: Found, base: float) -> Value:
+    """An ICE signatory's name read partly (`T Lyons`, `Todd Lyons`), completed from the
+    list of ICE officials who sign MOAs when the surname is read exactly and the first
+    initial agrees; anything less stays unread."""
+    tokens = [t for t in re.split(r"[\s.,]+", _STAMP_NOISE.sub(" ", found.text)) if t]
+    if len(tokens) < 2:
+        return Value.missing("not a known ICE official", found.page, found.text)
+    for official in KNOWN_ICE_OFFICIALS:
+        parts = official.replace(".", " ").split()
+        surname, initial = parts[-1].lower(), parts[0][0].lower()
+        if tokens[-1].lower() == surname and tokens[0][0].lower() == initial:
+            exact = tidy_name(_STAMP_NOISE.sub(" ", found.text)) == official
+            confidence = round(found.confidence(base) * (1 if exact else 0.95), 3)
+            if confidence < MIN_CONFIDENCE:
+                break
+            method = found.method if exact else f"{found.method}+known-official"
+            return Value(official, found.page, method, confidence, raw=found.text)
+    return Value.missing("not a known ICE official", found.page, found.text)
+
+
+def _first(values: Sequence[Value], reason: str) -> Value:
+    for value in values:
+        if value.value is not None:
+            return value
+    for value in values:
+        if value.reason != "not a known ICE official":
+            return value
+    return values[0] if values else Value.missing(reason)
+
+
+def _heading_name(column: Column) -> Found | None:
+    """`For the LEA: David E. Vincent` / `For ICE: Caleb Vitello`."""
+    for line in column.lines[:3]:
+        text = line.text
+        match = re.match(r"^For\s*(the\s*LEA|ICE)\s*:?\s*(?P<rest>.+)$", text, re.IGNORECASE)
+        if match and _clean(match.group("rest")):
+            words = [w for w in line.words if not re.match(r"^(For|the|LEA:?|ICE:?)$", w.text)]
+            return Found(_clean(match.group("rest")), words, column.page.number, "heading")
+    return None
+
+
+def split_columns(page: PageRead, top: float) -> list[Column]:
+    """The words below `top`, split into a left and a right column at the start of the
+    right party's heading (or of its labels), else at the middle of the page."""
+    words = [w for w in page.words if w.y0 >= top]
+    if not words:
+        return []
+    split = page.width / 2 - 10
+    for line in group_lines(words):
+        for i, word in enumerate(line.words):
+            rest = " ".join(w.text for w in line.words[i : i + 3])
+            anchor = _ICE_ANCHOR.match(rest) or _LEA_ANCHOR.match(rest)
+            if i > 0 and anchor and word.x0 > page.width * 0.3:
+                split = word.x0 - 4
+                break
+    left = [w for w in words if w.x0 < split]
+    right = [w for w in words if w.x0 >= split]
+    columns = [Column(None, group_lines(ws), page) for ws in (left, right) if ws]
+    _assign_roles(columns)
+    return columns
+
+
+def _assign_roles(columns: list[Column]) -> None:
+    for column in columns:
+        head = "\n".join(line.text for line in column.lines[:4])
+        if _LEA_ANCHOR.search(head):
+            column.role = "agency"
+        elif _ICE_ANCHOR.search(head.strip()) or re.search(r"For\s*ICE", head):
+            column.role = "ice"
+    if len(columns) == 2 and all(c.role is None for c in columns):
+        scores = [len(_ICE_MARKERS.findall(c.text)) for c in columns]
+        if scores[0] != scores[1]:
+            ice = 0 if scores[0] > scores[1] else 1
+            columns[ice].role, columns[1 - ice].role = "ice", "agency"
+    elif len(columns) == 2 and sum(c.role is None for c in columns) == 1:
+        known = next(c for c in columns if c.role is not None)
+        other = next(c for c in columns if c.role is None)
+        other.role = "agency" if known.role == "ice" else "ice"
+
+
+def signature_columns(pages: Sequence[PageRead]) -> list[Column]:
+    """Columns of the signature block: on the page that ends "By signing this MOA …"
+    (below that paragraph) and, when the block runs over, the next page."""
+    columns: list[Column] = []
+    for index, page in enumerate(pages):
+        text = " ".join(page.text.split())
+        if not re.search(r"By\s*signing\s*this\s*MOA", text, re.IGNORECASE):
+            continue
+        top = 0.0
+        for line in group_lines(page.words):
+            if _PARAGRAPH_END.search(line.text) or re.search(r"By signing", line.text):
+                top = line.y1
+        columns = split_columns(page, top)
+        if index + 1 < len(pages) and sum(len(c.lines) for c in columns) < 4:
+            columns += split_columns(pages[index + 1], 0.0)
+    return columns
+
+
+def read_signatories(pages: Sequence[PageRead]) -> tuple[Signatory, Signatory, int | None]:
+    """(agency signatory, ICE signatory, signature page)."""
+    columns = signature_columns(pages)
+    agency, ice = Signatory(), Signatory()
+    page = columns[0].page.number if columns else None
+    if not columns:
+        reason = "no signature block found"
+        for signatory in (agency, ice):
+            for name in ("name", "title", "agency", "signed_on"):
+                setattr(signatory, name, Value.missing(reason))
+        return agency, ice, None
+    for column in columns:
+        if column.role == "agency":
+            agency = _better(agency, read_column(column))
+        elif column.role == "ice":
+            ice = _better(ice, read_column(column))
+    if ice.agency.value is None and ice.name.value is not None:
+        ice.agency = Value(_ICE_DEFAULT_AGENCY, ice.name.page, "implied", 1.0)
+    return agency, ice, page
+
+
+def _better(current: Signatory, new: Signatory) -> Signatory:
+    def score(s: Signatory) -> int:
+        return sum(v.value is not None for v in (s.name, s.title, s.signed_on, s.agency))
+
+    return new if score(new) > score(current) else current
