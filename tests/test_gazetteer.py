@@ -108,7 +108,7 @@ async def test_real_snapshots_make_no_county_from_a_misspelling(
                 )
             )
         }
-        reasons = dict(
+        reasons: dict[str, str] = dict(
             (
                 await conn.execute(
                     text(
@@ -197,7 +197,7 @@ async def test_counties_stored_before_the_gazetteer_are_rematched(conn: AsyncCon
     result = await conn.run_sync(rematch_counties)
     assert result.merged == {typo: real}
     assert result.removed_jurisdictions == {typo, nowhere}
-    rows = dict(
+    rows: dict[int, int] = dict(
         (
             await conn.execute(
                 text("SELECT id, jurisdiction_id FROM agencies WHERE id IN (:a, :b)"),
