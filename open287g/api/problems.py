@@ -24,6 +24,7 @@ from open287g.db.errors import RETRY_AFTER_SECONDS, unavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 LOG_EVERY_SECONDS = 5.0
+MAX_INSTANCE_CHARS = 256
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def problem_response(
         "status": status,
         "detail": detail,
     }
-    if instance:
+    if instance and len(instance) <= MAX_INSTANCE_CHARS:  # never echo a flood back
         body["instance"] = instance
     body.update(extra)
     return Response(

@@ -24,7 +24,7 @@ from open287g.db.queries.changes import DataVersion
 
 SPOOL_MEMORY_BYTES = 1024 * 1024  # an export larger than this waits in a temporary file
 SEND_CHUNK_BYTES = 64 * 1024
-EXPORT_BUILDS = 2  # exports read from the database at once per process
+EXPORT_BUILDS = 1  # exports read from the database at once per process
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=600"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -92,8 +92,8 @@ class ExportSlots:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.active = 0
-        # Reading and encoding an export is Python work on the event loop; two at a time
-        # keep every other request's latency low (the rest wait their turn, in order).
+        # Reading and encoding an export is Python work on the event loop; one at a time
+        # keeps every other request's latency low (the rest wait their turn, in order).
         self.builds = asyncio.Semaphore(EXPORT_BUILDS)
 
     def try_acquire(self) -> bool:

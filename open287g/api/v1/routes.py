@@ -21,7 +21,7 @@ from open287g.api.v1.http import (
     json_response,
     not_modified,
 )
-from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params
+from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params, shown
 from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, Resource, agreement_filter
 from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
@@ -128,7 +128,7 @@ def item_endpoint(resource: Resource) -> Endpoint:
         except BadId:
             type_name, key = "", ""
         if type_name != resource.type_name or (resource.key_is_int and not key.isdigit()):
-            raise Problem(404, f"no {resource.type_name} with id {global_id!r}")
+            raise Problem(404, f"no {resource.type_name} with id {shown(global_id)}")
         async with request.app.state.engine.connect() as conn:
             version, headers, cached = await _versioned(request, conn)
             if cached is not None:
@@ -136,7 +136,7 @@ def item_endpoint(resource: Resource) -> Endpoint:
             typed_key = int(key) if resource.key_is_int else key
             found = (await resource.by_keys(conn, [typed_key])).get(typed_key)
             if found is None:
-                raise Problem(404, f"no {resource.type_name} with id {global_id!r}")
+                raise Problem(404, f"no {resource.type_name} with id {shown(global_id)}")
             [row] = await resource.to_rows(conn, [found])
         return json_response(_envelope(version, data=row), headers)
 
