@@ -9,9 +9,10 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.dataloader import DataLoader
 
-from open287g.db.queries import agencies, agreements, jurisdictions, reference
+from open287g.db.queries import agencies, agreements, documents, jurisdictions, reference
 from open287g.db.queries.agencies import AgencyRecord, OfficialRecord
 from open287g.db.queries.agreements import AgreementRecord
+from open287g.db.queries.documents import DocumentRecord
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
 from open287g.db.queries.reference import ProgramModelRecord
 
@@ -58,6 +59,9 @@ class Loaders:
         )
         self.program_model: DataLoader[str, ProgramModelRecord | None] = _batched(
             engine, _models_by_code, lambda: None
+        )
+        self.document_of_agreement: DataLoader[int, DocumentRecord | None] = _batched(
+            engine, documents.documents_of_agreements, lambda: None
         )
 
 

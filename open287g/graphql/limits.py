@@ -56,7 +56,9 @@ from strawberry.extensions import SchemaExtension
 from open287g.db.queries.pagination import DEFAULT_PAGE, MAX_PAGE
 from open287g.graphql.variables import coerce, operation_of
 
-CONNECTION_FIELDS = frozenset({"agreements", "agencies", "jurisdictions", "agreementChanges"})
+CONNECTION_FIELDS = frozenset(
+    {"agreements", "agencies", "jurisdictions", "agreementChanges", "documents"}
+)
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_COST = 25_000
@@ -65,7 +67,13 @@ DETAINER_STATS_PER_DIMENSION = 2_000
 AGREEMENT_STATS_PER_DIMENSION = 200
 # What a field reads beyond its own row, as a fixed estimate in rows (documented in the
 # README): lists that are not paginated, and statistics (by `groupBy`, below).
-SCAN_COSTS = {"programModels": 4, "datasets": 200, "officials": 5, "agreementChanges": 1_000}
+SCAN_COSTS = {
+    "programModels": 4,
+    "datasets": 200,
+    "officials": 5,
+    "agreementChanges": 1_000,
+    "pageText": 200,  # a document's pages (at most 60), each a few kB of text
+}
 _CAP = 10**12  # costs saturate here; anything near it is refused anyway
 
 _EMPTY_VARIABLES = VariableValues(sources={}, coerced={})

@@ -15,7 +15,7 @@ from open287g.db.queries.detainers import DetainerDimension
 from open287g.db.queries.ids import from_global_id, int_key_of
 from open287g.db.queries.pagination import page_size
 from open287g.errors import ClientError
-from open287g.graphql import eager
+from open287g.graphql import eager, moa_documents
 from open287g.graphql.compiled import CompiledAgreementPages
 from open287g.graphql.context import Info
 from open287g.graphql.documents import CachedDocuments, DocumentCache
@@ -72,7 +72,22 @@ class Query:
         if type_name == "Jurisdiction":
             jurisdiction = await loaders.jurisdiction.load(number)
             return Jurisdiction.of(jurisdiction) if jurisdiction else None
+        if type_name == "Document":
+            return await moa_documents.document_node(info, number)
         return None
+
+    @strawberry.field(
+        description="MOA documents, or those whose text matches `search` (web-search syntax: "
+        'words, "a phrase", -excluded), best match first with its page and a snippet.'
+    )
+    async def documents(
+        self,
+        info: Info,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> moa_documents.DocumentConnection:
+        return await moa_documents.documents_field(info, search, first, after)
 
     @strawberry.field(description="The current agreements, or the list as of a date (`asOf`).")
     async def agreements(

@@ -4,8 +4,9 @@ request's DataLoaders, so a page costs one statement per level."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, TypeVar, cast
 
 import strawberry
 
@@ -27,6 +28,9 @@ from open287g.graphql.context import Info
 from open287g.graphql.inputs import AgreementChangeKind, DetainerFilter
 from open287g.graphql.relay import Edge, Node, PageInfo, slice_nested
 from open287g.graphql.stat_types import DetainerStat, detainer_stat_rows
+
+if TYPE_CHECKING:
+    from open287g.graphql.moa_documents import Document
 
 T = TypeVar("T")
 
@@ -73,6 +77,20 @@ class Policy(Node):
         )
 
 
+@strawberry.enum(description="Where an official comes from.")
+class OfficialSourceKind(enum.Enum):
+    CSV = "csv"
+    DOCUMENT = "document"
+
+
+@strawberry.type(description="The evidence an official rests on.")
+class OfficialSource:
+    kind: OfficialSourceKind
+    url: str | None
+    sha256: str | None = strawberry.field(description="The MOA's sha256 (documents only).")
+    page: int | None = strawberry.field(description="The MOA page of the signature.")
+
+
 @strawberry.type
 class Official(Node):
     name: str
@@ -80,6 +98,13 @@ class Official(Node):
     term_start: dt.date | None
     term_end: dt.date | None
     source_url: str | None
+    evidence_on: dt.date | None = strawberry.field(
+        description="The date the source shows them in office (an MOA's signing date)."
+    )
+    is_current: bool = strawberry.field(
+        description="The agency's most recent evidence (evidenceOn, else termStart)."
+    )
+    source: OfficialSource
 
     @classmethod
     def of(cls, record: OfficialRecord) -> Official:
@@ -90,6 +115,14 @@ class Official(Node):
             term_start=record.term_start,
             term_end=record.term_end,
             source_url=record.source_url,
+            evidence_on=record.evidence_on,
+            is_current=record.is_current,
+            source=OfficialSource(
+                kind=OfficialSourceKind.DOCUMENT if record.document_id else OfficialSourceKind.CSV,
+                url=record.source_url,
+                sha256=record.document_sha256,
+                page=record.source_page,
+            ),
         )
 
 
@@ -161,6 +194,14 @@ class Agreement(Node):
         record = await info.context.loaders.program_model.load(self.record.model_code)
         assert record is not None, "program models are reference data"
         return ProgramModel.of(record)
+
+    @strawberry.field(description="Its MOA document (the file its moaUrl names), once loaded.")
+    async def document(
+        self, info: Info
+    ) -> Annotated[Document, strawberry.lazy("open287g.graphql.moa_documents")] | None:
+        from open287g.graphql.moa_documents import document_of_agreement
+
+        return await document_of_agreement(info, self.record.id)
 
     @strawberry.field(description="Policy status of the agency's jurisdiction (or its parents).")
     def policy_status(self, info: Info) -> PolicyStatus:

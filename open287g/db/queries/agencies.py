@@ -45,6 +45,11 @@ class OfficialRecord:
     term_start: dt.date | None
     term_end: dt.date | None
     source_url: str | None
+    document_id: int | None = None  # set when read from an MOA's signature
+    document_sha256: str | None = None
+    source_page: int | None = None
+    evidence_on: dt.date | None = None
+    is_current: bool = False
 
 
 COLUMNS = ", ".join(f"a.{f.name}" for f in fields(AgencyRecord))
@@ -125,9 +130,16 @@ async def officials_of_agencies(
 ) -> dict[int, list[OfficialRecord]]:
     rows = await conn.execute(
         text(
-            "SELECT id, agency_id, name, title, term_start, term_end, source_url FROM officials"
-            " WHERE agency_id = ANY(CAST(:ids AS bigint[]))"
-            " ORDER BY agency_id, term_start DESC NULLS LAST, id"
+            "SELECT o.id, o.agency_id, o.name, o.title, o.term_start, o.term_end, o.source_url,"
+            " o.document_id, d.sha256, o.source_page, o.evidence_on,"
+            # the most recent evidence of someone whose term has not ended is current
+            " row_number() OVER (PARTITION BY o.agency_id ORDER BY"
+            "   (o.term_end IS NOT NULL AND o.term_end < current_date),"
+            "   coalesce(o.evidence_on, o.term_start) DESC NULLS LAST, o.id) = 1"
+            " AND (o.term_end IS NULL OR o.term_end >= current_date)"
+            " FROM officials o LEFT JOIN documents d ON d.id = o.document_id"
+            " WHERE o.agency_id = ANY(CAST(:ids AS bigint[]))"
+            " ORDER BY o.agency_id, coalesce(o.evidence_on, o.term_start) DESC NULLS LAST, o.id"
         ),
         {"ids": list(agency_ids)},
     )
