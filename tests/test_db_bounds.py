@@ -7,6 +7,7 @@ stops its query on the server (checked in pg_stat_activity against a real served
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -17,9 +18,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from starlette.requests import Request
 
 from load_tests.server import free_port
 from open287g.api.app import create_app
+from open287g.api.v1.http import export_response
 from open287g.config import Settings
 from open287g.db.queries import agencies, agreements, detainers, jurisdictions
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
@@ -216,3 +219,30 @@ async def test_disconnect_cancels_the_query(database_url: URL, admin: AsyncEngin
             assert (await http.get("/v1/agreements")).status_code == 200  # pool healthy
     finally:
         server.stop()
+
+
+# --- exports: bounded in number, never leaking a slot -------------------------------------
+
+
+async def test_exports_past_the_limit_are_503_and_slots_come_back(engine: AsyncEngine) -> None:
+    app = create_app(Settings(OPEN287G_RESPONSE_CACHE=False, OPEN287G_MAX_EXPORTS=1), engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        for _ in range(3):  # one at a time: each gets the one slot back
+            answer = await http.get("/v1/agreements", params={"format": "csv"})
+            assert answer.status_code == 200
+            assert len(answer.content) == int(answer.headers["content-length"])
+        slots = app.state.export_slots
+        assert slots.active == 0
+        request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "app": app})
+        held = await export_response(request, "csv", ["a"], rows(), "held", {})
+        assert slots.active == 1
+        busy = await http.get("/v1/agreements", params={"format": "ndjson"})
+        assert_retry_later(busy)
+        del held  # a response dropped unsent (its client left) still frees its slot
+        gc.collect()
+        assert slots.active == 0
+
+
+async def rows() -> AsyncIterator[list[dict[str, object]]]:
+    yield [{"a": 1}, {"a": "=cmd"}]

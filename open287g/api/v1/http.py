@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 import tempfile
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import IO, Any
@@ -19,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from open287g.api.problems import retry_later
-from open287g.config import get_settings
+from open287g.config import Settings, get_settings
 from open287g.db.queries.changes import DataVersion
 
 SPOOL_MEMORY_BYTES = 1024 * 1024  # an export larger than this waits in a temporary file
@@ -106,11 +107,16 @@ class ExportSlots:
         self.active -= 1
 
 
+def _settings(request: Request) -> Settings:
+    configured: Settings | None = getattr(request.app.state, "settings", None)
+    return configured or get_settings()
+
+
 def export_slots(request: Request) -> ExportSlots:
     state = request.app.state
     slots: ExportSlots | None = getattr(state, "export_slots", None)
     if slots is None:
-        slots = state.export_slots = ExportSlots(get_settings().max_exports)
+        slots = state.export_slots = ExportSlots(_settings(request).max_exports)
     return slots
 
 
@@ -150,7 +156,9 @@ class SpooledResponse(Response):
         super().__init__(None, media_type=media_type, headers=headers)
         self.headers["content-length"] = str(size)
         self.spool = spool
-        self.release = release
+        # Freed once, after the last byte or when the response is dropped unsent (a client
+        # gone between the handler and the first byte): a slot must never leak.
+        self.finish = weakref.finalize(self, _finish, spool, release)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -159,8 +167,12 @@ class SpooledResponse(Response):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         finally:
-            self.spool.close()
-            self.release()
+            self.finish()
+
+
+def _finish(spool: IO[bytes], release: Callable[[], None]) -> None:
+    spool.close()
+    release()
 
 
 async def export_response(
@@ -186,7 +198,7 @@ async def export_response(
         )
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
     try:
-        async with asyncio.timeout(get_settings().export_timeout), slots.builds:
+        async with asyncio.timeout(_settings(request).export_timeout), slots.builds:
             async for chunk in _encoded(fmt, list(columns), batches):
                 spool.write(chunk)
         size = spool.tell()
