@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Enum, Float, ForeignKey, Integer, Text
+from sqlalchemy import BigInteger, Boolean, Date, Enum, Float, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open287g.db.models.base import Base
@@ -55,11 +55,16 @@ class DetainerCell(Base):
     )
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)
     outcome: Mapped[DetainerOutcome] = mapped_column(_OUTCOME, primary_key=True)
-    criminality: Mapped[str] = mapped_column(Text, primary_key=True)
-    citizenship: Mapped[str] = mapped_column(Text, primary_key=True)
+    rank: Mapped[int] = mapped_column(
+        Integer,
+        primary_key=True,
+        comment="The cell's place (1…n) in its group's rounding order, by a keyed hash.",
+    )
+    criminality: Mapped[str] = mapped_column(Text)
+    citizenship: Mapped[str] = mapped_column(Text)
     detainers: Mapped[int] = mapped_column(Integer)
-    rank_key: Mapped[int] = mapped_column(
-        Integer, comment="Keyed hash: the cell's place in its group's rounding order."
+    alone: Mapped[bool] = mapped_column(
+        Boolean, comment="The only cell of its facility × month × outcome group."
     )
     group_offset: Mapped[float] = mapped_column(
         Float, comment="Keyed hash in [0, 1): where the group's systematic rounding starts."

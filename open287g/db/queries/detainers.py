@@ -1,7 +1,7 @@
 """Detainer statistics, both APIs: exact totals, and rounded breakdowns by personal attributes.
 
 Disclosure control (README "Disclosure control"). Every number either API publishes is a
-sum over one of two fixed tables (migration 0008), so no pair of queries can learn more
+sum over one of two fixed tables (migrations 0008, 0013), so no pair of queries can learn more
 than those tables hold:
 
 - without a personal attribute (state, facility, month, outcome): sums of the exact
@@ -12,8 +12,8 @@ than those tables hold:
   group: cells are taken in a keyed-random order and rounded by systematic sampling from a
   keyed-random offset, so each cell rounds up with probability remainder / base and the
   group's rounded sum is its exact total rounded down or up to the base. The only layout
-  in which the exact total would then pin a cell down — one published cell holding the
-  whole group, rounded up from a total ≡ 1 (mod base) — is rounded down instead.
+  in which the exact total would then pin a cell down — a group of one cell, rounded up
+  from a count ≡ 1 (mod base) — is rounded down instead.
 
 Because every published personal count is a sum of rounded cells, differences between
 any queries (margins, date ranges, facility or state filters, either API) are sums of
@@ -90,15 +90,17 @@ WITH published AS (
 """
 
 # Systematic rounding within each group g = facility × month × outcome: with remainders
-# r = n mod b taken in rank order and cumulative sums R, a cell rounds up when an integer
-# lies in ((R − r)/b + u, R/b + u], u the group's keyed offset in [0, 1).
+# r = n mod b taken in rank order (a keyed hash) and cumulative sums R, a cell rounds up
+# when an integer lies in ((R − r)/b + u, R/b + u], u the group's keyed offset in [0, 1).
+# The primary key is (facility, month, outcome, rank): no sort is needed. A lone cell of
+# n ≡ 1 (mod b) rounded up would be pinned by the exact total (n = p − b + 1), so it is
+# rounded down; no other layout can be pinned (README "Disclosure control").
 _ROUNDED = """
 WITH ranked AS (
-    SELECT f.state_code, f.name AS facility, s.facility_id, s.month, s.outcome,
-           s.criminality, s.citizenship, s.detainers AS n, s.detainers % :base AS r,
+    SELECT f.state_code, f.name AS facility, s.month, s.outcome, s.criminality,
+           s.citizenship, s.detainers AS n, s.detainers % :base AS r, s.alone,
            sum(s.detainers % :base) OVER (
-               PARTITION BY s.facility_id, s.month, s.outcome
-               ORDER BY s.rank_key, s.criminality, s.citizenship
+               PARTITION BY s.facility_id, s.month, s.outcome ORDER BY s.rank
                ROWS UNBOUNDED PRECEDING
            ) AS upto,
            s.group_offset AS u
@@ -111,12 +113,9 @@ WITH ranked AS (
     FROM ranked
 ), published AS (
     SELECT state_code, facility, month, outcome, criminality, citizenship,
-           CASE WHEN :base > 1 AND p > 0
-                 AND count(*) FILTER (WHERE p > 0) OVER g = 1
-                 AND sum(p) OVER g = sum(n) OVER g + :base - 1
-                THEN p - :base ELSE p END AS value
+           CASE WHEN alone AND :base > 1 AND p = n + :base - 1 THEN p - :base ELSE p END
+               AS value
     FROM rounded
-    WINDOW g AS (PARTITION BY facility_id, month, outcome)
 )
 """
 
@@ -192,25 +191,21 @@ async def detainer_stat_batches(
     )
     if rounded:
         params["base"] = min_cell
-    batch: list[DetainerStatRow] = []
+    width = len(dimensions)
     statement = text(sql).execution_options(yield_per=batch_rows)
     result = await conn.stream(statement, params)
-    async for row in result:
-        batch.append(
+    async for partition in result.partitions(batch_rows):  # one await per batch, not per row
+        yield [
             DetainerStatRow(
-                key=dict(zip(dimensions, row[: len(dimensions)], strict=True)),
+                key=dict(zip(dimensions, row[:width], strict=True)),
                 issued=int(row[-4]),
                 declined=int(row[-3]),
                 booked_into_detention=int(row[-2]),
                 pending=int(row[-1]),
                 rounded=rounded,
             )
-        )
-        if len(batch) >= batch_rows:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+            for row in partition
+        ]
 
 
 def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
