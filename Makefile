@@ -14,7 +14,7 @@ POLICIES ?= $(or \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install format clean
+.PHONY: run test lint bench fuzz install format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ endif
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The GraphQL differential test with many more generated queries than `make test` runs.
+fuzz: $(STAMP)
+	OPEN287G_FUZZ_EXAMPLES=$${OPEN287G_FUZZ_EXAMPLES:-3000} $(PY) -m pytest tests/test_graphql_differential.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

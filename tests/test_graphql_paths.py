@@ -196,3 +196,34 @@ async def test_create_app_settings_reach_graphql(engine: AsyncEngine) -> None:
         assert [r["suppressed"] for r in rows] == [row.suppressed for row in expected]
         answers.append(rows)
     assert answers[0] != answers[1], "min_cell changes what is published"
+
+
+async def test_a_failed_field_does_not_cancel_a_load_another_field_shares(
+    engine: AsyncEngine,
+) -> None:
+    """`a` fails (page size) and graphql-core cancels its sibling `policy`, which awaits the
+    same DataLoader Future as `b.policy`: that Future must survive (found by the
+    differential test: the request raised CancelledError, a 500 over HTTP)."""
+    data, errors = await execute(
+        engine,
+        '{ jurisdictions(filter: {kind: STATE, state: "FL"}) { edges { node {'
+        " agencies(first: 1) { edges { node { id } } } } } } }",
+    )
+    assert errors == []
+    agency = data["jurisdictions"]["edges"][0]["node"]["agencies"]["edges"][0]["node"]["id"]
+    query = (
+        f'{{ a: node(id: "{agency}") {{ ... on Agency {{ policy {{ status }}'
+        " agreements(first: 101) { totalCount } } }"
+        f' b: node(id: "{agency}") {{ ... on Agency {{ policy {{ status }} }} }} }}'
+    )
+    app = create_app(engine=engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        for _ in range(12):
+            answer = await http.post("/graphql", json={"query": query})
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            assert body["data"]["a"] is None
+            assert "b" in body["data"]
+            assert [e["path"] for e in body["errors"]] == [["a", "agreements"]]

@@ -1,8 +1,16 @@
 """Per-request DataLoaders: every nested field is fetched in one SQL statement per level,
-whatever the page size (no N+1). Each batch borrows a pooled connection."""
+whatever the page size (no N+1). Each batch borrows a pooled connection.
+
+A DataLoader hands every field asking for a key the same Future. graphql-core cancels the
+sibling fields of one whose error nulls their parent, and cancelling a task cancels the
+Future it awaits: another field, elsewhere in the query, then woke up with CancelledError
+and the whole request failed (the differential test found it). `SharedLoader` gives each
+waiter its own shield, so a cancelled field never cancels the shared Future.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -30,7 +38,12 @@ def _batched(
             found = await fetch(conn, keys)
         return [found[key] if key in found else missing() for key in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedLoader(load_fn=load)
+
+
+class SharedLoader(DataLoader[K, V]):
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
 
 
 class Loaders:
