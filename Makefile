@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(PY) -m load_tests.bench_http
 	$(PY) -m load_tests.bench_export
 	$(PY) -m load_tests.bench_locust
+	$(PY) -m load_tests.bench_moas
 	$(PY) -m load_tests.bench_hostile
 
 format: $(STAMP)

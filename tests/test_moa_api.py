@@ -7,10 +7,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.graphql.context import Context
 from open287g.graphql.schema import schema
@@ -137,3 +139,38 @@ def test_truth_sample_is_in_the_repository() -> None:
     data = Path(__file__).parent / "data"
     assert not list(data.glob("*.pdf"))
     assert (data / "moa_truth.csv").stat().st_size < 20_000
+
+
+async def test_rest_documents_search_item_and_text(engine: AsyncEngine, loaded: None) -> None:
+    transport = httpx.ASGITransport(app=create_app(engine=engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        listed = (await client.get("/v1/documents")).json()
+        assert {row["file_name"] for row in listed["data"]} == {JUPITER, FREEBORN}
+        assert all("text" not in row for row in listed["data"])  # text only when asked
+        found = (await client.get("/v1/documents", params={"q": "Barbera Chief"})).json()
+        (row,) = found["data"]
+        assert row["agency_signatory_name"] == "Michael Barbera"
+        assert row["ice_signatory_signed_on"] == "2025-03-25"
+        assert row["match_page"] in (9, 10)
+        assert "«Barbera»" in row["snippet"]
+        item_response = await client.get(f"/v1/documents/{row['id']}")
+        assert item_response.status_code == 200, item_response.text
+        item = item_response.json()["data"]
+        assert item["sha256"] == row["sha256"]
+        assert item["pages"] == 14
+        text = (await client.get(f"/v1/documents/{row['id']}/text")).json()["data"]
+        assert [p["number"] for p in text["pages"]] == list(range(1, 15))
+        assert "Military Trail" in text["pages"][9]["text"]
+        csv = await client.get("/v1/documents", params={"format": "csv"})
+        assert csv.status_code == 200
+        assert JUPITER in csv.text
+        missing = await client.get("/v1/documents/QWdyZWVtZW50OjE/text")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_node_finds_a_document(engine: AsyncEngine, loaded: None) -> None:
+    data = await run(engine, "{ documents(first: 1) { edges { node { id sha256 } } } }")
+    node = data["documents"]["edges"][0]["node"]
+    found = await run(engine, f'{{ node(id: "{node["id"]}") {{ ... on Document {{ sha256 }} }} }}')
+    assert found["node"] == {"sha256": node["sha256"]}

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from open287g.api.problems import Problem
 from open287g.api.v1 import models
+from open287g.api.v1.documents import DOCUMENTS, DocumentTextRow, document_text
 from open287g.api.v1.http import (
     cache_headers,
     etag_for,
@@ -330,6 +331,17 @@ async def change_feed(request: Request) -> Response:
 ENDPOINTS: list[Endpoint] = [
     *(collection_endpoint(r) for r in RESOURCES.values()),
     *(item_endpoint(r) for r in RESOURCES.values()),
+    collection_endpoint(DOCUMENTS),
+    item_endpoint(DOCUMENTS),
+    Endpoint(
+        "/v1/documents/{id}/text",
+        "The text of every page of one MOA document, and how it was read",
+        "item",
+        (),
+        DocumentTextRow,
+        document_text,
+        "documents",
+    ),
     Endpoint(
         "/v1/stats/agreements",
         "Agreement counts grouped by dimensions",

@@ -18,7 +18,16 @@ import re
 from open287g.errors import ClientError
 
 TYPES = frozenset(
-    {"Agreement", "Agency", "Jurisdiction", "ProgramModel", "Policy", "Official", "Dataset"}
+    {
+        "Agreement",
+        "Agency",
+        "Jurisdiction",
+        "ProgramModel",
+        "Policy",
+        "Official",
+        "Dataset",
+        "Document",
+    }
 )
 TEXT_KEYED = frozenset({"ProgramModel"})
 MAX_ID_CHARS = 128

@@ -132,12 +132,15 @@ def looks_like_name(text: str) -> bool:
     core = [t for t in tokens if not _SUFFIX.match(t)]
     if len(core) < 2 or not all(_NAME_TOKEN.match(t) for t in core):
         return False
+    if len(core) == 2 and re.fullmatch(r"[A-Z]\.?", core[0]):
+        return False  # "M. Lyon", "J Matz": a first name read as one letter is a misread
     return any(len(t.rstrip(".")) >= 3 for t in core)  # not only initials
 
 
 def tidy_name(text: str) -> str:
     """Spacing repaired: `C.M. Cronen`, `Todd M. Lyons` (OCR splits `M .`)."""
     text = re.sub(r"\s+([.,])", r"\1", text)
+    text = " ".join(t for t in text.split() if re.search(r"[A-Za-z]", t))  # stray marks
     text = re.sub(r"\s+", " ", text).strip(" ,;:-_")
     return text
 
@@ -167,6 +170,7 @@ def parse_date(text: str, today: dt.date | None = None) -> tuple[dt.date | None,
     typo (a 2028 for 2025): withheld with its reason."""
     today = today or dt.date.today()
     text = re.sub(r"\b([A-Z]) ([a-z]{2,})", r"\1\2", text)  # OCR's "M arch"
+    text = re.sub(r"\b(20) ?([0-3]) ?(\d)\b", r"\1\2\3", text)  # OCR's "20 25"
     candidates: list[tuple[int, int, int]] = []
     if m := _ISO_DATE.search(text):
         candidates.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
