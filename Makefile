@@ -50,6 +50,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m load_tests.bench_ice_load
 	$(PY) -m load_tests.bench_detainer_load
+	$(PY) -m load_tests.bench_detainer_stats
 	$(PY) -m load_tests.bench_http
 	$(PY) -m load_tests.bench_export
 	$(PY) -m load_tests.bench_locust
