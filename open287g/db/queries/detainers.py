@@ -48,14 +48,14 @@ class DetainerDimension(enum.StrEnum):
 
 
 PERSONAL_DIMENSIONS = frozenset({DetainerDimension.CRIMINALITY, DetainerDimension.CITIZENSHIP})
-MEASURES = ("issued", "declined", "booked_into_detention", "pending")
 
 # Field descriptions both APIs publish (GraphQL schema, OpenAPI).
 ROUNDED_DESCRIPTION = (
     "True in a breakdown by a personal attribute (criminality, citizenship): each count is a "
     "sum of cells randomly rounded to multiples of OPEN287G_MIN_CELL (unbiased; each cell "
-    "off by less than that base), so no count below it is ever published or derivable, and "
-    "cells that round to 0 are not listed. False: the counts are exact."
+    "off by less than that base), the same in every query, so no count from 1 to the base "
+    "minus 1 is published or can be worked out exactly by combining queries; cells that "
+    "round to 0 are not listed. False: the counts are exact."
 )
 SUPPRESSED_DESCRIPTION = (
     "Always false: counts are no longer withheld; small cells are rounded (see rounded)."
