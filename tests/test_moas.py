@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.config import Settings
+from open287g.config import Settings, get_settings
 from open287g.db.queries.documents import (
     document_text,
     search_documents,
@@ -23,8 +26,10 @@ from open287g.db.queries.documents import (
 )
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.moas.evaluate import load_truth, predicted, report, score
+from open287g.loaders.moas.fields import looks_like_name, parse_date
 from open287g.loaders.moas.load import analyze, load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
+from tests.conftest import create_database_copy, drop_database
 from tests.fixtures import Link, ice_xlsx, write
 
 MOA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "moa"
@@ -217,3 +222,57 @@ async def test_full_text_search_finds_a_phrase_on_its_page(
     assert hit.snippet is not None
     assert "«Military»" in hit.snippet
     assert (await search_documents(conn, "zyzzyva", first=5, after=None)).items == []
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_gives_a_plausible_date_or_a_reason(raw: str) -> None:
+    date, reason = parse_date(raw, today=dt.date(2026, 1, 1))
+    if date is None:
+        assert reason
+    else:
+        assert dt.date(2005, 1, 1) <= date <= dt.date(2026, 1, 1)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.text(max_size=60))
+def test_a_name_never_holds_digits_or_form_words(raw: str) -> None:
+    if looks_like_name(raw):
+        assert not any(c.isdigit() for c in raw)
+        assert "signature" not in raw.lower()
+        assert 2 <= len(raw.replace(",", " ").split()) <= 5
+
+
+async def test_cli_says_why_a_source_cannot_be_loaded(
+    server_url: URL, template_url: URL, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:  # fmt: skip
+    url = await create_database_copy(server_url, template_url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        folder = tmp_path / "one"
+        folder.mkdir()
+        shutil.copy(MOA_DIR / JUPITER, folder / JUPITER)
+        assert await _run_cli(["load", "moas", str(folder), "--no-ocr", "--jobs", "1"]) == 0
+        assert "moas: 1 file(s)" in capsys.readouterr().out
+        assert await _run_cli(["load", "moas", str(folder), "--no-ocr", "--jobs", "1"]) == 0
+        assert "inserted 0 / unchanged 1" in capsys.readouterr().out
+        # Nothing answers on port 9: the download fails, the command says so.
+        unreachable = "http://127.0.0.1:9/287gMOA/x.pdf"
+        assert await _run_cli(["load", "moas", unreachable, "--jobs", "1"]) == 1
+        assert "download failed" in capsys.readouterr().err
+        assert await _run_cli(["load", "moas", str(tmp_path / "missing")]) == 1
+        assert "no such file or folder" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+        await drop_database(server_url, url)
+
+
+async def _run_cli(argv: list[str]) -> int:
+    """The CLI runs its own event loop, so it runs on a worker thread here."""
+    import asyncio
+
+    from open287g.cli import main
+
+    return await asyncio.to_thread(main, argv)

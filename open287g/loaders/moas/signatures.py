@@ -8,10 +8,8 @@ line. Both are read from word positions, so the same code serves the text layer 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from open287g.loaders.moas.fields import (
     KNOWN_ICE_OFFICIALS,
@@ -23,17 +21,24 @@ from open287g.loaders.moas.fields import (
     parse_date,
     tidy_name,
 )
-from open287g.loaders.moas.layout import Line, Word, group_lines, is_underline
+from open287g.loaders.moas.form import (
+    ICE_ANCHOR,
+    LEA_ANCHOR,
+    Column,
+    Found,
+    clean,
+    form_values,
+    label_of,
+    letters_of,
+)
+from open287g.loaders.moas.layout import group_lines
 from open287g.loaders.moas.read import OCR, PageRead
 
-LABELS = ("date", "signature", "name", "title", "agency")
 _ICE_MARKERS = re.compile(
     r"For\s*ICE|Immigration\s*(and|&)\s*Customs|Enforcement\s*and\s*Removal|Homeland\s*Security"
     r"|Customs\s*Enforcement",
     re.IGNORECASE,
 )
-_LEA_ANCHOR = re.compile(r"For\s*the\s*LEA|For\s*the\s*(Department|Agency|Sheriff)", re.IGNORECASE)
-_ICE_ANCHOR = re.compile(r"^For\s*ICE", re.IGNORECASE)
 _PARAGRAPH_END = re.compile(r"extent\s*allowed\s*by\s*law", re.IGNORECASE)
 _DIGITAL = re.compile(
     r"Digitally\s*signed\s*by:?\s*(?P<name>.+?)\s*(?=DN:|Date:|Reason:|Location:|$)",
@@ -53,123 +58,6 @@ _TITLE_START = re.compile(
     re.IGNORECASE,
 )
 _ICE_DEFAULT_AGENCY = "U.S. Immigration and Customs Enforcement"
-
-
-@dataclass
-class Column:
-    role: str | None
-    lines: list[Line]
-    page: PageRead
-
-    @property
-    def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
-
-
-def _letters(text: str) -> str:
-    return re.sub(r"[^a-z]", "", text.lower().replace("1", "i").replace("!", "i"))
-
-
-def label_of(line: Line) -> tuple[str, int] | None:
-    """The form label a line starts with (OCR spellings included: `Signatu,·e`, `T itle`)
-    and how many of its words the label takes."""
-    for take in (1, 2, 3):
-        if take > len(line.words):
-            break
-        head = line.words[:take]
-        text = " ".join(w.text for w in head)
-        if ":" in head[-1].text[:-1]:
-            text = text.split(":")[0]
-        letters = _letters(text)
-        if not 3 <= len(letters) <= 11:
-            continue
-        for label in LABELS:
-            size = len(label)
-            if abs(len(letters) - size) > 2:
-                continue
-            if difflib.SequenceMatcher(None, letters, label).ratio() >= 0.8:
-                return label, take
-    return None
-
-
-def _value_words(line: Line, skip: int) -> list[Word]:
-    words = list(line.words[skip:])
-    if skip and ":" in line.words[skip - 1].text[:-1]:
-        rest = line.words[skip - 1].text.split(":", 1)[1]
-        first = line.words[skip - 1]
-        words.insert(0, Word(rest, first.x0, first.y0, first.x1, first.y1, first.conf))
-    return [w for w in words if not is_underline(w.text)]
-
-
-def _clean(text: str) -> str:
-    text = text.replace("_", " ")
-    return re.sub(r"\s+", " ", text).strip(" :;,.-~|")
-
-
-@dataclass
-class Found:
-    text: str
-    words: list[Word]
-    page: int
-    method: str
-    after: str = ""  # the next line's text: a date's year is sometimes on its own line
-
-    def confidence(self, base: float) -> float:
-        known = [w.conf for w in self.words if w.conf is not None]
-        if not known:
-            return base
-        return round(base * sum(known) / len(known) / 100, 3)
-
-
-def _following(lines: Sequence[Line], labels: dict[int, tuple[str, int] | None], start: int) -> str:
-    """The text of up to two lines from `start`, stopping at a label."""
-    texts = []
-    for k in range(start, min(start + 2, len(lines))):
-        if labels.get(k) is not None:
-            break
-        texts.append(_clean(lines[k].text))
-    return " ".join(t for t in texts if t)
-
-
-def form_values(column: Column) -> dict[str, Found]:
-    """Each label's value: on its line after it, else the closest line just above it
-    (values are typed on the rule), else just below, never crossing another label."""
-    lines = column.lines
-    labels = {i: label_of(line) for i, line in enumerate(lines)}
-    used: set[int] = {
-        i
-        for i, lab in labels.items()
-        if lab is not None or _LEA_ANCHOR.match(lines[i].text) or _ICE_ANCHOR.match(lines[i].text)
-    }
-    found: dict[str, Found] = {}
-    for i, lab in labels.items():
-        if lab is None or lab[0] in found:
-            continue
-        label, take = lab
-        line = lines[i]
-        words = _value_words(line, take)
-        after = _following(lines, labels, i + 1)
-        if words and _clean(" ".join(w.text for w in words)):
-            found[label] = Found(_clean(" ".join(w.text for w in words)), words, 0, "form", after)
-            continue
-        height = max(w.height for w in line.words)
-        for j in (i - 1, i + 1, i - 2):
-            if j < 0 or j >= len(lines) or j in used:
-                continue
-            other = lines[j]
-            gap = line.y0 - other.y1 if j < i else other.y0 - line.y1
-            if gap > (1.2 if j < i else 0.6) * height:
-                continue
-            words = [w for w in other.words if not is_underline(w.text)]
-            text = _clean(" ".join(w.text for w in words))
-            if text:
-                used.add(j)
-                after = _following(lines, labels, j + 1) if j + 1 != i else ""
-                found[label] = Found(text, words, 0, "form", after)
-                break
-    for item in found.values():
-        item.page = column.page.number
-    return found
 
 
 def _base(page: PageRead) -> float:
@@ -206,10 +94,10 @@ def _name_value(found: Found, base: float) -> Value:
 
 
 def _title_value(found: Found, base: float) -> Value:
-    text = _clean(_STAMP_NOISE.sub(" ", found.text))
+    text = clean(_STAMP_NOISE.sub(" ", found.text))
     confidence = found.confidence(base)
     if find_title(text) is None:
-        squeezed = _letters(text)
+        squeezed = letters_of(text)
         match = find_title(" ".join(_expand(squeezed)))
         if match is None:
             return Value.missing("not a recognised title", found.page, found.text)
@@ -222,14 +110,14 @@ def _title_value(found: Found, base: float) -> Value:
     return Value(text, found.page, found.method, confidence)
 
 
-def _expand(letters: str) -> list[str]:
+def _expand(squeezed: str) -> list[str]:
     """`chiefofpolice` → the title it spells, when it spells one exactly."""
     from open287g.loaders.moas.fields import TITLE_WORDS
 
     for title in sorted(TITLE_WORDS, key=len, reverse=True):
-        if letters == _letters(title):
+        if squeezed == letters_of(title):
             return [title]
-    return [letters]
+    return [squeezed]
 
 
 def _date_value(found: Found, base: float) -> Value:
@@ -260,7 +148,7 @@ def _printed_block(column: Column, start: int) -> tuple[Found | None, Found | No
     """Older MOAs: a name line, then the title line, then the office, under the rule."""
     lines = column.lines[start:]
     for i, line in enumerate(lines):
-        text = _clean(line.text)
+        text = clean(line.text)
         title = find_title(text)
         if title is None or len(text) > 60 or label_of(line) is not None:
             continue
@@ -268,14 +156,14 @@ def _printed_block(column: Column, start: int) -> tuple[Found | None, Found | No
             continue  # "Owyhee County Sheriff's Office" names the office, not a title
         name = None
         for above in reversed(lines[max(0, i - 2) : i]):
-            candidate = _clean(_STAMP_NOISE.sub(" ", above.text))
+            candidate = clean(_STAMP_NOISE.sub(" ", above.text))
             if looks_like_name(tidy_name(candidate)):
                 name = Found(candidate, list(above.words), column.page.number, "printed-block")
                 break
         office = None
         if i + 1 < len(lines) and not find_title(lines[i + 1].text or ""):
             office = Found(
-                _clean(lines[i + 1].text),
+                clean(lines[i + 1].text),
                 list(lines[i + 1].words),
                 column.page.number,
                 "printed-block",
@@ -352,9 +240,9 @@ def _heading_name(column: Column) -> Found | None:
     for line in column.lines[:3]:
         text = line.text
         match = re.match(r"^For\s*(the\s*LEA|ICE)\s*:?\s*(?P<rest>.+)$", text, re.IGNORECASE)
-        if match and _clean(match.group("rest")):
+        if match and clean(match.group("rest")):
             words = [w for w in line.words if not re.match(r"^(For|the|LEA:?|ICE:?)$", w.text)]
-            return Found(_clean(match.group("rest")), words, column.page.number, "heading")
+            return Found(clean(match.group("rest")), words, column.page.number, "heading")
     return None
 
 
@@ -368,7 +256,7 @@ def split_columns(page: PageRead, top: float) -> list[Column]:
     for line in group_lines(words):
         for i, word in enumerate(line.words):
             rest = " ".join(w.text for w in line.words[i : i + 3])
-            anchor = _ICE_ANCHOR.match(rest) or _LEA_ANCHOR.match(rest)
+            anchor = ICE_ANCHOR.match(rest) or LEA_ANCHOR.match(rest)
             if i > 0 and anchor and word.x0 > page.width * 0.3:
                 split = word.x0 - 4
                 break
@@ -382,9 +270,9 @@ def split_columns(page: PageRead, top: float) -> list[Column]:
 def _assign_roles(columns: list[Column]) -> None:
     for column in columns:
         head = "\n".join(line.text for line in column.lines[:4])
-        if _LEA_ANCHOR.search(head):
+        if LEA_ANCHOR.search(head):
             column.role = "agency"
-        elif _ICE_ANCHOR.search(head.strip()) or re.search(r"For\s*ICE", head):
+        elif ICE_ANCHOR.search(head.strip()) or re.search(r"For\s*ICE", head):
             column.role = "ice"
     if len(columns) == 2 and all(c.role is None for c in columns):
         scores = [len(_ICE_MARKERS.findall(c.text)) for c in columns]
