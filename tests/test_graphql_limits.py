@@ -13,7 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+from graphql import (
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    get_introspection_query,
+    parse,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.schema.schema import validate_document
 
@@ -288,3 +293,20 @@ async def test_long_documents_are_validated_off_the_event_loop(
     assert thread.startswith("graphql-documents")
     during = [t for t in ticks if started < t < ended]
     assert len(during) >= 3, f"{len(during)} ticks in {1000 * (ended - started):.0f} ms"
+
+
+async def test_introspection_is_free_but_its_nesting_is_bounded(
+    engine: AsyncEngine, count_statements: StatementCounter
+) -> None:
+    """GraphiQL's introspection query (three nested lists) passes; each further list level
+    multiplies the answer by up to the number of types or fields, so a fourth is refused."""
+    standard = get_introspection_query(descriptions=True, input_value_deprecation=True)
+    data, errors = await execute(engine, standard)
+    assert errors == []
+    assert data["__schema"]["types"]
+    # graphql-core's own rule (nested `fields`/`interfaces`/…) lets this one through.
+    deep = "{ __schema { types { interfaces { fields { args { name } } } } } }"
+    data, errors = await execute(engine, deep)
+    assert data is None
+    assert [e["message"] for e in errors] == ["introspection nests 4 lists; the maximum is 3"]
+    assert count_statements.count == 0
