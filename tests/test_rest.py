@@ -4,12 +4,8 @@ errors; discovery documents."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +15,8 @@ import orjson
 import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import text
-from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from load_tests.server import free_port, start_server, wait_ready
 from open287g.api.app import create_app
 from open287g.api.openapi import openapi_document
 from open287g.api.v1.http import neutralize
@@ -286,40 +280,3 @@ async def test_detainer_stats_export_matches_json_and_is_rounded(
     # A breakdown by citizenship is rounded (README "Disclosure control"), never withheld.
     assert all(row["rounded"] and not row["suppressed"] for row in as_json)
     assert all(row["issued"] >= 5 and row["issued"] % 5 == 0 for row in as_json)
-
-
-async def test_schemathesis_finds_no_server_errors_or_schema_violations(
-    client: httpx.AsyncClient, database_url: URL
-) -> None:
-    """Property-based requests from the OpenAPI document against the real server."""
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url.render_as_string(hide_password=False))
-    server = start_server(env, port)
-    try:
-        await wait_ready(f"http://127.0.0.1:{port}")
-        result = await asyncio.to_thread(
-            subprocess.run,
-            [
-                str(Path(sys.executable).with_name("st")),
-                "run",
-                f"http://127.0.0.1:{port}/openapi.json",
-                "--checks",
-                "not_a_server_error,response_schema_conformance,"
-                "status_code_conformance,content_type_conformance",
-                "--max-examples",
-                "20",
-                "--phases",
-                "examples,fuzzing",
-                "--seed",
-                "287",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert " passed" in result.stdout
