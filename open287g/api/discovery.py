@@ -142,7 +142,11 @@ async def data_json(request: Request) -> Response:
 
 # Columns that refer to another resource's `id` (checked by frictionless).
 _FOREIGN_KEYS = {
-    "agreements": (("agency_id", "agencies"),),
+    "agreements": (
+        ("agency_id", "agencies"),
+        ("predecessor_id", "agreements"),
+        ("successor_id", "agreements"),
+    ),
     "agencies": (("jurisdiction_id", "jurisdictions"),),
     "jurisdictions": (("parent_id", "jurisdictions"),),
     "policies": (("jurisdiction_id", "jurisdictions"),),

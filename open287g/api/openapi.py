@@ -70,7 +70,7 @@ def _body(endpoint: Endpoint) -> dict[str, Any]:
                 "notice": notice,
             },
         }
-    if endpoint.kind == "item":
+    if endpoint.kind in ("item", "report"):
         return {
             "type": "object",
             "required": ["data", "data_version"],
@@ -128,7 +128,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         ok["text/csv"] = {"schema": {"type": "string"}}
         ok["application/x-ndjson"] = {"schema": {"type": "string"}}
     parameters = [_parameter(p) for p in endpoint.params]
-    if endpoint.kind == "item":
+    if "{id}" in endpoint.path:  # an item, or a sub-collection of one
         parameters.append(
             {
                 "name": "id",
@@ -150,7 +150,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
             "headers": RATE_LIMIT_HEADERS,
         },
     }
-    if endpoint.kind == "item":
+    if "{id}" in endpoint.path:
         responses["404"] = _problem("No such record.")
     if endpoint.kind == "changes":
         responses["410"] = _problem("`since` is older than the retained history.")

@@ -63,8 +63,8 @@ def request_cost(scope: Scope) -> int:
     query: bytes = scope["query_string"]
     if b"format=csv" in query or b"format=ndjson" in query:
         return EXPORT_COST
-    if path.startswith("/v1/stats/"):
-        return STATS_COST
+    if path.startswith("/v1/stats/") or path == "/v1/quality":
+        return STATS_COST  # the quality report reads whole tables too
     if path == "/graphql" and (scope["method"] == "POST" or b"query=" in query):
         return GRAPHQL_COST
     return 1

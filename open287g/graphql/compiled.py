@@ -154,6 +154,7 @@ _AGREEMENT_SCALARS = {
     "addendumUrls": "to_json(p.addendum_urls)",
     "firstSeen": _date("p.first_seen"),
     "lastSeen": _date("p.last_seen"),
+    "activatedOn": _date("p.activated_on"),
 }
 _CURSOR = (
     "rtrim(translate(encode(convert_to('[\"' || :ordering || '\",' || to_json(p.sort_value)::text"

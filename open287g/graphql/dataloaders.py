@@ -17,12 +17,23 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.dataloader import DataLoader
 
-from open287g.db.queries import agencies, agreements, documents, jurisdictions, reference
+from open287g.db.queries import (
+    agencies,
+    agreements,
+    documents,
+    jurisdictions,
+    lineage,
+    observations,
+    reference,
+)
 from open287g.db.queries.agencies import AgencyRecord, OfficialRecord
 from open287g.db.queries.agreements import AgreementRecord
 from open287g.db.queries.documents import DocumentRecord
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
-from open287g.db.queries.reference import ProgramModelRecord
+from open287g.db.queries.lineage import Lineage
+from open287g.db.queries.observations import ObservationRecord, PageKey
+from open287g.db.queries.pagination import Page
+from open287g.db.queries.reference import DatasetRecord, ProgramModelRecord
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -76,6 +87,20 @@ class Loaders:
         self.document_of_agreement: DataLoader[int, DocumentRecord | None] = _batched(
             engine, documents.documents_of_agreements, lambda: None
         )
+        self.lineage: DataLoader[int, Lineage | None] = _batched(
+            engine, lineage.lineages, lambda: None
+        )
+        self.observations: DataLoader[PageKey, Page[ObservationRecord]] = _batched(
+            engine, observations.observation_pages_by_key, lambda: Page([], False, [])
+        )
+        self.dataset: DataLoader[int, DatasetRecord | None] = _batched(
+            engine, _datasets_by_id, lambda: None
+        )
+
+
+async def _datasets_by_id(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, DatasetRecord]:
+    wanted = set(ids)
+    return {d.id: d for d in await reference.datasets(conn) if d.id in wanted}
 
 
 async def _models_by_code(

@@ -57,7 +57,7 @@ from open287g.db.queries.pagination import DEFAULT_PAGE, MAX_PAGE
 from open287g.graphql.variables import coerce, operation_of
 
 CONNECTION_FIELDS = frozenset(
-    {"agreements", "agencies", "jurisdictions", "agreementChanges", "documents"}
+    {"agreements", "agencies", "jurisdictions", "agreementChanges", "documents", "observations"}
 )
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -73,6 +73,11 @@ SCAN_COSTS = {
     "officials": 5,
     "agreementChanges": 1_000,
     "pageText": 200,  # a document's pages (at most 60), each a few kB of text
+    # The data-quality report (db/queries/quality.py): repairs and rejections grouped
+    # (tens of groups), and every cross-check's flags (a few hundred).
+    "loadIssues": 50,
+    "flags": 300,
+    "flagCounts": 300,
 }
 _CAP = 10**12  # costs saturate here; anything near it is refused anyway
 

@@ -30,6 +30,7 @@ from open287g.graphql.inputs import (
     agreement_page_arguments,
 )
 from open287g.graphql.limits import QueryLimits
+from open287g.graphql.quality import DataQuality
 from open287g.graphql.relay import Node, page_edges
 from open287g.graphql.stat_types import (
     AgreementStat,
@@ -201,6 +202,12 @@ class Query:
     async def notice(self, info: Info) -> str | None:
         async with info.context.engine.connect() as conn:
             return (await changes.data_version(conn)).notice
+
+    @strawberry.field(
+        description="Known problems in ICE's lists: repairs, rejections and cross-check flags."
+    )
+    def data_quality(self) -> DataQuality:
+        return DataQuality()
 
     @strawberry.field(description="Every source file and load run: the provenance of the data.")
     async def datasets(self, info: Info) -> list[Dataset]:

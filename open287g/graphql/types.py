@@ -30,6 +30,7 @@ from open287g.graphql.relay import Edge, Node, PageInfo, slice_nested
 from open287g.graphql.stat_types import DetainerStat, detainer_stat_rows
 
 if TYPE_CHECKING:
+    from open287g.graphql.history import AgreementLink, ObservationConnection
     from open287g.graphql.moa_documents import Document
 
 T = TypeVar("T")
@@ -153,6 +154,9 @@ class Agreement(Node):
     addendum_urls: list[str]
     first_seen: dt.date
     last_seen: dt.date
+    activated_on: dt.date | None = strawberry.field(
+        description="The first participating list that carried it (pending → active)."
+    )
 
     @classmethod
     def of(cls, record: AgreementRecord) -> Agreement:
@@ -166,6 +170,7 @@ class Agreement(Node):
             addendum_urls=record.addendum_urls,
             first_seen=record.first_seen,
             last_seen=record.last_seen,
+            activated_on=record.activated_on,
         )
 
     # Filled by graphql/eager.py for a whole page at once; the resolvers below then answer
@@ -202,6 +207,55 @@ class Agreement(Node):
         from open287g.graphql.moa_documents import document_of_agreement
 
         return await document_of_agreement(info, self.record.id)
+
+    @strawberry.field(
+        description="Every ICE list that named it, oldest first: the row's values and the "
+        "file (dataset, sha256) they came from."
+    )
+    async def observations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[ObservationConnection, strawberry.lazy("open287g.graphql.history")]:
+        from open287g.graphql import history
+
+        return await history.observations(info, self.record.id, first, after)
+
+    @strawberry.field(description="The agreement this one continues (ICE renamed the agency).")
+    async def predecessor(self, info: Info) -> Agreement | None:
+        from open287g.graphql import history
+
+        return await history.linked(info, self.record.id, before=True)
+
+    @strawberry.field(description="The agreement that continues this one (status RENAMED).")
+    async def successor(self, info: Info) -> Agreement | None:
+        from open287g.graphql import history
+
+        return await history.linked(info, self.record.id, before=False)
+
+    @strawberry.field(description="The link to the predecessor and why it was made.")
+    async def predecessor_link(
+        self, info: Info
+    ) -> Annotated[AgreementLink, strawberry.lazy("open287g.graphql.history")] | None:
+        from open287g.graphql import history
+
+        return await history.link_of(info, self.record.id, before=True)
+
+    @strawberry.field(description="The link to the successor and why it was made.")
+    async def successor_link(
+        self, info: Info
+    ) -> Annotated[AgreementLink, strawberry.lazy("open287g.graphql.history")] | None:
+        from open287g.graphql import history
+
+        return await history.link_of(info, self.record.id, before=False)
+
+    @strawberry.field(
+        description="The first list naming it or any predecessor: a rename does not restart "
+        "the history (firstSeen does)."
+    )
+    async def lineage_first_seen(self, info: Info) -> dt.date:
+        from open287g.graphql import history
+
+        found = await history.lineage(info, self.record.id)
+        return found.first_seen if found else self.record.first_seen
 
     @strawberry.field(description="Policy status of the agency's jurisdiction (or its parents).")
     def policy_status(self, info: Info) -> PolicyStatus:

@@ -23,6 +23,30 @@ class AgreementRow(BaseModel):
     addendum_urls: list[str]
     first_seen: dt.date
     last_seen: dt.date
+    activated_on: dt.date | None = Field(
+        description="The first participating list that carried it (pending → active)."
+    )
+    lineage_first_seen: dt.date = Field(
+        description="The first list naming it or any predecessor (a rename keeps its history)."
+    )
+    predecessor_id: str | None = Field(
+        description="The agreement this one continues: ICE renamed the agency."
+    )
+    predecessor_method: str | None = Field(
+        description="Why it was linked: moa-url, name-similarity or override."
+    )
+    predecessor_score: float | None = Field(
+        description="Name similarity (0-100) of the two names' cores."
+    )
+    successor_id: str | None = Field(
+        description="The agreement that continues this one (status RENAMED)."
+    )
+    successor_method: str | None = Field(
+        description="Why it was linked: moa-url, name-similarity or override."
+    )
+    successor_score: float | None = Field(
+        description="Name similarity (0-100) of the two names' cores."
+    )
 
 
 class AgencyRow(BaseModel):

@@ -18,7 +18,7 @@ from open287g.db.models.enums import (
     PolicyStatus,
     ProgramModelCode,
 )
-from open287g.db.queries import agencies, agreements, jurisdictions, policies, reference
+from open287g.db.queries import agencies, agreements, jurisdictions, lineage, policies, reference
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.pagination import Page
 from open287g.db.reference_data import resolve_state
@@ -70,18 +70,27 @@ def agreement_filter(values: dict[str, Any]) -> agreements.AgreementFilter:
     )
 
 
+AGREEMENT_SORT = Param(
+    "sort",
+    "string",
+    "id (default), or relevance: best match of `q` first (without `q`, id order).",
+    enum=("id", "relevance"),
+    default="id",
+)
+
+
 async def _agreement_page(
     conn: AsyncConnection, values: dict[str, Any], limit: int, cursor: str | None
 ) -> Page[agreements.AgreementRecord]:
-    return await agreements.agreement_page(
-        conn, agreement_filter(values), agreements.AgreementOrder(), limit, cursor
-    )
+    order = agreements.AgreementOrder(agreements.AgreementOrderField(values["sort"].upper()))
+    return await agreements.agreement_page(conn, agreement_filter(values), order, limit, cursor)
 
 
 async def _agreement_rows(
     conn: AsyncConnection, records: Sequence[agreements.AgreementRecord]
 ) -> list[Row]:
     names = await agencies.agencies_by_ids(conn, sorted({r.agency_id for r in records}))
+    found = await lineage.lineages(conn, [r.id for r in records])
     return [
         {
             "id": to_global_id("Agreement", r.id),
@@ -96,9 +105,25 @@ async def _agreement_rows(
             "addendum_urls": r.addendum_urls,
             "first_seen": r.first_seen,
             "last_seen": r.last_seen,
+            "activated_on": r.activated_on,
+            **_lineage_columns(found.get(r.id), r.first_seen),
         }
         for r in records
     ]
+
+
+def _lineage_columns(found: lineage.Lineage | None, first_seen: Any) -> Row:
+    before = found.predecessor if found else None
+    after = found.successor if found else None
+    return {
+        "lineage_first_seen": found.first_seen if found else first_seen,
+        "predecessor_id": _gid("Agreement", before.predecessor_id if before else None),
+        "predecessor_method": before.method if before else None,
+        "predecessor_score": before.score if before else None,
+        "successor_id": _gid("Agreement", after.successor_id if after else None),
+        "successor_method": after.method if after else None,
+        "successor_score": after.score if after else None,
+    }
 
 
 # Agencies ------------------------------------------------------------------------------
@@ -249,7 +274,7 @@ RESOURCES: dict[str, Resource] = {
             "agreements",
             "Agreement",
             models.AgreementRow,
-            AGREEMENT_FILTERS,
+            (*AGREEMENT_FILTERS, AGREEMENT_SORT),
             _agreement_page,
             agreements.agreements_by_ids,
             _agreement_rows,

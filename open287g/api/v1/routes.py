@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from open287g.api.problems import Problem
-from open287g.api.v1 import models
+from open287g.api.v1 import history, models, quality
 from open287g.api.v1.documents import DOCUMENTS, DocumentTextRow, document_text
 from open287g.api.v1.http import (
     cache_headers,
@@ -32,7 +32,7 @@ from open287g.db.reference_data import resolve_state
 from open287g.db.session import export_snapshot
 
 EXPORT_BATCH = 1000
-Kind = Literal["collection", "item", "stats", "changes"]
+Kind = Literal["collection", "item", "stats", "changes", "report"]
 
 
 @dataclass(frozen=True)
@@ -341,6 +341,24 @@ ENDPOINTS: list[Endpoint] = [
         DocumentTextRow,
         document_text,
         "documents",
+    ),
+    Endpoint(
+        "/v1/agreements/{id}/observations",
+        "Every ICE list that named one agreement: the row's values and the source file",
+        "collection",
+        history.PARAMS,
+        history.ObservationRow,
+        history.agreement_observations,
+        "agreements",
+    ),
+    Endpoint(
+        "/v1/quality",
+        "Data-quality report: repairs, rejections and cross-check flags",
+        "report",
+        quality.PARAMS,
+        quality.QualityReportRow,
+        quality.quality_report,
+        "quality",
     ),
     Endpoint(
         "/v1/stats/agreements",

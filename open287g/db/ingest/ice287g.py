@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.detainers import rematch_facilities
-from open287g.db.ingest.lineage import recompute_lineage, statuses
+from open287g.db.ingest.lineage import descendants, recompute_lineage, statuses
 from open287g.db.ingest.provenance import LoadCounts, record_changes
 from open287g.db.models.enums import AgreementStatus, ChangeOp, SnapshotKind
 
@@ -354,7 +354,9 @@ async def recompute_agreements(conn: AsyncConnection) -> list[Recomputed]:
     added or removed); those that changed. Lineage first: a renamed one is RENAMED."""
     relinked = await conn.run_sync(recompute_lineage)
     rows = [Recomputed(*row) for row in await conn.execute(text(_RECOMPUTE_AGREEMENTS))]
-    relinked -= {row.id for row in rows}
+    # Successors downstream carry the lineage's first sight (and their links): changed too.
+    changed = {row.id for row in rows}
+    relinked = (relinked | await descendants(conn, changed | relinked)) - changed
     return rows + [
         Recomputed(i, s, s, False, None, None, None, None, False, False)
         for i, s in await statuses(conn, relinked)

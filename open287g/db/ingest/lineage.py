@@ -112,3 +112,25 @@ async def statuses(conn: AsyncConnection, ids: set[int]) -> list[tuple[int, str]
         {"ids": sorted(ids)},
     )
     return [(int(r[0]), str(r[1])) for r in rows]
+
+
+async def descendants(conn: AsyncConnection, ids: set[int]) -> set[int]:
+    """Every agreement downstream of these along the links: a successor's record carries
+    its lineage's first sight, which moves when anything upstream changes."""
+    if not ids:
+        return set()
+    rows = await conn.execute(
+        text(
+            """
+            WITH RECURSIVE down(id) AS (
+                SELECT successor_id FROM agreement_links
+                WHERE predecessor_id = ANY(CAST(:ids AS bigint[]))
+                UNION
+                SELECT l.successor_id FROM down d JOIN agreement_links l ON l.predecessor_id = d.id
+            )
+            SELECT id FROM down
+            """
+        ),
+        {"ids": sorted(ids)},
+    )
+    return set(rows.scalars())

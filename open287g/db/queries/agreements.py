@@ -20,7 +20,7 @@ from open287g.db.queries.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from open287g.db.queries.search import folded_contains, search_value
+from open287g.db.queries.search import RELEVANCE_SQL, folded_contains, search_value
 
 
 class AgreementOrderField(enum.StrEnum):
@@ -28,6 +28,7 @@ class AgreementOrderField(enum.StrEnum):
     SIGNED_ON = "SIGNED_ON"
     STATE = "STATE"
     FIRST_SEEN = "FIRST_SEEN"
+    RELEVANCE = "RELEVANCE"  # best match of the agency-name search first (else id order)
 
 
 class Direction(enum.StrEnum):
@@ -79,6 +80,7 @@ class AgreementRecord:
     addendum_urls: list[str]
     first_seen: dt.date
     last_seen: dt.date
+    activated_on: dt.date | None = None  # first participating list (pending → active)
 
 
 COLUMNS = ", ".join(f"g.{f.name}" for f in fields(AgreementRecord))
@@ -87,6 +89,7 @@ _SORT_SQL = {
     AgreementOrderField.SIGNED_ON: "coalesce(g.signed_on, DATE '0001-01-01')",
     AgreementOrderField.STATE: "g.state_code",
     AgreementOrderField.FIRST_SEEN: "g.first_seen",
+    AgreementOrderField.RELEVANCE: RELEVANCE_SQL,
 }
 
 # The list as ICE published it on a date: the latest participating and pending snapshots
@@ -112,7 +115,8 @@ WITH latest AS (
            CAST(CASE WHEN l.participating THEN 'ACTIVE' ELSE 'PENDING' END
                 AS agreement_status) AS status,
            o.signed_on, o.signed_raw, o.moa_url, o.addendum_urls,
-           seen.first_seen, seen.last_seen
+           seen.first_seen, seen.last_seen,
+           CASE WHEN a.activated_on <= :as_of THEN a.activated_on END AS activated_on
     FROM listed l
     JOIN agreements a ON a.id = l.agreement_id
     JOIN agreement_observations o ON o.agreement_id = l.agreement_id
@@ -181,6 +185,8 @@ def page_query(
     params.update(filter_params)
     count_where = " AND ".join(clauses) or "true"
     sort = _SORT_SQL[order.field]
+    if order.field is AgreementOrderField.RELEVANCE and not filters.agency_name_contains:
+        sort = _SORT_SQL[AgreementOrderField.ID]  # nothing to rank by: id order
     if after:
         keyset: Keyset = decode_cursor(after, order.name)
         comparison = ">" if order.direction is Direction.ASC else "<"
@@ -227,7 +233,7 @@ def _sort_value(field: AgreementOrderField, value: object) -> object:
         except ValueError as exc:
             raise BadCursor("cursor is not one this API issued") from exc
     # A tampered cursor must not reach PostgreSQL with a value of the wrong type.
-    expected = int if field is AgreementOrderField.ID else str
+    expected = int if field in (AgreementOrderField.ID, AgreementOrderField.RELEVANCE) else str
     if not isinstance(value, expected):
         raise BadCursor("cursor is not one this API issued")
     return value

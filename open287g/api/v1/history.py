@@ -1,0 +1,144 @@
+"""/v1/agreements/{id}/observations: every ICE list that named an agreement, oldest
+first, with the values its row gave and the file they came from (dataset id, file name,
+sha256), so any served fact leads to its source file. Cursor pages or a whole export
+(`format=csv|ndjson`).
+
+Not in the change feed or the data package: an observation never changes once loaded
+(it is a row of a file, and files are immutable), so a mirror learns everything new from
+the `datasets` collection it already syncs (each new list is a new dataset) and from
+the agreements whose `last_seen` moved; this sub-collection is provenance to follow from
+a record, not a collection to mirror.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+
+from open287g.api.problems import Problem
+from open287g.api.v1.http import (
+    cache_headers,
+    etag_for,
+    export_response,
+    json_response,
+    not_modified,
+)
+from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, parse_params, shown
+from open287g.db.queries import agreements, changes, observations
+from open287g.db.queries.ids import BadId, from_global_id, to_global_id
+from open287g.db.queries.observations import ObservationRecord
+from open287g.db.session import export_snapshot
+
+EXPORT_BATCH = 1000
+PARAMS = (LIMIT, CURSOR, FORMAT)
+
+
+class ObservationRow(BaseModel):
+    agreement_id: str
+    published_on: dt.date = Field(description="The list's publication date.")
+    kind: str = Field(description="PARTICIPATING or PENDING list.")
+    dataset_id: str = Field(description="The source file's id in /v1/datasets.")
+    file_name: str = Field(description="The source file as loaded.")
+    sha256: str = Field(description="The source file's SHA-256.")
+    row_number: int = Field(description="The row in the file.")
+    agency_name: str = Field(description="The agency name as the row wrote it.")
+    agency_type: str
+    county: str | None = Field(description="The county as the row wrote it.")
+    signed_on: dt.date | None
+    signed_raw: str | None = Field(
+        description="The date text as ICE wrote it, when it could not be served as a date."
+    )
+    moa_url: str | None
+    addendum_urls: list[str]
+
+
+def _rows(records: Sequence[ObservationRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "agreement_id": to_global_id("Agreement", r.agreement_id),
+            "published_on": r.published_on,
+            "kind": r.kind,
+            "dataset_id": to_global_id("Dataset", r.dataset_id),
+            "file_name": r.file_name,
+            "sha256": r.sha256,
+            "row_number": r.row_number,
+            "agency_name": r.agency_name,
+            "agency_type": r.agency_type,
+            "county": r.county,
+            "signed_on": r.signed_on,
+            "signed_raw": r.signed_raw,
+            "moa_url": r.moa_url,
+            "addendum_urls": r.addendum_urls,
+        }
+        for r in records
+    ]
+
+
+def _agreement_key(global_id: str) -> int:
+    try:
+        type_name, key = from_global_id(global_id)
+    except BadId:
+        type_name, key = "", ""
+    if type_name != "Agreement" or not key.isdigit() or len(key) > 18:
+        raise Problem(404, f"no Agreement with id {shown(global_id)}")
+    return int(key)
+
+
+async def _exists(conn: AsyncConnection, agreement_id: int, global_id: str) -> None:
+    if not await agreements.agreements_by_ids(conn, [agreement_id]):
+        raise Problem(404, f"no Agreement with id {shown(global_id)}")
+
+
+async def agreement_observations(request: Request) -> Response:
+    values = parse_params(request, PARAMS)
+    global_id = request.path_params["id"]
+    agreement_id = _agreement_key(global_id)
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        version = await changes.data_version(conn)
+        etag = etag_for(request, version)
+        headers = cache_headers(etag, version)
+        cached = not_modified(request, etag, version)
+        if cached is not None:
+            return cached
+        await _exists(conn, agreement_id, global_id)
+        page = await observations.observation_page(
+            conn, agreement_id, values["limit"], values["cursor"]
+        )
+    if values["format"] != "json":
+
+        async def batches() -> AsyncIterator[list[dict[str, Any]]]:
+            async with export_snapshot(engine) as conn:
+                cursor = values["cursor"]
+                while True:
+                    found = await observations.observation_page(
+                        conn, agreement_id, EXPORT_BATCH, cursor
+                    )
+                    yield _rows(found.items)
+                    if not found.has_next:
+                        return
+                    cursor = found.end_cursor
+
+        filename = f"open287g-observations-{agreement_id}-v{version.version}"
+        columns = ObservationRow.model_fields
+        return await export_response(
+            request, values["format"], columns, batches(), filename, headers
+        )
+    next_cursor = page.end_cursor if page.has_next else None
+    if next_cursor:
+        url = request.url.include_query_params(cursor=next_cursor)
+        public = request.app.state.settings.public_url
+        headers["Link"] = f'<{public}{url.path}?{url.query}>; rel="next"'
+    body = {
+        "data": _rows(page.items),
+        "next_cursor": next_cursor,
+        "data_version": version.version,
+        **({"notice": version.notice} if version.notice else {}),
+    }
+    return json_response(body, headers)

@@ -1,0 +1,143 @@
+"""/v1/quality: the data-quality report (`db/queries/quality.py`, the same as GraphQL
+`dataQuality`): "known problems in ICE's lists", citable. One document: counts by kind,
+the loaders' repairs and rejections grouped by dataset and reason with examples, and
+the cross-checks' flags (`kind=` narrows them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from open287g.api.v1.http import cache_headers, etag_for, json_response, not_modified
+from open287g.api.v1.params import Param, parse_params
+from open287g.db.queries import changes, quality
+from open287g.db.queries.ids import to_global_id
+from open287g.db.queries.quality import FLAG_DESCRIPTIONS, FlagKind
+
+KIND = Param(
+    "kind",
+    "string",
+    "Only this cross-check: its flags and its count.",
+    enum=tuple(FlagKind),
+)
+PARAMS = (KIND,)
+
+
+class QualityIssueExample(BaseModel):
+    dataset_id: str = Field(description="The source file's id in /v1/datasets.")
+    file_name: str
+    row_number: int | None
+    column: str | None
+    value: str | None
+
+
+class QualityIssueGroup(BaseModel):
+    dataset: str = Field(description="ice-287g, policies, officials, detainers, …")
+    action: str = Field(description="REPAIRED or REJECTED")
+    column: str | None
+    reason: str
+    files: int = Field(description="Source files with such rows.")
+    rows: int
+    examples: list[QualityIssueExample] = Field(description="The first few.")
+
+
+class QualityFlagRow(BaseModel):
+    kind: str
+    agreement_id: str
+    agency_name: str = Field(description="As the list wrote it.")
+    state: str
+    model: str
+    detail: str
+    value: str | None = Field(description="The URL, date or evidence in question.")
+    dataset_id: str | None = Field(description="The latest source file showing it.")
+    first_seen: dt.date | None
+    last_seen: dt.date | None
+    other_agreement_id: str | None = Field(description="A rename link's successor.")
+    method: str | None = Field(description="A rename link's method.")
+    score: float | None = Field(description="A rename link's name similarity (0-100).")
+
+
+class QualityCount(BaseModel):
+    kind: str
+    description: str
+    count: int
+
+
+class QualityReportRow(BaseModel):
+    counts: list[QualityCount]
+    load_issues: list[QualityIssueGroup]
+    flags: list[QualityFlagRow]
+
+
+def _gid(type_name: str, key: int | None) -> str | None:
+    return None if key is None else to_global_id(type_name, key)
+
+
+def _body(report: quality.QualityReport) -> dict[str, Any]:
+    return {
+        "counts": [
+            {"kind": kind.value, "description": FLAG_DESCRIPTIONS[kind], "count": n}
+            for kind, n in report.counts.items()
+        ],
+        "load_issues": [
+            {
+                "dataset": g.dataset,
+                "action": g.action,
+                "column": g.column,
+                "reason": g.reason,
+                "files": g.files,
+                "rows": g.rows,
+                "examples": [
+                    {
+                        "dataset_id": to_global_id("Dataset", e.dataset_id),
+                        "file_name": e.file_name,
+                        "row_number": e.row_number,
+                        "column": e.column,
+                        "value": e.value,
+                    }
+                    for e in g.examples
+                ],
+            }
+            for g in report.issues
+        ],
+        "flags": [
+            {
+                "kind": f.kind.value,
+                "agreement_id": to_global_id("Agreement", f.agreement_id),
+                "agency_name": f.agency_name,
+                "state": f.state,
+                "model": f.model,
+                "detail": f.detail,
+                "value": f.value,
+                "dataset_id": _gid("Dataset", f.dataset_id),
+                "first_seen": f.first_seen,
+                "last_seen": f.last_seen,
+                "other_agreement_id": _gid("Agreement", f.other_agreement_id),
+                "method": f.method,
+                "score": f.score,
+            }
+            for f in report.flags
+        ],
+    }
+
+
+async def quality_report(request: Request) -> Response:
+    values = parse_params(request, PARAMS)
+    kinds = frozenset({FlagKind(values["kind"])}) if values["kind"] else None
+    async with request.app.state.engine.connect() as conn:
+        version = await changes.data_version(conn)
+        etag = etag_for(request, version)
+        cached = not_modified(request, etag, version)
+        if cached is not None:
+            return cached
+        report = await quality.quality_report(conn, kinds)
+    body = {
+        "data": _body(report),
+        "data_version": version.version,
+        **({"notice": version.notice} if version.notice else {}),
+    }
+    return json_response(body, cache_headers(etag, version))

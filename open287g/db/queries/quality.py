@@ -1,0 +1,344 @@
+"""The data-quality report shared by REST (`/v1/quality`) and GraphQL (`dataQuality`):
+"known problems in ICE's lists", each with where it stands.
+
+Two parts:
+
+- **Load issues**: every repair and rejection the loaders recorded in `load_issues`,
+  grouped by dataset (ice-287g, policies, …), action, column and reason, with the number
+  of files and rows and the first few examples (dataset id, file, row, value).
+- **Cross-checks** that flag and never change the data (`FlagKind`): MOA links whose file
+  name names another agency or state (`db/moa_file_names.py`), signed dates outside the
+  program's life, active agreements without an MOA, conflicting duplicate rows, and the
+  rename links with their evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from open287g.db.moa_file_names import judge
+
+EXAMPLES = 3
+# IIRIRA, which created 287(g), was signed on 1996-09-30: no MOA is older.
+PROGRAM_START = dt.date(1996, 9, 30)
+
+
+class FlagKind(enum.StrEnum):
+    MOA_OF_ANOTHER_AGENCY = "MOA_OF_ANOTHER_AGENCY"
+    DATE_OUTSIDE_PROGRAM = "DATE_OUTSIDE_PROGRAM"
+    ACTIVE_WITHOUT_MOA = "ACTIVE_WITHOUT_MOA"
+    CONFLICTING_DUPLICATE = "CONFLICTING_DUPLICATE"
+    RENAME_LINK = "RENAME_LINK"
+
+
+FLAG_DESCRIPTIONS = {
+    FlagKind.MOA_OF_ANOTHER_AGENCY: "A list gave the agreement an MOA link whose file name "
+    "names another agency or another state.",
+    FlagKind.DATE_OUTSIDE_PROGRAM: "A list gave a signed date before 287(g) existed "
+    "(1996-09-30) or after the list's own publication date.",
+    FlagKind.ACTIVE_WITHOUT_MOA: "An active agreement whose latest participating list "
+    "gives no MOA link.",
+    FlagKind.CONFLICTING_DUPLICATE: "A list named the same agency and model twice with "
+    "different details; the loader kept the first row.",
+    FlagKind.RENAME_LINK: "ICE listed the agreement on under a new name; the link and why "
+    "it was made (shared MOA URL, name similarity, reviewed override).",
+}
+
+
+@dataclass(frozen=True)
+class IssueExample:
+    dataset_id: int
+    file_name: str
+    row_number: int | None
+    column: str | None
+    value: str | None
+
+
+@dataclass(frozen=True)
+class IssueGroup:
+    dataset: str
+    action: str  # REPAIRED or REJECTED
+    column: str | None
+    reason: str
+    files: int
+    rows: int
+    examples: list[IssueExample]
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: FlagKind
+    agreement_id: int
+    agency_name: str  # as the list wrote it (the latest row showing the problem)
+    state: str
+    model: str
+    detail: str
+    value: str | None = None  # the URL, date or evidence in question
+    dataset_id: int | None = None  # the latest list showing it
+    first_seen: dt.date | None = None
+    last_seen: dt.date | None = None
+    other_agreement_id: int | None = None  # a rename's successor
+    method: str | None = None  # a rename's method
+    score: float | None = None  # a rename's name similarity
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    issues: list[IssueGroup]
+    flags: list[Flag]
+    counts: dict[FlagKind, int] = field(default_factory=dict)
+
+
+_ISSUES = """
+WITH issues AS (
+    SELECT f.dataset, CAST(i.action AS text) AS action, i."column", i.reason, f.id AS file_id,
+           f.name AS file_name, i.row_number, i.value, i.rows,
+           row_number() OVER (PARTITION BY f.dataset, i.action, i."column", i.reason
+                              ORDER BY f.id, i.row_number, i.id) AS n
+    FROM load_issues i
+    JOIN load_runs r ON r.id = i.load_run_id
+    JOIN source_files f ON f.id = r.source_file_id
+)
+SELECT dataset, action, "column", reason, count(DISTINCT file_id), sum(rows),
+       json_agg(json_build_array(file_id, file_name, row_number, "column", value)
+                ORDER BY n) FILTER (WHERE n <= :examples)
+FROM issues
+GROUP BY dataset, action, "column", reason
+ORDER BY dataset, action, sum(rows) DESC, "column", reason
+"""
+
+# Every MOA link each agreement was listed with, with the row's own agency name.
+_MOA_LINKS = """
+SELECT o.agreement_id, g.state_code, CAST(g.model_code AS text), o.moa_url,
+       (array_agg(o.agency_name ORDER BY s.published_at DESC, f.fetched_at DESC))[1],
+       (array_agg(f.id ORDER BY s.published_at DESC, f.fetched_at DESC))[1],
+       min(s.published_on), max(s.published_on)
+FROM agreement_observations o
+JOIN snapshots s ON s.id = o.snapshot_id
+JOIN source_files f ON f.id = s.source_file_id
+JOIN agreements g ON g.id = o.agreement_id
+WHERE o.moa_url IS NOT NULL
+GROUP BY o.agreement_id, g.state_code, g.model_code, o.moa_url
+ORDER BY o.agreement_id, o.moa_url
+"""
+
+# Signed dates outside [1996-09-30, the list's publication]: served dates, and ISO dates
+# kept as text because the loader found them implausible (ICE's 5025-07-07).
+_DATES = """
+WITH dated AS (
+    SELECT o.agreement_id, o.agency_name, s.published_on, f.id AS file_id, f.fetched_at,
+           s.published_at,
+           coalesce(o.signed_on,
+                    CASE WHEN o.signed_raw ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+                         THEN to_date(o.signed_raw, 'YYYY-MM-DD') END) AS signed,
+           coalesce(o.signed_raw, to_char(o.signed_on, 'YYYY-MM-DD')) AS raw
+    FROM agreement_observations o
+    JOIN snapshots s ON s.id = o.snapshot_id
+    JOIN source_files f ON f.id = s.source_file_id
+    WHERE o.signed_on IS NOT NULL OR o.signed_raw ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+)
+SELECT d.agreement_id, g.state_code, CAST(g.model_code AS text), d.raw,
+       (array_agg(d.agency_name ORDER BY d.published_at DESC, d.fetched_at DESC))[1],
+       (array_agg(d.file_id ORDER BY d.published_at DESC, d.fetched_at DESC))[1],
+       min(d.published_on), max(d.published_on), bool_or(d.signed < :start)
+FROM dated d JOIN agreements g ON g.id = d.agreement_id
+WHERE d.signed < :start OR d.signed > d.published_on
+GROUP BY d.agreement_id, g.state_code, g.model_code, d.raw
+ORDER BY d.agreement_id, d.raw
+"""
+
+# Active agreements whose latest participating row gives no MOA link.
+_WITHOUT_MOA = """
+SELECT g.id, g.state_code, CAST(g.model_code AS text), latest.agency_name, latest.file_id,
+       g.activated_on, g.last_seen
+FROM agreements g
+CROSS JOIN LATERAL (
+    SELECT o.agency_name, f.id AS file_id FROM agreement_observations o
+    JOIN snapshots s ON s.id = o.snapshot_id
+    JOIN source_files f ON f.id = s.source_file_id
+    WHERE o.agreement_id = g.id AND s.kind = 'PARTICIPATING'
+    ORDER BY s.published_at DESC, f.fetched_at DESC, s.id DESC LIMIT 1
+) latest
+WHERE g.status = 'ACTIVE' AND g.moa_url IS NULL
+ORDER BY g.id
+"""
+
+# A rejected second row for the same agreement (`same agency and model as row N with
+# different details`): the kept row N names the agreement.
+_DUPLICATES = """
+SELECT o.agreement_id, g.state_code, CAST(g.model_code AS text), o.agency_name, f.id,
+       s.published_on, i.row_number, o.row_number
+FROM load_issues i
+JOIN snapshots s ON s.load_run_id = i.load_run_id
+JOIN source_files f ON f.id = s.source_file_id
+JOIN agreement_observations o
+  ON o.snapshot_id = s.id
+ AND o.row_number = CAST(substring(i.reason FROM 'as row ([0-9]+) with different details')
+                         AS integer)
+JOIN agreements g ON g.id = o.agreement_id
+WHERE i.action = 'REJECTED' AND i.reason LIKE 'same agency and model as row % with different%'
+ORDER BY o.agreement_id, s.published_at, f.fetched_at
+"""
+
+_LINKS = """
+SELECT l.predecessor_id, g.state_code, CAST(g.model_code AS text), a.name, l.successor_id,
+       b.name, l.method, l.score, l.evidence, g.first_seen, g.last_seen
+FROM agreement_links l
+JOIN agreements g ON g.id = l.predecessor_id
+JOIN agencies a ON a.id = g.agency_id
+JOIN agreements h ON h.id = l.successor_id
+JOIN agencies b ON b.id = h.agency_id
+ORDER BY l.predecessor_id
+"""
+
+
+async def load_issue_groups(conn: AsyncConnection) -> list[IssueGroup]:
+    rows = await conn.execute(text(_ISSUES), {"examples": EXAMPLES})
+    return [
+        IssueGroup(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            int(r[4]),
+            int(r[5]),
+            [IssueExample(int(e[0]), e[1], e[2], e[3], e[4]) for e in r[6] or ()],
+        )
+        for r in rows
+    ]
+
+
+async def _moa_flags(conn: AsyncConnection) -> list[Flag]:
+    flags: list[Flag] = []
+    for agreement, state, model, url, name, file_id, first, last in await conn.execute(
+        text(_MOA_LINKS)
+    ):
+        verdict = judge(url, name, state)
+        if not verdict.flagged:
+            continue
+        said = []
+        if verdict.names_other_state:
+            said.append(f"names another state ({verdict.file_state})")
+        if verdict.names_other_agency:
+            words = " ".join(verdict.file_core)
+            said.append(f"names another agency ({words!r}, not {' '.join(verdict.agency_core)!r})")
+        detail = f"the MOA file {url.rsplit('/', 1)[-1]} " + " and ".join(said)
+        flags.append(
+            Flag(FlagKind.MOA_OF_ANOTHER_AGENCY, agreement, name, state, model, detail, url,
+                 file_id, first, last)
+        )  # fmt: skip
+    return flags
+
+
+async def _date_flags(conn: AsyncConnection) -> list[Flag]:
+    rows = await conn.execute(text(_DATES), {"start": PROGRAM_START})
+    return [
+        Flag(
+            FlagKind.DATE_OUTSIDE_PROGRAM,
+            agreement,
+            name,
+            state,
+            model,
+            f"signed {raw}: "
+            + ("before 287(g) existed (1996-09-30)" if early else "after the list was published"),
+            raw,
+            file_id,
+            first,
+            last,
+        )
+        for agreement, state, model, raw, name, file_id, first, last, early in rows
+    ]
+
+
+async def _without_moa_flags(conn: AsyncConnection) -> list[Flag]:
+    rows = await conn.execute(text(_WITHOUT_MOA))
+    return [
+        Flag(
+            FlagKind.ACTIVE_WITHOUT_MOA,
+            agreement,
+            name,
+            state,
+            model,
+            "active, but the latest participating list gives no MOA link",
+            None,
+            file_id,
+            activated,
+            last,
+        )
+        for agreement, state, model, name, file_id, activated, last in rows
+    ]
+
+
+async def _duplicate_flags(conn: AsyncConnection) -> list[Flag]:
+    rows = await conn.execute(text(_DUPLICATES))
+    return [
+        Flag(
+            FlagKind.CONFLICTING_DUPLICATE,
+            agreement,
+            name,
+            state,
+            model,
+            f"row {rejected} repeats row {kept} with different details; row {kept} was kept",
+            None,
+            file_id,
+            published,
+            published,
+        )
+        for agreement, state, model, name, file_id, published, rejected, kept in rows
+    ]
+
+
+async def _link_flags(conn: AsyncConnection) -> list[Flag]:
+    rows = await conn.execute(text(_LINKS))
+    return [
+        Flag(
+            FlagKind.RENAME_LINK,
+            old,
+            old_name,
+            state,
+            model,
+            f"{old_name} → {new_name} ({method}"
+            + (f", name similarity {score:g})" if score is not None else ")"),
+            evidence,
+            None,
+            first,
+            last,
+            new,
+            method,
+            score,
+        )
+        for old, state, model, old_name, new, new_name, method, score, evidence, first, last in rows
+    ]
+
+
+async def quality_flags(
+    conn: AsyncConnection, kinds: frozenset[FlagKind] | None = None
+) -> list[Flag]:
+    """The cross-checks' flags (all kinds, or those asked for), by kind then agreement."""
+    checks = {
+        FlagKind.MOA_OF_ANOTHER_AGENCY: _moa_flags,
+        FlagKind.DATE_OUTSIDE_PROGRAM: _date_flags,
+        FlagKind.ACTIVE_WITHOUT_MOA: _without_moa_flags,
+        FlagKind.CONFLICTING_DUPLICATE: _duplicate_flags,
+        FlagKind.RENAME_LINK: _link_flags,
+    }
+    flags: list[Flag] = []
+    for kind, check in checks.items():
+        if kinds is None or kind in kinds:
+            flags += await check(conn)
+    return flags
+
+
+async def quality_report(
+    conn: AsyncConnection, kinds: frozenset[FlagKind] | None = None
+) -> QualityReport:
+    flags = await quality_flags(conn, kinds)
+    counts = {kind: 0 for kind in FlagKind if kinds is None or kind in kinds}
+    for flag in flags:
+        counts[flag.kind] += 1
+    return QualityReport(await load_issue_groups(conn), flags, counts)

@@ -1,0 +1,188 @@
+"""`Query.dataQuality`: the data-quality report (`db/queries/quality.py`, shared with
+REST `/v1/quality`): every repair and rejection of the loaders, grouped, with examples,
+and the cross-checks' flags, each pointing at its agreement and the file that shows it.
+
+Each part is read only when asked for; the cost limiter charges `flags` and
+`loadIssues` as the unpaginated lists they are (`limits.SCAN_COSTS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from open287g.db.models.enums import ProgramModelCode
+from open287g.db.queries import quality
+from open287g.db.queries.ids import to_global_id
+from open287g.db.queries.quality import FLAG_DESCRIPTIONS, FlagKind, IssueExample, IssueGroup
+from open287g.graphql.context import Info
+from open287g.graphql.stat_types import Dataset
+
+if TYPE_CHECKING:
+    from open287g.graphql.types import Agreement
+
+QualityFlagKind = strawberry.enum(
+    FlagKind, name="QualityFlagKind", description="What a cross-check found."
+)
+
+
+async def _dataset(info: Info, dataset_id: int | None) -> Dataset | None:
+    if dataset_id is None:
+        return None
+    record = await info.context.loaders.dataset.load(dataset_id)
+    return Dataset.of(record) if record else None
+
+
+async def _agreement(info: Info, agreement_id: int | None) -> Agreement | None:
+    from open287g.graphql.types import Agreement
+
+    if agreement_id is None:
+        return None
+    record = await info.context.loaders.agreement.load(agreement_id)
+    return Agreement.of(record) if record else None
+
+
+@strawberry.type(description="One row a loader repaired or rejected.")
+class LoadIssueExample:
+    example: strawberry.Private[IssueExample]
+    file_name: str
+    row_number: int | None
+    column: str | None
+    value: str | None
+
+    @strawberry.field(description="The source file (name, URL, sha256).")
+    async def dataset(self, info: Info) -> Dataset | None:
+        return await _dataset(info, self.example.dataset_id)
+
+
+@strawberry.type(description="Repairs or rejections of one kind, in one dataset.")
+class LoadIssueGroup:
+    dataset: str = strawberry.field(description="ice-287g, policies, officials, detainers, …")
+    action: str = strawberry.field(description="REPAIRED or REJECTED")
+    column: str | None
+    reason: str
+    files: int = strawberry.field(description="Source files with such rows.")
+    rows: int
+    examples: list[LoadIssueExample] = strawberry.field(description="The first few.")
+
+    @classmethod
+    def of(cls, group: IssueGroup) -> LoadIssueGroup:
+        return cls(
+            dataset=group.dataset,
+            action=group.action,
+            column=group.column,
+            reason=group.reason,
+            files=group.files,
+            rows=group.rows,
+            examples=[
+                LoadIssueExample(
+                    example=e,
+                    file_name=e.file_name,
+                    row_number=e.row_number,
+                    column=e.column,
+                    value=e.value,
+                )
+                for e in group.examples
+            ],
+        )
+
+
+@strawberry.type(description="What a cross-check found about one agreement (data unchanged).")
+class QualityFlag:
+    flag: strawberry.Private[quality.Flag]
+    kind: QualityFlagKind  # type: ignore[valid-type]
+    agency_name: str = strawberry.field(description="As the list wrote it.")
+    state: str
+    model: ProgramModelCode
+    detail: str
+    value: str | None = strawberry.field(description="The URL, date or evidence in question.")
+    dataset_id: strawberry.ID | None = strawberry.field(
+        description="The latest source file showing it."
+    )
+    first_seen: dt.date | None
+    last_seen: dt.date | None
+    method: str | None = strawberry.field(description="A rename link's method.")
+    score: float | None = strawberry.field(description="A rename link's name similarity.")
+
+    @classmethod
+    def of(cls, flag: quality.Flag) -> QualityFlag:
+        return cls(
+            flag=flag,
+            kind=flag.kind,
+            agency_name=flag.agency_name,
+            state=flag.state,
+            model=ProgramModelCode(flag.model),
+            detail=flag.detail,
+            value=flag.value,
+            dataset_id=(
+                strawberry.ID(to_global_id("Dataset", flag.dataset_id))
+                if flag.dataset_id is not None
+                else None
+            ),
+            first_seen=flag.first_seen,
+            last_seen=flag.last_seen,
+            method=flag.method,
+            score=flag.score,
+        )
+
+    @strawberry.field
+    async def agreement(
+        self, info: Info
+    ) -> Annotated[Agreement, strawberry.lazy("open287g.graphql.types")] | None:
+        return await _agreement(info, self.flag.agreement_id)
+
+    @strawberry.field(description="A rename link's successor.")
+    async def other_agreement(
+        self, info: Info
+    ) -> Annotated[Agreement, strawberry.lazy("open287g.graphql.types")] | None:
+        return await _agreement(info, self.flag.other_agreement_id)
+
+    @strawberry.field(description="The latest source file showing it.")
+    async def dataset(self, info: Info) -> Dataset | None:
+        return await _dataset(info, self.flag.dataset_id)
+
+
+@strawberry.type
+class QualityFlagCount:
+    kind: QualityFlagKind  # type: ignore[valid-type]
+    description: str
+    count: int
+
+
+def _kinds(kinds: list[FlagKind] | None) -> frozenset[FlagKind] | None:
+    return frozenset(kinds) if kinds is not None else None
+
+
+@strawberry.type(
+    description="Known problems in ICE's lists: the loaders' repairs and rejections, and "
+    'cross-checks that flag without changing the data (README "Data quality").'
+)
+class DataQuality:
+    @strawberry.field(description="Repairs and rejections, by dataset and reason.")
+    async def load_issues(self, info: Info) -> list[LoadIssueGroup]:
+        async with info.context.engine.connect() as conn:
+            return [LoadIssueGroup.of(g) for g in await quality.load_issue_groups(conn)]
+
+    @strawberry.field(description="The flags of every cross-check, or of those named.")
+    async def flags(
+        self,
+        info: Info,
+        kinds: list[QualityFlagKind] | None = None,  # type: ignore[valid-type]
+    ) -> list[QualityFlag]:
+        async with info.context.engine.connect() as conn:
+            found = await quality.quality_flags(conn, _kinds(kinds))
+        return [QualityFlag.of(f) for f in found]
+
+    @strawberry.field(description="How many flags each cross-check raised.")
+    async def flag_counts(self, info: Info) -> list[QualityFlagCount]:
+        async with info.context.engine.connect() as conn:
+            found = await quality.quality_flags(conn)
+        counts = dict.fromkeys(FlagKind, 0)
+        for flag in found:
+            counts[flag.kind] += 1
+        return [
+            QualityFlagCount(kind=kind, description=FLAG_DESCRIPTIONS[kind], count=n)
+            for kind, n in counts.items()
+        ]
