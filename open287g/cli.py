@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,10 +49,14 @@ def _serve(args: argparse.Namespace) -> int:
     trusted only from `--forwarded-allow-ips` (rate limits key on the client address)."""
     import uvicorn
 
+    from open287g.api.observability import log_config
     from open287g.api.protocol import BoundedHttpToolsProtocol
     from open287g.config import get_settings
     from open287g.db.session import primary_url
 
+    if args.log_format is not None:  # the worker processes read it from the environment
+        os.environ["OPEN287G_LOG_FORMAT"] = args.log_format
+        get_settings.cache_clear()
     settings = get_settings()
     primary_url()  # start the embedded server once, before workers race to do it
     uvicorn.run(
@@ -61,6 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        log_config=log_config(settings.log_format, args.log_level),
         access_log=False,
         http=BoundedHttpToolsProtocol,
         h11_max_incomplete_event_size=settings.max_header_bytes,
@@ -110,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="proxy addresses whose X-Forwarded-For names the client (default: none, "
         "the client is the socket peer); rate limits key on the client address",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=["json", "plain"],
+        default=None,
+        help="one JSON object per log line (default, OPEN287G_LOG_FORMAT) or plain text;"
+        " each request is logged at INFO (route template, status, duration, cache, version)",
     )
     serve.set_defaults(handler=_serve)
     return parser

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -170,6 +171,11 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias="OPEN287G_EXPORT_TIMEOUT",
         description="Seconds an export may spend reading the database (then 503).",
+    )
+    log_format: Literal["json", "plain"] = Field(
+        default="json",
+        validation_alias="OPEN287G_LOG_FORMAT",
+        description="`open287g serve` logs: one JSON object per line, or plain text.",
     )
 
     @field_validator("public_url")

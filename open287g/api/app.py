@@ -2,8 +2,9 @@
 
 Middleware order, outermost first (each runs around everything below it):
 
-1. `RequestCounter` — counts every answer for /metrics, including those the layers below
-   give without reaching a route (413, 429, 431, preflights), by route template.
+1. `RequestCounter` — counts and times every answer for /metrics, including those the
+   layers below give without reaching a route (413, 429, 431, preflights), by route
+   template, and writes its access log line (`api/observability.py`).
 2. `ResponseHeaders` — CORS (`Access-Control-Allow-Origin: *` on every answer, preflights
    answered here) and security headers. Outside the cache, the limits and the app, so a
    cache hit, a 429 or a 413 carries them as surely as a fresh answer: what the cache
@@ -14,8 +15,13 @@ Middleware order, outermost first (each runs around everything below it):
 4. `RateLimit` — charges the client's token bucket before any work (cache lookups, SQL)
    and answers 429; outside the cache so hits are charged too (they still cost a little).
 5. `RequestGuard` — cancels the work of a client that left; database outages become 503.
-6. `ResponseCacheMiddleware` — innermost: stores only what the app answers for a path,
-   query and data version, which no outer layer's per-request headers can poison.
+6. `ReplicaFailover` — only with DATABASE_REPLICA_URL: a 503 met while reading from the
+   replica is held back and, when the replica is out, the request runs again on the
+   primary (`api/failover.py`). Inside the guard, so a client that left cancels it too;
+   outside the cache, so the retry looks the answer up again.
+7. `ResponseCacheMiddleware` — innermost: stores only what the app answers for a path,
+   query and data version (the version its own reads saw), which no outer layer's
+   per-request headers can poison.
 
 Endpoints outside /v1 that serve data (GraphQL GET, /data.json, /datapackage.json,
 /v1/changes.atom) are wrapped in `Validated` (ETag, Last-Modified, Cache-Control, 304).
@@ -26,13 +32,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, request_response
-from starlette.types import Scope
 
 from open287g.api import discovery, openapi, problems
 from open287g.api.breaker import RedisLink
@@ -43,20 +49,37 @@ from open287g.api.cache import (
     ResponseCacheMiddleware,
     VersionClock,
 )
+from open287g.api.failover import ReplicaFailover
 from open287g.api.guard import RequestGuard
 from open287g.api.headers import ResponseHeaders
 from open287g.api.health import healthz, readyz
 from open287g.api.middleware import RequestCounter
+from open287g.api.observability import Durations
 from open287g.api.ratelimit import RateLimit
 from open287g.api.request_limits import RequestLimits
 from open287g.api.v1.routes import ENDPOINTS
 from open287g.api.validators import Validated
-from open287g.config import Settings, get_settings
+from open287g.config import Settings, get_settings, to_asyncpg_url
+from open287g.db.notify import VersionListener
 from open287g.db.queries import changes
-from open287g.db.session import api_engine, replica_url
+from open287g.db.replica import ReadRouter
+from open287g.db.session import api_engine, primary_url, replica_url
 from open287g.errors import ClientError
 from open287g.graphql import ide
 from open287g.graphql.app import graphql_app
+
+
+def cache_namespace(settings: Settings, engine: AsyncEngine | None) -> str:
+    """What names this deployment's data in cache keys (several may share one Redis): the
+    primary's host and database. A replica holds the same data at the same version, so
+    answers read from either are filed together."""
+    if engine is not None:
+        url = engine.url
+    elif settings.database_url:
+        url = to_asyncpg_url(settings.database_url)
+    else:
+        return f"embedded:{settings.data_dir.expanduser().resolve()}"
+    return f"{url.host or ''}:{url.port or ''}/{url.database}"
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
@@ -66,14 +89,30 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        router: ReadRouter | None = None
+        listener: VersionListener | None = None
         if app.state.engine is None:
-            app.state.engine = api_engine(replica_url(configured), configured)
+            primary = api_engine(primary_url(configured), configured)
+            if configured.database_replica_url:
+                # Reads from the replica, from the primary while it is out (db/replica.py).
+                replica = api_engine(replica_url(configured), configured)
+                router = app.state.read_router = ReadRouter(app.state, primary, replica)
+                router.start()
+            else:
+                app.state.engine = primary
+            # Loads NOTIFY on commit; the primary tells every process at once (db/notify.py).
+            listener = VersionListener(primary_url(configured), clock.announce)
+            listener.start()
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             await response_cache.aclose()  # closes the Redis link too
-            if owns_engine:
-                await app.state.engine.dispose()
+            if router is not None:
+                await router.stop()
+            elif owns_engine:
+                await cast(AsyncEngine, app.state.engine).dispose()
 
     counts: Counter[tuple[str, int]] = Counter()
     configured = settings or get_settings()
@@ -87,12 +126,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         async with app.state.engine.connect() as conn:
             return await changes.data_version(conn)
 
-    clock = VersionClock(read_version, configured.version_check_seconds)
-
-    async def version_of(scope: Scope) -> str:
-        # Keys name the database too: two deployments may share one Redis.
-        url = app.state.engine.url
-        return f"{url.host or ''}/{url.database}@{(await clock.current()).version}"
+    clock = VersionClock(
+        read_version, configured.version_check_seconds, source=lambda: app.state.engine
+    )
+    durations = Durations()
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -119,7 +156,13 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(RequestCounter, counts=counts, routes=routes),
+            Middleware(
+                RequestCounter,
+                counts=counts,
+                routes=routes,
+                durations=durations,
+                json_log=configured.log_format == "json",
+            ),
             Middleware(ResponseHeaders),
             Middleware(
                 RequestLimits,
@@ -140,7 +183,19 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             ),
             Middleware(RequestGuard),
             *(
-                [Middleware(ResponseCacheMiddleware, cache=response_cache, version=version_of)]
+                [Middleware(ReplicaFailover)]
+                if owns_engine and configured.database_replica_url
+                else []
+            ),
+            *(
+                [
+                    Middleware(
+                        ResponseCacheMiddleware,
+                        cache=response_cache,
+                        version=clock.current,
+                        namespace=cache_namespace(configured, engine),
+                    )
+                ]
                 if configured.response_cache
                 else []
             ),
@@ -156,6 +211,9 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.state.engine = engine
     app.state.request_counts = counts
+    app.state.request_durations = durations
+    app.state.version_clock = clock
+    app.state.read_router = None
     app.state.response_cache = response_cache
     app.state.settings = configured
     return app

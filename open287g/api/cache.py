@@ -105,28 +105,74 @@ class RedisCache:
 
 
 class VersionClock:
-    """The data version, re-read at most every `ttl` seconds (OPEN287G_VERSION_CHECK_SECONDS):
-    responses after a load are fresh within that time, at one cheap query per interval."""
+    """The data version lookups are keyed to, re-read at most every `ttl` seconds
+    (OPEN287G_VERSION_CHECK_SECONDS), at one cheap query per interval, and at once when:
 
-    def __init__(self, read: Callable[[], Awaitable[DataVersion]], ttl: float) -> None:
+    - the primary announced a newer version (`announce`, from LISTEN/NOTIFY): re-read every
+      `CATCH_UP_SECONDS` until the read engine (a replica may lag) has replayed it;
+    - reads moved to another server (`source`, the replica or the primary after a failover).
+
+    The clock only chooses which cached answer to look up. What an answer *is* never comes
+    from it: each response carries the version its own reads saw (X-Data-Version) and is
+    stored under that one, so a clock ahead of the data can never file older data under a
+    newer version."""
+
+    CATCH_UP_SECONDS = 0.05
+
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[DataVersion]],
+        ttl: float,
+        source: Callable[[], object] = lambda: None,
+    ) -> None:
         self.read = read
         self.ttl = ttl
+        self.source = source
         self.value: DataVersion | None = None
+        self.value_source: object = None
         self.read_at = 0.0
+        self.target = 0  # the newest version the primary announced
+
+    def announce(self, version: int) -> None:
+        self.target = max(self.target, version)
+
+    def _stale(self, now: float) -> bool:
+        if self.value is None or self.value_source is not self.source():
+            return True
+        age = now - self.read_at
+        return age >= self.ttl or (
+            self.value.version < self.target and age >= self.CATCH_UP_SECONDS
+        )
 
     async def current(self) -> DataVersion:
         now = time.monotonic()
-        if self.value is None or now - self.read_at >= self.ttl:
-            self.value = await self.read()
-            self.read_at = now
+        if self._stale(now):
+            source = self.source()
+            value = await self.read()
+            self.value, self.value_source, self.read_at = value, source, now
+        assert self.value is not None
         return self.value
+
+    def observe(self, version: DataVersion, source: object) -> None:
+        """A version a request read on `source` (newer than the clock's: take it)."""
+        if (
+            self.value is not None
+            and source is self.value_source
+            and version.version > self.value.version
+        ):
+            self.value, self.read_at = version, time.monotonic()
+
+    def known(self, source: object) -> DataVersion | None:
+        """The last version read from `source`, without reading (None if none is known)."""
+        return self.value if source is self.value_source else None
 
 
 def _cacheable(scope: Scope) -> bool:
     if scope["type"] != "http" or scope["method"] != "GET":
         return False
     path: str = scope["path"]
-    if not (path.startswith("/v1/") or path == "/graphql"):
+    # The HTML pages (open287g/pages/) are data answers too: cached like /v1.
+    if not (path.startswith(("/v1/", "/states/", "/agencies/")) or path in ("/graphql", "/")):
         return False
     if any(name == b"if-modified-since" for name, _ in scope["headers"]):
         return False  # rare; the route answers it (If-None-Match is answered from cache)
@@ -174,25 +220,41 @@ def _decode(value: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
 _NOT_IN_304 = {b"content-type", b"content-length", b"content-disposition"}
 
 
+def _data_version(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == b"x-data-version":
+            return value.decode("latin-1")
+    return None
+
+
 class ResponseCacheMiddleware:
+    """Looks answers up under the clock's version; stores each fresh answer under the
+    version its own reads saw (its X-Data-Version; none: not stored). `namespace` names
+    the deployment (the primary's host and database: a replica serves the same data at
+    the same version), since several may share one Redis."""
+
     def __init__(
-        self, app: ASGIApp, cache: ResponseCache, version: Callable[[Scope], Awaitable[str]]
+        self,
+        app: ASGIApp,
+        cache: ResponseCache,
+        version: Callable[[], Awaitable[DataVersion]],
+        namespace: str,
     ) -> None:
         self.app = app
         self.cache = cache
         self.version = version
+        self.namespace = namespace
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _cacheable(scope):
             await self.app(scope, receive, send)
             return
         try:
-            version = await self.version(scope)
+            version = (await self.version()).version
         except Exception:  # database out: the route answers (503), uncached
             await self.app(scope, receive, send)
             return
-        key = cache_key(version, scope)
-        cached = await self.cache.get(key)
+        cached = await self.cache.get(cache_key(f"{self.namespace}@{version}", scope))
         if cached is not None:
             await self._replay(scope, send, cached)
             return
@@ -213,10 +275,12 @@ class ResponseCacheMiddleware:
                     keep = False
                 else:
                     chunks.append(body)
-                if not message.get("more_body", False) and keep:
+                read_at = _data_version(start["headers"])
+                if not message.get("more_body", False) and keep and read_at is not None:
                     headers = [
                         (k, v) for k, v in start["headers"] if k.lower() != b"content-length"
                     ]
+                    key = cache_key(f"{self.namespace}@{read_at}", scope)
                     await self.cache.set(key, _encode(start["status"], headers, b"".join(chunks)))
             await send(message)
 

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from open287g.api.atom import atom_feed
+from open287g.api.observability import replica_metrics
+from open287g.api.v1.http import cache_headers, etag_for
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings, get_settings
 from open287g.db.queries import changes, reference
@@ -221,7 +223,12 @@ async def changes_atom(request: Request) -> Response:
         version = await changes.data_version(conn)
         entries = await changes.changelog(conn, ATOM_ENTRIES)
     updated = version.modified or dt.datetime.now(dt.UTC)
-    return Response(atom_feed(entries, _base(request), updated), media_type="application/atom+xml")
+    # Validators from the version read with the entries (the response cache files it there).
+    return Response(
+        atom_feed(entries, _base(request), updated),
+        media_type="application/atom+xml",
+        headers=cache_headers(etag_for(request, version), version),
+    )
 
 
 async def metrics(request: Request) -> Response:
@@ -229,6 +236,7 @@ async def metrics(request: Request) -> Response:
         version = await changes.data_version(conn)
         files = await reference.datasets(conn)
     counts = request.app.state.request_counts
+    router = getattr(request.app.state, "read_router", None)
     lines = [
         "# HELP open287g_data_version Sequence number of the latest data change.",
         "# TYPE open287g_data_version gauge",
@@ -245,5 +253,7 @@ async def metrics(request: Request) -> Response:
             f'open287g_http_requests_total{{route="{route}",status="{status}"}} {n}'
             for (route, status), n in sorted(counts.items())
         ),
+        *request.app.state.request_durations.prometheus(),
+        *replica_metrics(router.status() if router is not None else None),
     ]
     return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import text
 from starlette.requests import Request
@@ -49,4 +50,10 @@ async def readyz(request: Request) -> Response:
     # The cache is optional: its state is reported, never a reason to be unready (a cache
     # outage degrades to uncached answers).
     cache = request.app.state.response_cache.status()
-    return JSONResponse({"status": "ok", "database": "ok", "schema": "head", "cache": cache})
+    body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "head", "cache": cache}
+    # With a read replica: where reads go and its lag. A replica that is out is not a
+    # reason to be unready either: reads go to the primary meanwhile (checked above).
+    router = getattr(request.app.state, "read_router", None)
+    if router is not None:
+        body["replica"] = router.status()
+    return JSONResponse(body)

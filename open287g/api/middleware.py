@@ -1,5 +1,5 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it would sit on the hot path): request
-counts for /metrics.
+counts and durations for /metrics, and one access log line per request.
 
 Labels are route templates (`/v1/agreements/{id}`), never the request path: a label set
 must be bounded, and a path is whatever a client typed (random segments, control
@@ -8,13 +8,19 @@ characters). A request no route matches counts under `unmatched`.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from open287g.api.observability import ACCESS_LOGGER, Durations, plain_access
+
 UNMATCHED = "unmatched"
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 def route_label(scope: Scope, routes: Sequence[BaseRoute]) -> str:
@@ -32,21 +38,74 @@ def route_label(scope: Scope, routes: Sequence[BaseRoute]) -> str:
 
 
 class RequestCounter:
+    """Outermost: counts and times every answer (by route template and status) and logs it.
+
+    The log line's `cache` is `hit` or `miss` for cacheable answers (X-Cache), else absent;
+    `data_version` is the version the answer was read at (X-Data-Version); `read_from` the
+    server reads went to when a replica is configured (`replica` or `primary`)."""
+
     def __init__(
-        self, app: ASGIApp, counts: Counter[tuple[str, int]], routes: Sequence[BaseRoute]
+        self,
+        app: ASGIApp,
+        counts: Counter[tuple[str, int]],
+        routes: Sequence[BaseRoute],
+        durations: Durations | None = None,
+        json_log: bool = True,
     ) -> None:
         self.app = app
         self.counts = counts
         self.routes = routes
+        self.durations = durations if durations is not None else Durations()
+        self.json_log = json_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        status = 0
+        headers: list[tuple[bytes, bytes]] = []
 
         async def counting_send(message: Message) -> None:
+            nonlocal status, headers
             if message["type"] == "http.response.start":
-                self.counts[(route_label(scope, self.routes), message["status"])] += 1
+                status = message["status"]
+                headers = message.get("headers", [])
+                self.counts[(route_label(scope, self.routes), status)] += 1
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            seconds = time.perf_counter() - started
+            route = route_label(scope, self.routes)
+            self.durations.observe(route, seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                self._log(scope, route, status, seconds, headers)
+
+    def _log(
+        self,
+        scope: Scope,
+        route: str,
+        status: int,
+        seconds: float,
+        headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        fields: dict[str, Any] = {
+            "event": "request",
+            "method": scope["method"],
+            "route": route,
+            "status": status or None,  # None: the client left before an answer
+            "duration_ms": round(seconds * 1000, 2),
+        }
+        found = {name.lower(): value for name, value in headers}
+        if b"x-data-version" in found:
+            fields["cache"] = "hit" if found.get(b"x-cache") == b"HIT" else "miss"
+            fields["data_version"] = int(found[b"x-data-version"])
+        router = getattr(scope["app"].state, "read_router", None) if "app" in scope else None
+        if router is not None:
+            fields["read_from"] = router.serving
+        if self.json_log:
+            access_log.info("request", extra={"access": fields})
+        else:
+            access_log.info("%s", plain_access(fields))

@@ -7,7 +7,8 @@ answered before the endpoint does any work.
 The data version comes from the app's `VersionClock` (re-read at most every
 OPEN287G_VERSION_CHECK_SECONDS, the same clock that keys the response cache). It is read
 before the body is built, so a validator can only lag the data, never run ahead of it:
-the worst case is one extra 200, never a wrong 304.
+the worst case is one extra 200, never a wrong 304. GraphQL reads its version with its
+data (`graphql/versioned.py`) and sends its own validators, which are kept.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from open287g.api.v1.http import cache_headers, etag_for, not_modified
 from open287g.db.queries.changes import DataVersion
+
+_VERSIONED = frozenset({"ETag", "Last-Modified", "Cache-Control", "X-Data-Version"})
 
 
 class Validated:
@@ -65,8 +68,11 @@ class Validated:
         async def send_with_validators(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 200:
                 response_headers = MutableHeaders(scope=message)
+                # An endpoint that read its own version (GraphQL) says which: keep it.
+                own = "x-data-version" in response_headers
                 for name, value in headers.items():
-                    response_headers[name] = value
+                    if not (own and name in _VERSIONED):
+                        response_headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_validators)

@@ -7,6 +7,11 @@ every statement has a timeout and a lock timeout (set on the connection when it 
 nothing a request does can forget them), a request waits at most `pool_timeout` for a
 connection, and connections are checked before use so a restarted PostgreSQL is picked up
 at once. Loads use `make_engine` and keep the server's defaults: a load may take minutes.
+
+Every API connection is one REPEATABLE READ transaction (each `engine.connect()` block):
+a route that reads the data version and then the data sees both from one snapshot, so no
+answer mixes two versions even if a load commits (or a replica replays one) in between.
+Read-only transactions at this level never fail to serialize, and hot standbys allow it.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ def api_engine(url: URL, settings: Settings | None = None) -> AsyncEngine:
         pool_size=API_POOL_SIZE,
         max_overflow=API_POOL_SIZE,
         pool_timeout=settings.pool_timeout,
+        isolation_level="REPEATABLE READ",  # one snapshot per connection block
         # One round trip per checkout: after a PostgreSQL restart no request is handed a
         # connection that died with the old server.
         pool_pre_ping=True,

@@ -20,12 +20,14 @@ from strawberry.asgi import GraphQL
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
+from open287g.api.v1.http import cache_headers, etag_for
 from open287g.config import Settings, get_settings
 from open287g.db.errors import RETRY_AFTER_SECONDS
 from open287g.graphql import ide
 from open287g.graphql.context import Context
 from open287g.graphql.errors import database_unavailable
 from open287g.graphql.schema import schema
+from open287g.graphql.versioned import versioned_execution
 
 
 def settings_of(request: Request | WebSocket) -> Settings:
@@ -80,9 +82,19 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: None,
         request_data: Any,
     ) -> ExecutionResult:
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
+        """Run the query, then check that the data version did not move while it ran (see
+        `versioned_execution`); the answer carries the version it was read at."""
+        result, version = await versioned_execution(
+            request,
+            context,
+            lambda ctx: super(GraphQLApp, self).execute_single(
+                request, request_adapter, sub_response, ctx, root_value, request_data
+            ),
         )
+        if version is not None:
+            sub_response.headers["X-Data-Version"] = str(version.version)
+            if request.method == "GET":
+                sub_response.headers.update(cache_headers(etag_for(request, version), version))
         if database_unavailable(result.errors):
             sub_response.status_code = 503
             sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from open287g import __version__
 from open287g.db.models.enums import ChangeOp, IssueAction, SnapshotKind
+from open287g.db.notify import announce
 
 
 @dataclass(frozen=True)
@@ -214,4 +215,6 @@ async def record_changes(
             ),
             {"entity": entity, "op": op.value, "run": run_id, "ids": ordered, "said": said},
         )
+        # Every API process learns of the new data version the moment this commits.
+        await announce(conn)
     return len(ordered)

@@ -1,0 +1,68 @@
+"""Read failover: a request that met a database error while reading from the replica is
+answered again from the primary, so a replica that stops costs no error.
+
+The routes turn a database error into a 503 (`api/problems.py`); this middleware holds back
+such a 503 (nothing has been sent yet) and asks the `ReadRouter` to probe the replica at
+once. When the replica is out the router has just pointed reads at the primary, and the
+request runs again, its body replayed (GET has none; a GraphQL POST body is at most
+OPEN287G_MAX_BODY_BYTES). When the replica answers, the 503 was not its fault (a statement
+timeout, a busy pool) and is sent as it was.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from open287g.db.errors import unavailable
+from open287g.db.replica import ReadRouter
+
+
+class ReplicaFailover:
+    """Installed when a replica is configured; the router (`app.state.read_router`) is
+    made at startup."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        router: ReadRouter | None = (
+            getattr(scope["app"].state, "read_router", None) if "app" in scope else None
+        )
+        if scope["type"] != "http" or router is None or router.serving != "replica":
+            await self.app(scope, receive, send)
+            return
+        received: list[Message] = []
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                received.append(message)
+            return message
+
+        held: list[Message] = []
+        sent = False
+
+        async def holding_send(message: Message) -> None:
+            nonlocal sent
+            if held or (message["type"] == "http.response.start" and message["status"] == 503):
+                held.append(message)  # a 503: wait until we know whose fault it was
+            else:
+                sent = True
+                await send(message)
+
+        try:
+            await self.app(scope, recording_receive, holding_send)
+        except Exception as exc:
+            if sent or not (unavailable(exc) and not await router.check()):
+                raise
+        else:
+            if not held or await router.check():
+                for message in held:
+                    await send(message)
+                return
+        replayed = list(received)
+
+        async def replaying_receive() -> Message:
+            return replayed.pop(0) if replayed else await receive()
+
+        await self.app(scope, replaying_receive, send)  # reads now go to the primary

@@ -1,0 +1,55 @@
+"""One data version per GraphQL answer.
+
+A GraphQL query reads through many connections (each DataLoader batch and top-level field
+borrows its own, so they run side by side), each its own snapshot. A load that commits, or
+that a replica replays, while the query runs could leave one answer mixing two versions.
+Instead of serializing every read of a request onto one connection, the version is compared
+before and after: "before" is the version the app's `VersionClock` last read from the same
+server (no extra query; else one is read), "after" is read once the query is done. The
+version only grows and every commit is visible to every later snapshot on that server, so
+when both are equal every read in between saw exactly that version. Otherwise the query runs
+again with fresh DataLoaders (a load landed: rare), up to `ATTEMPTS` times; an answer whose
+version never settled carries none, and so is never cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from strawberry.types import ExecutionResult
+
+from open287g.db.queries import changes
+from open287g.db.queries.changes import DataVersion
+from open287g.graphql.context import Context
+
+ATTEMPTS = 3
+
+
+async def _read(context: Context) -> DataVersion | None:
+    try:
+        async with context.engine.connect() as conn:
+            return await changes.data_version(conn)
+    except Exception:  # database out: the result's own errors say so (503)
+        return None
+
+
+async def versioned_execution(
+    request: Request,
+    context: Context,
+    execute: Callable[[Context], Awaitable[ExecutionResult]],
+) -> tuple[ExecutionResult, DataVersion | None]:
+    clock = getattr(request.app.state, "version_clock", None)
+    before = clock.known(context.engine) if clock is not None else None
+    if before is None:
+        before = await _read(context)
+    for _ in range(ATTEMPTS):
+        result = await execute(context)
+        after = await _read(context)
+        if after is not None and clock is not None:
+            clock.observe(after, context.engine)
+        if before is not None and after is not None and after.version == before.version:
+            return result, after
+        before = after
+        context = Context(engine=context.engine, settings=context.settings)
+    return result, None
