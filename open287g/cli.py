@@ -59,6 +59,14 @@ def _serve(args: argparse.Namespace) -> int:
         get_settings.cache_clear()
     settings = get_settings()
     primary_url()  # start the embedded server once, before workers race to do it
+    base = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
+    print(
+        f"open287g is serving on {base}\n"
+        f"  {base}/          the map and numbers (pages for people)\n"
+        f"  {base}/docs      the guide: quick start, downloads, limits, sources\n"
+        f"  {base}/graphql   GraphQL (GraphiQL in a browser)",
+        flush=True,
+    )
     uvicorn.run(
         "open287g.api.app:create_app",
         factory=True,

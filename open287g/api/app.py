@@ -24,7 +24,8 @@ Middleware order, outermost first (each runs around everything below it):
    per-request headers can poison.
 
 Endpoints outside /v1 that serve data (GraphQL GET, /data.json, /datapackage.json,
-/v1/changes.atom) are wrapped in `Validated` (ETag, Last-Modified, Cache-Control, 304).
+/v1/changes.atom, the HTML pages of `open287g/pages/`) are wrapped in `Validated` (ETag,
+Last-Modified, Cache-Control, 304).
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ from open287g.db.session import api_engine, primary_url, replica_url
 from open287g.errors import ClientError
 from open287g.graphql import ide
 from open287g.graphql.app import graphql_app
+from open287g.pages import assets as page_assets
+from open287g.pages import guide
+from open287g.pages import routes as pages
 
 
 def cache_namespace(settings: Settings, engine: AsyncEngine | None) -> str:
@@ -142,13 +146,18 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         ),
         Route("/static/graphiql/{name}", ide.asset, methods=["GET"]),
         Route("/openapi.json", openapi.openapi_json),
-        Route("/docs", openapi.docs),
+        Route("/docs", guide.guide),
+        Route("/docs/api", openapi.docs),
+        Route("/static/pages/{name}", page_assets.asset, methods=["GET"]),
         *(
             Route(path, Validated(request_response(endpoint), clock.current), methods=["GET"])
             for path, endpoint in (
                 ("/data.json", discovery.data_json),
                 ("/datapackage.json", discovery.datapackage_json),
                 ("/v1/changes.atom", discovery.changes_atom),
+                ("/", pages.home_page),
+                ("/states/{code}", pages.state_page),
+                ("/agencies/{id}", pages.agency_page),
             )
         ),
         *(Route(endpoint.path, endpoint.handler) for endpoint in ENDPOINTS),

@@ -1,0 +1,32 @@
+"""`/static/pages/{name}`: the pages' own stylesheet. Pages ask for it as
+`?v=<sha256 prefix>` (`render.asset_url`), so it is cached for a year and a changed file is
+a new URL. Only files in static/ by exact name are served (no paths)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from open287g.pages.render import STATIC, static_version
+
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+
+
+@cache
+def _files() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in STATIC.iterdir() if p.suffix in _TYPES}
+
+
+async def asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    body = _files().get(name)
+    if body is None:
+        return Response("not found\n", status_code=404, media_type="text/plain")
+    etag = f'"{static_version(name)}"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=_TYPES[name[name.rfind(".") :]], headers=headers)
