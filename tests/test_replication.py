@@ -275,7 +275,7 @@ async def _cache_entries(url: str) -> list[tuple[int, int]]:
         entries = []
         async for key in client.scan_iter("open287g:*@*"):
             value = await client.get(key)
-            if value is None:
+            if not isinstance(value, bytes):
                 continue
             key_version = int(key.decode().split("@", 1)[1].split(":", 1)[0])
             _status, headers = orjson.loads(value.partition(b"\n")[0])
