@@ -86,18 +86,17 @@ async def test_activated_on_is_served_in_both_apis(
     node = (await gql(engine, query, id=gid))["node"]
     assert node["activatedOn"] == row.activated_on.isoformat()
     assert node["firstSeen"] < node["activatedOn"]
-    # As of a date: not yet activated the day before, activated on the day.
-    as_of = """query ($d: Date!) { agreements(first: 100, asOf: $d, filter: {state: "%s"})
-      { edges { node { id activatedOn } } } }"""
-    state = rest["state"]
-    for day, expected in (
-        (row.activated_on - dt.timedelta(days=1), None),
-        (row.activated_on, row.activated_on.isoformat()),
-    ):
-        edges = (await gql(engine, as_of % state, d=day.isoformat()))["agreements"]["edges"]
-        shown = {e["node"]["id"]: e["node"]["activatedOn"] for e in edges}
-        if gid in shown:
-            assert shown[gid] == expected, day
+    # As of a date: not yet activated the day before (listed pending, or not at all),
+    # activated on the day.
+    as_of = """query ($d: Date!, $q: String!) { agreements(first: 100, asOf: $d,
+      filter: {agencyNameContains: $q}) { edges { node { id status activatedOn } } } }"""
+    shown = {}
+    for day in (row.activated_on - dt.timedelta(days=1), row.activated_on):
+        data = await gql(engine, as_of, d=day.isoformat(), q=rest["agency_name"])
+        shown[day] = {e["node"]["id"]: e["node"] for e in data["agreements"]["edges"]}
+    before, on = shown.values()
+    assert on[gid] == {"id": gid, "status": "ACTIVE", "activatedOn": row.activated_on.isoformat()}
+    assert gid not in before or before[gid]["activatedOn"] is None
 
 
 async def test_indialantic_is_continued_by_indiatlantic(
