@@ -27,7 +27,10 @@ from open287g.db.queries.lineage import LinkRecord
 from open287g.db.queries.timeline import Sighting
 from open287g.db.reference_data import STATES, State
 
-AGREEMENT_FIELDS = "status signedOn signedRaw moaUrl addendumUrls firstSeen lastSeen"
+AGREEMENT_FIELDS = (
+    "status signedOn signedRaw moaUrl addendumUrls firstSeen lastSeen activatedOn"
+    " observations(first: 100) { edges { node { publishedOn kind dataset { name sha256 } } } }"
+)
 
 
 @dataclass(frozen=True)
