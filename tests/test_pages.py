@@ -16,7 +16,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from open287g.api.app import create_app
 from open287g.config import Settings
@@ -28,7 +30,7 @@ from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_path
 from open287g.pages import geo, guide
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, create_database_copy, drop_database
 from tests.fixtures import ICE_DIR, ICE_FILES, Link, ice_xlsx, make_detainers, write
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
@@ -370,3 +372,25 @@ def test_serve_prints_where_to_go(
     out = capsys.readouterr().out
     for path in ("/ ", "/docs ", "/graphql "):
         assert f"http://127.0.0.1:8123{path}" in out, out
+
+
+async def test_pages_on_an_empty_database(server_url: URL, template_url: URL) -> None:
+    """A fresh install (schema only, nothing loaded): every page still answers."""
+    url = await create_database_copy(server_url, template_url)
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        app = create_app(Settings(rate_limit_per_second=0, response_cache=False), engine=engine)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as http:
+            response, page = await _html(http, "/")
+            assert page.text_by_id["n-active"].strip() == "0"
+            assert "none loaded yet" in response.text
+            assert len([a for a in page.all("use") if "data-state" in a]) == 51
+            _, state = await _html(http, "/states/TX")
+            assert "No 287(g) agreement has been listed" in state.text_by_id["agreements"]
+            assert (await http.get(f"/agencies/{to_global_id('Agency', 1)}")).status_code == 404
+            assert (await http.get("/docs")).status_code == 200
+    finally:
+        await engine.dispose()
+        await drop_database(server_url, url)

@@ -85,7 +85,7 @@ def latest_lists(datasets: list[reference.DatasetRecord]) -> list[reference.Data
             current.fetched_at,
         ):
             newest[record.snapshot_kind] = record
-    return [newest[kind] for kind in sorted(newest, reverse=True)]  # PARTICIPATING first
+    return [newest[kind] for kind in ("PARTICIPATING", "PENDING") if kind in newest]
 
 
 async def home_view(conn: AsyncConnection) -> HomeView:
