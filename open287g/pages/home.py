@@ -60,6 +60,7 @@ class HomeView:
     active_by_model: dict[str, int]
     chart: charts.LineChart
     chart_days: list[str]
+    pending_columns: list[tuple[str, list[int]]]
     legend: list[tuple[str, str]]
     model_colours: dict[str, str] = field(default_factory=lambda: dict(MODEL_COLOURS))
     width: int = geo.WIDTH
@@ -129,7 +130,7 @@ async def home_view(conn: AsyncConnection) -> HomeView:
         jurisdiction_id = state_ids.get(code)
         row.policy = policies.get(jurisdiction_id) if jurisdiction_id is not None else None
 
-    chart, chart_days = _chart(series, models)
+    chart, chart_days, pending_columns = _chart(series, models)
     files: dict[str, int] = defaultdict(int)
     for record in datasets:
         files[record.dataset] += 1
@@ -143,13 +144,15 @@ async def home_view(conn: AsyncConnection) -> HomeView:
         active_by_model=active_by_model,
         chart=chart,
         chart_days=chart_days,
+        pending_columns=pending_columns,
         legend=charts.map_legend(),
     )
 
 
 def _chart(
     series: list[timeline.ListCount], models: list[reference.ProgramModelRecord]
-) -> tuple[charts.LineChart, list[str]]:
+) -> tuple[charts.LineChart, list[str], list[tuple[str, list[int]]]]:
+    """The chart (active by model, totals) and, for its table, pending by model too."""
     # From the first list date on which a participating list exists: before it "0 active"
     # would only mean "no participating list published yet".
     participating = [c.day for c in series if c.status == "ACTIVE"]
@@ -160,6 +163,7 @@ def _chart(
     active = [0] * len(days)
     pending = [0] * len(days)
     per_model = {m.code: [0] * len(days) for m in models}
+    pending_per_model = {m.code: [0] * len(days) for m in models}
     for c in series:
         i = index[c.day]
         if c.status == "ACTIVE":
@@ -167,6 +171,7 @@ def _chart(
             per_model.setdefault(c.model_code, [0] * len(days))[i] += c.count
         else:
             pending[i] += c.count
+            pending_per_model.setdefault(c.model_code, [0] * len(days))[i] += c.count
     lines = [charts.Series("ACTIVE", "Active (all models)", "#000000", active, thick=True)]
     lines += [
         charts.Series(m.code, m.name.removesuffix(" Model"), MODEL_COLOURS.get(m.code, "#555"),
@@ -174,4 +179,7 @@ def _chart(
         for m in models
     ]  # fmt: skip
     lines.append(charts.Series("PENDING", "Pending (all)", "#B07800", pending, dashed=True))
-    return charts.line_chart(days, lines), [d.isoformat() for d in days]
+    pending_columns = [
+        (f"Pending: {m.name.removesuffix(' Model')}", pending_per_model[m.code]) for m in models
+    ]
+    return charts.line_chart(days, lines), [d.isoformat() for d in days], pending_columns
