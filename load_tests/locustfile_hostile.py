@@ -35,7 +35,7 @@ DEEP = "{" + "agreements { edges { node { agency { agreements {" * 6 + " id " + 
 class Attacker(FastHttpUser):
     """Hostile requests, each expected to be refused cheaply."""
 
-    fixed_count = 2  # two attackers beside the normal users: about a tenth of the requests
+    fixed_count = 3  # three attackers beside the normal users: about a tenth of the requests
     wait_time = between(0.1, 0.3)
 
     def _expect_refusal(self, response: object, name: str) -> None:
