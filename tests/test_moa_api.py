@@ -30,9 +30,11 @@ BASE = "https://www.ice.gov/doclib/287gMOA/"
 @pytest.fixture(scope="module")
 async def loaded(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.mktemp("moa_api")
+    # The list's date for Jupiter differs from its MOA's (2025-03-25, read by eye) so the
+    # quality report has a disagreement to flag; Freeborn's agrees with its MOA.
     rows = [
         ("FLORIDA", "Jupiter Police Department", "Municipality", "Palm Beach",
-         "Task Force Model", dt.datetime(2025, 3, 25), Link("link", BASE + JUPITER)),
+         "Task Force Model", dt.datetime(2025, 3, 20), Link("link", BASE + JUPITER)),
         ("MINNESOTA", "Freeborn County Sheriff's Office", "County", "Freeborn",
          "Warrant Service Officer", dt.datetime(2025, 3, 26), Link("link", BASE + FREEBORN)),
     ]  # fmt: skip
@@ -174,3 +176,82 @@ async def test_node_finds_a_document(engine: AsyncEngine, loaded: None) -> None:
     node = data["documents"]["edges"][0]["node"]
     found = await run(engine, f'{{ node(id: "{node["id"]}") {{ ... on Document {{ sha256 }} }} }}')
     assert found["node"] == {"sha256": node["sha256"]}
+
+
+async def test_rest_agreement_item_links_its_document(engine: AsyncEngine, loaded: None) -> None:
+    """/v1/agreements/{id} carries the document as /v1/documents/{id} does; collection
+    rows and exports keep their columns (the link is the documents' `agreement_ids`)."""
+    transport = httpx.ASGITransport(app=create_app(engine=engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        rows = {r["agency_name"]: r for r in (await client.get("/v1/agreements")).json()["data"]}
+        assert all("document" not in row for row in rows.values())
+        jupiter = await client.get(f"/v1/agreements/{rows['Jupiter Police Department']['id']}")
+        assert jupiter.status_code == 200, jupiter.text
+        item = jupiter.json()["data"]
+        document = item.pop("document")
+        assert item == rows["Jupiter Police Department"]
+        assert document["url"] == BASE + JUPITER
+        assert document["pages"] == 14
+        assert document["agency_signatory_name"] == "Michael Barbera"
+        assert document["agency_signatory_title"] == "Chief of Police"
+        assert document["ice_signatory_name"] == "Todd M. Lyons"
+        assert "Michael Barbera" in document["points_of_contact"]
+        assert document["agreement_ids"] == [item["id"]]
+        same = (await client.get(f"/v1/documents/{document['id']}")).json()["data"]
+        assert same == document
+        freeborn = rows["Freeborn County Sheriff's Office"]["id"]
+        other = (await client.get(f"/v1/agreements/{freeborn}")).json()["data"]["document"]
+        assert other["agency_signatory_name"] == "Ryan Shea"
+        assert other["sha256"] != document["sha256"]
+        openapi = (await client.get("/openapi.json")).json()
+        item_schema = openapi["paths"]["/v1/agreements/{id}"]["get"]["responses"]["200"]
+        ref = item_schema["content"]["application/json"]["schema"]["properties"]["data"]["$ref"]
+        assert ref.endswith("/AgreementItem")
+        assert "document" in openapi["components"]["schemas"]["AgreementItem"]["properties"]
+        assert "document" not in openapi["components"]["schemas"]["AgreementRow"]["properties"]
+
+
+async def test_signing_date_disagreements_in_the_quality_report(
+    engine: AsyncEngine, loaded: None
+) -> None:
+    """The list says Jupiter signed 2025-03-20, its MOA says 2025-03-25: one flag, in
+    both APIs, pointing at the PDF it was read from; Freeborn agrees and is not flagged."""
+    transport = httpx.ASGITransport(app=create_app(engine=engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/v1/quality", params={"kind": "MOA_DATE_DISAGREES"})
+        assert response.status_code == 200, response.text
+        report = response.json()["data"]
+        assert [(c["kind"], c["count"]) for c in report["counts"]] == [("MOA_DATE_DISAGREES", 1)]
+        (flag,) = report["flags"]
+        assert flag["agency_name"] == "Jupiter Police Department"
+        assert flag["value"] == "2025-03-25"
+        assert "2025-03-20" in flag["detail"]
+        assert "5 days apart" in flag["detail"]
+        assert JUPITER in flag["detail"]
+        dataset = (await client.get(f"/v1/datasets/{flag['dataset_id']}")).json()["data"]
+        assert dataset["name"] == JUPITER
+        everything = (await client.get("/v1/quality")).json()["data"]
+        counts = {c["kind"]: c["count"] for c in everything["counts"]}
+        assert counts["MOA_DATE_DISAGREES"] == 1
+    data = await run(
+        engine,
+        """{ dataQuality { flagCounts { kind count }
+             flags(kinds: [MOA_DATE_DISAGREES]) { kind value detail agreement { id } } } }""",
+    )
+    quality = data["dataQuality"]
+    assert {"kind": "MOA_DATE_DISAGREES", "count": 1} in quality["flagCounts"]
+    (graph_flag,) = quality["flags"]
+    assert graph_flag["agreement"]["id"] == flag["agreement_id"]
+    assert (graph_flag["value"], graph_flag["detail"]) == (flag["value"], flag["detail"])
+
+
+async def test_blank_document_search_is_no_search(engine: AsyncEngine, loaded: None) -> None:
+    """`q` made of whitespace (`%1E`, spaces) is valid by the OpenAPI document, so it is
+    answered like no `q` (every document), never 400 "search must not be blank"."""
+    transport = httpx.ASGITransport(app=create_app(engine=engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        everything = (await client.get("/v1/documents")).json()["data"]
+        for blank in ("\x1e", "   ", "\t"):
+            response = await client.get("/v1/documents", params={"q": blank})
+            assert response.status_code == 200, (blank, response.text)
+            assert response.json()["data"] == everything

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from markupsafe import escape
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -97,6 +98,11 @@ async def client(
         ice_xlsx([
             ("TEXAS", HOSTILE, "County", "Harris County", "Jail Enforcement Model",
              dt.datetime(2025, 3, 1), Link("MOA", "javascript:alert(2)")),
+            # ICE's real mistake: Mercer County, ND linked to Winkler County, TX's MOA.
+            ("NORTH DAKOTA", "Mercer County Sheriff's Office", "County", "Mercer County",
+             "Jail Enforcement Model", dt.datetime(2025, 3, 21),
+             Link("MOA", "https://www.ice.gov/doclib/287gMOA/"
+                  "WinklerCoSheriffsOfficeTX_JEM_MOA_03.21.2025.pdf")),
         ]),
     )  # fmt: skip
     await load_sources(engine, plan_sources([str(hostile), *map(str, FILES)]), Settings())
@@ -394,3 +400,29 @@ async def test_pages_on_an_empty_database(server_url: URL, template_url: URL) ->
     finally:
         await engine.dispose()
         await drop_database(server_url, url)
+
+
+async def test_pages_link_the_quality_report_and_agency_pages_show_flags(
+    client: httpx.AsyncClient,
+) -> None:
+    """Every page links /v1/quality; an agreement's flags (an MOA link naming another
+    agency here) show on its agency's page with the report's own words, and an agency
+    without flags shows none."""
+    for path in ("/", "/states/TX", "/docs"):
+        _, page = await _html(client, path)
+        assert "/v1/quality" in page.hrefs(), path
+    report = (await client.get("/v1/quality")).json()["data"]
+    flagged = [f for f in report["flags"] if f["kind"] == "MOA_OF_ANOTHER_AGENCY"]
+    assert flagged, "the lists loaded here give some agreement another agency's MOA"
+    for flag in flagged:
+        agreement = (await client.get(f"/v1/agreements/{flag['agreement_id']}")).json()["data"]
+        response, page = await _html(client, f"/agencies/{agreement['agency_id']}")
+        assert "/v1/quality?kind=MOA_OF_ANOTHER_AGENCY" in page.hrefs()
+        assert str(escape(flag["detail"])) in response.text
+    every = {f["agreement_id"] for f in report["flags"] if f["kind"] != "RENAME_LINK"}
+    rows = (await client.get("/v1/agreements?state=TX&limit=1000")).json()["data"]
+    flagged_agencies = {r["agency_id"] for r in rows if r["id"] in every}
+    clean = next(r for r in rows if r["agency_id"] not in flagged_agencies)
+    response, page = await _html(client, f"/agencies/{clean['agency_id']}")
+    assert "Data-quality flags" not in response.text
+    assert not [h for h in page.hrefs() if h.startswith("/v1/quality?kind=")]

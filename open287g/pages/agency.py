@@ -1,7 +1,8 @@
 """An agency's page: its agreements (model, status, signed date, MOA), each with a timeline
 from the snapshot history (first listed, activated, renamed, ended) and the file and sha256
 behind every value; its jurisdiction and the policy in force there; its officials and MOA
-documents when loaded."""
+documents when loaded; and the data-quality report's flags on each agreement (an MOA link
+naming another agency, an impossible date, an MOA whose date the list contradicts)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from open287g.db.queries import (
     documents,
     jurisdictions,
     lineage,
+    quality,
     reference,
     timeline,
 )
@@ -24,6 +26,7 @@ from open287g.db.queries.agreements import AgreementRecord
 from open287g.db.queries.documents import DocumentRecord
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
 from open287g.db.queries.lineage import LinkRecord
+from open287g.db.queries.quality import Flag, FlagKind
 from open287g.db.queries.timeline import Sighting
 from open287g.db.reference_data import STATES, State
 
@@ -31,6 +34,9 @@ AGREEMENT_FIELDS = (
     "status signedOn signedRaw moaUrl addendumUrls firstSeen lastSeen activatedOn"
     " observations(first: 100) { edges { node { publishedOn kind dataset { name sha256 } } } }"
 )
+
+# The report's flags an agency page shows (a rename is already in the timeline).
+PAGE_FLAGS = frozenset(FlagKind) - {FlagKind.RENAME_LINK}
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class AgreementView:
     renamed_to: list[Renaming] = field(default_factory=list)
     renamed_from: list[Renaming] = field(default_factory=list)
     document: DocumentRecord | None = None
+    flags: list[Flag] = field(default_factory=list)
 
     @property
     def values_from(self) -> Sighting | None:
@@ -145,10 +152,14 @@ async def agency_view(conn: AsyncConnection, agency_id: int) -> AgencyView | Non
     renamed_to, renamed_from = await _renamings(conn, ids)
     moas = await documents.documents_of_agreements(conn, ids)
     names = {m.code: m.name for m in await reference.program_models(conn)}
+    flags: dict[int, list[Flag]] = {}
+    for flag in await quality.quality_flags(conn, PAGE_FLAGS, agreement_ids=ids):
+        flags.setdefault(flag.agreement_id, []).append(flag)
     views = [
         AgreementView(
             g, names.get(g.model_code, g.model_code), seen.get(g.id, {}),
             renamed_to.get(g.id, []), renamed_from.get(g.id, []), moas.get(g.id),
+            flags.get(g.id, []),
         )
         for g in sorted(records, key=lambda g: (g.status != "ACTIVE", g.model_code))
     ]  # fmt: skip

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from open287g.api.problems import Problem
 from open287g.api.v1.http import cache_headers, etag_for, json_response, not_modified
 from open287g.api.v1.params import Param, parse_params, shown
-from open287g.api.v1.resources import Resource
+from open287g.api.v1.resource import Resource
 from open287g.db.queries import changes, documents
 from open287g.db.queries.documents import DocumentRecord
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
@@ -65,7 +65,8 @@ class DocumentTextRow(BaseModel):
 SEARCH = Param(
     "q",
     "string",
-    'Full-text search of the documents\' text (words, "a phrase", -excluded); best first.',
+    'Full-text search of the documents\' text (words, "a phrase", -excluded); best first.'
+    " Blank is the same as absent: every document, in id order.",
 )
 
 
@@ -82,12 +83,16 @@ def _date(record: DocumentRecord, name: str) -> dt.date | None:
 async def _page(
     conn: AsyncConnection, values: dict[str, Any], limit: int, cursor: str | None
 ) -> Page[DocumentRecord]:
-    if values.get("q"):
+    if values["q"] and values["q"].strip():
+        # A blank `q` (spaces, `%1E`) is no search, like an empty one (params.py) and
+        # like the other collections' `q`: the OpenAPI pattern admits it, so it must work.
         return await documents.search_documents(conn, values["q"], first=limit, after=cursor)
     return await documents.document_page(conn, first=limit, after=cursor)
 
 
-async def _rows(conn: AsyncConnection, items: Sequence[DocumentRecord]) -> list[dict[str, Any]]:
+async def document_rows(
+    conn: AsyncConnection, items: Sequence[DocumentRecord]
+) -> list[dict[str, Any]]:
     return [
         {
             "id": to_global_id("Document", r.id),
@@ -125,7 +130,7 @@ DOCUMENTS = Resource(
     (SEARCH,),
     _page,
     documents.documents_by_ids,
-    _rows,
+    document_rows,
 )
 
 

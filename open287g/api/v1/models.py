@@ -7,6 +7,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from open287g.api.v1.documents import DocumentRow
 from open287g.db.queries import detainers
 
 
@@ -46,6 +47,15 @@ class AgreementRow(BaseModel):
     )
     successor_score: float | None = Field(
         description="Name similarity (0-100) of the two names' cores."
+    )
+
+
+class AgreementItem(AgreementRow):
+    """/v1/agreements/{id}: the row, and the MOA document it links."""
+
+    document: DocumentRow | None = Field(
+        description="The MOA its moaUrl names, as /v1/documents/{id} gives it (URL, sha256, "
+        "pages, signatories, points of contact); null until that document is loaded."
     )
 
 

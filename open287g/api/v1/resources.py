@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.api.v1 import models
+from open287g.api.v1 import documents, models
 from open287g.api.v1.params import STATE, Param
+from open287g.api.v1.resource import Resource, Row
 from open287g.db.models.enums import (
     AgencyType,
     AgreementStatus,
@@ -18,24 +17,18 @@ from open287g.db.models.enums import (
     PolicyStatus,
     ProgramModelCode,
 )
-from open287g.db.queries import agencies, agreements, jurisdictions, lineage, policies, reference
+from open287g.db.queries import (
+    agencies,
+    agreements,
+    jurisdictions,
+    lineage,
+    policies,
+    reference,
+)
+from open287g.db.queries import documents as document_queries
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.pagination import Page
 from open287g.db.reference_data import resolve_state
-
-Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Resource:
-    name: str
-    type_name: str
-    model: type[BaseModel]
-    filters: tuple[Param, ...]
-    page: Callable[[AsyncConnection, dict[str, Any], int, str | None], Awaitable[Page[Any]]]
-    by_keys: Callable[[AsyncConnection, list[Any]], Awaitable[dict[Any, Any]]]
-    to_rows: Callable[[AsyncConnection, Sequence[Any]], Awaitable[list[Row]]]
-    key_is_int: bool = True
 
 
 def _gid(type_name: str, key: int | str | None) -> str | None:
@@ -110,6 +103,16 @@ async def _agreement_rows(
         }
         for r in records
     ]
+
+
+async def _agreement_document(conn: AsyncConnection, record: agreements.AgreementRecord) -> Row:
+    """The item links its MOA document (the one its moaUrl names) as /v1/documents/{id}
+    shows it. Rows and exports don't: the link is already a column of the documents
+    collection (`agreement_ids`), and an agreement's row changes only when the list does."""
+    found = await document_queries.documents_of_agreements(conn, [record.id])
+    document = found.get(record.id)
+    [row] = await documents.document_rows(conn, [document]) if document else [None]
+    return {"document": row}
 
 
 def _lineage_columns(found: lineage.Lineage | None, first_seen: Any) -> Row:
@@ -278,6 +281,8 @@ RESOURCES: dict[str, Resource] = {
             _agreement_page,
             agreements.agreements_by_ids,
             _agreement_rows,
+            item_model=models.AgreementItem,
+            item_extra=_agreement_document,
         ),
         Resource(
             "agencies",

@@ -23,7 +23,8 @@ from open287g.api.v1.http import (
     not_modified,
 )
 from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params, shown
-from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, Resource, agreement_filter
+from open287g.api.v1.resource import Resource
+from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, agreement_filter
 from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.changes import DataVersion
@@ -139,6 +140,8 @@ def item_endpoint(resource: Resource) -> Endpoint:
             if found is None:
                 raise Problem(404, f"no {resource.type_name} with id {shown(global_id)}")
             [row] = await resource.to_rows(conn, [found])
+            if resource.item_extra is not None:
+                row.update(await resource.item_extra(conn, found))
         return json_response(_envelope(version, data=row), headers)
 
     return Endpoint(
@@ -146,7 +149,7 @@ def item_endpoint(resource: Resource) -> Endpoint:
         f"One {resource.type_name} by id",
         "item",
         (),
-        resource.model,
+        resource.item_model or resource.model,
         handler,
         resource.name,
     )

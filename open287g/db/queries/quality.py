@@ -8,24 +8,32 @@ Two parts:
   of files and rows and the first few examples (dataset id, file, row, value).
 - **Cross-checks** that flag and never change the data (`FlagKind`): MOA links whose file
   name names another agency or state (`db/moa_file_names.py`), signed dates outside the
-  program's life, active agreements without an MOA, conflicting duplicate rows, and the
-  rename links with their evidence.
+  program's life, active agreements without an MOA, conflicting duplicate rows, the
+  rename links with their evidence, and signing dates that the MOA document itself
+  contradicts (`documents.signing_date_disagreements`, once MOAs are loaded).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.moa_file_names import judge
+from open287g.db.queries.documents import signing_date_disagreements
 
 EXAMPLES = 3
 # IIRIRA, which created 287(g), was signed on 1996-09-30: no MOA is older.
 PROGRAM_START = dt.date(1996, 9, 30)
+
+
+def _only(column: str) -> str:
+    """All agreements (`:only` null), or those whose id is in `:only` (an agency page)."""
+    return f"(CAST(:only AS bigint[]) IS NULL OR {column} = ANY(CAST(:only AS bigint[])))"
 
 
 class FlagKind(enum.StrEnum):
@@ -34,6 +42,7 @@ class FlagKind(enum.StrEnum):
     ACTIVE_WITHOUT_MOA = "ACTIVE_WITHOUT_MOA"
     CONFLICTING_DUPLICATE = "CONFLICTING_DUPLICATE"
     RENAME_LINK = "RENAME_LINK"
+    MOA_DATE_DISAGREES = "MOA_DATE_DISAGREES"
 
 
 FLAG_DESCRIPTIONS = {
@@ -47,6 +56,8 @@ FLAG_DESCRIPTIONS = {
     "different details; the loader kept the first row.",
     FlagKind.RENAME_LINK: "ICE listed the agreement on under a new name; the link and why "
     "it was made (shared MOA URL, name similarity, reviewed override).",
+    FlagKind.MOA_DATE_DISAGREES: "The signing date read from the agreement's MOA document "
+    "differs from the list's signed date (or the list gives none).",
 }
 
 
@@ -122,7 +133,7 @@ FROM agreement_observations o
 JOIN snapshots s ON s.id = o.snapshot_id
 JOIN source_files f ON f.id = s.source_file_id
 JOIN agreements g ON g.id = o.agreement_id
-WHERE o.moa_url IS NOT NULL
+WHERE o.moa_url IS NOT NULL AND {only}
 GROUP BY o.agreement_id, g.state_code, g.model_code, o.moa_url
 ORDER BY o.agreement_id, o.moa_url
 """
@@ -147,7 +158,7 @@ SELECT d.agreement_id, g.state_code, CAST(g.model_code AS text), d.raw,
        (array_agg(d.file_id ORDER BY d.published_at DESC, d.fetched_at DESC))[1],
        min(d.published_on), max(d.published_on), bool_or(d.signed < :start)
 FROM dated d JOIN agreements g ON g.id = d.agreement_id
-WHERE d.signed < :start OR d.signed > d.published_on
+WHERE (d.signed < :start OR d.signed > d.published_on) AND {only}
 GROUP BY d.agreement_id, g.state_code, g.model_code, d.raw
 ORDER BY d.agreement_id, d.raw
 """
@@ -164,7 +175,7 @@ CROSS JOIN LATERAL (
     WHERE o.agreement_id = g.id AND s.kind = 'PARTICIPATING'
     ORDER BY s.published_at DESC, f.fetched_at DESC, s.id DESC LIMIT 1
 ) latest
-WHERE g.status = 'ACTIVE' AND g.moa_url IS NULL
+WHERE g.status = 'ACTIVE' AND g.moa_url IS NULL AND {only}
 ORDER BY g.id
 """
 
@@ -182,6 +193,7 @@ JOIN agreement_observations o
                          AS integer)
 JOIN agreements g ON g.id = o.agreement_id
 WHERE i.action = 'REJECTED' AND i.reason LIKE 'same agency and model as row % with different%'
+  AND {only}
 ORDER BY o.agreement_id, s.published_at, f.fetched_at
 """
 
@@ -193,6 +205,7 @@ JOIN agreements g ON g.id = l.predecessor_id
 JOIN agencies a ON a.id = g.agency_id
 JOIN agreements h ON h.id = l.successor_id
 JOIN agencies b ON b.id = h.agency_id
+WHERE {only}
 ORDER BY l.predecessor_id
 """
 
@@ -213,10 +226,13 @@ async def load_issue_groups(conn: AsyncConnection) -> list[IssueGroup]:
     ]
 
 
-async def _moa_flags(conn: AsyncConnection) -> list[Flag]:
+Only = list[int] | None
+
+
+async def _moa_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
     flags: list[Flag] = []
     for agreement, state, model, url, name, file_id, first, last in await conn.execute(
-        text(_MOA_LINKS)
+        text(_MOA_LINKS.replace("{only}", _only("o.agreement_id"))), {"only": only}
     ):
         verdict = judge(url, name, state)
         if not verdict.flagged:
@@ -235,8 +251,11 @@ async def _moa_flags(conn: AsyncConnection) -> list[Flag]:
     return flags
 
 
-async def _date_flags(conn: AsyncConnection) -> list[Flag]:
-    rows = await conn.execute(text(_DATES), {"start": PROGRAM_START})
+async def _date_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
+    rows = await conn.execute(
+        text(_DATES.replace("{only}", _only("d.agreement_id"))),
+        {"start": PROGRAM_START, "only": only},
+    )
     return [
         Flag(
             FlagKind.DATE_OUTSIDE_PROGRAM,
@@ -255,8 +274,8 @@ async def _date_flags(conn: AsyncConnection) -> list[Flag]:
     ]
 
 
-async def _without_moa_flags(conn: AsyncConnection) -> list[Flag]:
-    rows = await conn.execute(text(_WITHOUT_MOA))
+async def _without_moa_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
+    rows = await conn.execute(text(_WITHOUT_MOA.replace("{only}", _only("g.id"))), {"only": only})
     return [
         Flag(
             FlagKind.ACTIVE_WITHOUT_MOA,
@@ -274,8 +293,10 @@ async def _without_moa_flags(conn: AsyncConnection) -> list[Flag]:
     ]
 
 
-async def _duplicate_flags(conn: AsyncConnection) -> list[Flag]:
-    rows = await conn.execute(text(_DUPLICATES))
+async def _duplicate_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
+    rows = await conn.execute(
+        text(_DUPLICATES.replace("{only}", _only("o.agreement_id"))), {"only": only}
+    )
     return [
         Flag(
             FlagKind.CONFLICTING_DUPLICATE,
@@ -293,8 +314,10 @@ async def _duplicate_flags(conn: AsyncConnection) -> list[Flag]:
     ]
 
 
-async def _link_flags(conn: AsyncConnection) -> list[Flag]:
-    rows = await conn.execute(text(_LINKS))
+async def _link_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
+    rows = await conn.execute(
+        text(_LINKS.replace("{only}", _only("l.predecessor_id"))), {"only": only}
+    )
     return [
         Flag(
             FlagKind.RENAME_LINK,
@@ -316,21 +339,76 @@ async def _link_flags(conn: AsyncConnection) -> list[Flag]:
     ]
 
 
+# The agreements and MOA files behind `signing_date_disagreements`.
+_DISAGREEING = """
+SELECT g.id, g.state_code, CAST(g.model_code AS text), a.name, g.first_seen, g.last_seen
+FROM agreements g JOIN agencies a ON a.id = g.agency_id
+WHERE g.id = ANY(CAST(:agreements AS bigint[]))
+"""
+_DOCUMENT_FILES = """
+SELECT d.id, d.file_name, d.source_file_id,
+       (SELECT min(f.page) FROM document_fields f
+        WHERE f.document_id = d.id AND f.field = 'signed_on' AND f.value IS NOT NULL)
+FROM documents d WHERE d.id = ANY(CAST(:documents AS bigint[]))
+"""
+
+
+async def _document_date_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
+    found = [
+        d for d in await signing_date_disagreements(conn) if only is None or d.agreement_id in only
+    ]
+    if not found:
+        return []
+    agreements = {
+        r[0]: r[1:]
+        for r in await conn.execute(
+            text(_DISAGREEING), {"agreements": sorted({d.agreement_id for d in found})}
+        )
+    }
+    files = {
+        r[0]: r[1:]
+        for r in await conn.execute(
+            text(_DOCUMENT_FILES), {"documents": sorted({d.document_id for d in found})}
+        )
+    }
+    flags = []
+    for d in found:
+        state, model, name, first, last = agreements[d.agreement_id]
+        file_name, source_file_id, page = files[d.document_id]
+        where = f"{file_name}" + (f", page {page}" if page else "")
+        listed = (
+            f"the list says {d.list_signed_on.isoformat()} ({abs(d.days or 0)} days apart)"
+            if d.list_signed_on
+            else "the list gives no date"
+        )
+        flags.append(
+            Flag(FlagKind.MOA_DATE_DISAGREES, d.agreement_id, name, state, model,
+                 f"the MOA ({where}) was signed {d.document_signed_on.isoformat()}; {listed}",
+                 d.document_signed_on.isoformat(), source_file_id, first, last)
+        )  # fmt: skip
+    return flags
+
+
 async def quality_flags(
-    conn: AsyncConnection, kinds: frozenset[FlagKind] | None = None
+    conn: AsyncConnection,
+    kinds: frozenset[FlagKind] | None = None,
+    agreement_ids: Sequence[int] | None = None,
 ) -> list[Flag]:
-    """The cross-checks' flags (all kinds, or those asked for), by kind then agreement."""
+    """The cross-checks' flags (all kinds, or those asked for), by kind then agreement;
+    with `agreement_ids`, only those agreements' (an agency page shows its own)."""
+    only = None if agreement_ids is None else sorted(set(agreement_ids))
     checks = {
         FlagKind.MOA_OF_ANOTHER_AGENCY: _moa_flags,
         FlagKind.DATE_OUTSIDE_PROGRAM: _date_flags,
         FlagKind.ACTIVE_WITHOUT_MOA: _without_moa_flags,
         FlagKind.CONFLICTING_DUPLICATE: _duplicate_flags,
         FlagKind.RENAME_LINK: _link_flags,
+        FlagKind.MOA_DATE_DISAGREES: _document_date_flags,
     }
     flags: list[Flag] = []
     for kind, check in checks.items():
         if kinds is None or kind in kinds:
-            flags += await check(conn)
+            flags += await check(conn, only)
     return flags
 
 
