@@ -92,15 +92,19 @@ async def load_csv_document(
     dataset: str,
     parse: Callable[[str, bytes], ParsedCsv[Row]],
     merge: Merge[Row],
+    also_lock: Sequence[str] = (),
 ) -> tuple[int | None, LoadCounts]:
     """(load run id, counts); the run id is None when these exact bytes were loaded before.
-    `merge` may append issues it finds against the database (e.g. unknown agencies)."""
+    `merge` may append issues it finds against the database (e.g. unknown agencies).
+    `also_lock` names other datasets whose records `merge` rewrites: their locks are taken
+    here, before the change-sequence lock `begin_load` takes (always that order)."""
     started = dt.datetime.now(dt.UTC)
     parsed = parse(document.label, document.data)
     if parsed.rows_read == 0:
         raise LoadError(document.label, "the file has no data rows")
     async with file_transaction(target) as conn:
-        await lock_dataset(conn, dataset)
+        for name in sorted({dataset, *also_lock}):
+            await lock_dataset(conn, name)
         if await find_load_of(conn, dataset, document.sha256) is not None:
             return None, LoadCounts(rows_read=parsed.rows_read, unchanged=len(parsed.rows))
         start = await begin_load(

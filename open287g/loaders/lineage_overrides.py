@@ -96,7 +96,7 @@ async def merge_overrides(
     conn: AsyncConnection, run_id: int, rows: Sequence[OverrideRow], issues: list[IssueRecord]
 ) -> LoadCounts:
     """Replace the stored overrides, recompute lineage; rows naming no agreement rejected."""
-    await lock_dataset(conn, ICE_DATASET)  # an ICE load recomputes the same agreements
+    await lock_dataset(conn, ICE_DATASET)  # held already (`also_lock`): ICE loads recompute these
     await conn.execute(text("DELETE FROM lineage_overrides"))
     counts = LoadCounts()
     for row in rows:
@@ -153,7 +153,12 @@ async def load_overrides_document(
     target: AsyncEngine | AsyncConnection, document: SourceDocument
 ) -> tuple[int | None, LoadCounts]:
     return await load_csv_document(
-        target, document, dataset=DATASET, parse=parse_overrides_csv, merge=merge_overrides
+        target,
+        document,
+        dataset=DATASET,
+        parse=parse_overrides_csv,
+        merge=merge_overrides,
+        also_lock=(ICE_DATASET,),  # before the change-sequence lock, as an ICE load does
     )
 
 

@@ -14,6 +14,8 @@ from typing import NamedTuple
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from open287g.db.ingest.provenance import CHANGES_LOCK_SQL
+
 
 class StoredCounty(NamedTuple):
     id: int
@@ -152,6 +154,7 @@ def _record(conn: Connection, run_id: int | None, entity: str, ids: Iterable[int
     ordered = sorted(set(ids))
     if not ordered:
         return
+    conn.execute(text(CHANGES_LOCK_SQL))  # seqs commit in order (provenance.lock_changes)
     conn.execute(
         text(
             "INSERT INTO changes (entity, entity_id, op, load_run_id)"

@@ -61,6 +61,25 @@ async def lock_dataset(conn: AsyncConnection, dataset: str) -> None:
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": dataset})
 
 
+# One key for every transaction that writes the change sequence. Its own namespace (the
+# two-key form) so it can never collide with a dataset's `hashtext` key.
+CHANGES_LOCK_SQL = "SELECT pg_advisory_xact_lock(287, 1)"
+
+
+async def lock_changes(conn: AsyncConnection) -> None:
+    """Serialize the write phase of every transaction that records changes, until it ends.
+
+    The data version is max(seq) and a mirror resumes from the seq it has seen. A sequence
+    hands out numbers in call order, not commit order: without this lock a load holding seq
+    100 could commit after one holding seq 101, and a reader between the two commits would
+    take 101 as its token and never see 100. Holding one lock from the first seq to commit
+    makes seqs commit in order (the primary and every replica replay commits in that order
+    too), so a token T never later gains a change with seq <= T. Take it after the dataset
+    locks (always in that order, so loads never deadlock) and before the first write; the
+    reading and parsing of files happens before it. Re-taking it in one transaction is free."""
+    await conn.execute(text(CHANGES_LOCK_SQL))
+
+
 async def find_load_of(conn: AsyncConnection, dataset: str, sha256: str) -> int | None:
     """The load run that already brought in a file with these exact bytes, if any."""
     return (
@@ -127,7 +146,9 @@ async def begin_load(
     is_demo: bool = False,
     is_synthetic: bool = False,
 ) -> LoadStart:
-    """Record the source file and open its load run; every loader starts here."""
+    """Record the source file and open its load run; every loader starts here, which is
+    where its write phase (and the change-sequence lock) begins."""
+    await lock_changes(conn)
     source_file_id = (
         await conn.execute(
             text(
@@ -205,6 +226,7 @@ async def record_changes(
     in words what changed, for the records worth telling people about (the Atom feed)."""
     ordered = sorted(set(ids))
     if ordered:
+        await lock_changes(conn)  # callers take it before their first write; this is a floor
         said = [(summaries or {}).get(i) for i in ordered]
         await conn.execute(
             text(

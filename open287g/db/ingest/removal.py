@@ -24,7 +24,7 @@ from open287g.db.ingest.ice287g import (
     recompute_agencies,
     recompute_agreements,
 )
-from open287g.db.ingest.provenance import lock_dataset, record_changes
+from open287g.db.ingest.provenance import lock_changes, lock_dataset, record_changes
 from open287g.db.models.enums import ChangeOp
 
 _IDS = "CAST(:ids AS bigint[])"
@@ -96,6 +96,7 @@ async def remove_source_files(conn: AsyncConnection, file_ids: Sequence[int]) ->
     )
     for dataset in datasets.scalars().all():
         await lock_dataset(conn, dataset)
+    await lock_changes(conn)  # the write phase: tombstones get seqs in commit order
     runs = await _ids(
         conn, f"SELECT id FROM load_runs WHERE source_file_id = ANY({_IDS})", ids=files
     )
