@@ -1,6 +1,7 @@
-"""The response cache: one layer, keyed to the data version, in front of /v1 and GET
-/graphql. A load bumps the data version, so entries never need invalidating: new keys
-simply stop matching old ones, and old entries age out (LRU in process, TTL in Redis).
+"""The response cache: one layer, keyed to the data version, in front of /v1, the pages
+and /graphql (GET, and POST: `api/cache_post.py`). A load bumps the data version, so
+entries never need invalidating: new keys simply stop matching old ones, and old entries
+age out (LRU in process, TTL in Redis).
 
 Pure ASGI (no BaseHTTPMiddleware), so a hit costs about what a framework "hello" costs.
 
@@ -15,6 +16,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -23,6 +25,14 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from open287g.api.breaker import RedisLink
+from open287g.api.cache_post import (
+    is_graphql_post,
+    post_key,
+    read_body,
+    replaying,
+    request_hash,
+    stored_headers,
+)
 from open287g.db.queries.changes import DataVersion
 
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
@@ -246,7 +256,18 @@ class ResponseCacheMiddleware:
         self.namespace = namespace
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _cacheable(scope):
+        key: Callable[[str], str]
+        if is_graphql_post(scope):  # its body, read and replayed: `api/cache_post.py`
+            messages, body = await read_body(receive)
+            receive = replaying(messages, receive)
+            digest = request_hash(body) if body is not None else None
+            if digest is None:
+                await self.app(scope, receive, send)
+                return
+            key = partial(post_key, digest=digest)
+        elif _cacheable(scope):
+            key = partial(cache_key, scope=scope)
+        else:
             await self.app(scope, receive, send)
             return
         try:
@@ -254,7 +275,7 @@ class ResponseCacheMiddleware:
         except Exception:  # database out: the route answers (503), uncached
             await self.app(scope, receive, send)
             return
-        cached = await self.cache.get(cache_key(f"{self.namespace}@{version}", scope))
+        cached = await self.cache.get(key(f"{self.namespace}@{version}"))
         if cached is not None:
             await self._replay(scope, send, cached)
             return
@@ -277,11 +298,15 @@ class ResponseCacheMiddleware:
                     chunks.append(body)
                 read_at = _data_version(start["headers"])
                 if not message.get("more_body", False) and keep and read_at is not None:
-                    headers = [
-                        (k, v) for k, v in start["headers"] if k.lower() != b"content-length"
-                    ]
-                    key = cache_key(f"{self.namespace}@{read_at}", scope)
-                    await self.cache.set(key, _encode(start["status"], headers, b"".join(chunks)))
+                    headers = (
+                        stored_headers(start["headers"])
+                        if scope["method"] == "POST"
+                        else [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+                    )
+                    await self.cache.set(
+                        key(f"{self.namespace}@{read_at}"),
+                        _encode(start["status"], headers, b"".join(chunks)),
+                    )
             await send(message)
 
         await self.app(scope, receive, capture)
