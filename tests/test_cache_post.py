@@ -211,3 +211,28 @@ async def test_cached_posts_are_still_rate_limited(engine: AsyncEngine) -> None:
         answers = [await _post(http, request) for _ in range(4)]
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
     assert answers[2].headers["x-cache"] == "HIT"
+
+
+async def test_accept_does_not_change_a_post_answer(engine: AsyncEngine) -> None:
+    """Accept is not in the key, which is right only while the app answers the same JSON
+    whatever the client accepts (the schema has no subscriptions: nothing streams)."""
+    request = orjson.dumps({"query": "{ programModels { code } }", "operationName": None})
+    accepts = (
+        None,
+        "text/event-stream",
+        'multipart/mixed;subscriptionSpec="1.0", application/json',
+        "application/graphql-response+json",
+    )
+    answers: dict[bool, list[httpx.Response]] = {}
+    for cache in (False, True):
+        async for http in _client(engine, Settings(response_cache=cache)):
+            answers[cache] = [
+                await http.post(
+                    "/graphql", content=request, headers={**JSON, **({"Accept": a} if a else {})}
+                )
+                for a in accepts
+            ]
+    assert all(r.headers["x-cache"] == "HIT" for r in answers[True][1:])
+    for off, on in zip(answers[False], answers[True], strict=True):
+        assert on.content == off.content
+        assert on.headers["content-type"] == off.headers["content-type"]
