@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(PY) -m load_tests.bench_locust
 	$(PY) -m load_tests.bench_moas
 	$(PY) -m load_tests.bench_hostile
+	$(PY) -m load_tests.bench_scale
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .

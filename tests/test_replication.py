@@ -1,5 +1,5 @@
 """Beyond one machine (#15), for real: a PostgreSQL primary and a streaming replica (from
-the embedded binaries, `tests/replication.py`), one Redis of the test's own, and two
+the embedded binaries, `load_tests/replication.py`), one Redis of the test's own, and two
 `open287g serve` processes reading from the replica (DATABASE_REPLICA_URL) and sharing
 the Redis response cache, with OPEN287G_VERSION_CHECK_SECONDS=600 so that only LISTEN/NOTIFY
 can tell them about a load.
@@ -32,13 +32,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from load_tests.replication import Cluster, add_replica, cannot_run_reason, make_primary
 from load_tests.server import free_port
 from open287g.config import Settings
 from open287g.db import migrate
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.fixtures import ICE_DIR, ICE_FILES
 from tests.live import LiveServer, libpq_url, start_live_server
-from tests.replication import Cluster, add_replica, cannot_run_reason, make_primary
 from tests.test_ratelimit import start_redis
 
 UNRUNNABLE = cannot_run_reason()
