@@ -21,6 +21,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from open287g.api.static import immutable_file, not_shipped
+
 ASSETS = Path(__file__).with_name("static") / "graphiql"
 MANIFEST = ASSETS / "MANIFEST.json"
 STYLES = ("graphiql-3.8.3.min.css", "graphiql-page.css")
@@ -34,7 +36,6 @@ PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; font-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
 _TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -96,10 +97,6 @@ async def asset(request: Request) -> Response:
     name = request.path_params["name"]
     entry = manifest().get(name)
     if entry is None:
-        return Response("not found\n", status_code=404, media_type="text/plain")
-    etag = f'"{entry["sha256"]}"'
-    headers = {"ETag": etag, "Cache-Control": ASSET_CACHE_CONTROL}
-    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
-        return Response(status_code=304, headers=headers)
+        return not_shipped()
     media_type = _TYPES.get(Path(name).suffix, "application/octet-stream")
-    return Response(_read(name), media_type=media_type, headers=headers)
+    return immutable_file(request, _read(name), entry["sha256"], media_type)

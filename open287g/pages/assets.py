@@ -9,9 +9,9 @@ from functools import cache
 from starlette.requests import Request
 from starlette.responses import Response
 
+from open287g.api.static import immutable_file, not_shipped
 from open287g.pages.render import STATIC, static_version
 
-CACHE_CONTROL = "public, max-age=31536000, immutable"
 _TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 
 
@@ -24,9 +24,5 @@ async def asset(request: Request) -> Response:
     name = request.path_params["name"]
     body = _files().get(name)
     if body is None:
-        return Response("not found\n", status_code=404, media_type="text/plain")
-    etag = f'"{static_version(name)}"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=_TYPES[name[name.rfind(".") :]], headers=headers)
+        return not_shipped()
+    return immutable_file(request, body, static_version(name), _TYPES[name[name.rfind(".") :]])
