@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from load_tests.server import free_port, start_server, wait_ready
@@ -125,3 +126,25 @@ def artifacts_dir() -> Path:
     root = Path(os.environ.get("OPEN287G_TEST_ARTIFACTS", Path.cwd() / ".test-artifacts"))
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+SESSION_STATES = {
+    "waiting on a lock": "wait_event_type = 'Lock'",
+    "in a transaction": "xact_start IS NOT NULL",
+    "busy": "state <> 'idle'",  # running, or idle inside a transaction
+}
+
+
+async def open287g_sessions(admin: AsyncEngine, database: str, what: str) -> int:
+    """How many sessions of open287g processes (servers, loaders: application_name) on
+    `database` are in the state `what` names (a key of SESSION_STATES), seen from `admin`."""
+    async with admin.connect() as conn:
+        found = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = :db"
+                " AND pid <> pg_backend_pid() AND application_name = 'open287g'"
+                f" AND {SESSION_STATES[what]}"
+            ),
+            {"db": database},
+        )
+        return int(found.scalar_one())

@@ -29,7 +29,7 @@ from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.pagination import MAX_TEXT_CHARS
 from open287g.db.session import api_engine
 from open287g.errors import ClientError
-from tests.live import start_live_server
+from tests.live import open287g_sessions, start_live_server
 
 # Words a driver or server error would carry; none may reach a client.
 LEAKS = ("asyncpg", "sqlalchemy", "postgres", "canceling statement", "Errno", "Traceback")
@@ -175,18 +175,6 @@ async def test_unreachable_database_is_503_everywhere(database_url: URL) -> None
 # --- a client that hangs up stops its query ------------------------------------------------
 
 
-async def waiting_queries(admin: AsyncEngine, database: str) -> int:
-    async with admin.connect() as conn:
-        found = await conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = :db"
-                " AND application_name = 'open287g' AND wait_event_type = 'Lock'"
-            ),
-            {"db": database},
-        )
-        return int(found.scalar_one())
-
-
 async def test_disconnect_cancels_the_query(database_url: URL, admin: AsyncEngine) -> None:
     """Against the real served process: a request stuck behind a lock, the client hangs up,
     and PostgreSQL stops running the query within a second or two (the old code left it
@@ -204,7 +192,7 @@ async def test_disconnect_cancels_the_query(database_url: URL, admin: AsyncEngin
             writer.write(b"GET /v1/agreements HTTP/1.1\r\nHost: t\r\n\r\n")
             await writer.drain()
             for _ in range(100):
-                if await waiting_queries(admin, str(database_url.database)):
+                if await open287g_sessions(admin, str(database_url.database), "waiting on a lock"):
                     break
                 await asyncio.sleep(0.1)
             else:
@@ -212,7 +200,7 @@ async def test_disconnect_cancels_the_query(database_url: URL, admin: AsyncEngin
             writer.close()  # the client leaves
             await writer.wait_closed()
             left = time.perf_counter()
-            while await waiting_queries(admin, str(database_url.database)):
+            while await open287g_sessions(admin, str(database_url.database), "waiting on a lock"):
                 assert time.perf_counter() - left < 5, "query still running after the client left"
                 await asyncio.sleep(0.1)
         async with httpx.AsyncClient(base_url=server.base_url) as http:

@@ -35,7 +35,7 @@ from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.conftest import PROJECT_ROOT
 from tests.fixtures import ICE_DIR, ICE_FILES
 from tests.hostile import Load, Outcome, slow_reader
-from tests.live import LiveServer, libpq_url, start_live_server
+from tests.live import LiveServer, libpq_url, open287g_sessions, start_live_server
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
 
@@ -125,18 +125,6 @@ async def test_postgres_outage_under_load(own_postgres: Path) -> None:
 # --- SIGTERM under load: in-flight requests finish -------------------------------------
 
 
-async def waiting_on_locks(admin: AsyncEngine, database: str) -> int:
-    async with admin.connect() as conn:
-        found = await conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = :db"
-                " AND application_name = 'open287g' AND wait_event_type = 'Lock'"
-            ),
-            {"db": database},
-        )
-        return int(found.scalar_one())
-
-
 async def test_sigterm_finishes_in_flight_requests(database_url: URL) -> None:
     """Ten requests held in the server (behind a lock) when SIGTERM arrives, plus a
     background load: all ten are answered 200, none dropped; then the process exits."""
@@ -159,7 +147,10 @@ async def test_sigterm_finishes_in_flight_requests(database_url: URL) -> None:
             ]
             background = load.start({"ready": 2})  # keeps reading the database throughout
             for _ in range(100):
-                if await waiting_on_locks(admin, str(database_url.database)) == 10:
+                if (
+                    await open287g_sessions(admin, str(database_url.database), "waiting on a lock")
+                    == 10
+                ):
                     break
                 await asyncio.sleep(0.1)
             else:
@@ -230,7 +221,9 @@ async def test_loader_sigkill_mid_file_leaves_tables_unchanged(database_url: URL
             )
             try:
                 for _ in range(300):
-                    if await waiting_on_locks_any(admin, str(database_url.database)):
+                    if await open287g_sessions(
+                        admin, str(database_url.database), "waiting on a lock"
+                    ):
                         break
                     await asyncio.sleep(0.1)
                 else:
@@ -240,7 +233,7 @@ async def test_loader_sigkill_mid_file_leaves_tables_unchanged(database_url: URL
                 loader.wait(10)
             await lock.rollback()
         for _ in range(100):  # the killed loader's backend notices and rolls back
-            if not await waiting_on_locks_any(admin, str(database_url.database), state=True):
+            if not await open287g_sessions(admin, str(database_url.database), "in a transaction"):
                 break
             await asyncio.sleep(0.1)
         assert loader.returncode == -signal.SIGKILL
@@ -249,36 +242,9 @@ async def test_loader_sigkill_mid_file_leaves_tables_unchanged(database_url: URL
         await admin.dispose()
 
 
-async def waiting_on_locks_any(admin: AsyncEngine, database: str, *, state: bool = False) -> int:
-    """Sessions of the loader waiting on a lock (or, with `state`, still in a transaction)."""
-    condition = "xact_start IS NOT NULL" if state else "wait_event_type = 'Lock'"
-    async with admin.connect() as conn:
-        found = await conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = :db"
-                f" AND pid <> pg_backend_pid() AND application_name = 'open287g' AND {condition}"
-            ),
-            {"db": database},
-        )
-        return int(found.scalar_one())
-
-
 # --- slow readers on exports do not exhaust the pool ------------------------------------
 
 EXPORT = "/v1/stats/detainers?group_by=facility,month,outcome,criminality&format=ndjson"
-
-
-async def busy_connections(admin: AsyncEngine, database: str) -> int:
-    """The server's sessions doing anything (running, or idle inside a transaction)."""
-    async with admin.connect() as conn:
-        found = await conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = :db"
-                " AND application_name = 'open287g' AND state <> 'idle'"
-            ),
-            {"db": database},
-        )
-        return int(found.scalar_one())
 
 
 async def other_requests(base_url: str, count: int = 10) -> tuple[list[int], float]:
@@ -316,10 +282,10 @@ async def test_slow_export_readers_do_not_starve_others(live_server: LiveServer)
             assert time.monotonic() - started < 45, f"only {len(seen)} answers so far"
             await asyncio.sleep(0.25)
         answered_after = time.monotonic() - started
-        busy = await busy_connections(admin, database)
+        busy = await open287g_sessions(admin, database, "busy")
         after, slowest_after = await other_requests(live_server.base_url)
         assert not any(r.done() for r in readers)  # they are all still there, reading
-        busy_later = await busy_connections(admin, database)
+        busy_later = await open287g_sessions(admin, database, "busy")
     finally:
         await admin.dispose()
         for reader in readers:
