@@ -5,16 +5,21 @@ The routes turn a database error into a 503 (`api/problems.py`); this middleware
 such a 503 (nothing has been sent yet) and asks the `ReadRouter` to probe the replica at
 once. When the replica is out the router has just pointed reads at the primary, and the
 request runs again, its body replayed (GET has none; a GraphQL POST body is at most
-OPEN287G_MAX_BODY_BYTES). When the replica answers, the 503 was not its fault (a statement
-timeout, a busy pool) and is sent as it was.
+OPEN287G_MAX_BODY_BYTES). A 503 that came within FAST_FAILURE_SECONDS is a refused or
+dropped connection and runs again once wherever reads now go; a slower one (a statement
+timeout, a busy pool) was not the replica's fault and is sent as it was.
 """
 
 from __future__ import annotations
+
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from open287g.db.errors import unavailable
 from open287g.db.replica import ReadRouter
+
+FAST_FAILURE_SECONDS = 1.0
 
 
 class ReplicaFailover:
@@ -50,13 +55,20 @@ class ReplicaFailover:
                 sent = True
                 await send(message)
 
+        started = time.monotonic()
         try:
             await self.app(scope, recording_receive, holding_send)
         except Exception as exc:
-            if sent or not (unavailable(exc) and not await router.check()):
+            if sent or not (unavailable(exc) and not await router.check(max_age=0.0)):
                 raise
         else:
-            if not held or await router.check():
+            # A 503 that came at once is a connection the replica dropped or refused (its
+            # stop, or a pooled connection from before its restart): answer again even when
+            # the probe finds the replica up by now. A slow one (statement or pool timeout)
+            # was not the replica's fault and is sent as it was.
+            if held and time.monotonic() - started < FAST_FAILURE_SECONDS:
+                await router.check(max_age=0.0)
+            elif not held or await router.check(max_age=0.0):
                 for message in held:
                     await send(message)
                 return
