@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(PY) -m load_tests.bench_moas
 	$(PY) -m load_tests.bench_hostile
 	$(PY) -m load_tests.bench_scale
+	$(PY) -m load_tests.bench_compiled
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
