@@ -164,7 +164,10 @@ def _wrk(base: str, target: Target, seconds: int, core: int | None) -> WrkResult
     script = PROJECT_ROOT / ".bench" / f"wrk-{os.getpid()}.lua"
     script.parent.mkdir(exist_ok=True)
     script.write_text(target.lua())
-    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", str(script)]
+    # A slow shape answers in seconds at 16 connections: wrk's 2 s timeout would call that
+    # an error (and drop it from the rate).
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s"]
+    command += ["-s", str(script)]
     if core is not None:
         command = ["taskset", "-c", str(core), *command]
     try:
