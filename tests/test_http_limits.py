@@ -10,9 +10,10 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import Message, Receive, Scope, Send
 
 from open287g.api.app import create_app
-from open287g.api.request_limits import MAX_HEADERS
+from open287g.api.request_limits import MAX_HEADERS, RequestLimits
 from open287g.config import Settings
 
 LIMIT = 64 * 1024
@@ -91,3 +92,35 @@ async def test_too_many_headers_are_431(client: httpx.AsyncClient) -> None:
 async def test_oversized_headers_are_431(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/program-models", headers={"x-big": "b" * 70_000})
     assert response.status_code == 431
+
+
+@pytest.mark.parametrize(("http_version", "refused"), [("2", True), ("1.1", False)])
+async def test_a_body_without_length_is_counted_unless_http1_says_there_is_none(
+    http_version: str, refused: bool
+) -> None:
+    """HTTP/2 streams carry no Transfer-Encoding: a body without Content-Length is counted
+    as it arrives. In HTTP/1.x a request with neither header has no body (RFC 9112 §6.3),
+    so there is nothing to count and `receive` is passed on as it is."""
+    chunks = [b"x" * 1000] * 5
+    sent: list[Message] = []
+    receives: list[Receive] = []
+
+    async def receive() -> Message:
+        body = chunks.pop() if chunks else b""
+        return {"type": "http.request", "body": body, "more_body": bool(chunks)}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def app(scope: Scope, receive_: Receive, send_: Send) -> None:
+        receives.append(receive_)
+        while (await receive_())["more_body"]:
+            pass
+        await send_({"type": "http.response.start", "status": 200, "headers": []})
+        await send_({"type": "http.response.body", "body": b""})
+
+    limits = RequestLimits(app, max_body_bytes=2500, max_header_bytes=8192)
+    scope = {"type": "http", "http_version": http_version, "method": "POST", "path": "/graphql"}
+    await limits({**scope, "headers": [(b"host", b"t")]}, receive, send)
+    assert sent[0]["status"] == (413 if refused else 200)
+    assert (receives[0] is receive) is not refused

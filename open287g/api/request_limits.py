@@ -16,6 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from open287g.api.problems import problem_response
 
 MAX_HEADERS = 100
+# In HTTP/1.x a request has a body only if it says so (Content-Length or Transfer-Encoding,
+# RFC 9112 §6.3): without either there is nothing to count.
+_BODY_NEEDS_A_HEADER = frozenset({"1.0", "1.1"})
 
 
 class BodyTooLarge(HTTPException):
@@ -37,7 +40,15 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        header_bytes = sum(len(name) + len(value) + 4 for name, value in headers)
+        header_bytes = 0
+        length: bytes | None = None
+        chunked = False
+        for name, value in headers:  # one pass: this runs for every request
+            header_bytes += len(name) + len(value) + 4
+            if name == b"content-length" and length is None:
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
         if len(headers) > MAX_HEADERS or header_bytes > self.max_header_bytes:
             detail = (
                 f"at most {MAX_HEADERS} header fields and {self.max_header_bytes} bytes of "
@@ -45,7 +56,6 @@ class RequestLimits:
             )
             await problem_response(431, detail, scope["path"])(scope, receive, send)
             return
-        length = next((value for name, value in headers if name == b"content-length"), None)
         if length is not None:
             if not length.isdigit():
                 await problem_response(400, "invalid Content-Length", scope["path"])(
@@ -58,7 +68,10 @@ class RequestLimits:
                 return
             await self.app(scope, receive, send)  # the server stops the body at its length
             return
-        # No length: chunked (HTTP/1.1) or a stream (HTTP/2): count as it arrives.
+        if not chunked and scope.get("http_version") in _BODY_NEEDS_A_HEADER:
+            await self.app(scope, receive, send)  # HTTP/1: no length, no chunks: no body
+            return
+        # Chunked (HTTP/1.1), or a stream (HTTP/2, no length): count as it arrives.
         await self._counting(scope, receive, send)
 
     async def _counting(self, scope: Scope, receive: Receive, send: Send) -> None:
