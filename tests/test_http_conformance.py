@@ -10,8 +10,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import Route
+from starlette.types import Scope
 
+from open287g.api import middleware
 from open287g.api.app import create_app
+from open287g.api.middleware import RouteLabels, route_label
 from open287g.api.openapi import openapi_document
 from open287g.config import Settings
 
@@ -154,6 +158,45 @@ async def test_metrics_labels_are_route_templates(client: httpx.AsyncClient) -> 
     unmatched = [line for line in lines if 'route="unmatched",status="404"' in line]
     assert unmatched
     assert int(unmatched[0].rsplit(" ", 1)[1]) >= 21
+
+
+async def _nothing(scope: Scope, receive: object, send: object) -> None:
+    return None
+
+
+ROUTES = [Route("/healthz", _nothing), Route("/v1/agreements/{id}", _nothing, methods=["GET"])]
+
+
+def http_scope(path: str, method: str = "GET") -> Scope:
+    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/healthz", "GET"),
+        ("/v1/agreements/Agreement:1", "GET"),
+        ("/v1/agreements/x", "POST"),
+        ("/nowhere", "GET"),
+        ("/%01evil", "GET"),
+    ],
+)
+def test_remembered_labels_are_the_matched_ones(path: str, method: str) -> None:
+    """A cache hit is answered before routing: its label is remembered per path, and must
+    be the one matching every route would give."""
+    labels = RouteLabels(ROUTES)
+    for _ in range(2):  # computed, then remembered
+        assert labels(http_scope(path, method)) == route_label(http_scope(path, method), ROUTES)
+    assert labels(http_scope("/v1/agreements/1")) == "/v1/agreements/{id}"
+    assert labels(http_scope("/x")) == "unmatched"
+
+
+def test_remembered_labels_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(middleware, "MAX_REMEMBERED_PATHS", 10)
+    labels = RouteLabels(ROUTES)
+    for i in range(35):
+        assert labels(http_scope(f"/random-{i}")) == "unmatched"
+        assert len(labels.by_path) <= 10
 
 
 async def test_graphiql_page_and_api_answer_never_share_a_cache_entry(

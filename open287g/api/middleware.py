@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from open287g.api.observability import ACCESS_LOGGER, Durations, plain_access
 
 UNMATCHED = "unmatched"
+MAX_REMEMBERED_PATHS = 4096  # each a path a client typed: bounded, then forgotten at once
 access_log = logging.getLogger(ACCESS_LOGGER)
 
 
@@ -35,6 +36,31 @@ def route_label(scope: Scope, routes: Sequence[BaseRoute]) -> str:
                 break
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED
+
+
+class RouteLabels:
+    """`route_label`, remembered per path: a cache hit is answered before routing, and
+    matching it against every route's pattern again cost more than the rest of the hit's
+    bookkeeping. Which route a path matches depends only on the path (and the root path):
+    methods only make a match partial, which labels it the same."""
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self.routes = routes
+        self.by_path: dict[tuple[str, str], str] = {}
+
+    def __call__(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is not None:
+            path = getattr(route, "path", None)
+            return path if isinstance(path, str) else UNMATCHED
+        key = (scope.get("root_path", ""), scope["path"])
+        label = self.by_path.get(key)
+        if label is None:
+            label = route_label(scope, self.routes)
+            if len(self.by_path) >= MAX_REMEMBERED_PATHS:
+                self.by_path.clear()
+            self.by_path[key] = label
+        return label
 
 
 class RequestCounter:
@@ -54,7 +80,7 @@ class RequestCounter:
     ) -> None:
         self.app = app
         self.counts = counts
-        self.routes = routes
+        self.label = RouteLabels(routes)
         self.durations = durations if durations is not None else Durations()
         self.json_log = json_log
 
@@ -65,20 +91,22 @@ class RequestCounter:
         started = time.perf_counter()
         status = 0
         headers: list[tuple[bytes, bytes]] = []
+        route = ""
 
         async def counting_send(message: Message) -> None:
-            nonlocal status, headers
+            nonlocal status, headers, route
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = message.get("headers", [])
-                self.counts[(route_label(scope, self.routes), status)] += 1
+                route = self.label(scope)
+                self.counts[(route, status)] += 1
             await send(message)
 
         try:
             await self.app(scope, receive, counting_send)
         finally:
             seconds = time.perf_counter() - started
-            route = route_label(scope, self.routes)
+            route = route or self.label(scope)
             self.durations.observe(route, seconds)
             if access_log.isEnabledFor(logging.INFO):
                 self._log(scope, route, status, seconds, headers)
