@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -121,13 +122,28 @@ async def conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 class StatementCounter:
-    """Counts SQL statements sent through an engine (SQLAlchemy cursor events)."""
+    """Counts SQL statements sent through an engine: SQLAlchemy's (cursor events) and
+    those sent to asyncpg directly (the compiled path), seen by asyncpg's query logger.
+    Transaction control (BEGIN, ROLLBACK, COMMIT) is not a statement of the request."""
+
+    TRANSACTION = frozenset({"BEGIN;", "ROLLBACK;", "COMMIT;"})
 
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.watched: dict[int, Any] = {}
 
     def __call__(self, *args: object) -> None:
         self.statements.append(str(args[2]))
+
+    def driver_statement(self, query: Any) -> None:
+        if query.query not in self.TRANSACTION:
+            self.statements.append(query.query)
+
+    def checkout(self, dbapi_connection: Any, *_: object) -> None:
+        raw = dbapi_connection.driver_connection
+        if id(raw) not in self.watched:
+            raw.add_query_logger(self.driver_statement)
+            self.watched[id(raw)] = raw
 
     @property
     def count(self) -> int:
@@ -138,5 +154,9 @@ class StatementCounter:
 def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
     counter = StatementCounter()
     event.listen(engine.sync_engine, "after_cursor_execute", counter)
+    event.listen(engine.sync_engine, "checkout", counter.checkout)
     yield counter
     event.remove(engine.sync_engine, "after_cursor_execute", counter)
+    event.remove(engine.sync_engine, "checkout", counter.checkout)
+    for raw in counter.watched.values():
+        raw.remove_query_logger(counter.driver_statement)

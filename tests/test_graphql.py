@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
 from open287g.config import Settings
-from open287g.graphql.compiled import CompiledAgreementPages
 from open287g.graphql.context import Context
-from open287g.graphql.schema import schema
+from open287g.graphql.errors import MaskedSchema
+from open287g.graphql.plan import CompiledOperations
+from open287g.graphql.schema import build_schema, schema
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.conftest import PROJECT_ROOT, StatementCounter
@@ -34,8 +35,10 @@ async def loaded(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) 
     await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
 
 
-async def run(engine: AsyncEngine, query: str, **variables: Any) -> dict[str, Any]:
-    result = await schema.execute(
+async def run(
+    engine: AsyncEngine, query: str, *, on: MaskedSchema = schema, **variables: Any
+) -> dict[str, Any]:
+    result = await on.execute(
         query, variable_values=variables, context_value=Context(engine, Settings())
     )
     assert result.errors is None, result.errors
@@ -320,6 +323,9 @@ async def test_as_of_before_any_list_is_empty(engine: AsyncEngine) -> None:
     assert data["agreements"]["totalCount"] == 0
 
 
+RESOLVERS_ONLY = build_schema(compiled=False)
+
+
 def test_sdl_path_is_in_the_package() -> None:
     assert Path(SDL_FILE).parent.name == "graphql"
 
@@ -367,27 +373,34 @@ async def test_compiled_path_answers_exactly_like_the_resolvers(
     variables: dict[str, Any],
 ) -> None:
     planned: list[object] = []
-    original = CompiledAgreementPages._try
+    original = CompiledOperations.plan
 
-    async def spy(self: CompiledAgreementPages, *args: Any) -> Any:
-        answer = await original(self, *args)
+    def spy(self: CompiledOperations) -> Any:
+        answer = original(self)
         planned.append(answer)
         return answer
 
     async def compare(after: str | None) -> str | None:
         given = {**variables, **({"a": after} if after else {})}
+        fresh = build_schema()  # its own plan cache: this request is planned
         count_statements.statements.clear()
-        planned.clear()
         with monkeypatch.context() as patch:
-            patch.setattr(CompiledAgreementPages, "_try", spy)
-            compiled_answer = await run(engine, query, **given)
+            patch.setattr(CompiledOperations, "plan", spy)
+            compiled_answer = await run(engine, query, on=fresh, **given)
         assert planned, "the planner was not asked"
-        assert planned[0] is not None, "the query was not compiled"
-        # One statement, sent to asyncpg directly (so SQLAlchemy's counter sees none).
-        assert count_statements.count == 0
+        assert planned[-1] is not None, "the query was not compiled"
+        # One statement answers the whole operation (data and its version).
+        assert count_statements.count == 1, count_statements.statements
+        # Asked again, the plan cache answers: no planning, still one statement.
+        planned.clear()
+        count_statements.statements.clear()
         with monkeypatch.context() as patch:
-            patch.setattr(CompiledAgreementPages, "_try", _never)
-            resolved = await run(engine, query, **given)
+            patch.setattr(CompiledOperations, "plan", spy)
+            again = await run(engine, query, on=fresh, **given)
+        assert planned == [], "a repeated request was planned again"
+        assert count_statements.count == 1
+        assert again == compiled_answer
+        resolved = await run(engine, query, on=RESOLVERS_ONLY, **given)
         assert compiled_answer == resolved
         connection = next(iter(compiled_answer.values()))
         cursor: str | None = connection.get("pageInfo", {}).get("endCursor")
@@ -398,22 +411,31 @@ async def test_compiled_path_answers_exactly_like_the_resolvers(
         await compare(cursor)  # the next page, through a cursor the compiled path made
 
 
-async def _never(*args: object) -> None:
-    return None
-
-
 @pytest.mark.usefixtures("loaded")
 async def test_queries_outside_the_plan_use_the_resolvers(
     engine: AsyncEngine, count_statements: StatementCounter
 ) -> None:
-    data = await run(engine, "{ agreements(first: 2) { edges { node { policyStatus } } } }")
-    assert [e["node"]["policyStatus"] for e in data["agreements"]["edges"]] == ["UNKNOWN"] * 2
-    assert count_statements.count > 1
+    """A field not declared in SQL (here `lineageFirstSeen`) keeps the operation on the
+    resolvers: one statement per level, the same data as its declared neighbours."""
+    query = "{ agreements(first: 2) { edges { node { firstSeen policyStatus %s } } } }"
+    data = await run(engine, query % "lineageFirstSeen")
+    count = count_statements.count
+    nodes = [e["node"] for e in data["agreements"]["edges"]]
+    assert [n["policyStatus"] for n in nodes] == ["UNKNOWN"] * 2
+    assert all(n["lineageFirstSeen"] <= n["firstSeen"] for n in nodes)
+    assert count > 1
+    count_statements.statements.clear()
+    compiled = await run(engine, query % "")
+    assert count_statements.count == 1
+    assert compiled["agreements"]["edges"] == [
+        {"node": {"firstSeen": n["firstSeen"], "policyStatus": n["policyStatus"]}}
+        for n in nodes
+    ]
 
 
 @pytest.mark.usefixtures("loaded")
 async def test_relations_resolve_without_eager_loading_too(engine: AsyncEngine) -> None:
-    """node(id:) builds a lone object: its relations go through the DataLoaders."""
+    """node(id:) answers an object exactly as its page does, on both paths."""
     data = await run(
         engine,
         "{ agencies(first: 1, filter: {type: COUNTY}) { edges { node {"

@@ -64,7 +64,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.graphql.compiled import CompiledAgreementPages
+from open287g.graphql.plan import CompiledOperations
 from open287g.graphql.schema import build_schema
 from tests.graphql_support import database_url, execute, needs_data
 
@@ -328,18 +328,18 @@ async def test_compiled_and_resolver_paths_agree(
     document = rewriter.document(generated)
     query = print_ast(document)
     answered: list[object] = []
-    original = CompiledAgreementPages._try
+    original = CompiledOperations.plan
 
-    async def spy(self: CompiledAgreementPages, *args: Any) -> Any:
-        answer = await original(self, *args)
+    def spy(self: CompiledOperations) -> Any:
+        answer = original(self)
         answered.append(answer)
         return answer
 
-    CompiledAgreementPages._try = spy  # type: ignore[method-assign,assignment]
+    CompiledOperations.plan = spy  # type: ignore[method-assign]
     try:
         compiled = await execute(engine, query, rewriter.variables, schema=COMPILED)
     finally:
-        CompiledAgreementPages._try = original  # type: ignore[method-assign]
+        CompiledOperations.plan = original  # type: ignore[method-assign]
     resolved = await execute(engine, query, rewriter.variables, schema=RESOLVERS)
     assert compiled == resolved, (query, rewriter.variables)
     OUTCOMES["examples"] += 1

@@ -16,6 +16,8 @@ class Context:
     engine: AsyncEngine
     settings: Settings
     loaders: Loaders = field(init=False)
+    # Set by a compiled operation: the data version its one statement read.
+    read_version: int | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.engine)

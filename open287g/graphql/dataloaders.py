@@ -1,5 +1,7 @@
-"""Per-request DataLoaders: every nested field is fetched in one SQL statement per level,
-whatever the page size (no N+1). Each batch borrows a pooled connection.
+"""Per-request DataLoaders of the fallback resolvers: every nested field is fetched in one
+SQL statement per level, whatever the page size (no N+1). Each batch borrows a pooled
+connection. Declared relations share two generic loaders (`relation`, `lookup`) that run
+the compiler's batch statements.
 
 A DataLoader hands every field asking for a key the same Future. graphql-core cancels the
 sibling fields of one whose error nulls their parent, and cancelling a task cancels the
@@ -12,28 +14,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.dataloader import DataLoader
 
-from open287g.db.queries import (
-    agencies,
-    agreements,
-    documents,
-    jurisdictions,
-    lineage,
-    observations,
-    reference,
+from open287g.db.compiler import (
+    Pick,
+    Statement,
+    all_columns,
+    batch_sql,
+    fetch_json,
+    rows_by_keys_sql,
 )
-from open287g.db.queries.agencies import AgencyRecord, OfficialRecord
-from open287g.db.queries.agreements import AgreementRecord
+from open287g.db.entities.declare import Entity, Relation
+from open287g.db.queries import documents, lineage, observations, reference
 from open287g.db.queries.documents import DocumentRecord
-from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
 from open287g.db.queries.lineage import Lineage
 from open287g.db.queries.observations import ObservationRecord, PageKey
 from open287g.db.queries.pagination import Page
-from open287g.db.queries.reference import DatasetRecord, ProgramModelRecord
+from open287g.db.queries.reference import DatasetRecord
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -60,30 +60,8 @@ class SharedLoader(DataLoader[K, V]):
 class Loaders:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.agreement: DataLoader[int, AgreementRecord | None] = _batched(
-            engine, agreements.agreements_by_ids, lambda: None
-        )
-        self.agency: DataLoader[int, AgencyRecord | None] = _batched(
-            engine, agencies.agencies_by_ids, lambda: None
-        )
-        self.jurisdiction: DataLoader[int, JurisdictionRecord | None] = _batched(
-            engine, jurisdictions.jurisdictions_by_ids, lambda: None
-        )
-        self.agreements_of_agency: DataLoader[int, list[AgreementRecord]] = _batched(
-            engine, agreements.agreements_of_agencies, list
-        )
-        self.agencies_of_jurisdiction: DataLoader[int, list[AgencyRecord]] = _batched(
-            engine, agencies.agencies_of_jurisdictions, list
-        )
-        self.officials_of_agency: DataLoader[int, list[OfficialRecord]] = _batched(
-            engine, agencies.officials_of_agencies, list
-        )
-        self.policy_of_jurisdiction: DataLoader[int, PolicyRecord | None] = _batched(
-            engine, jurisdictions.effective_policies, lambda: None
-        )
-        self.program_model: DataLoader[str, ProgramModelRecord | None] = _batched(
-            engine, _models_by_code, lambda: None
-        )
+        self._relations: dict[tuple[str, str, str], DataLoader[Any, Any]] = {}
+        self._lookups: dict[str, DataLoader[Any, Any]] = {}
         self.document_of_agreement: DataLoader[int, DocumentRecord | None] = _batched(
             engine, documents.documents_of_agreements, lambda: None
         )
@@ -97,13 +75,40 @@ class Loaders:
             engine, _datasets_by_id, lambda: None
         )
 
+    def relation(self, entity: Entity, relation: Relation, pick: Pick) -> DataLoader[Any, Any]:
+        """The JSON value of `relation` (selected by `pick`) for parent keys, one compiled
+        statement per batch; one loader per relation and arguments in a request."""
+        name = (entity.name, relation.name, repr(sorted(pick.args.items())))
+        loader = self._relations.get(name)
+        if loader is None:
+
+            async def load(keys: list[Any]) -> list[Any]:
+                stmt = Statement()
+                found = await fetch_json(
+                    self.engine, stmt, batch_sql(stmt, entity, relation, keys, pick)
+                )
+                values = dict(found)
+                return [values.get(key) for key in keys]
+
+            loader = self._relations[name] = SharedLoader(load_fn=load)
+        return loader
+
+    def lookup(self, entity: Entity) -> DataLoader[Any, Any]:
+        """Rows of `entity` (every column) by key, None where there is none."""
+        loader = self._lookups.get(entity.name)
+        if loader is None:
+
+            async def load(keys: list[Any]) -> list[Any]:
+                stmt = Statement()
+                sql = rows_by_keys_sql(stmt, entity, keys, all_columns(entity))
+                found = await fetch_json(self.engine, stmt, sql)
+                values = dict(found)
+                return [values.get(key) for key in keys]
+
+            loader = self._lookups[entity.name] = SharedLoader(load_fn=load)
+        return loader
+
 
 async def _datasets_by_id(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, DatasetRecord]:
     wanted = set(ids)
     return {d.id: d for d in await reference.datasets(conn) if d.id in wanted}
-
-
-async def _models_by_code(
-    conn: AsyncConnection, codes: Sequence[str]
-) -> dict[str, ProgramModelRecord]:
-    return {model.code: model for model in await reference.program_models(conn)}

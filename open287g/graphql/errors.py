@@ -27,6 +27,8 @@ from strawberry.types.graphql import OperationType
 
 from open287g.db.errors import RETRY_AFTER_SECONDS, unavailable
 from open287g.errors import ClientError
+from open287g.graphql.context import Context
+from open287g.graphql.plan import PlanCache, answer
 
 UNEXPECTED = "Unexpected error."
 UNAVAILABLE = "The database is temporarily unavailable; retry later."
@@ -73,6 +75,12 @@ def database_unavailable(errors: Iterable[GraphQLError] | None) -> bool:
 
 
 class MaskedSchema(strawberry.Schema):
+    """The schema, with its plan cache (None: every operation runs on the resolvers)."""
+
+    def __init__(self, *args: Any, plans: PlanCache | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plans = plans
+
     async def execute(
         self,
         query: str | None,
@@ -83,6 +91,15 @@ class MaskedSchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        if self.plans is not None and query is not None and isinstance(context_value, Context):
+            key = self.plans.key(query, operation_name, variable_values)
+            plan = self.plans.get(key) if key is not None else None
+            if plan is not None:
+                # Seen before, with these variables: parsed, validated, within the limits
+                # and compiled then; only the statement runs.
+                answered = await answer(plan, context_value)
+                errors = mask(answered.errors) if answered.errors else None
+                return ExecutionResult(data=answered.data, errors=errors)
         result = await super().execute(
             query,
             variable_values,

@@ -20,6 +20,7 @@ from open287g.db.queries.lineage import Lineage, LinkRecord
 from open287g.db.queries.observations import ORDERING, ObservationRecord, check_cursor
 from open287g.db.queries.pagination import page_size
 from open287g.graphql.context import Info
+from open287g.graphql.entity_types import load_node
 from open287g.graphql.relay import Edge, PageInfo, page_edges
 from open287g.graphql.stat_types import Dataset
 
@@ -70,11 +71,9 @@ class AgreementLink:
 
 
 async def _agreement(info: Info, agreement_id: int) -> Agreement:
-    from open287g.graphql.types import Agreement
-
-    record = await info.context.loaders.agreement.load(agreement_id)
-    assert record is not None, "links reference agreements (ON DELETE CASCADE)"
-    return Agreement.of(record)
+    found: Agreement | None = await load_node(info, "Agreement", agreement_id)
+    assert found is not None, "links reference agreements (ON DELETE CASCADE)"
+    return found
 
 
 async def lineage(info: Info, agreement_id: int) -> Lineage | None:

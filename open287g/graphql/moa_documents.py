@@ -7,6 +7,7 @@ client asks for it; the cost limiter charges it as a scan (`limits.SCAN_COSTS`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +19,7 @@ from open287g.db.queries.documents import DocumentRecord, FieldValue
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.pagination import page_size
 from open287g.graphql.context import Info
+from open287g.graphql.entity_types import load_node
 from open287g.graphql.relay import Edge, Node, PageInfo, page_edges
 
 if TYPE_CHECKING:
@@ -149,10 +151,10 @@ class Document(Node):
     async def agreements(
         self, info: Info
     ) -> list[Annotated[Agreement, strawberry.lazy("open287g.graphql.types")]]:
-        from open287g.graphql.types import Agreement
-
-        records = await info.context.loaders.agreement.load_many(self.record.agreement_ids)
-        return [Agreement.of(r) for r in records if r is not None]
+        found = await asyncio.gather(
+            *(load_node(info, "Agreement", key) for key in self.record.agreement_ids)
+        )
+        return [agreement for agreement in found if agreement is not None]
 
     @strawberry.field(
         description="The text of the document's pages (all, or those in `pages`); costs as "

@@ -18,6 +18,7 @@ from open287g.db.queries import quality
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.quality import FLAG_DESCRIPTIONS, FlagKind, IssueExample, IssueGroup
 from open287g.graphql.context import Info
+from open287g.graphql.entity_types import load_node
 from open287g.graphql.stat_types import Dataset
 
 if TYPE_CHECKING:
@@ -36,12 +37,10 @@ async def _dataset(info: Info, dataset_id: int | None) -> Dataset | None:
 
 
 async def _agreement(info: Info, agreement_id: int | None) -> Agreement | None:
-    from open287g.graphql.types import Agreement
-
     if agreement_id is None:
         return None
-    record = await info.context.loaders.agreement.load(agreement_id)
-    return Agreement.of(record) if record else None
+    found: Agreement | None = await load_node(info, "Agreement", agreement_id)
+    return found
 
 
 @strawberry.type(description="One row a loader repaired or rejected.")

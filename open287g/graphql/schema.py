@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import SchemaExtension
 
+from open287g.db.compiler import (
+    Pick,
+    Statement,
+    all_columns,
+    all_rows_sql,
+    fetch_json,
+    root_connection_sql,
+)
+from open287g.db.entities import ENTITIES
+from open287g.db.entities.agency import AGENCY
+from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.jurisdiction import JURISDICTION
+from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, jurisdictions, reference
 from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.db.queries.ids import from_global_id, int_key_of
 from open287g.db.queries.pagination import page_size
 from open287g.errors import ClientError
-from open287g.graphql import eager, moa_documents
-from open287g.graphql.compiled import CompiledAgreementPages
+from open287g.graphql import moa_documents
 from open287g.graphql.context import Info
 from open287g.graphql.documents import CachedDocuments, DocumentCache
+from open287g.graphql.entity_types import REGISTRY, connection_pick, load_node
 from open287g.graphql.errors import MaskedSchema
 from open287g.graphql.inputs import (
     AgencyFilter,
@@ -30,6 +43,7 @@ from open287g.graphql.inputs import (
     agreement_page_arguments,
 )
 from open287g.graphql.limits import QueryLimits
+from open287g.graphql.plan import CompiledOperations, PlanCache
 from open287g.graphql.quality import DataQuality
 from open287g.graphql.relay import Node, page_edges
 from open287g.graphql.stat_types import (
@@ -40,13 +54,10 @@ from open287g.graphql.stat_types import (
     detainer_stat_rows,
 )
 from open287g.graphql.types import (
-    Agency,
     AgencyConnection,
-    Agreement,
     AgreementChange,
     AgreementChangeConnection,
     AgreementConnection,
-    Jurisdiction,
     JurisdictionConnection,
     ProgramModel,
 )
@@ -57,25 +68,14 @@ class Query:
     @strawberry.field
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         type_name, key = from_global_id(id)
-        loaders = info.context.loaders
-        if type_name == "ProgramModel":
-            model = await loaders.program_model.load(key)
-            return ProgramModel.of(model) if model else None
-        number = int_key_of(key)
-        if number is None:
-            return None
-        if type_name == "Agreement":
-            agreement = await loaders.agreement.load(number)
-            return Agreement.of(agreement) if agreement else None
-        if type_name == "Agency":
-            agency = await loaders.agency.load(number)
-            return Agency.of(agency) if agency else None
-        if type_name == "Jurisdiction":
-            jurisdiction = await loaders.jurisdiction.load(number)
-            return Jurisdiction.of(jurisdiction) if jurisdiction else None
         if type_name == "Document":
-            return await moa_documents.document_node(info, number)
-        return None
+            number = int_key_of(key)
+            return None if number is None else await moa_documents.document_node(info, number)
+        entity = ENTITIES.get(type_name)
+        if entity is None or not entity.node:
+            return None
+        typed: int | str | None = key if entity.key_type is str else int_key_of(key)
+        return None if typed is None else await load_node(info, type_name, typed)
 
     @strawberry.field(
         description="MOA documents, or those whose text matches `search` (web-search syntax: "
@@ -101,13 +101,15 @@ class Query:
         as_of: dt.date | None = None,
     ) -> AgreementConnection:
         filters, order, size = agreement_page_arguments(first, filter, order_by)
-        async with info.context.engine.connect() as conn:
-            page = await agreements.agreement_page(conn, filters, order, size, after, as_of)
-            wants_count = _selected(info, "totalCount")
-            total = await agreements.agreement_count(conn, filters, as_of) if wants_count else -1
-        nodes = await eager.agreements(info, page.items, eager.node_tree(info))
-        edges, page_info = page_edges(page, nodes)
-        return AgreementConnection(edges=edges, page_info=page_info, total_count=total)
+        query = agreements.page_query(filters, order, size, after, as_of)
+        return await fallback_page(
+            info,
+            "Agreement",
+            lambda stmt, pick: root_connection_sql(
+                stmt, AGREEMENT, query, size, order.name, order.direction.value, pick
+            ),
+            {"first": first, "after": after},
+        )
 
     @strawberry.field(description="Agreements added, ended or changed between two dates' lists.")
     async def agreement_changes(
@@ -122,13 +124,10 @@ class Query:
             raise ClientError("`to` must not be before `from`")
         async with info.context.engine.connect() as conn:
             page = await agreements.agreement_changes(conn, from_, to, page_size(first), after)
-        records = await info.context.loaders.agreement.load_many(
-            [c.agreement_id for c in page.items]
-        )
         nodes = [
-            AgreementChange(kind=AgreementChangeKind(change.kind), agreement=Agreement.of(record))
-            for change, record in zip(page.items, records, strict=True)
-            if record is not None
+            AgreementChange(kind=AgreementChangeKind(change.kind), agreement=agreement)
+            for change in page.items
+            if (agreement := await load_node(info, "Agreement", change.agreement_id)) is not None
         ]
         edges, page_info = page_edges(page, nodes)
         return AgreementChangeConnection(edges=edges, page_info=page_info)
@@ -142,13 +141,16 @@ class Query:
         filter: AgencyFilter | None = None,
     ) -> AgencyConnection:
         filters = (filter or AgencyFilter()).to_query()
-        async with info.context.engine.connect() as conn:
-            page = await agencies.agency_page(conn, filters, page_size(first), after)
-            wants_count = _selected(info, "totalCount")
-            total = await agencies.agency_count(conn, filters) if wants_count else -1
-        nodes = await eager.attach_agencies(info, page.items, eager.node_tree(info))
-        edges, page_info = page_edges(page, nodes)
-        return AgencyConnection(edges=edges, page_info=page_info, total_count=total)
+        size = page_size(first)
+        query = agencies.agency_page_query(filters, size, after)
+        return await fallback_page(
+            info,
+            "Agency",
+            lambda stmt, pick: root_connection_sql(
+                stmt, AGENCY, query, size, agencies.ORDERING, "ASC", pick
+            ),
+            {},
+        )
 
     @strawberry.field
     async def jurisdictions(
@@ -159,18 +161,23 @@ class Query:
         filter: JurisdictionFilter | None = None,
     ) -> JurisdictionConnection:
         filters = (filter or JurisdictionFilter()).to_query()
-        async with info.context.engine.connect() as conn:
-            page = await jurisdictions.jurisdiction_page(conn, filters, page_size(first), after)
-            wants_count = _selected(info, "totalCount")
-            total = await jurisdictions.jurisdiction_count(conn, filters) if wants_count else -1
-        nodes = await eager.attach_jurisdictions(info, page.items, eager.node_tree(info))
-        edges, page_info = page_edges(page, nodes)
-        return JurisdictionConnection(edges=edges, page_info=page_info, total_count=total)
+        size = page_size(first)
+        query = jurisdictions.jurisdiction_page_query(filters, size, after)
+        return await fallback_page(
+            info,
+            "Jurisdiction",
+            lambda stmt, pick: root_connection_sql(
+                stmt, JURISDICTION, query, size, jurisdictions.ORDERING, "ASC", pick
+            ),
+            {},
+        )
 
     @strawberry.field
     async def program_models(self, info: Info) -> list[ProgramModel]:
-        async with info.context.engine.connect() as conn:
-            return [ProgramModel.of(r) for r in await reference.program_models(conn)]
+        stmt = Statement()
+        sql = all_rows_sql(stmt, PROGRAM_MODEL, PROGRAM_MODEL_ORDER, all_columns(PROGRAM_MODEL))
+        rows = await fetch_json(info.context.engine, stmt, sql)
+        return [REGISTRY.instance("ProgramModel", row) for row in rows]
 
     @strawberry.field
     async def agreement_stats(
@@ -215,22 +222,31 @@ class Query:
             return [Dataset.of(r) for r in await reference.datasets(conn)]
 
 
-def _selected(info: Info, name: str) -> bool:
-    """Whether the client asked for `name` on this field's result (skip the COUNT if not)."""
-    return name in eager.field_tree(info)
+async def fallback_page(
+    info: Info, name: str, build: Callable[[Statement, Pick], str], args: dict[str, Any]
+) -> Any:
+    """A root connection on the fallback path: the compiler's page of every column, made
+    into objects whose relations resolve level by level."""
+    stmt = Statement()
+    value = await fetch_json(
+        info.context.engine, stmt, build(stmt, connection_pick(ENTITIES[name], args))
+    )
+    return REGISTRY.page(name, value)
 
 
 def build_schema(*, compiled: bool = True, documents: DocumentCache | None = None) -> MaskedSchema:
-    """The schema with its limits; `compiled=False` leaves out the compiled agreement pages
-    (the differential test compares both). Each schema has its own document cache."""
+    """The schema with its limits; `compiled=False` leaves out the compiler (every
+    operation runs on the fallback resolvers: the differential test compares both). Each
+    schema has its own document and plan caches."""
     documents = documents if documents is not None else DocumentCache()
+    plans = PlanCache() if compiled else None
     extensions: list[Callable[[], SchemaExtension]] = [
         # Factories, one instance per request; the caches live outside the instances.
         lambda: CachedDocuments(documents),
         QueryLimits,
-        *([CompiledAgreementPages] if compiled else []),
+        *([lambda: CompiledOperations(plans)] if plans is not None else []),
     ]
-    return MaskedSchema(query=Query, extensions=extensions)
+    return MaskedSchema(query=Query, extensions=extensions, plans=plans)
 
 
 schema = build_schema()

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter
-from open287g.db.queries.pagination import Page, id_page
+from open287g.db.queries.pagination import Page, PageQuery, id_page, id_page_query
 from open287g.db.queries.search import folded_contains, search_value
 
 ORDERING = "agencies:ID:ASC"
@@ -68,6 +68,19 @@ def _where(filters: AgencyFilter) -> tuple[str, dict[str, object]]:
         clauses.append(folded_contains("a.name_fold", "name"))
         params["name"] = search_value(filters.name_contains)
     return " AND ".join(clauses), params
+
+
+def agency_page_query(filters: AgencyFilter, first: int, after: str | None) -> PageQuery:
+    where, params = _where(filters)
+    return id_page_query(
+        source="agencies a",
+        alias="a",
+        where=where,
+        params=params,
+        first=first,
+        after=after,
+        ordering=ORDERING,
+    )
 
 
 async def agency_page(

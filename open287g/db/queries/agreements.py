@@ -17,6 +17,7 @@ from open287g.db.queries.pagination import (
     BadCursor,
     Keyset,
     Page,
+    PageQuery,
     decode_cursor,
     encode_cursor,
 )
@@ -158,19 +159,6 @@ def _source(as_of: dt.date | None) -> tuple[str, str, dict[str, object]]:
     if as_of is None:
         return "", "agreements g", {}
     return _AS_OF, "g", {"as_of": as_of}
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    """The SQL of one page of agreements, for callers that build more around it (the
-    compiled GraphQL path wraps it in a CTE): `ctes` is empty or a list of CTEs to put
-    after WITH, `rows` selects page rows (one extra, to tell if there is a next page) with
-    their `sort_value`, `count` counts all rows matching the filters."""
-
-    ctes: str
-    rows: str
-    count: str
-    params: dict[str, object]
 
 
 def page_query(

@@ -33,6 +33,22 @@ DEMO_NOTICE = "DEMO DATA: this service holds invented demo records; they are not
 SYNTHETIC_NOTICE = "SYNTHETIC DATA: this service holds synthetic test records; not real."
 
 
+# The data version as one SQL expression (a compiled statement reads it in its own snapshot).
+VERSION_SQL = "SELECT coalesce(max(seq), 0) FROM changes"
+# `notice` as one SQL expression; the texts are constants of this module.
+NOTICE_SQL = (
+    "(SELECT CASE WHEN bool_or(is_demo) THEN "
+    + "'"
+    + DEMO_NOTICE.replace("'", "''")
+    + "'"
+    + " WHEN bool_or(is_synthetic) THEN "
+    + "'"
+    + SYNTHETIC_NOTICE.replace("'", "''")
+    + "'"
+    + " END FROM source_files)"
+)
+
+
 async def data_version(conn: AsyncConnection) -> DataVersion:
     row = (
         await conn.execute(

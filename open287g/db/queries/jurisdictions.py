@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter
-from open287g.db.queries.pagination import Page, contains_pattern, id_page
+from open287g.db.queries.pagination import Page, PageQuery, contains_pattern, id_page, id_page_query
 
 ORDERING = "jurisdictions:ID:ASC"
 
@@ -65,6 +65,21 @@ def _where(filters: JurisdictionFilter) -> tuple[str, dict[str, object]]:
         clauses.append("j.name ILIKE :name ESCAPE '\\'")
         params["name"] = contains_pattern(filters.name_contains)
     return " AND ".join(clauses), params
+
+
+def jurisdiction_page_query(
+    filters: JurisdictionFilter, first: int, after: str | None
+) -> PageQuery:
+    where, params = _where(filters)
+    return id_page_query(
+        source="jurisdictions j",
+        alias="j",
+        where=where,
+        params=params,
+        first=first,
+        after=after,
+        ordering=ORDERING,
+    )
 
 
 async def jurisdiction_page(

@@ -66,6 +66,42 @@ class Page(Generic[T]):
         return self.cursors[-1] if self.cursors else None
 
 
+@dataclass(frozen=True)
+class PageQuery:
+    """The SQL of one keyset page, for callers that build more around it (the compiler
+    wraps it in a connection): `ctes` is empty or CTEs to put after WITH, `rows` selects
+    the page's rows (one extra, to tell if there is a next page) with their `sort_value`,
+    `count` counts every row matching the filters."""
+
+    ctes: str
+    rows: str
+    count: str
+    params: dict[str, object]
+
+
+def id_page_query(
+    *,
+    source: str,
+    alias: str,
+    where: str,
+    params: dict[str, object],
+    first: int,
+    after: str | None,
+    ordering: str,
+) -> PageQuery:
+    """A keyset page in id order of every column of `source` (`table alias`)."""
+    params = dict(params, limit=first + 1)
+    count = f"SELECT count(*) FROM {source} WHERE {where}"
+    if after:
+        params["after_id"] = decode_cursor(after, ordering).id
+        where = f"({where}) AND {alias}.id > :after_id"
+    rows = (
+        f"SELECT {alias}.*, {alias}.id AS sort_value FROM {source} WHERE {where}"
+        f" ORDER BY {alias}.id LIMIT :limit"
+    )
+    return PageQuery("", rows, count, params)
+
+
 def encode_cursor(ordering: str, value: object, row_id: int) -> str:
     if isinstance(value, dt.date):
         value = value.isoformat()

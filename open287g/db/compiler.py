@@ -1,0 +1,322 @@
+"""The compiler: a selection over declared entities (`open287g.db.entities`) becomes ONE SQL
+statement whose result is the answer's JSON, built by PostgreSQL.
+
+The input is a small tree of `Pick`s (output key, declared field name, arguments, the
+picks below it) that both APIs produce: GraphQL from a validated operation
+(`open287g.graphql.plan`), REST from its row declarations. Every object is a
+`json_build_object` over one row; a `one` relation is a correlated subquery, a `list`
+a `json_agg`, a connection a keyset page (`WITH page …`) with its edges, cursors, page info
+and count. Client values never enter the SQL text: they are bound parameters.
+
+Connection parts use the Python names GraphQL's connection types declare: `edges`
+(`cursor`, `node`), `page_info` (`has_next_page`, `end_cursor`), `total_count`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from open287g.db.entities import ENTITIES
+from open287g.db.entities.declare import (
+    Column,
+    Entity,
+    Relation,
+    cursor_sql,
+    gid_sql,
+    json_sql,
+)
+from open287g.db.queries.pagination import PageQuery, decode_cursor, page_size
+
+# json_build_object takes at most 100 arguments: 50 keys.
+MAX_KEYS = 50
+
+
+class NotCompilable(Exception):
+    """The selection asks for something the declarations do not describe in SQL."""
+
+
+@dataclass(frozen=True)
+class Pick:
+    key: str
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+    picks: tuple[Pick, ...] | None = None
+
+
+@dataclass
+class Statement:
+    """Aliases and parameters of one statement being built."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    counter: int = 0
+
+    def alias(self) -> str:
+        self.counter += 1
+        return f"_t{self.counter}"
+
+    def param(self, value: Any) -> str:
+        self.counter += 1
+        name = f"_p{self.counter}"
+        self.params[name] = value
+        return f":{name}"
+
+    def adopt(self, sql: str, params: dict[str, Any]) -> str:
+        """Take in SQL written with its own `:names`, renamed so they cannot collide."""
+        self.counter += 1
+        prefix = f"_q{self.counter}_"
+        for name, value in params.items():
+            self.params[prefix + name] = value
+        return _NAMED.sub(lambda m: f":{prefix}{m.group(1)}", sql)
+
+
+def _literal(key: str) -> str:
+    if not re.fullmatch(r"[_A-Za-z][_0-9A-Za-z]*", key):
+        raise NotCompilable(f"key {key!r}")
+    return f"'{key}'"
+
+
+def object_sql(stmt: Statement, entity: Entity, alias: str, picks: Sequence[Pick]) -> str:
+    """json_build_object(...) of `picks` over the entity's row `alias`."""
+    if len(picks) > MAX_KEYS:
+        raise NotCompilable("too many keys for one object")
+    parts = [f"{_literal(p.key)}, {value_sql(stmt, entity, alias, p)}" for p in picks]
+    return f"json_build_object({', '.join(parts)})"
+
+
+def value_sql(stmt: Statement, entity: Entity, alias: str, pick: Pick) -> str:
+    if pick.name == "__typename":
+        return f"'{entity.name}'"
+    if pick.name == "id" and entity.node:
+        return gid_sql(entity.name, entity.key.format(t=alias))
+    declared = entity.get(pick.name)
+    if isinstance(declared, Column):
+        return json_sql(declared, alias)
+    if isinstance(declared, Relation):
+        return relation_sql(stmt, declared, alias, pick)
+    if pick.name.startswith("__key"):
+        return entity.key.format(t=alias)
+    raise NotCompilable(f"{entity.name}.{pick.name}")
+
+
+def _below(pick: Pick) -> tuple[Pick, ...]:
+    if pick.picks is None:
+        raise NotCompilable(f"{pick.name} needs a selection")
+    return pick.picks
+
+
+def relation_sql(stmt: Statement, relation: Relation, alias: str, pick: Pick) -> str:
+    target = ENTITIES.get(relation.target)
+    if target is None:
+        raise NotCompilable(relation.target)
+    if relation.kind == "embed":
+        return object_sql(stmt, target, alias, _below(pick))
+    child = stmt.alias()
+    source = relation.source.format(t=alias, c=child)
+    order = f" ORDER BY {relation.order.format(c=child)}" if relation.order else ""
+    if relation.kind == "one":
+        body = object_sql(stmt, target, child, _below(pick))
+        return f"(SELECT {body} FROM {source}{order} LIMIT 1)"
+    if relation.kind == "list":
+        body = object_sql(stmt, target, child, _below(pick))
+        return f"coalesce((SELECT json_agg({body}{order}) FROM {source}), '[]'::json)"
+    return nested_connection_sql(stmt, relation, target, source, child, pick)
+
+
+def nested_connection_sql(
+    stmt: Statement, relation: Relation, target: Entity, source: str, child: str, pick: Pick
+) -> str:
+    """A connection below an object: in id order, with the same cursors the fallback
+    resolvers give (ordering `relation.ordering`, value = id)."""
+    first = page_size(pick.args.get("first"))
+    after = pick.args.get("after")
+    inner = f"SELECT {child}.*, {child}.id AS sort_value FROM {source}"
+    where = "true"
+    if after:
+        where = f"q.id > {stmt.param(decode_cursor(after, relation.ordering).id)}"
+    rows = f"SELECT q.* FROM ({inner}) q WHERE {where} ORDER BY q.id LIMIT {first + 1}"
+    count = f"SELECT count(*) FROM {source}"
+    return connection_sql(stmt, target, rows, count, first, relation.ordering, "ASC", pick)
+
+
+def connection_sql(
+    stmt: Statement,
+    target: Entity,
+    rows: str,
+    count: str,
+    first: int,
+    ordering: str,
+    direction: str,
+    pick: Pick,
+    ctes: str = "",
+) -> str:
+    """A keyset page as a connection. `rows` selects up to `first + 1` rows of the
+    target with their `sort_value` (one more than shown says there is a next page);
+    `count` counts them all (run only when `total_count` is asked)."""
+    page, shown, row = stmt.alias(), stmt.alias(), stmt.alias()
+    cursor = cursor_sql(ordering, f"{row}.sort_value", f"{row}.id")
+    parts: list[str] = []
+    for part in _below(pick):
+        if part.name == "edges":
+            edge = _edge_sql(stmt, target, row, cursor, part)
+            value = (
+                f"coalesce((SELECT json_agg({edge} ORDER BY {row}.rn) FROM {shown} {row}),"
+                " '[]'::json)"
+            )
+        elif part.name == "page_info":
+            value = _page_info_sql(page, shown, row, cursor, first, part)
+        elif part.name == "total_count":
+            value = f"({count})"
+        elif part.name == "__typename":
+            value = f"'{target.name}Connection'"
+        else:
+            raise NotCompilable(part.name)
+        parts.append(f"{_literal(part.key)}, {value}")
+    with_ = f"{ctes}, " if ctes else ""
+    return (
+        f"(WITH {with_}{page} AS ({rows}),"
+        f" {shown} AS (SELECT *, row_number() OVER (ORDER BY sort_value {direction},"
+        f" id {direction}) AS rn FROM {page} ORDER BY rn LIMIT {first})"
+        f" SELECT json_build_object({', '.join(parts)}))"
+    )
+
+
+def _edge_sql(stmt: Statement, target: Entity, row: str, cursor: str, pick: Pick) -> str:
+    parts: list[str] = []
+    for part in _below(pick):
+        if part.name == "cursor":
+            value = cursor
+        elif part.name == "node":
+            value = object_sql(stmt, target, row, _below(part))
+        elif part.name == "__typename":
+            value = f"'{target.name}Edge'"
+        else:
+            raise NotCompilable(part.name)
+        parts.append(f"{_literal(part.key)}, {value}")
+    return f"json_build_object({', '.join(parts)})"
+
+
+def _page_info_sql(page: str, shown: str, row: str, cursor: str, first: int, pick: Pick) -> str:
+    parts: list[str] = []
+    for part in _below(pick):
+        if part.name == "has_next_page":
+            value = f"((SELECT count(*) FROM {page}) > {first})"
+        elif part.name == "end_cursor":
+            value = f"(SELECT {cursor} FROM {shown} {row} ORDER BY {row}.rn DESC LIMIT 1)"
+        elif part.name == "__typename":
+            value = "'PageInfo'"
+        else:
+            raise NotCompilable(part.name)
+        parts.append(f"{_literal(part.key)}, {value}")
+    return f"json_build_object({', '.join(parts)})"
+
+
+def root_connection_sql(
+    stmt: Statement,
+    target: Entity,
+    query: PageQuery,
+    first: int,
+    ordering: str,
+    direction: str,
+    pick: Pick,
+) -> str:
+    """A top-level page of the query layer's `PageQuery` (filters, order, cursor, `asOf`)."""
+    ctes = stmt.adopt(query.ctes, query.params) if query.ctes else ""
+    rows = stmt.adopt(query.rows, query.params)
+    count = stmt.adopt(query.count, query.params)
+    return connection_sql(stmt, target, rows, count, first, ordering, direction, pick, ctes)
+
+
+def lookup_sql(stmt: Statement, entity: Entity, key: Any, picks: Sequence[Pick]) -> str:
+    """One entity by key (`node(id:)`), or null."""
+    alias = stmt.alias()
+    body = object_sql(stmt, entity, alias, picks)
+    where = f"{entity.key.format(t=alias)} = {stmt.param(key)}"
+    return f"(SELECT {body} FROM {entity.table.format(t=alias)} WHERE {where})"
+
+
+def all_rows_sql(stmt: Statement, entity: Entity, order: str, picks: Sequence[Pick]) -> str:
+    """Every row of the entity's table, as a JSON list."""
+    alias = stmt.alias()
+    body = object_sql(stmt, entity, alias, picks)
+    return (
+        f"coalesce((SELECT json_agg({body} ORDER BY {order.format(t=alias)})"
+        f" FROM {entity.table.format(t=alias)}), '[]'::json)"
+    )
+
+
+def batch_sql(
+    stmt: Statement, entity: Entity, relation: Relation, keys: Sequence[Any], pick: Pick
+) -> str:
+    """For the fallback resolvers: a relation of many parents at once, as a JSON list of
+    `[key, value]` pairs (one statement per relation and level)."""
+    alias = stmt.alias()
+    key = entity.key.format(t=alias)
+    value = relation_sql(stmt, relation, alias, pick)
+    return (
+        f"coalesce((SELECT json_agg(json_build_array({key}, {value}))"
+        f" FROM {entity.table.format(t=alias)} WHERE {key} = ANY({stmt.param(list(keys))})),"
+        " '[]'::json)"
+    )
+
+
+def rows_by_keys_sql(
+    stmt: Statement, entity: Entity, keys: Sequence[Any], picks: Sequence[Pick]
+) -> str:
+    """Rows of an entity by key, as a JSON list of `[key, object]` pairs."""
+    alias = stmt.alias()
+    key = entity.key.format(t=alias)
+    body = object_sql(stmt, entity, alias, picks)
+    return (
+        f"coalesce((SELECT json_agg(json_build_array({key}, {body}))"
+        f" FROM {entity.table.format(t=alias)} WHERE {key} = ANY({stmt.param(list(keys))})),"
+        " '[]'::json)"
+    )
+
+
+async def fetch_json(engine: AsyncEngine, stmt: Statement, expression: str) -> Any:
+    """Run one JSON expression built on `stmt` and decode its value."""
+    sql, names = positional(f"SELECT CAST({expression} AS text)")
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        text = await raw.fetchval(sql, *(stmt.params[n] for n in names))
+    return None if text is None else orjson.loads(text)
+
+
+def all_columns(entity: Entity) -> tuple[Pick, ...]:
+    """Every column and embedded object of an entity, with its key: what the fallback
+    resolvers build objects from."""
+    picks: list[Pick] = [Pick("__key", "__key")]
+    for column in entity.columns:
+        if column.graphql:
+            picks.append(Pick(column.name, column.name))
+    for relation in entity.relations:
+        if relation.kind == "embed":
+            picks.append(
+                Pick(relation.name, relation.name, {}, all_columns(ENTITIES[relation.target]))
+            )
+    return tuple(picks)
+
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=1024)
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`:name` parameters → asyncpg's `$n`, with the names in order (cached per shape)."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _NAMED.sub(number, sql), tuple(names)

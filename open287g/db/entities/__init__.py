@@ -1,0 +1,16 @@
+"""Every entity of the API, declared once (see `declare`): by GraphQL type name."""
+
+from __future__ import annotations
+
+from open287g.db.entities.agency import AGENCY
+from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.declare import Entity
+from open287g.db.entities.jurisdiction import JURISDICTION
+from open287g.db.entities.official import OFFICIAL, OFFICIAL_SOURCE
+from open287g.db.entities.policy import POLICY
+from open287g.db.entities.program_model import PROGRAM_MODEL
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (AGREEMENT, AGENCY, JURISDICTION, POLICY, PROGRAM_MODEL, OFFICIAL, OFFICIAL_SOURCE)
+}

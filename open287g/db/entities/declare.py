@@ -1,0 +1,143 @@
+"""How an entity is declared: once, as data, and everything else follows from it.
+
+An `Entity` lists its columns (API name, SQL over the entity's row, Python type,
+description) and its relations (the rows they reach, as a FROM clause correlated to the
+parent row). From that one declaration:
+
+- the compiler (`open287g.db.compiler`) turns any selection into ONE SQL statement that
+  builds the answer's JSON in PostgreSQL;
+- the GraphQL types and their fallback resolvers are generated
+  (`open287g.graphql.entity_types`);
+- the REST rows, their CSV columns and OpenAPI schemas are generated (`open287g.api.v1`).
+
+SQL templates use `{t}` for the entity's own row alias and, in a relation's `source`, `{c}`
+for the related row's alias; the compiler gives every level its own aliases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RelationKind = Literal["one", "list", "connection", "embed"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A value of the entity's row. `name` is the Python (and REST) name; GraphQL
+    camel-cases it. `type` is the Python type the APIs declare (`dt.date | None`, an enum,
+    `list[str]`)."""
+
+    name: str
+    sql: str
+    type: Any
+    description: str | None = None
+    graphql: bool = True
+    rest: bool = True
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Rows of another entity reached from this one. `source` is `<table> {c} WHERE …`
+    (anything a FROM clause takes, correlated to `{t}`); `order` sorts them (a `one`
+    relation takes the first). `embed` builds the target's columns over this same row."""
+
+    name: str
+    target: str
+    kind: RelationKind
+    source: str = ""
+    order: str = ""
+    nullable: bool = True
+    description: str | None = None
+    ordering: str = ""  # a connection's cursor ordering name ("nested:agreements")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One API type. `table` is what a lookup by key reads (`node(id:)`); `node` says it
+    implements Node (`id` is the global id `Name:key`)."""
+
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    relations: tuple[Relation, ...] = ()
+    key: str = "{t}.id"
+    node: bool = True
+    description: str | None = None
+    key_type: type = int
+    _by_name: dict[str, Column | Relation] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        items: tuple[Column | Relation, ...] = (*self.columns, *self.relations)
+        for item in items:
+            if item.name in self._by_name:
+                raise ValueError(f"{self.name}.{item.name} is declared twice")
+            self._by_name[item.name] = item
+
+    def get(self, name: str) -> Column | Relation | None:
+        return self._by_name.get(name)
+
+
+def gid_sql(type_name: str, key_sql: str) -> str:
+    """SQL for `to_global_id()`: base64url of "Type:key", without padding."""
+    return (
+        f"rtrim(translate(encode(convert_to('{type_name}:' || ({key_sql})::text, 'UTF8'),"
+        " 'base64'), E'+/\\n', '-_'), '=')"
+    )
+
+
+def cursor_sql(ordering: str, value_sql: str, id_sql: str) -> str:
+    """SQL for `encode_cursor()`: base64url of `["ordering",value,id]`. `ordering` is
+    always this code's own constant (never client text)."""
+    assert "'" not in ordering, ordering
+    assert '"' not in ordering, ordering
+    return (
+        f"rtrim(translate(encode(convert_to('[\"{ordering}\",' || to_json({value_sql})::text"
+        f" || ',' || ({id_sql})::text || ']', 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+    )
+
+
+def optional(annotation: Any) -> tuple[Any, bool]:
+    """(the type without None, whether None is allowed)."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) != len(typing.get_args(annotation)):
+            return members[0], True
+    return annotation, False
+
+
+def json_sql(column: Column, alias: str) -> str:
+    """The column's value as PostgreSQL's JSON builders should see it. Dates render as
+    ISO dates and enums as their labels by themselves; timestamps are written out so that
+    they read exactly as Python's `isoformat()` would."""
+    sql = column.sql.format(t=alias)
+    base, _ = optional(column.type)
+    if base is dt.datetime:
+        return (
+            f"to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+            f" || CASE WHEN extract(microseconds FROM ({sql}))::bigint % 1000000 = 0 THEN ''"
+            f" ELSE to_char(({sql}) AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+        )
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return f"CAST({sql} AS text)"
+    return sql
+
+
+def from_json(annotation: Any, value: Any) -> Any:
+    """A JSON value the compiler produced, as the Python type the column declares."""
+    if value is None:
+        return None
+    base, _ = optional(annotation)
+    if base is dt.date:
+        return dt.date.fromisoformat(value)
+    if base is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return base(value)
+    if base is float:
+        return float(value)
+    return value

@@ -1,0 +1,59 @@
+"""Jurisdiction: a state, county, city or tribal area, inside its parent; the agencies
+serving it (or any jurisdiction inside it) and the policy in force there."""
+
+from __future__ import annotations
+
+from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.entities.policy import (
+    POLICY_ORDER,
+    policy_source,
+    policy_status_sql,
+    policy_value_sql,
+)
+from open287g.db.models.enums import JurisdictionKind, PolicyStatus
+
+# The jurisdiction `{t}` and every jurisdiction inside it (children, grandchildren).
+_WITHIN = (
+    "(SELECT w.id FROM jurisdictions w WHERE w.id = {t}.id OR w.parent_id = {t}.id"
+    " OR w.parent_id IN (SELECT w2.id FROM jurisdictions w2 WHERE w2.parent_id = {t}.id))"
+)
+
+JURISDICTION = Entity(
+    name="Jurisdiction",
+    table="jurisdictions {t}",
+    columns=(
+        Column("kind", "{t}.kind", JurisdictionKind),
+        Column("name", "{t}.name", str),
+        Column("state_code", "{t}.state_code", str),
+        Column("fips", "{t}.fips", str | None),
+        Column("policy_status", policy_status_sql("{t}.id"), PolicyStatus),
+        Column(
+            "declared_sanctuary",
+            policy_value_sql("{t}.id", "pol.declared_sanctuary"),
+            bool | None,
+        ),
+    ),
+    relations=(
+        Relation("parent", "Jurisdiction", "one", "jurisdictions {c} WHERE {c}.id = {t}.parent_id"),
+        Relation("policy", "Policy", "one", policy_source("{t}.id"), order=POLICY_ORDER),
+        Relation(
+            "agencies",
+            "Agency",
+            "connection",
+            f"agencies {{c}} WHERE {{c}}.jurisdiction_id IN {_WITHIN}",
+            nullable=False,
+            ordering="nested:agencies",
+            description="Agencies serving it or any jurisdiction inside it.",
+        ),
+        Relation(
+            "agreements",
+            "Agreement",
+            "connection",
+            "agreements {c} WHERE {c}.agency_id IN (SELECT wa.id FROM agencies wa"
+            f" WHERE wa.jurisdiction_id IN {_WITHIN})",
+            nullable=False,
+            ordering="nested:agreements",
+            description="Agreements of the agencies serving it.",
+        ),
+    ),
+)

@@ -1,0 +1,22 @@
+"""ProgramModel: the four 287(g) models (reference data, keyed by code)."""
+
+from __future__ import annotations
+
+from open287g.db.entities.declare import Column, Entity
+from open287g.db.models.enums import ProgramModelCode
+
+PROGRAM_MODEL = Entity(
+    name="ProgramModel",
+    table="program_models {t}",
+    key="CAST({t}.code AS text)",
+    key_type=str,
+    columns=(
+        Column("code", "{t}.code", ProgramModelCode),
+        Column("name", "{t}.name", str),
+        Column("description", "{t}.description", str),
+        Column("legal_basis", "{t}.legal_basis", str),
+    ),
+)
+
+# The order `programModels` lists them in.
+PROGRAM_MODEL_ORDER = "{t}.sort_order"

@@ -1,0 +1,169 @@
+"""The GraphQL object types of the declared entities, generated from their declarations
+(`open287g.db.entities`), with the fallback resolvers the executor uses when an operation
+does not compile (see `open287g.graphql.plan`).
+
+An object is built from one JSON row the compiler produced (every column, with the row's
+key); a relation resolves through a per-request DataLoader that runs the compiler's batch
+statement for a whole level at once. Fields that are not declared in SQL yet come from a
+hand-written mixin (`extras`), resolved from the object's `key`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types.field import StrawberryField
+
+from open287g.db.compiler import Pick, all_columns
+from open287g.db.entities import ENTITIES
+from open287g.db.entities.declare import Entity, Relation, from_json
+from open287g.db.entities.official import OfficialSourceKind
+from open287g.db.queries.ids import to_global_id
+from open287g.graphql.context import Info
+from open287g.graphql.relay import Edge, Node, PageInfo
+
+MODULE = "open287g.graphql.types"
+
+strawberry.enum(OfficialSourceKind, description="Where an official comes from.")
+
+# Every object keeps its row's key (not in the API) for its relations' DataLoaders.
+PRIVATE_KEY: Any = strawberry.Private[Any]  # type: ignore[misc]
+PAGE_INFO = Pick(
+    "page_info",
+    "page_info",
+    {},
+    (Pick("has_next_page", "has_next_page"), Pick("end_cursor", "end_cursor")),
+)
+
+
+def connection_pick(entity: Entity, args: dict[str, Any]) -> Pick:
+    """A connection of every column of `entity`: what a fallback resolver fetches."""
+    node = Pick("node", "node", {}, all_columns(entity))
+    edges = Pick("edges", "edges", {}, (Pick("cursor", "cursor"), node))
+    return Pick(
+        "connection", "connection", args, (edges, PAGE_INFO, Pick("total_count", "total_count"))
+    )
+
+
+def lazy(name: str) -> Any:
+    return Annotated[name, strawberry.lazy(MODULE)]
+
+
+class Registry:
+    """The generated classes, by GraphQL type name."""
+
+    def __init__(self) -> None:
+        self.types: dict[str, type] = {}
+        self.connections: dict[str, type] = {}
+
+    def build(self, entity: Entity, extras: type | None) -> type:
+        annotations: dict[str, Any] = {"key": PRIVATE_KEY}
+        namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": MODULE}
+        for column in entity.columns:
+            if column.graphql:
+                annotations[column.name] = column.type
+                namespace[column.name] = strawberry.field(description=column.description)
+        for relation in entity.relations:
+            annotations[relation.name] = self._annotation(relation)
+            if relation.kind == "embed":
+                namespace[relation.name] = strawberry.field(description=relation.description)
+            else:
+                namespace[relation.name] = strawberry.field(
+                    resolver=_resolver(entity, relation, annotations[relation.name]),
+                    description=relation.description,
+                )
+        for name, value in vars(extras or object).items():
+            if isinstance(value, StrawberryField):
+                namespace[name] = value
+        bases: tuple[type, ...] = (Node,) if entity.node else ()
+        cls = strawberry.type(type(entity.name, bases, namespace), description=entity.description)
+        self.types[entity.name] = cls
+        return cls
+
+    def _annotation(self, relation: Relation) -> Any:
+        if relation.kind == "connection":
+            return lazy(f"{relation.target}Connection")
+        target = lazy(relation.target)
+        if relation.kind == "list":
+            return list[target]  # type: ignore[valid-type]
+        return target if not relation.nullable else target | None
+
+    def connection(self, name: str) -> type:
+        node = lazy(name)
+        namespace = {
+            "__annotations__": {
+                "edges": list[Edge[node]],  # type: ignore[valid-type]
+                "page_info": PageInfo,
+                "total_count": int,
+            },
+            "__module__": MODULE,
+        }
+        cls = strawberry.type(type(f"{name}Connection", (), namespace))
+        self.connections[name] = cls
+        return cls
+
+    def instance(self, name: str, row: dict[str, Any]) -> Any:
+        """An object of type `name` from a JSON row of `all_columns`."""
+        entity = ENTITIES[name]
+        values: dict[str, Any] = {"key": row["__key"]}
+        if entity.node:
+            values["id"] = strawberry.ID(to_global_id(entity.name, row["__key"]))
+        for column in entity.columns:
+            if column.graphql:
+                values[column.name] = from_json(column.type, row[column.name])
+        for relation in entity.relations:
+            if relation.kind == "embed":
+                values[relation.name] = self.instance(relation.target, row[relation.name])
+        return self.types[name](**values)
+
+    def page(self, name: str, value: dict[str, Any]) -> Any:
+        """A connection object from the JSON of `connection_pick`."""
+        edges = [
+            Edge(cursor=edge["cursor"], node=self.instance(name, edge["node"]))
+            for edge in value["edges"]
+        ]
+        info = value["page_info"]
+        return self.connections[name](
+            edges=edges,
+            page_info=PageInfo(has_next_page=info["has_next_page"], end_cursor=info["end_cursor"]),
+            total_count=value["total_count"],
+        )
+
+
+REGISTRY = Registry()
+
+
+def _resolver(entity: Entity, relation: Relation, annotation: Any) -> Callable[..., Any]:
+    """The fallback resolver of a relation: one batch statement per level, by DataLoader."""
+    if relation.kind == "connection":
+
+        async def connection(
+            root: Any, info: Info, first: int | None = None, after: str | None = None
+        ) -> Any:
+            args = {"first": first, "after": after}
+            loader = info.context.loaders.relation(
+                entity, relation, connection_pick(ENTITIES[relation.target], args)
+            )
+            return REGISTRY.page(relation.target, await loader.load(root.key))
+
+        connection.__annotations__["return"] = annotation
+        return connection
+
+    async def resolve(root: Any, info: Info) -> Any:
+        target = ENTITIES[relation.target]
+        pick = Pick(relation.name, relation.name, {}, all_columns(target))
+        value = await info.context.loaders.relation(entity, relation, pick).load(root.key)
+        if relation.kind == "list":
+            return [REGISTRY.instance(relation.target, row) for row in value or ()]
+        return None if value is None else REGISTRY.instance(relation.target, value)
+
+    resolve.__annotations__["return"] = annotation
+    return resolve
+
+
+async def load_node(info: Info, name: str, key: Any) -> Any:
+    """An object by key (or None), through the request's lookup DataLoader."""
+    row = await info.context.loaders.lookup(ENTITIES[name]).load(key)
+    return None if row is None else REGISTRY.instance(name, row)

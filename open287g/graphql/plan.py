@@ -1,0 +1,280 @@
+"""GraphQL operations compiled to one SQL statement, and the plan cache.
+
+After strawberry has parsed, validated and checked the limits of an operation, the
+`CompiledOperations` extension reads it with graphql-core's own field collection
+(fragments, inline fragments, `@include`/`@skip`, aliases and merged fields exactly as the
+executor sees them) and argument coercion, into the compiler's `Pick` tree
+(`open287g.db.compiler`), which PostgreSQL answers with the response JSON: one statement
+for the whole operation, its bytes passed through to the client.
+
+When a field is not declared in SQL (see README "Where an entity is declared"), or an
+argument is refused (a bad cursor, id or page size), the operation runs on the resolvers
+instead, which are generated from the same declarations, and give the same data and
+errors (tests/test_graphql_differential.py).
+
+A compiled operation is remembered by (document, operation name, variables) in a
+bounded `PlanCache`: the next identical request skips parsing, validation, limits and
+compilation, and only runs the statement.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    get_named_type,
+    located_error,
+)
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues, get_argument_values
+from strawberry.extensions import SchemaExtension
+from strawberry.types.arguments import convert_arguments
+
+from open287g.db.compiler import NotCompilable, Pick, Statement, positional
+from open287g.db.entities import ENTITIES
+from open287g.db.queries import changes
+from open287g.errors import ClientError
+from open287g.graphql import roots
+from open287g.graphql.context import Context
+from open287g.graphql.variables import coerce, operation_of
+
+PLAN_CACHE_BYTES = 32 * 2**20
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A compiled operation: its statement (asyncpg `$n` form), the values to bind, and the
+    response key each result column answers."""
+
+    sql: str
+    values: tuple[Any, ...]
+    keys: tuple[str, ...]
+
+    @property
+    def cost(self) -> int:
+        return 512 + len(self.sql) + 64 * len(self.values)
+
+
+class PlanCache:
+    """An LRU of plans bounded by their estimated bytes."""
+
+    def __init__(self, budget: int = PLAN_CACHE_BYTES) -> None:
+        self.budget = budget
+        self.total = 0
+        self._plans: OrderedDict[tuple[str, str | None, bytes], Plan] = OrderedDict()
+
+    @staticmethod
+    def key(
+        query: str, operation: str | None, variables: dict[str, Any] | None
+    ) -> tuple[str, str | None, bytes] | None:
+        try:
+            canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None
+        return (query, operation, canonical)
+
+    def get(self, key: tuple[str, str | None, bytes]) -> Plan | None:
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
+    def put(self, key: tuple[str, str | None, bytes], plan: Plan) -> None:
+        cost = plan.cost + len(key[0]) + len(key[2])
+        if cost > self.budget or key in self._plans:
+            return
+        while self._plans and self.total + cost > self.budget:
+            old_key, old = self._plans.popitem(last=False)
+            self.total -= old.cost + len(old_key[0]) + len(old_key[2])
+        self._plans[key] = plan
+        self.total += cost
+
+
+class Reader:
+    """Turns the selection under a field into `Pick`s, as the executor would collect it."""
+
+    def __init__(
+        self,
+        schema: Any,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDetails],
+        variables: VariableValues,
+    ) -> None:
+        self.strawberry_schema = schema
+        self.schema: GraphQLSchema = schema._schema
+        self.operation = operation
+        self.fragments = fragments
+        self.variables = variables
+
+    def root(self) -> dict[str, FieldDetailsList]:
+        query = self.schema.query_type
+        assert query is not None
+        collected = collect_fields(
+            self.schema, self.fragments, self.variables, query, self.operation
+        )
+        return collected.grouped_field_set
+
+    def picks(self, parent: GraphQLObjectType, details: FieldDetailsList) -> tuple[Pick, ...]:
+        collected = collect_subfields(
+            self.schema, self.fragments, self.variables, self.operation, parent, details
+        )
+        return tuple(self.pick(parent, key, d) for key, d in collected.grouped_field_set.items())
+
+    def pick(self, parent: GraphQLObjectType, key: str, details: FieldDetailsList) -> Pick:
+        node = details[0].node
+        name = node.name.value
+        if name == "__typename":
+            return Pick(key, "__typename")
+        if any(d.fragment_variable_values for d in details):
+            raise NotCompilable("fragment variables")
+        definition = parent.fields.get(name)
+        if definition is None:
+            raise NotCompilable(name)
+        field = definition.extensions["strawberry-definition"]
+        below = get_named_type(definition.type)
+        picks = None
+        if node.selection_set is not None:
+            if not isinstance(below, GraphQLObjectType):
+                raise NotCompilable(f"abstract type below {name}")
+            picks = self.picks(below, details)
+        return Pick(key, field.python_name, self.arguments(definition, details), picks)
+
+    def arguments(self, definition: GraphQLField, details: FieldDetailsList) -> dict[str, Any]:
+        """The resolver's keyword arguments, coerced by graphql-core and converted by
+        strawberry exactly as for the resolver (defaults, nested variables, enums)."""
+        if not definition.args:
+            return {}
+        values = get_argument_values(definition, details[0].node, self.variables)
+        field = definition.extensions["strawberry-definition"]
+        converted: dict[str, Any] = convert_arguments(
+            values,
+            field.arguments,
+            scalar_registry=self.strawberry_schema.schema_converter.scalar_registry,
+            config=self.strawberry_schema.config,
+        )
+        return converted
+
+    def object_type(self, name: str) -> GraphQLObjectType:
+        found = self.schema.get_type(name)
+        if not isinstance(found, GraphQLObjectType):
+            raise NotCompilable(name)
+        return found
+
+
+def compile_operation(reader: Reader) -> Plan:
+    stmt = Statement()
+    columns: list[str] = []
+    keys: list[str] = []
+    query = reader.schema.query_type
+    assert query is not None
+    for key, details in reader.root().items():
+        name = details[0].node.name.value
+        if name == "__typename":
+            sql = "to_json(CAST('Query' AS text))"
+        else:
+            definition = query.fields[name]
+            python_name = definition.extensions["strawberry-definition"].python_name
+            args = reader.arguments(definition, details)
+            sql = roots.root_sql(stmt, reader, python_name, key, args, definition, details)
+        columns.append(f"CAST({sql} AS text)")
+        keys.append(key)
+    columns.append(f"({changes.VERSION_SQL})")
+    sql, names = positional(f"SELECT {', '.join(columns)}")
+    return Plan(sql, tuple(stmt.params[n] for n in names), tuple(keys))
+
+
+async def run(plan: Plan, context: Context) -> tuple[dict[str, Any], int]:
+    """The data of a compiled plan, and the data version it was read at (one snapshot)."""
+    async with context.engine.connect() as conn:
+        # Straight to asyncpg: SQLAlchemy's text() handling of a statement this long
+        # costs more than PostgreSQL takes to answer it.
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        row = await raw.fetchrow(plan.sql, *plan.values)
+    assert row is not None
+    data = {
+        key: None if text is None else orjson.Fragment(text)
+        for key, text in zip(plan.keys, row, strict=False)
+    }
+    return data, int(row[-1])
+
+
+class CompiledOperations(SchemaExtension):
+    """Answers a validated operation with one statement when it compiles; else steps aside
+    and the resolvers run."""
+
+    def __init__(self, plans: PlanCache) -> None:
+        self.plans = plans
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if context.result is None and not context.pre_execution_errors:
+            ctx = context.context
+            if isinstance(ctx, Context):
+                plan = self.plan()
+                if plan is not None:
+                    context.result = await answer(plan, ctx)
+                    key = PlanCache.key(
+                        context.query or "", context.operation_name, context.variables
+                    )
+                    if key is not None:
+                        self.plans.put(key, plan)
+        yield
+
+    def plan(self) -> Plan | None:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None:
+            return None
+        operation = operation_of(document, context.operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            return None
+        schema = context.schema
+        variables = coerce(schema._schema, operation, context.variables)
+        if variables is None:
+            return None
+        fragments = {
+            d.name.value: FragmentDetails(d)
+            for d in document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        try:
+            return compile_operation(Reader(schema, operation, fragments, variables))
+        except (NotCompilable, ClientError, GraphQLError):
+            return None
+
+
+async def answer(plan: Plan, context: Context) -> ExecutionResult:
+    try:
+        data, version = await run(plan, context)
+    except Exception as exc:
+        # What the executor makes of a resolver's exception; the schema masks it (and
+        # logs the cause) like every other error.
+        return ExecutionResult(data=None, errors=[located_error(exc, [], [plan.keys[0]])])
+    context.read_version = version
+    return ExecutionResult(data=data, errors=None)
+
+
+def entity_object(name: str) -> Any:
+    """The declared entity for a GraphQL object type name (or NotCompilable)."""
+    entity = ENTITIES.get(name)
+    if entity is None:
+        raise NotCompilable(name)
+    return entity
