@@ -18,13 +18,12 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
-import orjson
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from open287g.api.breaker import RedisLink
+from open287g.api.cache_entries import Replays, encode
 from open287g.api.cache_post import (
     is_graphql_post,
     post_key,
@@ -177,28 +176,39 @@ class VersionClock:
         return self.value if source is self.value_source else None
 
 
+def _asks_a_query(query: bytes) -> bool:
+    """Whether the query string has a non-empty `query` parameter, read as `parse_qsl`
+    reads it (a name may be percent- or plus-encoded), without decoding every value."""
+    for part in query.split(b"&"):
+        name, equals, value = part.partition(b"=")
+        if equals and value:
+            if name == b"query":
+                return True
+            if (b"%" in name or b"+" in name) and unquote_plus(name.decode("latin-1")) == "query":
+                return True
+    return False
+
+
 def _cacheable(scope: Scope) -> bool:
     if scope["type"] != "http" or scope["method"] != "GET":
         return False
     path: str = scope["path"]
+    graphql = path == "/graphql"
     # The HTML pages (open287g/pages/) are data answers too: cached like /v1.
-    if not (path.startswith(("/v1/", "/states/", "/agencies/")) or path in ("/graphql", "/")):
+    if not (graphql or path == "/" or path.startswith(("/v1/", "/states/", "/agencies/"))):
         return False
-    if any(name == b"if-modified-since" for name, _ in scope["headers"]):
-        return False  # rare; the route answers it (If-None-Match is answered from cache)
+    for name, value in scope["headers"]:
+        if name == b"if-modified-since":
+            return False  # rare; the route answers it (If-None-Match is answered from cache)
+        # GET /graphql answers a browser (Accept: text/html) with the GraphiQL page, query
+        # or not, and a request without `query` with the page or an error: only API answers
+        # to real queries are cached, so the key need not include Accept.
+        if graphql and name == b"accept" and b"text/html" in value:
+            return False
     query: bytes = scope["query_string"]
     if b"format=csv" in query or b"format=ndjson" in query:
         return False
-    # GET /graphql answers a browser (Accept: text/html) with the GraphiQL page, query or
-    # not, and a request without `query` with the page or an error: only API answers to
-    # real queries are cached, so the key need not include Accept.
-    if path == "/graphql" and any(
-        name == b"accept" and b"text/html" in value for name, value in scope["headers"]
-    ):
-        return False
-    return path != "/graphql" or any(
-        name == "query" for name, _ in parse_qsl(query.decode("latin-1"))
-    )
+    return not graphql or _asks_a_query(query)
 
 
 def cache_key(version: str, scope: Scope) -> str:
@@ -214,20 +224,6 @@ def cache_key(version: str, scope: Scope) -> str:
     if len(key) > MAX_KEY_CHARS:
         key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
     return key
-
-
-def _encode(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
-    head = orjson.dumps([status, [[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers]])
-    return head + b"\n" + body
-
-
-def _decode(value: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    head, _, body = value.partition(b"\n")
-    status, headers = orjson.loads(head)
-    return status, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers], body
-
-
-_NOT_IN_304 = {b"content-type", b"content-length", b"content-disposition"}
 
 
 def _data_version(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -254,6 +250,7 @@ class ResponseCacheMiddleware:
         self.cache = cache
         self.version = version
         self.namespace = namespace
+        self.replays = Replays()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key: Callable[[str], str]
@@ -275,9 +272,10 @@ class ResponseCacheMiddleware:
         except Exception:  # database out: the route answers (503), uncached
             await self.app(scope, receive, send)
             return
-        cached = await self.cache.get(key(f"{self.namespace}@{version}"))
+        found = key(f"{self.namespace}@{version}")
+        cached = await self.cache.get(found)
         if cached is not None:
-            await self._replay(scope, send, cached)
+            await self.replays.entry(found, cached).replay(scope, send)
             return
         start: Message = {}
         chunks: list[bytes] = []
@@ -305,25 +303,8 @@ class ResponseCacheMiddleware:
                     )
                     await self.cache.set(
                         key(f"{self.namespace}@{read_at}"),
-                        _encode(start["status"], headers, b"".join(chunks)),
+                        encode(start["status"], headers, b"".join(chunks)),
                     )
             await send(message)
 
         await self.app(scope, receive, capture)
-
-    async def _replay(self, scope: Scope, send: Send, cached: bytes) -> None:
-        status, headers, body = _decode(cached)
-        etag = next((v for k, v in headers if k.lower() == b"etag"), None)
-        request_tags = Headers(scope=scope).get("if-none-match")
-        if (
-            etag is not None
-            and request_tags is not None
-            and (etag.decode("latin-1") in {t.strip() for t in request_tags.split(",")})
-        ):
-            status, body = 304, b""
-            headers = [(k, v) for k, v in headers if k.lower() not in _NOT_IN_304]
-        else:
-            headers = [*headers, (b"content-length", str(len(body)).encode())]
-        headers.append((b"x-cache", b"HIT"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
