@@ -1,16 +1,20 @@
 """The response cache's shortcuts on a hit (issue #11: a hit must cost little more than
-/healthz) give the same answers as the long way round: the `query` parameter test and
-decoded entries reused. (Route labels remembered per path: tests/test_http_conformance.py.)"""
+/healthz) give the same answers as the long way round: the `query` parameter test, decoded
+entries reused, and one data-version read shared by the requests that find the clock
+stale at once. (Route labels remembered per path: tests/test_http_conformance.py.)"""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from urllib.parse import parse_qsl
 
 import pytest
 from starlette.types import Message, Scope
 
-from open287g.api.cache import _asks_a_query
+from open287g.api.cache import VersionClock, _asks_a_query
 from open287g.api.cache_entries import Replays, encode
+from open287g.db.queries.changes import DataVersion
 
 
 def http_scope(path: str, headers: list[tuple[bytes, bytes]] | None = None) -> Scope:
@@ -103,3 +107,57 @@ def test_decoded_entries_are_bounded() -> None:
         assert replays.size == sum(len(value) for value, _ in replays.entries.values())
     replays.entry("huge", ENTRY * 5)  # larger than the bound: answered, not kept
     assert "huge" not in replays.entries
+
+
+def version(n: int) -> DataVersion:
+    return DataVersion(n, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 0, None)
+
+
+class Reads:
+    def __init__(self) -> None:
+        self.count = 0
+        self.release = asyncio.Event()
+        self.fail = False
+
+    async def __call__(self) -> DataVersion:
+        self.count += 1
+        await self.release.wait()
+        if self.fail:
+            raise ConnectionRefusedError("database out")
+        return version(self.count)
+
+
+async def test_requests_that_find_the_clock_stale_share_one_read() -> None:
+    reads = Reads()
+    clock = VersionClock(reads, ttl=1.0)
+    waiting = [asyncio.create_task(clock.current()) for _ in range(16)]
+    await asyncio.sleep(0.01)
+    waiting[0].cancel()  # one client leaves: the others' read goes on
+    reads.release.set()
+    results = await asyncio.gather(*waiting[1:])
+    assert reads.count == 1
+    assert {r.version for r in results} == {1}
+    assert (await clock.current()).version == 1  # fresh now: no read at all
+    assert reads.count == 1
+
+
+async def test_with_no_ttl_every_request_reads_for_itself() -> None:
+    reads = Reads()
+    reads.release.set()
+    clock = VersionClock(reads, ttl=0.0)
+    await asyncio.gather(*(clock.current() for _ in range(5)))
+    assert reads.count == 5
+
+
+async def test_a_failed_read_reaches_its_waiters_and_is_not_kept() -> None:
+    reads = Reads()
+    reads.fail = True
+    clock = VersionClock(reads, ttl=1.0)
+    waiting = [asyncio.create_task(clock.current()) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    reads.release.set()
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(o, ConnectionRefusedError) for o in outcomes)
+    assert reads.count == 1
+    reads.fail = False
+    assert (await clock.current()).version == 2  # the next request reads again
