@@ -1,7 +1,8 @@
 """The response cache's shortcuts on a hit (issue #11: a hit must cost little more than
 /healthz) give the same answers as the long way round: the `query` parameter test, decoded
-entries reused, and one data-version read shared by the requests that find the clock
-stale at once. (Route labels remembered per path: tests/test_http_conformance.py.)"""
+entries reused, POST hashes remembered, and one data-version read shared by the requests
+that find the clock stale at once. (Route labels remembered per path:
+tests/test_http_conformance.py.)"""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import asyncio
 import datetime as dt
 from urllib.parse import parse_qsl
 
+import orjson
 import pytest
 from starlette.types import Message, Scope
 
 from open287g.api.cache import VersionClock, _asks_a_query
 from open287g.api.cache_entries import Replays, encode
+from open287g.api.cache_post import (
+    MAX_REMEMBERED_BODY_BYTES,
+    _remembered_hash,
+    _request_hash,
+    request_hash,
+)
 from open287g.db.queries.changes import DataVersion
 
 
@@ -161,3 +169,19 @@ async def test_a_failed_read_reaches_its_waiters_and_is_not_kept() -> None:
     assert reads.count == 1
     reads.fail = False
     assert (await clock.current()).version == 2  # the next request reads again
+
+
+def test_post_hashes_are_remembered_for_small_bodies_only() -> None:
+    body = orjson.dumps({"query": "{ programModels { code } }", "variables": {"b": 2, "a": 1}})
+    assert request_hash(body) == _request_hash(body)
+    assert request_hash(body) == _request_hash(
+        orjson.dumps({"variables": {"a": 1, "b": 2}, "query": "{ programModels { code } }"})
+    )
+    hits = _remembered_hash.cache_info().hits
+    assert request_hash(bytes(bytearray(body))) == _request_hash(body)  # equal bytes, new object
+    assert _remembered_hash.cache_info().hits == hits + 1
+    assert request_hash(b'{"query": "mutation { x }"}') is None
+    large = orjson.dumps({"query": "{ x }", "variables": {"p": "x" * MAX_REMEMBERED_BODY_BYTES}})
+    size = _remembered_hash.cache_info().currsize
+    assert request_hash(large) == _request_hash(large)
+    assert _remembered_hash.cache_info().currsize == size  # computed, not kept

@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import Message, Receive, Scope, Send
 
 from open287g.api.app import create_app
+from open287g.api.headers import API_CSP, HTML_CSP, ResponseHeaders
 from open287g.config import Settings
 
 ORIGIN = "https://portal.example"
@@ -140,3 +142,42 @@ async def test_html_pages_get_a_same_origin_csp(client: httpx.AsyncClient, path:
     assert "frame-ancestors 'none'" in csp
     assert "*" not in csp.replace("'*'", "")  # no wildcard sources
     assert_security(response)
+
+
+@pytest.mark.parametrize(
+    ("sent", "csp"),
+    [
+        ([(b"content-type", b"application/json")], API_CSP),
+        ([(b"content-type", b"text/html; charset=utf-8")], HTML_CSP),
+        (
+            [
+                (b"Content-Type", b"text/html"),
+                (b"Content-Security-Policy", b"script-src 'sha256-x'"),
+            ],
+            b"script-src 'sha256-x'",
+        ),
+    ],
+)
+async def test_ours_replace_the_apps_and_a_page_keeps_its_own_csp(
+    sent: list[tuple[bytes, bytes]], csp: bytes
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"access-control-allow-origin", b"https://evil.example"), *sent]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    answered: list[Message] = []
+
+    async def send(message: Message) -> None:
+        answered.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    await ResponseHeaders(app)(scope, receive, send)
+    headers = answered[0]["headers"]
+    assert [v for k, v in headers if k == b"access-control-allow-origin"] == [b"*"]
+    assert [v for k, v in headers if k.lower() == b"content-security-policy"] == [csp]
+    assert (b"x-frame-options", b"DENY") in headers
+    assert all(pair in headers for pair in sent)

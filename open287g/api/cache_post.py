@@ -25,12 +25,15 @@ past which the request passes through uncached with what was read replayed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import orjson
 from starlette.types import Message, Receive, Scope
 
 MAX_BUFFERED_BYTES = 1024 * 1024
+REMEMBERED_BODIES = 1024
+MAX_REMEMBERED_BODY_BYTES = 8 * 1024  # so the remembered bodies hold at most 8 MiB
 NOT_FOR_POST = frozenset({b"etag", b"last-modified", b"cache-control", b"content-length"})
 _NOT_QUERIES = (b"mutation", b"subscription")
 
@@ -76,7 +79,16 @@ def replaying(messages: list[Message], receive: Receive) -> Receive:
 def request_hash(body: bytes) -> str | None:
     """The canonical form's sha256, or None when the request is not a cacheable query
     (malformed JSON, not an object, no string `query`, a mutation or subscription):
-    those pass through and the app answers them as usual."""
+    those pass through and the app answers them as usual.
+
+    Remembered for the last `REMEMBERED_BODIES` small bodies (a client repeats its
+    documents; looking a body up costs far less than parsing and re-serialising it)."""
+    if len(body) <= MAX_REMEMBERED_BODY_BYTES:
+        return _remembered_hash(body)
+    return _request_hash(body)
+
+
+def _request_hash(body: bytes) -> str | None:
     lowered = body.lower()
     if any(word in lowered for word in _NOT_QUERIES):
         return None
@@ -103,6 +115,9 @@ def request_hash(body: bytes) -> str | None:
     except orjson.JSONEncodeError:
         return None
     return hashlib.sha256(canonical).hexdigest()
+
+
+_remembered_hash = functools.lru_cache(maxsize=REMEMBERED_BODIES)(_request_hash)
 
 
 def post_key(version: str, digest: str) -> str:

@@ -47,7 +47,10 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
-_OURS = {name for name, _ in CORS_HEADERS + SECURITY_HEADERS}
+ADDED = CORS_HEADERS + SECURITY_HEADERS
+_OURS = frozenset(name for name, _ in ADDED)
+_HTML_CSP = (b"content-security-policy", HTML_CSP)
+_API_CSP = (b"content-security-policy", API_CSP)
 
 
 def _is_preflight(scope: Scope) -> bool:
@@ -81,15 +84,20 @@ class ResponseHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                original = message.get("headers", [])
-                kept = [(k, v) for k, v in original if k.lower() not in _OURS]
-                kept += CORS_HEADERS + SECURITY_HEADERS
-                if not any(k.lower() == b"content-security-policy" for k, _ in kept):
-                    html = any(
-                        k.lower() == b"content-type" and v.startswith(b"text/html")
-                        for k, v in original
-                    )
-                    kept.append((b"content-security-policy", HTML_CSP if html else API_CSP))
+                kept = []
+                csp = html = False
+                for name, value in message.get("headers", ()):  # one pass: every answer
+                    lowered = name.lower()
+                    if lowered in _OURS:
+                        continue
+                    if lowered == b"content-security-policy":
+                        csp = True
+                    elif lowered == b"content-type" and value.startswith(b"text/html"):
+                        html = True
+                    kept.append((name, value))
+                kept += ADDED
+                if not csp:
+                    kept.append(_HTML_CSP if html else _API_CSP)
                 message = {**message, "headers": kept}
             await send(message)
 
