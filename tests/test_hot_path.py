@@ -1,7 +1,7 @@
 """The response cache's shortcuts on a hit (issue #11: a hit must cost little more than
-/healthz) give the same answers as the long way round: the `query` parameter test, decoded
-entries reused, POST hashes remembered, and one data-version read shared by the requests
-that find the clock stale at once. (Route labels remembered per path:
+/healthz) give the same answers as the long way round: the `query` parameter test; keys,
+decoded entries and POST hashes remembered; and one data-version read shared by the
+requests that find the clock stale at once. (Route labels remembered per path:
 tests/test_http_conformance.py.)"""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import orjson
 import pytest
 from starlette.types import Message, Scope
 
-from open287g.api.cache import VersionClock, _asks_a_query
+from open287g.api import cache
+from open287g.api.cache import MAX_KEY_CHARS, VersionClock, _asks_a_query, cache_key
 from open287g.api.cache_entries import Replays, encode
 from open287g.api.cache_post import (
     MAX_REMEMBERED_BODY_BYTES,
@@ -40,6 +41,7 @@ def _parse_qsl_says(query: bytes) -> bool:
         b"query=%7B+x+%7D",
         b"a=1&query=x",
         b"query=",
+        b"query=&x=1",
         b"query",
         b"queryx=1",
         b"%71uery=x",
@@ -185,3 +187,31 @@ def test_post_hashes_are_remembered_for_small_bodies_only() -> None:
     size = _remembered_hash.cache_info().currsize
     assert request_hash(large) == _request_hash(large)
     assert _remembered_hash.cache_info().currsize == size  # computed, not kept
+
+
+def _key(version: str, path: str, query: bytes) -> str:
+    return cache_key(version, {"path": path, "query_string": query})
+
+
+def test_cache_keys_remembered_or_not_are_the_same() -> None:
+    cache._request_parts.clear()
+    long_query = b"query=" + b"%7B+x+%7D" * 100
+    for query in (b"b=2&a=1", b"a=1&a=2", long_query, b"p=" + b"x" * 5000):
+        first = _key("db@7", "/v1/x", query)
+        assert _key("db@7", "/v1/x", query) == first  # remembered (or, if too long, again)
+        assert _key("db@8", "/v1/x", query) != first  # another version, another key
+        assert len(first) <= MAX_KEY_CHARS
+    assert _key("db@7", "/v1/x", b"a=1&b=2") == _key("db@7", "/v1/x", b"b=2&a=1")
+    assert _key("db@7", "/v1/x", b"a=1&a=2") != _key("db@7", "/v1/x", b"a=2&a=1")
+    assert _key("db@7", "/v1/x", b"a=1") == "db@7:/v1/x?a=1"
+    assert _key("db@7", "/graphql", long_query).startswith("db@7:sha256:")
+    assert _key("db@7", "/graphql", long_query) != _key("db@7", "/graphql", long_query + b"+")
+    assert (("/v1/x", b"p=" + b"x" * 5000)) not in cache._request_parts  # too long to keep
+    assert len(_key("n" * 300 + "@7", "/v1/x", b"a=1")) <= MAX_KEY_CHARS
+
+
+def test_remembered_cache_keys_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "MAX_REMEMBERED_REQUESTS", 10)
+    for i in range(35):
+        _key("db@7", f"/v1/x{i}", b"a=1")
+        assert len(cache._request_parts) <= 10

@@ -38,7 +38,13 @@ from open287g.db.queries.changes import DataVersion
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 ENTRY_TTL_SECONDS = 24 * 3600
 MAX_KEY_CHARS = 200  # longer keys are replaced by their sha256: a key costs at most this
+MAX_PART_CHARS = 128  # a longer path and query are keyed by their sha256
+MAX_REMEMBERED_REQUESTS = 4096  # request parts of keys remembered, then forgotten at once
+MAX_REMEMBERED_REQUEST_CHARS = 2048  # so they hold at most about 8 MiB
 ENTRY_OVERHEAD_BYTES = 200  # dict slot, OrderedDict links and two object headers, roughly
+
+
+_request_parts: dict[tuple[str, bytes], str] = {}
 
 
 class ResponseCache(Protocol):
@@ -205,6 +211,8 @@ class VersionClock:
 def _asks_a_query(query: bytes) -> bool:
     """Whether the query string has a non-empty `query` parameter, read as `parse_qsl`
     reads it (a name may be percent- or plus-encoded), without decoding every value."""
+    if query.startswith(b"query=") and len(query) > 6 and query[6:7] != b"&":
+        return True
     for part in query.split(b"&"):
         name, equals, value = part.partition(b"=")
         if equals and value:
@@ -237,17 +245,35 @@ def _cacheable(scope: Scope) -> bool:
     return not graphql or _asks_a_query(query)
 
 
-def cache_key(version: str, scope: Scope) -> str:
-    """Everything a cached answer depends on: the data version (and database), the path and
-    the query. Parameters are sorted (order does not change an answer) unless a name is
-    repeated (then the last one may win, so order matters). Nothing else in the request
-    changes what the app answers: absolute links come from OPEN287G_PUBLIC_URL, never from
-    Host, and CORS, security and rate-limit headers are added outside the cache."""
-    parts = scope["query_string"].decode("latin-1").split("&")
+def _request_part(path: str, query_string: bytes) -> str:
+    """`path?query` with the parameters sorted (order does not change an answer) unless a
+    name is repeated (then the last one may win, so order matters); hashed when long."""
+    parts = query_string.decode("latin-1").split("&")
     names = [part.partition("=")[0] for part in parts]
     query = "&".join(sorted(parts) if len(set(names)) == len(names) else parts)
-    key = f"{version}:{scope['path']}?{query}"
-    if len(key) > MAX_KEY_CHARS:
+    part = f"{path}?{query}"
+    if len(part) > MAX_PART_CHARS:
+        part = "sha256:" + hashlib.sha256(part.encode("utf-8", "surrogateescape")).hexdigest()
+    return part
+
+
+def cache_key(version: str, scope: Scope) -> str:
+    """Everything a cached answer depends on: the data version (and database), the path and
+    the query. Nothing else in the request changes what the app answers: absolute links
+    come from OPEN287G_PUBLIC_URL, never from Host, and CORS, security and rate-limit
+    headers are added outside the cache. The request's part is remembered per raw path and
+    query (sorting and hashing them again on every hit cost as much as the lookup)."""
+    path: str = scope["path"]
+    query: bytes = scope["query_string"]
+    part = _request_parts.get((path, query))
+    if part is None:
+        part = _request_part(path, query)
+        if len(path) + len(query) <= MAX_REMEMBERED_REQUEST_CHARS:
+            if len(_request_parts) >= MAX_REMEMBERED_REQUESTS:
+                _request_parts.clear()
+            _request_parts[(path, query)] = part
+    key = f"{version}:{part}"
+    if len(key) > MAX_KEY_CHARS:  # only with a very long namespace
         key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
     return key
 
