@@ -9,7 +9,7 @@ place of random strings. Every document runs on the schema with the compiled agr
 pages and on the schema without them; both must give the same `data` and the same
 `errors` (messages, locations, paths).
 
-`make test` runs `EXAMPLES` (250) with a fixed seed; `make fuzz` sets
+`make test` runs `EXAMPLES` (500) with a fixed seed; `make fuzz` sets
 OPEN287G_FUZZ_EXAMPLES for a longer run.
 """
 
@@ -71,7 +71,7 @@ from tests.graphql_support import database_url, execute, needs_data
 __all__ = ["database_url"]
 pytestmark = needs_data
 
-EXAMPLES = int(os.environ.get("OPEN287G_FUZZ_EXAMPLES", "250"))
+EXAMPLES = int(os.environ.get("OPEN287G_FUZZ_EXAMPLES", "500"))
 COMPILED = build_schema()
 RESOLVERS = build_schema(compiled=False)
 SDL = str(COMPILED)

@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.config import Settings
+from open287g.db.queries.changes import DataVersion
 from open287g.graphql.dataloaders import Loaders
 
 
@@ -17,7 +18,7 @@ class Context:
     settings: Settings
     loaders: Loaders = field(init=False)
     # Set by a compiled operation: the data version its one statement read.
-    read_version: int | None = None
+    read_version: DataVersion | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.engine)

@@ -24,6 +24,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.utils.logging import StrawberryLogger
 
 from open287g.db.errors import RETRY_AFTER_SECONDS, unavailable
 from open287g.errors import ClientError
@@ -98,6 +99,8 @@ class MaskedSchema(strawberry.Schema):
                 # Seen before, with these variables: parsed, validated, within the limits
                 # and compiled then; only the statement runs.
                 answered = await answer(plan, context_value)
+                for error in answered.errors or ():
+                    StrawberryLogger.error(error)  # the cause, as strawberry logs it
                 errors = mask(answered.errors) if answered.errors else None
                 return ExecutionResult(data=answered.data, errors=errors)
         result = await super().execute(

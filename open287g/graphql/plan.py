@@ -195,12 +195,12 @@ def compile_operation(reader: Reader) -> Plan:
             sql = roots.root_sql(stmt, reader, python_name, key, args, definition, details)
         columns.append(f"CAST({sql} AS text)")
         keys.append(key)
-    columns.append(f"({changes.VERSION_SQL})")
-    sql, names = positional(f"SELECT {', '.join(columns)}")
+    select = ", ".join([*columns, "v.*"])  # every field may be skipped: data is {}
+    sql, names = positional(f"SELECT {select} FROM ({changes.DATA_VERSION_SQL}) v")  # noqa: S608
     return Plan(sql, tuple(stmt.params[n] for n in names), tuple(keys))
 
 
-async def run(plan: Plan, context: Context) -> tuple[dict[str, Any], int]:
+async def run(plan: Plan, context: Context) -> tuple[dict[str, Any], changes.DataVersion]:
     """The data of a compiled plan, and the data version it was read at (one snapshot)."""
     async with context.engine.connect() as conn:
         # Straight to asyncpg: SQLAlchemy's text() handling of a statement this long
@@ -213,7 +213,7 @@ async def run(plan: Plan, context: Context) -> tuple[dict[str, Any], int]:
         key: None if text is None else orjson.Fragment(text)
         for key, text in zip(plan.keys, row, strict=False)
     }
-    return data, int(row[-1])
+    return data, changes.version_of(row[len(plan.keys) :])
 
 
 class CompiledOperations(SchemaExtension):

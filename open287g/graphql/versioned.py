@@ -9,7 +9,8 @@ server (no extra query; else one is read), "after" is read once the query is don
 version only grows and every commit is visible to every later snapshot on that server, so
 when both are equal every read in between saw exactly that version. Otherwise the query runs
 again with fresh DataLoaders (a load landed: rare), up to `ATTEMPTS` times; an answer whose
-version never settled carries none, and so is never cached.
+version never settled carries none, and so is never cached. A compiled operation needs
+none of this: its one statement reads the data and the version in one snapshot.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ async def versioned_execution(
         before = await _read(context)
     for _ in range(ATTEMPTS):
         result = await execute(context)
+        if context.read_version is not None:
+            # A compiled operation: one statement read the data and its version in one
+            # snapshot, so the answer is exactly that version, with no read around it.
+            if clock is not None:
+                clock.observe(context.read_version, context.engine)
+            return result, context.read_version
         after = await _read(context)
         if after is not None and clock is not None:
             clock.observe(after, context.engine)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,8 +35,15 @@ DEMO_NOTICE = "DEMO DATA: this service holds invented demo records; they are not
 SYNTHETIC_NOTICE = "SYNTHETIC DATA: this service holds synthetic test records; not real."
 
 
-# The data version as one SQL expression (a compiled statement reads it in its own snapshot).
-VERSION_SQL = "SELECT coalesce(max(seq), 0) FROM changes"
+# The data version, as one statement's row (a compiled statement reads it in its own
+# snapshot, beside its data): see `version_of`.
+DATA_VERSION_SQL = (
+    "SELECT coalesce(max(seq), 0), max(changed_at), coalesce(min(seq), 0),"
+    " (SELECT bool_or(is_demo) FROM source_files),"
+    " (SELECT bool_or(is_synthetic) FROM source_files)"
+    " FROM changes"
+)
+DATA_VERSION_COLUMNS = 5
 # `notice` as one SQL expression; the texts are constants of this module.
 NOTICE_SQL = (
     "(SELECT CASE WHEN bool_or(is_demo) THEN "
@@ -49,19 +58,14 @@ NOTICE_SQL = (
 )
 
 
-async def data_version(conn: AsyncConnection) -> DataVersion:
-    row = (
-        await conn.execute(
-            text(
-                "SELECT coalesce(max(seq), 0), max(changed_at), coalesce(min(seq), 0),"
-                " (SELECT bool_or(is_demo) FROM source_files),"
-                " (SELECT bool_or(is_synthetic) FROM source_files)"
-                " FROM changes"
-            )
-        )
-    ).one()
+def version_of(row: Sequence[Any]) -> DataVersion:
+    """The DataVersion of a `DATA_VERSION_SQL` row."""
     notice = DEMO_NOTICE if row[3] else SYNTHETIC_NOTICE if row[4] else None
     return DataVersion(int(row[0]), row[1], int(row[2]), notice)
+
+
+async def data_version(conn: AsyncConnection) -> DataVersion:
+    return version_of((await conn.execute(text(DATA_VERSION_SQL))).one())
 
 
 async def changes_since(conn: AsyncConnection, since: int, limit: int) -> list[ChangeRecord]:
