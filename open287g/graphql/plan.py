@@ -15,6 +15,11 @@ errors (tests/test_graphql_differential.py).
 A compiled operation is remembered by (document, operation name, variables) in a
 bounded `PlanCache`: the next identical request skips parsing, validation, limits and
 compilation, and only runs the statement.
+
+The limits (`graphql/limits.py`) keep their own walk, before this one, on purpose: they
+measure each fragment once (a fragment spreading another twice, twenty levels deep, costs
+microseconds), whereas field collection expands the answer's shape. Only an operation the
+limits accepted, whose shape is therefore bounded, is expanded here.
 """
 
 from __future__ import annotations
