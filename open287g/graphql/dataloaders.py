@@ -28,9 +28,8 @@ from open287g.db.compiler import (
     rows_by_keys_sql,
 )
 from open287g.db.entities.declare import Entity, Relation
-from open287g.db.queries import documents, lineage, observations, reference
+from open287g.db.queries import documents, observations, reference
 from open287g.db.queries.documents import DocumentRecord
-from open287g.db.queries.lineage import Lineage
 from open287g.db.queries.observations import ObservationRecord, PageKey
 from open287g.db.queries.pagination import Page
 from open287g.db.queries.reference import DatasetRecord
@@ -64,9 +63,6 @@ class Loaders:
         self._lookups: dict[str, DataLoader[Any, Any]] = {}
         self.document_of_agreement: DataLoader[int, DocumentRecord | None] = _batched(
             engine, documents.documents_of_agreements, lambda: None
-        )
-        self.lineage: DataLoader[int, Lineage | None] = _batched(
-            engine, lineage.lineages, lambda: None
         )
         self.observations: DataLoader[PageKey, Page[ObservationRecord]] = _batched(
             engine, observations.observation_pages_by_key, lambda: Page([], False, [])

@@ -18,6 +18,7 @@ from strawberry.types.field import StrawberryField
 
 from open287g.db.compiler import Pick, all_columns
 from open287g.db.entities import ENTITIES
+from open287g.db.entities.agreement_link import LinkMethod
 from open287g.db.entities.declare import Entity, Relation, from_json
 from open287g.db.entities.official import OfficialSourceKind
 from open287g.db.queries.ids import to_global_id
@@ -27,6 +28,7 @@ from open287g.graphql.relay import Edge, Node, PageInfo
 MODULE = "open287g.graphql.types"
 
 strawberry.enum(OfficialSourceKind, description="Where an official comes from.")
+strawberry.enum(LinkMethod, description="Why two agreements were linked as one, renamed.")
 
 # Every object keeps its row's key (not in the API) for its relations' DataLoaders.
 PRIVATE_KEY: Any = strawberry.Private[Any]  # type: ignore[misc]

@@ -5,7 +5,6 @@ resolve by the object's `key` and keep such a query on the fallback resolvers (R
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -21,7 +20,7 @@ from open287g.graphql.relay import Edge, PageInfo
 from open287g.graphql.stat_types import DetainerStat, detainer_stat_rows
 
 if TYPE_CHECKING:
-    from open287g.graphql.history import AgreementLink, ObservationConnection
+    from open287g.graphql.history import ObservationConnection
     from open287g.graphql.moa_documents import Document
 
 
@@ -46,51 +45,6 @@ class AgreementExtras:
         from open287g.graphql import history
 
         return await history.observations(info, self.key, first, after)
-
-    @strawberry.field(description="The agreement this one continues (ICE renamed the agency).")
-    async def predecessor(
-        self, info: Info
-    ) -> Annotated[Agreement, strawberry.lazy("open287g.graphql.types")] | None:
-        from open287g.graphql import history
-
-        return await history.linked(info, self.key, before=True)
-
-    @strawberry.field(description="The agreement that continues this one (status RENAMED).")
-    async def successor(
-        self, info: Info
-    ) -> Annotated[Agreement, strawberry.lazy("open287g.graphql.types")] | None:
-        from open287g.graphql import history
-
-        return await history.linked(info, self.key, before=False)
-
-    @strawberry.field(description="The link to the predecessor and why it was made.")
-    async def predecessor_link(
-        self, info: Info
-    ) -> Annotated[AgreementLink, strawberry.lazy("open287g.graphql.history")] | None:
-        from open287g.graphql import history
-
-        return await history.link_of(info, self.key, before=True)
-
-    @strawberry.field(description="The link to the successor and why it was made.")
-    async def successor_link(
-        self, info: Info
-    ) -> Annotated[AgreementLink, strawberry.lazy("open287g.graphql.history")] | None:
-        from open287g.graphql import history
-
-        return await history.link_of(info, self.key, before=False)
-
-    @strawberry.field(
-        description="The first list naming it or any predecessor: a rename does not restart "
-        "the history (firstSeen does)."
-    )
-    async def lineage_first_seen(self, info: Info) -> dt.date:
-        from open287g.graphql import history
-
-        found = await history.lineage(info, self.key)
-        if found:
-            return found.first_seen
-        first_seen: dt.date = getattr(self, "first_seen")  # noqa: B009 (a generated field)
-        return first_seen
 
 
 class JurisdictionExtras:
@@ -119,6 +73,7 @@ for _name in ("Agreement", "Agency", "Jurisdiction"):
 if TYPE_CHECKING:
     # Generated at import time; to the type checker they are opaque strawberry types.
     Agreement = Any
+    AgreementLink = Any
     Agency = Any
     Jurisdiction = Any
     Policy = Any
@@ -130,6 +85,7 @@ if TYPE_CHECKING:
     JurisdictionConnection = Any
 else:
     Agreement = REGISTRY.types["Agreement"]
+    AgreementLink = REGISTRY.types["AgreementLink"]
     Agency = REGISTRY.types["Agency"]
     Jurisdiction = REGISTRY.types["Jurisdiction"]
     Policy = REGISTRY.types["Policy"]

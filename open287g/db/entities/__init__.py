@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.agreement_link import AGREEMENT_LINK
 from open287g.db.entities.declare import Entity
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.official import OFFICIAL, OFFICIAL_SOURCE
@@ -12,5 +13,14 @@ from open287g.db.entities.program_model import PROGRAM_MODEL
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
-    for e in (AGREEMENT, AGENCY, JURISDICTION, POLICY, PROGRAM_MODEL, OFFICIAL, OFFICIAL_SOURCE)
+    for e in (
+        AGREEMENT,
+        AGREEMENT_LINK,
+        AGENCY,
+        JURISDICTION,
+        POLICY,
+        PROGRAM_MODEL,
+        OFFICIAL,
+        OFFICIAL_SOURCE,
+    )
 }

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from open287g.db.entities.agreement_link import (
+    LINEAGE_FIRST_SEEN,
+    link_relation,
+    linked_relation,
+)
 from open287g.db.entities.declare import Column, Entity, Relation
 from open287g.db.entities.policy import policy_status_sql
 from open287g.db.models.enums import AgreementStatus, PolicyStatus
@@ -39,6 +44,13 @@ AGREEMENT = Entity(
             PolicyStatus,
             "Policy status of the agency's jurisdiction (or its parents).",
         ),
+        Column(
+            "lineage_first_seen",
+            LINEAGE_FIRST_SEEN,
+            dt.date,
+            "The first list naming it or any predecessor: a rename does not restart the "
+            "history (firstSeen does).",
+        ),
     ),
     relations=(
         Relation(
@@ -50,6 +62,24 @@ AGREEMENT = Entity(
             "one",
             "program_models {c} WHERE {c}.code = {t}.model_code",
             nullable=False,
+        ),
+        linked_relation(
+            "predecessor",
+            "successor_id",
+            "predecessor_id",
+            "The agreement this one continues (ICE renamed the agency).",
+        ),
+        linked_relation(
+            "successor",
+            "predecessor_id",
+            "successor_id",
+            "The agreement that continues this one (status RENAMED).",
+        ),
+        link_relation(
+            "predecessor_link", "successor_id", "The link to the predecessor and why it was made."
+        ),
+        link_relation(
+            "successor_link", "predecessor_id", "The link to the successor and why it was made."
         ),
     ),
 )

@@ -112,8 +112,10 @@ def optional(annotation: Any) -> tuple[Any, bool]:
 
 def json_sql(column: Column, alias: str) -> str:
     """The column's value as PostgreSQL's JSON builders should see it. Dates render as
-    ISO dates and enums as their labels by themselves; timestamps are written out so that
-    they read exactly as Python's `isoformat()` would."""
+    ISO dates by themselves; enums as their member names (what GraphQL shows: the stored
+    value when it is the name, else mapped, e.g. 'moa-url' → MOA_URL; `column.sql` is the
+    stored value); timestamps are written out so that they read exactly as Python's
+    `isoformat()` would."""
     sql = column.sql.format(t=alias)
     base, _ = optional(column.type)
     if base is dt.datetime:
@@ -123,8 +125,18 @@ def json_sql(column: Column, alias: str) -> str:
             f" ELSE to_char(({sql}) AT TIME ZONE 'UTC', '.US') END || '+00:00'"
         )
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return f"CAST({sql} AS text)"
+        if all(member.name == member.value for member in base):
+            return f"CAST({sql} AS text)"
+        cases = " ".join(f"WHEN {_quoted(m.value)} THEN {_quoted(m.name)}" for m in base)
+        return f"(CASE CAST({sql} AS text) {cases} END)"
     return sql
+
+
+def _quoted(constant: str) -> str:
+    """An SQL string literal of this code's own constant (an enum's value or name)."""
+    assert "'" not in constant, constant
+    assert "\\" not in constant, constant
+    return f"'{constant}'"
 
 
 def from_json(annotation: Any, value: Any) -> Any:
@@ -137,7 +149,7 @@ def from_json(annotation: Any, value: Any) -> Any:
     if base is dt.datetime:
         return dt.datetime.fromisoformat(value)
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return base(value)
+        return base[value]
     if base is float:
         return float(value)
     return value

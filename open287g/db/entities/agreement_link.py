@@ -1,0 +1,90 @@
+"""AgreementLink: one rename, the lineage link table's row (`db/models/lineage.py`), and
+the lineage columns of an agreement that follow from those links."""
+
+from __future__ import annotations
+
+import enum
+
+from open287g.db.entities.declare import Column, Entity, Relation
+
+
+class LinkMethod(enum.Enum):
+    """Why a link was made. The values are the table's; the API shows the names."""
+
+    MOA_URL = "moa-url"
+    NAME_SIMILARITY = "name-similarity"
+    OVERRIDE = "override"
+
+
+# The first publication date of the agreement `{t}`'s lineage: its own firstSeen or an
+# earlier one of any predecessor (a rename does not restart the history). Both ends come
+# from the agreements table, as `db/queries/lineage.py` reads them; UNION stops a cycle.
+LINEAGE_FIRST_SEEN = (
+    "(WITH RECURSIVE chain(id, first_seen) AS ("
+    "SELECT a.id, a.first_seen FROM agreements a WHERE a.id = {t}.id"
+    " UNION SELECT p.id, p.first_seen FROM chain c"
+    " JOIN agreement_links l ON l.successor_id = c.id"
+    " JOIN agreements p ON p.id = l.predecessor_id"
+    ") SELECT min(chain.first_seen) FROM chain)"
+)
+
+
+def link_relation(name: str, end: str, description: str) -> Relation:
+    """The link at one end of the agreement `{t}`: `end` is the column that names it
+    (`successor_id` finds the link to its predecessor). An agreement has at most one of
+    each (the table's primary key and unique constraint)."""
+    return Relation(
+        name,
+        "AgreementLink",
+        "one",
+        f"agreement_links {{c}} WHERE {{c}}.{end} = {{t}}.id",
+        description=description,
+    )
+
+
+def linked_relation(name: str, end: str, other: str, description: str) -> Relation:
+    """The agreement at the other end (`other`) of the link where `{t}` is `end`."""
+    return Relation(
+        name,
+        "Agreement",
+        "one",
+        f"agreements {{c}} WHERE {{c}}.id ="
+        f" (SELECT l.{other} FROM agreement_links l WHERE l.{end} = {{t}}.id)",
+        description=description,
+    )
+
+
+def _end(name: str) -> Relation:
+    return Relation(
+        name,
+        "Agreement",
+        "one",
+        f"agreements {{c}} WHERE {{c}}.id = {{t}}.{name}_id",
+        nullable=False,
+    )
+
+
+AGREEMENT_LINK = Entity(
+    name="AgreementLink",
+    table="agreement_links {t}",
+    key="{t}.predecessor_id",
+    node=False,
+    description="One rename: `predecessor` was listed until `successor` took its place "
+    '(README "Lineage").',
+    columns=(
+        Column("method", "{t}.method", LinkMethod),
+        Column(
+            "score",
+            "{t}.score",
+            float | None,
+            "rapidfuzz similarity (0-100) of the two names' cores.",
+        ),
+        Column(
+            "evidence",
+            "{t}.evidence",
+            str,
+            "The shared MOA URL, the two names compared, or the reviewer's note.",
+        ),
+    ),
+    relations=(_end("predecessor"), _end("successor")),
+)
