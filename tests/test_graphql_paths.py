@@ -22,6 +22,7 @@ from open287g.db.queries.detainers import DetainerDimension, DetainerFilter
 from open287g.graphql.errors import UNAVAILABLE, UNEXPECTED
 from open287g.graphql.plan import CompiledOperations
 from open287g.graphql.schema import build_schema
+from tests.conftest import StatementCounter
 from tests.graphql_support import database_url, execute, needs_data
 
 __all__ = ["database_url"]
@@ -229,3 +230,33 @@ async def test_a_failed_field_does_not_cancel_a_load_another_field_shares(
             assert body["data"]["a"] is None
             assert "b" in body["data"]
             assert [e["path"] for e in body["errors"]] == [["a", "agreements"]]
+
+
+async def test_over_http_a_compiled_operation_is_one_statement(
+    engine: AsyncEngine, count_statements: StatementCounter
+) -> None:
+    """Through the real view (response cache off): a compiled operation, new or repeated,
+    is one SQL statement, which also gives the answer's X-Data-Version; one that runs on
+    the resolvers first reads the version they must match, and still carries it."""
+    app = create_app(Settings(OPEN287G_RESPONSE_CACHE=False), engine=engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        versions = []
+        for alias in ("a", "b", "b"):
+            count_statements.statements.clear()
+            query = "{ ALIAS: agreements(first: 100) { edges { node { agency { name } } } } }"
+            query = query.replace("ALIAS", alias)
+            answer = await http.post("/graphql", json={"query": query})
+            assert answer.status_code == 200
+            assert len(answer.json()["data"][alias]["edges"]) == 100
+            assert count_statements.count == 1, count_statements.statements
+            versions.append(answer.headers["x-data-version"])
+        count_statements.statements.clear()
+        fallback = "{ agreementStats(groupBy: [MODEL]) { count } }"
+        answer = await http.post("/graphql", json={"query": fallback})
+        assert answer.status_code == 200
+        assert count_statements.count == 3  # the version, the statistics, the version again
+        assert "coalesce(max(seq)" in count_statements.statements[0]
+        versions.append(answer.headers["x-data-version"])
+    assert len(set(versions)) == 1

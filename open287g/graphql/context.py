@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +20,9 @@ class Context:
     loaders: Loaders = field(init=False)
     # Set by a compiled operation: the data version its one statement read.
     read_version: DataVersion | None = None
+    # Set by the HTTP view when it still needs the version the resolvers must match: read
+    # only if the operation runs on the resolvers (graphql/versioned.py).
+    before_resolvers: Any = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.engine)

@@ -61,6 +61,7 @@ from open287g.graphql.types import (
     JurisdictionConnection,
     ProgramModel,
 )
+from open287g.graphql.versioned import ReadVersionFirst
 
 
 @strawberry.type
@@ -245,6 +246,7 @@ def build_schema(*, compiled: bool = True, documents: DocumentCache | None = Non
         lambda: CachedDocuments(documents),
         QueryLimits,
         *([lambda: CompiledOperations(plans)] if plans is not None else []),
+        ReadVersionFirst,
     ]
     return MaskedSchema(query=Query, extensions=extensions, plans=plans)
 

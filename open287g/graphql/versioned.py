@@ -15,9 +15,10 @@ none of this: its one statement reads the data and the version in one snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.requests import Request
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from open287g.db.queries import changes
@@ -35,6 +36,29 @@ async def _read(context: Context) -> DataVersion | None:
         return None
 
 
+class _reader:
+    """Reads the version once, when first awaited (see `ReadVersionFirst`)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.value: DataVersion | None = None
+
+    async def __call__(self) -> None:
+        self.value = await _read(self.context)
+
+
+class ReadVersionFirst(SchemaExtension):
+    """Before the resolvers run (the operation did not compile), the version they must
+    match is read, if the request has not got one yet."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        ctx = context.context
+        if context.result is None and isinstance(ctx, Context) and ctx.before_resolvers:
+            await ctx.before_resolvers()
+        yield
+
+
 async def versioned_execution(
     request: Request,
     context: Context,
@@ -42,10 +66,14 @@ async def versioned_execution(
 ) -> tuple[ExecutionResult, DataVersion | None]:
     clock = getattr(request.app.state, "version_clock", None)
     before = clock.known(context.engine) if clock is not None else None
-    if before is None:
-        before = await _read(context)
     for _ in range(ATTEMPTS):
+        if before is None:
+            # Read only if resolvers are about to run (`ReadVersionFirst`): a compiled
+            # operation needs no reading around it.
+            context.before_resolvers = _reader(context)
         result = await execute(context)
+        if before is None and context.before_resolvers is not None:
+            before = context.before_resolvers.value
         if context.read_version is not None:
             # A compiled operation: one statement read the data and its version in one
             # snapshot, so the answer is exactly that version, with no read around it.
