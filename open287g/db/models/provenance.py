@@ -101,6 +101,8 @@ class Change(Base):
         Index("ix_changes_entity_entity_id", "entity", "entity_id"),
         # The Atom feed reads the latest summarized changes.
         Index("ix_changes_summarized", "seq", postgresql_where=text("summary IS NOT NULL")),
+        # Every answer's Last-Modified is max(changed_at) (read in the answer's statement).
+        Index("ix_changes_changed_at", "changed_at"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
