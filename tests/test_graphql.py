@@ -459,3 +459,33 @@ async def test_relations_resolve_without_eager_loading_too(engine: AsyncEngine) 
     )
     assert lone["node"] == eager
     assert eager["jurisdiction"]["parent"]["name"]
+
+
+@pytest.mark.usefixtures("loaded")
+async def test_nodes_answers_ids_in_order_in_one_statement(
+    engine: AsyncEngine, count_statements: StatementCounter
+) -> None:
+    page = await run(engine, "{ agreements(first: 3) { edges { node { id status } } } }")
+    ids = [edge["node"]["id"] for edge in page["agreements"]["edges"]]
+    asked = [ids[2], "UHJvZ3JhbU1vZGVsOlRBU0tfRk9SQ0U", ids[0], "QWdyZWVtZW50Ojk5OTk5OTk"]
+    query = (
+        "query ($ids: [ID!]!) { nodes(ids: $ids) { id"
+        " ... on Agreement { status } ... on ProgramModel { code } } }"
+    )
+    count_statements.statements.clear()
+    data = await run(engine, query, on=build_schema(), ids=asked)
+    assert count_statements.count == 1
+    assert data == await run(engine, query, on=RESOLVERS_ONLY, ids=asked)
+    found = data["nodes"]
+    assert [n and n["id"] for n in found] == [*asked[:3], None]
+    assert found[0]["status"] == page["agreements"]["edges"][2]["node"]["status"]
+    assert found[1]["code"] == "TASK_FORCE"
+    too_many = await errors_of(engine, query, ids=[ids[0]] * 101)
+    assert any("at most 100 ids" in e for e in too_many), too_many
+    # Each id is charged as an object below: 100 agencies' 100 agreements are refused.
+    expensive = (
+        "query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Agency"
+        " { agreements(first: 100) { edges { node { id agency { name } } } } } } }"
+    )
+    refused = await errors_of(engine, expensive, ids=[ids[0]] * 100)
+    assert any("too expensive" in e for e in refused), refused

@@ -53,6 +53,7 @@ from graphql.type.introspection import (
 )
 from strawberry.extensions import SchemaExtension
 
+from open287g.db.queries.ids import MAX_IDS
 from open287g.db.queries.pagination import DEFAULT_PAGE, MAX_PAGE
 from open287g.graphql.variables import coerce, operation_of
 
@@ -202,6 +203,10 @@ def _cost(name: str, arguments: dict[str, Any], below: int) -> int:
         dimensions = len(set(arguments.get("groupBy") or ()))
         return min(weight * (1 + dimensions) + 1 + below, _CAP)
     scan = SCAN_COSTS.get(name, 0)
+    if name == "nodes":  # each id asked is an object below (more than MAX_IDS: refused)
+        ids = arguments.get("ids")
+        count = min(len(ids), MAX_IDS + 1) if isinstance(ids, list) else 1
+        return min(count * (1 + below), _CAP)
     if name in CONNECTION_FIELDS:
         first = arguments.get("first")
         # Past MAX_PAGE nothing runs: the page size is refused with its own message.

@@ -22,7 +22,7 @@ from open287g.db.entities.agreement import AGREEMENT
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
-from open287g.db.queries.ids import from_global_id, int_key_of
+from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
 from open287g.db.queries.pagination import page_size
 from open287g.graphql import inputs
 
@@ -42,6 +42,10 @@ def root_sql(
     """SQL for one root field's JSON value (NotCompilable when it has none)."""
     if name == "node":
         return _node(stmt, reader, args["id"], details)
+    if name == "nodes":
+        check_ids(args["ids"])
+        found = [_node(stmt, reader, global_id, details) for global_id in args["ids"]]
+        return f"json_build_array({', '.join(found)})" if found else "'[]'::json"
     if name == "notice":
         return f"to_json({changes.NOTICE_SQL})"
     named = get_named_type(definition.type)

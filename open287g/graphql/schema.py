@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -25,8 +26,8 @@ from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDE
 from open287g.db.queries import agencies, agreements, changes, jurisdictions, reference
 from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
-from open287g.db.queries.ids import from_global_id, int_key_of
-from open287g.db.queries.pagination import page_size
+from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
+from open287g.db.queries.pagination import MAX_PAGE, page_size
 from open287g.errors import ClientError
 from open287g.graphql import moa_documents
 from open287g.graphql.context import Info
@@ -68,15 +69,16 @@ from open287g.graphql.versioned import ReadVersionFirst
 class Query:
     @strawberry.field
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        type_name, key = from_global_id(id)
-        if type_name == "Document":
-            number = int_key_of(key)
-            return None if number is None else await moa_documents.document_node(info, number)
-        entity = ENTITIES.get(type_name)
-        if entity is None or not entity.node:
-            return None
-        typed: int | str | None = key if entity.key_type is str else int_key_of(key)
-        return None if typed is None else await load_node(info, type_name, typed)
+        found: Node | None = await _node(info, id)
+        return found
+
+    @strawberry.field(
+        description=f"Objects by global id, in the order given (null where there is none);"
+        f" at most {MAX_PAGE} ids."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        check_ids(ids)
+        return list(await asyncio.gather(*(_node(info, i) for i in ids)))
 
     @strawberry.field(
         description="MOA documents, or those whose text matches `search` (web-search syntax: "
@@ -221,6 +223,18 @@ class Query:
     async def datasets(self, info: Info) -> list[Dataset]:
         async with info.context.engine.connect() as conn:
             return [Dataset.of(r) for r in await reference.datasets(conn)]
+
+
+async def _node(info: Info, global_id: str) -> Any:
+    type_name, key = from_global_id(global_id)
+    if type_name == "Document":
+        number = int_key_of(key)
+        return None if number is None else await moa_documents.document_node(info, number)
+    entity = ENTITIES.get(type_name)
+    if entity is None or not entity.node:
+        return None
+    typed: int | str | None = key if entity.key_type is str else int_key_of(key)
+    return None if typed is None else await load_node(info, type_name, typed)
 
 
 async def fallback_page(

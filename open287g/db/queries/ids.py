@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 
 from open287g.errors import ClientError
 
@@ -65,6 +66,14 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     if pattern.fullmatch(key) is None or (type_name not in TEXT_KEYED and int(key) > INT64_MAX):
         raise _refuse(global_id)
     return type_name, key
+
+
+MAX_IDS = 100  # `nodes(ids:)`: as many as a page holds
+
+
+def check_ids(ids: Sequence[str]) -> None:
+    if len(ids) > MAX_IDS:
+        raise BadId(f"at most {MAX_IDS} ids at once, got {len(ids):,}")
 
 
 def int_key_of(key: str) -> int | None:
