@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from open287g.db.entities import ENTITIES
 from open287g.db.entities.declare import (
     Column,
+    ConnectionOrder,
     Entity,
     Relation,
     cursor_sql,
@@ -132,17 +133,24 @@ def relation_sql(stmt: Statement, relation: Relation, alias: str, pick: Pick) ->
 def nested_connection_sql(
     stmt: Statement, relation: Relation, target: Entity, source: str, child: str, pick: Pick
 ) -> str:
-    """A connection below an object: in id order, with the same cursors the fallback
-    resolvers give (ordering `relation.ordering`, value = id)."""
+    """A connection below an object, in the relation's `paging` order, with the same
+    cursors the fallback resolvers give (ordering `relation.ordering`)."""
     first = page_size(pick.args.get("first"))
     after = pick.args.get("after")
-    inner = f"SELECT {child}.*, {child}.id AS sort_value FROM {source}"
+    paging = relation.paging
+    inner = f"SELECT {child}.*, {paging.value.format(c=child)} AS sort_value FROM {source}"
     where = "true"
     if after:
-        where = f"q.id > {stmt.param(decode_cursor(after, relation.ordering).id)}"
-    rows = f"SELECT q.* FROM ({inner}) q WHERE {where} ORDER BY q.id LIMIT {first + 1}"
+        condition, params = paging.after(decode_cursor(after, relation.ordering))
+        where = stmt.adopt(condition.format(c="q"), params)
+    rows = (
+        f"SELECT q.* FROM ({inner}) q WHERE {where}"
+        f" ORDER BY {paging.order.format(c='q')} LIMIT {first + 1}"
+    )
     count = f"SELECT count(*) FROM {source}"
-    return connection_sql(stmt, target, rows, count, first, relation.ordering, "ASC", pick)
+    return connection_sql(
+        stmt, target, rows, count, first, relation.ordering, "ASC", pick, paging=paging
+    )
 
 
 def connection_sql(
@@ -155,12 +163,20 @@ def connection_sql(
     direction: str,
     pick: Pick,
     ctes: str = "",
+    paging: ConnectionOrder | None = None,
 ) -> str:
     """A keyset page as a connection. `rows` selects up to `first + 1` rows of the
     target with their `sort_value` (one more than shown says there is a next page);
-    `count` counts them all (run only when `total_count` is asked)."""
+    `count` counts them all (run only when `total_count` is asked). The rows are in
+    (`sort_value`, `id`) order in `direction`, their cursors made of those two, unless
+    `paging` gives the order and the cursor's id (its `value` is the `sort_value`)."""
     page, shown, row = stmt.alias(), stmt.alias(), stmt.alias()
-    cursor = cursor_sql(ordering, f"{row}.sort_value", f"{row}.id")
+    if paging is None:
+        rank = f"sort_value {direction}, id {direction}"
+        cursor = cursor_sql(ordering, f"{row}.sort_value", f"{row}.id")
+    else:
+        rank = paging.order.format(c=page)
+        cursor = cursor_sql(ordering, f"{row}.sort_value", paging.id.format(c=row))
     parts: list[str] = []
     for part in _below(pick):
         if part.name == "edges":
@@ -181,8 +197,8 @@ def connection_sql(
     with_ = f"{ctes}, " if ctes else ""
     return (
         f"(WITH {with_}{page} AS ({rows}),"
-        f" {shown} AS (SELECT *, row_number() OVER (ORDER BY sort_value {direction},"
-        f" id {direction}) AS rn FROM {page} ORDER BY rn LIMIT {first})"
+        f" {shown} AS (SELECT *, row_number() OVER (ORDER BY {rank}) AS rn"
+        f" FROM {page} ORDER BY rn LIMIT {first})"
         f" SELECT json_build_object({', '.join(parts)}))"
     )
 

@@ -28,11 +28,8 @@ from open287g.db.compiler import (
     rows_by_keys_sql,
 )
 from open287g.db.entities.declare import Entity, Relation
-from open287g.db.queries import documents, observations, reference
+from open287g.db.queries import documents
 from open287g.db.queries.documents import DocumentRecord
-from open287g.db.queries.observations import ObservationRecord, PageKey
-from open287g.db.queries.pagination import Page
-from open287g.db.queries.reference import DatasetRecord
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -63,12 +60,6 @@ class Loaders:
         self._lookups: dict[str, DataLoader[Any, Any]] = {}
         self.document_of_agreement: DataLoader[int, DocumentRecord | None] = _batched(
             engine, documents.documents_of_agreements, lambda: None
-        )
-        self.observations: DataLoader[PageKey, Page[ObservationRecord]] = _batched(
-            engine, observations.observation_pages_by_key, lambda: Page([], False, [])
-        )
-        self.dataset: DataLoader[int, DatasetRecord | None] = _batched(
-            engine, _datasets_by_id, lambda: None
         )
 
     def relation(self, entity: Entity, relation: Relation, pick: Pick) -> DataLoader[Any, Any]:
@@ -103,8 +94,3 @@ class Loaders:
 
             loader = self._lookups[entity.name] = SharedLoader(load_fn=load)
         return loader
-
-
-async def _datasets_by_id(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, DatasetRecord]:
-    wanted = set(ids)
-    return {d.id: d for d in await reference.datasets(conn) if d.id in wanted}

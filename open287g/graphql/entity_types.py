@@ -19,7 +19,7 @@ from strawberry.types.field import StrawberryField
 from open287g.db.compiler import Pick, all_columns
 from open287g.db.entities import ENTITIES
 from open287g.db.entities.agreement_link import LinkMethod
-from open287g.db.entities.declare import Entity, Relation, from_json
+from open287g.db.entities.declare import Column, Entity, GlobalId, Relation, from_json, optional
 from open287g.db.entities.official import OfficialSourceKind
 from open287g.db.queries.ids import to_global_id
 from open287g.graphql.context import Info
@@ -40,13 +40,20 @@ PAGE_INFO = Pick(
 )
 
 
-def connection_pick(entity: Entity, args: dict[str, Any]) -> Pick:
+def connection_pick(entity: Entity, args: dict[str, Any], counted: bool = True) -> Pick:
     """A connection of every column of `entity`: what a fallback resolver fetches."""
     node = Pick("node", "node", {}, all_columns(entity))
     edges = Pick("edges", "edges", {}, (Pick("cursor", "cursor"), node))
-    return Pick(
-        "connection", "connection", args, (edges, PAGE_INFO, Pick("total_count", "total_count"))
-    )
+    count = (Pick("total_count", "total_count"),) if counted else ()
+    return Pick("connection", "connection", args, (edges, PAGE_INFO, *count))
+
+
+def column_annotation(column: Column) -> Any:
+    """The GraphQL field type of a column: its Python type (a `GlobalId` is an ID)."""
+    base, nullable = optional(column.type)
+    if base is GlobalId:
+        return strawberry.ID | None if nullable else strawberry.ID
+    return column.type
 
 
 def lazy(name: str) -> Any:
@@ -65,7 +72,7 @@ class Registry:
         namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": MODULE}
         for column in entity.columns:
             if column.graphql:
-                annotations[column.name] = column.type
+                annotations[column.name] = column_annotation(column)
                 namespace[column.name] = strawberry.field(description=column.description)
         for relation in entity.relations:
             annotations[relation.name] = self._annotation(relation)
@@ -92,16 +99,16 @@ class Registry:
             return list[target]  # type: ignore[valid-type]
         return target if not relation.nullable else target | None
 
-    def connection(self, name: str) -> type:
+    def connection(self, name: str, counted: bool = True) -> type:
+        """The connection type of `name` (with `totalCount` unless `counted` is False)."""
         node = lazy(name)
-        namespace = {
-            "__annotations__": {
-                "edges": list[Edge[node]],  # type: ignore[valid-type]
-                "page_info": PageInfo,
-                "total_count": int,
-            },
-            "__module__": MODULE,
+        annotations: dict[str, Any] = {
+            "edges": list[Edge[node]],  # type: ignore[valid-type]
+            "page_info": PageInfo,
         }
+        if counted:
+            annotations["total_count"] = int
+        namespace = {"__annotations__": annotations, "__module__": MODULE}
         cls = strawberry.type(type(f"{name}Connection", (), namespace))
         self.connections[name] = cls
         return cls
@@ -127,10 +134,11 @@ class Registry:
             for edge in value["edges"]
         ]
         info = value["page_info"]
+        count = {"total_count": value["total_count"]} if "total_count" in value else {}
         return self.connections[name](
             edges=edges,
             page_info=PageInfo(has_next_page=info["has_next_page"], end_cursor=info["end_cursor"]),
-            total_count=value["total_count"],
+            **count,
         )
 
 
@@ -145,9 +153,8 @@ def _resolver(entity: Entity, relation: Relation, annotation: Any) -> Callable[.
             root: Any, info: Info, first: int | None = None, after: str | None = None
         ) -> Any:
             args = {"first": first, "after": after}
-            loader = info.context.loaders.relation(
-                entity, relation, connection_pick(ENTITIES[relation.target], args)
-            )
+            pick = connection_pick(ENTITIES[relation.target], args, relation.counted)
+            loader = info.context.loaders.relation(entity, relation, pick)
             return REGISTRY.page(relation.target, await loader.load(root.key))
 
         connection.__annotations__["return"] = annotation

@@ -19,10 +19,9 @@ from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.quality import FLAG_DESCRIPTIONS, FlagKind, IssueExample, IssueGroup
 from open287g.graphql.context import Info
 from open287g.graphql.entity_types import load_node
-from open287g.graphql.stat_types import Dataset
 
 if TYPE_CHECKING:
-    from open287g.graphql.types import Agreement
+    from open287g.graphql.types import Agreement, Dataset
 
 QualityFlagKind = strawberry.enum(
     FlagKind, name="QualityFlagKind", description="What a cross-check found."
@@ -32,8 +31,8 @@ QualityFlagKind = strawberry.enum(
 async def _dataset(info: Info, dataset_id: int | None) -> Dataset | None:
     if dataset_id is None:
         return None
-    record = await info.context.loaders.dataset.load(dataset_id)
-    return Dataset.of(record) if record else None
+    found: Dataset | None = await load_node(info, "Dataset", dataset_id)
+    return found
 
 
 async def _agreement(info: Info, agreement_id: int | None) -> Agreement | None:
@@ -52,7 +51,9 @@ class LoadIssueExample:
     value: str | None
 
     @strawberry.field(description="The source file (name, URL, sha256).")
-    async def dataset(self, info: Info) -> Dataset | None:
+    async def dataset(
+        self, info: Info
+    ) -> Annotated[Dataset, strawberry.lazy("open287g.graphql.types")] | None:
         return await _dataset(info, self.example.dataset_id)
 
 
@@ -139,7 +140,9 @@ class QualityFlag:
         return await _agreement(info, self.flag.other_agreement_id)
 
     @strawberry.field(description="The latest source file showing it.")
-    async def dataset(self, info: Info) -> Dataset | None:
+    async def dataset(
+        self, info: Info
+    ) -> Annotated[Dataset, strawberry.lazy("open287g.graphql.types")] | None:
         return await _dataset(info, self.flag.dataset_id)
 
 

@@ -19,6 +19,7 @@ from open287g.db.compiler import (
 from open287g.db.entities import ENTITIES
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.dataset import DATASET, DATASET_ORDER
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
@@ -75,6 +76,8 @@ def root_sql(
         )
     if name == "program_models":
         return all_rows_sql(stmt, PROGRAM_MODEL, PROGRAM_MODEL_ORDER, picks)
+    if name == "datasets":
+        return all_rows_sql(stmt, DATASET, DATASET_ORDER, picks)
     raise NotCompilable(name)
 
 

@@ -21,9 +21,11 @@ from open287g.db.compiler import (
 from open287g.db.entities import ENTITIES
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.dataset import DATASET, DATASET_ORDER
+from open287g.db.entities.declare import Entity
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
-from open287g.db.queries import agencies, agreements, changes, jurisdictions, reference
+from open287g.db.queries import agencies, agreements, changes, jurisdictions
 from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
@@ -50,7 +52,6 @@ from open287g.graphql.relay import Node, page_edges
 from open287g.graphql.stat_types import (
     AgreementStat,
     AgreementStatKey,
-    Dataset,
     DetainerStat,
     detainer_stat_rows,
 )
@@ -59,6 +60,7 @@ from open287g.graphql.types import (
     AgreementChange,
     AgreementChangeConnection,
     AgreementConnection,
+    Dataset,
     JurisdictionConnection,
     ProgramModel,
 )
@@ -177,10 +179,7 @@ class Query:
 
     @strawberry.field
     async def program_models(self, info: Info) -> list[ProgramModel]:
-        stmt = Statement()
-        sql = all_rows_sql(stmt, PROGRAM_MODEL, PROGRAM_MODEL_ORDER, all_columns(PROGRAM_MODEL))
-        rows = await fetch_json(info.context.engine, stmt, sql)
-        return [REGISTRY.instance("ProgramModel", row) for row in rows]
+        return await all_rows(info, PROGRAM_MODEL, PROGRAM_MODEL_ORDER)
 
     @strawberry.field
     async def agreement_stats(
@@ -221,8 +220,7 @@ class Query:
 
     @strawberry.field(description="Every source file and load run: the provenance of the data.")
     async def datasets(self, info: Info) -> list[Dataset]:
-        async with info.context.engine.connect() as conn:
-            return [Dataset.of(r) for r in await reference.datasets(conn)]
+        return await all_rows(info, DATASET, DATASET_ORDER)
 
 
 async def _node(info: Info, global_id: str) -> Any:
@@ -247,6 +245,14 @@ async def fallback_page(
         info.context.engine, stmt, build(stmt, connection_pick(ENTITIES[name], args))
     )
     return REGISTRY.page(name, value)
+
+
+async def all_rows(info: Info, entity: Entity, order: str) -> list[Any]:
+    """Every row of a declared entity (a root list), on the fallback path."""
+    stmt = Statement()
+    sql = all_rows_sql(stmt, entity, order, all_columns(entity))
+    rows = await fetch_json(info.context.engine, stmt, sql)
+    return [REGISTRY.instance(entity.name, row) for row in rows]
 
 
 def build_schema(*, compiled: bool = True, documents: DocumentCache | None = None) -> MaskedSchema:

@@ -1,4 +1,5 @@
-"""Aggregate and provenance types: detainer and agreement statistics, datasets."""
+"""Aggregate types: detainer and agreement statistics. (Datasets are declared entities:
+`open287g.db.entities.dataset`.)"""
 
 from __future__ import annotations
 
@@ -8,10 +9,7 @@ import strawberry
 
 from open287g.db.queries import detainers
 from open287g.db.queries.detainers import DetainerDimension
-from open287g.db.queries.ids import to_global_id
-from open287g.db.queries.reference import DatasetRecord
 from open287g.graphql.context import Info
-from open287g.graphql.relay import Node
 
 
 @strawberry.type
@@ -82,31 +80,3 @@ class AgreementStatKey:
 class AgreementStat:
     key: AgreementStatKey
     count: int
-
-
-@strawberry.type(description="A source file and the load run that brought it in.")
-class Dataset(Node):
-    dataset: str
-    name: str
-    url: str | None
-    sha256: str
-    bytes: int
-    fetched_at: dt.datetime
-    snapshot_kind: str | None
-    snapshot_date: dt.date | None
-    is_demo: bool = strawberry.field(description="Invented demo data, not real.")
-    is_synthetic: bool = strawberry.field(description="Synthetic test data, not real.")
-    load_run_id: int
-    loaded_at: dt.datetime
-    rows_read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    ended: int
-    rejected: int
-    repaired: int
-
-    @classmethod
-    def of(cls, record: DatasetRecord) -> Dataset:
-        values = {k: v for k, v in vars(record).items() if k != "id"}
-        return cls(id=strawberry.ID(to_global_id("Dataset", record.id)), **values)

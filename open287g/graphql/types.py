@@ -20,7 +20,6 @@ from open287g.graphql.relay import Edge, PageInfo
 from open287g.graphql.stat_types import DetainerStat, detainer_stat_rows
 
 if TYPE_CHECKING:
-    from open287g.graphql.history import ObservationConnection
     from open287g.graphql.moa_documents import Document
 
 
@@ -34,17 +33,6 @@ class AgreementExtras:
         from open287g.graphql.moa_documents import document_of_agreement
 
         return await document_of_agreement(info, self.key)
-
-    @strawberry.field(
-        description="Every ICE list that named it, oldest first: the row's values and the "
-        "file (dataset, sha256) they came from."
-    )
-    async def observations(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Annotated[ObservationConnection, strawberry.lazy("open287g.graphql.history")]:
-        from open287g.graphql import history
-
-        return await history.observations(info, self.key, first, after)
 
 
 class JurisdictionExtras:
@@ -67,13 +55,20 @@ class JurisdictionExtras:
 _EXTRAS: dict[str, type] = {"Agreement": AgreementExtras, "Jurisdiction": JurisdictionExtras}
 for _entity in ENTITIES.values():
     REGISTRY.build(_entity, _EXTRAS.get(_entity.name))
-for _name in ("Agreement", "Agency", "Jurisdiction"):
+for _name in ("Agreement", "Agency", "Jurisdiction"):  # the root connections
     REGISTRY.connection(_name)
+for _entity in ENTITIES.values():
+    for _relation in _entity.relations:
+        if _relation.kind == "connection" and _relation.target not in REGISTRY.connections:
+            REGISTRY.connection(_relation.target, _relation.counted)
 
 if TYPE_CHECKING:
     # Generated at import time; to the type checker they are opaque strawberry types.
     Agreement = Any
     AgreementLink = Any
+    Dataset = Any
+    Observation = Any
+    ObservationConnection = Any
     Agency = Any
     Jurisdiction = Any
     Policy = Any
@@ -86,6 +81,9 @@ if TYPE_CHECKING:
 else:
     Agreement = REGISTRY.types["Agreement"]
     AgreementLink = REGISTRY.types["AgreementLink"]
+    Dataset = REGISTRY.types["Dataset"]
+    Observation = REGISTRY.types["Observation"]
+    ObservationConnection = REGISTRY.connections["Observation"]
     Agency = REGISTRY.types["Agency"]
     Jurisdiction = REGISTRY.types["Jurisdiction"]
     Policy = REGISTRY.types["Policy"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
 from open287g.db.entities.agreement_link import AGREEMENT_LINK
+from open287g.db.entities.dataset import DATASET
 from open287g.db.entities.declare import Entity
 from open287g.db.entities.jurisdiction import JURISDICTION
+from open287g.db.entities.observation import OBSERVATION
 from open287g.db.entities.official import OFFICIAL, OFFICIAL_SOURCE
 from open287g.db.entities.policy import POLICY
 from open287g.db.entities.program_model import PROGRAM_MODEL
@@ -22,5 +24,7 @@ ENTITIES: dict[str, Entity] = {
         PROGRAM_MODEL,
         OFFICIAL,
         OFFICIAL_SOURCE,
+        DATASET,
+        OBSERVATION,
     )
 }

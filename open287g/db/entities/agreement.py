@@ -11,8 +11,10 @@ from open287g.db.entities.agreement_link import (
     linked_relation,
 )
 from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.entities.observation import OBSERVATION_ORDER, observations_of
 from open287g.db.entities.policy import policy_status_sql
 from open287g.db.models.enums import AgreementStatus, PolicyStatus
+from open287g.db.queries import observations
 
 _AGENCY_JURISDICTION = "(SELECT ag.jurisdiction_id FROM agencies ag WHERE ag.id = {t}.agency_id)"
 
@@ -80,6 +82,18 @@ AGREEMENT = Entity(
         ),
         link_relation(
             "successor_link", "predecessor_id", "The link to the successor and why it was made."
+        ),
+        Relation(
+            "observations",
+            "Observation",
+            "connection",
+            f"{observations_of('{c}')} WHERE {{c}}.agreement_id = {{t}}.id",
+            nullable=False,
+            description="Every ICE list that named it, oldest first: the row's values and the "
+            "file (dataset, sha256) they came from.",
+            ordering=observations.ORDERING,
+            paging=OBSERVATION_ORDER,
+            counted=False,
         ),
     ),
 )

@@ -20,10 +20,17 @@ import datetime as dt
 import enum
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from open287g.db.queries.pagination import Keyset
 
 RelationKind = Literal["one", "list", "connection", "embed"]
+
+# A column's type when its value is another entity's global id (`gid_sql`): GraphQL's ID.
+GlobalId = typing.NewType("GlobalId", str)
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,35 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ConnectionOrder:
+    """How a connection pages (SQL over its rows' alias `{c}`): `order` sorts them (ending
+    with a unique column, so the order is total); a cursor carries `value` and `id`
+    (`cursor_sql`); `after` turns a decoded cursor of the relation's `ordering` into the
+    condition the rows after it meet (with `:name` parameters) and those parameters, or
+    raises BadCursor for a value this API did not issue."""
+
+    order: str
+    value: str
+    id: str
+    after: Callable[[Keyset], tuple[str, dict[str, Any]]]
+
+
+def _after_id(keyset: Keyset) -> tuple[str, dict[str, Any]]:
+    return "{c}.id > :after_id", {"after_id": keyset.id}
+
+
+# The default: id order, cursors `[ordering, id, id]`.
+ID_ORDER = ConnectionOrder("{c}.id", "{c}.id", "{c}.id", _after_id)
+
+
+@dataclass(frozen=True)
 class Relation:
     """Rows of another entity reached from this one. `source` is `<table> {c} WHERE …`
     (anything a FROM clause takes, correlated to `{t}`); `order` sorts them (a `one`
-    relation takes the first). `embed` builds the target's columns over this same row."""
+    relation takes the first). `embed` builds the target's columns over this same row.
+
+    A connection pages by its `paging` (default: id order); `counted=False` leaves
+    `totalCount` out of its connection type."""
 
     name: str
     target: str
@@ -54,6 +86,8 @@ class Relation:
     nullable: bool = True
     description: str | None = None
     ordering: str = ""  # a connection's cursor ordering name ("nested:agreements")
+    paging: ConnectionOrder = ID_ORDER
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -119,17 +153,22 @@ def json_sql(column: Column, alias: str) -> str:
     sql = column.sql.format(t=alias)
     base, _ = optional(column.type)
     if base is dt.datetime:
-        return (
-            f"to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-            f" || CASE WHEN extract(microseconds FROM ({sql}))::bigint % 1000000 = 0 THEN ''"
-            f" ELSE to_char(({sql}) AT TIME ZONE 'UTC', '.US') END || '+00:00'"
-        )
+        return isoformat_sql(sql)
     if isinstance(base, type) and issubclass(base, enum.Enum):
         if all(member.name == member.value for member in base):
             return f"CAST({sql} AS text)"
         cases = " ".join(f"WHEN {_quoted(m.value)} THEN {_quoted(m.name)}" for m in base)
         return f"(CASE CAST({sql} AS text) {cases} END)"
     return sql
+
+
+def isoformat_sql(sql: str) -> str:
+    """A timestamptz as Python's `isoformat()` writes the UTC datetime asyncpg reads."""
+    return (
+        f"to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        f" || CASE WHEN extract(microseconds FROM ({sql}))::bigint % 1000000 = 0 THEN ''"
+        f" ELSE to_char(({sql}) AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+    )
 
 
 def _quoted(constant: str) -> str:

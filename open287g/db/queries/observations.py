@@ -1,6 +1,8 @@
 """An agreement's observations: every ICE list that named it, with the values that row
-gave and the file it came from (dataset id, name, sha256). Shared by REST
-(`/v1/agreements/{id}/observations`) and GraphQL (`Agreement.observations`).
+gave and the file it came from (dataset id, name, sha256). Read here for REST
+(`/v1/agreements/{id}/observations`); GraphQL's `Agreement.observations` is declared in
+`db/entities/observation.py` with the same order, cursors and cursor checks (`AFTER`,
+`after_values`).
 
 Order: publication time, then fetch time (ICE re-issued some lists the same half-day),
 then snapshot id; the same order every "latest list" rule uses. Keyset cursors over that
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries.pagination import BadCursor, Page, decode_cursor, encode_cursor
+from open287g.db.queries.pagination import BadCursor, Keyset, Page, decode_cursor, encode_cursor
 
 ORDERING = "observations"
 
@@ -63,15 +65,13 @@ SELECT * FROM (
 """
 
 
-def check_cursor(after: str | None) -> None:
-    """Refuse a cursor this API did not issue before it joins a batch (BadCursor)."""
-    _after(after)
+# The rows after a cursor, over (publication time, fetch time, snapshot id) columns.
+AFTER = "({published}, {fetched}, {snapshot}) > (:after_published, :after_fetched, :after_id)"
 
 
-def _after(after: str | None) -> tuple[str, dict[str, object]]:
-    if not after:
-        return "true", {}
-    keyset = decode_cursor(after, ORDERING)
+def after_values(keyset: Keyset) -> dict[str, object]:
+    """The parameters of `AFTER` for a decoded cursor (BadCursor if its value is not the
+    "published|fetched" pair of timestamps this API writes)."""
     try:
         published, fetched = str(keyset.value).split("|")
         values = dt.datetime.fromisoformat(published), dt.datetime.fromisoformat(fetched)
@@ -79,10 +79,14 @@ def _after(after: str | None) -> tuple[str, dict[str, object]]:
         raise BadCursor("cursor is not one this API issued") from exc
     if any(v.tzinfo is None for v in values):
         raise BadCursor("cursor is not one this API issued")
-    return (
-        "(s.published_at, f.fetched_at, s.id) > (:after_published, :after_fetched, :after_id)",
-        {"after_published": values[0], "after_fetched": values[1], "after_id": keyset.id},
-    )
+    return {"after_published": values[0], "after_fetched": values[1], "after_id": keyset.id}
+
+
+def _after(after: str | None) -> tuple[str, dict[str, object]]:
+    if not after:
+        return "true", {}
+    condition = AFTER.format(published="s.published_at", fetched="f.fetched_at", snapshot="s.id")
+    return condition, after_values(decode_cursor(after, ORDERING))
 
 
 async def observation_pages(
@@ -108,20 +112,3 @@ async def observation_page(
     conn: AsyncConnection, agreement_id: int, first: int, after: str | None
 ) -> Page[ObservationRecord]:
     return (await observation_pages(conn, [agreement_id], first, after))[agreement_id]
-
-
-PageKey = tuple[int, int, str | None]  # (agreement id, first, after)
-
-
-async def observation_pages_by_key(
-    conn: AsyncConnection, keys: Sequence[PageKey]
-) -> dict[PageKey, Page[ObservationRecord]]:
-    """DataLoader batch: one statement per distinct (first, after), usually one a page."""
-    by_window: dict[tuple[int, str | None], list[int]] = {}
-    for agreement, first, after in keys:
-        by_window.setdefault((first, after), []).append(agreement)
-    found: dict[PageKey, Page[ObservationRecord]] = {}
-    for (first, after), agreements in by_window.items():
-        for agreement, page in (await observation_pages(conn, agreements, first, after)).items():
-            found[(agreement, first, after)] = page
-    return found

@@ -1,0 +1,50 @@
+"""Dataset: one source file and the load run that brought it in (the provenance of every
+number served)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from open287g.db.entities.declare import Column, Entity
+
+# Every source file with its load run, as one row source. A file is loaded once
+# (identical bytes are skipped): its first load run is the one that brought it in.
+FILES = (
+    "(SELECT f.*, r.id AS load_run_id, r.finished_at AS loaded_at, r.rows_read, r.inserted,"
+    " r.updated, r.unchanged, r.ended, r.rejected, r.repaired"
+    " FROM source_files f JOIN LATERAL (SELECT * FROM load_runs r0"
+    " WHERE r0.source_file_id = f.id ORDER BY r0.id LIMIT 1) r ON true)"
+)
+
+# Every column, in REST's (and CSV's) order after the id.
+_COLUMNS = (
+    Column("dataset", "{t}.dataset", str),
+    Column("name", "{t}.name", str),
+    Column("url", "{t}.url", str | None),
+    Column("sha256", "{t}.sha256", str),
+    Column("bytes", "{t}.bytes", int),
+    Column("fetched_at", "{t}.fetched_at", dt.datetime),
+    Column("snapshot_kind", "CAST({t}.snapshot_kind AS text)", str | None),
+    Column("snapshot_date", "{t}.snapshot_date", dt.date | None),
+    Column("is_demo", "{t}.is_demo", bool, "Invented demo data, not real."),
+    Column("is_synthetic", "{t}.is_synthetic", bool, "Synthetic test data, not real."),
+    Column("load_run_id", "{t}.load_run_id", int),
+    Column("loaded_at", "{t}.loaded_at", dt.datetime),
+    Column("rows_read", "{t}.rows_read", int),
+    Column("inserted", "{t}.inserted", int),
+    Column("updated", "{t}.updated", int),
+    Column("unchanged", "{t}.unchanged", int),
+    Column("ended", "{t}.ended", int),
+    Column("rejected", "{t}.rejected", int),
+    Column("repaired", "{t}.repaired", int),
+)
+
+DATASET = Entity(
+    name="Dataset",
+    table=FILES + " {t}",
+    description="A source file and the load run that brought it in.",
+    columns=_COLUMNS,
+)
+
+# The order `datasets` lists them in.
+DATASET_ORDER = "{t}.id"
