@@ -15,12 +15,14 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import IO, Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from open287g.api.problems import retry_later
 from open287g.config import Settings, get_settings
+from open287g.db.queries import changes
 from open287g.db.queries.changes import DataVersion
 
 SPOOL_MEMORY_BYTES = 1024 * 1024  # an export larger than this waits in a temporary file
@@ -54,6 +56,35 @@ def not_modified(request: Request, etag: str, version: DataVersion) -> Response 
         if version.modified.replace(microsecond=0) <= client:
             return Response(status_code=304, headers=cache_headers(etag, version))
     return None
+
+
+def is_conditional(request: Request) -> bool:
+    """Whether `not_modified` could answer the request (else the version need not be
+    read before the data)."""
+    headers = request.headers
+    return "if-none-match" in headers or "if-modified-since" in headers
+
+
+async def versioned(
+    request: Request, conn: AsyncConnection
+) -> tuple[DataVersion, dict[str, str], Response | None]:
+    version = await changes.data_version(conn)
+    etag = etag_for(request, version)
+    return version, cache_headers(etag, version), not_modified(request, etag, version)
+
+
+def envelope(version: DataVersion, **fields: Any) -> dict[str, Any]:
+    """Every body carries the data version, and a notice whenever demo or synthetic data
+    is loaded: such data is labelled on every response that could show it."""
+    notice = {"notice": version.notice} if version.notice else {}
+    return {**fields, "data_version": version.version, **notice}
+
+
+def next_link(request: Request, name: str, value: str) -> str:
+    """Absolute, from OPEN287G_PUBLIC_URL: never from the request's Host, which a client
+    controls (and a cached answer would hand to every later client)."""
+    url = request.url.include_query_params(**{name: value})
+    return f'<{request.app.state.settings.public_url}{url.path}?{url.query}>; rel="next"'
 
 
 def cache_headers(etag: str, version: DataVersion) -> dict[str, str]:

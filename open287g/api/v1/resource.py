@@ -1,19 +1,64 @@
-"""What a /v1 collection is: how it maps onto the shared query layer and into rows
-(its own module so that a collection's module can use another's rows)."""
+"""What a /v1 collection is (its own module so that a collection's module can use another's
+rows): a `Collection` of a declared entity, whose rows, row model and every page follow
+from the entity's REST columns; or a hand-written `Resource` (documents, datasets) that
+maps onto the query layer and builds its rows in Python."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.api.v1.params import Param
+from open287g.db.entities.declare import Entity
+from open287g.db.flat import rest_fields
 from open287g.db.queries.pagination import Page
+from open287g.db.rows import Listing
 
 Row = dict[str, Any]
+
+
+@cache
+def row_model(entity: Entity) -> type[BaseModel]:
+    """The pydantic model of the entity's REST row (`AgencyRow`), for OpenAPI, the /docs
+    page and datapackage.json: its REST columns, typed and described."""
+    fields: dict[str, Any] = {
+        f.name: (f.type, Field(description=f.description)) for f in rest_fields(entity)
+    }
+    model: type[BaseModel] = create_model(f"{entity.name}Row", **fields)
+    return model
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection of a declared entity. `listing` maps the request's filters, page size
+    and cursor onto the query layer's page; one statement answers the page
+    (`open287g.db.rows`)."""
+
+    name: str
+    entity: Entity
+    filters: tuple[Param, ...]
+    listing: Callable[[dict[str, Any], int, str | None], Listing]
+    # The item (`/v1/{name}/{id}`) may say more than a collection row: its model extends
+    # the row's, and `item_extra` adds those fields by the row's key (never in a list).
+    item_model: type[BaseModel] | None = None
+    item_extra: Callable[[AsyncConnection, Any], Awaitable[Row]] | None = None
+
+    @property
+    def type_name(self) -> str:
+        return self.entity.name
+
+    @property
+    def model(self) -> type[BaseModel]:
+        return row_model(self.entity)
+
+    @property
+    def key_is_int(self) -> bool:
+        return self.entity.key_type is int
 
 
 @dataclass(frozen=True)
@@ -26,7 +71,4 @@ class Resource:
     by_keys: Callable[[AsyncConnection, list[Any]], Awaitable[dict[Any, Any]]]
     to_rows: Callable[[AsyncConnection, Sequence[Any]], Awaitable[list[Row]]]
     key_is_int: bool = True
-    # The item (`/v1/{name}/{id}`) may say more than a collection row: its model extends
-    # `model`, and `item_extra` adds those fields to the row (never part of a list/export).
     item_model: type[BaseModel] | None = None
-    item_extra: Callable[[AsyncConnection, Any], Awaitable[Row]] | None = None

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.api.v1 import documents, models
 from open287g.api.v1.params import STATE, Param
-from open287g.api.v1.resource import Resource, Row
+from open287g.api.v1.resource import Collection, Row
+from open287g.db.entities.agency import AGENCY
+from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.dataset import DATASET, DATASET_ORDER
+from open287g.db.entities.jurisdiction import JURISDICTION
+from open287g.db.entities.policy import POLICY
+from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.models.enums import (
     AgencyType,
     AgreementStatus,
@@ -21,19 +26,11 @@ from open287g.db.queries import (
     agencies,
     agreements,
     jurisdictions,
-    lineage,
     policies,
-    reference,
 )
 from open287g.db.queries import documents as document_queries
-from open287g.db.queries.ids import to_global_id
-from open287g.db.queries.pagination import Page
 from open287g.db.reference_data import resolve_state
-
-
-def _gid(type_name: str, key: int | str | None) -> str | None:
-    return None if key is None else to_global_id(type_name, key)
-
+from open287g.db.rows import Listing, every_row
 
 # Agreements ----------------------------------------------------------------------------
 
@@ -72,61 +69,20 @@ AGREEMENT_SORT = Param(
 )
 
 
-async def _agreement_page(
-    conn: AsyncConnection, values: dict[str, Any], limit: int, cursor: str | None
-) -> Page[agreements.AgreementRecord]:
+def _agreement_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
     order = agreements.AgreementOrder(agreements.AgreementOrderField(values["sort"].upper()))
-    return await agreements.agreement_page(conn, agreement_filter(values), order, limit, cursor)
+    query = agreements.page_query(agreement_filter(values), order, limit, cursor)
+    return Listing(query, order.name, order.direction.value)
 
 
-async def _agreement_rows(
-    conn: AsyncConnection, records: Sequence[agreements.AgreementRecord]
-) -> list[Row]:
-    names = await agencies.agencies_by_ids(conn, sorted({r.agency_id for r in records}))
-    found = await lineage.lineages(conn, [r.id for r in records])
-    return [
-        {
-            "id": to_global_id("Agreement", r.id),
-            "agency_id": to_global_id("Agency", r.agency_id),
-            "agency_name": names[r.agency_id].name,
-            "state": r.state_code,
-            "model": r.model_code,
-            "status": r.status,
-            "signed_on": r.signed_on,
-            "signed_raw": r.signed_raw,
-            "moa_url": r.moa_url,
-            "addendum_urls": r.addendum_urls,
-            "first_seen": r.first_seen,
-            "last_seen": r.last_seen,
-            "activated_on": r.activated_on,
-            **_lineage_columns(found.get(r.id), r.first_seen),
-        }
-        for r in records
-    ]
-
-
-async def _agreement_document(conn: AsyncConnection, record: agreements.AgreementRecord) -> Row:
+async def _agreement_document(conn: AsyncConnection, key: int) -> Row:
     """The item links its MOA document (the one its moaUrl names) as /v1/documents/{id}
     shows it. Rows and exports don't: the link is already a column of the documents
     collection (`agreement_ids`), and an agreement's row changes only when the list does."""
-    found = await document_queries.documents_of_agreements(conn, [record.id])
-    document = found.get(record.id)
+    found = await document_queries.documents_of_agreements(conn, [key])
+    document = found.get(key)
     [row] = await documents.document_rows(conn, [document]) if document else [None]
     return {"document": row}
-
-
-def _lineage_columns(found: lineage.Lineage | None, first_seen: Any) -> Row:
-    before = found.predecessor if found else None
-    after = found.successor if found else None
-    return {
-        "lineage_first_seen": found.first_seen if found else first_seen,
-        "predecessor_id": _gid("Agreement", before.predecessor_id if before else None),
-        "predecessor_method": before.method if before else None,
-        "predecessor_score": before.score if before else None,
-        "successor_id": _gid("Agreement", after.successor_id if after else None),
-        "successor_method": after.method if after else None,
-        "successor_score": after.score if after else None,
-    }
 
 
 # Agencies ------------------------------------------------------------------------------
@@ -138,27 +94,9 @@ AGENCY_FILTERS = (
 )
 
 
-async def _agency_page(
-    conn: AsyncConnection, values: dict[str, Any], limit: int, cursor: str | None
-) -> Page[agencies.AgencyRecord]:
+def _agency_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
     filters = agencies.AgencyFilter(resolve_state(values["state"]), values["type"], values["q"])
-    return await agencies.agency_page(conn, filters, limit, cursor)
-
-
-async def _agency_rows(
-    conn: AsyncConnection, records: Sequence[agencies.AgencyRecord]
-) -> list[Row]:
-    return [
-        {
-            "id": to_global_id("Agency", r.id),
-            "name": r.name,
-            "type": r.type,
-            "state": r.state_code,
-            "county": r.county,
-            "jurisdiction_id": _gid("Jurisdiction", r.jurisdiction_id),
-        }
-        for r in records
-    ]
+    return Listing(agencies.agency_page_query(filters, limit, cursor), agencies.ORDERING)
 
 
 # Jurisdictions -------------------------------------------------------------------------
@@ -170,29 +108,13 @@ JURISDICTION_FILTERS = (
 )
 
 
-async def _jurisdiction_page(
-    conn: AsyncConnection, values: dict[str, Any], limit: int, cursor: str | None
-) -> Page[jurisdictions.JurisdictionRecord]:
+def _jurisdiction_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
     filters = jurisdictions.JurisdictionFilter(
         resolve_state(values["state"]), values["kind"], values["q"]
     )
-    return await jurisdictions.jurisdiction_page(conn, filters, limit, cursor)
-
-
-async def _jurisdiction_rows(
-    conn: AsyncConnection, records: Sequence[jurisdictions.JurisdictionRecord]
-) -> list[Row]:
-    return [
-        {
-            "id": to_global_id("Jurisdiction", r.id),
-            "kind": r.kind,
-            "name": r.name,
-            "state": r.state_code,
-            "fips": r.fips,
-            "parent_id": _gid("Jurisdiction", r.parent_id),
-        }
-        for r in records
-    ]
+    return Listing(
+        jurisdictions.jurisdiction_page_query(filters, limit, cursor), jurisdictions.ORDERING
+    )
 
 
 # Policies ------------------------------------------------------------------------------
@@ -203,132 +125,33 @@ POLICY_FILTERS = (
 )
 
 
-async def _policy_page(
-    conn: AsyncConnection, values: dict[str, Any], limit: int, cursor: str | None
-) -> Page[jurisdictions.PolicyRecord]:
+def _policy_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
     filters = policies.PolicyFilter(resolve_state(values["state"]), values["status"])
-    return await policies.policy_page(conn, filters, limit, cursor)
+    return Listing(policies.policy_page_query(filters, limit, cursor), policies.ORDERING)
 
 
-async def _policy_rows(
-    conn: AsyncConnection, records: Sequence[jurisdictions.PolicyRecord]
-) -> list[Row]:
-    return [
-        {
-            "id": to_global_id("Policy", r.id),
-            "jurisdiction_id": to_global_id("Jurisdiction", r.jurisdiction_id),
-            "status": r.status,
-            "declared_sanctuary": r.declared_sanctuary,
-            "policy_name": r.policy_name,
-            "effective_date": r.effective_date,
-            "source_title": r.source_title,
-            "source_url": r.source_url,
-            "notes": r.notes,
-        }
-        for r in records
-    ]
+# Every collection; the reference collections show every row on one page.
 
-
-# Small reference collections: one page holds them all ----------------------------------
-
-
-async def _model_page(
-    conn: AsyncConnection, values: dict[str, Any], limit: int, cursor: str | None
-) -> Page[reference.ProgramModelRecord]:
-    found = await reference.program_models(conn)
-    return Page(found, False, ["" for _ in found])
-
-
-async def _models_by_code(
-    conn: AsyncConnection, codes: list[Any]
-) -> dict[Any, reference.ProgramModelRecord]:
-    return {m.code: m for m in await reference.program_models(conn) if m.code in codes}
-
-
-async def _model_rows(
-    conn: AsyncConnection, records: Sequence[reference.ProgramModelRecord]
-) -> list[Row]:
-    return [{"id": to_global_id("ProgramModel", r.code), **vars(r)} for r in records]
-
-
-async def _dataset_page(
-    conn: AsyncConnection, values: dict[str, Any], limit: int, cursor: str | None
-) -> Page[reference.DatasetRecord]:
-    found = await reference.datasets(conn)
-    return Page(found, False, ["" for _ in found])
-
-
-async def _datasets_by_id(
-    conn: AsyncConnection, ids: list[Any]
-) -> dict[Any, reference.DatasetRecord]:
-    return {d.id: d for d in await reference.datasets(conn) if d.id in ids}
-
-
-async def _dataset_rows(
-    conn: AsyncConnection, records: Sequence[reference.DatasetRecord]
-) -> list[Row]:
-    return [{**vars(r), "id": to_global_id("Dataset", r.id)} for r in records]
-
-
-RESOURCES: dict[str, Resource] = {
+RESOURCES: dict[str, Collection] = {
     r.name: r
     for r in (
-        Resource(
+        Collection(
             "agreements",
-            "Agreement",
-            models.AgreementRow,
+            AGREEMENT,
             (*AGREEMENT_FILTERS, AGREEMENT_SORT),
-            _agreement_page,
-            agreements.agreements_by_ids,
-            _agreement_rows,
+            _agreement_listing,
             item_model=models.AgreementItem,
             item_extra=_agreement_document,
         ),
-        Resource(
-            "agencies",
-            "Agency",
-            models.AgencyRow,
-            AGENCY_FILTERS,
-            _agency_page,
-            agencies.agencies_by_ids,
-            _agency_rows,
-        ),
-        Resource(
-            "jurisdictions",
-            "Jurisdiction",
-            models.JurisdictionRow,
-            JURISDICTION_FILTERS,
-            _jurisdiction_page,
-            jurisdictions.jurisdictions_by_ids,
-            _jurisdiction_rows,
-        ),
-        Resource(
-            "policies",
-            "Policy",
-            models.PolicyRow,
-            POLICY_FILTERS,
-            _policy_page,
-            policies.policies_by_ids,
-            _policy_rows,
-        ),
-        Resource(
+        Collection("agencies", AGENCY, AGENCY_FILTERS, _agency_listing),
+        Collection("jurisdictions", JURISDICTION, JURISDICTION_FILTERS, _jurisdiction_listing),
+        Collection("policies", POLICY, POLICY_FILTERS, _policy_listing),
+        Collection(
             "program-models",
-            "ProgramModel",
-            models.ProgramModelRow,
+            PROGRAM_MODEL,
             (),
-            _model_page,
-            _models_by_code,
-            _model_rows,
-            key_is_int=False,
+            lambda *_: every_row(PROGRAM_MODEL, PROGRAM_MODEL_ORDER),
         ),
-        Resource(
-            "datasets",
-            "Dataset",
-            models.DatasetRow,
-            (),
-            _dataset_page,
-            _datasets_by_id,
-            _dataset_rows,
-        ),
+        Collection("datasets", DATASET, (), lambda *_: every_row(DATASET, DATASET_ORDER)),
     )
 }

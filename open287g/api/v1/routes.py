@@ -13,21 +13,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from open287g.api.problems import Problem
-from open287g.api.v1 import history, models, quality
+from open287g.api.v1 import compiled, history, models, quality
+from open287g.api.v1.compiled import Handler
 from open287g.api.v1.documents import DOCUMENTS, DocumentTextRow, document_text
 from open287g.api.v1.http import (
-    cache_headers,
-    etag_for,
+    envelope,
     export_response,
     json_response,
-    not_modified,
+    next_link,
+    versioned,
 )
 from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params, shown
-from open287g.api.v1.resource import Resource
+from open287g.api.v1.resource import Collection, Resource
 from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, agreement_filter
+from open287g.db.entities.declare import Entity
 from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
-from open287g.db.queries.changes import DataVersion
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
 from open287g.db.reference_data import resolve_state
 from open287g.db.session import export_snapshot
@@ -47,36 +48,29 @@ class Endpoint:
     tag: str
 
 
-async def _versioned(
-    request: Request, conn: AsyncConnection
-) -> tuple[DataVersion, dict[str, str], Response | None]:
-    version = await changes.data_version(conn)
-    etag = etag_for(request, version)
-    return version, cache_headers(etag, version), not_modified(request, etag, version)
-
-
-def _envelope(version: DataVersion, **fields: Any) -> dict[str, Any]:
-    """Every body carries the data version, and a notice whenever demo or synthetic data
-    is loaded: such data is labelled on every response that could show it."""
-    notice = {"notice": version.notice} if version.notice else {}
-    return {**fields, "data_version": version.version, **notice}
-
-
-def _next_link(request: Request, name: str, value: str) -> str:
-    """Absolute, from OPEN287G_PUBLIC_URL: never from the request's Host, which a client
-    controls (and a cached answer would hand to every later client)."""
-    url = request.url.include_query_params(**{name: value})
-    return f'<{request.app.state.settings.public_url}{url.path}?{url.query}>; rel="next"'
-
-
-def collection_endpoint(resource: Resource) -> Endpoint:
+def collection_endpoint(resource: Resource | Collection) -> Endpoint:
     declared = (*resource.filters, LIMIT, CURSOR, FORMAT)
+    if isinstance(resource, Collection):
+        handler = compiled.collection_handler(resource, declared)
+    else:
+        handler = _collection_handler(resource, declared)
+    return Endpoint(
+        f"/v1/{resource.name}",
+        f"List {resource.name} (cursor pages, or a whole export)",
+        "collection",
+        declared,
+        resource.model,
+        handler,
+        resource.name,
+    )
 
+
+def _collection_handler(resource: Resource, declared: tuple[Param, ...]) -> Handler:
     async def handler(request: Request) -> Response:
         values = parse_params(request, declared)
         engine: AsyncEngine = request.app.state.engine
         async with engine.connect() as conn:
-            version, headers, cached = await _versioned(request, conn)
+            version, headers, cached = await versioned(request, conn)
             if cached is not None:
                 return cached
             page = await resource.page(conn, values, values["limit"], values["cursor"])
@@ -91,19 +85,11 @@ def collection_endpoint(resource: Resource) -> Endpoint:
             )
         next_cursor = page.end_cursor if page.has_next else None
         if next_cursor:
-            headers["Link"] = _next_link(request, "cursor", next_cursor)
-        body = _envelope(version, data=rows, next_cursor=next_cursor)
+            headers["Link"] = next_link(request, "cursor", next_cursor)
+        body = envelope(version, data=rows, next_cursor=next_cursor)
         return json_response(body, headers)
 
-    return Endpoint(
-        f"/v1/{resource.name}",
-        f"List {resource.name} (cursor pages, or a whole export)",
-        "collection",
-        declared,
-        resource.model,
-        handler,
-        resource.name,
-    )
+    return handler
 
 
 async def _export_batches(
@@ -121,9 +107,10 @@ async def _export_batches(
             cursor = page.end_cursor
 
 
-def item_endpoint(resource: Resource) -> Endpoint:
-    async def handler(request: Request) -> Response:
-        parse_params(request, ())
+def _key_of(resource: Resource | Collection) -> Callable[[Request], Any]:
+    """The request's key of a `resource` item, typed; a 404 for any other id."""
+
+    def key(request: Request) -> Any:
         global_id = request.path_params["id"]
         try:
             type_name, key = from_global_id(global_id)
@@ -131,18 +118,30 @@ def item_endpoint(resource: Resource) -> Endpoint:
             type_name, key = "", ""
         if type_name != resource.type_name or (resource.key_is_int and not key.isdigit()):
             raise Problem(404, f"no {resource.type_name} with id {shown(global_id)}")
+        return int(key) if resource.key_is_int else key
+
+    return key
+
+
+def item_endpoint(resource: Resource | Collection) -> Endpoint:
+    key_of = _key_of(resource)
+
+    async def handler(request: Request) -> Response:
+        parse_params(request, ())
+        typed_key = key_of(request)
         async with request.app.state.engine.connect() as conn:
-            version, headers, cached = await _versioned(request, conn)
+            version, headers, cached = await versioned(request, conn)
             if cached is not None:
                 return cached
-            typed_key = int(key) if resource.key_is_int else key
-            found = (await resource.by_keys(conn, [typed_key])).get(typed_key)
-            if found is None:
-                raise Problem(404, f"no {resource.type_name} with id {shown(global_id)}")
-            [row] = await resource.to_rows(conn, [found])
-            if resource.item_extra is not None:
-                row.update(await resource.item_extra(conn, found))
-        return json_response(_envelope(version, data=row), headers)
+            if isinstance(resource, Collection):
+                row = await compiled.item_row(resource, conn, typed_key)
+            else:
+                found = (await resource.by_keys(conn, [typed_key])).get(typed_key)
+                row = (await resource.to_rows(conn, [found]))[0] if found else None
+        if row is None:
+            global_id = request.path_params["id"]
+            raise Problem(404, f"no {resource.type_name} with id {shown(global_id)}")
+        return json_response(envelope(version, data=row), headers)
 
     return Endpoint(
         f"/v1/{resource.name}/{{id}}",
@@ -196,12 +195,12 @@ async def agreement_stats(request: Request) -> Response:
     values = parse_params(request, AGREEMENT_STATS_PARAMS)
     group_by = _group_by(values["group_by"], agreements.AgreementDimension)
     async with request.app.state.engine.connect() as conn:
-        version, headers, cached = await _versioned(request, conn)
+        version, headers, cached = await versioned(request, conn)
         if cached is not None:
             return cached
         rows = await agreements.agreement_stats(conn, group_by, agreement_filter(values))
     data = [{**{d.value.lower(): v for d, v in key.items()}, "count": n} for key, n in rows]
-    return json_response(_envelope(version, data=data), headers)
+    return json_response(envelope(version, data=data), headers)
 
 
 def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
@@ -226,12 +225,12 @@ async def detainer_stats(request: Request) -> Response:
     min_cell = request.app.state.settings.min_cell  # the app's settings, not the environment's
     engine: AsyncEngine = request.app.state.engine
     async with engine.connect() as conn:
-        version, headers, cached = await _versioned(request, conn)
+        version, headers, cached = await versioned(request, conn)
         if cached is not None:
             return cached
         if values["format"] == "json":
             rows = await detainers.detainer_stats(conn, group_by, filters, min_cell=min_cell)
-            body = _envelope(version, data=[_detainer_row(r) for r in rows])
+            body = envelope(version, data=[_detainer_row(r) for r in rows])
             return json_response(body, headers)
 
     async def batches() -> AsyncIterator[list[dict[str, Any]]]:
@@ -279,26 +278,26 @@ _ENTITY_RESOURCES = {
 async def change_rows(
     conn: AsyncConnection, found: list[changes.ChangeRecord]
 ) -> list[dict[str, Any]]:
-    """Each change with the record as it is now (tombstones carry none)."""
-    records: dict[tuple[str, int | str], dict[str, Any]] = {}
-    for entity, name in _ENTITY_RESOURCES.items():
-        ids = sorted({c.key for c in found if c.entity == entity and c.op == "UPSERT"}, key=str)
-        if ids:
-            resource = RESOURCES[name]
-            current = await resource.by_keys(conn, ids)
-            rows = await resource.to_rows(conn, [current[i] for i in ids if i in current])
-            for key, row in zip([i for i in ids if i in current], rows, strict=True):
-                records[(entity, key)] = row
+    """Each change with the record as it is now (tombstones carry none): the rows of every
+    changed record in one statement."""
+    collections = {kind: RESOURCES[name] for kind, name in _ENTITY_RESOURCES.items()}
+    keys: dict[Entity, set[Any]] = {}
+    for c in found:
+        if c.op == "UPSERT" and c.entity in collections:
+            keys.setdefault(collections[c.entity].entity, set()).add(c.key)
+    records = await compiled.records(conn, {e: sorted(k, key=str) for e, k in keys.items()})
     return [
         {
             "seq": c.seq,
             "entity": c.entity,
-            "id": to_global_id(RESOURCES[_ENTITY_RESOURCES[c.entity]].type_name, c.key)
-            if c.entity in _ENTITY_RESOURCES
+            "id": to_global_id(collections[c.entity].type_name, c.key)
+            if c.entity in collections
             else f"{c.entity}:{c.entity_id}",
             "op": c.op,
             "changed_at": c.changed_at,
-            "record": records.get((c.entity, c.key)),
+            "record": records.get((collections[c.entity].type_name, c.key))
+            if c.entity in collections
+            else None,
         }
         for c in found
     ]
@@ -307,7 +306,7 @@ async def change_rows(
 async def change_feed(request: Request) -> Response:
     values = parse_params(request, CHANGES_PARAMS)
     async with request.app.state.engine.connect() as conn:
-        version, headers, cached = await _versioned(request, conn)
+        version, headers, cached = await versioned(request, conn)
         if cached is not None:
             return cached
         since = values["since"]
@@ -324,8 +323,8 @@ async def change_feed(request: Request) -> Response:
         data = await change_rows(conn, shown)
     next_since = shown[-1].seq if shown else since
     if len(found) > values["limit"]:
-        headers["Link"] = _next_link(request, "since", str(next_since))
-    body = _envelope(
+        headers["Link"] = next_link(request, "since", str(next_since))
+    body = envelope(
         version, data=data, next_since=next_since, has_more=len(found) > values["limit"]
     )
     return json_response(body, headers)

@@ -3,7 +3,7 @@ jurisdiction it serves, its agreements, officials and the policy in force there.
 
 from __future__ import annotations
 
-from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.entities.declare import Column, Entity, Relation, RestColumn
 from open287g.db.entities.policy import POLICY_ORDER, policy_source, policy_status_sql
 from open287g.db.models.enums import AgencyType, PolicyStatus
 
@@ -23,6 +23,7 @@ AGENCY = Entity(
             "Jurisdiction",
             "one",
             "jurisdictions {c} WHERE {c}.id = {t}.jurisdiction_id",
+            unique=True,
         ),
         Relation(
             "agreements",
@@ -47,5 +48,13 @@ AGENCY = Entity(
             policy_source("{t}.jurisdiction_id"),
             order=POLICY_ORDER,
         ),
+    ),
+    rest=(
+        RestColumn("id"),
+        RestColumn("name"),
+        RestColumn("type"),
+        RestColumn("state"),
+        RestColumn("county"),
+        RestColumn("jurisdiction_id", "jurisdiction.id"),
     ),
 )

@@ -10,12 +10,13 @@ from open287g.db.entities.agreement_link import (
     link_relation,
     linked_relation,
 )
-from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.entities.declare import Column, Entity, Relation, RestColumn
 from open287g.db.entities.observation import OBSERVATION_ORDER, observations_of
 from open287g.db.entities.policy import policy_status_sql
 from open287g.db.models.enums import AgreementStatus, PolicyStatus
 from open287g.db.queries import observations
 
+_LINK_METHOD = "Why it was linked: moa-url, name-similarity or override."
 _AGENCY_JURISDICTION = "(SELECT ag.jurisdiction_id FROM agencies ag WHERE ag.id = {t}.agency_id)"
 
 AGREEMENT = Entity(
@@ -53,10 +54,16 @@ AGREEMENT = Entity(
             "The first list naming it or any predecessor: a rename does not restart the "
             "history (firstSeen does).",
         ),
+        Column("state_code", "{t}.state_code", str, graphql=False),
     ),
     relations=(
         Relation(
-            "agency", "Agency", "one", "agencies {c} WHERE {c}.id = {t}.agency_id", nullable=False
+            "agency",
+            "Agency",
+            "one",
+            "agencies {c} WHERE {c}.id = {t}.agency_id",
+            nullable=False,
+            unique=True,
         ),
         Relation(
             "model",
@@ -64,6 +71,7 @@ AGREEMENT = Entity(
             "one",
             "program_models {c} WHERE {c}.code = {t}.model_code",
             nullable=False,
+            unique=True,
         ),
         linked_relation(
             "predecessor",
@@ -95,5 +103,30 @@ AGREEMENT = Entity(
             paging=OBSERVATION_ORDER,
             counted=False,
         ),
+    ),
+    rest=(
+        RestColumn("id"),
+        RestColumn("agency_id", "agency.id"),
+        RestColumn("agency_name", "agency.name"),
+        RestColumn("state", "state_code"),
+        RestColumn("model", "model.code"),
+        RestColumn("status"),
+        RestColumn("signed_on", description="Null when ICE's date is unreadable."),
+        RestColumn("signed_raw"),
+        RestColumn("moa_url"),
+        RestColumn("addendum_urls"),
+        RestColumn("first_seen"),
+        RestColumn("last_seen"),
+        RestColumn("activated_on"),
+        RestColumn(
+            "lineage_first_seen",
+            description="The first list naming it or any predecessor (a rename keeps its history).",
+        ),
+        RestColumn("predecessor_id", "predecessor.id"),
+        RestColumn("predecessor_method", "predecessor_link.method", _LINK_METHOD),
+        RestColumn("predecessor_score", "predecessor_link.score"),
+        RestColumn("successor_id", "successor.id"),
+        RestColumn("successor_method", "successor_link.method", _LINK_METHOD),
+        RestColumn("successor_score", "successor_link.score"),
     ),
 )

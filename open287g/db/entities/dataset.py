@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from open287g.db.entities.declare import Column, Entity
+from open287g.db.entities.declare import Column, Entity, RestColumn
 
 # Every source file with its load run, as one row source. A file is loaded once
 # (identical bytes are skipped): its first load run is the one that brought it in.
@@ -44,6 +44,7 @@ DATASET = Entity(
     table=FILES + " {t}",
     description="A source file and the load run that brought it in.",
     columns=_COLUMNS,
+    rest=(RestColumn("id"), *(RestColumn(column.name) for column in _COLUMNS)),
 )
 
 # The order `datasets` lists them in.

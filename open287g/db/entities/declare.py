@@ -86,8 +86,28 @@ class Relation:
     nullable: bool = True
     description: str | None = None
     ordering: str = ""  # a connection's cursor ordering name ("nested:agreements")
+    # A `one` relation that matches at most one row (a foreign key to a unique key): a flat
+    # REST row joins it once (LEFT JOIN … ON the source's condition) for all its values.
+    unique: bool = False
     paging: ConnectionOrder = ID_ORDER
     counted: bool = True
+
+
+@dataclass(frozen=True)
+class RestColumn:
+    """One column of the entity's REST row, in CSV column order. `name` is what REST, CSV,
+    NDJSON, datapackage.json and the change feed call it; `path` the declared field it
+    shows (default: `name`): a column, `id`, or a path through `one` relations
+    (`agency.name`). Its type, nullability and description follow from that field;
+    `description` replaces the field's where REST words it differently."""
+
+    name: str
+    path: str = ""
+    description: str | None = None
+
+    @property
+    def field(self) -> str:
+        return self.path or self.name
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,7 @@ class Entity:
     node: bool = True
     description: str | None = None
     key_type: type = int
+    rest: tuple[RestColumn, ...] = ()  # its REST row (`open287g.db.rows`); none: no collection
     _by_name: dict[str, Column | Relation] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -154,6 +175,12 @@ def json_sql(column: Column, alias: str) -> str:
     base, _ = optional(column.type)
     if base is dt.datetime:
         return isoformat_sql(sql)
+    if base is float:
+        # A whole number as Python writes a float (100.0, where PostgreSQL writes 100).
+        return (
+            f"(CASE WHEN ({sql}) = trunc({sql}) AND abs({sql}) < 1e15"
+            f" THEN to_json(CAST(({sql}) AS numeric(17, 1))) ELSE to_json({sql}) END)"
+        )
     if isinstance(base, type) and issubclass(base, enum.Enum):
         if all(member.name == member.value for member in base):
             return f"CAST({sql} AS text)"

@@ -3,7 +3,7 @@ serving it (or any jurisdiction inside it) and the policy in force there."""
 
 from __future__ import annotations
 
-from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.entities.declare import Column, Entity, Relation, RestColumn
 from open287g.db.entities.policy import (
     POLICY_ORDER,
     policy_source,
@@ -34,7 +34,13 @@ JURISDICTION = Entity(
         ),
     ),
     relations=(
-        Relation("parent", "Jurisdiction", "one", "jurisdictions {c} WHERE {c}.id = {t}.parent_id"),
+        Relation(
+            "parent",
+            "Jurisdiction",
+            "one",
+            "jurisdictions {c} WHERE {c}.id = {t}.parent_id",
+            unique=True,
+        ),
         Relation("policy", "Policy", "one", policy_source("{t}.id"), order=POLICY_ORDER),
         Relation(
             "agencies",
@@ -55,5 +61,13 @@ JURISDICTION = Entity(
             ordering="nested:agreements",
             description="Agreements of the agencies serving it.",
         ),
+    ),
+    rest=(
+        RestColumn("id"),
+        RestColumn("kind"),
+        RestColumn("name"),
+        RestColumn("state", "state_code"),
+        RestColumn("fips"),
+        RestColumn("parent_id", "parent.id"),
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from open287g.db.entities.declare import Column, Entity
+from open287g.db.entities.declare import Column, Entity, RestColumn, gid_sql
 from open287g.db.models.enums import PolicyStatus
 
 
@@ -50,5 +50,22 @@ POLICY = Entity(
         Column("source_title", "{t}.source_title", str | None),
         Column("source_url", "{t}.source_url", str | None),
         Column("notes", "{t}.notes", str | None),
+        Column(
+            "jurisdiction_id",
+            gid_sql("Jurisdiction", "{t}.jurisdiction_id"),
+            str,
+            graphql=False,
+        ),
+    ),
+    rest=(
+        RestColumn("id"),
+        RestColumn("jurisdiction_id"),
+        RestColumn("status"),
+        RestColumn("declared_sanctuary"),
+        RestColumn("policy_name"),
+        RestColumn("effective_date"),
+        RestColumn("source_title"),
+        RestColumn("source_url"),
+        RestColumn("notes"),
     ),
 )

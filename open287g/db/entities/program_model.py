@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from open287g.db.entities.declare import Column, Entity
+from open287g.db.entities.declare import Column, Entity, RestColumn
 from open287g.db.models.enums import ProgramModelCode
 
 PROGRAM_MODEL = Entity(
@@ -15,6 +15,13 @@ PROGRAM_MODEL = Entity(
         Column("name", "{t}.name", str),
         Column("description", "{t}.description", str),
         Column("legal_basis", "{t}.legal_basis", str),
+    ),
+    rest=(
+        RestColumn("id"),
+        RestColumn("code"),
+        RestColumn("name"),
+        RestColumn("description"),
+        RestColumn("legal_basis"),
     ),
 )
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter
-from open287g.db.queries.pagination import Page, PageQuery, id_page, id_page_query
+from open287g.db.queries.pagination import PageQuery, id_page_query
 from open287g.db.queries.search import folded_contains, search_value
 
 ORDERING = "agencies:ID:ASC"
@@ -80,23 +80,6 @@ def agency_page_query(filters: AgencyFilter, first: int, after: str | None) -> P
         first=first,
         after=after,
         ordering=ORDERING,
-    )
-
-
-async def agency_page(
-    conn: AsyncConnection, filters: AgencyFilter, first: int, after: str | None
-) -> Page[AgencyRecord]:
-    where, params = _where(filters)
-    return await id_page(
-        conn,
-        select=f"SELECT {COLUMNS} FROM agencies a",
-        alias="a",
-        where=where,
-        params=params,
-        first=first,
-        after=after,
-        ordering=ORDERING,
-        build=lambda row: AgencyRecord(*row),
     )
 
 

@@ -1,4 +1,5 @@
-"""Lineage reads shared by both APIs: successors, predecessors, a lineage's first sight."""
+"""Lineage reads: the links at either end of agreements, renames (successors), a lineage's
+first sight."""
 
 from __future__ import annotations
 
@@ -61,25 +62,3 @@ async def lineage_first_seen(conn: AsyncConnection, ids: Iterable[int]) -> dict[
         {"ids": sorted(set(ids))},
     )
     return {int(r[0]): r[1] for r in rows}
-
-
-@dataclass(frozen=True)
-class Lineage:
-    """Where an agreement stands in its lineage: the links at either end (each with its
-    method, score and evidence) and the first sight of the whole lineage."""
-
-    predecessor: LinkRecord | None
-    successor: LinkRecord | None
-    first_seen: dt.date
-
-
-async def lineages(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Lineage]:
-    """Each existing agreement's lineage (two statements, whatever the number of ids)."""
-    wanted = sorted(set(ids))
-    links = await links_of(conn, wanted)
-    before = {link.successor_id: link for link in links}
-    after = {link.predecessor_id: link for link in links}
-    return {
-        agreement: Lineage(before.get(agreement), after.get(agreement), first_seen)
-        for agreement, first_seen in (await lineage_first_seen(conn, wanted)).items()
-    }

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter
 from open287g.db.queries.jurisdictions import POLICY_COLUMNS, PolicyRecord
-from open287g.db.queries.pagination import Page, id_page
+from open287g.db.queries.pagination import Page, PageQuery, id_page, id_page_query
 
 ORDERING = "policies:ID:ASC"
 
@@ -36,26 +35,29 @@ def _where(filters: PolicyFilter) -> tuple[str, dict[str, object]]:
     return " AND ".join(clauses), params
 
 
+def _keyset(filters: PolicyFilter, first: int, after: str | None) -> dict[str, Any]:
+    """What a page of policies is, for `id_page` (records) and `id_page_query` (SQL)."""
+    where, params = _where(filters)
+    return {
+        "alias": "p",
+        "where": where,
+        "params": params,
+        "first": first,
+        "after": after,
+        "ordering": ORDERING,
+    }
+
+
 async def policy_page(
     conn: AsyncConnection, filters: PolicyFilter, first: int, after: str | None
 ) -> Page[PolicyRecord]:
-    where, params = _where(filters)
     return await id_page(
         conn,
         select=f"SELECT {POLICY_COLUMNS} FROM policies p",
-        alias="p",
-        where=where,
-        params=params,
-        first=first,
-        after=after,
-        ordering=ORDERING,
         build=lambda row: PolicyRecord(*row),
+        **_keyset(filters, first, after),
     )
 
 
-async def policies_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, PolicyRecord]:
-    rows = await conn.execute(
-        text(f"SELECT {POLICY_COLUMNS} FROM policies p WHERE p.id = ANY(CAST(:ids AS bigint[]))"),
-        {"ids": list(ids)},
-    )
-    return {row[0]: PolicyRecord(*row) for row in rows}
+def policy_page_query(filters: PolicyFilter, first: int, after: str | None) -> PageQuery:
+    return id_page_query(source="policies p", **_keyset(filters, first, after))

@@ -1,0 +1,110 @@
+"""The /v1 collections of declared entities (`Collection`), on the compiler's path: a page is
+ONE statement whose row carries the data version (for ETag and cache headers), the next
+cursor (for `Link`) and the response body, built by PostgreSQL and passed through as
+bytes. Exports read the same statement in batches from one snapshot; an item and the
+change feed's records are one statement each."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+
+from open287g.api.v1.http import (
+    cache_headers,
+    etag_for,
+    export_response,
+    is_conditional,
+    next_link,
+    versioned,
+)
+from open287g.api.v1.params import Param, parse_params
+from open287g.api.v1.resource import Collection, Row
+from open287g.db.entities.declare import Entity
+from open287g.db.queries.changes import DATA_VERSION_COLUMNS, version_of
+from open287g.db.rows import fetch_row, item_sql, page_sql, records_sql
+from open287g.db.session import export_snapshot
+
+EXPORT_BATCH = 1000
+_CURSOR = DATA_VERSION_COLUMNS  # the columns of a page statement's row after the version's
+_BODY = DATA_VERSION_COLUMNS + 1
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def collection_handler(collection: Collection, declared: Sequence[Param]) -> Handler:
+    async def handler(request: Request) -> Response:
+        values = parse_params(request, declared)
+        engine: AsyncEngine = request.app.state.engine
+        if values["format"] != "json":
+            return await _export(request, collection, values)
+        async with engine.connect() as conn:
+            if is_conditional(request):  # else no 304 is possible: one statement answers
+                _, _, cached = await versioned(request, conn)
+                if cached is not None:
+                    return cached
+            listing = collection.listing(values, values["limit"], values["cursor"])
+            row = await fetch_row(conn, page_sql(collection.entity, listing, values["limit"]))
+        version = version_of(row)
+        headers = cache_headers(etag_for(request, version), version)
+        if row[_CURSOR]:
+            headers["Link"] = next_link(request, "cursor", row[_CURSOR])
+        return Response(
+            row[_BODY].encode(), status_code=200, media_type="application/json", headers=headers
+        )
+
+    return handler
+
+
+async def _export(request: Request, collection: Collection, values: dict[str, Any]) -> Response:
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        version, headers, cached = await versioned(request, conn)
+    if cached is not None:
+        return cached
+    collection.listing(values, EXPORT_BATCH, values["cursor"])  # a bad cursor: 400 now
+    filename = f"open287g-{collection.name}-v{version.version}"
+    columns = [column.name for column in collection.entity.rest]
+    batches = _export_batches(engine, collection, values)
+    return await export_response(request, values["format"], columns, batches, filename, headers)
+
+
+async def _export_batches(
+    engine: AsyncEngine, collection: Collection, values: dict[str, Any]
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row, in pages of 1,000 (the page statement) from one snapshot (REPEATABLE
+    READ), so an export is consistent even if a load commits while it is read."""
+    async with export_snapshot(engine) as conn:
+        cursor = values["cursor"]
+        while True:
+            listing = collection.listing(values, EXPORT_BATCH, cursor)
+            row = await fetch_row(conn, page_sql(collection.entity, listing, EXPORT_BATCH))
+            yield orjson.loads(row[_BODY])["data"]
+            cursor = row[_CURSOR]
+            if cursor is None:
+                return
+
+
+async def item_row(collection: Collection, conn: AsyncConnection, key: Any) -> Row | None:
+    """One row by key, and what the item adds to it (None: no such row)."""
+    found = await fetch_row(conn, item_sql(collection.entity, key))
+    if found is None:
+        return None
+    row: Row = orjson.loads(found[0])
+    if collection.item_extra is not None:
+        row.update(await collection.item_extra(conn, key))
+    return row
+
+
+async def records(
+    conn: AsyncConnection, wanted: Mapping[Entity, Sequence[Any]]
+) -> dict[tuple[str, Any], Any]:
+    """The current REST rows of these entities' keys, by (entity name, key)."""
+    if not any(wanted.values()):
+        return {}
+    [found] = await fetch_row(conn, records_sql({e: k for e, k in wanted.items() if k}))
+    return {(name, key): row for name, pairs in orjson.loads(found).items() for key, row in pairs}

@@ -1,0 +1,130 @@
+"""The statements of /v1: an entity's REST rows (`open287g.db.flat`) compiled into the ONE
+statement that answers a page (the whole JSON body, envelope and `next_cursor` included,
+built by PostgreSQL over the query layer's keyset page), an item, or the change feed's
+records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from open287g.db.compiler import Statement, positional
+from open287g.db.entities.declare import Entity, cursor_sql
+from open287g.db.flat import Joins, row_sql
+from open287g.db.queries.changes import DATA_VERSION_COLUMNS, DATA_VERSION_SQL, NOTICE_SQL
+from open287g.db.queries.pagination import PageQuery
+
+# The data version's columns, first in every REST statement's row (`changes.version_of`).
+_VERSION_NAMES = "version, modified, oldest, demo, synthetic"
+assert len(_VERSION_NAMES.split(",")) == DATA_VERSION_COLUMNS
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The rows of a page: the query layer's keyset page (`rows` selects up to `limit + 1`
+    rows with their `sort_value`) and the ordering its cursors name. `whole`: the query
+    selects every row, shown at once and without a cursor (reference data)."""
+
+    query: PageQuery
+    ordering: str = ""
+    direction: str = "ASC"
+    whole: bool = False
+
+
+def every_row(entity: Entity, order: str) -> Listing:
+    """Every row of the entity's table, in `order` (SQL over `{t}`), shown on one page."""
+    table = entity.table.format(t="r")
+    rows = f"SELECT r.*, {order.format(t='r')} AS sort_value FROM {table}"
+    return Listing(PageQuery("", rows, f"SELECT count(*) FROM {table}", {}), whole=True)
+
+
+def page_sql(entity: Entity, listing: Listing, limit: int) -> tuple[str, tuple[Any, ...]]:
+    """The statement of one /v1 page. Its row: the data version's columns, the next
+    cursor (or null), and the response body: `{"data": [rows], "next_cursor": …,
+    "data_version": …}`, with `"notice"` last when demo or synthetic data is loaded."""
+    stmt = Statement()
+    query = listing.query
+    ctes = f"{stmt.adopt(query.ctes, query.params)}, " if query.ctes else ""
+    rows = stmt.adopt(query.rows, query.params)
+    page, shown, row = stmt.alias(), stmt.alias(), stmt.alias()
+    if listing.whole:
+        order = "ORDER BY sort_value"
+        shown_sql = f"SELECT *, row_number() OVER ({order}) AS rn FROM {page}"
+        cursor = "CAST(NULL AS text)"
+    else:
+        d = listing.direction
+        order = f"ORDER BY sort_value {d}, id {d}"
+        shown_sql = (
+            f"SELECT *, row_number() OVER ({order}) AS rn FROM {page} ORDER BY rn LIMIT {limit:d}"
+        )
+        last = cursor_sql(listing.ordering, f"{row}.sort_value", f"{row}.id")
+        cursor = (
+            f"CASE WHEN (SELECT count(*) FROM {page}) > {limit:d} THEN (SELECT {last}"
+            f" FROM {shown} {row} ORDER BY {row}.rn DESC LIMIT 1) END"
+        )
+    joins = Joins(stmt)
+    body = row_sql(stmt, entity, row, joins)
+    data = (
+        f"coalesce((SELECT json_agg({body} ORDER BY {row}.rn)"
+        f" FROM {shown} {row}{joins.sql}), '[]'::json)"
+    )
+    envelope = (
+        f"""'{{"data":' || ({data})::text || ',"next_cursor":'"""
+        " || coalesce(to_json(n.cursor)::text, 'null')"
+        """ || ',"data_version":' || v.version"""
+        f""" || coalesce(',"notice":' || to_json({NOTICE_SQL})::text, '') || '}}'"""
+    )
+    sql = (
+        f"WITH {ctes}{page} AS ({rows}), {shown} AS ({shown_sql}),"
+        f" _next AS (SELECT {cursor} AS cursor),"
+        f" _version({_VERSION_NAMES}) AS ({DATA_VERSION_SQL})"
+        f" SELECT v.*, n.cursor, {envelope} FROM _version v, _next n"
+    )
+    return _bound(stmt, sql)
+
+
+def item_sql(entity: Entity, key: Any) -> tuple[str, tuple[Any, ...]]:
+    """The statement of one row by key: its JSON text (no row when there is none)."""
+    stmt = Statement()
+    row, joins = stmt.alias(), Joins(stmt)
+    body = row_sql(stmt, entity, row, joins)
+    where = f"{entity.key.format(t=row)} = {stmt.param(key)}"
+    return _bound(
+        stmt,
+        f"SELECT CAST({body} AS text) FROM {entity.table.format(t=row)}{joins.sql} WHERE {where}",
+    )
+
+
+def records_sql(wanted: Mapping[Entity, Sequence[Any]]) -> tuple[str, tuple[Any, ...]]:
+    """The rows of several entities by key, in one statement: a JSON object of
+    `{entity name: [[key, row], …]}`."""
+    stmt = Statement()
+    parts: list[str] = []
+    for entity, keys in wanted.items():
+        row, joins = stmt.alias(), Joins(stmt)
+        key = entity.key.format(t=row)
+        pairs = f"json_agg(json_build_array({key}, {row_sql(stmt, entity, row, joins)}))"
+        parts.append(
+            f"'{entity.name}', coalesce((SELECT {pairs} FROM {entity.table.format(t=row)}"
+            f"{joins.sql} WHERE {key} = ANY({stmt.param(list(keys))})), '[]'::json)"
+        )
+    return _bound(stmt, f"SELECT CAST(json_build_object({', '.join(parts)}) AS text)")
+
+
+def _bound(stmt: Statement, sql: str) -> tuple[str, tuple[Any, ...]]:
+    text, names = positional(sql)
+    return text, tuple(stmt.params[name] for name in names)
+
+
+async def fetch_row(conn: AsyncConnection, statement: tuple[str, tuple[Any, ...]]) -> Any:
+    """Run one compiled statement on `conn` (in its transaction, if one has begun) through
+    asyncpg directly: SQLAlchemy's text() handling of a statement this long costs more
+    than PostgreSQL takes to answer it."""
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(raw, asyncpg.Connection)
+    sql, values = statement
+    return await raw.fetchrow(sql, *values)
