@@ -97,6 +97,18 @@ class Joins:
         return "".join(self.clauses)
 
 
+def _joined_on_key(relation: Relation, target: Entity) -> str | None:
+    """The foreign key (SQL over `{t}`) when the relation's condition is exactly
+    `<the target's key> = <it>` (`{c}.id = {t}.agency_id`), else None."""
+    _, _, condition = relation.source.partition(" WHERE ")
+    key, equals, value = condition.partition(" = ")
+    if not equals or key != target.key.format(t="{c}") or "{c}" in value:
+        return None
+    if any(word in value.upper() for word in (" AND ", " OR ", "SELECT")):
+        return None
+    return value
+
+
 def row_sql(stmt: Statement, entity: Entity, alias: str, joins: Joins) -> str:
     """json_build_object(...) of the entity's REST row over its row `alias`, whose FROM
     clause must end with `joins.sql`."""
@@ -130,6 +142,9 @@ def flat_sql(
     if declared.kind == "embed":
         return flat_sql(stmt, target, alias, rest, joins)
     if declared.unique and not declared.order and joins is not None:
+        key = _joined_on_key(declared, target) if rest == "id" and target.node else None
+        if key is not None:  # the id is the foreign key itself: nothing to join
+            return gid_sql(target.name, key.format(t=alias))
         return flat_sql(stmt, target, joins.alias(declared, alias), rest, joins)
     child = stmt.alias()
     source = declared.source.format(t=alias, c=child)
