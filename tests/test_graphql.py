@@ -372,6 +372,14 @@ COMPILABLE = [
         {},
     ),
     (
+        # agreementChanges: one statement over both dates' lists, walked through cursors.
+        'query ($a: String) { agreementChanges(from: "2025-05-16", to: "2025-07-11",'
+        " first: 60, after: $a) { __typename pageInfo { hasNextPage endCursor } edges {"
+        " __typename cursor node { __typename kind agreement { id status signedOn moaUrl"
+        " lineageFirstSeen agency { name } successor { id } } } } } }",
+        {},
+    ),
+    (
         "{ datasets { id dataset name url sha256 bytes fetchedAt snapshotKind snapshotDate"
         " isDemo isSynthetic loadRunId loadedAt rowsRead inserted updated unchanged ended"
         " rejected repaired __typename } }",

@@ -241,12 +241,14 @@ def root_connection_sql(
     ordering: str,
     direction: str,
     pick: Pick,
+    paging: ConnectionOrder | None = None,
 ) -> str:
-    """A top-level page of the query layer's `PageQuery` (filters, order, cursor, `asOf`)."""
+    """A top-level page of the query layer's `PageQuery` (filters, order, cursor, `asOf`);
+    `paging` as for `connection_sql` (its `after` is the query's business)."""
     ctes = stmt.adopt(query.ctes, query.params) if query.ctes else ""
     rows = stmt.adopt(query.rows, query.params)
     count = stmt.adopt(query.count, query.params)
-    return connection_sql(stmt, target, rows, count, first, ordering, direction, pick, ctes)
+    return connection_sql(stmt, target, rows, count, first, ordering, direction, pick, ctes, paging)
 
 
 def lookup_sql(stmt: Statement, entity: Entity, key: Any, picks: Sequence[Pick]) -> str:

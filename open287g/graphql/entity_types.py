@@ -66,6 +66,7 @@ class Registry:
     def __init__(self) -> None:
         self.types: dict[str, type] = {}
         self.connections: dict[str, type] = {}
+        self.counted: set[str] = set()  # the connections with totalCount
 
     def build(self, entity: Entity, extras: type | None) -> type:
         annotations: dict[str, Any] = {"key": PRIVATE_KEY}
@@ -108,6 +109,7 @@ class Registry:
         }
         if counted:
             annotations["total_count"] = int
+            self.counted.add(name)
         namespace = {"__annotations__": annotations, "__module__": MODULE}
         cls = strawberry.type(type(f"{name}Connection", (), namespace))
         self.connections[name] = cls

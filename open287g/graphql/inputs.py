@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 import strawberry
 
@@ -16,10 +15,16 @@ from open287g.db.models.enums import (
     ProgramModelCode,
 )
 from open287g.db.queries import agencies, agreements, detainers, jurisdictions
-from open287g.db.queries.agreements import AgreementDimension, AgreementOrderField, Direction
+from open287g.db.queries.agreements import (
+    AgreementChangeKind,
+    AgreementDimension,
+    AgreementOrderField,
+    Direction,
+)
 from open287g.db.queries.detainers import DetainerDimension
-from open287g.db.queries.pagination import page_size
+from open287g.db.queries.pagination import PageQuery, page_size
 from open287g.db.reference_data import resolve_state
+from open287g.errors import ClientError
 
 # The query layer's enums are the GraphQL enums (one vocabulary, registered here).
 for _enum in (
@@ -32,17 +37,10 @@ for _enum in (
     AgreementDimension,
     DetainerDimension,
     AgreementOrderField,
+    AgreementChangeKind,
 ):
     strawberry.enum(_enum)
 strawberry.enum(Direction, name="OrderDirection")
-
-
-@strawberry.enum
-class AgreementChangeKind(enum.Enum):
-    ADDED = "ADDED"
-    ENDED = "ENDED"
-    RENAMED = "RENAMED"
-    CHANGED = "CHANGED"
 
 
 @strawberry.input(description="`state` takes a USPS code (TX) or a state name, any case.")
@@ -119,3 +117,13 @@ def agreement_page_arguments(
     filters = (filter or AgreementFilter()).to_query()
     order = (order_by or AgreementOrder()).to_query()
     return filters, order, page_size(first)
+
+
+def agreement_changes_arguments(
+    start: dt.date, end: dt.date, first: int | None, after: str | None
+) -> tuple[PageQuery, int]:
+    """The `agreementChanges` page and its size, checked in one order by both paths."""
+    if end < start:
+        raise ClientError("`to` must not be before `from`")
+    size = page_size(first)
+    return agreements.changes_page_query(start, end, size, after), size

@@ -19,7 +19,9 @@ from open287g.db.compiler import (
 from open287g.db.entities import ENTITIES
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
+from open287g.db.entities.declare import ID_ORDER
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
@@ -61,6 +63,14 @@ def root_sql(
         query = agreements.page_query(filters, order, first, args.get("after"), args.get("as_of"))
         return root_connection_sql(
             stmt, AGREEMENT, query, first, order.name, order.direction.value, pick
+        )
+    if name == "agreement_changes":
+        query, first = inputs.agreement_changes_arguments(
+            args["from_"], args["to"], args.get("first"), args.get("after")
+        )
+        ordering = agreements.changes_ordering(args["from_"], args["to"])
+        return root_connection_sql(
+            stmt, AGREEMENT_CHANGE, query, first, ordering, "ASC", pick, paging=ID_ORDER
         )
     if name == "agencies":
         first = page_size(args.get("first"))

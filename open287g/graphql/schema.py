@@ -21,8 +21,9 @@ from open287g.db.compiler import (
 from open287g.db.entities import ENTITIES
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
-from open287g.db.entities.declare import Entity
+from open287g.db.entities.declare import ID_ORDER, Entity
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
@@ -30,7 +31,6 @@ from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
 from open287g.db.queries.pagination import MAX_PAGE, page_size
-from open287g.errors import ClientError
 from open287g.graphql import moa_documents
 from open287g.graphql.context import Info
 from open287g.graphql.documents import CachedDocuments, DocumentCache
@@ -38,17 +38,17 @@ from open287g.graphql.entity_types import REGISTRY, connection_pick, load_node
 from open287g.graphql.errors import MaskedSchema
 from open287g.graphql.inputs import (
     AgencyFilter,
-    AgreementChangeKind,
     AgreementFilter,
     AgreementOrder,
     DetainerFilter,
     JurisdictionFilter,
+    agreement_changes_arguments,
     agreement_page_arguments,
 )
 from open287g.graphql.limits import QueryLimits
 from open287g.graphql.plan import CompiledOperations, PlanCache
 from open287g.graphql.quality import DataQuality
-from open287g.graphql.relay import Node, page_edges
+from open287g.graphql.relay import Node
 from open287g.graphql.stat_types import (
     AgreementStat,
     AgreementStatKey,
@@ -57,7 +57,6 @@ from open287g.graphql.stat_types import (
 )
 from open287g.graphql.types import (
     AgencyConnection,
-    AgreementChange,
     AgreementChangeConnection,
     AgreementConnection,
     Dataset,
@@ -125,17 +124,22 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> AgreementChangeConnection:
-        if to < from_:
-            raise ClientError("`to` must not be before `from`")
-        async with info.context.engine.connect() as conn:
-            page = await agreements.agreement_changes(conn, from_, to, page_size(first), after)
-        nodes = [
-            AgreementChange(kind=AgreementChangeKind(change.kind), agreement=agreement)
-            for change in page.items
-            if (agreement := await load_node(info, "Agreement", change.agreement_id)) is not None
-        ]
-        edges, page_info = page_edges(page, nodes)
-        return AgreementChangeConnection(edges=edges, page_info=page_info)
+        query, size = agreement_changes_arguments(from_, to, first, after)
+        return await fallback_page(
+            info,
+            "AgreementChange",
+            lambda stmt, pick: root_connection_sql(
+                stmt,
+                AGREEMENT_CHANGE,
+                query,
+                size,
+                agreements.changes_ordering(from_, to),
+                "ASC",
+                pick,
+                paging=ID_ORDER,
+            ),
+            {},
+        )
 
     @strawberry.field
     async def agencies(
@@ -241,9 +245,8 @@ async def fallback_page(
     """A root connection on the fallback path: the compiler's page of every column, made
     into objects whose relations resolve level by level."""
     stmt = Statement()
-    value = await fetch_json(
-        info.context.engine, stmt, build(stmt, connection_pick(ENTITIES[name], args))
-    )
+    pick = connection_pick(ENTITIES[name], args, name in REGISTRY.counted)
+    value = await fetch_json(info.context.engine, stmt, build(stmt, pick))
     return REGISTRY.page(name, value)
 
 

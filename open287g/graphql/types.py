@@ -15,8 +15,7 @@ from open287g.db.queries import detainers
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.graphql.context import Info
 from open287g.graphql.entity_types import REGISTRY
-from open287g.graphql.inputs import AgreementChangeKind, DetainerFilter
-from open287g.graphql.relay import Edge, PageInfo
+from open287g.graphql.inputs import DetainerFilter
 from open287g.graphql.stat_types import DetainerStat, detainer_stat_rows
 
 if TYPE_CHECKING:
@@ -57,6 +56,7 @@ for _entity in ENTITIES.values():
     REGISTRY.build(_entity, _EXTRAS.get(_entity.name))
 for _name in ("Agreement", "Agency", "Jurisdiction"):  # the root connections
     REGISTRY.connection(_name)
+REGISTRY.connection("AgreementChange", counted=False)
 for _entity in ENTITIES.values():
     for _relation in _entity.relations:
         if _relation.kind == "connection" and _relation.target not in REGISTRY.connections:
@@ -65,6 +65,8 @@ for _entity in ENTITIES.values():
 if TYPE_CHECKING:
     # Generated at import time; to the type checker they are opaque strawberry types.
     Agreement = Any
+    AgreementChange = Any
+    AgreementChangeConnection = Any
     AgreementLink = Any
     Dataset = Any
     Observation = Any
@@ -80,6 +82,8 @@ if TYPE_CHECKING:
     JurisdictionConnection = Any
 else:
     Agreement = REGISTRY.types["Agreement"]
+    AgreementChange = REGISTRY.types["AgreementChange"]
+    AgreementChangeConnection = REGISTRY.connections["AgreementChange"]
     AgreementLink = REGISTRY.types["AgreementLink"]
     Dataset = REGISTRY.types["Dataset"]
     Observation = REGISTRY.types["Observation"]
@@ -93,15 +97,3 @@ else:
     AgreementConnection = REGISTRY.connections["Agreement"]
     AgencyConnection = REGISTRY.connections["Agency"]
     JurisdictionConnection = REGISTRY.connections["Jurisdiction"]
-
-
-@strawberry.type
-class AgreementChange:
-    kind: AgreementChangeKind
-    agreement: Agreement
-
-
-@strawberry.type
-class AgreementChangeConnection:
-    edges: list[Edge[AgreementChange]]
-    page_info: PageInfo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.agreement_link import AGREEMENT_LINK
 from open287g.db.entities.dataset import DATASET
 from open287g.db.entities.declare import Entity
@@ -18,6 +19,7 @@ ENTITIES: dict[str, Entity] = {
     for e in (
         AGREEMENT,
         AGREEMENT_LINK,
+        AGREEMENT_CHANGE,
         AGENCY,
         JURISDICTION,
         POLICY,

@@ -12,7 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter, check_list
-from open287g.db.queries.lineage import successors
 from open287g.db.queries.pagination import (
     BadCursor,
     Keyset,
@@ -93,38 +92,43 @@ _SORT_SQL = {
     AgreementOrderField.RELEVANCE: RELEVANCE_SQL,
 }
 
-# The list as ICE published it on a date: the latest participating and pending snapshots
-# published on or before it. Same columns as the agreements table.
-_AS_OF = """
-WITH latest AS (
+
+def as_of_ctes(prefix: str) -> str:
+    """The CTEs (without WITH) of the list as ICE published it on the date `:<prefix>as_of`:
+    the latest participating and pending snapshots published on or before it. The last,
+    `<prefix>g`, has the same columns as the agreements table. A prefix per date lets one
+    statement hold several."""
+    p = prefix
+    return f"""
+{p}latest AS (
     SELECT DISTINCT ON (s.kind) s.id, s.kind FROM snapshots s
     JOIN source_files f ON f.id = s.source_file_id
-    WHERE s.published_on <= :as_of
+    WHERE s.published_on <= :{p}as_of
     ORDER BY s.kind, s.published_at DESC, f.fetched_at DESC, s.id DESC
-), listed AS (
+), {p}listed AS (
     SELECT o.agreement_id, bool_or(l.kind = 'PARTICIPATING') AS participating,
            (array_agg(o.snapshot_id ORDER BY l.kind))[1] AS snapshot_id
-    FROM agreement_observations o JOIN latest l ON l.id = o.snapshot_id
+    FROM agreement_observations o JOIN {p}latest l ON l.id = o.snapshot_id
     GROUP BY o.agreement_id
-), seen AS (
+), {p}seen AS (
     SELECT o.agreement_id, min(s.published_on) AS first_seen, max(s.published_on) AS last_seen
     FROM agreement_observations o JOIN snapshots s ON s.id = o.snapshot_id
-    WHERE s.published_on <= :as_of AND o.agreement_id IN (SELECT agreement_id FROM listed)
+    WHERE s.published_on <= :{p}as_of
+      AND o.agreement_id IN (SELECT agreement_id FROM {p}listed)
     GROUP BY o.agreement_id
-), g AS (
+), {p}g AS (
     SELECT a.id, a.agency_id, a.state_code, a.model_code,
            CAST(CASE WHEN l.participating THEN 'ACTIVE' ELSE 'PENDING' END
                 AS agreement_status) AS status,
            o.signed_on, o.signed_raw, o.moa_url, o.addendum_urls,
            seen.first_seen, seen.last_seen,
-           CASE WHEN a.activated_on <= :as_of THEN a.activated_on END AS activated_on
-    FROM listed l
+           CASE WHEN a.activated_on <= :{p}as_of THEN a.activated_on END AS activated_on
+    FROM {p}listed l
     JOIN agreements a ON a.id = l.agreement_id
     JOIN agreement_observations o ON o.agreement_id = l.agreement_id
                                  AND o.snapshot_id = l.snapshot_id
-    JOIN seen ON seen.agreement_id = l.agreement_id
-)
-"""
+    JOIN {p}seen seen ON seen.agreement_id = l.agreement_id
+)"""
 
 
 def _where(filters: AgreementFilter) -> tuple[list[str], dict[str, object]]:
@@ -155,10 +159,10 @@ def _where(filters: AgreementFilter) -> tuple[list[str], dict[str, object]]:
 
 
 def _source(as_of: dt.date | None) -> tuple[str, str, dict[str, object]]:
-    """(WITH prefix, FROM clause, params) for current data or the list as of a date."""
+    """(CTEs, FROM clause, params) for current data or the list as of a date."""
     if as_of is None:
         return "", "agreements g", {}
-    return _AS_OF, "g", {"as_of": as_of}
+    return as_of_ctes(""), "g", {"as_of": as_of}
 
 
 def page_query(
@@ -185,7 +189,7 @@ def page_query(
     direction = order.direction.value
     params["limit"] = first + 1
     return PageQuery(
-        ctes=prefix.strip().removeprefix("WITH").strip(),
+        ctes=prefix.strip(),
         rows=(
             f"SELECT {COLUMNS}, {sort} AS sort_value FROM {source} WHERE {where}"
             f" ORDER BY {sort} {direction}, g.id {direction} LIMIT :limit"
@@ -296,46 +300,56 @@ async def agreement_stats(
     ]
 
 
-@dataclass(frozen=True)
-class AgreementChangeRecord:
-    agreement_id: int
-    kind: str  # ADDED, ENDED, RENAMED or CHANGED
+class AgreementChangeKind(enum.StrEnum):
+    ADDED = "ADDED"
+    ENDED = "ENDED"
+    RENAMED = "RENAMED"  # ended because another continues it (`agreement_links`)
+    CHANGED = "CHANGED"  # status, signed date or MOA link
 
 
-async def _listed_on(conn: AsyncConnection, day: dt.date) -> dict[int, tuple[object, ...]]:
-    rows = await conn.execute(
-        text(f"{_AS_OF} SELECT g.id, g.status, g.signed_on, g.signed_raw, g.moa_url FROM g"),
-        {"as_of": day},
-    )
-    return {row[0]: tuple(row[1:]) for row in rows}
+def changes_ordering(start: dt.date, end: dt.date) -> str:
+    return f"agreement-changes:{start.isoformat()}:{end.isoformat()}"
 
 
-async def agreement_changes(
-    conn: AsyncConnection, start: dt.date, end: dt.date, first: int, after: str | None
-) -> Page[AgreementChangeRecord]:
-    """What changed between the lists as published on `start` and on `end`: agreements
-    added, ended, and changed (status, signed date or MOA link), in agreement id order."""
-    ordering = f"agreement-changes:{start.isoformat()}:{end.isoformat()}"
-    before, now = await _listed_on(conn, start), await _listed_on(conn, end)
-    # A rename is one change (RENAMED, on the old agreement), not an end and an addition.
-    gone = before.keys() - now.keys()
-    renamed = {old: new for old, new in (await successors(conn, gone)).items() if new in now}
-    changes = sorted(
-        [
-            AgreementChangeRecord(i, "ADDED")
-            for i in now.keys() - before.keys() - set(renamed.values())
-        ]
-        + [AgreementChangeRecord(i, "RENAMED" if i in renamed else "ENDED") for i in gone]
-        + [
-            AgreementChangeRecord(i, "CHANGED")
-            for i in now.keys() & before.keys()
-            if now[i] != before[i]
-        ],
-        key=lambda change: change.agreement_id,
-    )
+# Between the lists as published on two dates: one row (id, kind) per agreement that
+# changed. A rename is one change (RENAMED, on the old agreement), not an end and an
+# addition: its successor, listed now, is not ADDED. (A FULL JOIN: PostgreSQL cannot
+# plan it as the nested loop over the two lists its row estimates would pick.)
+_CHANGES = """
+agreement_renames AS (
+    SELECT l.predecessor_id, l.successor_id FROM agreement_links l
+    WHERE l.predecessor_id IN (SELECT id FROM before_g EXCEPT SELECT id FROM now_g)
+      AND l.successor_id IN (SELECT id FROM now_g)
+), agreement_changes AS (
+    SELECT coalesce(n.id, b.id) AS id,
+           CASE WHEN b.id IS NULL THEN 'ADDED'
+                WHEN n.id IS NOT NULL THEN 'CHANGED'
+                WHEN b.id IN (SELECT predecessor_id FROM agreement_renames) THEN 'RENAMED'
+                ELSE 'ENDED' END AS kind
+    FROM before_g b FULL JOIN now_g n ON n.id = b.id
+    WHERE CASE WHEN b.id IS NULL THEN n.id NOT IN (SELECT successor_id FROM agreement_renames)
+               WHEN n.id IS NULL THEN true
+               ELSE (n.status, n.signed_on, n.signed_raw, n.moa_url)
+                    IS DISTINCT FROM (b.status, b.signed_on, b.signed_raw, b.moa_url) END
+)"""
+
+
+def changes_page_query(start: dt.date, end: dt.date, first: int, after: str | None) -> PageQuery:
+    """A page of what changed between the lists as published on `start` and on `end`:
+    agreements added, ended, renamed and changed, in agreement id order. Each row is the
+    agreement's (current) row with its `kind`, which is also the cursor's value
+    (`[ordering, kind, id]`)."""
+    params: dict[str, object] = {"before_as_of": start, "now_as_of": end, "limit": first + 1}
+    where = "true"
     if after:
-        last = decode_cursor(after, ordering).id
-        changes = [c for c in changes if c.agreement_id > last]
-    shown = changes[:first]
-    cursors = [encode_cursor(ordering, c.kind, c.agreement_id) for c in shown]
-    return Page(shown, len(changes) > first, cursors)
+        params["after_id"] = decode_cursor(after, changes_ordering(start, end)).id
+        where = "c.id > :after_id"
+    return PageQuery(
+        ctes=f"{as_of_ctes('before_')}, {as_of_ctes('now_')}, {_CHANGES.strip()}",
+        rows=(
+            "SELECT a.*, c.kind, c.kind AS sort_value FROM agreement_changes c"
+            f" JOIN agreements a ON a.id = c.id WHERE {where} ORDER BY c.id LIMIT :limit"
+        ),
+        count="SELECT count(*) FROM agreement_changes",
+        params=params,
+    )

@@ -1,5 +1,5 @@
-"""Lineage reads: the links at either end of agreements, renames (successors), a lineage's
-first sight."""
+"""Lineage reads: the links at either end of agreements, a lineage's first sight. (The
+APIs read lineage through the declarations: `db/entities/agreement_link.py`.)"""
 
 from __future__ import annotations
 
@@ -31,16 +31,6 @@ async def links_of(conn: AsyncConnection, ids: Iterable[int]) -> list[LinkRecord
         {"ids": sorted(set(ids))},
     )
     return [LinkRecord(int(r[0]), int(r[1]), r[2], r[3], r[4]) for r in rows]
-
-
-async def successors(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, int]:
-    """{predecessor: successor} for those of `ids` that were renamed."""
-    wanted = set(ids)
-    return {
-        link.predecessor_id: link.successor_id
-        for link in await links_of(conn, wanted)
-        if link.predecessor_id in wanted
-    }
 
 
 async def lineage_first_seen(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, dt.date]:

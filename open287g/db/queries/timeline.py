@@ -3,7 +3,7 @@ the counts every ICE list date gave, and where each agreement was first seen, ac
 last seen, with the file that says so. Read by the HTML pages; the APIs answer the same
 questions with `agreements(asOf:)` and `firstSeen`/`lastSeen`.
 
-A list date's counts follow the same rule as `agreements(asOf:)` (`agreements._AS_OF`): the
+A list date's counts follow the same rule as `agreements(asOf:)` (`agreements.as_of_ctes`): the
 latest participating and the latest pending list published on or before that date; an
 agreement on the participating list is ACTIVE, one on the pending list only is PENDING.
 tests/test_pages_queries.py checks the two agree on every date.
