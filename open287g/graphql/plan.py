@@ -193,6 +193,8 @@ def compile_operation(reader: Reader) -> Plan:
         name = details[0].node.name.value
         if name == "__typename":
             sql = "to_json(CAST('Query' AS text))"
+        elif name not in query.fields:  # introspection (__schema, __type): the executor's
+            raise NotCompilable(name)
         else:
             definition = query.fields[name]
             python_name = definition.extensions["strawberry-definition"].python_name
