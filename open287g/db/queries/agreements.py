@@ -187,12 +187,11 @@ def page_query(
         params["after_id"] = keyset.id
     where = " AND ".join(clauses) or "true"
     direction = order.direction.value
-    params["limit"] = first + 1
     return PageQuery(
         ctes=prefix.strip(),
         rows=(
             f"SELECT {COLUMNS}, {sort} AS sort_value FROM {source} WHERE {where}"
-            f" ORDER BY {sort} {direction}, g.id {direction} LIMIT :limit"
+            f" ORDER BY {sort} {direction}, g.id {direction} LIMIT {int(first) + 1}"
         ),
         count=f"SELECT count(*) AS n FROM {source} WHERE {count_where}",
         params=params,

@@ -71,7 +71,9 @@ class PageQuery:
     """The SQL of one keyset page, for callers that build more around it (the compiler
     wraps it in a connection): `ctes` is empty or CTEs to put after WITH, `rows` selects
     the page's rows (one extra, to tell if there is a next page) with their `sort_value`,
-    `count` counts every row matching the filters."""
+    `count` counts every row matching the filters. The LIMIT is a number in the text, not
+    a parameter: PostgreSQL re-planned a page whose only parameter was its limit on every
+    execution (custom plans; 2-3 ms of a REST page of 100 agreements)."""
 
     ctes: str
     rows: str
@@ -90,14 +92,14 @@ def id_page_query(
     ordering: str,
 ) -> PageQuery:
     """A keyset page in id order of every column of `source` (`table alias`)."""
-    params = dict(params, limit=first + 1)
+    params = dict(params)
     count = f"SELECT count(*) FROM {source} WHERE {where}"
     if after:
         params["after_id"] = decode_cursor(after, ordering).id
         where = f"({where}) AND {alias}.id > :after_id"
     rows = (
         f"SELECT {alias}.*, {alias}.id AS sort_value FROM {source} WHERE {where}"
-        f" ORDER BY {alias}.id LIMIT :limit"
+        f" ORDER BY {alias}.id LIMIT {int(first) + 1}"
     )
     return PageQuery("", rows, count, params)
 
