@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.graphql.context import Context
-from open287g.graphql.schema import schema
+from open287g.graphql.errors import MaskedSchema
+from open287g.graphql.schema import build_schema, schema
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.moas.load import load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
 from open287g.loaders.officials import load_officials_document
 from open287g.loaders.sources import SourceDocument
+from tests.conftest import StatementCounter
 from tests.fixtures import Link, ice_xlsx, write
 from tests.test_moas import FREEBORN, JUPITER, MOA_DIR
 
@@ -51,8 +53,8 @@ async def loaded(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) 
     await load_moas(engine, plan_moas(sources), Settings(), limits=ReadLimits(ocr=False))
 
 
-async def run(engine: AsyncEngine, query: str) -> dict[str, Any]:
-    result = await schema.execute(query, context_value=Context(engine, Settings()))
+async def run(engine: AsyncEngine, query: str, on: MaskedSchema = schema) -> dict[str, Any]:
+    result = await on.execute(query, context_value=Context(engine, Settings()))
     assert result.errors is None, result.errors
     data: dict[str, Any] = orjson.loads(orjson.dumps(result.data))
     return data
@@ -255,3 +257,46 @@ async def test_blank_document_search_is_no_search(engine: AsyncEngine, loaded: N
             response = await client.get("/v1/documents", params={"q": blank})
             assert response.status_code == 200, (blank, response.text)
             assert response.json()["data"] == everything
+
+
+COMPILED_DOCUMENT_QUERIES = [
+    (
+        """{ agreements(first: 5) { edges { node { moaUrl document { id url sha256 bytes pages
+             fileName fetchedAt status reason textMethod signedOn programModel match { page }
+             agencySignatory { name title agency signedOn page }
+             iceSignatory { name title agency signedOn page }
+             pointsOfContact evidence { field value page method confidence reason }
+             agreements { id moaUrl } } } } } }""",
+        "Michael Barbera",
+    ),
+    (
+        """{ documents(search: "\\"Military Trail\\"") { pageInfo { hasNextPage endCursor }
+             edges { cursor node { id fileName match { page rank snippet } } } } }""",
+        "«Military»",
+    ),
+    (
+        """{ documents(first: 1) { pageInfo { hasNextPage endCursor } edges { cursor node {
+             __typename sha256 agencySignatory { name } } } } }""",
+        '"__typename":"Document"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "shown"), COMPILED_DOCUMENT_QUERIES)
+async def test_documents_compile_to_one_statement(
+    engine: AsyncEngine,
+    loaded: None,
+    count_statements: StatementCounter,
+    query: str,
+    shown: str,
+) -> None:
+    """Agreement.document, documents (listed or searched) and their signatories, evidence
+    and agreements are declared: one statement, the same answer as the fallback
+    resolvers. Only `pageText` is not (test_text_only_when_asked_and_charged)."""
+    compiled = build_schema()
+    await run(engine, query, on=compiled)  # new connections' setup: not counted
+    count_statements.statements.clear()
+    answer = await run(engine, query, on=compiled)
+    assert count_statements.count == 1, count_statements.statements
+    assert answer == await run(engine, query, on=build_schema(compiled=False))
+    assert shown in orjson.dumps(answer).decode()

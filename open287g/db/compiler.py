@@ -117,7 +117,10 @@ def relation_sql(stmt: Statement, relation: Relation, alias: str, pick: Pick) ->
     if target is None:
         raise NotCompilable(relation.target)
     if relation.kind == "embed":
-        return object_sql(stmt, target, alias, _below(pick))
+        body = object_sql(stmt, target, alias, _below(pick))
+        if relation.source:
+            return f"CASE WHEN {relation.source.format(t=alias)} THEN {body} END"
+        return body
     child = stmt.alias()
     source = relation.source.format(t=alias, c=child)
     order = f" ORDER BY {relation.order.format(c=child)}" if relation.order else ""

@@ -28,8 +28,6 @@ from open287g.db.compiler import (
     rows_by_keys_sql,
 )
 from open287g.db.entities.declare import Entity, Relation
-from open287g.db.queries import documents
-from open287g.db.queries.documents import DocumentRecord
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -58,9 +56,6 @@ class Loaders:
         self.engine = engine
         self._relations: dict[tuple[str, str, str], DataLoader[Any, Any]] = {}
         self._lookups: dict[str, DataLoader[Any, Any]] = {}
-        self.document_of_agreement: DataLoader[int, DocumentRecord | None] = _batched(
-            engine, documents.documents_of_agreements, lambda: None
-        )
 
     def relation(self, entity: Entity, relation: Relation, pick: Pick) -> DataLoader[Any, Any]:
         """The JSON value of `relation` (selected by `pick`) for parent keys, one compiled

@@ -126,7 +126,10 @@ class Registry:
                 values[column.name] = from_json(column.type, row[column.name])
         for relation in entity.relations:
             if relation.kind == "embed":
-                values[relation.name] = self.instance(relation.target, row[relation.name])
+                embedded = row[relation.name]
+                values[relation.name] = (
+                    None if embedded is None else self.instance(relation.target, embedded)
+                )
         return self.types[name](**values)
 
     def page(self, name: str, value: dict[str, Any]) -> Any:

@@ -22,12 +22,14 @@ from open287g.db.entities.agreement import AGREEMENT
 from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
 from open287g.db.entities.declare import ID_ORDER
+from open287g.db.entities.document import DOCUMENT
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
 from open287g.db.queries.pagination import page_size
 from open287g.graphql import inputs
+from open287g.graphql.moa_documents import documents_arguments
 
 if TYPE_CHECKING:
     from open287g.graphql.plan import Reader
@@ -71,6 +73,13 @@ def root_sql(
         ordering = agreements.changes_ordering(args["from_"], args["to"])
         return root_connection_sql(
             stmt, AGREEMENT_CHANGE, query, first, ordering, "ASC", pick, paging=ID_ORDER
+        )
+    if name == "documents":
+        query, first, ordering, paging = documents_arguments(
+            args.get("search"), args.get("first"), args.get("after")
+        )
+        return root_connection_sql(
+            stmt, DOCUMENT, query, first, ordering, "ASC", pick, paging=paging
         )
     if name == "agencies":
         first = page_size(args.get("first"))

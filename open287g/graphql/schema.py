@@ -24,6 +24,7 @@ from open287g.db.entities.agreement import AGREEMENT
 from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
 from open287g.db.entities.declare import ID_ORDER, Entity
+from open287g.db.entities.document import DOCUMENT
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
@@ -31,7 +32,6 @@ from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
 from open287g.db.queries.pagination import MAX_PAGE, page_size
-from open287g.graphql import moa_documents
 from open287g.graphql.context import Info
 from open287g.graphql.documents import CachedDocuments, DocumentCache
 from open287g.graphql.entity_types import REGISTRY, connection_pick, load_node
@@ -46,6 +46,7 @@ from open287g.graphql.inputs import (
     agreement_page_arguments,
 )
 from open287g.graphql.limits import QueryLimits
+from open287g.graphql.moa_documents import documents_arguments
 from open287g.graphql.plan import CompiledOperations, PlanCache
 from open287g.graphql.quality import DataQuality
 from open287g.graphql.relay import Node
@@ -60,6 +61,7 @@ from open287g.graphql.types import (
     AgreementChangeConnection,
     AgreementConnection,
     Dataset,
+    DocumentConnection,
     JurisdictionConnection,
     ProgramModel,
 )
@@ -91,8 +93,16 @@ class Query:
         search: str | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> moa_documents.DocumentConnection:
-        return await moa_documents.documents_field(info, search, first, after)
+    ) -> DocumentConnection:
+        query, size, ordering, paging = documents_arguments(search, first, after)
+        return await fallback_page(
+            info,
+            "Document",
+            lambda stmt, pick: root_connection_sql(
+                stmt, DOCUMENT, query, size, ordering, "ASC", pick, paging=paging
+            ),
+            {},
+        )
 
     @strawberry.field(description="The current agreements, or the list as of a date (`asOf`).")
     async def agreements(
@@ -229,9 +239,6 @@ class Query:
 
 async def _node(info: Info, global_id: str) -> Any:
     type_name, key = from_global_id(global_id)
-    if type_name == "Document":
-        number = int_key_of(key)
-        return None if number is None else await moa_documents.document_node(info, number)
     entity = ENTITIES.get(type_name)
     if entity is None or not entity.node:
         return None

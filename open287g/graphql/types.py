@@ -5,7 +5,7 @@ resolve by the object's `key` and keep such a query on the fallback resolvers (R
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -16,22 +16,8 @@ from open287g.db.queries.detainers import DetainerDimension
 from open287g.graphql.context import Info
 from open287g.graphql.entity_types import REGISTRY
 from open287g.graphql.inputs import DetainerFilter
+from open287g.graphql.moa_documents import DocumentExtras
 from open287g.graphql.stat_types import DetainerStat, detainer_stat_rows
-
-if TYPE_CHECKING:
-    from open287g.graphql.moa_documents import Document
-
-
-class AgreementExtras:
-    key: Any
-
-    @strawberry.field(description="Its MOA document (the file its moaUrl names), once loaded.")
-    async def document(
-        self, info: Info
-    ) -> Annotated[Document, strawberry.lazy("open287g.graphql.moa_documents")] | None:
-        from open287g.graphql.moa_documents import document_of_agreement
-
-        return await document_of_agreement(info, self.key)
 
 
 class JurisdictionExtras:
@@ -51,12 +37,13 @@ class JurisdictionExtras:
         return await detainer_stat_rows(info, group_by, scoped)
 
 
-_EXTRAS: dict[str, type] = {"Agreement": AgreementExtras, "Jurisdiction": JurisdictionExtras}
+_EXTRAS: dict[str, type] = {"Document": DocumentExtras, "Jurisdiction": JurisdictionExtras}
 for _entity in ENTITIES.values():
     REGISTRY.build(_entity, _EXTRAS.get(_entity.name))
 for _name in ("Agreement", "Agency", "Jurisdiction"):  # the root connections
     REGISTRY.connection(_name)
 REGISTRY.connection("AgreementChange", counted=False)
+REGISTRY.connection("Document", counted=False)
 for _entity in ENTITIES.values():
     for _relation in _entity.relations:
         if _relation.kind == "connection" and _relation.target not in REGISTRY.connections:
@@ -69,6 +56,11 @@ if TYPE_CHECKING:
     AgreementChangeConnection = Any
     AgreementLink = Any
     Dataset = Any
+    Document = Any
+    DocumentConnection = Any
+    DocumentMatch = Any
+    ExtractedValue = Any
+    Signatory = Any
     Observation = Any
     ObservationConnection = Any
     Agency = Any
@@ -86,6 +78,11 @@ else:
     AgreementChangeConnection = REGISTRY.connections["AgreementChange"]
     AgreementLink = REGISTRY.types["AgreementLink"]
     Dataset = REGISTRY.types["Dataset"]
+    Document = REGISTRY.types["Document"]
+    DocumentConnection = REGISTRY.connections["Document"]
+    DocumentMatch = REGISTRY.types["DocumentMatch"]
+    ExtractedValue = REGISTRY.types["ExtractedValue"]
+    Signatory = REGISTRY.types["Signatory"]
     Observation = REGISTRY.types["Observation"]
     ObservationConnection = REGISTRY.connections["Observation"]
     Agency = REGISTRY.types["Agency"]

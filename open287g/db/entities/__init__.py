@@ -8,6 +8,7 @@ from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.agreement_link import AGREEMENT_LINK
 from open287g.db.entities.dataset import DATASET
 from open287g.db.entities.declare import Entity
+from open287g.db.entities.document import DOCUMENT, DOCUMENT_MATCH, EXTRACTED_VALUE, SIGNATORY
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.observation import OBSERVATION
 from open287g.db.entities.official import OFFICIAL, OFFICIAL_SOURCE
@@ -28,5 +29,9 @@ ENTITIES: dict[str, Entity] = {
         OFFICIAL_SOURCE,
         DATASET,
         OBSERVATION,
+        DOCUMENT,
+        DOCUMENT_MATCH,
+        SIGNATORY,
+        EXTRACTED_VALUE,
     )
 }

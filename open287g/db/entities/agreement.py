@@ -15,6 +15,7 @@ from open287g.db.entities.observation import OBSERVATION_ORDER, observations_of
 from open287g.db.entities.policy import policy_status_sql
 from open287g.db.models.enums import AgreementStatus, PolicyStatus
 from open287g.db.queries import observations
+from open287g.db.queries.documents import DOCUMENTS
 
 _LINK_METHOD = "Why it was linked: moa-url, name-similarity or override."
 _AGENCY_JURISDICTION = "(SELECT ag.jurisdiction_id FROM agencies ag WHERE ag.id = {t}.agency_id)"
@@ -90,6 +91,15 @@ AGREEMENT = Entity(
         ),
         link_relation(
             "successor_link", "predecessor_id", "The link to the successor and why it was made."
+        ),
+        Relation(
+            "document",
+            "Document",
+            "one",
+            f"{DOCUMENTS} {{c}} WHERE {{c}}.id IN (SELECT l.document_id"
+            " FROM document_agreements l WHERE l.agreement_id = {t}.id AND l.is_current)",
+            order="{c}.id",
+            description="Its MOA document (the file its moaUrl names), once loaded.",
         ),
         Relation(
             "observations",

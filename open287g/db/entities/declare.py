@@ -73,7 +73,8 @@ ID_ORDER = ConnectionOrder("{c}.id", "{c}.id", "{c}.id", _after_id)
 class Relation:
     """Rows of another entity reached from this one. `source` is `<table> {c} WHERE …`
     (anything a FROM clause takes, correlated to `{t}`); `order` sorts them (a `one`
-    relation takes the first). `embed` builds the target's columns over this same row.
+    relation takes the first). `embed` builds the target's columns over this same row
+    (where it has a `source`, a condition over `{t}`, it is null unless that holds).
 
     A connection pages by its `paging` (default: id order); `counted=False` leaves
     `totalCount` out of its connection type."""

@@ -18,9 +18,10 @@ from open287g.db.queries.pagination import (
     MAX_TEXT_CHARS,
     BadFilter,
     Page,
+    PageQuery,
     decode_cursor,
     encode_cursor,
-    id_page,
+    id_page_query,
 )
 
 MAX_TEXT_PAGES = 60  # one document's text in one answer: every page of the largest MOA
@@ -73,6 +74,15 @@ _COLUMNS = (
 )
 
 
+# Every document as a row the APIs read (`db/entities/document.py`), with the columns a
+# search sets (`search_page_query`) null.
+DOCUMENTS = (
+    f"(SELECT {_COLUMNS}, CAST(NULL AS integer) AS match_page,"
+    " CAST(NULL AS float8) AS match_rank, CAST(NULL AS text) AS match_snippet"
+    " FROM documents d)"
+)
+
+
 def _record(row: Sequence[object]) -> DocumentRecord:
     return DocumentRecord(*row[:12])  # type: ignore[arg-type]
 
@@ -105,19 +115,12 @@ async def _attach(conn: AsyncConnection, records: Sequence[DocumentRecord]) -> N
 async def document_page(
     conn: AsyncConnection, *, first: int, after: str | None
 ) -> Page[DocumentRecord]:
-    page = await id_page(
-        conn,
-        select=f"SELECT {_COLUMNS} FROM documents d",
-        alias="d",
-        where="true",
-        params={},
-        first=first,
-        after=after,
-        ordering="id",
-        build=_record,
-    )
-    await _attach(conn, page.items)
-    return page
+    """`document_page_query`'s page as records."""
+    query = document_page_query(first, after)
+    rows = (await conn.execute(text(query.rows), query.params)).all()
+    records = [_record(row) for row in rows[:first]]
+    await _attach(conn, records)
+    return Page(records, len(rows) > first, [encode_cursor("id", r.id, r.id) for r in records])
 
 
 async def documents_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, DocumentRecord]:
@@ -157,44 +160,76 @@ def _search_query(search: str) -> str:
     return search
 
 
-_SEARCH = """
-WITH q AS (SELECT websearch_to_tsquery('english', :search) AS query),
-best AS (
+_SEARCH_CTES = """
+search_query AS (SELECT websearch_to_tsquery('english', :search) AS query),
+search_best AS (
     SELECT DISTINCT ON (p.document_id) p.document_id, p.page_number,
            round(CAST(ts_rank(p.search, q.query) AS numeric), 6) AS rank
-    FROM document_pages p, q
+    FROM document_pages p, search_query q
     WHERE p.search @@ q.query
     ORDER BY p.document_id, ts_rank(p.search, q.query) DESC, p.page_number
-)
-SELECT {columns}, b.page_number, CAST(b.rank AS text) AS rank,
+)"""
+
+_SEARCH_ROWS = """
+SELECT {columns}, b.page_number AS match_page, CAST(b.rank AS float8) AS match_rank,
        ts_headline('english', left(p.text, 20000), q.query,
-                   'StartSel=«, StopSel=», MaxWords=30, MinWords=12, MaxFragments=1') AS snippet
-FROM best b
+                   'StartSel=«, StopSel=», MaxWords=30, MinWords=12, MaxFragments=1')
+           AS match_snippet,
+       CAST(b.rank AS text) AS sort_value
+FROM search_best b
 JOIN documents d ON d.id = b.document_id
 JOIN document_pages p ON p.document_id = b.document_id AND p.page_number = b.page_number
-CROSS JOIN q
+CROSS JOIN search_query q
 WHERE {after}
 ORDER BY b.rank DESC, d.id
-LIMIT :limit
+LIMIT {limit}
 """
 
+SEARCH_ORDERING = "search"
 
-async def search_documents(
-    conn: AsyncConnection, search: str, *, first: int, after: str | None
-) -> Page[DocumentRecord]:
-    """Documents whose text matches `search` (web-search syntax: words, "a phrase",
-    -not), best first by the rank of their best page; each with that page's number and a
-    highlighted snippet (`«match»`)."""
-    params: dict[str, object] = {"search": _search_query(search), "limit": first + 1}
+
+def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
+    """A page of the documents whose text matches `search` (web-search syntax: words,
+    "a phrase", -not), best first by the rank of their best page; each row with that
+    page's number (`match_page`), rank and a highlighted snippet (`«match»`). The cursor's
+    value is the rank as text (`sort_value`)."""
+    params: dict[str, object] = {"search": _search_query(search)}
     where = "true"
     if after:
-        keyset = decode_cursor(after, "search")
+        keyset = decode_cursor(after, SEARCH_ORDERING)
         if not isinstance(keyset.value, str):
             raise BadFilter("cursor is not one this API issued")
         where = "(b.rank < CAST(:after_rank AS numeric) OR (b.rank = CAST(:after_rank AS numeric)"
         where += " AND d.id > :after_id))"
         params.update(after_rank=keyset.value, after_id=keyset.id)
-    rows = (await conn.execute(text(_SEARCH.format(columns=_COLUMNS, after=where)), params)).all()
+    return PageQuery(
+        ctes=_SEARCH_CTES.strip(),
+        rows=_SEARCH_ROWS.format(columns=_COLUMNS, after=where, limit=int(first) + 1).strip(),
+        count="SELECT count(*) FROM search_best",
+        params=params,
+    )
+
+
+def document_page_query(first: int, after: str | None) -> PageQuery:
+    """A page of every document in id order (cursors of the ordering "id")."""
+    return id_page_query(
+        source=f"{DOCUMENTS} d",
+        alias="d",
+        where="true",
+        params={},
+        first=first,
+        after=after,
+        ordering="id",
+    )
+
+
+async def search_documents(
+    conn: AsyncConnection, search: str, *, first: int, after: str | None
+) -> Page[DocumentRecord]:
+    """`search_page_query`'s page as records."""
+    query = search_page_query(search, first, after)
+    sql = f"WITH {query.ctes} {query.rows}"
+    rows = (await conn.execute(text(sql), query.params)).all()
     shown = rows[:first]
     records = []
     for row in shown:
@@ -202,7 +237,7 @@ async def search_documents(
         record.match_page, record.rank, record.snippet = row[12], float(row[13]), row[14]
         records.append(record)
     await _attach(conn, records)
-    cursors = [encode_cursor("search", row[13], row[0]) for row in shown]
+    cursors = [encode_cursor(SEARCH_ORDERING, row[15], row[0]) for row in shown]
     return Page(records, len(rows) > first, cursors)
 
 

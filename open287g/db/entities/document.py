@@ -1,0 +1,155 @@
+"""Document: a 287(g) MOA as ICE published it, stored once per sha256, with what was read
+from it (signatories, points of contact, every extracted value with its evidence) and the
+agreements whose MOA link names it. Its page text is not declared here: `pageText` is a
+field of its own (`graphql/types.py`), never part of a list unless asked for."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.models.enums import ProgramModelCode
+from open287g.db.queries.documents import DOCUMENTS
+
+
+def _field_value(field_sql: str) -> str:
+    """The first value of a document field (`field_sql`: the field's name as SQL) of the
+    signatory row `{t}`."""
+    return (
+        "(SELECT f.value FROM document_fields f WHERE f.document_id = {t}.document_id"
+        f" AND f.field = {field_sql} ORDER BY f.ordinal LIMIT 1)"
+    )
+
+
+# The page of the first part (name, title, agency, signed_on) whose first value was read.
+_SIGNATURE_PAGE = (
+    "(SELECT x.page FROM (SELECT DISTINCT ON (f.field) f.field, f.value, f.page"
+    " FROM document_fields f WHERE f.document_id = {t}.document_id"
+    " AND f.field IN ({t}.role || '.name', {t}.role || '.title', {t}.role || '.agency',"
+    " {t}.role || '.signed_on') ORDER BY f.field, f.ordinal) x WHERE x.value IS NOT NULL"
+    " ORDER BY array_position(ARRAY['name', 'title', 'agency', 'signed_on'],"
+    " split_part(x.field, '.', 2)) LIMIT 1)"
+)
+
+SIGNATORY = Entity(
+    name="Signatory",
+    # Each document's two signature blocks: `role` names the fields they were read into.
+    table="(SELECT d.id AS document_id, r.role FROM documents d"
+    " CROSS JOIN (VALUES ('agency_signatory'), ('ice_signatory')) r(role)) {t}",
+    key="{t}.document_id || ':' || {t}.role",
+    key_type=str,
+    node=False,
+    columns=(
+        Column("name", _field_value("{t}.role || '.name'"), str | None),
+        Column("title", _field_value("{t}.role || '.title'"), str | None),
+        Column(
+            "agency",
+            _field_value("{t}.role || '.agency'"),
+            str | None,
+            "The agency as written on the MOA.",
+        ),
+        Column(
+            "signed_on",
+            "CAST(" + _field_value("{t}.role || '.signed_on'") + " AS date)",
+            dt.date | None,
+        ),
+        Column("page", _SIGNATURE_PAGE, int | None, "The page of the signature block."),
+    ),
+)
+
+
+def _signatory(role: str) -> Relation:
+    return Relation(
+        f"{role}_signatory",
+        "Signatory",
+        "one",
+        f"(SELECT {{t}}.id AS document_id, CAST('{role}_signatory' AS text) AS role) {{c}}",
+        nullable=False,
+    )
+
+
+EXTRACTED_VALUE = Entity(
+    name="ExtractedValue",
+    table="document_fields {t}",
+    key="{t}.document_id || ':' || {t}.field || ':' || {t}.ordinal",
+    key_type=str,
+    node=False,
+    description="A value read from the document, with its evidence.",
+    columns=(
+        Column("field", "{t}.field", str),
+        Column("value", "{t}.value", str | None),
+        Column("page", "{t}.page", int | None),
+        Column("method", "{t}.method", str | None),
+        Column("confidence", "{t}.confidence", float | None),
+        Column("reason", "{t}.reason", str | None, "Why the value is null, when it is."),
+    ),
+)
+
+DOCUMENT_MATCH = Entity(
+    name="DocumentMatch",
+    table=f"{DOCUMENTS} {{t}}",
+    node=False,
+    description="Where a search matched: the best page and a highlighted snippet.",
+    columns=(
+        Column("page", "{t}.match_page", int),
+        Column("rank", "{t}.match_rank", float),
+        Column("snippet", "{t}.match_snippet", str, "Matches between « and »."),
+    ),
+)
+
+DOCUMENT = Entity(
+    name="Document",
+    table=f"{DOCUMENTS} {{t}}",
+    description="A 287(g) MOA as ICE published it, stored once per sha256.",
+    columns=(
+        Column("url", "{t}.url", str | None),
+        Column("sha256", "{t}.sha256", str),
+        Column("bytes", "{t}.bytes", int),
+        Column("pages", "{t}.page_count", int | None, "Number of pages."),
+        Column("file_name", "{t}.file_name", str),
+        Column("fetched_at", "{t}.fetched_at", dt.datetime),
+        Column("status", "{t}.status", str, "read, partial or unreadable"),
+        Column("reason", "{t}.reason", str | None),
+        Column("text_method", "{t}.text_method", str, "text-layer, ocr, mixed or none"),
+        Column("signed_on", "{t}.signed_on", dt.date | None, "Signing date read from the MOA."),
+        Column("program_model", "{t}.program_model", ProgramModelCode | None),
+        Column(
+            "points_of_contact",
+            "to_json(ARRAY(SELECT f.value FROM document_fields f WHERE f.document_id = {t}.id"
+            " AND f.field = 'point_of_contact' AND f.value <> '' ORDER BY f.ordinal))",
+            list[str],
+            "The agency's points of contact (Appendix A), as written.",
+        ),
+    ),
+    relations=(
+        Relation(
+            "match",
+            "DocumentMatch",
+            "embed",
+            "{t}.match_page IS NOT NULL",
+            description="Set by `documents(search:)`.",
+        ),
+        _signatory("agency"),
+        _signatory("ice"),
+        Relation(
+            "evidence",
+            "ExtractedValue",
+            "list",
+            "document_fields {c} WHERE {c}.document_id = {t}.id",
+            # Python's sort of the field names (code points), then each field's order.
+            order='{c}.field COLLATE "C", {c}.ordinal',
+            nullable=False,
+            description="Every extracted value with page, method and confidence.",
+        ),
+        Relation(
+            "agreements",
+            "Agreement",
+            "list",
+            "agreements {c} WHERE {c}.id IN"
+            " (SELECT l.agreement_id FROM document_agreements l WHERE l.document_id = {t}.id)",
+            order="{c}.id",
+            nullable=False,
+            description="The agreements whose MOA link names this document.",
+        ),
+    ),
+)
