@@ -338,7 +338,7 @@ def changes_page_query(start: dt.date, end: dt.date, first: int, after: str | No
     agreements added, ended, renamed and changed, in agreement id order. Each row is the
     agreement's (current) row with its `kind`, which is also the cursor's value
     (`[ordering, kind, id]`)."""
-    params: dict[str, object] = {"before_as_of": start, "now_as_of": end, "limit": first + 1}
+    params: dict[str, object] = {"before_as_of": start, "now_as_of": end}
     where = "true"
     if after:
         params["after_id"] = decode_cursor(after, changes_ordering(start, end)).id
@@ -347,7 +347,8 @@ def changes_page_query(start: dt.date, end: dt.date, first: int, after: str | No
         ctes=f"{as_of_ctes('before_')}, {as_of_ctes('now_')}, {_CHANGES.strip()}",
         rows=(
             "SELECT a.*, c.kind, c.kind AS sort_value FROM agreement_changes c"
-            f" JOIN agreements a ON a.id = c.id WHERE {where} ORDER BY c.id LIMIT :limit"
+            f" JOIN agreements a ON a.id = c.id WHERE {where}"
+            f" ORDER BY c.id LIMIT {int(first) + 1}"
         ),
         count="SELECT count(*) FROM agreement_changes",
         params=params,
