@@ -9,12 +9,14 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
+from open287g.api.v1 import compiled
 from open287g.config import Settings
 from open287g.db.queries.ids import from_global_id, to_global_id
 from open287g.loaders.ice287g.load import load_sources, plan_sources
@@ -151,3 +153,23 @@ async def test_agreement_rows_say_what_the_tables_say(
     scores = [r["predecessor_score"] for r in rows.values() if r["predecessor_score"] is not None]
     assert any(score.is_integer() for score in scores)
     assert all(isinstance(score, float) for score in scores)
+
+
+async def test_a_connection_the_server_ended_is_a_503(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replica or PostgreSQL stopping sends FATAL to idle sessions: the next statement on
+    such a pooled connection fails in asyncpg's protocol ("another operation is in
+    progress") before the close arrives. That is an outage to retry (503, and the replica
+    failover answers again from the primary), not a bug (500)."""
+
+    async def ended(*_: Any) -> Any:
+        raise asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 11; another operation (2) is in progress"
+        )
+
+    monkeypatch.setattr(compiled, "fetch_row", ended)
+    response = await http.get("/v1/agencies?limit=3")
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert "another operation" not in response.text

@@ -26,6 +26,10 @@ _UNAVAILABLE_DRIVER = (
     asyncpg.exceptions.QueryCanceledError,  # statement_timeout, or cancelled on disconnect
     asyncpg.exceptions.LockNotAvailableError,  # lock_timeout
     asyncpg.exceptions.InterfaceError,  # "connection is closed" and the like
+    # The server ended the session while the connection sat idle (a replica or PostgreSQL
+    # stopping sends FATAL, then closes): asyncpg could not place that message, and the
+    # next statement finds "another operation in progress" until the close arrives.
+    asyncpg.exceptions.InternalClientError,
 )
 
 
