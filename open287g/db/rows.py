@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.compiler import Statement, positional
+from open287g.db.entities import ENTITIES
 from open287g.db.entities.declare import Entity, cursor_sql
 from open287g.db.flat import Joins, row_sql
 from open287g.db.queries.changes import DATA_VERSION_COLUMNS, DATA_VERSION_SQL, NOTICE_SQL
@@ -45,23 +47,45 @@ def every_row(entity: Entity, order: str) -> Listing:
 def page_sql(entity: Entity, listing: Listing, limit: int) -> tuple[str, tuple[Any, ...]]:
     """The statement of one /v1 page. Its row: the data version's columns, the next
     cursor (or null), and the response body: `{"data": [rows], "next_cursor": …,
-    "data_version": …}`, with `"notice"` last when demo or synthetic data is loaded."""
-    stmt = Statement()
+    "data_version": …}`, with `"notice"` last when demo or synthetic data is loaded.
+    Its text is made once per shape (entity, filters present, cursor or not, limit)."""
     query = listing.query
-    ctes = f"{stmt.adopt(query.ctes, query.params)}, " if query.ctes else ""
-    rows = stmt.adopt(query.rows, query.params)
+    sql, names = _page_text(
+        entity.name,
+        query.ctes,
+        query.rows,
+        listing.ordering,
+        listing.direction,
+        listing.whole,
+        limit,
+    )
+    return sql, tuple(query.params[name] for name in names)
+
+
+@lru_cache(maxsize=1024)
+def _page_text(
+    name: str,
+    ctes: str,
+    rows: str,
+    ordering: str,
+    direction: str,
+    whole: bool,
+    limit: int,
+) -> tuple[str, tuple[str, ...]]:
+    """The page statement's text (asyncpg's `$n`) and the query parameter each `$n` is."""
+    entity = ENTITIES[name]
+    stmt = Statement()  # for aliases: the only parameters are the query's own
     page, shown, row = stmt.alias(), stmt.alias(), stmt.alias()
-    if listing.whole:
+    if whole:
         order = "ORDER BY sort_value"
         shown_sql = f"SELECT *, row_number() OVER ({order}) AS rn FROM {page}"
         cursor = "CAST(NULL AS text)"
     else:
-        d = listing.direction
-        order = f"ORDER BY sort_value {d}, id {d}"
+        order = f"ORDER BY sort_value {direction}, id {direction}"
         shown_sql = (
             f"SELECT *, row_number() OVER ({order}) AS rn FROM {page} ORDER BY rn LIMIT {limit:d}"
         )
-        last = cursor_sql(listing.ordering, f"{row}.sort_value", f"{row}.id")
+        last = cursor_sql(ordering, f"{row}.sort_value", f"{row}.id")
         cursor = (
             f"CASE WHEN (SELECT count(*) FROM {page}) > {limit:d} THEN (SELECT {last}"
             f" FROM {shown} {row} ORDER BY {row}.rn DESC LIMIT 1) END"
@@ -79,24 +103,27 @@ def page_sql(entity: Entity, listing: Listing, limit: int) -> tuple[str, tuple[A
         f""" || coalesce(',"notice":' || to_json({NOTICE_SQL})::text, '') || '}}'"""
     )
     sql = (
-        f"WITH {ctes}{page} AS ({rows}), {shown} AS ({shown_sql}),"
+        f"WITH {f'{ctes}, ' if ctes else ''}{page} AS ({rows}), {shown} AS ({shown_sql}),"
         f" _next AS (SELECT {cursor} AS cursor),"
         f" _version({_VERSION_NAMES}) AS ({DATA_VERSION_SQL})"
         f" SELECT v.*, n.cursor, {envelope} FROM _version v, _next n"
     )
-    return _bound(stmt, sql)
+    return positional(sql)
 
 
 def item_sql(entity: Entity, key: Any) -> tuple[str, tuple[Any, ...]]:
     """The statement of one row by key: its JSON text (no row when there is none)."""
+    return _item_text(entity.name), (key,)
+
+
+@lru_cache(maxsize=64)
+def _item_text(name: str) -> str:
+    entity = ENTITIES[name]
     stmt = Statement()
     row, joins = stmt.alias(), Joins(stmt)
     body = row_sql(stmt, entity, row, joins)
-    where = f"{entity.key.format(t=row)} = {stmt.param(key)}"
-    return _bound(
-        stmt,
-        f"SELECT CAST({body} AS text) FROM {entity.table.format(t=row)}{joins.sql} WHERE {where}",
-    )
+    table, key = entity.table.format(t=row), entity.key.format(t=row)
+    return f"SELECT CAST({body} AS text) FROM {table}{joins.sql} WHERE {key} = $1"
 
 
 def records_sql(wanted: Mapping[Entity, Sequence[Any]]) -> tuple[str, tuple[Any, ...]]:

@@ -12,10 +12,13 @@ import tempfile
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from typing import IO, Any
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.datastructures import MultiDict, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -32,10 +35,31 @@ CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=600"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _path(request: Request) -> str:
+    """The request's path as Starlette's `request.url.path` writes it, read from the
+    scope alone: never from the Host header, whose '/' or '?' would move it."""
+    path: str = request.scope["path"]
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+
+
+def _query(request: Request) -> str:
+    raw: bytes = request.scope["query_string"]
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+@lru_cache(maxsize=4096)
+def _request_digest(path: str, query_string: bytes) -> str:
+    pairs = QueryParams(query_string).multi_items()
+    query = "&".join(sorted(f"{k}={v}" for k, v in pairs))
+    return hashlib.sha256(f"{path}?{query}".encode()).hexdigest()[:16]
+
+
 def etag_for(request: Request, version: DataVersion) -> str:
     """Changes exactly when the data or the request changes."""
-    query = "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items()))
-    digest = hashlib.sha256(f"{request.url.path}?{query}".encode()).hexdigest()[:16]
+    digest = _request_digest(_path(request), request.scope["query_string"])
     return f'W/"{version.version}-{digest}"'
 
 
@@ -83,8 +107,10 @@ def envelope(version: DataVersion, **fields: Any) -> dict[str, Any]:
 def next_link(request: Request, name: str, value: str) -> str:
     """Absolute, from OPEN287G_PUBLIC_URL: never from the request's Host, which a client
     controls (and a cached answer would hand to every later client)."""
-    url = request.url.include_query_params(**{name: value})
-    return f'<{request.app.state.settings.public_url}{url.path}?{url.query}>; rel="next"'
+    params = MultiDict(parse_qsl(_query(request), keep_blank_values=True))
+    params.update({name: value})  # as Starlette's include_query_params, without URL objects
+    query = urlencode(params.multi_items())
+    return f'<{request.app.state.settings.public_url}{_path(request)}?{query}>; rel="next"'
 
 
 def cache_headers(etag: str, version: DataVersion) -> dict[str, str]:
