@@ -44,7 +44,11 @@ def every_row(entity: Entity, order: str) -> Listing:
     return Listing(PageQuery("", rows, f"SELECT count(*) FROM {table}", {}), whole=True)
 
 
-def page_sql(entity: Entity, listing: Listing, limit: int) -> tuple[str, tuple[Any, ...]]:
+# A statement to run: its text (asyncpg's `$n`) and the values to bind.
+Bound = tuple[str, tuple[Any, ...]]
+
+
+def page_sql(entity: Entity, listing: Listing, limit: int) -> Bound:
     """The statement of one /v1 page. Its row: the data version's columns, the next
     cursor (or null), and the response body: `{"data": [rows], "next_cursor": …,
     "data_version": …}`, with `"notice"` last when demo or synthetic data is loaded.
@@ -111,7 +115,7 @@ def _page_text(
     return positional(sql)
 
 
-def item_sql(entity: Entity, key: Any) -> tuple[str, tuple[Any, ...]]:
+def item_sql(entity: Entity, key: Any) -> Bound:
     """The statement of one row by key: its JSON text (no row when there is none)."""
     return _item_text(entity.name), (key,)
 
@@ -126,7 +130,7 @@ def _item_text(name: str) -> str:
     return f"SELECT CAST({body} AS text) FROM {table}{joins.sql} WHERE {key} = $1"
 
 
-def records_sql(wanted: Mapping[Entity, Sequence[Any]]) -> tuple[str, tuple[Any, ...]]:
+def records_sql(wanted: Mapping[Entity, Sequence[Any]]) -> Bound:
     """The rows of several entities by key, in one statement: a JSON object of
     `{entity name: [[key, row], …]}`."""
     stmt = Statement()
@@ -142,12 +146,12 @@ def records_sql(wanted: Mapping[Entity, Sequence[Any]]) -> tuple[str, tuple[Any,
     return _bound(stmt, f"SELECT CAST(json_build_object({', '.join(parts)}) AS text)")
 
 
-def _bound(stmt: Statement, sql: str) -> tuple[str, tuple[Any, ...]]:
+def _bound(stmt: Statement, sql: str) -> Bound:
     text, names = positional(sql)
     return text, tuple(stmt.params[name] for name in names)
 
 
-async def fetch_row(conn: AsyncConnection, statement: tuple[str, tuple[Any, ...]]) -> Any:
+async def fetch_row(conn: AsyncConnection, statement: Bound) -> Any:
     """Run one compiled statement on `conn` (in its transaction, if one has begun) through
     asyncpg directly: SQLAlchemy's text() handling of a statement this long costs more
     than PostgreSQL takes to answer it."""

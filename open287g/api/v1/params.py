@@ -46,10 +46,14 @@ def shown(raw: str) -> str:
 
 
 def parse_params(request: Request, declared: Sequence[Param]) -> dict[str, Any]:
+    return parse_query(request.query_params.multi_items(), declared)
+
+
+def parse_query(items: Sequence[tuple[str, str]], declared: Sequence[Param]) -> dict[str, Any]:
+    """The values of a query string's (name, value) pairs, or a Problem (400)."""
     known = {param.name: param for param in declared}
     values: dict[str, Any] = {param.name: param.default for param in declared}
     seen: set[str] = set()
-    items = request.query_params.multi_items()
     if len(items) > MAX_PARAMS:
         raise Problem(400, f"too many query parameters ({len(items)}; at most {MAX_PARAMS})")
     for name, raw in items:
