@@ -118,21 +118,25 @@ class ReadRouter:
             state.checked_at = time.monotonic()
             self._route(up=False)
             return False
+        # Measured into locals and published together: /metrics and /readyz read this
+        # state while a probe awaits the primary, and must never see the lag half-updated.
+        lag_bytes: int | None = None
+        primary_version: int | None = None
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), self.primary.connect() as conn:
+                primary_lsn, primary_version = (await conn.execute(_PRIMARY_PROBE)).one()
+            if in_recovery and replay_lsn is not None:
+                lag_bytes = max(0, lsn_bytes(primary_lsn) - lsn_bytes(replay_lsn))
+            elif not in_recovery:
+                lag_bytes = 0  # "replica" is a primary itself (or a promoted one)
+        except Exception:  # the primary out: the replica still serves; lag unknown
+            primary_version = None
         state.in_recovery = bool(in_recovery)
         state.lag_seconds = float(lag_seconds) if lag_seconds is not None else None
         state.replica_version = int(version)
         state.error = None
-        state.lag_bytes = None
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), self.primary.connect() as conn:
-                primary_lsn, primary_version = (await conn.execute(_PRIMARY_PROBE)).one()
-            state.primary_version = int(primary_version)
-            if in_recovery and replay_lsn is not None:
-                state.lag_bytes = max(0, lsn_bytes(primary_lsn) - lsn_bytes(replay_lsn))
-            elif not in_recovery:
-                state.lag_bytes = 0  # "replica" is a primary itself (or a promoted one)
-        except Exception:  # the primary out: the replica still serves; lag unknown
-            state.primary_version = None
+        state.lag_bytes = lag_bytes
+        state.primary_version = None if primary_version is None else int(primary_version)
         state.checked_at = time.monotonic()
         self._route(up=True)
         return True
