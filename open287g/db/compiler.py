@@ -290,15 +290,10 @@ def batch_sql(
 def rows_by_keys_sql(
     stmt: Statement, entity: Entity, keys: Sequence[Any], picks: Sequence[Pick]
 ) -> str:
-    """Rows of an entity by key, as a JSON list of `[key, object]` pairs."""
-    alias = stmt.alias()
-    key = entity.key.format(t=alias)
-    body = object_sql(stmt, entity, alias, picks)
-    return (
-        f"coalesce((SELECT json_agg(json_build_array({key}, {body}))"
-        f" FROM {entity.table.format(t=alias)} WHERE {key} = ANY({stmt.param(list(keys))})),"
-        " '[]'::json)"
-    )
+    """Rows of an entity by key, as a JSON list of `[key, object]` pairs: the batch of the
+    identity relation (the row itself, embedded)."""
+    itself = Relation("__self", entity.name, "embed")
+    return batch_sql(stmt, entity, itself, keys, Pick("__self", "__self", {}, tuple(picks)))
 
 
 async def fetch_json(engine: AsyncEngine, stmt: Statement, expression: str) -> Any:
