@@ -68,7 +68,7 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(
-        "open287g.api.app:create_app",
+        "open287g.api.app:serve_app",
         factory=True,
         host=args.host,
         port=args.port,

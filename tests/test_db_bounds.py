@@ -24,6 +24,7 @@ from load_tests.server import free_port
 from open287g.api.app import create_app
 from open287g.api.v1.http import export_response
 from open287g.config import Settings
+from open287g.db import session
 from open287g.db.queries import agencies, agreements, detainers, jurisdictions
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.pagination import MAX_TEXT_CHARS
@@ -155,6 +156,46 @@ async def test_pool_exhaustion_is_a_quick_503(database_url: URL) -> None:
         elapsed = time.perf_counter() - started
     assert_retry_later(response)
     assert elapsed < 3, elapsed
+
+
+async def test_a_connection_whose_server_session_ended_is_never_handed_out(
+    database_url: URL, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkout trusts a recently used connection without a round trip, but never one the
+    server ended (a restart, a failover, pg_terminate_backend: FATAL, then the close that
+    asyncpg marks), and pings one idle for IDLE_PING_SECONDS, replacing it if it is dead."""
+    engine = api_engine(database_url, Settings())
+    pid_sql = text("SELECT pg_backend_pid()")
+    try:
+        async with engine.connect() as conn:
+            first = (await conn.execute(pid_sql)).scalar_one()
+        async with engine.connect() as conn:  # just used: handed out again, no ping
+            assert (await conn.execute(pid_sql)).scalar_one() == first
+        async with admin.connect() as other:
+            await other.execute(text(f"SELECT pg_terminate_backend({first})"))
+        await asyncio.sleep(0.2)  # the FATAL and the close reach the idle connection
+        async with engine.connect() as conn:
+            second = (await conn.execute(pid_sql)).scalar_one()
+        assert second != first
+        # Pinged only when idle for IDLE_PING_SECONDS (a silent drop hides there).
+        sent: list[str] = []
+        async with engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            driver.add_query_logger(lambda record: sent.append(record.query))
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        recent = list(sent)
+        monkeypatch.setattr(session, "IDLE_PING_SECONDS", 0.0)
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 2"))
+        idle = sent[len(recent) :]
+        assert recent, "the query logger saw nothing"
+        assert ";" not in recent, recent
+        assert idle[0] == ";", idle
+        assert idle.count(";") == 1, idle
+    finally:
+        await engine.dispose()
 
 
 async def test_unreachable_database_is_503_everywhere(database_url: URL) -> None:

@@ -30,6 +30,7 @@ Last-Modified, Cache-Control, 304).
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -225,4 +226,14 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.read_router = None
     app.state.response_cache = response_cache
     app.state.settings = configured
+    return app
+
+
+def serve_app() -> Starlette:
+    """`open287g serve`'s factory (each worker): the app, then `gc.freeze()`. What exists
+    now (modules, the GraphQL schema, the declarations: most of the heap) lives as long as
+    the process, and the collector's full passes no longer walk it: they were 5% of the
+    CPU time of an uncached REST page under load."""
+    app = create_app()
+    gc.freeze()
     return app
