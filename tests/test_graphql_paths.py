@@ -253,10 +253,10 @@ async def test_over_http_a_compiled_operation_is_one_statement(
             assert count_statements.count == 1, count_statements.statements
             versions.append(answer.headers["x-data-version"])
         count_statements.statements.clear()
-        fallback = "{ agreementStats(groupBy: [MODEL]) { count } }"
+        fallback = "{ dataQuality { loadIssues { rows } } }"
         answer = await http.post("/graphql", json={"query": fallback})
         assert answer.status_code == 200
-        assert count_statements.count == 3  # the version, the statistics, the version again
+        assert count_statements.count == 3  # the version, the report, the version again
         assert "coalesce(max(seq)" in count_statements.statements[0]
         versions.append(answer.headers["x-data-version"])
     assert len(set(versions)) == 1

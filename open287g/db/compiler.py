@@ -33,6 +33,7 @@ from open287g.db.entities.declare import (
     gid_sql,
     json_sql,
 )
+from open287g.db.entities.statistics import COMPUTED, Rows, Setting
 from open287g.db.queries.pagination import PageQuery, decode_cursor, page_size
 
 # json_build_object takes at most 100 arguments: 50 keys.
@@ -121,6 +122,10 @@ def relation_sql(stmt: Statement, relation: Relation, alias: str, pick: Pick) ->
         if relation.source:
             return f"CASE WHEN {relation.source.format(t=alias)} THEN {body} END"
         return body
+    if relation.kind == "list" and target.name in COMPUTED:
+        # Rows computed from the field's arguments, scoped to this row by `source`.
+        computed = COMPUTED[target.name](pick.args, relation.source.format(t=alias))
+        return rows_sql(stmt, target, computed, _below(pick))
     child = stmt.alias()
     source = relation.source.format(t=alias, c=child)
     order = f" ORDER BY {relation.order.format(c=child)}" if relation.order else ""
@@ -262,14 +267,20 @@ def lookup_sql(stmt: Statement, entity: Entity, key: Any, picks: Sequence[Pick])
     return f"(SELECT {body} FROM {entity.table.format(t=alias)} WHERE {where})"
 
 
-def all_rows_sql(stmt: Statement, entity: Entity, order: str, picks: Sequence[Pick]) -> str:
-    """Every row of the entity's table, as a JSON list."""
+def rows_sql(stmt: Statement, entity: Entity, rows: Rows, picks: Sequence[Pick]) -> str:
+    """Rows of an entity (every row of its table, or computed rows), as a JSON list."""
     alias = stmt.alias()
     body = object_sql(stmt, entity, alias, picks)
+    source = stmt.adopt(rows.source.replace("{c}", alias), rows.params)
     return (
-        f"coalesce((SELECT json_agg({body} ORDER BY {order.format(t=alias)})"
-        f" FROM {entity.table.format(t=alias)}), '[]'::json)"
+        f"coalesce((SELECT json_agg({body} ORDER BY {rows.order.replace('{c}', alias)})"
+        f" FROM {source}), '[]'::json)"
     )
+
+
+def table_rows(entity: Entity, order: str) -> Rows:
+    """Every row of the entity's table, in `order` (over `{t}`)."""
+    return Rows(entity.table.format(t="{c}"), order.format(t="{c}"), {})
 
 
 def batch_sql(
@@ -296,14 +307,22 @@ def rows_by_keys_sql(
     return batch_sql(stmt, entity, itself, keys, Pick("__self", "__self", {}, tuple(picks)))
 
 
-async def fetch_json(engine: AsyncEngine, stmt: Statement, expression: str) -> Any:
-    """Run one JSON expression built on `stmt` and decode its value."""
+async def fetch_json(
+    engine: AsyncEngine, stmt: Statement, expression: str, settings: object = None
+) -> Any:
+    """Run one JSON expression built on `stmt` and decode its value (a `Setting`
+    parameter takes its value from `settings`)."""
     sql, names = positional(f"SELECT CAST({expression} AS text)")
     async with engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
         assert raw is not None
-        text = await raw.fetchval(sql, *(stmt.params[n] for n in names))
+        text = await raw.fetchval(sql, *bind([stmt.params[n] for n in names], settings))
     return None if text is None else orjson.loads(text)
+
+
+def bind(values: Sequence[Any], settings: object) -> list[Any]:
+    """The values to send: each `Setting` replaced by that field of `settings`."""
+    return [getattr(settings, v.name) if isinstance(v, Setting) else v for v in values]
 
 
 def all_columns(entity: Entity) -> tuple[Pick, ...]:

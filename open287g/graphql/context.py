@@ -25,7 +25,7 @@ class Context:
     before_resolvers: Any = None
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.engine)
+        self.loaders = Loaders(self.engine, self.settings)
 
 
 Info = strawberry.Info[Context, None]

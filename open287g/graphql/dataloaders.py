@@ -52,8 +52,9 @@ class SharedLoader(DataLoader[K, V]):
 
 
 class Loaders:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, settings: object = None) -> None:
         self.engine = engine
+        self.settings = settings  # binds a statement's `Setting` parameters
         self._relations: dict[tuple[str, str, str], DataLoader[Any, Any]] = {}
         self._lookups: dict[str, DataLoader[Any, Any]] = {}
 
@@ -66,9 +67,8 @@ class Loaders:
 
             async def load(keys: list[Any]) -> list[Any]:
                 stmt = Statement()
-                found = await fetch_json(
-                    self.engine, stmt, batch_sql(stmt, entity, relation, keys, pick)
-                )
+                sql = batch_sql(stmt, entity, relation, keys, pick)
+                found = await fetch_json(self.engine, stmt, sql, self.settings)
                 values = dict(found)
                 return [values.get(key) for key in keys]
 

@@ -10,6 +10,8 @@ hand-written mixin (`extras`), resolved from the object's `key`.
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -24,6 +26,7 @@ from open287g.db.entities.official import OfficialSourceKind
 from open287g.db.queries.ids import to_global_id
 from open287g.graphql.context import Info
 from open287g.graphql.relay import Edge, Node, PageInfo
+from open287g.graphql.stat_types import RELATION_ARGUMENTS
 
 MODULE = "open287g.graphql.types"
 
@@ -69,21 +72,31 @@ class Registry:
         self.counted: set[str] = set()  # the connections with totalCount
 
     def build(self, entity: Entity, extras: type | None) -> type:
-        annotations: dict[str, Any] = {"key": PRIVATE_KEY}
-        namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": MODULE}
+        declared: dict[str, tuple[Any, Any]] = {}  # GraphQL field: (annotation, field)
         for column in entity.columns:
             if column.graphql:
-                annotations[column.name] = column_annotation(column)
-                namespace[column.name] = strawberry.field(description=column.description)
-        for relation in entity.relations:
-            annotations[relation.name] = self._annotation(relation)
-            if relation.kind == "embed":
-                namespace[relation.name] = strawberry.field(description=relation.description)
-            else:
-                namespace[relation.name] = strawberry.field(
-                    resolver=_resolver(entity, relation, annotations[relation.name]),
-                    description=relation.description,
+                declared[column.name] = (
+                    column_annotation(column),
+                    strawberry.field(
+                        description=column.description, deprecation_reason=column.deprecation
+                    ),
                 )
+        for relation in entity.relations:
+            annotation = self._annotation(relation)
+            arguments = RELATION_ARGUMENTS.get((entity.name, relation.name))
+            if relation.kind == "embed":
+                field = strawberry.field(description=relation.description)
+            else:
+                field = strawberry.field(
+                    resolver=_resolver(entity, relation, annotation, arguments),
+                    description=relation.description,
+                    metadata={"arguments": arguments} if arguments else None,
+                )
+            declared[relation.name] = (annotation, field)
+        annotations: dict[str, Any] = {"key": PRIVATE_KEY}
+        namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": MODULE}
+        for name in (*entity.first, *(n for n in declared if n not in entity.first)):
+            annotations[name], namespace[name] = declared[name]
         for name, value in vars(extras or object).items():
             if isinstance(value, StrawberryField):
                 namespace[name] = value
@@ -150,8 +163,15 @@ class Registry:
 REGISTRY = Registry()
 
 
-def _resolver(entity: Entity, relation: Relation, annotation: Any) -> Callable[..., Any]:
-    """The fallback resolver of a relation: one batch statement per level, by DataLoader."""
+def _resolver(
+    entity: Entity,
+    relation: Relation,
+    annotation: Any,
+    arguments: Callable[..., dict[str, Any]] | None = None,
+) -> Callable[..., Any]:
+    """The fallback resolver of a relation: one batch statement per level, by DataLoader.
+    A relation with `arguments` (their signature is its GraphQL arguments) reads the rows
+    those arguments compute, as the compiler does."""
     if relation.kind == "connection":
 
         async def connection(
@@ -165,15 +185,41 @@ def _resolver(entity: Entity, relation: Relation, annotation: Any) -> Callable[.
         connection.__annotations__["return"] = annotation
         return connection
 
-    async def resolve(root: Any, info: Info) -> Any:
+    convert = arguments or _no_arguments
+
+    async def resolve(root: Any, info: Info, **kwargs: Any) -> Any:
         target = ENTITIES[relation.target]
-        pick = Pick(relation.name, relation.name, {}, all_columns(target))
+        args = convert(**kwargs)
+        pick = Pick(relation.name, relation.name, args, all_columns(target))
         value = await info.context.loaders.relation(entity, relation, pick).load(root.key)
         if relation.kind == "list":
             return [REGISTRY.instance(relation.target, row) for row in value or ()]
         return None if value is None else REGISTRY.instance(relation.target, value)
 
-    resolve.__annotations__["return"] = annotation
+    return with_arguments(resolve, convert, annotation, root=True)
+
+
+def _no_arguments() -> dict[str, Any]:
+    return {}
+
+
+def with_arguments(
+    resolve: Callable[..., Any], arguments: Callable[..., Any], returns: Any, *, root: bool
+) -> Callable[..., Any]:
+    """`resolve([root,] info, **kwargs)`, whose GraphQL arguments (as strawberry reads a
+    signature) are the parameters of `arguments`: declared once, for both paths."""
+    hints = typing.get_type_hints(arguments, include_extras=True)
+    parameters = [
+        p.replace(annotation=hints[p.name])
+        for p in inspect.signature(arguments).parameters.values()
+    ]
+    leading = [inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD)] if root else []
+    leading.append(
+        inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)
+    )
+    resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*leading, *parameters], return_annotation=returns
+    )
     return resolve
 
 

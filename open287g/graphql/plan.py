@@ -52,7 +52,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types.arguments import convert_arguments
 
-from open287g.db.compiler import NotCompilable, Pick, Statement, positional
+from open287g.db.compiler import NotCompilable, Pick, Statement, bind, positional
 from open287g.db.entities import ENTITIES
 from open287g.db.queries import changes
 from open287g.errors import ClientError
@@ -159,7 +159,11 @@ class Reader:
             if not isinstance(below, GraphQLObjectType):
                 raise NotCompilable(f"abstract type below {name}")
             picks = self.picks(below, details)
-        return Pick(key, field.python_name, self.arguments(definition, details), picks)
+        args = self.arguments(definition, details)
+        convert = field.metadata.get("arguments")  # a relation's: onto the query layer
+        if convert is not None:
+            args = convert(**args)
+        return Pick(key, field.python_name, args, picks)
 
     def arguments(self, definition: GraphQLField, details: FieldDetailsList) -> dict[str, Any]:
         """The resolver's keyword arguments, coerced by graphql-core and converted by
@@ -214,7 +218,7 @@ async def run(plan: Plan, context: Context) -> tuple[dict[str, Any], changes.Dat
         # costs more than PostgreSQL takes to answer it.
         raw = (await conn.get_raw_connection()).driver_connection
         assert raw is not None
-        row = await raw.fetchrow(plan.sql, *plan.values)
+        row = await raw.fetchrow(plan.sql, *bind(plan.values, context.settings))
     assert row is not None
     data = {
         key: None if text is None else orjson.Fragment(text)

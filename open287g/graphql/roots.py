@@ -1,10 +1,23 @@
-"""The compiled root fields: each maps its arguments onto the shared query layer (the same
-filters, orderings and cursors the fallback resolvers and REST use) and the compiler."""
+"""The root fields. Each root collection is declared once, in `ROOTS`: its entity, and a
+function whose signature is the field's GraphQL arguments and whose body maps them onto
+the shared query layer (the same filters, orderings and cursors REST uses). The compiler's
+dispatch (`root_sql`) and the fallback resolvers (`field`) both read that one entry, so the
+two paths cannot map an argument differently, nor check them in another order.
+
+What `arguments` returns is read by `rows`: a `Page` (a connection: its page query, size,
+cursor ordering, direction and order) or `Rows` (a list: a FROM item and its order); the
+statistics' arguments are the query layer's values their declared rows are computed from
+(`open287g.db.entities.statistics`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
+import strawberry
 from graphql import GraphQLField, GraphQLObjectType, get_named_type
 from graphql.execution.collect_fields import FieldDetailsList
 
@@ -12,27 +25,213 @@ from open287g.db.compiler import (
     NotCompilable,
     Pick,
     Statement,
-    all_rows_sql,
+    all_columns,
+    fetch_json,
     lookup_sql,
     root_connection_sql,
+    rows_sql,
+    table_rows,
 )
 from open287g.db.entities import ENTITIES
-from open287g.db.entities.agency import AGENCY
-from open287g.db.entities.agreement import AGREEMENT
-from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
-from open287g.db.entities.declare import ID_ORDER
-from open287g.db.entities.document import DOCUMENT
-from open287g.db.entities.jurisdiction import JURISDICTION
+from open287g.db.entities.declare import ID_ORDER, ConnectionOrder
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
+from open287g.db.entities.statistics import COMPUTED, Rows
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
-from open287g.db.queries.pagination import page_size
-from open287g.graphql import inputs
+from open287g.db.queries.pagination import PageQuery, page_size
+from open287g.graphql.context import Info
+from open287g.graphql.entity_types import REGISTRY, connection_pick, with_arguments
+from open287g.graphql.inputs import (
+    AgencyFilter,
+    AgreementFilter,
+    AgreementOrder,
+    JurisdictionFilter,
+    agreement_changes_arguments,
+    agreement_page_arguments,
+)
 from open287g.graphql.moa_documents import documents_arguments
+from open287g.graphql.stat_types import agreement_stats_arguments, detainer_stats_arguments
 
 if TYPE_CHECKING:
     from open287g.graphql.plan import Reader
+
+
+@dataclass(frozen=True)
+class Page:
+    """A root connection's page: `query` from the query layer, `first` rows, cursors of
+    `ordering`, rows in (sort value, id) `direction` unless `paging` gives the order."""
+
+    query: PageQuery
+    first: int
+    ordering: str
+    direction: str = "ASC"
+    paging: ConnectionOrder | None = None
+
+
+def _itself(value: Any) -> Page | Rows:
+    assert isinstance(value, Page | Rows), value
+    return value
+
+
+@dataclass(frozen=True)
+class Root:
+    """A root collection of `entity`. `arguments`' signature is the field's GraphQL
+    arguments (strawberry reads it); what it returns, `rows` turns into the page or list."""
+
+    entity: str
+    arguments: Callable[..., Any]
+    rows: Callable[[Any], Page | Rows] = _itself
+    description: str | None = None
+
+    @property
+    def connection(self) -> bool:
+        return typing.get_type_hints(self.arguments)["return"] is Page
+
+
+def _documents(
+    search: str | None = None, first: int | None = None, after: str | None = None
+) -> Page:
+    query, size, ordering, paging = documents_arguments(search, first, after)
+    return Page(query, size, ordering, paging=paging)
+
+
+def _agreements(
+    first: int | None = None,
+    after: str | None = None,
+    filter: AgreementFilter | None = None,
+    order_by: AgreementOrder | None = None,
+    as_of: dt.date | None = None,
+) -> Page:
+    filters, order, size = agreement_page_arguments(first, filter, order_by)
+    query = agreements.page_query(filters, order, size, after, as_of)
+    return Page(query, size, order.name, order.direction.value)
+
+
+def _agreement_changes(
+    from_: Annotated[dt.date, strawberry.argument(name="from")],
+    to: dt.date,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page:
+    query, size = agreement_changes_arguments(from_, to, first, after)
+    return Page(query, size, agreements.changes_ordering(from_, to), paging=ID_ORDER)
+
+
+def _agencies(
+    first: int | None = None, after: str | None = None, filter: AgencyFilter | None = None
+) -> Page:
+    filters = (filter or AgencyFilter()).to_query()
+    size = page_size(first)
+    return Page(agencies.agency_page_query(filters, size, after), size, agencies.ORDERING)
+
+
+def _jurisdictions(
+    first: int | None = None, after: str | None = None, filter: JurisdictionFilter | None = None
+) -> Page:
+    filters = (filter or JurisdictionFilter()).to_query()
+    size = page_size(first)
+    query = jurisdictions.jurisdiction_page_query(filters, size, after)
+    return Page(query, size, jurisdictions.ORDERING)
+
+
+def _program_models() -> Rows:
+    return table_rows(PROGRAM_MODEL, PROGRAM_MODEL_ORDER)
+
+
+def _datasets() -> Rows:
+    return table_rows(DATASET, DATASET_ORDER)
+
+
+def _computed(entity: str) -> Callable[[Any], Rows]:
+    def rows(args: dict[str, Any]) -> Rows:
+        return COMPUTED[entity](args, "")
+
+    return rows
+
+
+ROOTS: dict[str, Root] = {
+    "documents": Root(
+        "Document",
+        _documents,
+        description="MOA documents, or those whose text matches `search` (web-search syntax: "
+        'words, "a phrase", -excluded), best match first with its page and a snippet.',
+    ),
+    "agreements": Root(
+        "Agreement",
+        _agreements,
+        description="The current agreements, or the list as of a date (`asOf`).",
+    ),
+    "agreement_changes": Root(
+        "AgreementChange",
+        _agreement_changes,
+        description="Agreements added, ended or changed between two dates' lists.",
+    ),
+    "agencies": Root("Agency", _agencies),
+    "jurisdictions": Root("Jurisdiction", _jurisdictions),
+    "program_models": Root("ProgramModel", _program_models),
+    "agreement_stats": Root("AgreementStat", agreement_stats_arguments, _computed("AgreementStat")),
+    "detainer_stats": Root(
+        "DetainerStat",
+        detainer_stats_arguments,
+        _computed("DetainerStat"),
+        description="Detainer counts grouped by dimensions, over whole months. Exact without "
+        "a personal attribute; grouped by criminality or citizenship, every count is a sum "
+        "of cells rounded to multiples of OPEN287G_MIN_CELL (`rounded: true`), the same in "
+        "every query, so differences between queries reveal no small count.",
+    ),
+    "datasets": Root(
+        "Dataset",
+        _datasets,
+        description="Every source file and load run: the provenance of the data.",
+    ),
+}
+
+
+def collection_sql(stmt: Statement, root: Root, args: dict[str, Any], pick: Pick) -> str:
+    """SQL for a root collection's JSON value, `pick` selecting below it (both paths)."""
+    found = root.rows(root.arguments(**args))
+    entity = ENTITIES[root.entity]
+    if isinstance(found, Page):
+        return root_connection_sql(
+            stmt,
+            entity,
+            found.query,
+            found.first,
+            found.ordering,
+            found.direction,
+            pick,
+            paging=found.paging,
+        )
+    if pick.picks is None:
+        raise NotCompilable(f"{pick.name} needs a selection")
+    return rows_sql(stmt, entity, found, pick.picks)
+
+
+def field(name: str) -> Any:
+    """The Query field of `ROOTS[name]` on the fallback path: the compiler's page or list
+    of every column, made into objects whose relations resolve level by level."""
+    root = ROOTS[name]
+    entity = ENTITIES[root.entity]
+    if root.connection:
+        returns: Any = REGISTRY.connections[root.entity]
+        counted = root.entity in REGISTRY.counted
+        pick = connection_pick(entity, {}, counted)
+    else:
+        returns = list[REGISTRY.types[root.entity]]  # type: ignore[name-defined]
+        pick = Pick(name, name, {}, all_columns(entity))
+
+    async def resolve(info: Info, **kwargs: Any) -> Any:
+        stmt = Statement()
+        sql = collection_sql(stmt, root, kwargs, pick)
+        value = await fetch_json(info.context.engine, stmt, sql, info.context.settings)
+        if root.connection:
+            return REGISTRY.page(root.entity, value)
+        return [REGISTRY.instance(root.entity, row) for row in value]
+
+    resolve.__name__ = name
+    resolver = with_arguments(resolve, root.arguments, returns, root=False)
+    return strawberry.field(resolver=resolver, description=root.description)
 
 
 def root_sql(
@@ -45,59 +244,42 @@ def root_sql(
     details: FieldDetailsList,
 ) -> str:
     """SQL for one root field's JSON value (NotCompilable when it has none)."""
-    if name == "node":
-        return _node(stmt, reader, args["id"], details)
-    if name == "nodes":
-        check_ids(args["ids"])
-        found = [_node(stmt, reader, global_id, details) for global_id in args["ids"]]
-        return f"json_build_array({', '.join(found)})" if found else "'[]'::json"
-    if name == "notice":
-        return f"to_json({changes.NOTICE_SQL})"
+    special = _SPECIAL.get(name)
+    if special is not None:
+        return special(stmt, reader, args, details)
+    root = ROOTS.get(name)
     named = get_named_type(definition.type)
-    if not isinstance(named, GraphQLObjectType):
+    if root is None or not isinstance(named, GraphQLObjectType):
         raise NotCompilable(name)
-    picks = reader.picks(named, details)
-    pick = Pick(key, name, args, picks)
-    if name == "agreements":
-        filters, order, first = inputs.agreement_page_arguments(
-            args.get("first"), args.get("filter"), args.get("order_by")
-        )
-        query = agreements.page_query(filters, order, first, args.get("after"), args.get("as_of"))
-        return root_connection_sql(
-            stmt, AGREEMENT, query, first, order.name, order.direction.value, pick
-        )
-    if name == "agreement_changes":
-        query, first = inputs.agreement_changes_arguments(
-            args["from_"], args["to"], args.get("first"), args.get("after")
-        )
-        ordering = agreements.changes_ordering(args["from_"], args["to"])
-        return root_connection_sql(
-            stmt, AGREEMENT_CHANGE, query, first, ordering, "ASC", pick, paging=ID_ORDER
-        )
-    if name == "documents":
-        query, first, ordering, paging = documents_arguments(
-            args.get("search"), args.get("first"), args.get("after")
-        )
-        return root_connection_sql(
-            stmt, DOCUMENT, query, first, ordering, "ASC", pick, paging=paging
-        )
-    if name == "agencies":
-        first = page_size(args.get("first"))
-        agency_filter = (args.get("filter") or inputs.AgencyFilter()).to_query()
-        query = agencies.agency_page_query(agency_filter, first, args.get("after"))
-        return root_connection_sql(stmt, AGENCY, query, first, agencies.ORDERING, "ASC", pick)
-    if name == "jurisdictions":
-        first = page_size(args.get("first"))
-        place_filter = (args.get("filter") or inputs.JurisdictionFilter()).to_query()
-        query = jurisdictions.jurisdiction_page_query(place_filter, first, args.get("after"))
-        return root_connection_sql(
-            stmt, JURISDICTION, query, first, jurisdictions.ORDERING, "ASC", pick
-        )
-    if name == "program_models":
-        return all_rows_sql(stmt, PROGRAM_MODEL, PROGRAM_MODEL_ORDER, picks)
-    if name == "datasets":
-        return all_rows_sql(stmt, DATASET, DATASET_ORDER, picks)
-    raise NotCompilable(name)
+    return collection_sql(stmt, root, args, Pick(key, name, args, reader.picks(named, details)))
+
+
+def _node_root(
+    stmt: Statement, reader: Reader, args: dict[str, Any], details: FieldDetailsList
+) -> str:
+    return _node(stmt, reader, args["id"], details)
+
+
+def _nodes_root(
+    stmt: Statement, reader: Reader, args: dict[str, Any], details: FieldDetailsList
+) -> str:
+    check_ids(args["ids"])
+    found = [_node(stmt, reader, global_id, details) for global_id in args["ids"]]
+    return f"json_build_array({', '.join(found)})" if found else "'[]'::json"
+
+
+def _notice(
+    stmt: Statement, reader: Reader, args: dict[str, Any], details: FieldDetailsList
+) -> str:
+    return f"to_json({changes.NOTICE_SQL})"
+
+
+# The root fields that are not collections.
+_SPECIAL: dict[str, Callable[[Statement, Reader, dict[str, Any], FieldDetailsList], str]] = {
+    "node": _node_root,
+    "nodes": _nodes_root,
+    "notice": _notice,
+}
 
 
 def _node(stmt: Statement, reader: Reader, global_id: str, details: FieldDetailsList) -> str:

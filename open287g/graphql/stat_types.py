@@ -1,82 +1,44 @@
-"""Aggregate types: detainer and agreement statistics. (Datasets are declared entities:
-`open287g.db.entities.dataset`.)"""
+"""The arguments of the statistics fields. Their types (`AgreementStat`, `DetainerStat` and
+their keys) are generated from the declarations (`open287g.db.entities.statistics`), and
+both paths read the same rows; what is written here is each field's GraphQL arguments (a
+function's signature) and how they map onto the query layer (its body), which the
+compiler (`graphql/roots.py`, a relation's field metadata) and the fallback resolvers
+call alike."""
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
+from collections.abc import Callable
+from typing import Any
 
-import strawberry
-
-from open287g.db.queries import detainers
+from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
-from open287g.graphql.context import Info
+from open287g.graphql.inputs import AgreementFilter, DetainerFilter
 
 
-@strawberry.type
-class DetainerStatKey:
-    state: str | None = None
-    facility: str | None = None
-    month: dt.date | None = None
-    outcome: str | None = None
-    criminality: str | None = None
-    citizenship: str | None = None
+def agreement_stats_arguments(
+    group_by: list[AgreementDimension], filter: AgreementFilter | None = None
+) -> dict[str, Any]:
+    return {"group_by": group_by, "filters": (filter or AgreementFilter()).to_query()}
 
 
-@strawberry.type(
-    description="Detainer counts for one key. Exact without a personal attribute; in a "
-    "breakdown by criminality or citizenship, sums of rounded cells (see rounded and the "
-    "README's Disclosure control)."
-)
-class DetainerStat:
-    key: DetainerStatKey
-    issued: int | None
-    declined: int | None
-    booked_into_detention: int | None
-    pending: int | None
-    decline_rate: float | None = strawberry.field(description=detainers.DECLINE_RATE_DESCRIPTION)
-    rounded: bool = strawberry.field(description=detainers.ROUNDED_DESCRIPTION)
-    suppressed: bool = strawberry.field(
-        description=detainers.SUPPRESSED_DESCRIPTION,
-        deprecation_reason="Small cells are rounded, never withheld: see rounded.",
-    )
-
-    @classmethod
-    def of(cls, row: detainers.DetainerStatRow) -> DetainerStat:
-        key = {dimension.value.lower(): value for dimension, value in row.key.items()}
-        return cls(
-            key=DetainerStatKey(**key),  # type: ignore[arg-type]
-            issued=row.issued,
-            declined=row.declined,
-            booked_into_detention=row.booked_into_detention,
-            pending=row.pending,
-            decline_rate=row.decline_rate,
-            rounded=row.rounded,
-            suppressed=row.suppressed,
-        )
+def detainer_stats_arguments(
+    group_by: list[DetainerDimension], filter: DetainerFilter | None = None
+) -> dict[str, Any]:
+    return {"group_by": group_by, "filters": (filter or DetainerFilter()).to_query()}
 
 
-async def detainer_stat_rows(
-    info: Info,
-    group_by: list[DetainerDimension],
-    filters: detainers.DetainerFilter,
-) -> list[DetainerStat]:
-    async with info.context.engine.connect() as conn:
-        rows = await detainers.detainer_stats(
-            conn, group_by, filters, min_cell=info.context.settings.min_cell
-        )
-    return [DetainerStat.of(row) for row in rows]
+def jurisdiction_detainer_stats_arguments(
+    group_by: list[DetainerDimension], filter: DetainerFilter | None = None
+) -> dict[str, Any]:
+    """A jurisdiction's statistics: the jurisdiction picks the facilities (a state's, else
+    those matched to it: `statistics.JURISDICTION_SCOPE`), so the filter's `state` is
+    checked but not applied."""
+    args = detainer_stats_arguments(group_by, filter)
+    return {**args, "filters": dataclasses.replace(args["filters"], state=None)}
 
 
-@strawberry.type
-class AgreementStatKey:
-    state: str | None = None
-    model: str | None = None
-    status: str | None = None
-    signed_month: str | None = None
-    agency_type: str | None = None
-
-
-@strawberry.type
-class AgreementStat:
-    key: AgreementStatKey
-    count: int
+# Relations whose rows depend on arguments, by (entity, relation).
+RELATION_ARGUMENTS: dict[tuple[str, str], Callable[..., dict[str, Any]]] = {
+    ("Jurisdiction", "detainer_stats"): jurisdiction_detainer_stats_arguments,
+}

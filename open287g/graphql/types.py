@@ -7,37 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import strawberry
-
 from open287g.db.entities import ENTITIES
-from open287g.db.models.enums import JurisdictionKind
-from open287g.db.queries import detainers
-from open287g.db.queries.detainers import DetainerDimension
-from open287g.graphql.context import Info
 from open287g.graphql.entity_types import REGISTRY
-from open287g.graphql.inputs import DetainerFilter
 from open287g.graphql.moa_documents import DocumentExtras
-from open287g.graphql.stat_types import DetainerStat, detainer_stat_rows
 
-
-class JurisdictionExtras:
-    key: Any
-
-    @strawberry.field
-    async def detainer_stats(
-        self, info: Info, group_by: list[DetainerDimension], filter: DetainerFilter | None = None
-    ) -> list[DetainerStat]:
-        base = (filter or DetainerFilter()).to_query()
-        kind: JurisdictionKind = getattr(self, "kind")  # noqa: B009 (a generated field)
-        if kind == JurisdictionKind.STATE:
-            state: str = getattr(self, "state_code")  # noqa: B009
-            scoped = detainers.DetainerFilter(state, base.facility, base.start, base.end)
-        else:
-            scoped = detainers.DetainerFilter(None, base.facility, base.start, base.end, self.key)
-        return await detainer_stat_rows(info, group_by, scoped)
-
-
-_EXTRAS: dict[str, type] = {"Document": DocumentExtras, "Jurisdiction": JurisdictionExtras}
+_EXTRAS: dict[str, type] = {"Document": DocumentExtras}
 for _entity in ENTITIES.values():
     REGISTRY.build(_entity, _EXTRAS.get(_entity.name))
 for _name in ("Agreement", "Agency", "Jurisdiction"):  # the root connections
@@ -72,6 +46,10 @@ if TYPE_CHECKING:
     AgreementConnection = Any
     AgencyConnection = Any
     JurisdictionConnection = Any
+    AgreementStat = Any
+    AgreementStatKey = Any
+    DetainerStat = Any
+    DetainerStatKey = Any
 else:
     Agreement = REGISTRY.types["Agreement"]
     AgreementChange = REGISTRY.types["AgreementChange"]
@@ -94,3 +72,7 @@ else:
     AgreementConnection = REGISTRY.connections["Agreement"]
     AgencyConnection = REGISTRY.connections["Agency"]
     JurisdictionConnection = REGISTRY.connections["Jurisdiction"]
+    AgreementStat = REGISTRY.types["AgreementStat"]
+    AgreementStatKey = REGISTRY.types["AgreementStatKey"]
+    DetainerStat = REGISTRY.types["DetainerStat"]
+    DetainerStatKey = REGISTRY.types["DetainerStatKey"]

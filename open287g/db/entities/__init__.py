@@ -14,6 +14,12 @@ from open287g.db.entities.observation import OBSERVATION
 from open287g.db.entities.official import OFFICIAL, OFFICIAL_SOURCE
 from open287g.db.entities.policy import POLICY
 from open287g.db.entities.program_model import PROGRAM_MODEL
+from open287g.db.entities.statistics import (
+    AGREEMENT_STAT,
+    AGREEMENT_STAT_KEY,
+    DETAINER_STAT,
+    DETAINER_STAT_KEY,
+)
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
@@ -33,5 +39,9 @@ ENTITIES: dict[str, Entity] = {
         DOCUMENT_MATCH,
         SIGNATORY,
         EXTRACTED_VALUE,
+        AGREEMENT_STAT,
+        AGREEMENT_STAT_KEY,
+        DETAINER_STAT,
+        DETAINER_STAT_KEY,
     )
 }

@@ -45,6 +45,7 @@ class Column:
     description: str | None = None
     graphql: bool = True
     rest: bool = True
+    deprecation: str | None = None  # GraphQL's deprecation reason
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ class Entity:
     description: str | None = None
     key_type: type = int
     rest: tuple[RestColumn, ...] = ()  # its REST row (`open287g.db.rows`); none: no collection
+    # GraphQL fields to list before the columns (the schema's order: a statistic's `key`).
+    first: tuple[str, ...] = ()
     _by_name: dict[str, Column | Relation] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

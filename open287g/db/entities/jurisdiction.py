@@ -10,6 +10,7 @@ from open287g.db.entities.policy import (
     policy_status_sql,
     policy_value_sql,
 )
+from open287g.db.entities.statistics import JURISDICTION_SCOPE
 from open287g.db.models.enums import JurisdictionKind, PolicyStatus
 
 # The jurisdiction `{t}` and every jurisdiction inside it (children, grandchildren).
@@ -61,6 +62,8 @@ JURISDICTION = Entity(
             ordering="nested:agreements",
             description="Agreements of the agencies serving it.",
         ),
+        # Computed rows (`statistics`): `source` scopes them to this jurisdiction.
+        Relation("detainer_stats", "DetainerStat", "list", JURISDICTION_SCOPE, nullable=False),
     ),
     rest=(
         RestColumn("id"),

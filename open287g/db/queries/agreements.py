@@ -279,20 +279,29 @@ _STAT_SQL = {
 }
 
 
-async def agreement_stats(
-    conn: AsyncConnection, group_by: Sequence[AgreementDimension], filters: AgreementFilter
-) -> list[tuple[dict[AgreementDimension, str | None], int]]:
+def agreement_stats_query(
+    group_by: Sequence[AgreementDimension], filters: AgreementFilter
+) -> tuple[str, dict[str, object], tuple[AgreementDimension, ...]]:
+    """The statement of a breakdown (both APIs): a row per key, `k0`, `k1`, … (the
+    dimensions returned, in order) and `count`, in key order; its parameters."""
     check_list("group_by", group_by)
-    dimensions = list(dict.fromkeys(group_by))
+    dimensions = tuple(dict.fromkeys(group_by))
     clauses, params = _where(filters)
     keys = [f"{_STAT_SQL[d]} AS k{i}" for i, d in enumerate(dimensions)]
     grouping = ", ".join(f"k{i}" for i in range(len(dimensions)))
     sql = (
-        f"SELECT {', '.join([*keys, 'count(*)'])} FROM agreements g"
+        f"SELECT {', '.join([*keys, 'count(*) AS count'])} FROM agreements g"
         " JOIN agencies a ON a.id = g.agency_id"
         f" WHERE {' AND '.join(clauses) or 'true'}"
         + (f" GROUP BY {grouping} ORDER BY {grouping}" if dimensions else "")
     )
+    return sql, params, dimensions
+
+
+async def agreement_stats(
+    conn: AsyncConnection, group_by: Sequence[AgreementDimension], filters: AgreementFilter
+) -> list[tuple[dict[AgreementDimension, str | None], int]]:
+    sql, params, dimensions = agreement_stats_query(group_by, filters)
     return [
         (dict(zip(dimensions, row[:-1], strict=True)), int(row[-1]))
         for row in await conn.execute(text(sql), params)

@@ -76,9 +76,10 @@ _DIMENSION_SQL: dict[DetainerDimension, str] = {
 
 _MEASURES_SQL = (
     "sum(value) AS issued,"
-    " coalesce(sum(value) FILTER (WHERE outcome = 'DECLINED_BY_AGENCY'), 0),"
-    " coalesce(sum(value) FILTER (WHERE outcome = 'BOOKED_INTO_DETENTION'), 0),"
-    " coalesce(sum(value) FILTER (WHERE outcome = 'PENDING'), 0)"
+    " coalesce(sum(value) FILTER (WHERE outcome = 'DECLINED_BY_AGENCY'), 0) AS declined,"
+    " coalesce(sum(value) FILTER (WHERE outcome = 'BOOKED_INTO_DETENTION'), 0)"
+    " AS booked_into_detention,"
+    " coalesce(sum(value) FILTER (WHERE outcome = 'PENDING'), 0) AS pending"
 )
 
 _EXACT = """
@@ -166,20 +167,35 @@ async def detainer_stats(
     ]
 
 
-async def detainer_stat_batches(
-    conn: AsyncConnection,
+@dataclass(frozen=True)
+class DetainerStatsQuery:
+    """The one statement of a breakdown: a row per key, `d0`, `d1`, … (the `dimensions`,
+    in order), then issued, declined, booked_into_detention and pending, in key order.
+    `:base` is the rounding base when `rounded`."""
+
+    sql: str
+    params: dict[str, object]
+    dimensions: tuple[DetainerDimension, ...]
+    rounded: bool
+
+
+def detainer_stats_query(
     group_by: Sequence[DetainerDimension],
     filters: DetainerFilter,
     *,
-    min_cell: int,
-    batch_rows: int = 2000,
-) -> AsyncIterator[list[DetainerStatRow]]:
-    """Grouped sums streamed from a server-side cursor in batches (exports of every cell
-    stay in constant memory). `min_cell` is the rounding base of personal breakdowns."""
+    base: object,
+    scope: str = "",
+) -> DetainerStatsQuery:
+    """The statement both APIs publish from. `base` is the rounding base's value (bound
+    when the statement runs); `scope` an extra condition on the facility `f` (this code's
+    own SQL, e.g. correlated to a jurisdiction), which, like every filter, selects whole
+    facilities."""
     check_list("group_by", group_by)
-    dimensions = list(dict.fromkeys(group_by))
+    dimensions = tuple(dict.fromkeys(group_by))
     rounded = any(d in PERSONAL_DIMENSIONS for d in dimensions)
     where, params = _where(filters)
+    if scope:
+        where = f"{where} AND {scope}"
     grouping = ", ".join(f"d{i}" for i in range(len(dimensions)))
     selected = "".join(f"{_DIMENSION_SQL[d]} AS d{i}, " for i, d in enumerate(dimensions))
     sql = (
@@ -190,10 +206,25 @@ async def detainer_stat_batches(
         + (f" ORDER BY {grouping}" if dimensions else "")
     )
     if rounded:
-        params["base"] = min_cell
+        params["base"] = base
+    return DetainerStatsQuery(sql, params, dimensions, rounded)
+
+
+async def detainer_stat_batches(
+    conn: AsyncConnection,
+    group_by: Sequence[DetainerDimension],
+    filters: DetainerFilter,
+    *,
+    min_cell: int,
+    batch_rows: int = 2000,
+) -> AsyncIterator[list[DetainerStatRow]]:
+    """Grouped sums streamed from a server-side cursor in batches (exports of every cell
+    stay in constant memory). `min_cell` is the rounding base of personal breakdowns."""
+    query = detainer_stats_query(group_by, filters, base=min_cell)
+    dimensions, rounded = query.dimensions, query.rounded
     width = len(dimensions)
-    statement = text(sql).execution_options(yield_per=batch_rows)
-    result = await conn.stream(statement, params)
+    statement = text(query.sql).execution_options(yield_per=batch_rows)
+    result = await conn.stream(statement, query.params)
     async for partition in result.partitions(batch_rows):  # one await per batch, not per row
         yield [
             DetainerStatRow(

@@ -1,0 +1,171 @@
+"""Statistics: agreement counts and detainer counts, grouped by dimensions
+(`agreementStats`, `detainerStats`, `Jurisdiction.detainerStats`).
+
+Their rows exist only as the answer of the statistics statements both APIs publish from
+(`db/queries/agreements.py` `agreement_stats_query`, `db/queries/detainers.py`
+`detainer_stats_query`, which hold the disclosure control): `*_stat_rows` wraps one as a
+FROM item with every key column by name (null where not grouped), the counts, and each
+row's place in the statement's order (`ordinal`). The compiler builds the JSON over those
+rows, in the operation's one statement; the fallback resolvers read the same rows.
+
+`declineRate` is computed here, in SQL, exactly as `DetainerStatRow.decline_rate`: from
+the published counts, declined / (issued − pending), null unless something was decided
+(two integers divided in float8, which PostgreSQL and Python both round correctly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.queries import agreements, detainers
+from open287g.db.queries.agreements import AgreementDimension
+from open287g.db.queries.detainers import DetainerDimension
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value bound from the request's settings when the statement runs (a plan cached
+    by one app serves every app, whatever its settings): `name` is the `Settings` field."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows computed from arguments: a FROM item whose row alias is `{c}`, the order they
+    are listed in (over `{c}`), and its `:name` parameters."""
+
+    source: str
+    order: str
+    params: dict[str, Any]
+
+
+# The rows are never read by key: an empty table keeps `Entity.table` honest.
+_NO_TABLE = "(SELECT CAST(NULL AS bigint) AS ordinal WHERE false) {t}"
+_KEY = "{t}.ordinal"
+
+
+def _key_entity(name: str, columns: tuple[Column, ...]) -> Entity:
+    return Entity(name=name, table=_NO_TABLE, key=_KEY, node=False, columns=columns)
+
+
+def _wrapped(sql: str, names: dict[str, str | None], measures: str, extra: str = "") -> str:
+    """The statement `sql` (keys `d0`, `d1`, … in key order) as rows with key columns
+    named by `names` (name → its `dN`, or None: not grouped) and an `ordinal`."""
+    # The statement's key order: d0, d1, … (the dimensions as grouped by).
+    grouped = sorted((c for c in names.values() if c is not None), key=lambda c: int(c[1:]))
+    keys = ", ".join(
+        f"s.{column} AS {name}"
+        if column
+        else f"CAST(NULL AS {_NULL_TYPE.get(name, 'text')}) AS {name}"
+        for name, column in names.items()
+    )
+    order = f"ORDER BY {', '.join(f's.{c}' for c in grouped)}" if grouped else ""
+    return (
+        f"(SELECT {keys}, {measures}{extra}, row_number() OVER ({order}) AS ordinal"
+        f" FROM ({sql}) s) {{c}}"
+    )
+
+
+_NULL_TYPE = {"month": "date"}
+
+DETAINER_STAT_KEY = _key_entity(
+    "DetainerStatKey",
+    tuple(
+        Column(d.value.lower(), f"{{t}}.{d.value.lower()}", dt.date | None)
+        if d is DetainerDimension.MONTH
+        else Column(d.value.lower(), f"{{t}}.{d.value.lower()}", str | None)
+        for d in DetainerDimension
+    ),
+)
+
+DETAINER_STAT = Entity(
+    name="DetainerStat",
+    table=_NO_TABLE,
+    key=_KEY,
+    node=False,
+    description="Detainer counts for one key. Exact without a personal attribute; in a "
+    "breakdown by criminality or citizenship, sums of rounded cells (see rounded and the "
+    "README's Disclosure control).",
+    first=("key",),
+    columns=(
+        Column("issued", "{t}.issued", int | None),
+        Column("declined", "{t}.declined", int | None),
+        Column("booked_into_detention", "{t}.booked_into_detention", int | None),
+        Column("pending", "{t}.pending", int | None),
+        Column(
+            "decline_rate",
+            "(CASE WHEN {t}.issued - {t}.pending > 0"
+            " THEN CAST({t}.declined AS float8) / ({t}.issued - {t}.pending) END)",
+            float | None,
+            detainers.DECLINE_RATE_DESCRIPTION,
+        ),
+        Column("rounded", "{t}.rounded", bool, detainers.ROUNDED_DESCRIPTION),
+        Column(
+            "suppressed",
+            "false",
+            bool,
+            detainers.SUPPRESSED_DESCRIPTION,
+            deprecation="Small cells are rounded, never withheld: see rounded.",
+        ),
+    ),
+    relations=(Relation("key", "DetainerStatKey", "embed", nullable=False),),
+)
+
+AGREEMENT_STAT_KEY = _key_entity(
+    "AgreementStatKey",
+    tuple(
+        Column(d.value.lower(), f"{{t}}.{d.value.lower()}", str | None) for d in AgreementDimension
+    ),
+)
+
+AGREEMENT_STAT = Entity(
+    name="AgreementStat",
+    table=_NO_TABLE,
+    key=_KEY,
+    node=False,
+    first=("key",),
+    columns=(Column("count", "{t}.count", int),),
+    relations=(Relation("key", "AgreementStatKey", "embed", nullable=False),),
+)
+
+# Detainer statistics of a jurisdiction: a state's facilities, else those matched to it.
+JURISDICTION_SCOPE = (
+    "CASE WHEN CAST({t}.kind AS text) = 'STATE' THEN f.state_code = {t}.state_code"
+    " ELSE f.jurisdiction_id = {t}.id END"
+)
+
+
+def detainer_stat_rows(args: dict[str, Any], scope: str = "") -> Rows:
+    """`args`: `group_by` (dimensions) and `filters` (a `detainers.DetainerFilter`);
+    `scope`: a condition on the facility `f` (correlated to a parent row, or none)."""
+    query = detainers.detainer_stats_query(
+        args["group_by"], args["filters"], base=Setting("min_cell"), scope=scope
+    )
+    names = {
+        d.value.lower(): (f"d{query.dimensions.index(d)}" if d in query.dimensions else None)
+        for d in DetainerDimension
+    }
+    measures = "s.issued, s.declined, s.booked_into_detention, s.pending"
+    rounded = ", true AS rounded" if query.rounded else ", false AS rounded"
+    return Rows(_wrapped(query.sql, names, measures, rounded), "{c}.ordinal", query.params)
+
+
+def agreement_stat_rows(args: dict[str, Any], scope: str = "") -> Rows:
+    """`args`: `group_by` (dimensions) and `filters` (an `agreements.AgreementFilter`)."""
+    assert not scope, "agreement statistics are only a root field"
+    sql, params, dimensions = agreements.agreement_stats_query(args["group_by"], args["filters"])
+    keyed = {d: f"k{i}" for i, d in enumerate(dimensions)}
+    names = {d.value.lower(): keyed.get(d) for d in AgreementDimension}
+    return Rows(_wrapped(sql, names, "s.count"), "{c}.ordinal", params)
+
+
+# The computed entities: their rows from (arguments, scope).
+COMPUTED: dict[str, Callable[[dict[str, Any], str], Rows]] = {
+    "DetainerStat": detainer_stat_rows,
+    "AgreementStat": agreement_stat_rows,
+}
