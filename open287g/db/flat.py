@@ -45,7 +45,9 @@ def _field(entity: Entity, column: RestColumn) -> RestField:
         relation = owner.get(name)
         if not isinstance(relation, Relation) or relation.kind not in ("one", "embed"):
             raise ValueError(f"{entity.name}.{column.name}: {name} is not a `one` relation")
+        # An embed with a condition (`source`) is null unless it holds (a search's match).
         nullable = nullable or (relation.kind == "one" and relation.nullable)
+        nullable = nullable or (relation.kind == "embed" and bool(relation.source))
         description = relation.description  # an `id` through it is described by it
         owner = ENTITIES[relation.target]
     if last == "id" and owner.node:
@@ -140,7 +142,10 @@ def flat_sql(
         raise NotCompilable(f"{entity.name}.{path}")
     target = ENTITIES[declared.target]
     if declared.kind == "embed":
-        return flat_sql(stmt, target, alias, rest, joins)
+        value = flat_sql(stmt, target, alias, rest, joins)
+        if declared.source:  # null unless its condition holds, as in GraphQL
+            return f"CASE WHEN {declared.source.format(t=alias)} THEN {value} END"
+        return value
     if declared.unique and not declared.order and joins is not None:
         key = _joined_on_key(declared, target) if rest == "id" and target.node else None
         if key is not None:  # the id is the foreign key itself: nothing to join

@@ -28,13 +28,17 @@ assert len(_VERSION_NAMES.split(",")) == DATA_VERSION_COLUMNS
 @dataclass(frozen=True)
 class Listing:
     """The rows of a page: the query layer's keyset page (`rows` selects up to `limit + 1`
-    rows with their `sort_value`) and the ordering its cursors name. `whole`: the query
+    rows with their `sort_value`) and the ordering its cursors name. The rows are in
+    (`sort_value`, `id`) order in `direction`, unless `order` (SQL over `{c}`, the page's
+    rows) says otherwise, as a connection's `paging` does (a search's rank, best first,
+    then id); a cursor is made of `sort_value` and `id` either way. `whole`: the query
     selects every row, shown at once and without a cursor (reference data)."""
 
     query: PageQuery
     ordering: str = ""
     direction: str = "ASC"
     whole: bool = False
+    order: str = ""
 
 
 def every_row(entity: Entity, order: str) -> Listing:
@@ -60,6 +64,7 @@ def page_sql(entity: Entity, listing: Listing, limit: int) -> Bound:
         query.rows,
         listing.ordering,
         listing.direction,
+        listing.order,
         listing.whole,
         limit,
     )
@@ -73,6 +78,7 @@ def _page_text(
     rows: str,
     ordering: str,
     direction: str,
+    listed_order: str,
     whole: bool,
     limit: int,
 ) -> tuple[str, tuple[str, ...]]:
@@ -85,7 +91,8 @@ def _page_text(
         shown_sql = f"SELECT *, row_number() OVER ({order}) AS rn FROM {page}"
         cursor = "CAST(NULL AS text)"
     else:
-        order = f"ORDER BY sort_value {direction}, id {direction}"
+        rank = listed_order.format(c=page) or f"sort_value {direction}, id {direction}"
+        order = f"ORDER BY {rank}"
         shown_sql = (
             f"SELECT *, row_number() OVER ({order}) AS rn FROM {page} ORDER BY rn LIMIT {limit:d}"
         )

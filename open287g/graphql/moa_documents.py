@@ -55,18 +55,12 @@ class DocumentExtras:
         ]
 
 
-# Search results: best rank first, then id (the cursor's value is the rank).
-_BY_RANK = dataclasses.replace(ID_ORDER, order="{c}.match_rank DESC, {c}.id")
-
-
 def documents_arguments(
     search: str | None, first: int | None, after: str | None
 ) -> tuple[PageQuery, int, str, ConnectionOrder]:
-    """`documents`: every document in id order, or those matching `search` (full text,
-    web-search syntax), best first, each with its best page and a snippet. The page, its
-    size, its cursors' ordering and its order, checked in one order by both paths."""
+    """`documents`: the page `documents.documents_page` maps (REST's `/v1/documents` reads
+    the same), its size, its cursors' ordering and its order, checked in one order by
+    both paths."""
     size = page_size(first)
-    if search is None:
-        return documents.document_page_query(size, after), size, "id", ID_ORDER
-    query = documents.search_page_query(search, size, after)
-    return query, size, documents.SEARCH_ORDERING, _BY_RANK
+    query, ordering, order = documents.documents_page(search, size, after)
+    return query, size, ordering, dataclasses.replace(ID_ORDER, order=order)

@@ -5,20 +5,24 @@ problems. The OpenAPI document is generated from these."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
-from open287g.api.v1.documents import DocumentRow
 from open287g.api.v1.resource import row_model
 from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.document import DOCUMENT
 from open287g.db.queries import detainers
+
+# The documents' generated row model (a value, not a type, to mypy).
+_DOCUMENT_ROW: Any = row_model(DOCUMENT)
 
 AgreementItem = create_model(
     "AgreementItem",
     __base__=row_model(AGREEMENT),
     __doc__="/v1/agreements/{id}: the row, and the MOA document it links.",
     document=(
-        DocumentRow | None,
+        _DOCUMENT_ROW | None,
         Field(
             description="The MOA its moaUrl names, as /v1/documents/{id} gives it (URL, "
             "sha256, pages, signatories, points of contact); null until that document is "

@@ -1,11 +1,10 @@
 """What a /v1 collection is (its own module so that a collection's module can use another's
 rows): a `Collection` of a declared entity, whose rows, row model and every page follow
-from the entity's REST columns; or a hand-written `Resource` (documents, datasets) that
-maps onto the query layer and builds its rows in Python."""
+from the entity's REST columns."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -16,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from open287g.api.v1.params import Param
 from open287g.db.entities.declare import Entity
 from open287g.db.flat import rest_fields
-from open287g.db.queries.pagination import Page
 from open287g.db.rows import Listing
 
 Row = dict[str, Any]
@@ -59,16 +57,3 @@ class Collection:
     @property
     def key_is_int(self) -> bool:
         return self.entity.key_type is int
-
-
-@dataclass(frozen=True)
-class Resource:
-    name: str
-    type_name: str
-    model: type[BaseModel]
-    filters: tuple[Param, ...]
-    page: Callable[[AsyncConnection, dict[str, Any], int, str | None], Awaitable[Page[Any]]]
-    by_keys: Callable[[AsyncConnection, list[Any]], Awaitable[dict[Any, Any]]]
-    to_rows: Callable[[AsyncConnection, Sequence[Any]], Awaitable[list[Row]]]
-    key_is_int: bool = True
-    item_model: type[BaseModel] | None = None

@@ -28,7 +28,6 @@ from open287g.db.queries import (
     jurisdictions,
     policies,
 )
-from open287g.db.queries import documents as document_queries
 from open287g.db.reference_data import resolve_state
 from open287g.db.rows import Listing, every_row
 
@@ -79,10 +78,7 @@ async def _agreement_document(conn: AsyncConnection, key: int) -> Row:
     """The item links its MOA document (the one its moaUrl names) as /v1/documents/{id}
     shows it. Rows and exports don't: the link is already a column of the documents
     collection (`agreement_ids`), and an agreement's row changes only when the list does."""
-    found = await document_queries.documents_of_agreements(conn, [key])
-    document = found.get(key)
-    [row] = await documents.document_rows(conn, [document]) if document else [None]
-    return {"document": row}
+    return {"document": await documents.agreement_document(conn, key)}
 
 
 # Agencies ------------------------------------------------------------------------------

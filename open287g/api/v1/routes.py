@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from open287g.api.problems import Problem
 from open287g.api.v1 import compiled, history, models, quality
-from open287g.api.v1.compiled import Handler
 from open287g.api.v1.documents import DOCUMENTS, DocumentTextRow, document_text
 from open287g.api.v1.http import (
     envelope,
@@ -24,7 +23,7 @@ from open287g.api.v1.http import (
     versioned,
 )
 from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params, shown
-from open287g.api.v1.resource import Collection, Resource
+from open287g.api.v1.resource import Collection
 from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, agreement_filter
 from open287g.db.entities.declare import Entity
 from open287g.db.queries import agreements, changes, detainers
@@ -33,7 +32,6 @@ from open287g.db.queries.ids import BadId, from_global_id, to_global_id
 from open287g.db.reference_data import resolve_state
 from open287g.db.session import export_snapshot
 
-EXPORT_BATCH = 1000
 Kind = Literal["collection", "item", "stats", "changes", "report"]
 
 
@@ -48,66 +46,20 @@ class Endpoint:
     tag: str
 
 
-def collection_endpoint(resource: Resource | Collection) -> Endpoint:
+def collection_endpoint(resource: Collection) -> Endpoint:
     declared = (*resource.filters, LIMIT, CURSOR, FORMAT)
-    if isinstance(resource, Collection):
-        handler = compiled.collection_handler(resource, declared)
-    else:
-        handler = _collection_handler(resource, declared)
     return Endpoint(
         f"/v1/{resource.name}",
         f"List {resource.name} (cursor pages, or a whole export)",
         "collection",
         declared,
         resource.model,
-        handler,
+        compiled.collection_handler(resource, declared),
         resource.name,
     )
 
 
-def _collection_handler(resource: Resource, declared: tuple[Param, ...]) -> Handler:
-    async def handler(request: Request) -> Response:
-        values = parse_params(request, declared)
-        engine: AsyncEngine = request.app.state.engine
-        async with engine.connect() as conn:
-            version, headers, cached = await versioned(request, conn)
-            if cached is not None:
-                return cached
-            page = await resource.page(conn, values, values["limit"], values["cursor"])
-            if values["format"] == "json":
-                rows = await resource.to_rows(conn, page.items)
-        if values["format"] != "json":  # this request's connection is back in the pool
-            batches = _export_batches(engine, resource, values)
-            columns = resource.model.model_fields
-            filename = f"open287g-{resource.name}-v{version.version}"
-            return await export_response(
-                request, values["format"], columns, batches, filename, headers
-            )
-        next_cursor = page.end_cursor if page.has_next else None
-        if next_cursor:
-            headers["Link"] = next_link(request, "cursor", next_cursor)
-        body = envelope(version, data=rows, next_cursor=next_cursor)
-        return json_response(body, headers)
-
-    return handler
-
-
-async def _export_batches(
-    engine: AsyncEngine, resource: Resource, values: dict[str, Any]
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every row in pages of 1,000 from one snapshot (REPEATABLE READ), so an export is
-    consistent even if a load commits while it is read."""
-    async with export_snapshot(engine) as conn:
-        cursor = values["cursor"]
-        while True:
-            page = await resource.page(conn, values, EXPORT_BATCH, cursor)
-            yield await resource.to_rows(conn, page.items)
-            if not page.has_next:
-                return
-            cursor = page.end_cursor
-
-
-def _key_of(resource: Resource | Collection) -> Callable[[Request], Any]:
+def _key_of(resource: Collection) -> Callable[[Request], Any]:
     """The request's key of a `resource` item, typed; a 404 for any other id."""
 
     def key(request: Request) -> Any:
@@ -123,7 +75,7 @@ def _key_of(resource: Resource | Collection) -> Callable[[Request], Any]:
     return key
 
 
-def item_endpoint(resource: Resource | Collection) -> Endpoint:
+def item_endpoint(resource: Collection) -> Endpoint:
     key_of = _key_of(resource)
 
     async def handler(request: Request) -> Response:
@@ -133,11 +85,7 @@ def item_endpoint(resource: Resource | Collection) -> Endpoint:
             version, headers, cached = await versioned(request, conn)
             if cached is not None:
                 return cached
-            if isinstance(resource, Collection):
-                row = await compiled.item_row(resource, conn, typed_key)
-            else:
-                found = (await resource.by_keys(conn, [typed_key])).get(typed_key)
-                row = (await resource.to_rows(conn, [found]))[0] if found else None
+            row = await compiled.item_row(resource, conn, typed_key)
         if row is None:
             global_id = request.path_params["id"]
             raise Problem(404, f"no {resource.type_name} with id {shown(global_id)}")

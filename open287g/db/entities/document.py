@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, gid_sql
 from open287g.db.models.enums import ProgramModelCode
 from open287g.db.queries.documents import DOCUMENTS
 
@@ -120,6 +120,14 @@ DOCUMENT = Entity(
             list[str],
             "The agency's points of contact (Appendix A), as written.",
         ),
+        Column(
+            "agreement_ids",
+            f"to_json(ARRAY(SELECT {gid_sql('Agreement', 'l.agreement_id')}"
+            " FROM document_agreements l WHERE l.document_id = {t}.id ORDER BY l.agreement_id))",
+            list[str],
+            "The agreements whose MOA link names this document (GraphQL: `agreements`).",
+            graphql=False,
+        ),
     ),
     relations=(
         Relation(
@@ -151,5 +159,30 @@ DOCUMENT = Entity(
             nullable=False,
             description="The agreements whose MOA link names this document.",
         ),
+    ),
+    rest=(
+        RestColumn("id"),
+        RestColumn("file_name"),
+        RestColumn("url", description="Where ICE published it."),
+        RestColumn("sha256"),
+        RestColumn("bytes"),
+        RestColumn("pages"),
+        RestColumn("fetched_at"),
+        RestColumn("status"),
+        RestColumn("reason"),
+        RestColumn("text_method"),
+        RestColumn("signed_on"),
+        RestColumn("program_model"),
+        RestColumn("agency_signatory_name", "agency_signatory.name"),
+        RestColumn("agency_signatory_title", "agency_signatory.title"),
+        RestColumn("agency_signatory_agency", "agency_signatory.agency"),
+        RestColumn("agency_signatory_signed_on", "agency_signatory.signed_on"),
+        RestColumn("ice_signatory_name", "ice_signatory.name"),
+        RestColumn("ice_signatory_title", "ice_signatory.title"),
+        RestColumn("ice_signatory_signed_on", "ice_signatory.signed_on"),
+        RestColumn("points_of_contact"),
+        RestColumn("agreement_ids"),
+        RestColumn("match_page", "match.page", "With `q`: the best-matching page."),
+        RestColumn("snippet", "match.snippet", "With `q`: that page's matches between « and »."),
     ),
 )

@@ -8,6 +8,7 @@ Lists never carry page text: `document_text` is its own query, asked for explici
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.pagination import (
     MAX_TEXT_CHARS,
+    BadCursor,
     BadFilter,
     Page,
     PageQuery,
@@ -112,17 +114,6 @@ async def _attach(conn: AsyncConnection, records: Sequence[DocumentRecord]) -> N
         by_id[document_id].agreement_ids.append(agreement_id)
 
 
-async def document_page(
-    conn: AsyncConnection, *, first: int, after: str | None
-) -> Page[DocumentRecord]:
-    """`document_page_query`'s page as records."""
-    query = document_page_query(first, after)
-    rows = (await conn.execute(text(query.rows), query.params)).all()
-    records = [_record(row) for row in rows[:first]]
-    await _attach(conn, records)
-    return Page(records, len(rows) > first, [encode_cursor("id", r.id, r.id) for r in records])
-
-
 async def documents_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, DocumentRecord]:
     rows = (
         await conn.execute(
@@ -150,6 +141,18 @@ async def documents_of_agreements(
     ).all()
     documents = await documents_by_ids(conn, sorted({d for _, d in rows}))
     return {a: documents[d] for a, d in rows if d in documents}
+
+
+async def current_document_id(conn: AsyncConnection, agreement_id: int) -> int | None:
+    """The agreement's current MOA document (the one its moaUrl names), if loaded."""
+    found = await conn.execute(
+        text(
+            "SELECT l.document_id FROM document_agreements l"
+            " WHERE l.agreement_id = :id AND l.is_current ORDER BY l.document_id LIMIT 1"
+        ),
+        {"id": agreement_id},
+    )
+    return found.scalar_one_or_none()
 
 
 def _search_query(search: str) -> str:
@@ -186,6 +189,12 @@ LIMIT {limit}
 """
 
 SEARCH_ORDERING = "search"
+# A search's rows, best rank first, then id (SQL over the page's rows `{c}`); the cursor's
+# value is the rank as text, its id the document's.
+SEARCH_ORDER = "{c}.match_rank DESC, {c}.id"
+ID_ORDER = "{c}.id"
+# The rank a search's cursor carries: `round(…, 6)` as PostgreSQL writes it.
+_RANK = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
 def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
@@ -197,8 +206,9 @@ def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
     where = "true"
     if after:
         keyset = decode_cursor(after, SEARCH_ORDERING)
-        if not isinstance(keyset.value, str):
-            raise BadFilter("cursor is not one this API issued")
+        if not isinstance(keyset.value, str) or not _RANK.fullmatch(keyset.value):
+            # Text a numeric cannot read would fail the statement (a 500): refused here.
+            raise BadCursor("cursor is not one this API issued")
         where = "(b.rank < CAST(:after_rank AS numeric) OR (b.rank = CAST(:after_rank AS numeric)"
         where += " AND d.id > :after_id))"
         params.update(after_rank=keyset.value, after_id=keyset.id)
@@ -221,6 +231,16 @@ def document_page_query(first: int, after: str | None) -> PageQuery:
         after=after,
         ordering="id",
     )
+
+
+def documents_page(search: str | None, first: int, after: str | None) -> tuple[PageQuery, str, str]:
+    """The documents page both APIs read (GraphQL's `documents`, REST's `/v1/documents`):
+    every document in id order, or those matching `search` (full text, web-search
+    syntax), best first, each with its best page and a snippet. The page, its cursors'
+    ordering, and its rows' order (SQL over `{c}`, the page's rows)."""
+    if search is None:
+        return document_page_query(first, after), "id", ID_ORDER
+    return search_page_query(search, first, after), SEARCH_ORDERING, SEARCH_ORDER
 
 
 async def search_documents(
