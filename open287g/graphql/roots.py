@@ -213,7 +213,8 @@ def field(name: str) -> Any:
     of every column, made into objects whose relations resolve level by level."""
     root = ROOTS[name]
     entity = ENTITIES[root.entity]
-    if root.connection:
+    connection = root.connection
+    if connection:
         returns: Any = REGISTRY.connections[root.entity]
         counted = root.entity in REGISTRY.counted
         pick = connection_pick(entity, {}, counted)
@@ -225,7 +226,7 @@ def field(name: str) -> Any:
         stmt = Statement()
         sql = collection_sql(stmt, root, kwargs, pick)
         value = await fetch_json(info.context.engine, stmt, sql, info.context.settings)
-        if root.connection:
+        if connection:
             return REGISTRY.page(root.entity, value)
         return [REGISTRY.instance(root.entity, row) for row in value]
 
