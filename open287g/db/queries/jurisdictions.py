@@ -88,7 +88,8 @@ async def jurisdiction_page(
     where, params = _where(filters)
     return await id_page(
         conn,
-        select=f"SELECT {COLUMNS} FROM jurisdictions j",
+        columns=COLUMNS,
+        source="jurisdictions j",
         alias="j",
         where=where,
         params=params,

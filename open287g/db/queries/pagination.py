@@ -159,7 +159,8 @@ def contains_pattern(value: str) -> str:
 async def id_page(
     conn: AsyncConnection,
     *,
-    select: str,
+    columns: str,
+    source: str,
     alias: str,
     where: str,
     params: dict[str, object],
@@ -168,13 +169,19 @@ async def id_page(
     ordering: str,
     build: Callable[[Sequence[Any]], T],
 ) -> Page[T]:
-    """A keyset page in id order of `select` (… FROM table alias), filtered by `where`."""
-    params = dict(params, limit=first + 1)
-    if after:
-        params["after_id"] = decode_cursor(after, ordering).id
-        where = f"({where}) AND {alias}.id > :after_id"
-    sql = f"{select} WHERE {where} ORDER BY {alias}.id LIMIT :limit"
-    rows = (await conn.execute(text(sql), params)).all()
+    """`id_page_query`'s page run here, as records: `build` gets each row's `columns` (SQL
+    over `alias`, the id among them as `id`), for callers that want records, not JSON."""
+    query = id_page_query(
+        source=source,
+        alias=alias,
+        where=where,
+        params=params,
+        first=first,
+        after=after,
+        ordering=ordering,
+    )
+    sql = f"SELECT {columns} FROM ({query.rows}) {alias} ORDER BY {alias}.sort_value"
+    rows = (await conn.execute(text(sql), query.params)).all()
     shown = rows[:first]
     return Page(
         [build(row) for row in shown],

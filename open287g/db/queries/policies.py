@@ -53,7 +53,8 @@ async def policy_page(
 ) -> Page[PolicyRecord]:
     return await id_page(
         conn,
-        select=f"SELECT {POLICY_COLUMNS} FROM policies p",
+        columns=POLICY_COLUMNS,
+        source="policies p",
         build=lambda row: PolicyRecord(*row),
         **_keyset(filters, first, after),
     )
