@@ -4,8 +4,8 @@ jurisdiction it serves, its agreements, officials and the policy in force there.
 from __future__ import annotations
 
 from open287g.db.entities.declare import Column, Entity, Relation, RestColumn
-from open287g.db.entities.policy import POLICY_ORDER, policy_source, policy_status_sql
-from open287g.db.models.enums import AgencyType, PolicyStatus
+from open287g.db.entities.policy import policy_relation, policy_status_column
+from open287g.db.models.enums import AgencyType
 
 AGENCY = Entity(
     name="Agency",
@@ -15,7 +15,7 @@ AGENCY = Entity(
         Column("type", "{t}.type", AgencyType),
         Column("state", "{t}.state_code", str),
         Column("county", "{t}.county", str | None),
-        Column("policy_status", policy_status_sql("{t}.jurisdiction_id"), PolicyStatus),
+        policy_status_column("{t}.jurisdiction_id"),
     ),
     relations=(
         Relation(
@@ -41,13 +41,7 @@ AGENCY = Entity(
             order="coalesce({c}.evidence_on, {c}.term_start) DESC NULLS LAST, {c}.id",
             nullable=False,
         ),
-        Relation(
-            "policy",
-            "Policy",
-            "one",
-            policy_source("{t}.jurisdiction_id"),
-            order=POLICY_ORDER,
-        ),
+        policy_relation("{t}.jurisdiction_id"),
     ),
     rest=(
         RestColumn("id"),

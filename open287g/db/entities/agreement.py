@@ -12,8 +12,8 @@ from open287g.db.entities.agreement_link import (
 )
 from open287g.db.entities.declare import Column, Entity, Relation, RestColumn
 from open287g.db.entities.observation import OBSERVATION_ORDER, observations_of
-from open287g.db.entities.policy import policy_status_sql
-from open287g.db.models.enums import AgreementStatus, PolicyStatus
+from open287g.db.entities.policy import policy_status_column
+from open287g.db.models.enums import AgreementStatus
 from open287g.db.queries import observations
 from open287g.db.queries.documents import DOCUMENTS
 
@@ -42,11 +42,8 @@ AGREEMENT = Entity(
             dt.date | None,
             "The first participating list that carried it (pending → active).",
         ),
-        Column(
-            "policy_status",
-            policy_status_sql(_AGENCY_JURISDICTION),
-            PolicyStatus,
-            "Policy status of the agency's jurisdiction (or its parents).",
+        policy_status_column(
+            _AGENCY_JURISDICTION, "Policy status of the agency's jurisdiction (or its parents)."
         ),
         Column(
             "lineage_first_seen",

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from open287g.db.entities.declare import Column, Entity, Relation, RestColumn
 from open287g.db.entities.policy import (
-    POLICY_ORDER,
-    policy_source,
-    policy_status_sql,
+    policy_relation,
+    policy_status_column,
     policy_value_sql,
 )
 from open287g.db.entities.statistics import JURISDICTION_SCOPE
-from open287g.db.models.enums import JurisdictionKind, PolicyStatus
+from open287g.db.models.enums import JurisdictionKind
 
 # The jurisdiction `{t}` and every jurisdiction inside it (children, grandchildren).
 _WITHIN = (
@@ -27,7 +26,7 @@ JURISDICTION = Entity(
         Column("name", "{t}.name", str),
         Column("state_code", "{t}.state_code", str),
         Column("fips", "{t}.fips", str | None),
-        Column("policy_status", policy_status_sql("{t}.id"), PolicyStatus),
+        policy_status_column("{t}.id"),
         Column(
             "declared_sanctuary",
             policy_value_sql("{t}.id", "pol.declared_sanctuary"),
@@ -42,7 +41,7 @@ JURISDICTION = Entity(
             "jurisdictions {c} WHERE {c}.id = {t}.parent_id",
             unique=True,
         ),
-        Relation("policy", "Policy", "one", policy_source("{t}.id"), order=POLICY_ORDER),
+        policy_relation("{t}.id"),
         Relation(
             "agencies",
             "Agency",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from open287g.db.entities.declare import Column, Entity, RestColumn, gid_sql
+from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, gid_sql
 from open287g.db.models.enums import PolicyStatus
 
 
@@ -37,6 +37,17 @@ def policy_value_sql(jurisdiction_sql: str, value: str, default: str = "NULL") -
 
 def policy_status_sql(jurisdiction_sql: str) -> str:
     return policy_value_sql(jurisdiction_sql, "CAST(pol.status AS text)", "'UNKNOWN'")
+
+
+def policy_relation(jurisdiction_sql: str) -> Relation:
+    """`policy`: the policy in force for the jurisdiction `jurisdiction_sql` (SQL over `{t}`),
+    of an entity that has one (a jurisdiction, an agency's)."""
+    return Relation("policy", "Policy", "one", policy_source(jurisdiction_sql), order=POLICY_ORDER)
+
+
+def policy_status_column(jurisdiction_sql: str, description: str | None = None) -> Column:
+    """`policy_status`: the status of that policy, `UNKNOWN` when none is in force."""
+    return Column("policy_status", policy_status_sql(jurisdiction_sql), PolicyStatus, description)
 
 
 POLICY = Entity(
