@@ -279,6 +279,13 @@ COMPILED_DOCUMENT_QUERIES = [
              __typename sha256 agencySignatory { name } } } } }""",
         '"__typename":"Document"',
     ),
+    (
+        """{ documents(search: "Barbera", first: 2) { edges { node {
+             nine: pageText(pages: [9, 1000]) { number method engine confidence reason text }
+             none: pageText(pages: []) { number }
+             all: pageText { __typename number confidence } } } } }""",
+        "Michael Barbera",
+    ),
 ]
 
 
@@ -290,9 +297,9 @@ async def test_documents_compile_to_one_statement(
     query: str,
     shown: str,
 ) -> None:
-    """Agreement.document, documents (listed or searched) and their signatories, evidence
-    and agreements are declared: one statement, the same answer as the fallback
-    resolvers. Only `pageText` is not (test_text_only_when_asked_and_charged)."""
+    """Agreement.document, documents (listed or searched) and their signatories, evidence,
+    agreements and page text are declared: one statement, the same answer as the
+    fallback resolvers."""
     compiled = build_schema()
     await run(engine, query, on=compiled)  # new connections' setup: not counted
     count_statements.statements.clear()

@@ -23,7 +23,8 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.db.entities import ENTITIES
+from open287g.db.entities import COMPUTED, ENTITIES
+from open287g.db.entities.computed import Rows, Setting
 from open287g.db.entities.declare import (
     Column,
     ConnectionOrder,
@@ -33,7 +34,6 @@ from open287g.db.entities.declare import (
     gid_sql,
     json_sql,
 )
-from open287g.db.entities.statistics import COMPUTED, Rows, Setting
 from open287g.db.queries.pagination import PageQuery, decode_cursor, page_size
 
 # json_build_object takes at most 100 arguments: 50 keys.

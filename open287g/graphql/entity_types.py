@@ -4,8 +4,9 @@ does not compile (see `open287g.graphql.plan`).
 
 An object is built from one JSON row the compiler produced (every column, with the row's
 key); a relation resolves through a per-request DataLoader that runs the compiler's batch
-statement for a whole level at once. Fields that are not declared in SQL yet come from a
-hand-written mixin (`extras`), resolved from the object's `key`.
+statement for a whole level at once. A relation whose rows are computed from arguments
+(statistics, page text) takes them as its declared function's signature
+(`RELATION_ARGUMENTS`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types.field import StrawberryField
 
 from open287g.db.compiler import Pick, all_columns
 from open287g.db.entities import ENTITIES
@@ -25,8 +25,9 @@ from open287g.db.entities.declare import Column, Entity, GlobalId, Relation, fro
 from open287g.db.entities.official import OfficialSourceKind
 from open287g.db.queries.ids import to_global_id
 from open287g.graphql.context import Info
+from open287g.graphql.moa_documents import page_text_arguments
 from open287g.graphql.relay import Edge, Node, PageInfo
-from open287g.graphql.stat_types import RELATION_ARGUMENTS
+from open287g.graphql.stat_types import jurisdiction_detainer_stats_arguments
 
 MODULE = "open287g.graphql.types"
 
@@ -71,7 +72,7 @@ class Registry:
         self.connections: dict[str, type] = {}
         self.counted: set[str] = set()  # the connections with totalCount
 
-    def build(self, entity: Entity, extras: type | None) -> type:
+    def build(self, entity: Entity) -> type:
         declared: dict[str, tuple[Any, Any]] = {}  # GraphQL field: (annotation, field)
         for column in entity.columns:
             if column.graphql:
@@ -97,9 +98,6 @@ class Registry:
         namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": MODULE}
         for name in (*entity.first, *(n for n in declared if n not in entity.first)):
             annotations[name], namespace[name] = declared[name]
-        for name, value in vars(extras or object).items():
-            if isinstance(value, StrawberryField):
-                namespace[name] = value
         bases: tuple[type, ...] = (Node,) if entity.node else ()
         cls = strawberry.type(type(entity.name, bases, namespace), description=entity.description)
         self.types[entity.name] = cls
@@ -161,6 +159,14 @@ class Registry:
 
 
 REGISTRY = Registry()
+
+# Relations whose rows are computed from arguments (`db/entities/computed.py`): each
+# function's signature is the field's GraphQL arguments, its body maps them onto the query
+# layer. The compiler reads it from the field's metadata, the fallback resolver calls it.
+RELATION_ARGUMENTS: dict[tuple[str, str], Callable[..., dict[str, Any]]] = {
+    ("Jurisdiction", "detainer_stats"): jurisdiction_detainer_stats_arguments,
+    ("Document", "page_text"): page_text_arguments,
+}
 
 
 def _resolver(

@@ -32,11 +32,11 @@ from open287g.db.compiler import (
     rows_sql,
     table_rows,
 )
-from open287g.db.entities import ENTITIES
+from open287g.db.entities import COMPUTED, ENTITIES
+from open287g.db.entities.computed import Rows
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
 from open287g.db.entities.declare import ID_ORDER, ConnectionOrder
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
-from open287g.db.entities.statistics import COMPUTED, Rows
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
 from open287g.db.queries.pagination import PageQuery, page_size

@@ -8,7 +8,6 @@ call alike."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 from open287g.db.queries.agreements import AgreementDimension
@@ -36,9 +35,3 @@ def jurisdiction_detainer_stats_arguments(
     checked but not applied."""
     args = detainer_stats_arguments(group_by, filter)
     return {**args, "filters": dataclasses.replace(args["filters"], state=None)}
-
-
-# Relations whose rows depend on arguments, by (entity, relation).
-RELATION_ARGUMENTS: dict[tuple[str, str], Callable[..., dict[str, Any]]] = {
-    ("Jurisdiction", "detainer_stats"): jurisdiction_detainer_stats_arguments,
-}

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from open287g.db.entities import page_text, statistics
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
 from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.agreement_link import AGREEMENT_LINK
+from open287g.db.entities.computed import Rows
 from open287g.db.entities.dataset import DATASET
 from open287g.db.entities.declare import Entity
 from open287g.db.entities.document import DOCUMENT, DOCUMENT_MATCH, EXTRACTED_VALUE, SIGNATORY
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.observation import OBSERVATION
 from open287g.db.entities.official import OFFICIAL, OFFICIAL_SOURCE
+from open287g.db.entities.page_text import PAGE_TEXT
 from open287g.db.entities.policy import POLICY
 from open287g.db.entities.program_model import PROGRAM_MODEL
 from open287g.db.entities.statistics import (
@@ -43,5 +49,12 @@ ENTITIES: dict[str, Entity] = {
         AGREEMENT_STAT_KEY,
         DETAINER_STAT,
         DETAINER_STAT_KEY,
+        PAGE_TEXT,
     )
+}
+
+# The computed entities (rows from a field's arguments and a scope over the parent row).
+COMPUTED: dict[str, Callable[[dict[str, Any], str], Rows]] = {
+    **statistics.COMPUTED,
+    **page_text.COMPUTED,
 }

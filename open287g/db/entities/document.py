@@ -1,7 +1,7 @@
 """Document: a 287(g) MOA as ICE published it, stored once per sha256, with what was read
 from it (signatories, points of contact, every extracted value with its evidence) and the
-agreements whose MOA link names it. Its page text is not declared here: `pageText` is a
-field of its own (`graphql/types.py`), never part of a list unless asked for."""
+agreements whose MOA link names it. Its page text is a relation computed from its
+arguments (`page_text`): `pageText` is never part of a list unless asked for."""
 
 from __future__ import annotations
 
@@ -158,6 +158,16 @@ DOCUMENT = Entity(
             order="{c}.id",
             nullable=False,
             description="The agreements whose MOA link names this document.",
+        ),
+        # Computed rows (`page_text`): its pages, `source` being the document's id.
+        Relation(
+            "page_text",
+            "PageText",
+            "list",
+            "{t}.id",
+            nullable=False,
+            description="The text of the document's pages (all, or those in `pages`); costs "
+            "as many nodes as a document has pages.",
         ),
     ),
     rest=(

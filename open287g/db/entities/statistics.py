@@ -17,32 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from open287g.db.entities.computed import Rows, Setting
 from open287g.db.entities.declare import Column, Entity, Relation
 from open287g.db.queries import agreements, detainers
 from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A value bound from the request's settings when the statement runs (a plan cached
-    by one app serves every app, whatever its settings): `name` is the `Settings` field."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class Rows:
-    """Rows computed from arguments: a FROM item whose row alias is `{c}`, the order they
-    are listed in (over `{c}`), and its `:name` parameters."""
-
-    source: str
-    order: str
-    params: dict[str, Any]
-
 
 # The rows are never read by key: an empty table keeps `Entity.table` honest.
 _NO_TABLE = "(SELECT CAST(NULL AS bigint) AS ordinal WHERE false) {t}"
