@@ -150,6 +150,33 @@ async def test_database_errors_are_masked_alike_on_every_path(
     assert 'relation "program_models" does not exist' in logged, "the cause is logged"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ agreements(first: 5, after: "' + "x" * 5000 + '") { totalCount } }',  # resolvers
+        '{ node(id: "QWdyZWVtZW50OsKy") { id } }',  # a bad id
+        "{ agreements(first: 2) { edges { node { nope } } } }",  # fails validation
+    ],
+)
+async def test_a_client_mistake_is_one_short_info_line_not_an_error_with_a_traceback(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture, query: str
+) -> None:
+    """A client sending bad input in a loop must not fill the error log with tracebacks
+    (each was an ERROR record with the whole stack, strawberry's default)."""
+    for schema in (None, RESOLVERS_ONLY):  # the compiled path (and its plan cache) too
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG):
+            if schema is None:
+                _, errors = await execute(engine, query)
+            else:
+                _, errors = await execute(engine, query, schema=schema)
+        assert errors, "the client is told"
+        records = [r for r in caplog.records if r.name.startswith(("strawberry", "open287g"))]
+        assert [r.levelno for r in records] == [logging.INFO] * len(errors), records
+        assert not any(r.exc_info for r in records)
+        assert all(len(r.getMessage()) <= 320 for r in records)
+
+
 async def test_an_unreachable_database_is_a_503_with_retry_after(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

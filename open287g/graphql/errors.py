@@ -9,20 +9,24 @@ Resolvers, the compiled path and strawberry's own pre-execution steps all end in
   `DATABASE_UNAVAILABLE` with a retry hint, and the HTTP view answers 503 + Retry-After;
 - anything else becomes `Unexpected error.`.
 
-The real cause is logged first: strawberry logs every error with its original exception
-(logger `strawberry.execution`) before this rewrite, so no driver text reaches a client
-and no cause is lost. Masking in `execute`, not in a schema extension, also covers an
+The real cause is logged first (`log_errors`, before this rewrite), so no driver text
+reaches a client and no cause is lost: a server-side error with its exception and
+traceback at ERROR (logger `strawberry.execution`, as strawberry logs it); a client's
+mistake as one INFO line without a traceback (logger `open287g.graphql`), because it is
+not the operator's problem and a client sending bad input in a loop must not flood the
+error log with tracebacks. Masking in `execute`, not in a schema extension, also covers an
 exception that escapes an extension hook (strawberry then skips the extensions' exits).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.logging import StrawberryLogger
 
@@ -34,6 +38,9 @@ from open287g.graphql.plan import PlanCache, answer
 UNEXPECTED = "Unexpected error."
 UNAVAILABLE = "The database is temporarily unavailable; retry later."
 UNAVAILABLE_CODE = "DATABASE_UNAVAILABLE"
+CLIENT_MESSAGE_CHARS = 300  # of a client error's message, in its log line
+
+client_errors = logging.getLogger("open287g.graphql")
 
 
 def _shown_as_is(error: GraphQLError) -> bool:
@@ -55,6 +62,16 @@ def _rewritten(
         original_error=None,
         extensions=extensions,
     )
+
+
+def log_errors(errors: Iterable[GraphQLError]) -> None:
+    """Each error once, before `mask`: a client's mistake as one short INFO line, anything
+    else with its cause (exception and traceback) at ERROR."""
+    for error in errors:
+        if _shown_as_is(error):
+            client_errors.info("client error: %s", error.message[:CLIENT_MESSAGE_CHARS])
+        else:
+            StrawberryLogger.error(error)
 
 
 def mask(errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -99,8 +116,7 @@ class MaskedSchema(strawberry.Schema):
                 # Seen before, with these variables: parsed, validated, within the limits
                 # and compiled then; only the statement runs.
                 answered = await answer(plan, context_value)
-                for error in answered.errors or ():
-                    StrawberryLogger.error(error)  # the cause, as strawberry logs it
+                log_errors(answered.errors or ())
                 errors = mask(answered.errors) if answered.errors else None
                 return ExecutionResult(data=answered.data, errors=errors)
         result = await super().execute(
@@ -115,3 +131,9 @@ class MaskedSchema(strawberry.Schema):
         if result.errors:
             result.errors = mask(result.errors)
         return result
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """strawberry's hook for logging the errors of every operation it runs."""
+        log_errors(errors)
