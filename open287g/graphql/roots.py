@@ -15,7 +15,7 @@ import datetime as dt
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLField, GraphQLObjectType, get_named_type
@@ -38,6 +38,7 @@ from open287g.db.entities.dataset import DATASET, DATASET_ORDER
 from open287g.db.entities.declare import ID_ORDER, ConnectionOrder
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
+from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
 from open287g.db.queries.pagination import PageQuery, page_size
 from open287g.graphql.context import Info
@@ -55,6 +56,8 @@ from open287g.graphql.stat_types import agreement_stats_arguments, detainer_stat
 
 if TYPE_CHECKING:
     from open287g.graphql.plan import Reader
+
+F = TypeVar("F")
 
 
 @dataclass(frozen=True)
@@ -121,18 +124,20 @@ def _agreement_changes(
 def _agencies(
     first: int | None = None, after: str | None = None, filter: AgencyFilter | None = None
 ) -> Page:
-    filters = (filter or AgencyFilter()).to_query()
-    size = page_size(first)
-    return Page(agencies.agency_page_query(filters, size, after), size, agencies.ORDERING)
+    return _id_page(agencies.PAGES, (filter or AgencyFilter()).to_query(), first, after)
 
 
 def _jurisdictions(
     first: int | None = None, after: str | None = None, filter: JurisdictionFilter | None = None
 ) -> Page:
     filters = (filter or JurisdictionFilter()).to_query()
+    return _id_page(jurisdictions.PAGES, filters, first, after)
+
+
+def _id_page(pages: IdPages[F], filters: F, first: int | None, after: str | None) -> Page:
+    """A page of a table paged in id order (the filter checked first, then the size)."""
     size = page_size(first)
-    query = jurisdictions.jurisdiction_page_query(filters, size, after)
-    return Page(query, size, jurisdictions.ORDERING)
+    return Page(pages.page_query(filters, size, after), size, pages.ordering)
 
 
 def _program_models() -> Rows:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter
-from open287g.db.queries.pagination import PageQuery, id_page_query
+from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.search import folded_contains, search_value
 
 ORDERING = "agencies:ID:ASC"
@@ -70,23 +70,8 @@ def _where(filters: AgencyFilter) -> tuple[str, dict[str, object]]:
     return " AND ".join(clauses), params
 
 
-def agency_page_query(filters: AgencyFilter, first: int, after: str | None) -> PageQuery:
-    where, params = _where(filters)
-    return id_page_query(
-        source="agencies a",
-        alias="a",
-        where=where,
-        params=params,
-        first=first,
-        after=after,
-        ordering=ORDERING,
-    )
-
-
-async def agency_count(conn: AsyncConnection, filters: AgencyFilter) -> int:
-    where, params = _where(filters)
-    sql = f"SELECT count(*) FROM agencies a WHERE {where}"
-    return int((await conn.execute(text(sql), params)).scalar_one())
+PAGES = IdPages("agencies a", "a", ORDERING, _where)
+agency_page_query = PAGES.page_query  # REST's and GraphQL's page of agencies
 
 
 async def agencies_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, AgencyRecord]:

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.bounds import check_filter
-from open287g.db.queries.pagination import Page, PageQuery, contains_pattern, id_page, id_page_query
+from open287g.db.queries.id_pages import IdPages
+from open287g.db.queries.pagination import Page, contains_pattern, id_page
 
 ORDERING = "jurisdictions:ID:ASC"
 
@@ -67,19 +68,8 @@ def _where(filters: JurisdictionFilter) -> tuple[str, dict[str, object]]:
     return " AND ".join(clauses), params
 
 
-def jurisdiction_page_query(
-    filters: JurisdictionFilter, first: int, after: str | None
-) -> PageQuery:
-    where, params = _where(filters)
-    return id_page_query(
-        source="jurisdictions j",
-        alias="j",
-        where=where,
-        params=params,
-        first=first,
-        after=after,
-        ordering=ORDERING,
-    )
+PAGES = IdPages("jurisdictions j", "j", ORDERING, _where)
+jurisdiction_page_query = PAGES.page_query  # REST's and GraphQL's page of jurisdictions
 
 
 async def jurisdiction_page(
@@ -98,12 +88,6 @@ async def jurisdiction_page(
         ordering=ORDERING,
         build=lambda row: JurisdictionRecord(*row),
     )
-
-
-async def jurisdiction_count(conn: AsyncConnection, filters: JurisdictionFilter) -> int:
-    where, params = _where(filters)
-    sql = f"SELECT count(*) FROM jurisdictions j WHERE {where}"
-    return int((await conn.execute(text(sql), params)).scalar_one())
 
 
 async def jurisdictions_by_ids(
