@@ -86,6 +86,7 @@ class Root:
     arguments: Callable[..., Any]
     rows: Callable[[Any], Page | Rows] = _itself
     description: str | None = None
+    counted: bool = True  # a connection's type has totalCount
 
     @property
     def connection(self) -> bool:
@@ -161,6 +162,7 @@ ROOTS: dict[str, Root] = {
         _documents,
         description="MOA documents, or those whose text matches `search` (web-search syntax: "
         'words, "a phrase", -excluded), best match first with its page and a snippet.',
+        counted=False,
     ),
     "agreements": Root(
         "Agreement",
@@ -171,6 +173,7 @@ ROOTS: dict[str, Root] = {
         "AgreementChange",
         _agreement_changes,
         description="Agreements added, ended or changed between two dates' lists.",
+        counted=False,
     ),
     "agencies": Root("Agency", _agencies),
     "jurisdictions": Root("Jurisdiction", _jurisdictions),
@@ -221,8 +224,7 @@ def field(name: str) -> Any:
     connection = root.connection
     if connection:
         returns: Any = REGISTRY.connections[root.entity]
-        counted = root.entity in REGISTRY.counted
-        pick = connection_pick(entity, {}, counted)
+        pick = connection_pick(entity, {}, root.counted)
     else:
         returns = list[REGISTRY.types[root.entity]]  # type: ignore[name-defined]
         pick = Pick(name, name, {}, all_columns(entity))

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from open287g.db.entities import ENTITIES
 from open287g.graphql.entity_types import REGISTRY
+from open287g.graphql.roots import ROOTS
 
 for _entity in ENTITIES.values():
     REGISTRY.build(_entity)
-for _name in ("Agreement", "Agency", "Jurisdiction"):  # the root connections
-    REGISTRY.connection(_name)
-REGISTRY.connection("AgreementChange", counted=False)
-REGISTRY.connection("Document", counted=False)
+for _root in ROOTS.values():
+    if _root.connection:
+        REGISTRY.connection(_root.entity, _root.counted)
 for _entity in ENTITIES.values():
     for _relation in _entity.relations:
         if _relation.kind == "connection" and _relation.target not in REGISTRY.connections:
