@@ -54,8 +54,9 @@ Bound = tuple[str, tuple[Any, ...]]
 
 def page_sql(entity: Entity, listing: Listing, limit: int) -> Bound:
     """The statement of one /v1 page. Its row: the data version's columns, the next
-    cursor (or null), and the response body: `{"data": [rows], "next_cursor": …,
-    "data_version": …}`, with `"notice"` last when demo or synthetic data is loaded.
+    cursor (or null), and the response body as UTF-8 bytes: `{"data": [rows],
+    "next_cursor": …, "data_version": …}`, with `"notice"` last when demo or synthetic
+    data is loaded.
     Its text is made once per shape (entity, filters present, cursor or not, limit)."""
     query = listing.query
     sql, names = _page_text(
@@ -117,7 +118,9 @@ def _page_text(
         f"WITH {f'{ctes}, ' if ctes else ''}{page} AS ({rows}), {shown} AS ({shown_sql}),"
         f" _next AS (SELECT {cursor} AS cursor),"
         f" _version({_VERSION_NAMES}) AS ({DATA_VERSION_SQL})"
-        f" SELECT v.*, n.cursor, {envelope} FROM _version v, _next n"
+        # The body as UTF-8 bytes (bytea): asyncpg hands them over as they are, where
+        # text would be decoded into a str only for the response to encode it again.
+        f" SELECT v.*, n.cursor, convert_to({envelope}, 'UTF8') FROM _version v, _next n"
     )
     return positional(sql)
 

@@ -73,7 +73,7 @@ def collection_handler(collection: Collection, declared: Sequence[Param]) -> Han
         if row[_CURSOR]:
             headers["Link"] = next_link(request, "cursor", row[_CURSOR])
         return Response(
-            row[_BODY].encode(), status_code=200, media_type="application/json", headers=headers
+            row[_BODY], status_code=200, media_type="application/json", headers=headers
         )
 
     return handler

@@ -42,14 +42,6 @@ def _path(request: Request) -> str:
     return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
-def _query(request: Request) -> str:
-    raw: bytes = request.scope["query_string"]
-    try:
-        return raw.decode()
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
 @lru_cache(maxsize=4096)
 def _request_digest(path: str, query_string: bytes) -> str:
     pairs = QueryParams(query_string).multi_items()
@@ -107,17 +99,34 @@ def envelope(version: DataVersion, **fields: Any) -> dict[str, Any]:
 def next_link(request: Request, name: str, value: str) -> str:
     """Absolute, from OPEN287G_PUBLIC_URL: never from the request's Host, which a client
     controls (and a cached answer would hand to every later client)."""
-    params = MultiDict(parse_qsl(_query(request), keep_blank_values=True))
-    params.update({name: value})  # as Starlette's include_query_params, without URL objects
-    query = urlencode(params.multi_items())
+    query = _next_query(request.scope["query_string"], name, value)
     return f'<{request.app.state.settings.public_url}{_path(request)}?{query}>; rel="next"'
+
+
+@lru_cache(maxsize=4096)
+def _next_query(query_string: bytes, name: str, value: str) -> str:
+    """The query string with `name` set to `value` (remembered: a page asked for again,
+    by the same or another client, links to the same next page)."""
+    try:
+        raw = query_string.decode()
+    except UnicodeDecodeError:
+        raw = query_string.decode("latin-1")
+    params = MultiDict(parse_qsl(raw, keep_blank_values=True))
+    params.update({name: value})  # as Starlette's include_query_params, without URL objects
+    return urlencode(params.multi_items())
 
 
 def cache_headers(etag: str, version: DataVersion) -> dict[str, str]:
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Data-Version": str(version.version)}
     if version.modified is not None:
-        headers["Last-Modified"] = format_datetime(version.modified.astimezone(dt.UTC), usegmt=True)
+        headers["Last-Modified"] = _http_date(version.modified)
     return headers
+
+
+@lru_cache(maxsize=64)
+def _http_date(moment: dt.datetime) -> str:
+    """RFC 9110's date of a data version (a handful of versions are ever current)."""
+    return format_datetime(moment.astimezone(dt.UTC), usegmt=True)
 
 
 def json_response(body: Any, headers: dict[str, str], status: int = 200) -> Response:
