@@ -40,15 +40,21 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 
 async def wait_ready(base: str, seconds: float = 15.0) -> None:
+    """Until `/readyz` answers 200; otherwise an error saying what it last answered (a
+    server that cannot reach PostgreSQL, e.g. with every connection slot taken by other
+    work on the machine, answers 503 with the reason)."""
+    last = "no answer"
     async with httpx.AsyncClient() as http:
         for _ in range(int(seconds * 10)):
             try:
-                if (await http.get(f"{base}/readyz")).status_code == 200:
+                answer = await http.get(f"{base}/readyz")
+                if answer.status_code == 200:
                     return
-            except httpx.TransportError:
-                pass
+                last = f"{answer.status_code} {answer.text[:300]}"
+            except httpx.TransportError as exc:
+                last = type(exc).__name__
             await asyncio.sleep(0.1)
-    raise RuntimeError(f"{base} did not become ready within {seconds} s")
+    raise RuntimeError(f"{base} did not become ready within {seconds} s (last: {last})")
 
 
 def generate_detainers(path: Path, rows: int) -> Path:
