@@ -61,6 +61,9 @@ from open287g.graphql.context import Context
 from open287g.graphql.variables import coerce, operation_of
 
 PLAN_CACHE_BYTES = 32 * 2**20
+# Plans kept per document (and operation name), one per set of variables: a client that
+# varies the variables of one document churns that document's plans, never the others'.
+PLANS_PER_DOCUMENT = 64
 
 
 @dataclass(frozen=True)
@@ -77,39 +80,63 @@ class Plan:
         return 512 + len(self.sql) + 64 * len(self.values)
 
 
-class PlanCache:
-    """An LRU of plans bounded by their estimated bytes."""
+PlanKey = tuple[str, str | None, bytes]  # document, operation name, canonical variables
 
-    def __init__(self, budget: int = PLAN_CACHE_BYTES) -> None:
+
+class PlanCache:
+    """An LRU of plans bounded by their estimated bytes, and by PLANS_PER_DOCUMENT plans
+    (variable sets) per document and operation name, each document with its own LRU."""
+
+    def __init__(
+        self, budget: int = PLAN_CACHE_BYTES, per_document: int = PLANS_PER_DOCUMENT
+    ) -> None:
         self.budget = budget
+        self.per_document = per_document
         self.total = 0
-        self._plans: OrderedDict[tuple[str, str | None, bytes], Plan] = OrderedDict()
+        self._plans: OrderedDict[PlanKey, Plan] = OrderedDict()
+        self._documents: dict[tuple[str, str | None], OrderedDict[PlanKey, None]] = {}
 
     @staticmethod
-    def key(
-        query: str, operation: str | None, variables: dict[str, Any] | None
-    ) -> tuple[str, str | None, bytes] | None:
+    def key(query: str, operation: str | None, variables: dict[str, Any] | None) -> PlanKey | None:
         try:
             canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
         except TypeError:
             return None
         return (query, operation, canonical)
 
-    def get(self, key: tuple[str, str | None, bytes]) -> Plan | None:
+    def get(self, key: PlanKey) -> Plan | None:
         plan = self._plans.get(key)
         if plan is not None:
             self._plans.move_to_end(key)
+            self._documents[key[:2]].move_to_end(key)
         return plan
 
-    def put(self, key: tuple[str, str | None, bytes], plan: Plan) -> None:
-        cost = plan.cost + len(key[0]) + len(key[2])
+    def put(self, key: PlanKey, plan: Plan) -> None:
+        cost = self._cost(key, plan)
         if cost > self.budget or key in self._plans:
             return
+        siblings = self._documents.setdefault(key[:2], OrderedDict())
+        if len(siblings) >= self.per_document:
+            self._drop(next(iter(siblings)))  # the document's least recently used plan
         while self._plans and self.total + cost > self.budget:
-            old_key, old = self._plans.popitem(last=False)
-            self.total -= old.cost + len(old_key[0]) + len(old_key[2])
+            self._drop(next(iter(self._plans)))
         self._plans[key] = plan
+        self._documents.setdefault(key[:2], OrderedDict())[key] = None
         self.total += cost
+
+    def _drop(self, key: PlanKey) -> None:
+        self.total -= self._cost(key, self._plans.pop(key))
+        siblings = self._documents[key[:2]]
+        del siblings[key]
+        if not siblings:
+            del self._documents[key[:2]]
+
+    @staticmethod
+    def _cost(key: PlanKey, plan: Plan) -> int:
+        return plan.cost + len(key[0]) + len(key[2])
+
+    def __len__(self) -> int:
+        return len(self._plans)
 
 
 class Reader:
