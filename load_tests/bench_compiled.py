@@ -364,8 +364,8 @@ async def main(seconds: int) -> None:
                     measured, answered = await _measure(base, mine, seconds)
                     results.update(measured)
                     answers.update(answered)
-        counter = StatementCounter(url.host or "127.0.0.1", url.port or 5432)
-        proxied = url.set(host="127.0.0.1", port=await counter.start())
+        counter = StatementCounter.in_front_of(url)
+        proxied = await counter.proxied(url)
         try:
             for server in SERVERS:
                 mine = [row for row in chosen if row.server == server]

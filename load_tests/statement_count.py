@@ -15,6 +15,8 @@ import re
 import struct
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import URL
+
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
 # Not the work a request asks for: transaction control, settings and pool pings.
@@ -36,8 +38,24 @@ class StatementCounter:
 
     host: str
     port: int
+    socket_dir: str | None = None  # PostgreSQL's Unix socket directory, instead of TCP
     executed: list[str] = field(default_factory=list)
     _server: asyncio.Server | None = None
+
+    @classmethod
+    def in_front_of(cls, url: URL) -> StatementCounter:
+        """A proxy for the server `url` names, by TCP or by its Unix socket (libpq's
+        `?host=/dir`, as the embedded server's URL has it)."""
+        found = url.query.get("host")
+        socket_dir = found[0] if isinstance(found, tuple) else found
+        if socket_dir is not None and not socket_dir.startswith("/"):
+            socket_dir = None
+        return cls(url.host or "127.0.0.1", url.port or 5432, socket_dir)
+
+    async def proxied(self, url: URL) -> URL:
+        """Start the proxy; `url` pointed at it (over loopback TCP)."""
+        port = await self.start()
+        return url.difference_update_query(["host"]).set(host="127.0.0.1", port=port)
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
@@ -56,7 +74,11 @@ class StatementCounter:
         return len(later) - overhead, overhead
 
     async def _connection(self, client: asyncio.StreamReader, out: asyncio.StreamWriter) -> None:
-        server_in, server_out = await asyncio.open_connection(self.host, self.port)
+        if self.socket_dir is not None:
+            path = f"{self.socket_dir}/.s.PGSQL.{self.port}"
+            server_in, server_out = await asyncio.open_unix_connection(path)
+        else:
+            server_in, server_out = await asyncio.open_connection(self.host, self.port)
         pipes = [
             asyncio.create_task(self._client_side(client, out, server_out)),
             asyncio.create_task(_copy(server_in, out)),
