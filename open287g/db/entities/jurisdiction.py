@@ -12,10 +12,14 @@ from open287g.db.entities.policy import (
 from open287g.db.entities.statistics import JURISDICTION_SCOPE
 from open287g.db.models.enums import JurisdictionKind
 
-# The jurisdiction `{t}` and every jurisdiction inside it (children, grandchildren).
+# The jurisdiction `{t}` and every jurisdiction inside it (children, grandchildren): three
+# lookups by parent_id's index (one predicate ORing them made PostgreSQL scan the table for
+# every jurisdiction: a page of 20 states with their agencies took 6.6 ms, now 5.4 ms).
 _WITHIN = (
-    "(SELECT w.id FROM jurisdictions w WHERE w.id = {t}.id OR w.parent_id = {t}.id"
-    " OR w.parent_id IN (SELECT w2.id FROM jurisdictions w2 WHERE w2.parent_id = {t}.id))"
+    "(SELECT {t}.id"
+    " UNION ALL SELECT w.id FROM jurisdictions w WHERE w.parent_id = {t}.id"
+    " UNION ALL SELECT w2.id FROM jurisdictions w1 JOIN jurisdictions w2"
+    " ON w2.parent_id = w1.id WHERE w1.parent_id = {t}.id)"
 )
 
 JURISDICTION = Entity(
