@@ -135,3 +135,23 @@ def raw_identities(path: Path) -> set[tuple[str, str, str]]:
         model = MODELS[str(support).strip().split()[0].lower()]
         found.add((STATE_CODES[" ".join(str(state).split()).upper()], name, model))
     return found
+
+
+# Two agreements whose MOAs are among the shared PDFs (Jupiter FL, Freeborn MN), as an ICE
+# list names them: the documents tests' common ground.
+MOA_BASE = "https://www.ice.gov/doclib/287gMOA/"
+JUPITER = "JupiterPDFL_TFM_MOA_032425.pdf"  # text layer, digital-signature stamp
+FREEBORN = "FreebornCountyMN_WSO_MOA031325.pdf"  # a font without a Unicode map
+
+
+def two_moa_agreements_xlsx() -> bytes:
+    """An ICE list of the two agreements; the list's date for Jupiter differs from its
+    MOA's (2025-03-25, read by eye), Freeborn's agrees with its MOA."""
+    jupiter, freeborn = Link("link", MOA_BASE + JUPITER), Link("link", MOA_BASE + FREEBORN)
+    rows = [
+        ("FLORIDA", "Jupiter Police Department", "Municipality", "Palm Beach",
+         "Task Force Model", dt.datetime(2025, 3, 20), jupiter),
+        ("MINNESOTA", "Freeborn County Sheriff's Office", "County", "Freeborn",
+         "Warrant Service Officer", dt.datetime(2025, 3, 26), freeborn),
+    ]  # fmt: skip
+    return ice_xlsx(rows)

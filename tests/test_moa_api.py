@@ -3,7 +3,6 @@ the right page, officials from documents beside the officials CSV (issue 13)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +22,14 @@ from open287g.loaders.moas.read import ReadLimits
 from open287g.loaders.officials import load_officials_document
 from open287g.loaders.sources import SourceDocument
 from tests.conftest import StatementCounter
-from tests.fixtures import Link, ice_xlsx, write
-from tests.test_moas import FREEBORN, JUPITER, MOA_DIR
-
-BASE = "https://www.ice.gov/doclib/287gMOA/"
+from tests.fixtures import FREEBORN, JUPITER, MOA_BASE, two_moa_agreements_xlsx, write
+from tests.test_moas import MOA_DIR
 
 
 @pytest.fixture(scope="module")
 async def loaded(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.mktemp("moa_api")
-    # The list's date for Jupiter differs from its MOA's (2025-03-25, read by eye) so the
-    # quality report has a disagreement to flag; Freeborn's agrees with its MOA.
-    rows = [
-        ("FLORIDA", "Jupiter Police Department", "Municipality", "Palm Beach",
-         "Task Force Model", dt.datetime(2025, 3, 20), Link("link", BASE + JUPITER)),
-        ("MINNESOTA", "Freeborn County Sheriff's Office", "County", "Freeborn",
-         "Warrant Service Officer", dt.datetime(2025, 3, 26), Link("link", BASE + FREEBORN)),
-    ]  # fmt: skip
-    sheet = write(folder, "participatingAgencies04012025am.xlsx", ice_xlsx(rows))
+    sheet = write(folder, "participatingAgencies04012025am.xlsx", two_moa_agreements_xlsx())
     await load_sources(engine, plan_sources([str(sheet)]), Settings())
     officials = (
         "state,agency,name,title,term_start\n"
@@ -71,7 +60,7 @@ async def test_agreement_to_document_to_signatory(engine: AsyncEngine, loaded: N
     )
     (edge,) = data["agreements"]["edges"]
     document = edge["node"]["document"]
-    assert document["url"] == BASE + JUPITER
+    assert document["url"] == MOA_BASE + JUPITER
     assert document["pages"] == 14
     assert document["signedOn"] == "2025-03-25"
     assert document["programModel"] == "TASK_FORCE"
@@ -83,7 +72,7 @@ async def test_agreement_to_document_to_signatory(engine: AsyncEngine, loaded: N
     }
     assert document["iceSignatory"]["name"] == "Todd M. Lyons"
     assert "Michael Barbera" in document["pointsOfContact"]
-    assert document["agreements"] == [{"moaUrl": BASE + JUPITER}]
+    assert document["agreements"] == [{"moaUrl": MOA_BASE + JUPITER}]
 
 
 async def test_search_finds_a_phrase_on_its_page(engine: AsyncEngine, loaded: None) -> None:
@@ -132,7 +121,7 @@ async def test_officials_from_documents_beside_the_csv(engine: AsyncEngine, load
     assert older["isCurrent"] is False
     assert signer["evidenceOn"] == "2025-03-25"
     assert signer["source"]["kind"] == "DOCUMENT"
-    assert signer["source"]["url"] == BASE + JUPITER
+    assert signer["source"]["url"] == MOA_BASE + JUPITER
     assert signer["source"]["page"] == 9
     assert len(signer["source"]["sha256"]) == 64
     assert older["source"] == {"kind": "CSV", "url": None, "sha256": None, "page": None}
@@ -192,7 +181,7 @@ async def test_rest_agreement_item_links_its_document(engine: AsyncEngine, loade
         item = jupiter.json()["data"]
         document = item.pop("document")
         assert item == rows["Jupiter Police Department"]
-        assert document["url"] == BASE + JUPITER
+        assert document["url"] == MOA_BASE + JUPITER
         assert document["pages"] == 14
         assert document["agency_signatory_name"] == "Michael Barbera"
         assert document["agency_signatory_title"] == "Chief of Police"

@@ -30,12 +30,10 @@ from open287g.loaders.moas.fields import looks_like_name, parse_date
 from open287g.loaders.moas.load import analyze, load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
 from tests.conftest import create_database_copy, drop_database
-from tests.fixtures import Link, ice_xlsx, write
+from tests.fixtures import FREEBORN, JUPITER, two_moa_agreements_xlsx, write
 
 MOA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "moa"
 TRUTH = Path(__file__).parent / "data" / "moa_truth.csv"
-JUPITER = "JupiterPDFL_TFM_MOA_032425.pdf"  # text layer, digital-signature stamp
-FREEBORN = "FreebornCountyMN_WSO_MOA031325.pdf"  # a font without a Unicode map
 KINNEY = "KinneyCoTX_TFM_MOA_03.19.2025.pdf"  # a scan: no text layer at all
 NO_OCR = ReadLimits(ocr=False)
 
@@ -147,14 +145,7 @@ def test_extraction_quality_on_the_checked_sample() -> None:
 @pytest.fixture
 async def agreements(conn: AsyncConnection, tmp_path: Path) -> None:
     """Two agencies whose MOA links name the shared PDFs (as ICE's list does)."""
-    base = "https://www.ice.gov/doclib/287gMOA/"
-    rows = [
-        ("FLORIDA", "Jupiter Police Department", "Municipality", "Palm Beach",
-         "Task Force Model", dt.datetime(2025, 3, 20), Link("link", base + JUPITER)),
-        ("MINNESOTA", "Freeborn County Sheriff's Office", "County", "Freeborn",
-         "Warrant Service Officer", dt.datetime(2025, 3, 26), Link("link", base + FREEBORN)),
-    ]  # fmt: skip
-    path = write(tmp_path, "participatingAgencies04012025am.xlsx", ice_xlsx(rows))
+    path = write(tmp_path, "participatingAgencies04012025am.xlsx", two_moa_agreements_xlsx())
     await load_sources(conn, plan_sources([str(path)]), Settings())
 
 

@@ -26,11 +26,10 @@ from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.moas.load import load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
 from tests.conftest import StatementCounter
-from tests.fixtures import Link, ice_xlsx, write
-from tests.test_moas import FREEBORN, JUPITER, MOA_DIR
+from tests.fixtures import FREEBORN, JUPITER, two_moa_agreements_xlsx, write
+from tests.test_moas import MOA_DIR
 
 pytestmark = pytest.mark.skipif(not MOA_DIR.is_dir(), reason=f"{MOA_DIR} not present")
-BASE = "https://www.ice.gov/doclib/287gMOA/"
 OTHERS = (
     "287gJEM_BentonCoAR_06-30-2020.pdf",
     "287gWSO_BakerCoFl2019-10-15.pdf",
@@ -47,13 +46,7 @@ async def http(
     engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
     folder = tmp_path_factory.mktemp("documents")
-    rows = [
-        ("FLORIDA", "Jupiter Police Department", "Municipality", "Palm Beach",
-         "Task Force Model", dt.datetime(2025, 3, 20), Link("link", BASE + JUPITER)),
-        ("MINNESOTA", "Freeborn County Sheriff's Office", "County", "Freeborn",
-         "Warrant Service Officer", dt.datetime(2025, 3, 26), Link("link", BASE + FREEBORN)),
-    ]  # fmt: skip
-    sheet = write(folder, "participatingAgencies04012025am.xlsx", ice_xlsx(rows))
+    sheet = write(folder, "participatingAgencies04012025am.xlsx", two_moa_agreements_xlsx())
     await load_sources(engine, plan_sources([str(sheet)]), Settings())
     sources = [str(MOA_DIR / name) for name in (JUPITER, FREEBORN, *OTHERS)]
     await load_moas(engine, plan_moas(sources), Settings(), limits=ReadLimits(ocr=False))
