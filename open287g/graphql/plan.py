@@ -77,7 +77,10 @@ class Plan:
 
     @property
     def cost(self) -> int:
-        return 512 + len(self.sql) + 64 * len(self.values)
+        # A text value (a search, a page list) is charged its length: counting it as 64
+        # bytes let plans holding megabytes of values pass for kilobytes.
+        values = sum(64 + (len(v) if isinstance(v, str) else 0) for v in self.values)
+        return 512 + len(self.sql) + values
 
 
 PlanKey = tuple[str, str | None, bytes]  # document, operation name, canonical variables

@@ -155,11 +155,21 @@ async def current_document_id(conn: AsyncConnection, agreement_id: int) -> int |
     return found.scalar_one_or_none()
 
 
+# websearch_to_tsquery keeps pending operators on a stack of 32: a run of 32 or more
+# `-` (NOT) with nothing but spaces or punctuation between them fails the statement
+# ("tsquery stack too small", a 500). Only a letter or digit (a word) ends a run, so runs
+# are counted between those, more strictly than PostgreSQL does.
+MAX_EXCLUSIONS_IN_A_ROW = 16
+_BETWEEN_WORDS = re.compile(r"[\W_]+")
+
+
 def _search_query(search: str) -> str:
     if "\x00" in search or len(search) > MAX_TEXT_CHARS:
         raise BadFilter(f"search is at most {MAX_TEXT_CHARS} characters, without NUL")
     if not search.strip():
         raise BadFilter("search must not be blank")
+    if any(run.count("-") > MAX_EXCLUSIONS_IN_A_ROW for run in _BETWEEN_WORDS.findall(search)):
+        raise BadFilter(f"search has more than {MAX_EXCLUSIONS_IN_A_ROW} `-` in a row")
     return search
 
 
