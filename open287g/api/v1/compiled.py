@@ -72,9 +72,7 @@ def collection_handler(collection: Collection, declared: Sequence[Param]) -> Han
         headers = cache_headers(etag_for(request, version), version)
         if row[_CURSOR]:
             headers["Link"] = next_link(request, "cursor", row[_CURSOR])
-        return Response(
-            row[_BODY], status_code=200, media_type="application/json", headers=headers
-        )
+        return Response(row[_BODY], status_code=200, media_type="application/json", headers=headers)
 
     return handler
 
