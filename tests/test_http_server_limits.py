@@ -142,6 +142,76 @@ def test_a_declared_huge_body_is_refused_before_it_is_sent(server: LiveServer) -
         answer = _read_all(sock, seconds=5)
     assert _status(answer) == 413
     assert b"application/problem+json" in answer
+    assert b"connection: close" in answer.lower()  # the body is not waited for
+
+
+def _answers(data: bytes) -> list[int]:
+    """The status of every response in `data`, in order."""
+    return [int(part.split(b" ", 1)[0]) for part in data.split(b"HTTP/1.1 ")[1:]]
+
+
+def test_a_refused_body_just_over_the_limit_leaves_the_connection_usable(
+    server: LiveServer,
+) -> None:
+    """A 100 KB body (over the 64 KB limit, under DISCARD_BYTES) is refused at once and
+    its bytes discarded as they come: the same connection serves what follows.
+    Sent as a client under load sends it: the head, a pause, the body, a pause."""
+    body = b"[" * 50_000 + b"]" * 50_000
+    with _connect(server) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        time.sleep(0.3)
+        sock.sendall(body)
+        time.sleep(0.3)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = _read_all(sock)
+    assert _answers(answer) == [413, 200], answer[:300]
+
+
+def test_a_body_left_unread_is_not_counted_as_the_next_head(server: LiveServer) -> None:
+    """A route that answers without reading the body (POST to GET-only /healthz: 405):
+    the 100 KB of chunks that follow the answer are that request's, not the next head's
+    (they were counted as head bytes: 431 and a closed connection, a ReadError for a
+    keep-alive client)."""
+    chunk = b"x" * 10_000
+    chunks = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 10 + b"0\r\n\r\n"
+    with _connect(server) as sock:
+        sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        time.sleep(0.3)
+        sock.sendall(chunks)
+        time.sleep(0.3)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = _read_all(sock)
+    assert _answers(answer) == [405, 200], answer[:300]
+
+
+def test_a_body_trickled_after_its_answer_is_cut_off(server: LiveServer) -> None:
+    """The rest of an answered request's body must come within the header timeout: a client
+    cannot hold the connection by sending it a byte at a time."""
+    started = time.monotonic()
+    with _connect(server) as sock:
+        sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        sock.settimeout(0.3)
+        closed_after = None
+        received = b""
+        while time.monotonic() - started < 4 * HEADER_TIMEOUT:
+            try:
+                sock.sendall(b"1\r\nx\r\n")
+                data = sock.recv(4096)
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                closed_after = time.monotonic() - started
+                break
+            if not data:
+                closed_after = time.monotonic() - started
+                break
+            received += data
+    assert _answers(received) == [405]
+    assert closed_after is not None, "a body trickled after its answer held the connection"
+    assert closed_after < HEADER_TIMEOUT + 2
 
 
 def test_a_chunked_flood_is_refused_without_growing_the_server(server: LiveServer) -> None:

@@ -45,8 +45,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.head_timeout = settings.header_timeout
         self.head_bytes = 0
         self.in_head = True
+        self.message_done = True  # the current request's body has been read to its end
         self.refused = False
         self.head_timer: asyncio.TimerHandle | None = None
+        self.rest_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -54,6 +56,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
+        self._cancel_rest_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -69,6 +72,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.in_head = True
+        self.message_done = False
         if self.head_timer is None:
             self._arm_head_timer()
 
@@ -78,12 +82,42 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_head_timer()
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.message_done = True
+        if self.cycle is not None and self.cycle.response_complete:
+            self._cancel_rest_timer()
+            self._next_head()  # the answer went out before the body ended (a 405, say)
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        if self.message_done:
+            self._next_head()
+        else:
+            # Answered before the body ended: uvicorn discards the rest as it comes. Those
+            # bytes belong to this request, not to the next head (counted as head bytes, a
+            # refused 100 KB body became a 431 and a closed connection, which a keep-alive
+            # client saw as a ReadError on its next request). They must come within the
+            # head timeout, so that a body trickled after its answer cannot hold the
+            # connection either.
+            self.rest_timer = self.loop.call_later(self.head_timeout, self._rest_timed_out)
+
+    def _next_head(self) -> None:
         # The next request's bytes count from here; uvicorn's keep-alive timer covers the
-        # idle time until its first byte, this one the time from there to its last header.
+        # idle time until its first byte, the head timer the time from there to its last
+        # header.
         self.in_head = True
         self.head_bytes = 0
+
+    def _rest_timed_out(self) -> None:
+        self.rest_timer = None
+        if not self.message_done and not self.transport.is_closing():
+            self.transport.close()
+
+    def _cancel_rest_timer(self) -> None:
+        if self.rest_timer is not None:
+            self.rest_timer.cancel()
+            self.rest_timer = None
 
     def _arm_head_timer(self) -> None:
         self._cancel_head_timer()

@@ -3,9 +3,15 @@
 - **Headers**: more than `MAX_HEADERS` fields, or more than OPEN287G_MAX_HEADER_BYTES of
   them, is a 431. (`open287g serve` also bounds the bytes of a request head while it is
   being read, before any of this runs: see `api/protocol.py`.)
-- **Body**: a `Content-Length` over OPEN287G_MAX_BODY_BYTES is a 413 before a byte of the
-  body is read; a chunked body (no length) is counted as it streams and refused the moment
-  it passes the limit, so memory never holds more than the limit plus one chunk.
+- **Body**: a `Content-Length` over OPEN287G_MAX_BODY_BYTES is a 413 before the app reads
+  a byte of the body; a chunked body (no length) is counted as it streams and refused the
+  moment it passes the limit, so memory never holds more than the limit plus one chunk.
+
+A refused body that is not much larger (at most `DISCARD_BYTES`) leaves the connection
+open: the server discards its bytes as they arrive (`api/protocol.py` gives them the header
+timeout), so a keep-alive client's next request is served. A larger one, or a chunked
+flood, is answered with `Connection: close`: the server will not read a gigabyte to keep a
+connection (the client may then see a reset instead of the 413).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from open287g.api.problems import problem_response
 
 MAX_HEADERS = 100
+DISCARD_BYTES = 1024 * 1024  # discarded as they come, never held: bandwidth, not memory
+_CLOSE = {"Connection": "close"}
 # In HTTP/1.x a request has a body only if it says so (Content-Length or Transfer-Encoding,
 # RFC 9112 §6.3): without either there is nothing to count.
 _BODY_NEEDS_A_HEADER = frozenset({"1.0", "1.1"})
@@ -64,7 +72,9 @@ class RequestLimits:
                 return
             if int(length) > self.max_body_bytes:
                 detail = f"request body larger than {self.max_body_bytes} bytes"
-                await problem_response(413, detail, scope["path"])(scope, receive, send)
+                close = int(length) > DISCARD_BYTES
+                refusal = problem_response(413, detail, scope["path"], _CLOSE if close else None)
+                await refusal(scope, receive, send)
                 return
             await self.app(scope, receive, send)  # the server stops the body at its length
             return
@@ -101,4 +111,4 @@ class RequestLimits:
         except BodyTooLarge as exc:
             if started:
                 raise
-            await problem_response(413, exc.detail, scope["path"])(scope, receive, send)
+            await problem_response(413, exc.detail, scope["path"], _CLOSE)(scope, receive, send)
