@@ -156,13 +156,15 @@ async def test_database_errors_are_masked_alike_on_every_path(
         '{ agreements(first: 5, after: "' + "x" * 5000 + '") { totalCount } }',  # resolvers
         '{ node(id: "QWdyZWVtZW50OsKy") { id } }',  # a bad id
         "{ agreements(first: 2) { edges { node { nope } } } }",  # fails validation
+        "{ " + " ".join(f"nope{i}" for i in range(150)) + " }",  # ~100 validation errors
     ],
 )
 async def test_a_client_mistake_is_one_short_info_line_not_an_error_with_a_traceback(
     engine: AsyncEngine, caplog: pytest.LogCaptureFixture, query: str
 ) -> None:
     """A client sending bad input in a loop must not fill the error log with tracebacks
-    (each was an ERROR record with the whole stack, strawberry's default)."""
+    (each was an ERROR record with the whole stack, strawberry's default), nor with a line
+    per error (a document of 150 unknown fields: ~100 lines for one request)."""
     for schema in (None, RESOLVERS_ONLY):  # the compiled path (and its plan cache) too
         caplog.clear()
         with caplog.at_level(logging.DEBUG):
@@ -172,7 +174,7 @@ async def test_a_client_mistake_is_one_short_info_line_not_an_error_with_a_trace
                 _, errors = await execute(engine, query, schema=schema)
         assert errors, "the client is told"
         records = [r for r in caplog.records if r.name.startswith(("strawberry", "open287g"))]
-        assert [r.levelno for r in records] == [logging.INFO] * len(errors), records
+        assert [r.levelno for r in records] == [logging.INFO], records
         assert not any(r.exc_info for r in records)
         assert all(len(r.getMessage()) <= 320 for r in records)
 

@@ -65,13 +65,22 @@ def _rewritten(
 
 
 def log_errors(errors: Iterable[GraphQLError]) -> None:
-    """Each error once, before `mask`: a client's mistake as one short INFO line, anything
-    else with its cause (exception and traceback) at ERROR."""
+    """Before `mask`: a request's client mistakes as ONE short INFO line (their count and
+    the first message: a document with 1,900 unknown fields has ~100 validation errors,
+    which were ~100 lines), anything else each with its cause (exception and traceback) at
+    ERROR."""
+    mistakes = 0
+    first = ""
     for error in errors:
         if _shown_as_is(error):
-            client_errors.info("client error: %s", error.message[:CLIENT_MESSAGE_CHARS])
+            mistakes += 1
+            first = first or error.message[:CLIENT_MESSAGE_CHARS]
         else:
             StrawberryLogger.error(error)
+    if mistakes == 1:
+        client_errors.info("client error: %s", first)
+    elif mistakes:
+        client_errors.info("%d client errors; the first: %s", mistakes, first)
 
 
 def mask(errors: list[GraphQLError]) -> list[GraphQLError]:
