@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pypdfium2 as pdfium
 import pytest
 from hypothesis import given, settings
@@ -19,11 +21,13 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.config import Settings, get_settings
+from open287g.db.entities.document import DOCUMENT
 from open287g.db.queries.documents import (
     document_text,
-    search_documents,
+    documents_page,
     signing_date_disagreements,
 )
+from open287g.db.rows import Listing, fetch_row, page_sql
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.moas.evaluate import load_truth, predicted, report, score
 from open287g.loaders.moas.fields import looks_like_name, parse_date
@@ -206,13 +210,19 @@ async def test_full_text_search_finds_a_phrase_on_its_page(
     conn: AsyncConnection, tmp_path: Path
 ) -> None:
     await load_moas(conn, plan_moas([str(MOA_DIR / JUPITER)]), Settings(), limits=NO_OCR)
-    found = await search_documents(conn, '"Military Trail"', first=5, after=None)
-    (hit,) = found.items
-    assert hit.file_name == JUPITER
-    assert hit.match_page == 10
-    assert hit.snippet is not None
-    assert "«Military»" in hit.snippet
-    assert (await search_documents(conn, "zyzzyva", first=5, after=None)).items == []
+    (hit,) = await _search(conn, '"Military Trail"')
+    assert hit["file_name"] == JUPITER
+    assert hit["match_page"] == 10
+    assert "«Military»" in hit["snippet"]
+    assert await _search(conn, "zyzzyva") == []
+
+
+async def _search(conn: AsyncConnection, search: str) -> list[dict[str, Any]]:
+    """The first page of a search, as /v1/documents builds it (one statement)."""
+    query, ordering, order = documents_page(search, 5, None)
+    row = await fetch_row(conn, page_sql(DOCUMENT, Listing(query, ordering, order=order), 5))
+    found: list[dict[str, Any]] = orjson.loads(row[-1])["data"]
+    return found
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)

@@ -19,10 +19,8 @@ from open287g.db.queries.pagination import (
     MAX_TEXT_CHARS,
     BadCursor,
     BadFilter,
-    Page,
     PageQuery,
     decode_cursor,
-    encode_cursor,
     id_page_query,
 )
 
@@ -54,10 +52,6 @@ class DocumentRecord:
     program_model: str | None
     fields: dict[str, list[FieldValue]] = field(default_factory=dict)
     agreement_ids: list[int] = field(default_factory=list)
-    # set by search: the best page, its rank and a highlighted snippet
-    match_page: int | None = None
-    rank: float | None = None
-    snippet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -251,24 +245,6 @@ def documents_page(search: str | None, first: int, after: str | None) -> tuple[P
     if search is None:
         return document_page_query(first, after), "id", ID_ORDER
     return search_page_query(search, first, after), SEARCH_ORDERING, SEARCH_ORDER
-
-
-async def search_documents(
-    conn: AsyncConnection, search: str, *, first: int, after: str | None
-) -> Page[DocumentRecord]:
-    """`search_page_query`'s page as records."""
-    query = search_page_query(search, first, after)
-    sql = f"WITH {query.ctes} {query.rows}"
-    rows = (await conn.execute(text(sql), query.params)).all()
-    shown = rows[:first]
-    records = []
-    for row in shown:
-        record = _record(row)
-        record.match_page, record.rank, record.snippet = row[12], float(row[13]), row[14]
-        records.append(record)
-    await _attach(conn, records)
-    cursors = [encode_cursor(SEARCH_ORDERING, row[15], row[0]) for row in shown]
-    return Page(records, len(rows) > first, cursors)
 
 
 async def document_text(conn: AsyncConnection, document_id: int) -> list[PageText]:
