@@ -13,10 +13,10 @@ waiter its own shield, so a cancelled field never cancels the shared Future.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from open287g.db.compiler import (
@@ -31,19 +31,6 @@ from open287g.db.entities.declare import Entity, Relation
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-def _batched(
-    engine: AsyncEngine,
-    fetch: Callable[[AsyncConnection, Sequence[K]], Awaitable[Mapping[K, V]]],
-    missing: Callable[[], V],
-) -> DataLoader[K, V]:
-    async def load(keys: list[K]) -> list[V]:
-        async with engine.connect() as conn:
-            found = await fetch(conn, keys)
-        return [found[key] if key in found else missing() for key in keys]
-
-    return SharedLoader(load_fn=load)
 
 
 class SharedLoader(DataLoader[K, V]):
@@ -64,28 +51,27 @@ class Loaders:
         name = (entity.name, relation.name, repr(sorted(pick.args.items())))
         loader = self._relations.get(name)
         if loader is None:
-
-            async def load(keys: list[Any]) -> list[Any]:
-                stmt = Statement()
-                sql = batch_sql(stmt, entity, relation, keys, pick)
-                found = await fetch_json(self.engine, stmt, sql, self.settings)
-                values = dict(found)
-                return [values.get(key) for key in keys]
-
-            loader = self._relations[name] = SharedLoader(load_fn=load)
+            loader = self._relations[name] = self._pairs(
+                lambda stmt, keys: batch_sql(stmt, entity, relation, keys, pick)
+            )
         return loader
 
     def lookup(self, entity: Entity) -> DataLoader[Any, Any]:
         """Rows of `entity` (every column) by key, None where there is none."""
         loader = self._lookups.get(entity.name)
         if loader is None:
-
-            async def load(keys: list[Any]) -> list[Any]:
-                stmt = Statement()
-                sql = rows_by_keys_sql(stmt, entity, keys, all_columns(entity))
-                found = await fetch_json(self.engine, stmt, sql)
-                values = dict(found)
-                return [values.get(key) for key in keys]
-
-            loader = self._lookups[entity.name] = SharedLoader(load_fn=load)
+            loader = self._lookups[entity.name] = self._pairs(
+                lambda stmt, keys: rows_by_keys_sql(stmt, entity, keys, all_columns(entity))
+            )
         return loader
+
+    def _pairs(self, build: Callable[[Statement, list[Any]], str]) -> DataLoader[Any, Any]:
+        """A loader running `build`'s statement (a JSON list of `[key, value]` pairs) for
+        each batch of keys; None for a key it does not list."""
+
+        async def load(keys: list[Any]) -> list[Any]:
+            stmt = Statement()
+            found = dict(await fetch_json(self.engine, stmt, build(stmt, keys), self.settings))
+            return [found.get(key) for key in keys]
+
+        return SharedLoader(load_fn=load)

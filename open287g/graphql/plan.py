@@ -53,7 +53,6 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.arguments import convert_arguments
 
 from open287g.db.compiler import NotCompilable, Pick, Statement, bind, positional
-from open287g.db.entities import ENTITIES
 from open287g.db.queries import changes
 from open287g.errors import ClientError
 from open287g.graphql import roots
@@ -311,11 +310,3 @@ async def answer(plan: Plan, context: Context) -> ExecutionResult:
         return ExecutionResult(data=None, errors=[located_error(exc, [], [plan.keys[0]])])
     context.read_version = version
     return ExecutionResult(data=data, errors=None)
-
-
-def entity_object(name: str) -> Any:
-    """The declared entity for a GraphQL object type name (or NotCompilable)."""
-    entity = ENTITIES.get(name)
-    if entity is None:
-        raise NotCompilable(name)
-    return entity

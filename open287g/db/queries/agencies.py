@@ -82,30 +82,6 @@ async def agencies_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int
     return {row[0]: AgencyRecord(*row) for row in rows}
 
 
-async def agencies_of_jurisdictions(
-    conn: AsyncConnection, jurisdiction_ids: Sequence[int]
-) -> dict[int, list[AgencyRecord]]:
-    """Agencies serving each jurisdiction, or any jurisdiction inside it (a state's
-    agencies include its counties' and cities'), in id order."""
-    rows = await conn.execute(
-        text(
-            f"SELECT j.root, {COLUMNS} FROM agencies a JOIN ("
-            " SELECT id, id AS root FROM jurisdictions WHERE id = ANY(CAST(:ids AS bigint[]))"
-            " UNION ALL SELECT c.id, c.parent_id FROM jurisdictions c"
-            "  WHERE c.parent_id = ANY(CAST(:ids AS bigint[]))"
-            " UNION ALL SELECT g.id, c.parent_id FROM jurisdictions g"
-            "  JOIN jurisdictions c ON c.id = g.parent_id"
-            "  WHERE c.parent_id = ANY(CAST(:ids AS bigint[]))"
-            ") j ON j.id = a.jurisdiction_id ORDER BY a.id"
-        ),
-        {"ids": list(jurisdiction_ids)},
-    )
-    found: dict[int, list[AgencyRecord]] = {jid: [] for jid in jurisdiction_ids}
-    for row in rows:
-        found[row[0]].append(AgencyRecord(*row[1:]))
-    return found
-
-
 async def officials_of_agencies(
     conn: AsyncConnection, agency_ids: Sequence[int]
 ) -> dict[int, list[OfficialRecord]]:
