@@ -150,23 +150,29 @@ def _answers(data: bytes) -> list[int]:
     return [int(part.split(b" ", 1)[0]) for part in data.split(b"HTTP/1.1 ")[1:]]
 
 
-def test_a_refused_body_just_over_the_limit_leaves_the_connection_usable(
-    server: LiveServer,
-) -> None:
-    """A 100 KB body (over the 64 KB limit, under DISCARD_BYTES) is refused at once and
-    its bytes discarded as they come: the same connection serves what follows.
-    Sent as a client under load sends it: the head, a pause, the body, a pause."""
-    body = b"[" * 50_000 + b"]" * 50_000
+def _head_body_then_healthz(server: LiveServer, head: bytes, body: bytes) -> bytes:
+    """On one connection, as a client under load sends them: a request's head, a pause (the
+    server may answer now), its body, a pause, then GET /healthz; everything answered."""
     with _connect(server) as sock:
-        sock.sendall(
-            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body)
-        )
+        sock.sendall(head)
         time.sleep(0.3)
         sock.sendall(body)
         time.sleep(0.3)
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        answer = _read_all(sock)
+        return _read_all(sock)
+
+
+def test_a_refused_body_just_over_the_limit_leaves_the_connection_usable(
+    server: LiveServer,
+) -> None:
+    """A 100 KB body (over the 64 KB limit, under DISCARD_BYTES) is refused at once and
+    its bytes discarded as they come: the same connection serves what follows."""
+    body = b"[" * 50_000 + b"]" * 50_000
+    head = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+    answer = _head_body_then_healthz(server, head, body)
     assert _answers(answer) == [413, 200], answer[:300]
 
 
@@ -177,13 +183,8 @@ def test_a_body_left_unread_is_not_counted_as_the_next_head(server: LiveServer) 
     keep-alive client)."""
     chunk = b"x" * 10_000
     chunks = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 10 + b"0\r\n\r\n"
-    with _connect(server) as sock:
-        sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-        time.sleep(0.3)
-        sock.sendall(chunks)
-        time.sleep(0.3)
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        answer = _read_all(sock)
+    head = b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    answer = _head_body_then_healthz(server, head, chunks)
     assert _answers(answer) == [405, 200], answer[:300]
 
 
