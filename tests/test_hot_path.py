@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
 import orjson
 import pytest
+from starlette.requests import Request
 from starlette.types import Message, Scope
 
 from open287g.api import cache
@@ -23,6 +25,9 @@ from open287g.api.cache_post import (
     _request_hash,
     request_hash,
 )
+from open287g.api.v1 import http
+from open287g.api.v1.http import etag_for, next_link
+from open287g.config import Settings
 from open287g.db.queries.changes import DataVersion
 
 
@@ -215,3 +220,32 @@ def test_remembered_cache_keys_are_bounded(monkeypatch: pytest.MonkeyPatch) -> N
     for i in range(35):
         _key("db@7", f"/v1/x{i}", b"a=1")
         assert len(cache._request_parts) <= 10
+
+
+def test_etags_and_next_links_are_remembered_for_short_requests_only() -> None:
+    """A GraphQL GET carries its document in the query string: remembering long ones would
+    let distinct 64 KB requests pin hundreds of MB. Remembered or not, the values agree."""
+    version = DataVersion(7, None, 1)
+
+    def request(path: str, query: bytes) -> Request:
+        app = SimpleNamespace(state=SimpleNamespace(settings=Settings()))
+        return Request({"type": "http", "path": path, "query_string": query, "app": app})
+
+    short = request("/v1/agreements", b"limit=5&state=TX")
+    long_query = b"query=" + b"%7B+x+%7D" * 2000
+    long = request("/graphql", long_query)
+    etag_for(short, version)
+    next_link(short, "cursor", "abc")
+    digests, links = http._remembered_digest.cache_info(), http._remembered_next_query.cache_info()
+    assert etag_for(long, version) == etag_for(long, version)
+    assert next_link(long, "cursor", "abc") == next_link(long, "cursor", "abc")
+    assert http._remembered_digest.cache_info().currsize == digests.currsize  # not kept
+    assert http._remembered_next_query.cache_info().currsize == links.currsize
+    assert (
+        etag_for(short, version)
+        == f'W/"7-{http._request_digest("/v1/agreements", short.scope["query_string"])}"'
+    )
+    assert next_link(short, "cursor", "abc").endswith(
+        '/v1/agreements?limit=5&state=TX&cursor=abc>; rel="next"'
+    )
+    assert http._remembered_digest.cache_info().hits > digests.hits  # the short one was kept

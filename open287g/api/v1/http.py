@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from open287g.api.cache import MAX_REMEMBERED_REQUEST_CHARS
 from open287g.api.problems import retry_later
 from open287g.config import Settings, get_settings
 from open287g.db.queries import changes
@@ -42,16 +43,28 @@ def _path(request: Request) -> str:
     return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
-@lru_cache(maxsize=4096)
 def _request_digest(path: str, query_string: bytes) -> str:
     pairs = QueryParams(query_string).multi_items()
     query = "&".join(sorted(f"{k}={v}" for k, v in pairs))
     return hashlib.sha256(f"{path}?{query}".encode()).hexdigest()[:16]
 
 
+# Remembered for short requests only, as the response cache's keys are (`api.cache`): a
+# GraphQL GET carries its whole document in the query string, and 4,096 remembered 64 KB
+# documents would pin 256 MB.
+_remembered_digest = lru_cache(maxsize=4096)(_request_digest)
+
+
+def _short(path: str, query_string: bytes) -> bool:
+    return len(path) + len(query_string) <= MAX_REMEMBERED_REQUEST_CHARS
+
+
 def etag_for(request: Request, version: DataVersion) -> str:
     """Changes exactly when the data or the request changes."""
-    digest = _request_digest(_path(request), request.scope["query_string"])
+    path, query_string = _path(request), request.scope["query_string"]
+    digest = (_remembered_digest if _short(path, query_string) else _request_digest)(
+        path, query_string
+    )
     return f'W/"{version.version}-{digest}"'
 
 
@@ -99,14 +112,15 @@ def envelope(version: DataVersion, **fields: Any) -> dict[str, Any]:
 def next_link(request: Request, name: str, value: str) -> str:
     """Absolute, from OPEN287G_PUBLIC_URL: never from the request's Host, which a client
     controls (and a cached answer would hand to every later client)."""
-    query = _next_query(request.scope["query_string"], name, value)
-    return f'<{request.app.state.settings.public_url}{_path(request)}?{query}>; rel="next"'
+    path, query_string = _path(request), request.scope["query_string"]
+    next_query = _remembered_next_query if _short(path, query_string) else _next_query
+    query = next_query(query_string, name, value)
+    return f'<{request.app.state.settings.public_url}{path}?{query}>; rel="next"'
 
 
-@lru_cache(maxsize=4096)
 def _next_query(query_string: bytes, name: str, value: str) -> str:
-    """The query string with `name` set to `value` (remembered: a page asked for again,
-    by the same or another client, links to the same next page)."""
+    """The query string with `name` set to `value` (remembered for short requests: a page
+    asked for again, by the same or another client, links to the same next page)."""
     try:
         raw = query_string.decode()
     except UnicodeDecodeError:
@@ -114,6 +128,9 @@ def _next_query(query_string: bytes, name: str, value: str) -> str:
     params = MultiDict(parse_qsl(raw, keep_blank_values=True))
     params.update({name: value})  # as Starlette's include_query_params, without URL objects
     return urlencode(params.multi_items())
+
+
+_remembered_next_query = lru_cache(maxsize=4096)(_next_query)
 
 
 def cache_headers(etag: str, version: DataVersion) -> dict[str, str]:
