@@ -14,7 +14,7 @@ POLICIES ?= $(or \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench fuzz install format clean
+.PHONY: run test lint bench fuzz install format clean moa-eval
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: $(STAMP)
 # The GraphQL differential test with many more generated queries than `make test` runs.
 fuzz: $(STAMP)
 	OPEN287G_FUZZ_EXAMPLES=$${OPEN287G_FUZZ_EXAMPLES:-3000} $(PY) -m pytest tests/test_graphql_differential.py
+
+# The MOA extractor against every labelled MOA (dev and test sets, OCR memoised in
+# .moa-eval/): slow the first time (about 500 scanned pages), so not part of `make test`.
+moa-eval: $(STAMP)
+	$(PY) -m open287g.loaders.moas.evaluate
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -22,8 +22,9 @@ from load_tests.bench_ice_load import scratch_database
 from open287g.config import get_settings
 from open287g.db.session import make_engine
 from open287g.loaders.ice287g.load import load_sources, plan_sources
-from open287g.loaders.moas.evaluate import load_truth, report, score
+from open287g.loaders.moas.evaluate import report, score
 from open287g.loaders.moas.load import load_moas, plan_moas
+from open287g.loaders.moas.truth import load_truth
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TRUTH = Path(__file__).resolve().parents[1] / "tests" / "data" / "moa_truth.csv"
@@ -90,7 +91,7 @@ async def main(folder: Path, jobs: int) -> None:
         name: {key: fields.get(stored) for key, stored in _FIELDS.items()}
         for name, fields in by_file.items()
     }
-    truth = load_truth(TRUTH)
+    truth = [r for r in load_truth(TRUTH) if r["set"] == "dev"]  # the test set: make moa-eval
     for kind in ("text", "scan"):
         sample = [r for r in truth if r["kind"] == kind and r["file"] in predictions]
         scores = score(sample, predictions)
