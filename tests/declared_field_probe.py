@@ -62,12 +62,19 @@ async def main(database_url: str) -> dict[str, Any]:
             package = (await http.get("/datapackage.json")).json()
             resource = next(r for r in package["resources"] if r["name"] == "agencies")
             found["datapackage"] = [f for f in resource["schema"]["fields"] if f["name"] == NAME]
-            feed = (await http.get("/v1/changes?since=0&limit=500")).json()["data"]
-            found["feed"] = [
-                [c["record"]["name"], c["record"].get(NAME)]
-                for c in feed
-                if c["entity"] == "agency" and c.get("record")
-            ][:3]
+            found["feed"] = []
+            since = 0  # past the migration's 3,143 counties to the first agencies
+            for _ in range(10):
+                page = (await http.get(f"/v1/changes?since={since}&limit=1000")).json()
+                found["feed"] += [
+                    [c["record"]["name"], c["record"].get(NAME)]
+                    for c in page["data"]
+                    if c["entity"] == "agency" and c.get("record")
+                ]
+                if found["feed"] or not page["data"]:
+                    break
+                since = page["next_since"]
+            found["feed"] = found["feed"][:3]
             query = "{ agencies(first: 3) { edges { node { name nameLength } } } }"
             answer = (await http.post("/graphql", json={"query": query})).json()
             found["graphql"] = [

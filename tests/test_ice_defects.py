@@ -104,7 +104,7 @@ async def test_whitespace_misspelled_states_types_and_counties(
         )
     )
     assert [tuple(r) for r in county] == [
-        ("Delta Police Department", "CITY", "Delta"),
+        ("Delta Police Department", "PLACE", "Delta"),
         ("Gamma County Sheriff's Office", "STATE", "Texas"),
     ]
     assert any(

@@ -18,6 +18,8 @@ from open287g.loaders.sources import SourceDocument
 
 DATASET = "policies"
 REQUIRED = ("jurisdiction_level", "state", "name", "status", "declared_sanctuary")
+_LEVEL_ALIASES = {"CITY": "PLACE", "TOWN": "PLACE", "TRIBE": "TRIBAL"}
+"""SPEC's CSV says `city`; a city, town or other place is a `PLACE` jurisdiction."""
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -35,8 +37,11 @@ def _parse_row(
     parsed: ParsedCsv[PolicyRow], number: int, values: dict[str, str | None]
 ) -> PolicyRow | None:
     level = (values.get("jurisdiction_level") or "").upper()
+    level = _LEVEL_ALIASES.get(level, level)
     if level not in JurisdictionKind.__members__:
-        parsed.reject(number, "jurisdiction_level", "must be state, county, city or tribal", level)
+        parsed.reject(
+            number, "jurisdiction_level", "must be state, county, city, place or tribal", level
+        )
         return None
     state = parsed.state(number, values.get("state"))
     if state is None:

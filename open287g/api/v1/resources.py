@@ -99,7 +99,12 @@ def _agency_listing(values: dict[str, Any], limit: int, cursor: str | None) -> L
 
 JURISDICTION_FILTERS = (
     STATE,
-    Param("kind", "string", "STATE, COUNTY, CITY or TRIBAL.", enum=tuple(JurisdictionKind)),
+    Param(
+        "kind",
+        "string",
+        "STATE, COUNTY, PLACE (city, town) or TRIBAL.",
+        enum=tuple(JurisdictionKind),
+    ),
     Param("q", "string", "Name contains (case-insensitive)."),
 )
 

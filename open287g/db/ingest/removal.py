@@ -30,10 +30,11 @@ from open287g.db.models.enums import ChangeOp
 _IDS = "CAST(:ids AS bigint[])"
 
 # Jurisdictions a removed run created (its first UPSERT of them) and nothing uses any more.
-# Run until nothing is left to delete: a city goes first, then the county it stood in.
+# Run until nothing is left to delete: a place goes first, then the tribe... States and
+# counties are reference data (every one exists whether or not a source names it): kept.
 _DELETE_UNUSED_JURISDICTIONS = f"""
 DELETE FROM jurisdictions j
-WHERE j.id = ANY({_IDS}) AND j.kind <> 'STATE'
+WHERE j.id = ANY({_IDS}) AND j.kind NOT IN ('STATE', 'COUNTY')
   AND NOT EXISTS (SELECT 1 FROM agencies a WHERE a.jurisdiction_id = j.id)
   AND NOT EXISTS (SELECT 1 FROM agreement_observations o WHERE o.jurisdiction_id = j.id)
   AND NOT EXISTS (SELECT 1 FROM policies p WHERE p.jurisdiction_id = j.id)

@@ -25,7 +25,7 @@ class AgreementStatus(enum.StrEnum):
 class JurisdictionKind(enum.StrEnum):
     STATE = "STATE"
     COUNTY = "COUNTY"
-    CITY = "CITY"
+    PLACE = "PLACE"
     TRIBAL = "TRIBAL"
 
 

@@ -36,7 +36,9 @@ class Jurisdiction(Base):
     name: Mapped[str] = mapped_column(Text)
     name_key: Mapped[str] = mapped_column(Text)
     state_code: Mapped[str] = mapped_column(CHAR(2))
-    fips: Mapped[str | None] = mapped_column(String(5))
+    fips: Mapped[str | None] = mapped_column(
+        String(7), comment="County: 5-digit FIPS; place: 7-digit Census place code."
+    )
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("jurisdictions.id", ondelete="RESTRICT"), index=True
     )

@@ -83,7 +83,7 @@ def agency_jurisdiction(
         city = _DEPARTMENT_SUFFIX.sub("", agency).strip()
         if city and city != agency and not _NOT_A_CITY.search(name_key(city)):
             return JurisdictionRef(
-                JurisdictionKind.CITY, state_code, city, county_jurisdiction or state
+                JurisdictionKind.PLACE, state_code, city, county_jurisdiction or state
             )
     if agency_type is AgencyType.TRIBAL:
         tribe = _DEPARTMENT_SUFFIX.sub("", agency).strip() or agency
