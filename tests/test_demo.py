@@ -164,7 +164,7 @@ async def test_datasets_remove_from_the_command_line(
     policies.write_text(
         "jurisdiction_level,state,name,status,declared_sanctuary,source_url\n"
         "state,IL,Illinois,RESTRICTS,true,https://example.org/il\n"
-        "county,TX,Zavala County,LIMITS,false,https://example.org/zavala\n"
+        "city,TX,Crystal City,LIMITS,false,https://example.org/crystal-city\n"
     )
     loaded = _cli(url, "load", "policies", str(policies))
     assert loaded.returncode == 0, loaded.stderr
@@ -180,8 +180,7 @@ async def test_datasets_remove_from_the_command_line(
     assert "deleted: dataset 1, jurisdiction 1, policy 2;" in removed.stdout
     assert await _scalar(engine, "SELECT count(*) FROM policies") == 0
     assert (
-        await _scalar(engine, "SELECT count(*) FROM jurisdictions WHERE name = 'Zavala County'")
-        == 0
+        await _scalar(engine, "SELECT count(*) FROM jurisdictions WHERE name = 'Crystal City'") == 0
     )
     tombstones = await _rows(
         engine, f"SELECT entity FROM changes WHERE seq > {seq} AND op = 'DELETE'"
@@ -192,7 +191,14 @@ async def test_datasets_remove_from_the_command_line(
     assert gone.returncode == 0, gone.stderr
     assert await _scalar(engine, "SELECT count(*) FROM agreements") == 0
     assert await _scalar(engine, "SELECT count(*) FROM source_files") == 0
-    assert await _scalar(engine, "SELECT count(*) FROM jurisdictions WHERE kind <> 'STATE'") == 0
+    # States and counties are reference data; what the lists and files named is gone.
+    assert await _scalar(engine, "SELECT count(*) FROM jurisdictions WHERE kind = 'COUNTY'") == 3143
+    assert (
+        await _scalar(
+            engine, "SELECT count(*) FROM jurisdictions WHERE kind IN ('PLACE', 'TRIBAL')"
+        )
+        == 0
+    )
 
     missing = _cli(url, "datasets", "remove", "999999")
     assert missing.returncode == 1
