@@ -13,18 +13,18 @@ from open287g.db.queries.documents import DOCUMENTS
 
 
 def _field_value(field_sql: str) -> str:
-    """The first value of a document field (`field_sql`: the field's name as SQL) of the
-    signatory row `{t}`."""
+    """The first published value (never a candidate) of a document field (`field_sql`:
+    the field's name as SQL) of the signatory row `{t}`."""
     return (
         "(SELECT f.value FROM document_fields f WHERE f.document_id = {t}.document_id"
-        f" AND f.field = {field_sql} ORDER BY f.ordinal LIMIT 1)"
+        f" AND f.field = {field_sql} AND NOT f.candidate ORDER BY f.ordinal LIMIT 1)"
     )
 
 
 # The page of the first part (name, title, agency, signed_on) whose first value was read.
 _SIGNATURE_PAGE = (
     "(SELECT x.page FROM (SELECT DISTINCT ON (f.field) f.field, f.value, f.page"
-    " FROM document_fields f WHERE f.document_id = {t}.document_id"
+    " FROM document_fields f WHERE f.document_id = {t}.document_id AND NOT f.candidate"
     " AND f.field IN ({t}.role || '.name', {t}.role || '.title', {t}.role || '.agency',"
     " {t}.role || '.signed_on') ORDER BY f.field, f.ordinal) x WHERE x.value IS NOT NULL"
     " ORDER BY array_position(ARRAY['name', 'title', 'agency', 'signed_on'],"
@@ -81,7 +81,25 @@ EXTRACTED_VALUE = Entity(
         Column("page", "{t}.page", int | None),
         Column("method", "{t}.method", str | None),
         Column("confidence", "{t}.confidence", float | None),
-        Column("reason", "{t}.reason", str | None, "Why the value is null, when it is."),
+        Column(
+            "reason",
+            "{t}.reason",
+            str | None,
+            "Why the value is null, or why it is only a candidate.",
+        ),
+        Column(
+            "candidate",
+            "{t}.candidate",
+            bool,
+            "Confidence below the publication threshold: a candidate shown for review, never "
+            "published as a fact (signatory, signing date, official).",
+        ),
+        Column(
+            "box",
+            "to_json({t}.box)",
+            list[float] | None,
+            "Where on its page the value was read: x0, y0, x1, y1 in PDF points from the top left.",
+        ),
     ),
 )
 
@@ -116,7 +134,8 @@ DOCUMENT = Entity(
         Column(
             "points_of_contact",
             "to_json(ARRAY(SELECT f.value FROM document_fields f WHERE f.document_id = {t}.id"
-            " AND f.field = 'point_of_contact' AND f.value <> '' ORDER BY f.ordinal))",
+            " AND f.field = 'point_of_contact' AND f.value <> '' AND NOT f.candidate"
+            " ORDER BY f.ordinal))",
             list[str],
             "The agency's points of contact (Appendix A), as written.",
         ),

@@ -40,6 +40,8 @@ class FieldRow:
     confidence: float | None
     reason: str | None
     raw: str | None
+    candidate: bool = False  # below the publication threshold: shown, never a fact
+    box: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ async def insert_document(
             "confidence",
             "reason",
             "raw",
+            "candidate",
+            "box",
         ],
         records=[
             (
@@ -136,6 +140,8 @@ async def insert_document(
                 f.confidence,
                 _pg_opt(f.reason),
                 _pg_opt(f.raw),
+                f.candidate,
+                list(f.box) if f.box is not None else None,
             )
             for f in row.fields
         ],
@@ -248,20 +254,25 @@ RETURNING id
 async def officials_from_documents(
     conn: AsyncConnection, run_id: int, document_ids: Iterable[int]
 ) -> int:
-    """Each document's agency signatory becomes an official of the agencies whose
-    agreements it is the MOA of. One row per person and agency (`<name>|document`): a
-    later MOA signed by the same person moves the evidence forward, never back."""
+    """Each document's agency signatory, when published (a candidate never is: its
+    confidence is below the threshold), becomes an official of the agencies whose
+    agreements it is the MOA of; its evidence date is the document's published signing
+    date, else the agency's own published date, else none (undated evidence never
+    outranks dated evidence, so a document never overrides a newer source). One row per
+    person and agency (`<name>|document`): a later MOA signed by the same person moves the
+    evidence forward, never back."""
     ids = sorted(set(document_ids))
     rows = (
         await conn.execute(
             text(
                 "SELECT d.id, d.url, d.signed_on, n.value AS name, n.page,"
                 " (SELECT value FROM document_fields t WHERE t.document_id = d.id"
-                "   AND t.field = 'agency_signatory.title') AS title,"
+                "   AND t.field = 'agency_signatory.title' AND NOT t.candidate) AS title,"
                 " (SELECT value FROM document_fields t WHERE t.document_id = d.id"
-                "   AND t.field = 'agency_signatory.signed_on') AS own_date"
+                "   AND t.field = 'agency_signatory.signed_on' AND NOT t.candidate) AS own_date"
                 " FROM documents d JOIN document_fields n ON n.document_id = d.id"
                 " AND n.field = 'agency_signatory.name' AND n.value IS NOT NULL"
+                " AND NOT n.candidate"
                 " WHERE d.id = ANY(CAST(:ids AS bigint[]))"
             ),
             {"ids": ids},

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Computed,
     Date,
     DateTime,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open287g.db.models.base import Base
@@ -95,7 +96,8 @@ class DocumentAgreement(Base):
 
 
 class DocumentField(Base):
-    """One extracted value with its evidence; null `value` with the `reason` when unsure."""
+    """One extracted value with its evidence; null `value` with the `reason` when it failed
+    a check; `candidate` when its confidence is below the publication threshold."""
 
     __tablename__ = "document_fields"
 
@@ -110,3 +112,12 @@ class DocumentField(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[str | None] = mapped_column(Text, comment="The text the value was read from.")
+    candidate: Mapped[bool] = mapped_column(
+        Boolean,
+        server_default="false",
+        comment="Below the publication threshold: shown as a candidate, never a fact.",
+    )
+    box: Mapped[list[float] | None] = mapped_column(
+        ARRAY(Float),
+        comment="Where the value was read: x0, y0, x1, y1 in PDF points, origin top left.",
+    )

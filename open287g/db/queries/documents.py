@@ -34,6 +34,7 @@ class FieldValue:
     method: str | None
     confidence: float | None
     reason: str | None
+    candidate: bool = False
 
 
 @dataclass
@@ -91,7 +92,7 @@ async def _attach(conn: AsyncConnection, records: Sequence[DocumentRecord]) -> N
     ids = list(by_id)
     for row in await conn.execute(
         text(
-            "SELECT document_id, field, value, page, method, confidence, reason"
+            "SELECT document_id, field, value, page, method, confidence, reason, candidate"
             " FROM document_fields WHERE document_id = ANY(CAST(:ids AS bigint[]))"
             " ORDER BY document_id, field, ordinal"
         ),

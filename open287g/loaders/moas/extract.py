@@ -101,7 +101,7 @@ def signing_date(agency: Value, ice: Value) -> Value:
     if len(known) == 2:
         later = max(known, key=lambda v: v.value or "")
         confidence = min(v.confidence or 0 for v in known)
-        return Value(later.value, later.page, "later-of-both", confidence)
+        return Value(later.value, later.page, "later-of-both", confidence, box=later.box)
     if ice.value is not None:
         return Value(
             ice.value,
@@ -109,6 +109,7 @@ def signing_date(agency: Value, ice: Value) -> Value:
             "ice-date",
             round((ice.confidence or 0) * 0.9, 3),
             reason="the agency's date could not be read",
+            box=ice.box,
         )
     if agency.value is not None:
         return Value.missing(

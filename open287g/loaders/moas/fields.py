@@ -1,8 +1,10 @@
 """What the extractor returns, and the checks a value must pass before it is believed.
 
-Every value carries its evidence: the page it came from, the method that found it and a
-confidence in [0, 1]. A value that fails a check is returned as None with the reason and
-the raw text, so a reader can see what was there: unsure means null, never a guess.
+Every value carries its evidence: the page it came from, the box it was read from, the
+method that found it and a confidence in [0, 1]. A value that fails a check (not a name,
+not a date) is returned as None with the reason and the raw text. A value that passes
+the checks but whose confidence is below `PUBLISH_CONFIDENCE` is a *candidate*: stored
+and shown as such, never published as a fact nor as an agency's current official.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Below this confidence a value is withheld (null, with the reason).
-MIN_CONFIDENCE = 0.6
+# At or above this confidence a value is published as a fact; below it, a candidate.
+# Chosen on the development set (`python -m open287g.loaders.moas.evaluate --set dev`):
+# the lowest threshold at which published agency signatory names reach 98 % precision.
+PUBLISH_CONFIDENCE = 0.6
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF points, origin top left
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,16 @@ class Value:
     confidence: float | None = None
     reason: str | None = None
     raw: str | None = None
+    box: Box | None = None
+
+    @property
+    def published(self) -> bool:
+        """A fact: read, and confident enough (else a candidate, or nothing)."""
+        return self.value is not None and (self.confidence or 0.0) >= PUBLISH_CONFIDENCE
+
+    @property
+    def candidate(self) -> bool:
+        return self.value is not None and not self.published
 
     @staticmethod
     def missing(reason: str, page: int | None = None, raw: str | None = None) -> Value:

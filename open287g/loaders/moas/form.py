@@ -76,6 +76,18 @@ class Found:
     method: str
     after: str = ""  # the next line's text: a date's year is sometimes on its own line
 
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        """Where on the page the value was read (the union of its words' boxes)."""
+        if not self.words:
+            return None
+        return (
+            round(min(w.x0 for w in self.words), 1),
+            round(min(w.y0 for w in self.words), 1),
+            round(max(w.x1 for w in self.words), 1),
+            round(max(w.y1 for w in self.words), 1),
+        )
+
     def confidence(self, base: float) -> float:
         known = [w.conf for w in self.words if w.conf is not None]
         if not known:

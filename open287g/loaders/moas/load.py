@@ -42,7 +42,7 @@ from open287g.db.ingest.provenance import (
 )
 from open287g.loaders.errors import LoadError
 from open287g.loaders.moas.extract import extract
-from open287g.loaders.moas.fields import Extraction, Signatory, Value
+from open287g.loaders.moas.fields import PUBLISH_CONFIDENCE, Extraction, Signatory, Value
 from open287g.loaders.moas.read import DocumentRead, ReadLimits, read_pdf
 from open287g.loaders.sources import SourceDocument, expand_paths, is_url, read_one
 
@@ -239,7 +239,9 @@ async def _store(
 def document_row(document: SourceDocument, item: PlannedMoa, analysis: Analysis) -> DocumentRow:
     read, extraction = analysis.read, analysis.extraction
     name = file_name_of(item.url) if item.url else document.name
-    signed = extraction.signed_on.value
+    # Only published values (not candidates) become the document's facts.
+    signed = extraction.signed_on.value if extraction.signed_on.published else None
+    model = extraction.program_model
     return DocumentRow(
         sha256=document.sha256,
         size=len(document.data),
@@ -251,7 +253,7 @@ def document_row(document: SourceDocument, item: PlannedMoa, analysis: Analysis)
         reason=read.reason,
         text_method=read.method,
         signed_on=dt.date.fromisoformat(signed) if signed else None,
-        program_model=extraction.program_model.value,
+        program_model=model.value if model.published else None,
         extraction=extraction.as_json(),
         pages=[
             PageRow(p.number, p.method, p.engine, p.confidence, p.reason, p.text)
@@ -259,6 +261,9 @@ def document_row(document: SourceDocument, item: PlannedMoa, analysis: Analysis)
         ],
         fields=field_rows(extraction),
     )
+
+
+_CANDIDATE = f"confidence below {PUBLISH_CONFIDENCE}: a candidate, not published"
 
 
 def field_rows(extraction: Extraction) -> list[FieldRow]:
@@ -274,8 +279,10 @@ def field_rows(extraction: Extraction) -> list[FieldRow]:
                 value.page,
                 value.method,
                 value.confidence,
-                value.reason,
+                value.reason or (_CANDIDATE if value.candidate else None),
                 value.raw,
+                value.candidate,
+                value.box,
             )
         )
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from open287g.loaders.moas.fields import (
     KNOWN_ICE_OFFICIALS,
-    MIN_CONFIDENCE,
+    PUBLISH_CONFIDENCE,
     Signatory,
     Value,
     find_title,
@@ -88,9 +88,15 @@ def _name_value(found: Found, base: float) -> Value:
     confidence = found.confidence(base)
     if not looks_like_name(text):
         return Value.missing("not a printed name", found.page, found.text)
-    if confidence < MIN_CONFIDENCE:
-        return Value.missing(f"low OCR confidence {confidence:.2f}", found.page, found.text)
-    return Value(text, found.page, found.method, confidence)
+    return _kept(text, found, confidence)
+
+
+def _kept(text: str, found: Found, confidence: float, raw: str | None = None) -> Value:
+    """A value that passed its checks, with its evidence; a candidate when unsure."""
+    reason = None
+    if confidence < PUBLISH_CONFIDENCE:
+        reason = f"low confidence {confidence:.2f}: a candidate, not published"
+    return Value(text, found.page, found.method, confidence, reason, raw, found.box)
 
 
 def _title_value(found: Found, base: float) -> Value:
@@ -105,9 +111,7 @@ def _title_value(found: Found, base: float) -> Value:
         confidence = round(confidence * 0.9, 3)
     if len(text) > 80:
         return Value.missing("title too long to be one", found.page, found.text)
-    if confidence < MIN_CONFIDENCE:
-        return Value.missing(f"low OCR confidence {confidence:.2f}", found.page, found.text)
-    return Value(text, found.page, found.method, confidence)
+    return _kept(text, found, confidence)
 
 
 def _expand(squeezed: str) -> list[str]:
@@ -126,10 +130,7 @@ def _date_value(found: Found, base: float) -> Value:
         date, reason = parse_date(re.sub(r"[^\w,/.\-\s]", " ", f"{found.text} {found.after}"))
     if date is None:
         return Value.missing(reason or "no date", found.page, found.text)
-    confidence = found.confidence(base)
-    if confidence < MIN_CONFIDENCE:
-        return Value.missing(f"low OCR confidence {confidence:.2f}", found.page, found.text)
-    return Value(date.isoformat(), found.page, found.method, confidence, raw=found.text)
+    return _kept(date.isoformat(), found, found.confidence(base), raw=found.text)
 
 
 def _digital(column: Column) -> tuple[Found | None, Found | None]:
@@ -199,7 +200,7 @@ def read_column(column: Column) -> Signatory:
     signatory.title = _first([_title_value(f, base) for f in titles if f is not None], "no title")
     agency = found.get("agency") or block_office
     if agency is not None:
-        signatory.agency = Value(agency.text, agency.page, agency.method, agency.confidence(base))
+        signatory.agency = _kept(agency.text, agency, agency.confidence(base))
     dates = [found.get("date"), digital_date]
     signatory.signed_on = _first([_date_value(f, base) for f in dates if f is not None], "no date")
     return signatory
@@ -218,14 +219,18 @@ def _known_ice_official(found: Found, base: float) -> Value:
         if tokens[-1].lower() == surname and tokens[0][0].lower() == initial:
             exact = tidy_name(_STAMP_NOISE.sub(" ", found.text)) == official
             confidence = round(found.confidence(base) * (1 if exact else 0.95), 3)
-            if confidence < MIN_CONFIDENCE:
+            if confidence < PUBLISH_CONFIDENCE:
                 break
             method = found.method if exact else f"{found.method}+known-official"
-            return Value(official, found.page, method, confidence, raw=found.text)
+            return Value(official, found.page, method, confidence, raw=found.text, box=found.box)
     return Value.missing("not a known ICE official", found.page, found.text)
 
 
 def _first(values: Sequence[Value], reason: str) -> Value:
+    """The first published value, else the first candidate, else the first reason."""
+    for value in values:
+        if value.published:
+            return value
     for value in values:
         if value.value is not None:
             return value
