@@ -2,8 +2,8 @@
 flag, never published as a fact nor as an agency's official; each value also keeps the
 box it was read from (x0, y0, x1, y1 in PDF points, origin top left).
 
-Revision ID: 20261207_0015_field_candidates
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 13:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "20261207_0015_field_candidates"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
