@@ -21,7 +21,9 @@ Middleware order, outermost first (each runs around everything below it):
    outside the cache, so the retry looks the answer up again.
 7. `ResponseCacheMiddleware` — innermost: stores only what the app answers for a path,
    query and data version (the version its own reads saw), which no outer layer's
-   per-request headers can poison.
+   per-request headers can poison. Its keys include the negotiated content coding.
+8. `Compression` — br or gzip as `Accept-Encoding` asks (`api/compression.py`); inside the
+   cache, so a hit replays the compressed bytes it stored instead of compressing again.
 
 Endpoints outside /v1 that serve data (GraphQL GET, /data.json, /datapackage.json,
 /v1/changes.atom, the HTML pages of `open287g/pages/`) are wrapped in `Validated` (ETag,
@@ -51,6 +53,7 @@ from open287g.api.cache import (
     ResponseCacheMiddleware,
     VersionClock,
 )
+from open287g.api.compression import Compression
 from open287g.api.failover import ReplicaFailover
 from open287g.api.guard import RequestGuard
 from open287g.api.headers import ResponseHeaders
@@ -209,6 +212,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 if configured.response_cache
                 else []
             ),
+            Middleware(Compression),
         ],
         exception_handlers={
             problems.Problem: problems.handle_problem,

@@ -33,6 +33,7 @@ from open287g.api.cache_post import (
     request_hash,
     stored_headers,
 )
+from open287g.api.compression import coding_tag
 from open287g.db.queries.changes import DataVersion
 
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
@@ -324,7 +325,8 @@ class ResponseCacheMiddleware:
         except Exception:  # database out: the route answers (503), uncached
             await self.app(scope, receive, send)
             return
-        found = key(f"{self.namespace}@{version}")
+        coding = coding_tag(scope)  # one entry per content coding (`api/compression.py`)
+        found = key(f"{self.namespace}@{version}{coding}")
         cached = await self.cache.get(found)
         if cached is not None:
             await self.replays.entry(found, cached).replay(scope, send)
@@ -354,7 +356,7 @@ class ResponseCacheMiddleware:
                         else [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
                     )
                     await self.cache.set(
-                        key(f"{self.namespace}@{read_at}"),
+                        key(f"{self.namespace}@{read_at}{coding}"),
                         encode(start["status"], headers, b"".join(chunks)),
                     )
             await send(message)

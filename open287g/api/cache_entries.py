@@ -15,8 +15,12 @@ from dataclasses import dataclass
 import orjson
 from starlette.types import Scope, Send
 
+from open287g.api.etags import none_match
+
 MAX_DECODED_BYTES = 16 * 1024 * 1024
-NOT_IN_304 = frozenset({b"content-type", b"content-length", b"content-disposition"})
+NOT_IN_304 = frozenset(
+    {b"content-type", b"content-length", b"content-disposition", b"content-encoding"}
+)
 HIT = (b"x-cache", b"HIT")
 
 Headers = list[tuple[bytes, bytes]]
@@ -54,12 +58,13 @@ class Entry:
         )
 
     def matches(self, scope: Scope) -> bool:
-        """Whether the request's If-None-Match names this entry's ETag (a 304)."""
+        """Whether the request's If-None-Match is false for this entry (a 304): weak
+        comparison, `*` (`api/etags.py`)."""
         if self.etag is None:
             return False
         for name, value in scope["headers"]:
             if name == b"if-none-match":
-                return self.etag in {tag.strip() for tag in value.split(b",")}
+                return none_match(value, self.etag)
         return False
 
     async def replay(self, scope: Scope, send: Send) -> None:

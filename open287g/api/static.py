@@ -7,6 +7,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from open287g.api.etags import none_match
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -18,6 +20,6 @@ def not_shipped() -> Response:
 def immutable_file(request: Request, body: bytes, digest: str, media_type: str) -> Response:
     etag = f'"{digest}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
-    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+    if none_match(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from open287g.api.cache import MAX_REMEMBERED_REQUEST_CHARS
+from open287g.api.etags import none_match
 from open287g.api.problems import retry_later
 from open287g.config import Settings, get_settings
 from open287g.db.queries import changes
@@ -72,8 +73,7 @@ def not_modified(request: Request, etag: str, version: DataVersion) -> Response 
     """A 304 when the client's copy is current (If-None-Match wins over If-Modified-Since)."""
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
-        tags = {tag.strip() for tag in if_none_match.split(",")}
-        if etag in tags or "*" in tags:
+        if none_match(if_none_match, etag):  # weak comparison, `*` (RFC 9110 §13.1.2)
             return Response(status_code=304, headers=cache_headers(etag, version))
         return None
     since = request.headers.get("if-modified-since")
