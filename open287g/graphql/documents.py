@@ -26,6 +26,8 @@ from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from open287g.graphql.limits import directive_errors
+
 T = TypeVar("T")
 
 MAX_DOCUMENT_BYTES = 16_384
@@ -124,7 +126,8 @@ class CachedDocuments(SchemaExtension):
             if entry.errors is None:
                 schema, rules = context.schema._schema, context.validation_rules
                 size = len(context.query or "")
-                entry.errors = await _cpu(
+                # Directive excesses are refused first, without validating (limits.py).
+                entry.errors = directive_errors(schema, entry.document) or await _cpu(
                     size, lambda: validate_document(schema, entry.document, rules)
                 )
             context.pre_execution_errors = list(entry.errors)

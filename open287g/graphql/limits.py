@@ -19,6 +19,14 @@ microseconds, not seconds. Introspection (`__schema`, `__type`) is free but may 
 most `MAX_INTROSPECTION_LISTS` lists (`types { fields { args … } }`: the standard
 introspection query), since each level multiplies the answer.
 
+Directives are bounded before validation (`directive_errors`, called by the document
+cache before it validates): at most `MAX_DIRECTIVES_PER_LOCATION` on one field, fragment,
+operation or variable (the schema's executable directives, `@skip` and `@include`, are
+neither repeatable, so three at one place is always wrong), at most `MAX_DIRECTIVES` in the
+document, and none the schema does not declare. Validation would reject all of these too,
+but only after checking each directive at each place and writing an error for every one;
+this walk is linear and answers once, with one error per kind of excess.
+
 These limits live here rather than in strawberry's QueryDepthLimiter/MaxAliasesLimiter:
 those add per-request validation rules, which defeats the validation cache.
 """
@@ -30,6 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -62,6 +72,8 @@ CONNECTION_FIELDS = frozenset(
 )
 MAX_DEPTH = 10
 MAX_ALIASES = 15
+MAX_DIRECTIVES_PER_LOCATION = 2
+MAX_DIRECTIVES = 30
 MAX_COST = 25_000
 MAX_INTROSPECTION_LISTS = 3
 DETAINER_STATS_PER_DIMENSION = 2_000
@@ -231,6 +243,48 @@ def violations(measured: Measure) -> list[str]:
             f"introspection nests {measured.lists} lists; the maximum is {MAX_INTROSPECTION_LISTS}"
         )
     return found
+
+
+def _directive_lists(document: DocumentNode) -> Iterator[tuple[DirectiveNode, ...]]:
+    """The directives of every place in the document that can carry some: operations,
+    variables, fragments, fields, spreads and inline fragments (an explicit stack: a
+    document nested two thousand levels deep must not exhaust Python's)."""
+    stack: list[Any] = list(document.definitions)
+    while stack:
+        node = stack.pop()
+        directives = getattr(node, "directives", None)
+        if directives:
+            yield tuple(directives)
+        stack.extend(getattr(node, "variable_definitions", None) or ())
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            stack.extend(selection_set.selections)
+
+
+def directive_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+    """Directive excesses (module doc), found in one walk before validation does any work."""
+    known = {directive.name for directive in schema.directives}
+    total = crowded = 0
+    unknown: list[str] = []
+    for directives in _directive_lists(document):
+        total += len(directives)
+        crowded = max(crowded, len(directives))
+        unknown += [d.name.value for d in directives if d.name.value not in known]
+    errors = []
+    if unknown:
+        names = ", ".join(f"@{name}" for name in dict.fromkeys(unknown))
+        allowed = ", ".join(f"@{name}" for name in sorted(known))
+        errors.append(GraphQLError(f"unknown directives ({names}); this schema declares {allowed}"))
+    if crowded > MAX_DIRECTIVES_PER_LOCATION:
+        errors.append(
+            GraphQLError(
+                f"{crowded} directives at one location; the maximum is"
+                f" {MAX_DIRECTIVES_PER_LOCATION}"
+            )
+        )
+    if total > MAX_DIRECTIVES:
+        errors.append(GraphQLError(f"{total:,} directives found; the maximum is {MAX_DIRECTIVES}"))
+    return errors
 
 
 class QueryLimits(SchemaExtension):
