@@ -37,6 +37,14 @@ def clean_text(value: object) -> str | None:
     return text or None
 
 
+def valid_unicode(text: str) -> str:
+    """Text that encodes as UTF-8: surrogate pairs (as UTF-16 sources such as PDFium hand
+    out characters beyond U+FFFF) joined into their character, a lone surrogate U+FFFD."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def is_missing(value: str | None) -> bool:
     """Placeholders spreadsheets use for "no value" (`#N/A`, `N/A`, blank)."""
     return value is None or value.upper() in _MISSING

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.provenance import record_changes
 from open287g.db.models.enums import ChangeOp
-from open287g.loaders.normalize import name_key
+from open287g.loaders.normalize import name_key, valid_unicode
 
 DATASET = "moas"
 
@@ -54,6 +54,7 @@ class DocumentRow:
     fetched_at: dt.datetime
     status: str
     reason: str | None
+    extractor_version: int
     text_method: str
     signed_on: dt.date | None
     program_model: str | None
@@ -67,10 +68,28 @@ def file_name_of(url: str) -> str:
     return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
 
 
-async def document_id_of(conn: AsyncConnection, sha256: str) -> int | None:
-    return (
-        await conn.execute(text("SELECT id FROM documents WHERE sha256 = :sha"), {"sha": sha256})
-    ).scalar_one_or_none()
+@dataclass(frozen=True)
+class KnownDocument:
+    """What a stored document's reading came to: enough to decide to read it again."""
+
+    id: int
+    status: str
+    reason: str | None
+    extractor_version: int | None
+    source_file_id: int
+
+
+async def known_document(conn: AsyncConnection, sha256: str) -> KnownDocument | None:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT id, status, reason, extractor_version, source_file_id FROM documents"
+                " WHERE sha256 = :sha"
+            ),
+            {"sha": sha256},
+        )
+    ).one_or_none()
+    return None if row is None else KnownDocument(*row)
 
 
 async def insert_document(
@@ -81,10 +100,11 @@ async def insert_document(
             text(
                 "INSERT INTO documents (sha256, bytes, page_count, file_name, url, fetched_at,"
                 " status, reason, text_method, signed_on, program_model, extraction,"
-                " source_file_id, load_run_id)"
+                " source_file_id, load_run_id, extractor_version, read_at)"
                 " VALUES (:sha, :size, :pages, :file_name, :url, :fetched_at, :status, :reason,"
                 " :method, :signed_on, CAST(:model AS program_model_code),"
-                " CAST(:extraction AS jsonb), :source_file_id, :run) RETURNING id"
+                " CAST(:extraction AS jsonb), :source_file_id, :run, :version, now())"
+                " RETURNING id"
             ),
             {
                 "sha": row.sha256,
@@ -93,17 +113,76 @@ async def insert_document(
                 "file_name": row.file_name,
                 "url": row.url,
                 "fetched_at": row.fetched_at,
-                "status": row.status,
-                "reason": row.reason,
-                "method": row.text_method,
-                "signed_on": row.signed_on,
-                "model": row.program_model,
-                "extraction": orjson.dumps(row.extraction).decode(),
-                "source_file_id": source_file_id,
-                "run": run_id,
+                **_read_values(row, source_file_id, run_id),
             },
         )
     ).scalar_one()
+    await _insert_contents(conn, document_id, row)
+    await record_changes(conn, run_id, "document", [document_id], ChangeOp.UPSERT)
+    return int(document_id)
+
+
+def _read_values(row: DocumentRow, source_file_id: int, run_id: int) -> dict[str, Any]:
+    """The columns a reading sets (a first read and a re-read alike)."""
+    return {
+        "status": row.status,
+        "reason": _pg_opt(row.reason),
+        "method": row.text_method,
+        "signed_on": row.signed_on,
+        "model": row.program_model,
+        "extraction": orjson.dumps(row.extraction).decode(),
+        "source_file_id": source_file_id,
+        "run": run_id,
+        "version": row.extractor_version,
+    }
+
+
+async def replace_document(
+    conn: AsyncConnection, document_id: int, row: DocumentRow, *, source_file_id: int, run_id: int
+) -> None:
+    """A document read again: its reading, pages and fields replaced, the change recorded.
+    Officials it named are re-derived by `officials_from_documents` (call it next)."""
+    await conn.execute(
+        text(
+            "UPDATE documents SET status = :status, reason = :reason, text_method = :method,"
+            " signed_on = :signed_on, program_model = CAST(:model AS program_model_code),"
+            " extraction = CAST(:extraction AS jsonb), source_file_id = :source_file_id,"
+            " load_run_id = :run, extractor_version = :version, read_at = now(),"
+            " updated_at = now(), page_count = :pages WHERE id = :id"
+        ),
+        {"id": document_id, "pages": row.page_count, **_read_values(row, source_file_id, run_id)},
+    )
+    for table in ("document_pages", "document_fields"):
+        await conn.execute(
+            text(f"DELETE FROM {table} WHERE document_id = :id"),
+            {"id": document_id},
+        )
+    await _insert_contents(conn, document_id, row)
+    # Its officials are judged anew: their evidence from this document is forgotten, so
+    # the re-read values replace them (officials_from_documents moves evidence only forward).
+    await conn.execute(
+        text("UPDATE officials SET evidence_on = NULL WHERE document_id = :id"),
+        {"id": document_id},
+    )
+    await record_changes(conn, run_id, "document", [document_id], ChangeOp.UPSERT)
+
+
+async def drop_stale_officials(conn: AsyncConnection, run_id: int, document_id: int) -> int:
+    """After a re-read: the officials this document named before and no longer names."""
+    gone = (
+        await conn.execute(
+            text(
+                "DELETE FROM officials WHERE document_id = :id AND load_run_id <> :run RETURNING id"
+            ),
+            {"id": document_id, "run": run_id},
+        )
+    ).scalars()
+    ids = list(gone)
+    await record_changes(conn, run_id, "official", ids, ChangeOp.DELETE)
+    return len(ids)
+
+
+async def _insert_contents(conn: AsyncConnection, document_id: int, row: DocumentRow) -> None:
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     await driver.copy_records_to_table(  # type: ignore[union-attr]
@@ -146,13 +225,12 @@ async def insert_document(
             for f in row.fields
         ],
     )
-    await record_changes(conn, run_id, "document", [document_id], ChangeOp.UPSERT)
-    return int(document_id)
 
 
 def _pg_text(value: str) -> str:
-    """PostgreSQL text cannot hold NUL characters (OCR and broken fonts produce them)."""
-    return value.replace("\x00", "")
+    """PostgreSQL text is valid UTF-8 without NUL characters (OCR and broken fonts produce
+    NULs; a reader may hand out UTF-16 surrogates)."""
+    return valid_unicode(value.replace("\x00", ""))
 
 
 def _pg_opt(value: str | None) -> str | None:

@@ -172,6 +172,26 @@ async def begin_load(
             },
         )
     ).scalar_one()
+    return await _open_run(conn, dataset, int(source_file_id), source.name, started_at)
+
+
+async def begin_reload(
+    conn: AsyncConnection, *, dataset: str, source_file_id: int, started_at: dt.datetime
+) -> LoadStart:
+    """Open a load run over a source file recorded before (a document read again): the
+    file's bytes are the same, what is read from them changes."""
+    await lock_changes(conn)
+    name = (
+        await conn.execute(
+            text("SELECT name FROM source_files WHERE id = :id"), {"id": source_file_id}
+        )
+    ).scalar_one()
+    return await _open_run(conn, dataset, source_file_id, name, started_at)
+
+
+async def _open_run(
+    conn: AsyncConnection, dataset: str, source_file_id: int, name: str, started_at: dt.datetime
+) -> LoadStart:
     run_id = (
         await conn.execute(
             text(
@@ -193,7 +213,7 @@ async def begin_load(
         "dataset",
         [int(source_file_id)],
         ChangeOp.UPSERT,
-        summaries={int(source_file_id): f"loaded {source.name}"},
+        summaries={int(source_file_id): f"loaded {name}"},
     )
     return LoadStart(int(source_file_id), int(run_id))
 

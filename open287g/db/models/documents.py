@@ -27,6 +27,11 @@ from open287g.db.models.base import Base
 from open287g.db.models.enums import ProgramModelCode
 from open287g.db.models.reference import PROGRAM_MODEL_CODE
 
+# A page's full-text vector covers its first INDEXED_PAGE_CHARS characters (the stored text
+# is whole). A tsvector holds at most 1 MB: 150,000 distinct words on one page exceed it;
+# 50,000 characters stay under it whatever they are (README "Searching MOA text").
+INDEXED_PAGE_CHARS = 50_000
+
 
 class Document(Base):
     """One MOA PDF, identified by its bytes: several agreements may link the same file."""
@@ -57,6 +62,12 @@ class Document(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    extractor_version: Mapped[int | None] = mapped_column(
+        Integer, comment="The extractor that read it (moas/extract.py EXTRACTOR_VERSION)."
+    )
+    read_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="When it was last read (first read or re-read)."
+    )
 
 
 class DocumentPage(Base):
@@ -75,7 +86,8 @@ class DocumentPage(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     search: Mapped[Any] = mapped_column(
-        TSVECTOR, Computed("to_tsvector('english', text)", persisted=True)
+        TSVECTOR,
+        Computed(f"to_tsvector('english', left(text, {INDEXED_PAGE_CHARS}))", persisted=True),
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.models.documents import INDEXED_PAGE_CHARS
 from open287g.db.queries.pagination import (
     MAX_TEXT_CHARS,
     BadCursor,
@@ -180,7 +181,7 @@ search_best AS (
 
 _SEARCH_ROWS = """
 SELECT {columns}, b.page_number AS match_page, CAST(b.rank AS float8) AS match_rank,
-       ts_headline('english', left(p.text, 20000), q.query,
+       ts_headline('english', left(p.text, {indexed}), q.query,
                    'StartSel=«, StopSel=», MaxWords=30, MinWords=12, MaxFragments=1')
            AS match_snippet,
        CAST(b.rank AS text) AS sort_value
@@ -219,7 +220,9 @@ def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
         params.update(after_rank=keyset.value, after_id=keyset.id)
     return PageQuery(
         ctes=_SEARCH_CTES.strip(),
-        rows=_SEARCH_ROWS.format(columns=_COLUMNS, after=where, limit=int(first) + 1).strip(),
+        rows=_SEARCH_ROWS.format(
+            columns=_COLUMNS, after=where, limit=int(first) + 1, indexed=INDEXED_PAGE_CHARS
+        ).strip(),
         count="SELECT count(*) FROM search_best",
         params=params,
     )

@@ -18,6 +18,10 @@ from open287g.loaders.moas.load import MoaResult, PlannedMoa, load_moas, plan_mo
 from open287g.loaders.moas.read import ReadLimits
 from open287g.loaders.sources import fetch_url
 
+# The exit status is the number of files unreadable or not stored, capped here (a shell
+# sees 0-255, and 126 and up have meanings of their own).
+MAX_EXIT_STATUS = 100
+
 
 def add_moa_command(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     moas = kinds.add_parser(
@@ -25,7 +29,10 @@ def add_moa_command(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="MOA PDFs: text (OCR for scans), signatories, links to agreements",
         description="Load MOA documents (PDF files, folders or URLs). With no SOURCE, the "
         "moaUrl of every agreement that has no document yet is downloaded. Documents are "
-        "stored once per sha256; loading the same bytes again changes nothing.",
+        "stored once per sha256; the same bytes are read again only when that may read "
+        "them better (a newer extractor; scans OCR could not read and now can) or with "
+        "--reread. Each file gets a one-line result; the exit status is the number of "
+        f"files unreadable or not stored (at most {MAX_EXIT_STATUS}).",
     )
     moas.add_argument("sources", nargs="*", metavar="SOURCE")
     moas.add_argument(
@@ -36,21 +43,54 @@ def add_moa_command(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     moas.add_argument("--no-ocr", action="store_true", help="store scans without reading them")
     moas.add_argument(
+        "--reread",
+        action="store_true",
+        help="read every document again, even one this extractor read fully before",
+    )
+    moas.add_argument(
+        "--time-limit",
+        type=float,
+        default=ReadLimits.time_limit,
+        metavar="SECONDS",
+        help="wall-clock limit of the PDF work (parsing, text, rendering) on one document, "
+        "OCR not counted; a document that exceeds it is stored as unreadable",
+    )
+    moas.add_argument(
+        "--memory-limit",
+        type=int,
+        default=ReadLimits.memory_limit,
+        metavar="MB",
+        help="address space of each worker process (and the Tesseract it runs); a document "
+        "that exceeds it is stored as unreadable",
+    )
+    moas.add_argument(
         "--ocr-timeout",
         type=float,
         default=ReadLimits.ocr_timeout,
         metavar="SECONDS",
         help="time limit of one OCR pass on one page",
     )
+    moas.add_argument(
+        "--ocr-budget",
+        type=float,
+        default=ReadLimits.ocr_budget,
+        metavar="SECONDS",
+        help="OCR time of one document; scanned pages past it are left unread (partial)",
+    )
     moas.set_defaults(handler=command(_load_moas))
 
 
 async def _load_moas(args: argparse.Namespace) -> int:
     settings = get_settings()
-    limits = ReadLimits(ocr=not args.no_ocr, ocr_timeout=args.ocr_timeout)
+    limits = ReadLimits(
+        ocr=not args.no_ocr,
+        ocr_timeout=args.ocr_timeout,
+        ocr_budget=args.ocr_budget,
+        time_limit=args.time_limit,
+        memory_limit=args.memory_limit,
+    )
     started = time.monotonic()
     async with migrated_engine() as engine:
-        keep_going = not args.sources
         if args.sources:
             planned = plan_moas(args.sources)
         else:
@@ -79,8 +119,7 @@ async def _load_moas(args: argparse.Namespace) -> int:
 
             def report(result: MoaResult) -> None:
                 bar.update(1)
-                if result.status in ("unreadable", "partial", "failed"):
-                    bar.write(f"{result.name}: {result.status}: {result.reason}")
+                bar.write(result.line(), file=sys.stderr)
 
             totals = await load_moas(
                 engine,
@@ -88,9 +127,9 @@ async def _load_moas(args: argparse.Namespace) -> int:
                 settings,
                 limits=limits,
                 jobs=args.jobs,
-                keep_going=keep_going,
+                reread=args.reread,
                 on_result=report,
             )
     elapsed = time.monotonic() - started
     print(f"moas: {len(planned)} file(s) in {elapsed:.0f} s: {totals.summary()}")
-    return 0
+    return min(totals.failed, MAX_EXIT_STATUS)

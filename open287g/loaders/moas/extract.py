@@ -12,6 +12,11 @@ from open287g.loaders.moas.layout import is_underline
 from open287g.loaders.moas.read import OCR, PageRead
 from open287g.loaders.moas.signatures import read_signatories
 
+# The version of what reads an MOA (text, OCR, extraction). Each document records the
+# version that read it; `open287g load moas` reads again every document an older version
+# read. Raise it with any change that may read a document differently.
+EXTRACTOR_VERSION = 1
+
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),
     (ProgramModelCode.TASK_FORCE, re.compile(r"Task\s+Force\s+Model|\bTFM\b", re.IGNORECASE)),

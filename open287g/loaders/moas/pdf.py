@@ -14,6 +14,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from open287g.loaders.moas.layout import Word
+from open287g.loaders.normalize import valid_unicode
 
 # Some MOAs embed subset fonts without a Unicode map: PDFium then reports the glyph index
 # (and flags a map error). Those fonts use the standard Macintosh glyph order, in which
@@ -76,10 +77,12 @@ def _words(textpage: pdfium.PdfTextPage, height: float) -> tuple[str, list[Word]
 
     def flush() -> None:
         if chars:
-            text = "".join(chars)
+            text = valid_unicode("".join(chars))
             words.append(Word(text, box[0], height - box[1], box[2], height - box[3]))
             chars.clear()
 
+    # A character outside the Basic Multilingual Plane (math italic 𝑥) comes as two
+    # UTF-16 surrogates: valid_unicode joins them (a lone half becomes U+FFFD).
     for index in range(pdfium_c.FPDFText_CountChars(raw)):
         char = _char(raw, index)
         out.append(char if char in "\n\t " or char > " " else " ")
@@ -104,7 +107,7 @@ def _words(textpage: pdfium.PdfTextPage, height: float) -> tuple[str, list[Word]
             ]
         chars.append(char)
     flush()
-    return "".join(out).replace("\r", ""), words
+    return valid_unicode("".join(out)).replace("\r", ""), words
 
 
 def _has_image(page: pdfium.PdfPage) -> bool:

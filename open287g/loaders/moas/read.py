@@ -8,12 +8,20 @@ cannot be opened at all is still a result, with its reason: it is stored, never 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 
 from open287g.loaders.moas.layout import Word
-from open287g.loaders.moas.ocr import OcrFailed, OcrUnavailable, engine_version, recognize
+from open287g.loaders.moas.ocr import (
+    OcrFailed,
+    OcrPage,
+    OcrUnavailable,
+    engine_version,
+    recognize,
+)
 from open287g.loaders.moas.pdf import load_page, open_pdf, render_gray, text_layer
 
 TEXT_LAYER = "text-layer"
@@ -26,6 +34,11 @@ MIN_TEXT_CHARS = 200
 _SIGNATURE_PAGE = re.compile(r"By signing|Signature|For the LEA|For ICE", re.IGNORECASE)
 
 
+# Told which page the reader is on: ("page", n) when PDF work on page n starts or resumes,
+# ("ocr", n) when page n goes to OCR (workers.py counts PDF time and OCR time apart).
+Progress = Callable[[str, int], None]
+
+
 @dataclass(frozen=True)
 class ReadLimits:
     """Bounds on what one document may cost (README "Loading MOA documents")."""
@@ -34,7 +47,24 @@ class ReadLimits:
     dpi: int = 300
     max_pixels: int = 40_000_000  # per rendered page: a hostile page size cannot exhaust memory
     ocr_timeout: float = 60.0  # seconds per page and OCR pass
+    ocr_budget: float = 600.0  # seconds of OCR per document; later scanned pages wait
+    time_limit: float = 20.0  # seconds of PDF work (parse, text, render) per document
+    memory_limit: int = 512  # MB of address space per worker process (and its Tesseract)
     ocr: bool = True
+
+
+@dataclass
+class _OcrClock:
+    """The document's OCR time so far, against `ReadLimits.ocr_budget`."""
+
+    limits: ReadLimits
+    used: float = 0.0
+
+    def timeout(self) -> float:
+        left = self.limits.ocr_budget - self.used
+        if left <= 0:
+            raise OcrFailed(f"the document's OCR budget of {self.limits.ocr_budget:g} s is spent")
+        return min(self.limits.ocr_timeout, left)
 
 
 @dataclass
@@ -59,7 +89,7 @@ class DocumentRead:
     def status(self) -> str:
         if self.reason is not None and not self.pages:
             return "unreadable"
-        if any(p.method == NONE and p.reason for p in self.pages):
+        if any(p.reason for p in self.pages):  # a scan unread beside a few typed words too
             return "partial"
         return "read"
 
@@ -75,7 +105,7 @@ def pdfium_engine() -> str:
     return f"pdfium {pdfium.PDFIUM_INFO.build}"
 
 
-def read_pdf(data: bytes, limits: ReadLimits) -> DocumentRead:
+def read_pdf(data: bytes, limits: ReadLimits, progress: Progress | None = None) -> DocumentRead:
     if not data.startswith(b"%PDF-"):
         return DocumentRead(None, reason="not a PDF file (no %PDF- header)")
     try:
@@ -87,21 +117,27 @@ def read_pdf(data: bytes, limits: ReadLimits) -> DocumentRead:
         if count > limits.max_pages:
             return DocumentRead(count, reason=f"{count} pages; the limit is {limits.max_pages}")
         result = DocumentRead(count)
+        clock = _OcrClock(limits)
         for index in range(count):
-            result.pages.append(_read_page(pdf, index, limits))
+            result.pages.append(_read_page(pdf, index, clock, progress or _quiet))
         if result.status == "partial":
             result.reason = "; ".join(
-                f"page {p.number}: {p.reason}"
-                for p in result.pages
-                if p.method == NONE and p.reason
+                f"page {p.number}: {p.reason}" for p in result.pages if p.reason
             )
         return result
     finally:
         pdf.close()
 
 
-def _read_page(pdf: pdfium.PdfDocument, index: int, limits: ReadLimits) -> PageRead:
-    number = index + 1
+def _quiet(kind: str, page: int) -> None:
+    pass
+
+
+def _read_page(
+    pdf: pdfium.PdfDocument, index: int, clock: _OcrClock, progress: Progress
+) -> PageRead:
+    number, limits = index + 1, clock.limits
+    progress("page", number)
     try:
         page = load_page(pdf, index)
     except pdfium.PdfiumError as exc:
@@ -124,7 +160,7 @@ def _read_page(pdf: pdfium.PdfDocument, index: int, limits: ReadLimits) -> PageR
         if not limits.ocr:
             return _fallback(own, "OCR turned off")
         try:
-            return _ocr_page(page, number, limits, layer.width)
+            return _ocr_page(page, number, clock, layer.width, progress)
         except (OcrUnavailable, OcrFailed) as exc:
             return _fallback(own, str(exc))
     finally:
@@ -139,14 +175,29 @@ def _fallback(own: PageRead, reason: str) -> PageRead:
     return own
 
 
-def _ocr_page(page: pdfium.PdfPage, number: int, limits: ReadLimits, width: float) -> PageRead:
+def _ocr_page(
+    page: pdfium.PdfPage, number: int, clock: _OcrClock, width: float, progress: Progress
+) -> PageRead:
+    limits = clock.limits
+    clock.timeout()  # a spent budget: no rendering either
     image, points_per_pixel = render_gray(page, limits.dpi, limits.max_pixels)
-    reading = recognize(image, points_per_pixel, psm=3, timeout=limits.ocr_timeout)
+
+    def ocr(psm: int) -> OcrPage:
+        timeout = clock.timeout()
+        progress("ocr", number)
+        started = time.monotonic()
+        try:
+            return recognize(image, points_per_pixel, psm=psm, timeout=timeout)
+        finally:
+            clock.used += time.monotonic() - started
+            progress("page", number)
+
+    reading = ocr(3)
     words = reading.words
     if _SIGNATURE_PAGE.search(reading.text):
         # Names typed or stamped beside a signature are often skipped in reading order;
         # a sparse-text pass finds them, with positions for the extractor.
-        words = recognize(image, points_per_pixel, psm=11, timeout=limits.ocr_timeout).words
+        words = ocr(11).words
     return PageRead(
         number, OCR, engine_version(), reading.confidence, reading.text, words=words, width=width
     )
