@@ -374,4 +374,4 @@ def field_rows(extraction: Extraction) -> list[FieldRow]:
     return rows
 
 
-__all__ = ["Signatory", "analyze", "load_moas", "plan_moas"]
+__all__ = ["Analysis", "Signatory", "analyze", "load_moas", "plan_moas"]
