@@ -10,6 +10,8 @@ FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 open287g
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# The sync's archive (compose.yaml mounts a volume here; Docker gives it this owner).
+RUN mkdir -p /var/lib/open287g/archive && chown open287g /var/lib/open287g/archive
 USER open287g
 ENV PYTHONUNBUFFERED=1
 EXPOSE 8000

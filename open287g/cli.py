@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_load_commands(commands)
 
+    from open287g.sync.cli import add_sync_command
+
+    add_sync_command(commands)
+
     serve = commands.add_parser("serve", help="serve the GraphQL and REST APIs")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+ICE_287G_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
+"""ICE's 287(g) page: it links the current participating and pending lists."""
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg"}
 
 
@@ -176,6 +178,41 @@ class Settings(BaseSettings):
         default="json",
         validation_alias="OPEN287G_LOG_FORMAT",
         description="`open287g serve` logs: one JSON object per line, or plain text.",
+    )
+    ice_page_url: str = Field(
+        default=ICE_287G_PAGE,
+        validation_alias="OPEN287G_ICE_PAGE_URL",
+        description="The page `open287g sync` reads the list links from.",
+    )
+    sync_every_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="OPEN287G_SYNC_EVERY",
+        description="Minutes between `open287g sync` passes (each with up to 10% jitter).",
+    )
+    sync_archive_dir: Path = Field(
+        default=Path(".data/ice-287g-archive"),
+        validation_alias="OPEN287G_SYNC_ARCHIVE_DIR",
+        description="Where `open287g sync` keeps every downloaded file, named by sha256.",
+    )
+    sync_max_drop_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        validation_alias="OPEN287G_SYNC_MAX_DROP_SHARE",
+        description="A list that would drop a larger share of its kind's agreements at once "
+        "is quarantined.",
+    )
+    sync_stale_after: int = Field(
+        default=3,
+        ge=1,
+        validation_alias="OPEN287G_SYNC_STALE_AFTER",
+        description="Failed sync passes in a row after which /readyz says `stale`.",
+    )
+    sync_moas: bool = Field(
+        default=True,
+        validation_alias="OPEN287G_SYNC_MOAS",
+        description="`open287g sync` also loads the MOAs of agreements that have none yet.",
     )
 
     @field_validator("public_url")

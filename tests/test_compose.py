@@ -74,7 +74,7 @@ def test_the_file_matches_the_compose_specification_schema(compose: dict[str, An
 
 def test_the_deployment_has_every_part_with_health_checks(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"primary", "replica", "redis", "loader", "api"}
+    assert set(services) == {"primary", "replica", "redis", "loader", "sync", "api"}
     for name in ("primary", "replica", "redis", "api"):
         assert services[name]["healthcheck"]["test"], name
     api = services["api"]
@@ -88,6 +88,13 @@ def test_the_deployment_has_every_part_with_health_checks(compose: dict[str, Any
     loader = services["loader"]
     assert loader["restart"] == "no"
     assert "@primary:5432" in loader["environment"]["DATABASE_URL"]  # loads write the primary
+    sync = services["sync"]  # its own long-running service, writing the primary (#23)
+    assert sync["entrypoint"] == ["open287g", "sync"]
+    assert sync["restart"] == "unless-stopped"
+    assert "@primary:5432" in sync["environment"]["DATABASE_URL"]
+    assert sync["depends_on"]["loader"]["condition"] == "service_completed_successfully"
+    archive = sync["environment"]["OPEN287G_SYNC_ARCHIVE_DIR"]
+    assert f"sync-archive:{archive}" in sync["volumes"]
     replica_start = " ".join(services["replica"]["entrypoint"])
     assert "pg_basebackup" in replica_start
     assert " -R " in replica_start

@@ -232,6 +232,8 @@ def _cacheable(scope: Scope) -> bool:
     # The HTML pages (open287g/pages/) are data answers too: cached like /v1.
     if not (graphql or path == "/" or path.startswith(("/v1/", "/states/", "/agencies/"))):
         return False
+    if path == "/v1/quality":
+        return False  # it reports quarantined files, which change no data version
     for name, value in scope["headers"]:
         if name == b"if-modified-since":
             return False  # rare; the route answers it (If-None-Match is answered from cache)

@@ -14,11 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from open287g.api.atom import atom_feed
-from open287g.api.observability import replica_metrics
+from open287g.api.observability import replica_metrics, sync_metrics
 from open287g.api.v1.http import cache_headers, etag_for
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings, get_settings
 from open287g.db.queries import changes, reference
+from open287g.db.queries.freshness import freshness
 
 PUBLISHER = {"@type": "org:Organization", "name": "open287g"}
 CONTACT = {
@@ -235,6 +236,7 @@ async def metrics(request: Request) -> Response:
     async with request.app.state.engine.connect() as conn:
         version = await changes.data_version(conn)
         files = await reference.datasets(conn)
+        fresh = await freshness(conn)
     counts = request.app.state.request_counts
     router = getattr(request.app.state, "read_router", None)
     lines = [
@@ -255,5 +257,6 @@ async def metrics(request: Request) -> Response:
         ),
         *request.app.state.request_durations.prometheus(),
         *replica_metrics(router.status() if router is not None else None),
+        *sync_metrics(fresh, request.app.state.settings.sync_stale_after),
     ]
     return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

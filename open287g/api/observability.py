@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from open287g.db.queries.freshness import Freshness
+
 ACCESS_LOGGER = "open287g.access"
 # Seconds; cache hits sit in the first buckets, exports and uncached GraphQL further up.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -99,6 +101,44 @@ def replica_metrics(status: dict[str, Any] | None) -> Iterator[str]:
         yield f"# HELP open287g_{name} {help_text}"
         yield f"# TYPE open287g_{name} {kind}"
         yield f"open287g_{name} {value}"
+
+
+def sync_metrics(fresh: Freshness, stale_after: int) -> Iterator[str]:
+    """Gauges of `open287g sync`'s record (db/queries/freshness.py); the timestamps only
+    once a sync has run."""
+    gauges: list[tuple[str, str, float | None]] = [
+        (
+            "sync_last_check_timestamp_seconds",
+            "When the sync last read ICE's page (Unix time).",
+            fresh.last_check_at.timestamp() if fresh.last_check_at else None,
+        ),
+        (
+            "sync_last_success_timestamp_seconds",
+            "When a sync pass last succeeded (Unix time).",
+            fresh.last_success_at.timestamp() if fresh.last_success_at else None,
+        ),
+        ("sync_failed_checks", "Failed sync passes in a row.", fresh.failed_checks),
+        (
+            "sync_quarantined_files",
+            "Downloaded lists quarantined and not superseded by a later loaded list.",
+            len(fresh.open_quarantine()),
+        ),
+        (
+            "sync_stale",
+            "1 when the sync failed OPEN287G_SYNC_STALE_AFTER passes in a row.",
+            int(fresh.status(stale_after) == "stale"),
+        ),
+    ]
+    for name, help_text, value in gauges:
+        if value is None:
+            continue
+        yield f"# HELP open287g_{name} {help_text}"
+        yield f"# TYPE open287g_{name} gauge"
+        yield (
+            f"open287g_{name} {value:.3f}"
+            if isinstance(value, float)
+            else f"open287g_{name} {value}"
+        )
 
 
 class JsonFormatter(logging.Formatter):

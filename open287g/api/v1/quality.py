@@ -6,6 +6,7 @@ the cross-checks' flags (`kind=` narrows them)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from open287g.api.v1.http import cache_headers, etag_for, json_response, not_modified
 from open287g.api.v1.params import Param, parse_params
 from open287g.db.queries import changes, quality
+from open287g.db.queries.freshness import Freshness, freshness
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.quality import FLAG_DESCRIPTIONS, FlagKind
 
@@ -67,18 +69,34 @@ class QualityCount(BaseModel):
     count: int
 
 
+class QuarantinedFileRow(BaseModel):
+    name: str = Field(description="The file's name as ICE served it.")
+    url: str
+    sha256: str = Field(description="The archive keeps the file under this name.")
+    kind: str | None = Field(description="PARTICIPATING or PENDING, as its link said.")
+    published_on: dt.date | None
+    downloaded_at: dt.datetime
+    reason: str | None = Field(description="Why it was not loaded.")
+    superseded: bool = Field(description="A later list of its kind has been loaded since.")
+
+
 class QualityReportRow(BaseModel):
     counts: list[QualityCount]
     load_issues: list[QualityIssueGroup]
     flags: list[QualityFlagRow]
+    quarantined_files: list[QuarantinedFileRow] = Field(
+        description="Lists `open287g sync` downloaded and did not load (newest first): the "
+        "last good data keeps being served."
+    )
 
 
 def _gid(type_name: str, key: int | None) -> str | None:
     return None if key is None else to_global_id(type_name, key)
 
 
-def _body(report: quality.QualityReport) -> dict[str, Any]:
+def _body(report: quality.QualityReport, fresh: Freshness) -> dict[str, Any]:
     return {
+        "quarantined_files": [q.as_json() for q in fresh.quarantined],
         "counts": [
             {"kind": kind.value, "description": FLAG_DESCRIPTIONS[kind], "count": n}
             for kind, n in report.counts.items()
@@ -130,13 +148,20 @@ async def quality_report(request: Request) -> Response:
     kinds = frozenset({FlagKind(values["kind"])}) if values["kind"] else None
     async with request.app.state.engine.connect() as conn:
         version = await changes.data_version(conn)
-        etag = etag_for(request, version)
+        # A quarantine changes this report but not the data version: it is part of the
+        # validators (and the response cache leaves this route alone, api/cache.py).
+        fresh = await freshness(conn)
+        if fresh.quarantined:
+            newest = fresh.quarantined[0].downloaded_at
+            modified = max(version.modified, newest) if version.modified else newest
+            version = replace(version, modified=modified)
+        etag = etag_for(request, version)[:-1] + f'-q{len(fresh.quarantined)}"'
         cached = not_modified(request, etag, version)
         if cached is not None:
             return cached
         report = await quality.quality_report(conn, kinds)
     body = {
-        "data": _body(report),
+        "data": _body(report, fresh),
         "data_version": version.version,
         **({"notice": version.notice} if version.notice else {}),
     }

@@ -9,6 +9,7 @@ from open287g.db.models.lineage import AgreementLink, LineageOverride
 from open287g.db.models.policies import Official, Policy
 from open287g.db.models.provenance import Change, LoadIssue, LoadRun, SourceFile
 from open287g.db.models.reference import Jurisdiction, ProgramModel
+from open287g.db.models.sync import SyncFile, SyncLink, SyncState
 
 __all__ = [
     "Agency",
@@ -35,4 +36,7 @@ __all__ = [
     "ProgramModel",
     "Snapshot",
     "SourceFile",
+    "SyncFile",
+    "SyncLink",
+    "SyncState",
 ]

@@ -7,10 +7,10 @@ from urllib.parse import urljoin
 
 import httpx
 
+from open287g.config import ICE_287G_PAGE
 from open287g.loaders.errors import LoadError
 from open287g.loaders.sources import USER_AGENT
 
-ICE_287G_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 _LINK = re.compile(
     r"""href\s*=\s*["']([^"']*/doclib/about/offices/ero/287g/(participating|pending)[^"']*\.xlsx)["']""",
     re.IGNORECASE,
