@@ -275,9 +275,7 @@ async def _load_moas(engine: AsyncEngine, settings: Settings) -> str:
             urls = await agreement_urls_without_document(conn)
         if not urls:
             return "none missing"
-        totals = await load_moas(
-            engine, [PlannedMoa(url, url) for url in urls], settings, keep_going=True
-        )
+        totals = await load_moas(engine, [PlannedMoa(url, url) for url in urls], settings)
     except Exception as exc:  # MOAs are extra: the lists are loaded whatever happens here
         logger.warning("loading MOAs failed: %s: %s", type(exc).__name__, exc)
         return f"failed ({type(exc).__name__})"
