@@ -34,6 +34,7 @@ class FakeIce:
     def __init__(self) -> None:
         self.resources: dict[str, Resource] = {}
         self.sent: Counter[tuple[str, str]] = Counter()  # (path, sha256 of body) -> 200s
+        self.requests: Counter[str] = Counter()  # path -> every GET
         self.lock = threading.Lock()
         self.base = ""
 
@@ -63,6 +64,7 @@ def _handler(site: FakeIce) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             with site.lock:
+                site.requests[self.path] += 1
                 resource = site.resources.get(self.path)
                 failing = resource is not None and resource.failures > 0
                 if failing and resource is not None:

@@ -8,6 +8,7 @@ the good files by hand gives, no body is downloaded twice, and /readyz, /metrics
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import io
 import subprocess
@@ -27,9 +28,9 @@ from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.db.models.enums import SnapshotKind
 from open287g.loaders.ice287g.load import PlannedSource, load_sources, plan_sources
-from open287g.sync.run import PassResult, sync_once
+from open287g.sync.run import PassResult, run_forever, sync_once
 from tests.conftest import create_database_copy, drop_database
-from tests.fake_ice import FakeIce, Resource, fake_ice
+from tests.fake_ice import PAGE_PATH, FakeIce, Resource, fake_ice
 from tests.fixtures import ICE_DIR
 from tests.live import server_env
 
@@ -340,3 +341,23 @@ async def test_the_command_runs_one_pass(world: World, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     # B's bytes came through the first test (same database): recognised, not loaded again.
     assert "sync ok: page read, 1 download(s), loaded 0, quarantined 0" in done.stdout
+
+
+async def test_the_loop_runs_a_pass_every_interval(world: World) -> None:
+    """`open287g sync` without --once: passes every interval (here 0.05 s, with jitter)
+    until stopped; a failing pass does not end the loop."""
+    world.site.page().failures = 1  # the first pass fails (503, then a page with no lists)
+    loop = asyncio.create_task(
+        run_forever(world.synced, world.settings, every_seconds=0.05, backoff=0.01)
+    )
+    try:
+        for _ in range(400):  # 20 s at most
+            if world.site.requests[PAGE_PATH] >= 4:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    assert world.site.requests[PAGE_PATH] >= 4
+    assert (await world.readyz())["freshness"]["failed_checks"] >= 2

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-from open287g.db.ingest.sync import Baseline
+from open287g.db.ingest.sync import Baseline, Identity
 from open287g.db.models.enums import SnapshotKind
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.filenames import parse_file_name, published_at
@@ -34,7 +34,7 @@ class Candidate:
     half: str | None = None
     date_source: str | None = None  # file-name or last-modified
     columns: list[str] | None = None
-    agreements: int = 0
+    agreements: frozenset[Identity] = frozenset()
     problem: str | None = None  # why it is quarantined
 
     @property
@@ -80,14 +80,24 @@ def inspect(link: ListLink, fetched: Fetched, max_unzipped_bytes: int) -> Candid
     except Exception as exc:  # a damaged zip or sheet surfaces in many types
         found.problem = f"cannot be read as a spreadsheet ({type(exc).__name__}: {exc})"
         return found
-    found.agreements = len(parsed.rows)
-    if found.agreements == 0:
+    found.agreements = frozenset((r.state_code, r.agency_key, r.model.value) for r in parsed.rows)
+    if not found.agreements:
         found.problem = "the sheet has no readable data rows"
     return found
 
 
-def compare(found: Candidate, base: Baseline | None, max_drop_share: float) -> str | None:
-    """Why this list must not replace the newest one of its kind, if it must not."""
+def compare(
+    found: Candidate,
+    base: Baseline | None,
+    elsewhere: frozenset[Identity],
+    max_drop_share: float,
+) -> str | None:
+    """Why this list must not replace the newest one of its kind, if it must not.
+
+    A drop counts the agreements that would leave both lists: ones that move from the
+    pending to the participating list (`elsewhere`: the other kind's newest list) are
+    not lost. ICE's pending list of 2025-07-09 had 20 agreements after 51 two days before,
+    while the participating list grew by 30."""
     if base is None:
         return None
     if base.columns:
@@ -99,10 +109,11 @@ def compare(found: Candidate, base: Baseline | None, max_drop_share: float) -> s
                 + (f" (new: {', '.join(new)})" if new else "")
                 + "; load it by hand (`open287g load ice-287g`) once checked"
             )
-    if base.rows and found.agreements < base.rows * (1 - max_drop_share):
+    dropped = base.agreements - found.agreements - elsewhere
+    if base.agreements and len(dropped) > len(base.agreements) * max_drop_share:
         return (
-            f"would drop {base.rows - found.agreements} of {base.rows} "
-            f"{found.kind.value.lower()} agreements at once (more than "
+            f"would drop {len(dropped)} of {len(base.agreements)} "
+            f"{found.kind.value.lower()} agreements from both lists at once (more than "
             f"{max_drop_share:.0%}; OPEN287G_SYNC_MAX_DROP_SHARE)"
         )
     return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import os
 import random
@@ -36,6 +37,7 @@ from open287g.db.ingest.sync import (
     save_check,
     try_sync_lock,
 )
+from open287g.db.models.enums import SnapshotKind
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.load import PlannedSource, load_one
 from open287g.loaders.sources import USER_AGENT, SourceDocument
@@ -133,7 +135,7 @@ async def _pass(engine: AsyncEngine, settings: Settings, backoff: float) -> Pass
         problems: list[str] = []
         candidates = await _download(engine, http, links, settings, backoff, result, problems)
     for candidate in sorted(candidates, key=lambda c: (c.published_at, c.link.url)):
-        await _load(engine, candidate, settings, result, problems)
+        await _load(engine, candidate, candidates, settings, result, problems)
     if result.loaded and settings.sync_moas:
         result.moas = await _load_moas(engine, settings)
     return await _finish(engine, result, started, problems, new_page)
@@ -174,17 +176,18 @@ async def _download(
                 problems.append(f"{link.url}: still quarantined: {known.reason}")
             continue
         result.downloads += 1
-        found = await asyncio.to_thread(inspect, link, fetched, settings.max_unzipped_bytes)
+        sha256 = hashlib.sha256(fetched.body).hexdigest()
         async with engine.begin() as conn:
-            seen = await file_status(conn, found.sha256)
+            seen = await file_status(conn, sha256)
+            if seen is None and any(c.sha256 == sha256 for c in candidates):
+                seen = ("loaded", None)  # the same bytes at two links this pass: load once
             if seen is not None:
-                await remember_link(
-                    conn, link.url, found.sha256, fetched.etag, fetched.last_modified
-                )
+                await remember_link(conn, link.url, sha256, fetched.etag, fetched.last_modified)
         if seen is not None:
             if seen[0] == "quarantined":
                 problems.append(f"{link.url}: quarantined before: {seen[1]}")
             continue
+        found = await asyncio.to_thread(inspect, link, fetched, settings.max_unzipped_bytes)
         await asyncio.to_thread(_archive, settings.sync_archive_dir, found)
         candidates.append(found)
     return candidates
@@ -193,14 +196,23 @@ async def _download(
 async def _load(
     engine: AsyncEngine,
     found: Candidate,
+    candidates: list[Candidate],
     settings: Settings,
     result: PassResult,
     problems: list[str],
 ) -> None:
     if found.problem is None:
+        other = next(k for k in SnapshotKind if k is not found.kind)
         async with engine.connect() as conn:
             base = await baseline(conn, found.kind.value)
-        found.problem = compare(found, base, settings.sync_max_drop_share)
+            other_base = await baseline(conn, other.value)
+        # Where a dropped agreement may have gone: the other list, in the database or
+        # arriving in this same pass.
+        elsewhere = other_base.agreements if other_base else frozenset()
+        for c in candidates:
+            if c.kind is other and c.problem is None:
+                elsewhere |= c.agreements
+        found.problem = compare(found, base, elsewhere, settings.sync_max_drop_share)
     if found.problem is None:
         assert found.published_on is not None
         planned = PlannedSource(

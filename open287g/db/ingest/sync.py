@@ -165,21 +165,24 @@ async def record_file(conn: AsyncConnection, verdict: FileVerdict) -> None:
     )
 
 
+Identity = tuple[str, str, str]  # state, agency name key, program model: one agreement
+
+
 @dataclass(frozen=True)
 class Baseline:
     """The newest list of a kind in the database: what a new file is checked against."""
 
-    rows: int
+    agreements: frozenset[Identity]
     columns: list[str] | None  # its header, when the sync downloaded it
 
 
 async def baseline(conn: AsyncConnection, kind: str) -> Baseline | None:
     """Columns are compared only when the newest list came through the sync: a list an
     operator loaded by hand (`open287g load ice-287g`) accepts its columns."""
-    row = (
+    newest = (
         await conn.execute(
             text(
-                "SELECT s.row_count, sf.columns FROM snapshots s"
+                "SELECT s.id, sf.columns FROM snapshots s"
                 " JOIN source_files f ON f.id = s.source_file_id"
                 " LEFT JOIN sync_files sf ON sf.sha256 = f.sha256"
                 " WHERE CAST(s.kind AS text) = :kind"
@@ -188,4 +191,14 @@ async def baseline(conn: AsyncConnection, kind: str) -> Baseline | None:
             {"kind": kind},
         )
     ).one_or_none()
-    return None if row is None else Baseline(int(row[0]), row[1])
+    if newest is None:
+        return None
+    listed = await conn.execute(
+        text(
+            "SELECT g.state_code, a.name_key, CAST(g.model_code AS text)"
+            " FROM agreement_observations o JOIN agreements g ON g.id = o.agreement_id"
+            " JOIN agencies a ON a.id = g.agency_id WHERE o.snapshot_id = :snapshot"
+        ),
+        {"snapshot": newest[0]},
+    )
+    return Baseline(frozenset((row[0], row[1], row[2]) for row in listed), newest[1])
