@@ -1,6 +1,8 @@
 """A fake ice.gov under a test's control: a page and files served on 127.0.0.1 from a
 thread, with conditional requests (ETag, Last-Modified) and scripted misbehaviour (5xx,
-a slow answer). It counts every body it sends, so a test can say nothing was sent twice."""
+a slow answer). Set as HTTP_PROXY it also answers for http://www.ice.gov (MOA links, which
+the loader keeps only when they point to ice.gov). It counts every body it sends, so a
+test can say nothing was sent twice."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 PAGE_PATH = "/identify-and-arrest/287g"
 
@@ -63,6 +66,8 @@ def _handler(site: FakeIce) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            if self.path.startswith("http://"):  # asked as a forward proxy (HTTP_PROXY)
+                self.path = urlsplit(self.path).path
             with site.lock:
                 site.requests[self.path] += 1
                 resource = site.resources.get(self.path)
