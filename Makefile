@@ -10,7 +10,7 @@ ICE_DATA = $(if $(wildcard $(DATA)/ice-287g),$(DATA)/ice-287g,$(DATA))
 POLICIES ?= $(or \
 	$(if $(strip $(DATA)),$(wildcard $(DATA)/policies/*.csv)), \
 	$(if $(strip $(DATA)),$(wildcard $(dir $(abspath $(DATA)))policies/*.csv)), \
-	$(wildcard ../shared/data/policies/brief-named-states.csv))
+	$(wildcard ../shared/data/policies/*.csv))
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

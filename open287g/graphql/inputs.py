@@ -11,6 +11,7 @@ from open287g.db.models.enums import (
     AgreementStatus,
     DetainerOutcome,
     JurisdictionKind,
+    PolicyBasis,
     PolicyStatus,
     ProgramModelCode,
 )
@@ -33,6 +34,7 @@ for _enum in (
     JurisdictionKind,
     AgencyType,
     PolicyStatus,
+    PolicyBasis,
     DetainerOutcome,
     AgreementDimension,
     DetainerDimension,

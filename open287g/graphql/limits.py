@@ -91,6 +91,8 @@ SCAN_COSTS = {
     "loadIssues": 50,
     "flags": 300,
     "flagCounts": 300,
+    "policies": 10,  # a jurisdiction's assertions: one per source (a handful)
+    "policyDisagreements": 50,  # where policy sources disagree (tens)
 }
 _CAP = 10**12  # costs saturate here; anything near it is refused anyway
 

@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from open287g.db.models.enums import ProgramModelCode
-from open287g.db.queries import quality
+from open287g.db.queries import policy_quality, quality
 from open287g.db.queries.ids import to_global_id
+from open287g.db.queries.policy_quality import DisagreementKind
 from open287g.db.queries.quality import FLAG_DESCRIPTIONS, FlagKind, IssueExample, IssueGroup
 from open287g.graphql.context import Info
 from open287g.graphql.entity_types import load_node
 
 if TYPE_CHECKING:
-    from open287g.graphql.types import Agreement, Dataset
+    from open287g.graphql.types import Agreement, Dataset, Jurisdiction
 
 QualityFlagKind = strawberry.enum(
     FlagKind, name="QualityFlagKind", description="What a cross-check found."
@@ -146,6 +147,30 @@ class QualityFlag:
         return await _dataset(info, self.flag.dataset_id)
 
 
+PolicyDisagreementKind = strawberry.enum(
+    DisagreementKind, name="PolicyDisagreementKind", description="How policy sources disagree."
+)
+
+
+@strawberry.type(description="Where policy sources disagree about one jurisdiction.")
+class PolicyDisagreement:
+    found: strawberry.Private[policy_quality.PolicyDisagreement]
+    kind: PolicyDisagreementKind  # type: ignore[valid-type]
+    jurisdiction_name: str
+    state: str
+    detail: str
+    sources: list[str] = strawberry.field(description="The source titles involved.")
+
+    @strawberry.field
+    async def jurisdiction(
+        self, info: Info
+    ) -> Annotated[Jurisdiction, strawberry.lazy("open287g.graphql.types")] | None:
+        found: Jurisdiction | None = await load_node(
+            info, "Jurisdiction", self.found.jurisdiction_id
+        )
+        return found
+
+
 @strawberry.type
 class QualityFlagCount:
     kind: QualityFlagKind  # type: ignore[valid-type]
@@ -176,6 +201,18 @@ class DataQuality:
         async with info.context.engine.connect() as conn:
             found = await quality.quality_flags(conn, _kinds(kinds))
         return [QualityFlag.of(f) for f in found]
+
+    @strawberry.field(description="Where policy sources disagree (README 'Policies').")
+    async def policy_disagreements(self, info: Info) -> list[PolicyDisagreement]:
+        async with info.context.engine.connect() as conn:
+            found = await policy_quality.policy_disagreements(conn)
+        return [
+            PolicyDisagreement(
+                found=d, kind=d.kind, jurisdiction_name=d.jurisdiction_name, state=d.state,
+                detail=d.detail, sources=list(d.sources),
+            )
+            for d in found
+        ]  # fmt: skip
 
     @strawberry.field(description="How many flags each cross-check raised.")
     async def flag_counts(self, info: Info) -> list[QualityFlagCount]:

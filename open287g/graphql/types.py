@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     Agency = Any
     Jurisdiction = Any
     Policy = Any
+    PolicySource = Any
     ProgramModel = Any
     Official = Any
     OfficialSource = Any
@@ -63,6 +64,7 @@ else:
     Agency = REGISTRY.types["Agency"]
     Jurisdiction = REGISTRY.types["Jurisdiction"]
     Policy = REGISTRY.types["Policy"]
+    PolicySource = REGISTRY.types["PolicySource"]
     ProgramModel = REGISTRY.types["ProgramModel"]
     Official = REGISTRY.types["Official"]
     OfficialSource = REGISTRY.types["OfficialSource"]

@@ -29,6 +29,7 @@ from open287g.loaders.ice287g.load import (
 from open287g.loaders.lineage_overrides import add_lineage_overrides_command
 from open287g.loaders.moas.cli import add_moa_command
 from open287g.loaders.officials import load_officials_document
+from open287g.loaders.placement_overrides import add_placement_overrides_command
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_one
 
@@ -108,6 +109,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     officials.add_argument("source", metavar="SOURCE")
     officials.set_defaults(handler=command(_load_officials))
     add_lineage_overrides_command(kinds)
+    add_placement_overrides_command(kinds)
 
     add_moa_command(kinds)
 

@@ -1,16 +1,25 @@
-"""Load the jurisdiction policy CSV of SPEC "Policy CSV": dated, cited claims about what a
-state, county, city or tribe does about cooperation with ICE."""
+"""Load the jurisdiction policy CSV of SPEC "Policy CSV": one source's assertions about what
+a state, county, place or tribe does about cooperation with ICE (README "Policies").
+
+Beyond SPEC's columns, two optional ones: `basis` (`law`, `designation`, `report`) and
+`source_date` (YYYY-MM-DD, when the source said it). When absent they are read from the row:
+the basis is DESIGNATION when the policy name or notes speak of a designation, LAW when the
+row gives the date the rule took effect, else REPORT; the source date is the first ISO date
+in the source title, else in the file name, else unknown. `declared_sanctuary` may be empty
+(the source says nothing about a self-declaration)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from open287g.config import Settings
+from open287g.db.gazetteer import county_by_fips, county_of_place, match_county
 from open287g.db.ingest.policies import PolicyRow, merge_policies
 from open287g.db.ingest.provenance import LoadCounts
-from open287g.db.models.enums import JurisdictionKind, PolicyStatus
+from open287g.db.models.enums import JurisdictionKind, PolicyBasis, PolicyStatus
 from open287g.loaders.csv_documents import ParsedCsv, csv_records, load_csv_document
 from open287g.loaders.ice287g.jurisdictions import jurisdiction_key
 from open287g.loaders.normalize import name_key
@@ -23,18 +32,51 @@ _LEVEL_ALIASES = {"CITY": "PLACE", "TOWN": "PLACE", "TRIBE": "TRIBAL"}
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+
+
+def source_key(title: str | None) -> str:
+    """One source's identity: its title folded (the same SQL folds it in migration 0019)."""
+    return _NOT_ALNUM.sub(" ", title or "").strip().upper()
+
+
+def _first_date(text: str | None) -> dt.date | None:
+    for found in _ISO_DATE.findall(text or ""):
+        try:
+            return dt.date.fromisoformat(found)
+        except ValueError:
+            continue
+    return None
+
+
 def parse_policy_csv(label: str, data: bytes) -> ParsedCsv[PolicyRow]:
     parsed: ParsedCsv[PolicyRow] = ParsedCsv()
     for number, values in csv_records(label, data, REQUIRED):
         parsed.rows_read += 1
-        row = _parse_row(parsed, number, values)
+        row = _parse_row(parsed, number, values, label)
         if row is not None:
             parsed.rows.append(row)
     return parsed
 
 
+def _basis(
+    parsed: ParsedCsv[PolicyRow], number: int, values: dict[str, str | None], effective: object
+) -> PolicyBasis | None:
+    raw = (values.get("basis") or "").upper()
+    if raw:
+        if raw not in PolicyBasis.__members__:
+            parsed.reject(number, "basis", "must be law, designation or report", raw)
+            return None
+        return PolicyBasis[raw]
+    words = f"{values.get('policy_name') or ''} {values.get('notes') or ''}".lower()
+    if "designat" in words:
+        return PolicyBasis.DESIGNATION
+    return PolicyBasis.LAW if effective is not None else PolicyBasis.REPORT
+
+
 def _parse_row(
-    parsed: ParsedCsv[PolicyRow], number: int, values: dict[str, str | None]
+    parsed: ParsedCsv[PolicyRow], number: int, values: dict[str, str | None], label: str
 ) -> PolicyRow | None:
     level = (values.get("jurisdiction_level") or "").upper()
     level = _LEVEL_ALIASES.get(level, level)
@@ -55,8 +97,9 @@ def _parse_row(
             values.get("status"),
         )
         return None
-    sanctuary = _BOOLEANS.get((values.get("declared_sanctuary") or "").lower())
-    if sanctuary is None:
+    raw_sanctuary = (values.get("declared_sanctuary") or "").lower()
+    sanctuary = _BOOLEANS.get(raw_sanctuary)
+    if sanctuary is None and raw_sanctuary:
         parsed.reject(
             number,
             "declared_sanctuary",
@@ -81,6 +124,32 @@ def _parse_row(
     if not name:
         parsed.reject(number, "name", "missing jurisdiction name", None)
         return None
+    if kind is JurisdictionKind.COUNTY:  # counties exist already: the gazetteer's name
+        county = county_by_fips().get(values.get("fips") or "")
+        match = match_county(state.usps, name) if county is None else None
+        county = county or (match.county if match else None)
+        if county is None or county.state_code != state.usps:
+            parsed.reject(number, "name", f"not a county of {state.usps}", name)
+            return None
+        name = county.name
+    basis = _basis(parsed, number, values, effective)
+    if basis is None:
+        return None
+    source_date = _first_date(values.get("source_date"))
+    if values.get("source_date") and source_date is None:
+        parsed.reject(number, "source_date", "must be a date YYYY-MM-DD", values["source_date"])
+        return None
+    source_date = source_date or _first_date(values.get("source_title")) or _first_date(label)
+    county_fips = None
+    if kind is JurisdictionKind.PLACE:
+        county = county_of_place(state.usps, name)
+        if county is None:
+            parsed.repair(
+                number, "name", "the place's county is not in the gazetteer; placed in its state",
+                name,
+            )  # fmt: skip
+        else:
+            county_fips = county.fips
     policy_name = values.get("policy_name")
     source_url = values.get("source_url")
     return PolicyRow(
@@ -98,6 +167,10 @@ def _parse_row(
         source_title=values.get("source_title"),
         source_url=source_url,
         notes=values.get("notes"),
+        source_key=source_key(values.get("source_title")),
+        source_date=source_date,
+        basis=basis,
+        county_fips=county_fips,
     )
 
 

@@ -62,6 +62,7 @@ class HomeView:
     chart_days: list[str]
     pending_columns: list[tuple[str, list[int]]]
     legend: list[tuple[str, str]]
+    sources: list[jurisdictions.SourceCoverage]  # the policy sources the headline rests on
     model_colours: dict[str, str] = field(default_factory=lambda: dict(MODEL_COLOURS))
     width: int = geo.WIDTH
     height: int = geo.HEIGHT
@@ -72,6 +73,11 @@ class HomeView:
 
     def states_with(self, status: str) -> list[StateRow]:
         return [s for s in self.states if s.policy_status == status]
+
+    @property
+    def detainers_loaded(self) -> bool:
+        """Whether any detainer release is loaded: the page promises none otherwise."""
+        return self.files_loaded.get("detainers", 0) > 0
 
 
 def latest_lists(datasets: list[reference.DatasetRecord]) -> list[reference.DatasetRecord]:
@@ -146,6 +152,7 @@ async def home_view(conn: AsyncConnection) -> HomeView:
         chart_days=chart_days,
         pending_columns=pending_columns,
         legend=charts.map_legend(),
+        sources=await jurisdictions.source_coverage(conn),
     )
 
 

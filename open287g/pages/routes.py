@@ -19,7 +19,7 @@ from open287g.api.v1.params import Param, parse_params, shown
 from open287g.db.queries.changes import DataVersion
 from open287g.db.queries.ids import BadId, int_key
 from open287g.errors import ClientError
-from open287g.pages import agency, home, state
+from open287g.pages import agency, home, jurisdiction, state
 from open287g.pages.render import error_page, page
 
 SORT = Param(
@@ -109,4 +109,34 @@ async def agency_page(request: Request) -> Response:
         notice=view.version.notice,
         headers=_versioned(request, view.version),
         agreement_fields=agency.AGREEMENT_FIELDS,
+    )
+
+
+async def jurisdiction_page(request: Request) -> Response:
+    values = _params(request, ())
+    if isinstance(values, Response):
+        return values
+    raw = request.path_params["id"]
+    try:
+        jurisdiction_id = int_key(raw, "Jurisdiction")
+    except (BadId, ClientError):
+        jurisdiction_id = None
+    view = None
+    if jurisdiction_id is not None:
+        async with request.app.state.engine.connect() as conn:
+            view = await jurisdiction.jurisdiction_view(conn, jurisdiction_id)
+    if view is None:
+        return error_page(
+            404,
+            "No such jurisdiction",
+            f"There is no jurisdiction with the id {shown(raw)}. Jurisdiction ids are the "
+            "opaque ids of the APIs (e.g. from /v1/jurisdictions?kind=COUNTY&state=TX).",
+        )
+    if view.jurisdiction.kind == "STATE":  # one page per state: /states/TX
+        return RedirectResponse(f"/states/{view.jurisdiction.state_code}", status_code=308)
+    return page(
+        "jurisdiction.html",
+        view=view,
+        notice=view.version.notice,
+        headers=_versioned(request, view.version),
     )

@@ -65,6 +65,7 @@ class StateView:
     sort: str
     policy: PolicyRow | None
     local_policies: list[PolicyRow]
+    state_policies: list[PolicyRecord]  # every assertion about the state, side by side
     rows: list[AgreementRow]
     by_status: Counter[str]
     agency_count: int
@@ -145,9 +146,11 @@ async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int)
     state_place = next((j for j in places if j.kind == "STATE"), None)
 
     policy = None
+    state_policies: list[PolicyRecord] = []
     if state_place is not None:
         effective = (await jurisdictions.effective_policies(conn, [state_place.id]))[state_place.id]
         policy = PolicyRow(effective, state_place) if effective else None
+        state_policies = (await jurisdictions.policies_of(conn, [state_place.id]))[state_place.id]
     stated = (
         await policies.policy_page(conn, policies.PolicyFilter(state=code), PAGE_ROWS, None)
     ).items
@@ -186,6 +189,7 @@ async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int)
         sort=sort,
         policy=policy,
         local_policies=local,
+        state_policies=state_policies,
         rows=sorted_rows(rows, sort),
         by_status=statuses,
         agency_count=len(agency_records),

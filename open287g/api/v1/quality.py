@@ -1,7 +1,7 @@
 """/v1/quality: the data-quality report (`db/queries/quality.py`, the same as GraphQL
 `dataQuality`): "known problems in ICE's lists", citable. One document: counts by kind,
 the loaders' repairs and rejections grouped by dataset and reason with examples, and
-the cross-checks' flags (`kind=` narrows them)."""
+the cross-checks' flags (`kind=` narrows them), and where policy sources disagree."""
 
 from __future__ import annotations
 
@@ -80,6 +80,18 @@ class QuarantinedFileRow(BaseModel):
     superseded: bool = Field(description="A later list of its kind has been loaded since.")
 
 
+class PolicyDisagreementRow(BaseModel):
+    kind: str = Field(
+        description="STATUS_DIFFERS, NOT_NAMED (one list names it, another "
+        "does not) or DISPUTED (the jurisdiction disputes an assertion)."
+    )
+    jurisdiction_id: str
+    jurisdiction_name: str
+    state: str
+    detail: str
+    sources: list[str] = Field(description="The source titles involved.")
+
+
 class QualityReportRow(BaseModel):
     counts: list[QualityCount]
     load_issues: list[QualityIssueGroup]
@@ -87,6 +99,9 @@ class QualityReportRow(BaseModel):
     quarantined_files: list[QuarantinedFileRow] = Field(
         description="Lists `open287g sync` downloaded and did not load (newest first): the "
         "last good data keeps being served."
+    )
+    policy_disagreements: list[PolicyDisagreementRow] = Field(
+        description="Where policy sources disagree (README 'Policies')."
     )
 
 
@@ -139,6 +154,17 @@ def _body(report: quality.QualityReport, fresh: Freshness) -> dict[str, Any]:
                 "score": f.score,
             }
             for f in report.flags
+        ],
+        "policy_disagreements": [
+            {
+                "kind": d.kind.value,
+                "jurisdiction_id": to_global_id("Jurisdiction", d.jurisdiction_id),
+                "jurisdiction_name": d.jurisdiction_name,
+                "state": d.state,
+                "detail": d.detail,
+                "sources": list(d.sources),
+            }
+            for d in report.policy_disagreements
         ],
     }
 

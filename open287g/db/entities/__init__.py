@@ -18,7 +18,7 @@ from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.observation import OBSERVATION
 from open287g.db.entities.official import OFFICIAL, OFFICIAL_SOURCE
 from open287g.db.entities.page_text import PAGE_TEXT
-from open287g.db.entities.policy import POLICY
+from open287g.db.entities.policy import POLICY, POLICY_SOURCE
 from open287g.db.entities.program_model import PROGRAM_MODEL
 from open287g.db.entities.statistics import (
     AGREEMENT_STAT,
@@ -36,6 +36,7 @@ ENTITIES: dict[str, Entity] = {
         AGENCY,
         JURISDICTION,
         POLICY,
+        POLICY_SOURCE,
         PROGRAM_MODEL,
         OFFICIAL,
         OFFICIAL_SOURCE,

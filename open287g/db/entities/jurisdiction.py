@@ -35,6 +35,7 @@ JURISDICTION = Entity(
             "declared_sanctuary",
             policy_value_sql("{t}.id", "pol.declared_sanctuary"),
             bool | None,
+            "The declaration of the assertion in force; null when it says nothing of one.",
         ),
     ),
     relations=(
@@ -46,6 +47,16 @@ JURISDICTION = Entity(
             unique=True,
         ),
         policy_relation("{t}.id"),
+        Relation(
+            "policies",
+            "Policy",
+            "list",
+            "policies {c} WHERE {c}.jurisdiction_id = {t}.id",
+            order="{c}.basis, {c}.source_date DESC NULLS LAST, {c}.id",
+            nullable=False,
+            description="Every assertion about this jurisdiction itself, from every source "
+            "(those about the places around it are theirs: see `policy` for the one in force).",
+        ),
         Relation(
             "agencies",
             "Agency",

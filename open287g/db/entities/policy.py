@@ -1,18 +1,27 @@
-"""Policy: a jurisdiction's law or rule on cooperating with ICE, and the one in force for
-any jurisdiction (its own, else its county's, else its state's)."""
+"""Policy: one source's assertion about a jurisdiction's law or rule on cooperating with
+ICE; every assertion is kept, side by side, and the status in force is derived.
+
+The derivation rule (README "Policies"), for a jurisdiction or an agency (its place's):
+1. the most specific jurisdiction that has an assertion in force (effective date not in
+   the future) wins: its own, else its parent's (a place's county), else its grandparent's
+   (the state): a state's law applies to everyone in it unless something more specific
+   says otherwise, and a city's policy to its police department;
+2. among that jurisdiction's assertions, law over designation over report (`basis`);
+3. then the most recent source (`source_date`), then the latest effective date.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, gid_sql
-from open287g.db.models.enums import PolicyStatus
+from open287g.db.models.enums import PolicyBasis, PolicyStatus
 
 
 def policy_source(jurisdiction_sql: str) -> str:
     """FROM clause of the policies in force for the jurisdiction `jurisdiction_sql` (an
     SQL expression) or its parent or grandparent, each row with its `{c}_chain.depth`:
-    take the first by `POLICY_ORDER` (a city inherits its county's, then its state's)."""
+    take the first by `POLICY_ORDER`."""
     j = jurisdiction_sql
     return (
         "policies {c} JOIN ("
@@ -25,7 +34,11 @@ def policy_source(jurisdiction_sql: str) -> str:
     )
 
 
-POLICY_ORDER = "{c}_chain.depth, {c}.effective_date DESC NULLS LAST, {c}.id DESC"
+# The rule's order (module doc); `policy_basis` sorts LAW, DESIGNATION, REPORT (its enum order).
+POLICY_ORDER = (
+    "{c}_chain.depth, {c}.basis, {c}.source_date DESC NULLS LAST,"
+    " {c}.effective_date DESC NULLS LAST, {c}.id DESC"
+)
 
 
 def policy_value_sql(jurisdiction_sql: str, value: str, default: str = "NULL") -> str:
@@ -40,26 +53,77 @@ def policy_status_sql(jurisdiction_sql: str) -> str:
 
 
 def policy_relation(jurisdiction_sql: str) -> Relation:
-    """`policy`: the policy in force for the jurisdiction `jurisdiction_sql` (SQL over `{t}`),
-    of an entity that has one (a jurisdiction, an agency's)."""
-    return Relation("policy", "Policy", "one", policy_source(jurisdiction_sql), order=POLICY_ORDER)
+    """`policy`: the assertion in force for the jurisdiction `jurisdiction_sql` (SQL over
+    `{t}`), of an entity that has one (a jurisdiction, an agency's)."""
+    return Relation(
+        "policy",
+        "Policy",
+        "one",
+        policy_source(jurisdiction_sql),
+        order=POLICY_ORDER,
+        description="The assertion the status in force comes from (README 'Policies').",
+    )
 
 
 def policy_status_column(jurisdiction_sql: str, description: str | None = None) -> Column:
     """`policy_status`: the status of that policy, `UNKNOWN` when none is in force."""
-    return Column("policy_status", policy_status_sql(jurisdiction_sql), PolicyStatus, description)
+    return Column(
+        "policy_status",
+        policy_status_sql(jurisdiction_sql),
+        PolicyStatus,
+        description
+        or "Derived from every assertion: the most specific jurisdiction first (its own, its "
+        "county's, its state's), then law over designation over report, then the most recent "
+        "source; UNKNOWN when none is in force.",
+    )
 
+
+POLICY_SOURCE = Entity(
+    name="PolicySource",
+    table="policies {t}",
+    node=False,
+    description="Who asserts it, and when they said it.",
+    columns=(
+        Column("title", "{t}.source_title", str | None),
+        Column("url", "{t}.source_url", str | None),
+        Column(
+            "date",
+            "{t}.source_date",
+            dt.date | None,
+            "When the source said it (its publication), not when the policy began.",
+        ),
+    ),
+)
 
 POLICY = Entity(
     name="Policy",
     table="policies {t}",
+    description="One source's assertion about a jurisdiction; sources may disagree.",
     columns=(
         Column("status", "{t}.status", PolicyStatus),
-        Column("declared_sanctuary", "{t}.declared_sanctuary", bool),
+        Column(
+            "basis",
+            "{t}.basis",
+            PolicyBasis,
+            "LAW (the jurisdiction's own law or policy), DESIGNATION (a government's label, "
+            "e.g. the DOJ's list) or REPORT (a publication naming it).",
+        ),
+        Column(
+            "declared_sanctuary",
+            "{t}.declared_sanctuary",
+            bool | None,
+            "The jurisdiction's own declaration; null when the source says nothing of one.",
+        ),
         Column("policy_name", "{t}.policy_name", str | None),
         Column("effective_date", "{t}.effective_date", dt.date | None),
         Column("source_title", "{t}.source_title", str | None),
         Column("source_url", "{t}.source_url", str | None),
+        Column(
+            "source_date",
+            "{t}.source_date",
+            dt.date | None,
+            "When the source said it (its publication), not when the policy began.",
+        ),
         Column("notes", "{t}.notes", str | None),
         Column(
             "jurisdiction_id",
@@ -68,15 +132,28 @@ POLICY = Entity(
             graphql=False,
         ),
     ),
+    relations=(
+        Relation(
+            "jurisdiction",
+            "Jurisdiction",
+            "one",
+            "jurisdictions {c} WHERE {c}.id = {t}.jurisdiction_id",
+            nullable=False,
+            unique=True,
+        ),
+        Relation("source", "PolicySource", "embed", nullable=False),
+    ),
     rest=(
         RestColumn("id"),
         RestColumn("jurisdiction_id"),
         RestColumn("status"),
+        RestColumn("basis"),
         RestColumn("declared_sanctuary"),
         RestColumn("policy_name"),
         RestColumn("effective_date"),
         RestColumn("source_title"),
         RestColumn("source_url"),
+        RestColumn("source_date"),
         RestColumn("notes"),
     ),
 )

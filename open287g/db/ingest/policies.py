@@ -1,4 +1,5 @@
-"""Write policy claims: find or create their jurisdictions, then upsert by identity."""
+"""Write policy assertions: find or create their jurisdictions (a place inside its county
+when the gazetteer knows it), then upsert by identity (jurisdiction, source, claim)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
-from open287g.db.models.enums import ChangeOp, JurisdictionKind, PolicyStatus
+from open287g.db.models.enums import ChangeOp, JurisdictionKind, PolicyBasis, PolicyStatus
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,17 @@ class PolicyRow:
     name_key: str
     fips: str | None
     status: PolicyStatus
-    declared_sanctuary: bool
+    declared_sanctuary: bool | None
     policy_name: str | None
     policy_key: str
     effective_date: dt.date | None
     source_title: str | None
     source_url: str | None
     notes: str | None
+    source_key: str
+    source_date: dt.date | None
+    basis: PolicyBasis
+    county_fips: str | None  # a place's county
 
 
 _FIND_OR_CREATE_JURISDICTION = """
@@ -38,7 +43,9 @@ WITH existing AS (
 ), created AS (
     INSERT INTO jurisdictions (kind, name, name_key, state_code, fips, parent_id)
     SELECT CAST(:kind AS jurisdiction_kind), :name, :key, :state, :fips,
-           (SELECT id FROM jurisdictions WHERE kind = 'STATE' AND state_code = :state)
+           coalesce((SELECT id FROM jurisdictions WHERE kind = 'COUNTY'
+                                                    AND fips = CAST(:county AS text)),
+                    (SELECT id FROM jurisdictions WHERE kind = 'STATE' AND state_code = :state))
     WHERE NOT EXISTS (SELECT 1 FROM existing)
     RETURNING id
 )
@@ -47,16 +54,21 @@ SELECT id, false AS created FROM existing UNION ALL SELECT id, true FROM created
 
 _UPSERT_POLICY = """
 INSERT INTO policies (jurisdiction_id, policy_key, status, declared_sanctuary, policy_name,
-    effective_date, source_title, source_url, notes, load_run_id)
+    effective_date, source_title, source_url, notes, source_key, source_date, basis,
+    load_run_id)
 VALUES (:jurisdiction_id, :policy_key, CAST(:status AS policy_status), :declared_sanctuary,
-    :policy_name, :effective_date, :source_title, :source_url, :notes, :load_run_id)
-ON CONFLICT (jurisdiction_id, policy_key) DO UPDATE
+    :policy_name, :effective_date, :source_title, :source_url, :notes, :source_key,
+    :source_date, CAST(:basis AS policy_basis), :load_run_id)
+ON CONFLICT (jurisdiction_id, source_key, policy_key) DO UPDATE
 SET status = EXCLUDED.status, declared_sanctuary = EXCLUDED.declared_sanctuary,
     source_title = EXCLUDED.source_title, notes = EXCLUDED.notes,
+    source_date = EXCLUDED.source_date, basis = EXCLUDED.basis,
     load_run_id = EXCLUDED.load_run_id
-WHERE (policies.status, policies.declared_sanctuary, policies.source_title, policies.notes)
+WHERE (policies.status, policies.declared_sanctuary, policies.source_title, policies.notes,
+       policies.source_date, policies.basis)
       IS DISTINCT FROM
-      (EXCLUDED.status, EXCLUDED.declared_sanctuary, EXCLUDED.source_title, EXCLUDED.notes)
+      (EXCLUDED.status, EXCLUDED.declared_sanctuary, EXCLUDED.source_title, EXCLUDED.notes,
+       EXCLUDED.source_date, EXCLUDED.basis)
 RETURNING id, (xmax = 0) AS inserted
 """
 
@@ -79,6 +91,7 @@ async def merge_policies(
                     "key": row.name_key,
                     "name": row.name,
                     "fips": row.fips,
+                    "county": row.county_fips,
                 },
             )
         ).one()
@@ -97,6 +110,9 @@ async def merge_policies(
                     "source_title": row.source_title,
                     "source_url": row.source_url,
                     "notes": row.notes,
+                    "source_key": row.source_key,
+                    "source_date": row.source_date,
+                    "basis": row.basis.value,
                     "load_run_id": run_id,
                 },
             )

@@ -8,7 +8,7 @@ from open287g.db.models.documents import Document, DocumentAgreement, DocumentFi
 from open287g.db.models.lineage import AgreementLink, LineageOverride
 from open287g.db.models.policies import Official, Policy
 from open287g.db.models.provenance import Change, LoadIssue, LoadRun, SourceFile
-from open287g.db.models.reference import Jurisdiction, ProgramModel
+from open287g.db.models.reference import Jurisdiction, PlacementOverride, ProgramModel
 from open287g.db.models.sync import SyncFile, SyncLink, SyncState
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "LoadIssue",
     "LoadRun",
     "Official",
+    "PlacementOverride",
     "Policy",
     "ProgramModel",
     "Snapshot",

@@ -52,6 +52,17 @@ class PolicyStatus(enum.StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+class PolicyBasis(enum.StrEnum):
+    """What kind of assertion a policy record is (README "Policies"): the jurisdiction's own
+    `LAW` (statute, ordinance, policy in force), a government's `DESIGNATION` of it (the
+    DOJ's list), or a `REPORT` naming it (a brief, an article). Law outranks designation,
+    designation outranks report, when one jurisdiction's assertions disagree."""
+
+    LAW = "LAW"
+    DESIGNATION = "DESIGNATION"
+    REPORT = "REPORT"
+
+
 class DetainerOutcome(enum.StrEnum):
     BOOKED_INTO_DETENTION = "BOOKED_INTO_DETENTION"
     DECLINED_BY_AGENCY = "DECLINED_BY_AGENCY"

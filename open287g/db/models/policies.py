@@ -18,16 +18,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open287g.db.models.base import Base
-from open287g.db.models.enums import PolicyStatus
+from open287g.db.models.enums import PolicyBasis, PolicyStatus
 
 
 class Policy(Base):
-    """A cited claim about a jurisdiction; the current one is the latest effective."""
+    """One source's assertion about a jurisdiction (README "Policies"): every assertion is
+    kept side by side; the status in force is derived (`db/entities/policy.py`)."""
 
     __tablename__ = "policies"
     __table_args__ = (
         Index("ix_policies_jurisdiction_id_effective_date", "jurisdiction_id", "effective_date"),
-        UniqueConstraint("jurisdiction_id", "policy_key"),
+        UniqueConstraint("jurisdiction_id", "source_key", "policy_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -38,12 +39,21 @@ class Policy(Base):
         Text, comment="Folded policy name | effective date | source URL: one claim's identity."
     )
     status: Mapped[PolicyStatus] = mapped_column(Enum(PolicyStatus, name="policy_status"))
-    declared_sanctuary: Mapped[bool] = mapped_column(Boolean)
+    declared_sanctuary: Mapped[bool | None] = mapped_column(
+        Boolean, comment="The jurisdiction's own declaration; null when the source says nothing."
+    )
     policy_name: Mapped[str | None] = mapped_column(Text)
     effective_date: Mapped[dt.date | None] = mapped_column(Date)
     source_title: Mapped[str | None] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+    source_key: Mapped[str] = mapped_column(
+        Text, server_default="", comment="The source title folded: one source's identity."
+    )
+    source_date: Mapped[dt.date | None] = mapped_column(
+        Date, comment="When the source said it (its publication), not when the policy began."
+    )
+    basis: Mapped[PolicyBasis] = mapped_column(Enum(PolicyBasis, name="policy_basis"))
     load_run_id: Mapped[int] = mapped_column(
         ForeignKey("load_runs.id", ondelete="RESTRICT"), index=True
     )

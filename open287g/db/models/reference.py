@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CHAR, BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open287g.db.models.base import Base
@@ -42,3 +53,25 @@ class Jurisdiction(Base):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("jurisdictions.id", ondelete="RESTRICT"), index=True
     )
+
+
+class PlacementOverride(Base):
+    """A reviewed placement of an agency (README "Places"): ICE's cells are wrong and the
+    right county is known. Rows without a load run came with the schema (migration 0019);
+    `open287g load placement-overrides` replaces the loaded ones."""
+
+    __tablename__ = "placement_overrides"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    load_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("load_runs.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    state_code: Mapped[str] = mapped_column(CHAR(2))
+    agency_key: Mapped[str] = mapped_column(Text, comment="the agency's folded name")
+    agency_name: Mapped[str] = mapped_column(Text)
+    county_fips: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), comment="the counties it serves, the first its own"
+    )
+    place: Mapped[str | None] = mapped_column(Text, comment="the place inside the first county")
+    note: Mapped[str | None] = mapped_column(Text, comment="why: the evidence")

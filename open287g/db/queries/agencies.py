@@ -104,3 +104,20 @@ async def officials_of_agencies(
     for row in rows:
         found[row[1]].append(OfficialRecord(*row))
     return found
+
+
+async def agencies_within(
+    conn: AsyncConnection, jurisdiction_id: int, limit: int
+) -> list[AgencyRecord]:
+    """Agencies serving a jurisdiction or a place inside it (a county's sheriff and its
+    towns' police), by name; at most `limit`."""
+    rows = await conn.execute(
+        text(
+            f"SELECT {COLUMNS} FROM agencies a WHERE a.jurisdiction_id IN ("
+            " SELECT CAST(:id AS bigint) UNION ALL"
+            " SELECT w.id FROM jurisdictions w WHERE w.parent_id = :id)"
+            " ORDER BY a.name, a.id LIMIT :limit"
+        ),
+        {"id": jurisdiction_id, "limit": limit},
+    )
+    return [AgencyRecord(*row) for row in rows]

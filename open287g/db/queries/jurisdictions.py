@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.entities.policy import POLICY_ORDER
 from open287g.db.queries.bounds import check_filter
 from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.pagination import Page, contains_pattern, id_page
@@ -41,16 +42,23 @@ class PolicyRecord:
     id: int
     jurisdiction_id: int
     status: str
-    declared_sanctuary: bool
+    declared_sanctuary: bool | None
     policy_name: str | None
     effective_date: dt.date | None
     source_title: str | None
     source_url: str | None
     notes: str | None
+    basis: str
+    source_date: dt.date | None
 
 
 COLUMNS = ", ".join(f"j.{f.name}" for f in fields(JurisdictionRecord))
-POLICY_COLUMNS = ", ".join(f"p.{f.name}" for f in fields(PolicyRecord))
+POLICY_COLUMNS = ", ".join(
+    f"CAST(p.{f.name} AS text)" if f.name in ("status", "basis") else f"p.{f.name}"
+    for f in fields(PolicyRecord)
+)
+# The derivation rule, declared once (`db/entities/policy.py`), over this module's aliases.
+_ORDER = POLICY_ORDER.replace("{c}_chain", "c").replace("{c}", "p")
 
 
 def _where(filters: JurisdictionFilter) -> tuple[str, dict[str, object]]:
@@ -103,8 +111,9 @@ async def jurisdictions_by_ids(
 async def effective_policies(
     conn: AsyncConnection, jurisdiction_ids: Sequence[int]
 ) -> dict[int, PolicyRecord | None]:
-    """The policy in force for each jurisdiction: its own latest effective one, else its
-    parent's, else its grandparent's (a city inherits its county's, then its state's)."""
+    """The assertion in force for each jurisdiction, by the derivation rule of
+    `db/entities/policy.py` (the most specific jurisdiction, law over designation over
+    report, the most recent source)."""
     rows = await conn.execute(
         text(
             f"""
@@ -120,7 +129,7 @@ async def effective_policies(
             SELECT DISTINCT ON (c.target) c.target, {POLICY_COLUMNS}
             FROM chain c JOIN policies p ON p.jurisdiction_id = c.holder
             WHERE p.effective_date IS NULL OR p.effective_date <= current_date
-            ORDER BY c.target, c.depth, p.effective_date DESC NULLS LAST, p.id DESC
+            ORDER BY c.target, {_ORDER}
             """
         ),
         {"ids": list(jurisdiction_ids)},
@@ -129,3 +138,55 @@ async def effective_policies(
     for row in rows:
         found[row[0]] = PolicyRecord(*row[1:])
     return found
+
+
+async def policies_of(
+    conn: AsyncConnection, jurisdiction_ids: Sequence[int]
+) -> dict[int, list[PolicyRecord]]:
+    """Every assertion about each jurisdiction itself, side by side (law first, then
+    designation, then report; the most recent source first)."""
+    rows = await conn.execute(
+        text(
+            f"SELECT {POLICY_COLUMNS} FROM policies p"
+            " WHERE p.jurisdiction_id = ANY(CAST(:ids AS bigint[]))"
+            " ORDER BY p.jurisdiction_id, p.basis, p.source_date DESC NULLS LAST, p.id"
+        ),
+        {"ids": list(jurisdiction_ids)},
+    )
+    found: dict[int, list[PolicyRecord]] = {i: [] for i in jurisdiction_ids}
+    for row in rows:
+        found[row[1]].append(PolicyRecord(*row))
+    return found
+
+
+async def children_of(conn: AsyncConnection, jurisdiction_id: int) -> list[JurisdictionRecord]:
+    """The jurisdictions directly inside one (a state's counties, a county's places)."""
+    rows = await conn.execute(
+        text(f"SELECT {COLUMNS} FROM jurisdictions j WHERE j.parent_id = :id ORDER BY j.name"),
+        {"id": jurisdiction_id},
+    )
+    return [JurisdictionRecord(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class SourceCoverage:
+    """What one policy source covers: how many states, and how many counties and places,
+    it asserts something about (a headline names its sources with these)."""
+
+    title: str
+    date: dt.date | None
+    states: int
+    local: int
+
+
+async def source_coverage(conn: AsyncConnection) -> list[SourceCoverage]:
+    rows = await conn.execute(
+        text(
+            "SELECT coalesce(min(p.source_title), 'an untitled source'), max(p.source_date),"
+            " count(DISTINCT j.id) FILTER (WHERE j.kind = 'STATE'),"
+            " count(DISTINCT j.id) FILTER (WHERE j.kind <> 'STATE')"
+            " FROM policies p JOIN jurisdictions j ON j.id = p.jurisdiction_id"
+            " GROUP BY p.source_key ORDER BY 3 DESC, 4 DESC, 1"
+        )
+    )
+    return [SourceCoverage(str(r[0]), r[1], int(r[2]), int(r[3])) for r in rows]

@@ -6,6 +6,7 @@ Two parts:
 - **Load issues**: every repair and rejection the loaders recorded in `load_issues`,
   grouped by dataset (ice-287g, policies, …), action, column and reason, with the number
   of files and rows and the first few examples (dataset id, file, row, value).
+- **Policy disagreements** (`policy_quality.py`): where policy sources disagree.
 - **Cross-checks** that flag and never change the data (`FlagKind`): MOA links whose file
   name names another agency or state (`db/moa_file_names.py`), signed dates outside the
   program's life, active agreements without an MOA, conflicting duplicate rows, the
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.moa_file_names import judge
 from open287g.db.queries.documents import signing_date_disagreements
+from open287g.db.queries.policy_quality import PolicyDisagreement, policy_disagreements
 
 EXAMPLES = 3
 # IIRIRA, which created 287(g), was signed on 1996-09-30: no MOA is older.
@@ -103,6 +105,7 @@ class QualityReport:
     issues: list[IssueGroup]
     flags: list[Flag]
     counts: dict[FlagKind, int] = field(default_factory=dict)
+    policy_disagreements: list[PolicyDisagreement] = field(default_factory=list)
 
 
 _ISSUES = """
@@ -419,4 +422,5 @@ async def quality_report(
     counts = {kind: 0 for kind in FlagKind if kinds is None or kind in kinds}
     for flag in flags:
         counts[flag.kind] += 1
-    return QualityReport(await load_issue_groups(conn), flags, counts)
+    disagreements = await policy_disagreements(conn)
+    return QualityReport(await load_issue_groups(conn), flags, counts, disagreements)

@@ -1,10 +1,18 @@
-"""Which jurisdiction an agency serves, decided conservatively from what the list says.
+"""Which jurisdiction an agency serves, decided from the best evidence a list row gives.
+
+Evidence, strongest first: an override (`loaders/placement_overrides.py`, applied in
+`ice287g/counties.py`), the place in the agency's own name, the TYPE cell, the COUNTY cell.
 
 - County agencies (sheriffs, county police) serve their county: the COUNTY column, or the
   county named in the agency's own name when the column is blank.
-- Municipal agencies serve their city: the agency name without its department suffix
-  ("Level Plains Police Department" → Level Plains), inside its county when one is given,
-  unless what is left names no place ("Arkansas State", "Marlow Heights Special").
+- Municipal agencies serve their place: the agency name without its department suffix
+  ("Level Plains Police Department" → Level Plains, "Damascus Township Constable" →
+  Damascus Township), inside its county when one is given, unless what is left names no
+  place ("Arkansas State", "Marlow Heights Special", "Lee County Port Authority").
+- A row whose TYPE says County but whose name is a place's police department or constable
+  ("Alachua Police Departent", "Okeechobee Police Department") is that place's: the name
+  is the agency's own word, the TYPE cell ICE's; the contradiction is kept (`conflict`)
+  for the quality report.
 - State agencies serve the state; tribal agencies their tribe.
 - Anything else is attached to the county when one is given, else to the state.
 """
@@ -12,7 +20,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from open287g.db.models.enums import AgencyType, JurisdictionKind
 from open287g.db.reference_data import STATES
@@ -21,15 +29,20 @@ from open287g.loaders.normalize import name_key
 _COUNTY_SUFFIX = re.compile(r"\s+(COUNTY|PARISH|BOROUGH|CENSUS AREA)$")
 _COUNTY_IN_NAME = re.compile(r"^(?P<county>.+?\s(County|Parish|Borough))\b", re.IGNORECASE)
 _DEPARTMENT_SUFFIX = re.compile(
-    r"\s+(Police Department|Police Dept\.?|Police|Department of Public Safety|Public Safety"
-    r"|Marshal'?s Office|Sheriff'?s Office|Tribal Police Department|Tribal Police)$",
+    r"\s+(Police Dep\w*\.?|Police|Department of Public Safety|Public Safety"
+    r"|Marshal'?s Office|Sheriff'?s Office|Tribal Police Dep\w*|Tribal Police"
+    r"|Constables?'?s?'?s?(?: Office)?)$",
     re.IGNORECASE,
 )
+"""`Police Dep…` also reads ICE's misspellings (`Police Departent`)."""
+_A_PLACES_FORCE = re.compile(r"\s+(Police Dep\w*\.?|Police|Constables?'?s?'?s?(?: Office)?)$", re.I)
+"""Names that are a place's police or constable whatever the TYPE cell says."""
 STATE_NAMES = {state.usps: state.name for state in STATES}
 _COUNTY_WORD = {"LA": "Parish", "AK": "Borough"}
 _NOT_A_CITY = re.compile(
-    r"\b(STATE|UNIVERSITY|COLLEGE|SCHOOL|AIRPORT|PORT|SPECIAL|DISTRICT|AUTHORITY|COUNTY|"
-    r"PARISH|DEPARTMENT|DIVISION|COMMISSION|BUREAU|OFFICE|TRANSIT|HOSPITAL|CAPITOL|REGIONAL)\b"
+    r"\b(STATE|UNIVERSITY|COLLEGE|SCHOOL|AIRPORT|SPECIAL|DISTRICT|AUTHORITY|COUNTY|PARISH|"
+    r"DEPARTMENT|DIVISION|COMMISSION|BUREAU|OFFICE|TRANSIT|HOSPITAL|CAPITOL|REGIONAL|WARD|"
+    r"METRO|METROPOLITAN)\b"
 )
 
 
@@ -39,6 +52,8 @@ class JurisdictionRef:
     state_code: str
     name: str
     parent: JurisdictionRef | None = None
+    conflict: str | None = field(default=None, compare=False)
+    """Where ICE's cells about this row's place contradict each other, and what won."""
 
     @property
     def key(self) -> str:
@@ -73,6 +88,13 @@ def agency_jurisdiction(
     if agency_type is AgencyType.STATE_AGENCY:
         return state
     if agency_type is AgencyType.COUNTY:
+        place = _place_named(state_code, agency, county_jurisdiction or state, _A_PLACES_FORCE)
+        if place is not None:
+            return replace(
+                place,
+                conflict="TYPE says County, but the name is a place's police or constable; "
+                f"placed in the place {place.name}",
+            )
         if county_jurisdiction is None:
             named = _COUNTY_IN_NAME.match(agency)
             if named is None:
@@ -80,12 +102,20 @@ def agency_jurisdiction(
             county_jurisdiction = county_ref(state_code, named["county"])
         return county_jurisdiction
     if agency_type is AgencyType.MUNICIPALITY:
-        city = _DEPARTMENT_SUFFIX.sub("", agency).strip()
-        if city and city != agency and not _NOT_A_CITY.search(name_key(city)):
-            return JurisdictionRef(
-                JurisdictionKind.PLACE, state_code, city, county_jurisdiction or state
-            )
+        place = _place_named(state_code, agency, county_jurisdiction or state, _DEPARTMENT_SUFFIX)
+        if place is not None:
+            return place
     if agency_type is AgencyType.TRIBAL:
         tribe = _DEPARTMENT_SUFFIX.sub("", agency).strip() or agency
         return JurisdictionRef(JurisdictionKind.TRIBAL, state_code, tribe, state)
     return county_jurisdiction or state
+
+
+def _place_named(
+    state_code: str, agency: str, parent: JurisdictionRef, suffix: re.Pattern[str]
+) -> JurisdictionRef | None:
+    """The place an agency's name names once its department suffix is dropped, if any."""
+    place = suffix.sub("", agency).strip()
+    if not place or place == agency or _NOT_A_CITY.search(name_key(place)):
+        return None
+    return JurisdictionRef(JurisdictionKind.PLACE, state_code, place, parent)

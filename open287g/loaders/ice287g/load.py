@@ -32,6 +32,7 @@ from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.counties import place_counties
 from open287g.loaders.ice287g.filenames import parse_file_name, published_at
 from open287g.loaders.ice287g.parse import parse_workbook
+from open287g.loaders.placement_overrides import placement_overrides
 from open287g.loaders.sources import SourceDocument, expand_paths, fetch_url, is_url, read_path
 
 DATASET = "ice-287g"
@@ -158,7 +159,8 @@ async def load_one(
             start.load_run_id,
         )
         # Counties come from the gazetteer: a misspelled one never becomes a jurisdiction.
-        counts = await merge_snapshot(conn, meta, place_counties(parsed))
+        overrides = await placement_overrides(conn)
+        counts = await merge_snapshot(conn, meta, place_counties(parsed, overrides))
         await conn.run_sync(rematch_counties, start.load_run_id)
         counts.rows_read = parsed.rows_read
         await finish_load(conn, start.load_run_id, counts, parsed.issues)
