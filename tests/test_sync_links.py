@@ -1,15 +1,19 @@
 """The sync's pure parts, without a database: finding list links on pages ICE might
-write (Hypothesis generates them), and when a new list may replace the newest one."""
+write (Hypothesis generates them), when a new list may replace the newest one, and when
+the data is stale."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from open287g.db.ingest.sync import Baseline
+from open287g.db.queries.freshness import Freshness, StaleRule
 from open287g.sync.fetch import Fetched
 from open287g.sync.inspect import Candidate, compare
 from open287g.sync.links import ListLink, file_name, find_list_links
@@ -97,3 +101,16 @@ def test_agreements_moving_to_the_other_list_are_not_dropped() -> None:
     reason = compare(renamed, base, frozenset(), 0.5) or ""
     assert "columns changed: LAW ENFORCEMENT AGENCY missing (new: AGENCY NAME)" in reason
     assert compare(shrunk, None, frozenset(), 0.5) is None  # the first list of its kind
+
+
+def test_stale_after_failed_passes_or_a_silent_sync() -> None:
+    rule = StaleRule(passes=3, every=dt.timedelta(minutes=30))
+    now = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)
+    checked = Freshness(now, now, 0)
+    assert Freshness().status(rule, now) == "never"
+    assert checked.status(rule, now) == "ok"
+    assert replace(checked, failed_checks=2).status(rule, now) == "failing"
+    assert replace(checked, failed_checks=3).status(rule, now) == "stale"
+    # The sync stopped: no pass, failed or not, for three intervals and the jitter.
+    assert checked.status(rule, now + dt.timedelta(minutes=99)) == "ok"
+    assert checked.status(rule, now + dt.timedelta(minutes=100)) == "stale"

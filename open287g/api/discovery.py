@@ -19,7 +19,7 @@ from open287g.api.v1.http import cache_headers, etag_for
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings, get_settings
 from open287g.db.queries import changes, reference
-from open287g.db.queries.freshness import freshness
+from open287g.db.queries.freshness import StaleRule, freshness
 
 PUBLISHER = {"@type": "org:Organization", "name": "open287g"}
 CONTACT = {
@@ -257,6 +257,6 @@ async def metrics(request: Request) -> Response:
         ),
         *request.app.state.request_durations.prometheus(),
         *replica_metrics(router.status() if router is not None else None),
-        *sync_metrics(fresh, request.app.state.settings.sync_stale_after),
+        *sync_metrics(fresh, StaleRule.of(request.app.state.settings)),
     ]
     return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

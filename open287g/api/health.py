@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from open287g.db.errors import RETRY_AFTER_SECONDS
 from open287g.db.migrate import current_revisions, head_revisions
-from open287g.db.queries.freshness import Freshness, freshness
+from open287g.db.queries.freshness import Freshness, StaleRule, freshness
 
 READY_TIMEOUT_SECONDS = 3.0
 RETRY_LATER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -23,7 +23,8 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """200 only when the database answers and its schema is at the migrations' head;
-    `status` is `stale` when the sync has failed `OPEN287G_SYNC_STALE_AFTER` passes in a row."""
+    `status` is `stale` when the sync has failed `OPEN287G_SYNC_STALE_AFTER` passes in a row
+    or has not succeeded for that many intervals."""
     engine = request.app.state.engine
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS), engine.connect() as conn:
@@ -57,9 +58,9 @@ async def readyz(request: Request) -> Response:
     # How current the data is with ICE (`open287g sync`). Stale is said, not a 503: the
     # last good lists keep being served, and an orchestrator must not restart the API
     # because ICE's site is down; monitors read `status` and `freshness`.
-    stale_after = request.app.state.settings.sync_stale_after
-    body["freshness"] = fresh.as_json(stale_after)
-    if fresh.status(stale_after) == "stale":
+    rule = StaleRule.of(request.app.state.settings)
+    body["freshness"] = fresh.as_json(rule)
+    if body["freshness"]["status"] == "stale":
         body["status"] = "stale"
     # With a read replica: where reads go and its lag. A replica that is out is not a
     # reason to be unready either: reads go to the primary meanwhile (checked above).

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from open287g.db.queries.freshness import Freshness
+from open287g.db.queries.freshness import Freshness, StaleRule
 
 ACCESS_LOGGER = "open287g.access"
 # Seconds; cache hits sit in the first buckets, exports and uncached GraphQL further up.
@@ -103,7 +103,7 @@ def replica_metrics(status: dict[str, Any] | None) -> Iterator[str]:
         yield f"open287g_{name} {value}"
 
 
-def sync_metrics(fresh: Freshness, stale_after: int) -> Iterator[str]:
+def sync_metrics(fresh: Freshness, rule: StaleRule) -> Iterator[str]:
     """Gauges of `open287g sync`'s record (db/queries/freshness.py); the timestamps only
     once a sync has run."""
     gauges: list[tuple[str, str, float | None]] = [
@@ -125,8 +125,9 @@ def sync_metrics(fresh: Freshness, stale_after: int) -> Iterator[str]:
         ),
         (
             "sync_stale",
-            "1 when the sync failed OPEN287G_SYNC_STALE_AFTER passes in a row.",
-            int(fresh.status(stale_after) == "stale"),
+            "1 when the sync failed OPEN287G_SYNC_STALE_AFTER passes in a row, or has not"
+            " succeeded for that many intervals.",
+            int(fresh.status(rule) == "stale"),
         ),
     ]
     for name, help_text, value in gauges:

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.config import Settings
+
 
 @dataclass(frozen=True)
 class QuarantinedFile:
@@ -44,33 +46,50 @@ class Freshness:
     last_list_date: dt.date | None = None
     quarantined: list[QuarantinedFile] = field(default_factory=list)
 
-    @property
-    def synced(self) -> bool:
-        return self.last_check_at is not None
-
     def open_quarantine(self) -> list[QuarantinedFile]:
         return [q for q in self.quarantined if not q.superseded]
 
-    def status(self, stale_after: int) -> str:
-        """never (no sync has run), ok, failing (a pass failed) or stale (`stale_after`
-        passes in a row failed: ICE may have published lists we do not serve)."""
-        if not self.synced:
+    def status(self, rule: StaleRule, now: dt.datetime | None = None) -> str:
+        """never (no sync has run), ok, failing (a pass failed) or stale: `rule.passes`
+        passes in a row failed, or no pass succeeded for that many intervals (a sync that
+        stopped running fails no pass). ICE may have published lists we do not serve."""
+        if self.last_check_at is None:
             return "never"
-        if self.failed_checks >= stale_after:
+        if self.failed_checks >= rule.passes:
+            return "stale"
+        since = (now or dt.datetime.now(dt.UTC)) - (self.last_success_at or self.last_check_at)
+        if since > rule.window:
             return "stale"
         return "failing" if self.failed_checks else "ok"
 
-    def as_json(self, stale_after: int) -> dict[str, Any]:
+    def as_json(self, rule: StaleRule) -> dict[str, Any]:
         return {
-            "status": self.status(stale_after),
+            "status": self.status(rule),
             "last_check": _iso(self.last_check_at),
             "last_success": _iso(self.last_success_at),
             "failed_checks": self.failed_checks,
-            "stale_after": stale_after,
+            "stale_after": rule.passes,
             "last_error": self.last_error,
             "last_list_date": _iso(self.last_list_date),
             "quarantined_files": [q.as_json() for q in self.open_quarantine()],
         }
+
+
+@dataclass(frozen=True)
+class StaleRule:
+    """When the data is stale: OPEN287G_SYNC_STALE_AFTER failed passes, or as many
+    intervals (OPEN287G_SYNC_EVERY, with the jitter's 10%) without a good one."""
+
+    passes: int
+    every: dt.timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> StaleRule:
+        return cls(settings.sync_stale_after, dt.timedelta(minutes=settings.sync_every_minutes))
+
+    @property
+    def window(self) -> dt.timedelta:
+        return self.every * self.passes * 1.1
 
 
 def _iso(value: dt.date | None) -> str | None:
