@@ -189,3 +189,10 @@ def broken_text() -> bytes:
         + b" /Nope Do (\\777\\) Tj <ZZZZ> Tj 99999999999999999999 Tf"
     )
     return _one_page(stream(body), b"<< /Font << /F1 5 0 R >> >>", _FONT)
+
+
+def text_page(*lines: str) -> bytes:
+    """A plain page of Helvetica text, one line per string (ASCII)."""
+    shown = b" T* ".join(b"(%s) Tj" % line.encode("ascii") for line in lines)
+    body = b"BT /F1 12 Tf 72 700 Td 14 TL " + shown + b" ET"
+    return _one_page(stream(body), b"<< /Font << /F1 5 0 R >> >>", _FONT)

@@ -35,6 +35,7 @@ from open287g.loaders.moas.load import analyze, load_moas, plan_moas
 from open287g.loaders.moas.predict import predicted
 from open287g.loaders.moas.read import ReadLimits
 from open287g.loaders.moas.truth import load_truth
+from tests import hostile_pdfs
 from tests.conftest import create_database_copy, drop_database
 from tests.fixtures import FREEBORN, JUPITER, two_moa_agreements_xlsx, write
 
@@ -217,6 +218,38 @@ async def test_full_text_search_finds_a_phrase_on_its_page(
     assert hit["match_page"] == 10
     assert "«Military»" in hit["snippet"]
     assert await _search(conn, "zyzzyva") == []
+
+
+async def test_a_phrase_as_written_ranks_first_and_snippets_show_the_match(
+    conn: AsyncConnection, tmp_path: Path
+) -> None:
+    """Unquoted, `Warrant Service Officer` finds pages holding the three words anywhere
+    (stemmed: "Office" is "Officer"); the phrase as written ranks first, then the phrase
+    once stemmed, then the words apart, and every snippet shows what matched."""
+    stemmed = tmp_path / "stemmed.pdf"
+    stemmed.write_bytes(hostile_pdfs.text_page("The warrant service office opens at nine."))
+    apart = tmp_path / "apart.pdf"
+    apart.write_bytes(
+        hostile_pdfs.text_page(
+            "A warrant is served by the agency.",
+            *["This line is here to put distance between the words, nothing more."] * 8,
+            "The service of this agreement is reviewed yearly.",
+            *["This line is here to put distance between the words, nothing more."] * 8,
+            "Each officer is trained first.",
+        )
+    )
+    sources = [str(apart), str(stemmed), str(MOA_DIR / FREEBORN)]
+    await load_moas(conn, plan_moas(sources), Settings(), limits=NO_OCR)
+    hits = await _search(conn, "Warrant Service Officer")
+    assert [h["file_name"] for h in hits] == [FREEBORN, "stemmed.pdf", "apart.pdf"]
+    assert "«Warrant» «Service» «Officer»" in hits[0]["snippet"]
+    assert "«warrant» «service» «office»" in hits[1]["snippet"]
+    assert "«" in hits[2]["snippet"]  # the words are too far apart for one fragment
+    quoted = await _search(conn, '"Warrant Service Officer"')
+    assert [h["file_name"] for h in quoted] == [FREEBORN, "stemmed.pdf"]
+    assert [h["file_name"] for h in await _search(conn, "warrant -officer")] == []
+    either = await _search(conn, "opens OR yearly")
+    assert sorted(h["file_name"] for h in either) == ["apart.pdf", "stemmed.pdf"]
 
 
 async def _search(conn: AsyncConnection, search: str) -> list[dict[str, Any]]:

@@ -160,8 +160,9 @@ ROOTS: dict[str, Root] = {
     "documents": Root(
         "Document",
         _documents,
-        description="MOA documents, or those whose text matches `search` (web-search syntax: "
-        'words, "a phrase", -excluded), best match first with its page and a snippet.',
+        description="MOA documents, or those whose text matches `search` (web-search syntax, "
+        'English stems: words, "a phrase", a OR b, -excluded), best match first (the words '
+        "of a plain search in a row before the words apart) with its page and a snippet.",
         counted=False,
     ),
     "agreements": Root(

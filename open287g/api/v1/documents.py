@@ -38,7 +38,8 @@ class DocumentTextRow(BaseModel):
 SEARCH = Param(
     "q",
     "string",
-    'Full-text search of the documents\' text (words, "a phrase", -excluded); best first.'
+    'Full-text search of the documents\' text (English stems: words, "a phrase", a OR b,'
+    " -excluded); best first, the words of a plain search in a row before the words apart."
     " Blank is the same as absent: every document, in id order.",
 )
 

@@ -169,30 +169,77 @@ def _search_query(search: str) -> str:
     return search
 
 
+# A search, as README "Searching MOA text" states it: web-search syntax (words, "a phrase",
+# OR, -word), English stemming. A page that holds the words of a plain multi-word search
+# as written (`exact`, case and punctuation aside: 2 + rank) ranks above one that holds
+# them as a phrase once stemmed (`phrase`, "Warrant Service Office": 1 + rank), which
+# ranks above every page that holds them apart; its snippet shows the phrase. A snippet
+# falls back to any one of the words when the page holds them too far apart for one
+# fragment (`any_word`), so it shows what matched.
 _SEARCH_CTES = """
-search_query AS (SELECT websearch_to_tsquery('english', :search) AS query),
-search_best AS (
-    SELECT DISTINCT ON (p.document_id) p.document_id, p.page_number,
-           round(CAST(ts_rank(p.search, q.query) AS numeric), 6) AS rank
+search_query AS (
+    SELECT websearch_to_tsquery('english', :search) AS query,
+           phraseto_tsquery('english', CAST(:phrase AS text)) AS phrase,
+           websearch_to_tsquery('english', CAST(:any_word AS text)) AS any_word
+),
+search_pages AS (
+    SELECT p.document_id, p.page_number,
+           CASE WHEN NOT p.search @@ q.phrase THEN 0
+                WHEN left(p.text, {indexed}) ~* CAST(:exact AS text) THEN 2
+                ELSE 1 END
+             + least(ts_rank(p.search, q.query), 0.999999) AS score
     FROM document_pages p, search_query q
     WHERE p.search @@ q.query
-    ORDER BY p.document_id, ts_rank(p.search, q.query) DESC, p.page_number
+),
+search_best AS (
+    SELECT DISTINCT ON (s.document_id) s.document_id, s.page_number,
+           round(CAST(s.score AS numeric), 6) AS rank
+    FROM search_pages s
+    ORDER BY s.document_id, s.score DESC, s.page_number
 )"""
+
+_HEADLINE = (
+    "ts_headline('english', left(p.text, {indexed}), {query},"
+    " 'StartSel=«, StopSel=», MaxWords=30, MinWords=12, MaxFragments=1')"
+)
 
 _SEARCH_ROWS = """
 SELECT {columns}, b.page_number AS match_page, CAST(b.rank AS float8) AS match_rank,
-       ts_headline('english', left(p.text, {indexed}), q.query,
-                   'StartSel=«, StopSel=», MaxWords=30, MinWords=12, MaxFragments=1')
-           AS match_snippet,
+       CASE WHEN strpos(h.snippet, '«') > 0 OR q.any_word IS NULL THEN h.snippet
+            ELSE {any_word_headline} END AS match_snippet,
        CAST(b.rank AS text) AS sort_value
 FROM search_best b
 JOIN documents d ON d.id = b.document_id
 JOIN document_pages p ON p.document_id = b.document_id AND p.page_number = b.page_number
 CROSS JOIN search_query q
+CROSS JOIN LATERAL (
+    SELECT {headline} AS snippet
+) h
 WHERE {after}
 ORDER BY b.rank DESC, d.id
 LIMIT {limit}
 """
+
+_WORD = re.compile(r"\w+")
+
+
+def _search_words(search: str) -> tuple[str | None, str | None]:
+    """For a plain search of 2+ words (no quotes, OR or -word), the phrase to rank first;
+    for any search of 2+ words, the words to show one of in a snippet (`a OR b`)."""
+    tokens = search.split()
+    kept = [t for t in tokens if not t.startswith("-") and t != "OR"]
+    words = [w for t in kept for w in _WORD.findall(t)]
+    if len(words) < 2:
+        return None, None
+    plain = len(kept) == len(tokens) and '"' not in search
+    return (search if plain else None), " OR ".join(words)
+
+
+def _exact(phrase: str | None) -> str | None:
+    """The phrase's words in a row, any case, anything but letters and digits between
+    (a PostgreSQL regular expression; words hold only letters, digits and _)."""
+    return None if phrase is None else r"\m" + r"\W+".join(_WORD.findall(phrase)) + r"\M"
+
 
 SEARCH_ORDERING = "search"
 # A search's rows, best rank first, then id (SQL over the page's rows `{c}`); the cursor's
@@ -205,10 +252,17 @@ _RANK = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
     """A page of the documents whose text matches `search` (web-search syntax: words,
-    "a phrase", -not), best first by the rank of their best page; each row with that
-    page's number (`match_page`), rank and a highlighted snippet (`«match»`). The cursor's
-    value is the rank as text (`sort_value`)."""
-    params: dict[str, object] = {"search": _search_query(search)}
+    "a phrase", OR, -not), best first by the rank of their best page (the words of a
+    plain search as a phrase first); each row with that page's number (`match_page`),
+    rank and a highlighted snippet (`«match»`). The cursor's value is the rank as text
+    (`sort_value`)."""
+    phrase, any_word = _search_words(_search_query(search))
+    params: dict[str, object] = {
+        "search": search,
+        "phrase": phrase,
+        "exact": _exact(phrase),
+        "any_word": any_word,
+    }
     where = "true"
     if after:
         keyset = decode_cursor(after, SEARCH_ORDERING)
@@ -219,9 +273,16 @@ def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
         where += " AND d.id > :after_id))"
         params.update(after_rank=keyset.value, after_id=keyset.id)
     return PageQuery(
-        ctes=_SEARCH_CTES.strip(),
+        ctes=_SEARCH_CTES.format(indexed=INDEXED_PAGE_CHARS).strip(),
         rows=_SEARCH_ROWS.format(
-            columns=_COLUMNS, after=where, limit=int(first) + 1, indexed=INDEXED_PAGE_CHARS
+            columns=_COLUMNS,
+            after=where,
+            limit=int(first) + 1,
+            headline=_HEADLINE.format(
+                indexed=INDEXED_PAGE_CHARS,
+                query="CASE WHEN p.search @@ q.phrase THEN q.phrase ELSE q.query END",
+            ),
+            any_word_headline=_HEADLINE.format(indexed=INDEXED_PAGE_CHARS, query="q.any_word"),
         ).strip(),
         count="SELECT count(*) FROM search_best",
         params=params,
