@@ -51,15 +51,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     from open287g.api.observability import log_config
     from open287g.api.protocol import BoundedHttpToolsProtocol
-    from open287g.config import get_settings
+    from open287g.config import get_settings, local_url
     from open287g.db.session import primary_url
 
     if args.log_format is not None:  # the worker processes read it from the environment
         os.environ["OPEN287G_LOG_FORMAT"] = args.log_format
         get_settings.cache_clear()
+    base = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
+    if not os.environ.get("OPEN287G_PUBLIC_URL"):
+        # Links follow the port this server listens on (`make run PORT=18080`), not the
+        # setting's default; the worker processes read it from the environment.
+        os.environ["OPEN287G_PUBLIC_URL"] = local_url(args.host, args.port)
+        get_settings.cache_clear()
     settings = get_settings()
     primary_url()  # start the embedded server once, before workers race to do it
-    base = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
     print(
         f"open287g is serving on {base}\n"
         f"  {base}/          the map and numbers (pages for people)\n"

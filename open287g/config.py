@@ -105,8 +105,9 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         validation_alias="OPEN287G_PUBLIC_URL",
-        description="Base of every absolute link (feeds, Link headers, pages); never the "
-        "request's Host header, which a client controls.",
+        description="Base of every absolute link (feeds, Link headers, pages, redirects); "
+        "never the request's Host header, which a client controls. `open287g serve` "
+        "sets it from --host and --port when it is not set.",
     )
     max_body_bytes: int = Field(
         default=64 * 1024,
@@ -229,6 +230,13 @@ class Settings(BaseSettings):
             return None
         to_asyncpg_url(value)
         return value
+
+
+def local_url(host: str, port: int) -> str:
+    """The public URL `open287g serve --host HOST --port PORT` implies when
+    OPEN287G_PUBLIC_URL is not set: a wildcard address is reached on loopback."""
+    reachable = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    return f"http://{f'[{reachable}]' if ':' in reachable else reachable}:{port}"
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
 from open287g.api.openapi import openapi_document
-from open287g.api.v1.http import neutralize
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
@@ -255,12 +254,6 @@ async def test_discovery_documents(client: httpx.AsyncClient) -> None:
     assert atom.headers["content-type"].startswith("application/atom+xml")
     metrics = (await client.get("/metrics")).text
     assert 'open287g_source_files{dataset="ice-287g"}' in metrics
-
-
-def test_csv_cells_that_look_like_formulas_are_neutralized() -> None:
-    for dangerous in ('=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx"):
-        assert neutralize(dangerous).startswith("'")
-    assert neutralize("Harris County") == "Harris County"
 
 
 async def test_detainer_stats_export_matches_json_and_is_rounded(

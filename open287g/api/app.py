@@ -44,7 +44,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, request_response
 
-from open287g.api import discovery, openapi, problems
+from open287g.api import discovery, openapi, problems, slashes
 from open287g.api.breaker import RedisLink
 from open287g.api.cache import (
     MemoryCache,
@@ -224,6 +224,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         },
         lifespan=lifespan,
     )
+    slashes.install(app.router, configured.public_url)
     app.state.engine = engine
     app.state.request_counts = counts
     app.state.request_durations = durations

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import tempfile
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -35,6 +36,8 @@ SEND_CHUNK_BYTES = 64 * 1024
 EXPORT_BUILDS = 1  # exports read from the database at once per process
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=600"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A separator some spreadsheet splits on, before (spaces and) a formula's first character.
+_SPLIT_OFF_FORMULA = re.compile(r"([,;|\t\r\n])(?=[ \t]*[=+\-@])")
 
 
 def _path(request: Request) -> str:
@@ -153,8 +156,17 @@ def json_response(body: Any, headers: dict[str, str], status: int = 200) -> Resp
 
 
 def neutralize(value: str) -> str:
-    """CSV cells that a spreadsheet would run as a formula are prefixed with a quote."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """A cell a spreadsheet could run as a formula, whole or in part, is made text.
+
+    Checking the first character is not enough: a spreadsheet that splits on `;`, `|`
+    or tabs (or a person who splits the column) turns `x;=1+1` into `x` and a formula.
+    So every piece a separator (`, ; | tab CR LF`) could split off that starts, after
+    spaces, with `= + - @` gets a `'` right after its separator, and the cell itself a
+    leading `'` (which also covers a cell starting with a tab or a carriage return)."""
+    pieces = _SPLIT_OFF_FORMULA.sub(r"\1'", value)
+    if pieces != value or value.lstrip(" ").startswith(_FORMULA_START):
+        return "'" + pieces
+    return value
 
 
 def _csv_cell(value: Any) -> str:
