@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -21,8 +22,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """`open287g serve` (one worker) on 127.0.0.1:`port`; the caller terminates it."""
+def start_server(
+    env: dict[str, str], port: int, stderr: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """`open287g serve` (one worker) on 127.0.0.1:`port`, its log to `stderr` (default:
+    ours); the caller terminates it."""
     command = [
         sys.executable,
         "-m",
@@ -36,7 +40,7 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     # Benchmarks and test clients send far more than one person would, from one address:
     # no rate limit unless the caller sets one.
     env = {"OPEN287G_RATE_LIMIT_PER_SECOND": "0", **env}
-    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stderr=stderr)  # noqa: S603
 
 
 async def wait_ready(base: str, seconds: float = 15.0) -> None:

@@ -49,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
     trusted only from `--forwarded-allow-ips` (rate limits key on the client address)."""
     import uvicorn
 
+    from open287g.api.connections import descriptor_limit
     from open287g.api.observability import log_config
     from open287g.api.protocol import BoundedHttpToolsProtocol
     from open287g.config import get_settings, local_url
@@ -64,6 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["OPEN287G_PUBLIC_URL"] = local_url(args.host, args.port)
         get_settings.cache_clear()
     settings = get_settings()
+    descriptor_limit()  # raised to the hard limit for this process and its workers
     primary_url()  # start the embedded server once, before workers race to do it
     print(
         f"open287g is serving on {base}\n"

@@ -127,6 +127,21 @@ class Settings(BaseSettings):
         validation_alias="OPEN287G_HEADER_TIMEOUT",
         description="Seconds `serve` waits for a complete request head (408, then closed).",
     )
+    max_connections: int = Field(
+        default=10_000,
+        ge=1,
+        validation_alias="OPEN287G_MAX_CONNECTIONS",
+        description="Open connections `serve` holds per process; at the limit the one idle "
+        "longest is closed to make room (503 only when all are busy). Also kept under the "
+        "file-descriptor limit.",
+    )
+    max_connections_per_client: int = Field(
+        default=256,
+        ge=1,
+        validation_alias="OPEN287G_MAX_CONNECTIONS_PER_CLIENT",
+        description="Open connections `serve` accepts from one client address per process "
+        "(more: 503 and closed); --forwarded-allow-ips addresses are exempt.",
+    )
     rate_limit_per_second: float = Field(
         default=50.0,
         ge=0,

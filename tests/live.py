@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import text
@@ -96,10 +97,13 @@ def server_env(database_url: URL, **extra: str) -> dict[str, str]:
     return env
 
 
-async def start_live_server(database_url: URL, **extra_env: str) -> LiveServer:
+async def start_live_server(
+    database_url: URL, *, log: IO[bytes] | None = None, **extra_env: str
+) -> LiveServer:
+    """The server on a free port, its log to `log` (default: the test run's stderr)."""
     port = free_port()
     env = server_env(database_url, **extra_env)
-    process = start_server(env, port)
+    process = start_server(env, port, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base, seconds=30)

@@ -11,6 +11,11 @@ bounds uvicorn lacks, checked while a request head is still arriving (before any
   between requests, and is cancelled by the first byte, so a client sending a byte every
   few seconds (slowloris) would hold a connection forever without this.
 
+- **Open connections**: at most OPEN287G_MAX_CONNECTIONS_PER_CLIENT from one address (more
+  are refused with 503) and OPEN287G_MAX_CONNECTIONS in all (the connection waiting longest
+  for a request is closed to make room), kept under the descriptor limit: see
+  `api/connections.py`.
+
 The number of header fields is bounded in the app (`api/request_limits.py`, 431), which
 also covers servers other than `open287g serve`. This subclasses uvicorn internals: the
 real-server tests (tests/test_http_server_limits.py) break if an upgrade changes them.
@@ -19,20 +24,33 @@ real-server tests (tests/test_http_server_limits.py) break if an upgrade changes
 from __future__ import annotations
 
 import asyncio
+import logging
+import weakref
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from open287g.api.connections import (
+    ConnectionTable,
+    TrustedAddresses,
+    connection_budget,
+    descriptor_limit,
+)
 from open287g.config import get_settings
 
+logger = logging.getLogger(__name__)
+# One table per uvicorn server (its ServerState is shared by all its connections).
+_tables: weakref.WeakKeyDictionary[object, ConnectionTable] = weakref.WeakKeyDictionary()
+RETRY_AFTER_SECONDS = 1
 
-def _raw_problem(status: int, reason: str, detail: str) -> bytes:
+
+def _raw_problem(status: int, reason: str, detail: str, extra: str = "") -> bytes:
     body = (
         f'{{"type":"about:blank","title":"{reason}","status":{status},"detail":"{detail}"}}'
     ).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/problem+json\r\n"
-        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        f"content-length: {len(body)}\r\n{extra}connection: close\r\n\r\n"
     ).encode()
     return head + body
 
@@ -49,15 +67,35 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.refused = False
         self.head_timer: asyncio.TimerHandle | None = None
         self.rest_timer: asyncio.TimerHandle | None = None
+        self.table = _table(self)
+        self.counted = False  # admitted, so counted in the table until it is lost
+        self.address: str | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.address = self.client[0] if self.client else None
+        refusal = self.table.admit(self.address)
+        if refusal is not None:
+            retry = f"retry-after: {RETRY_AFTER_SECONDS}\r\n"
+            self._refuse(_raw_problem(503, "Service Unavailable", refusal, retry))
+            return
+        self.counted = True
+        self.table.waiting_for_request(self, self._make_room)
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
         self._cancel_rest_timer()
+        if self.counted:
+            self.counted = False
+            self.table.busy(self)
+            self.table.release(self.address)
         super().connection_lost(exc)
+
+    def _make_room(self) -> None:
+        """Closed by the table at its limit: this connection waited longest for a request."""
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         if self.refused:
@@ -77,6 +115,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
+        self.table.busy(self)
         self.in_head = False
         self.head_bytes = 0
         self._cancel_head_timer()
@@ -91,6 +130,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        if self.timeout_keep_alive_task is not None:  # idle until the next request
+            self.table.waiting_for_request(self, self._make_room)
         if self.message_done:
             self._next_head()
         else:
@@ -144,3 +185,24 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.write(response)
             self.transport.close()
+
+
+def _table(protocol: HttpToolsProtocol) -> ConnectionTable:
+    """The connection table of `protocol`'s server, made with its first connection."""
+    table = _tables.get(protocol.server_state)
+    if table is None:
+        settings = get_settings()
+        config = protocol.config
+        total = connection_budget(settings.max_connections, config.backlog, descriptor_limit())
+        trusted = TrustedAddresses(config.forwarded_allow_ips if config.proxy_headers else None)
+        table = ConnectionTable(
+            total,
+            settings.max_connections_per_client,
+            trusted,
+            call_later=protocol.loop.call_later,
+        )
+        _tables[protocol.server_state] = table
+        logger.info(
+            "connection limits: %d open in all, %d per client address", total, table.per_client
+        )
+    return table
