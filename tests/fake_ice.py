@@ -26,6 +26,7 @@ class Resource:
     last_modified: str | None = None
     failures: int = 0  # answer this many requests with 503 first
     delay: float = 0.0  # seconds before answering (a timeout)
+    trickle: float = 0.0  # seconds between the body's bytes (a slow drip)
     validators: bool = True
 
     @property
@@ -99,10 +100,15 @@ def _handler(site: FakeIce) -> type[BaseHTTPRequestHandler]:
                 headers["Last-Modified"] = resource.last_modified
             with site.lock:
                 site.sent[(self.path, hashlib.sha256(resource.body).hexdigest())] += 1
-            self._answer(200, resource.body, resource.content_type, headers)
+            self._answer(200, resource.body, resource.content_type, headers, resource.trickle)
 
         def _answer(
-            self, status: int, body: bytes, content_type: str | None, headers: dict[str, str]
+            self,
+            status: int,
+            body: bytes,
+            content_type: str | None,
+            headers: dict[str, str],
+            trickle: float = 0.0,
         ) -> None:
             try:
                 self.send_response(status)
@@ -112,7 +118,12 @@ def _handler(site: FakeIce) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if not trickle:
+                    self.wfile.write(body)
+                for byte in body if trickle else b"":
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(trickle)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout under test)
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import time
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from open287g.db.ingest.sync import Baseline
 from open287g.db.queries.freshness import Freshness, StaleRule
-from open287g.sync.fetch import Fetched
+from open287g.sync.fetch import RETRIES, Fetched, FetchError, fetch
 from open287g.sync.inspect import Candidate, compare
 from open287g.sync.links import ListLink, file_name, find_list_links
+from tests.fake_ice import Resource, fake_ice
 
 BASE = "https://www.ice.gov/identify-and-arrest/287g"
 WORDS = st.sampled_from(["Participating", "pending", "PARTICIPATING", "Pending", "list", ""])
@@ -114,3 +118,18 @@ def test_stale_after_failed_passes_or_a_silent_sync() -> None:
     # The sync stopped: no pass, failed or not, for three intervals and the jitter.
     assert checked.status(rule, now + dt.timedelta(minutes=99)) == "ok"
     assert checked.status(rule, now + dt.timedelta(minutes=100)) == "stale"
+
+
+async def test_a_trickling_download_is_cut_off() -> None:
+    """httpx's timeout is per read; a server sending a byte every 0.05 s never trips it.
+    The deadline ends each attempt, and the download fails after its tries."""
+    with fake_ice() as site:
+        site.resources["/slow.xlsx"] = Resource(b"PK\x03\x04" + b"x" * 200, trickle=0.05)
+        async with httpx.AsyncClient(timeout=0.5) as http:
+            started = time.monotonic()
+            with pytest.raises(FetchError, match=r"not complete within 0\.3 s"):
+                await fetch(
+                    http, site.base + "/slow.xlsx", max_bytes=10_000, deadline=0.3, backoff=0.01
+                )
+    assert time.monotonic() - started < 3
+    assert site.requests["/slow.xlsx"] == RETRIES

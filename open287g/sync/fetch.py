@@ -37,8 +37,11 @@ async def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     max_bytes: int,
+    deadline: float,
     backoff: float = 1.0,
 ) -> Fetched:
+    """`deadline` bounds a whole attempt: httpx's timeout is per network read, so a server
+    trickling a byte at a time would otherwise hold a download for as long as it likes."""
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -46,12 +49,18 @@ async def fetch(
         headers["If-Modified-Since"] = last_modified
     for attempt in range(1, RETRIES + 1):
         try:
-            return await _once(http, url, headers, max_bytes)
+            async with asyncio.timeout(deadline):
+                return await _once(http, url, headers, max_bytes)
+        except TimeoutError as exc:
+            if attempt == RETRIES:
+                raise FetchError(
+                    f"{url}: failed after {RETRIES} tries: not complete within {deadline:g} s"
+                ) from exc
         except (httpx.TransportError, _Retryable) as exc:
             if attempt == RETRIES:
                 reason = str(exc) or type(exc).__name__
                 raise FetchError(f"{url}: failed after {RETRIES} tries: {reason}") from exc
-            await asyncio.sleep(backoff * 2 ** (attempt - 1))
+        await asyncio.sleep(backoff * 2 ** (attempt - 1))
     raise AssertionError("unreachable")
 
 

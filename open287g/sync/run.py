@@ -48,6 +48,7 @@ from open287g.sync.links import ListLink, find_list_links
 logger = logging.getLogger("open287g.sync")
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
+DEADLINE_TIMEOUTS = 4  # a whole request may take this many OPEN287G_HTTP_TIMEOUTs
 JITTER = 0.1  # each interval is `every` ± 10%, so many mirrors do not hit ICE in step
 
 
@@ -111,6 +112,7 @@ async def _pass(engine: AsyncEngine, settings: Settings, backoff: float) -> Pass
                 etag=state.etag if same_page else None,
                 last_modified=state.last_modified if same_page else None,
                 max_bytes=MAX_PAGE_BYTES,
+                deadline=settings.http_timeout * DEADLINE_TIMEOUTS,
                 backoff=backoff,
             )
         except FetchError as exc:
@@ -166,6 +168,7 @@ async def _download(
                 etag=known.etag if known else None,
                 last_modified=known.last_modified if known else None,
                 max_bytes=settings.max_upload_bytes,
+                deadline=settings.http_timeout * DEADLINE_TIMEOUTS,
                 backoff=backoff,
             )
         except FetchError as exc:
