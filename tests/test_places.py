@@ -3,13 +3,20 @@ its FIPS code, whether or not ICE names it, and has a page."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from open287g.config import Settings
 from open287g.db.gazetteer import county_by_fips
 from open287g.db.reference_data import STATES
+from open287g.loaders.ice287g.load import load_sources, plan_sources
+from open287g.loaders.placement_overrides import load_placements_document
+from open287g.loaders.sources import SourceDocument
+from tests.fixtures import ice_xlsx
 
 
 async def test_every_county_of_the_gazetteer_is_a_jurisdiction(conn: AsyncConnection) -> None:
@@ -58,3 +65,82 @@ async def test_a_county_no_list_names_is_in_both_apis(engine: AsyncEngine) -> No
     assert [e["node"] for e in edges] == [
         {"name": "St. Charles Parish", "fips": "22089", "kind": "COUNTY"}
     ]
+
+
+async def _placed(conn: AsyncConnection, name: str) -> tuple[str, str, str | None]:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT CAST(j.kind AS text), j.name, c.fips FROM agencies a"
+                " JOIN jurisdictions j ON j.id = a.jurisdiction_id"
+                " LEFT JOIN jurisdictions c ON c.id = j.parent_id WHERE a.name = :n"
+            ),
+            {"n": name},
+        )
+    ).one()
+    return str(row[0]), str(row[1]), row[2]
+
+
+async def test_placement_overrides_move_stored_agencies_and_later_rows(
+    conn: AsyncConnection, tmp_path: Path
+) -> None:
+    row = ("ARKANSAS", "Fouke Police Department", "Municipality", "Bowie County",
+           "Task Force Model", "03/01/2025")  # fmt: skip
+    first = tmp_path / "participatingAgencies03022025am.xlsx"
+    first.write_bytes(ice_xlsx([row]))
+    await load_sources(conn, plan_sources([str(first)]), Settings())
+    # Bowie is a Texas county: the place is left in its state, and the miss reported.
+    assert await _placed(conn, "Fouke Police Department") == ("PLACE", "Fouke", "05")
+    overrides = (
+        "state,agency,county_fips,place,note\n"
+        "AR,fouke police department,05091,Fouke,Fouke is in Miller County\n"
+        "AR,Another PD,48201,,a Texas county\n"
+        "AR,Third PD,,,\n"
+    )
+    run_id, counts = await load_placements_document(
+        conn, SourceDocument("placements.csv", overrides.encode())
+    )
+    assert (counts.inserted, counts.rejected, counts.updated) == (1, 2, 0)
+    # The place moved into Miller County (the agency stays on its place).
+    assert await _placed(conn, "Fouke Police Department") == ("PLACE", "Fouke", "05091")
+    reasons = (
+        await conn.execute(
+            text('SELECT "column", reason FROM load_issues WHERE load_run_id = :r ORDER BY 1'),
+            {"r": run_id},
+        )
+    ).all()
+    assert [tuple(r) for r in reasons] == [
+        ("county_fips", "not a county FIPS code of AR"),
+        ("county_fips", "no county FIPS"),
+    ]
+    second = tmp_path / "participatingAgencies03092025am.xlsx"
+    second.write_bytes(ice_xlsx([(*row[:5], "03/02/2025")]))  # new bytes: a new list
+    [result] = await load_sources(conn, plan_sources([str(second)]), Settings())
+    assert await _placed(conn, "Fouke Police Department") == ("PLACE", "Fouke", "05091")
+    said = (
+        await conn.execute(
+            text("SELECT reason FROM load_issues WHERE load_run_id = :r"),
+            {"r": result.load_run_id},
+        )
+    ).scalars()
+    assert any(r.startswith("placement: reviewed override: placed in Fouke") for r in said)
+
+
+@pytest.mark.parametrize(
+    ("state", "agency", "county", "expected"),
+    [
+        # The name's county over a COUNTY cell naming another real county (both real lists).
+        ("PA", "Bradford County Sheriff's Office", "Bedford County", "Bradford County"),
+        ("TN", "Madison County Sheriff's Office", "Macon County", "Madison County"),
+        ("NY", "Nassau County Police Department", "Nassau County", "Nassau County"),
+    ],
+)
+def test_the_name_outweighs_a_contradicting_county_cell(
+    state: str, agency: str, county: str, expected: str
+) -> None:
+    from open287g.db.models.enums import AgencyType
+    from open287g.loaders.ice287g.jurisdictions import agency_jurisdiction
+
+    ref = agency_jurisdiction(state, agency, AgencyType.COUNTY, county)
+    assert ref.name == expected
+    assert (ref.conflict is not None) == (county != expected)

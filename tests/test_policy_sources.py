@@ -167,6 +167,19 @@ async def test_ice_errors_are_placed_by_rules_and_reviewed_overrides(
         "Damascus Township Constable": ("PLACE", "Damascus Township", "42", "STATE"),
     }
     assert any("TYPE says County, but the name is a place's police" in r for r in found)
+    assert any("the COUNTY cell says Bedford County, the agency's own name" in r for r in found)
+    async with engine.connect() as conn:
+        sheriffs = (
+            await conn.execute(
+                text(
+                    "SELECT a.state_code, j.fips FROM agencies a JOIN jurisdictions j"
+                    " ON j.id = a.jurisdiction_id WHERE (a.state_code, a.name) IN"
+                    " (('PA', 'Bradford County Sheriff''s Office'),"
+                    "  ('TN', 'Madison County Sheriff''s Office'))"
+                )
+            )
+        ).all()
+    assert sorted(tuple(r) for r in sheriffs) == [("PA", "42015"), ("TN", "47113")]
     assert any("reviewed override: placed in Texarkana (Miller County 05091)" in r for r in found)
 
 

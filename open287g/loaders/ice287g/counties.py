@@ -85,7 +85,8 @@ def _place(
 ) -> IceRow:
     ref = row.jurisdiction
     if ref.conflict is not None:
-        parsed.repaired(row.row_number, "TYPE", PLACEMENT + ref.conflict, row.agency_name)
+        column = "TYPE" if ref.conflict.startswith("TYPE") else COUNTY_COLUMN
+        parsed.repaired(row.row_number, column, PLACEMENT + ref.conflict, row.agency_name)
     if (
         ref.kind is JurisdictionKind.PLACE
         and row.county is None

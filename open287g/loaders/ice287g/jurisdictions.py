@@ -3,8 +3,10 @@
 Evidence, strongest first: an override (`loaders/placement_overrides.py`, applied in
 `ice287g/counties.py`), the place in the agency's own name, the TYPE cell, the COUNTY cell.
 
-- County agencies (sheriffs, county police) serve their county: the COUNTY column, or the
-  county named in the agency's own name when the column is blank.
+- County agencies (sheriffs, county police) serve their county: the county named in the
+  agency's own name when it names one (a COUNTY cell naming another real county is ICE's
+  slip: "Bradford County Sheriff's Office" with COUNTY "Bedford County"; kept as `conflict`),
+  else the COUNTY column.
 - Municipal agencies serve their place: the agency name without its department suffix
   ("Level Plains Police Department" → Level Plains, "Damascus Township Constable" →
   Damascus Township), inside its county when one is given, unless what is left names no
@@ -22,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from open287g.db.gazetteer import match_county
 from open287g.db.models.enums import AgencyType, JurisdictionKind
 from open287g.db.reference_data import STATES
 from open287g.loaders.normalize import name_key
@@ -95,11 +98,22 @@ def agency_jurisdiction(
                 conflict="TYPE says County, but the name is a place's police or constable; "
                 f"placed in the place {place.name}",
             )
+        named = _COUNTY_IN_NAME.match(agency)
         if county_jurisdiction is None:
-            named = _COUNTY_IN_NAME.match(agency)
             if named is None:
                 return state
             county_jurisdiction = county_ref(state_code, named["county"])
+        elif named is not None and county is not None:
+            in_name, in_cell = (
+                match_county(state_code, named["county"]),
+                match_county(state_code, county),
+            )
+            if in_name and in_cell and in_name.county.fips != in_cell.county.fips:
+                return replace(
+                    county_ref(state_code, named["county"]),
+                    conflict=f"the COUNTY cell says {county}, the agency's own name "
+                    f"{named['county']}; placed by the name",
+                )
         return county_jurisdiction
     if agency_type is AgencyType.MUNICIPALITY:
         place = _place_named(state_code, agency, county_jurisdiction or state, _DEPARTMENT_SUFFIX)
