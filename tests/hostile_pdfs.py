@@ -196,3 +196,36 @@ def text_page(*lines: str) -> bytes:
     shown = b" T* ".join(b"(%s) Tj" % line.encode("ascii") for line in lines)
     body = b"BT /F1 12 Tf 72 700 Td 14 TL " + shown + b" ET"
     return _one_page(stream(body), b"<< /Font << /F1 5 0 R >> >>", _FONT)
+
+
+def hostile_middle_page(depth: int = 7) -> bytes:
+    """Three pages of text; the middle one also draws Form XObjects nested `depth` deep."""
+    text = stream(b"BT /F1 12 Tf 72 700 Td (A page of plain text, read as usual.) Tj ET")
+    first_form = 9
+    forms = []
+    for level in range(depth):
+        if level == depth - 1:
+            body, resources = b"0 0 5 5 re f", b"<< >>"
+        else:
+            body = b" ".join(b"q 1 0 0 1 %d 0 cm /X Do Q" % i for i in range(10))
+            resources = b"<< /XObject << /X %d 0 R >> >>" % (first_form + level + 1)
+        forms.append(
+            stream(
+                body, b" /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources " + resources
+            )
+        )
+    drawing = b" ".join(b"q 1 0 0 1 0 %d cm /X Do Q" % i for i in range(10))
+    resources = b"<< /Font << /F1 8 0 R >> /XObject << /X %d 0 R >> >>" % first_form
+    return build(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 >>",
+            _page(6, b"<< /Font << /F1 8 0 R >> >>"),
+            _page(7, resources),
+            _page(6, b"<< /Font << /F1 8 0 R >> >>"),
+            text,
+            stream(b"BT /F1 12 Tf 72 700 Td (The middle page.) Tj ET " + drawing),
+            _FONT,
+            *forms,
+        ]
+    )

@@ -93,12 +93,38 @@ async def test_hostile_pdfs_are_stored_unreadable_and_the_rest_loads(
     assert (FREEBORN, "Ryan Shea") in signatories
 
 
+async def test_a_page_past_a_limit_is_skipped_and_the_others_are_read(
+    conn: AsyncConnection, tmp_path: Path
+) -> None:
+    path = tmp_path / "middle.pdf"
+    path.write_bytes(hostile_pdfs.hostile_middle_page(6))
+    limits = ReadLimits(time_limit=20, page_time_limit=2)
+    (result,) = (await load_moas(conn, plan_moas([str(path)]), Settings(), limits=limits)).results
+    assert result.status == "partial", result.line()
+    assert result.seconds < 30
+    # 10**6 drawings: past the page's time limit, or the memory limit on a fast machine.
+    reason = result.reason or ""
+    assert reason.startswith("page 2: not read: "), reason
+    assert "page limit of 2 s" in reason or MEMORY in reason
+    pages = (await conn.execute(text(
+        "SELECT page_number, method, reason, text FROM document_pages"
+        " WHERE document_id = :id ORDER BY page_number"
+    ), {"id": result.document_id})).all()  # fmt: skip
+    assert [(p.page_number, p.method) for p in pages] == [
+        (1, "text-layer"), (2, "none"), (3, "text-layer")
+    ]  # fmt: skip
+    assert pages[0].text == pages[2].text == "A page of plain text, read as usual."
+    assert pages[1].reason == reason.removeprefix("page 2: ")
+
+
 async def test_text_beyond_the_basic_plane_and_an_oversized_page_store_cleanly(
     conn: AsyncConnection, hostile_folder: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "many_words.pdf").write_bytes(hostile_pdfs.many_words(150_000))
     sources = [str(hostile_folder / "math_italic.pdf"), str(tmp_path / "many_words.pdf")]
-    totals = await load_moas(conn, plan_moas(sources), Settings(), limits=NO_OCR)
+    # 900,000 characters take PDFium and the word boxes seconds: limits are not tested here.
+    roomy = ReadLimits(ocr=False, time_limit=120, page_time_limit=120)
+    totals = await load_moas(conn, plan_moas(sources), Settings(), limits=roomy)
     assert [r.status for r in totals.results] == ["read", "read"]
     pages: dict[str, str] = dict(
         (await conn.execute(text(

@@ -56,6 +56,14 @@ def add_moa_command(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "OCR not counted; a document that exceeds it is stored as unreadable",
     )
     moas.add_argument(
+        "--page-time-limit",
+        type=float,
+        default=ReadLimits.page_time_limit,
+        metavar="SECONDS",
+        help="wall-clock limit of the PDF work on one page; a page past it (or past the "
+        "memory limit) is left unread and the document read without it",
+    )
+    moas.add_argument(
         "--memory-limit",
         type=int,
         default=ReadLimits.memory_limit,
@@ -87,6 +95,7 @@ async def _load_moas(args: argparse.Namespace) -> int:
         ocr_timeout=args.ocr_timeout,
         ocr_budget=args.ocr_budget,
         time_limit=args.time_limit,
+        page_time_limit=args.page_time_limit,
         memory_limit=args.memory_limit,
     )
     started = time.monotonic()

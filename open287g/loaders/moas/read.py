@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -49,6 +49,7 @@ class ReadLimits:
     ocr_timeout: float = 60.0  # seconds per page and OCR pass
     ocr_budget: float = 600.0  # seconds of OCR per document; later scanned pages wait
     time_limit: float = 20.0  # seconds of PDF work (parse, text, render) per document
+    page_time_limit: float = 10.0  # seconds of PDF work on one page; past it, it is skipped
     memory_limit: int = 512  # MB of address space per worker process (and its Tesseract)
     ocr: bool = True
 
@@ -77,6 +78,7 @@ class PageRead:
     reason: str | None = None
     words: list[Word] = field(default_factory=list, repr=False)
     width: float = 612.0
+    skipped: bool = False  # not read: reading it broke a limit (workers.py)
 
 
 @dataclass
@@ -87,8 +89,8 @@ class DocumentRead:
 
     @property
     def status(self) -> str:
-        if self.reason is not None and not self.pages:
-            return "unreadable"
+        if self.reason is not None and all(p.skipped for p in self.pages):
+            return "unreadable"  # not opened, or every page broke a limit
         if any(p.reason for p in self.pages):  # a scan unread beside a few typed words too
             return "partial"
         return "read"
@@ -105,7 +107,13 @@ def pdfium_engine() -> str:
     return f"pdfium {pdfium.PDFIUM_INFO.build}"
 
 
-def read_pdf(data: bytes, limits: ReadLimits, progress: Progress | None = None) -> DocumentRead:
+def read_pdf(
+    data: bytes,
+    limits: ReadLimits,
+    progress: Progress | None = None,
+    skip: Mapping[int, str] | None = None,
+) -> DocumentRead:
+    """Every page read; the pages in `skip` (page number: why) are left unread."""
     if not data.startswith(b"%PDF-"):
         return DocumentRead(None, reason="not a PDF file (no %PDF- header)")
     try:
@@ -119,8 +127,12 @@ def read_pdf(data: bytes, limits: ReadLimits, progress: Progress | None = None) 
         result = DocumentRead(count)
         clock = _OcrClock(limits)
         for index in range(count):
+            if skip and index + 1 in skip:
+                why = f"not read: {skip[index + 1]}"
+                result.pages.append(PageRead(index + 1, NONE, None, None, "", why, skipped=True))
+                continue
             result.pages.append(_read_page(pdf, index, clock, progress or _quiet))
-        if result.status == "partial":
+        if any(p.reason for p in result.pages):
             result.reason = "; ".join(
                 f"page {p.number}: {p.reason}" for p in result.pages if p.reason
             )
