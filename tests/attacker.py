@@ -172,24 +172,32 @@ def _rows(api: str, body: str) -> list[dict[str, Any]]:
 
 FINEST_PERSONAL = Query(DIMS)
 FINEST_EXACT = Query(("state", "facility", "month", "outcome"))
+BY_CRIMINALITY = Query((*DIMS[:4], "criminality"))
+BY_CITIZENSHIP = Query((*DIMS[:4], "citizenship"))
 
 
 @dataclass
 class Knowledge:
+    """Everything published about each group (facility × month × outcome): its exact
+    total and its cells by criminality, by citizenship and by both (absent: 0)."""
+
     published: dict[Cell, int]  # every finest personal cell as published (absent: 0)
     totals: dict[Cell, int]  # exact group totals, as cells with empty personal fields
+    by_criminality: dict[tuple[str, ...], int]  # group + criminality
+    by_citizenship: dict[tuple[str, ...], int]  # group + citizenship
 
     @classmethod
     async def gather(cls, client: Client) -> Knowledge:
         published = await client.ask(FINEST_PERSONAL)
         totals = await client.ask(FINEST_EXACT)
+        by_criminality = await client.ask(BY_CRIMINALITY)
+        by_citizenship = await client.ask(BY_CITIZENSHIP)
         return cls(
             {key: row["issued"] for key, row in published.items()},  # type: ignore[misc]
             {(*key, "", ""): row["issued"] for key, row in totals.items()},  # type: ignore[misc]
+            {key: row["issued"] for key, row in by_criminality.items()},
+            {key: row["issued"] for key, row in by_citizenship.items()},
         )
-
-    def implied(self, query: Query) -> Table:
-        return aggregate(query, (self.published if query.rounded else self.totals).items())
 
 
 @dataclass(frozen=True)
@@ -206,36 +214,74 @@ class Part:
 
 VARIANTS = (("criminality",), ("citizenship",), ("criminality", "citizenship"))
 
+Interval = list[int]  # [low, high], narrowed in place
+
+
+def _interval(published: int, base: int) -> Interval:
+    """What a published (rounded) count says about its truth: within base − 1 of it."""
+    return [published - base + 1, published + base - 1] if published > 0 else [0, base - 1]
+
+
+def _narrow(whole: Interval, parts: list[Interval]) -> bool:
+    """whole = sum(parts): narrow each side from the others; True if anything changed."""
+    changed = False
+    low, high = sum(p[0] for p in parts), sum(p[1] for p in parts)
+    if low > whole[0] or high < whole[1]:
+        whole[0], whole[1] = max(whole[0], low), min(whole[1], high)
+        changed = True
+    for part in parts:
+        rest_low, rest_high = low - part[0], high - part[1]
+        new = [max(part[0], whole[0] - rest_high), min(part[1], whole[1] - rest_low)]
+        if new != part:
+            part[0], part[1] = new
+            changed = True
+    return changed
+
 
 def parts(
     knowledge: Knowledge, truth: dict[Cell, int], categories: dict[str, list[str]], base: int
 ) -> Iterator[Part]:
-    """Interval of every personal slice of every group, from the published cells and the
-    exact total, over every category the attacker knows of (all of the real ones)."""
+    """Interval of every personal slice of every group (facility × month × outcome), from
+    everything published about the group: its exact total, its cells by criminality, by
+    citizenship and by both (each rounded on its own), over every category the attacker
+    knows of (all of the real ones). The three breakdowns and the total are linked by
+    sums (a criminality is the sum of its cells by both, …); the attacker narrows every
+    interval by every sum until nothing changes (interval constraint propagation)."""
     groups = {cell[:4] for cell in knowledge.totals}
     assert groups == {cell[:4] for cell in truth}, "the exact totals cover every group"
-    universe = [(c, z) for c in categories["criminality"] for z in categories["citizenship"]]
+    crims, countries = categories["criminality"], categories["citizenship"]
     for group in sorted(groups):
         total = knowledge.totals[(*group, "", "")]
-        bounds: dict[tuple[str, str], tuple[int, int, int]] = {}
-        for crim, country in universe:
-            p = knowledge.published.get((*group, crim, country), 0)
-            low, high = (p - base + 1, p + base - 1) if p > 0 else (0, base - 1)
-            bounds[(crim, country)] = (low, high, truth.get((*group, crim, country), 0))
-        all_low = sum(b[0] for b in bounds.values())
-        all_high = sum(b[1] for b in bounds.values())
-        for variant in VARIANTS:
-            slices: defaultdict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
-            for (crim, country), (low, high, true) in bounds.items():
-                named = {"criminality": crim, "citizenship": country}
-                acc = slices[tuple(named[d] for d in variant)]
-                acc[0], acc[1], acc[2] = acc[0] + low, acc[1] + high, acc[2] + true
-            for values, (low, high, true) in slices.items():
-                yield Part(
-                    group,
-                    variant,
-                    values,
-                    max(low, total - (all_high - high)),
-                    min(high, total - (all_low - low)),
-                    true,
-                )
+        whole = [total, total]
+        both = {
+            (c, z): _interval(knowledge.published.get((*group, c, z), 0), base)
+            for c in crims
+            for z in countries
+        }
+        by_crim = {c: _interval(knowledge.by_criminality.get((*group, c), 0), base) for c in crims}
+        by_country = {
+            z: _interval(knowledge.by_citizenship.get((*group, z), 0), base) for z in countries
+        }
+        sums = [(whole, list(both.values())), (whole, list(by_crim.values()))]
+        sums.append((whole, list(by_country.values())))
+        sums += [(by_crim[c], [both[(c, z)] for z in countries]) for c in crims]
+        sums += [(by_country[z], [both[(c, z)] for c in crims]) for z in countries]
+        for _ in range(50):
+            narrowed = [_narrow(w, p) for w, p in sums]  # every sum, every round
+            if not any(narrowed):
+                break
+        true_both = {(c, z): truth.get((*group, c, z), 0) for c in crims for z in countries}
+        slices: list[tuple[tuple[str, ...], Key, Interval, int]] = [
+            (("criminality", "citizenship"), key, interval, true_both[key])
+            for key, interval in both.items()
+        ]
+        slices += [
+            (("criminality",), (c,), by_crim[c], sum(true_both[(c, z)] for z in countries))
+            for c in crims
+        ]
+        slices += [
+            (("citizenship",), (z,), by_country[z], sum(true_both[(c, z)] for c in crims))
+            for z in countries
+        ]
+        for variant, values, (low, high), true in slices:
+            yield Part(group, variant, values, low, high, true)

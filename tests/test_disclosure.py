@@ -21,8 +21,9 @@ import asyncio
 import datetime as dt
 import itertools
 import json
-from collections import Counter
-from collections.abc import AsyncIterator
+import random
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,12 @@ from open287g.loaders.detainers.load import load_detainer_source
 from tests.attacker import (
     APIS,
     DIMS,
+    MEASURE_OF_OUTCOME,
+    MEASURES,
     PERSONAL,
     Cell,
     Client,
+    Key,
     Knowledge,
     Query,
     Table,
@@ -54,6 +58,7 @@ from tests.fixtures import MAKE_DETAINERS, make_detainers
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
 BASE = 5  # OPEN287G_MIN_CELL of the app under attack
+Identity = tuple[tuple[str, ...], str, int, int]  # personal dims, measure, cell, margin
 FACILITY_WORDS = ["COUNTY", "JAIL", "ORANGE", "SUFFOLK", "HARRIS", "AN", "ER", "O", "BOOKING"]
 
 
@@ -67,12 +72,50 @@ class World:
     categories: dict[str, list[str]]
     report: dict[str, Any] = field(default_factory=dict)
     true_tables: dict[Query, Table] = field(default_factory=dict)
+    tags: dict[Cell, int] = field(default_factory=dict)
+    seen: dict[Identity, int] = field(default_factory=dict)
 
     async def observe(self, query: Query, api: str = "json") -> Table:
-        """An answer, checked to be the sum of what the attacker already holds."""
+        """An answer, checked: exact without a personal attribute; with one, every count
+        a multiple of the base within base − 1 of its truth (the published bound), and the
+        same cell of the same margin publishes the same value in every query and API."""
         table = await self.client.ask(query, api)
-        assert table == self.knowledge.implied(query), f"{api} {query} publishes more"
+        true = self.true(query)
+        if not query.rounded:
+            assert table == true, f"{api} {query} is not exact"
+            return table
+        for key in set(table) | set(true):
+            for measure in MEASURES:
+                published = table.get(key, {}).get(measure, 0)
+                count = true.get(key, {}).get(measure, 0)
+                assert published % BASE == 0, (api, query, key, measure)
+                assert abs(published - count) <= BASE - 1, (api, query, key, measure)
+        for identity, value in self.identities(query, table):
+            assert self.seen.setdefault(identity, value) == value, (api, query, identity)
         return table
+
+    def identities(self, query: Query, table: Table) -> Iterator[tuple[Identity, int]]:
+        """Each published value's identity: which records its cell holds and which its
+        margin (the same key without the personal dimensions) holds, as sums of random
+        per-cell tags, and the personal dimensions; with the value."""
+        personal = tuple(d for d in query.group_by if d in PERSONAL)
+        exact = tuple(i for i, d in enumerate(query.group_by) if d not in PERSONAL)
+        cells: defaultdict[tuple[Key, str], int] = defaultdict(int)
+        margins: defaultdict[tuple[Key, str], int] = defaultdict(int)
+        for cell, count in self.truth.items():
+            if not count or not query.selects(cell[:4]):
+                continue
+            key = query.key(cell)
+            margin = tuple(key[i] for i in exact)
+            tag = self.tags.setdefault(cell, random.getrandbits(64))
+            for measure in ("issued", MEASURE_OF_OUTCOME.get(cell[3])):
+                if measure is not None:
+                    cells[(key, measure)] += tag
+                    margins[(margin, measure)] += tag
+        for (key, measure), tag in cells.items():
+            around = margins[(tuple(key[i] for i in exact), measure)]
+            value = table.get(key, {}).get(measure, 0)
+            yield (personal, measure, tag % 2**64, around % 2**64), value
 
     def true(self, query: Query) -> Table:
         if query not in self.true_tables:

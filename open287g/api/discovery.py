@@ -18,7 +18,7 @@ from open287g.api.observability import replica_metrics, sync_metrics
 from open287g.api.v1.http import cache_headers, etag_for
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings, get_settings
-from open287g.db.queries import changes, reference
+from open287g.db.queries import changes, detainers, reference
 from open287g.db.queries.freshness import StaleRule, freshness
 
 PUBLISHER = {"@type": "org:Organization", "name": "open287g"}
@@ -213,8 +213,26 @@ async def datapackage_json(request: Request) -> Response:
             }
             for name, resource in RESOURCES.items()
         ],
+        "disclosureControl": disclosure_control(request),
     }
     return Response(orjson.dumps(package), media_type="application/json")
+
+
+def disclosure_control(request: Request) -> dict[str, Any]:
+    """The published bound of the detainer statistics (README: Disclosure control), with
+    the serving app's base."""
+    settings: Settings = getattr(request.app.state, "settings", None) or get_settings()
+    return {
+        "method": "cell-key method with controlled rounding within each margin",
+        "appliesTo": "/v1/stats/detainers and detainerStats broken down by criminality or "
+        "citizenship (rounded: true); counts without them are exact",
+        "base": settings.min_cell,
+        "bound": detainers.perturbation_bound(True, settings.min_cell),
+        "boundMeaning": "every rounded count, at every level of aggregation, is within "
+        "bound of its truth; rows carry it as `bound`, REST answers as the "
+        f"{detainers.BOUND_HEADER} header",
+        "documentation": "README: Disclosure control",
+    }
 
 
 async def changes_atom(request: Request) -> Response:

@@ -54,6 +54,7 @@ class DetainerStatRow(BaseModel):
     pending: int | None
     decline_rate: float | None = Field(description=detainers.DECLINE_RATE_DESCRIPTION)
     rounded: bool = Field(description=detainers.ROUNDED_DESCRIPTION)
+    bound: int = Field(description=detainers.BOUND_DESCRIPTION)
     suppressed: bool = Field(description=detainers.SUPPRESSED_DESCRIPTION)
 
 

@@ -160,6 +160,7 @@ def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
         "pending": row.pending,
         "decline_rate": row.decline_rate,
         "rounded": row.rounded,
+        "bound": row.bound,
         "suppressed": row.suppressed,
     }
 
@@ -176,6 +177,9 @@ async def detainer_stats(request: Request) -> Response:
         version, headers, cached = await versioned(request, conn)
         if cached is not None:
             return cached
+        rounded = bool(detainers.PERSONAL_DIMENSIONS & set(group_by))
+        bound = detainers.perturbation_bound(rounded, min_cell)
+        headers = {**headers, detainers.BOUND_HEADER: str(bound)}
         if values["format"] == "json":
             rows = await detainers.detainer_stats(conn, group_by, filters, min_cell=min_cell)
             body = envelope(version, data=[_detainer_row(r) for r in rows])
@@ -196,6 +200,7 @@ async def detainer_stats(request: Request) -> Response:
         "pending",
         "decline_rate",
         "rounded",
+        "bound",
         "suppressed",
     ]
     filename = f"open287g-detainer-stats-v{version.version}"

@@ -70,8 +70,8 @@ DETAINER_STAT = Entity(
     key=_KEY,
     node=False,
     description="Detainer counts for one key. Exact without a personal attribute; in a "
-    "breakdown by criminality or citizenship, sums of rounded cells (see rounded and the "
-    "README's Disclosure control).",
+    "breakdown by criminality or citizenship, rounded within bound of the truth (see rounded, "
+    "bound and the README's Disclosure control).",
     first=("key",),
     columns=(
         Column("issued", "{t}.issued", int | None),
@@ -86,6 +86,7 @@ DETAINER_STAT = Entity(
             detainers.DECLINE_RATE_DESCRIPTION,
         ),
         Column("rounded", "{t}.rounded", bool, detainers.ROUNDED_DESCRIPTION),
+        Column("bound", "{t}.bound", int, detainers.BOUND_DESCRIPTION),
         Column(
             "suppressed",
             "false",
@@ -132,7 +133,11 @@ def detainer_stat_rows(args: dict[str, Any], scope: str = "") -> Rows:
         for d in DetainerDimension
     }
     measures = "s.issued, s.declined, s.booked_into_detention, s.pending"
-    rounded = ", true AS rounded" if query.rounded else ", false AS rounded"
+    rounded = (  # the published bound: base − 1 (never below 0) when rounded
+        ", true AS rounded, greatest(CAST(:base AS int) - 1, 0) AS bound"
+        if query.rounded
+        else ", false AS rounded, 0 AS bound"
+    )
     return Rows(_wrapped(query.sql, names, measures, rounded), "{c}.ordinal", query.params)
 
 

@@ -2,15 +2,16 @@
 
 Both tables are derived from `detainer_stats` by triggers (migration 0008), never written by
 application code: `DetainerTotal` holds exact counts without personal attributes,
-`DetainerCell` the finest personal cells with the keys their rounding uses. The key itself
-is in `DisclosureKey` and never leaves the database.
+`DetainerCell` the finest personal cells with their cell keys (the sum of their records'
+random keys), from which every published personal cell's key is summed. The secret the
+keys are drawn from is in `DisclosureKey` and never leaves the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, Enum, Float, ForeignKey, Integer, Text
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open287g.db.models.base import Base
@@ -46,7 +47,7 @@ class DetainerCell(Base):
     __table_args__ = (
         {
             "comment": "Detainers per facility, month, outcome and personal attributes, with "
-            "the keys of their rounding (derived; kept by triggers; never published unrounded)."
+            "their cell keys (derived; kept by triggers; never published unperturbed)."
         },
     )
 
@@ -55,17 +56,11 @@ class DetainerCell(Base):
     )
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)
     outcome: Mapped[DetainerOutcome] = mapped_column(_OUTCOME, primary_key=True)
-    rank: Mapped[int] = mapped_column(
-        Integer,
-        primary_key=True,
-        comment="The cell's place (1…n) in its group's rounding order, by a keyed hash.",
-    )
-    criminality: Mapped[str] = mapped_column(Text)
-    citizenship: Mapped[str] = mapped_column(Text)
+    criminality: Mapped[str] = mapped_column(Text, primary_key=True)
+    citizenship: Mapped[str] = mapped_column(Text, primary_key=True)
     detainers: Mapped[int] = mapped_column(Integer)
-    alone: Mapped[bool] = mapped_column(
-        Boolean, comment="The only cell of its facility × month × outcome group."
-    )
-    group_offset: Mapped[float] = mapped_column(
-        Float, comment="Keyed hash in [0, 1): where the group's systematic rounding starts."
+    cell_key: Mapped[int] = mapped_column(
+        BigInteger,
+        comment="Cell key: the sum modulo 2^31 of the random keys of its records (never "
+        "published).",
     )

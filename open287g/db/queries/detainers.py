@@ -1,27 +1,16 @@
 """Detainer statistics, both APIs: exact totals, and rounded breakdowns by personal attributes.
 
-Disclosure control (README "Disclosure control"). Every number either API publishes is a
-sum over one of two fixed tables (migrations 0008, 0013), so no pair of queries can learn more
-than those tables hold:
+Disclosure control (README "Disclosure control"): the cell-key method with a controlled
+rounding. Without a personal attribute (state, facility, month, outcome) counts are sums
+of the exact `detainer_totals` (facility × month × outcome). With one (criminality,
+citizenship) every count is rounded down or up to a multiple of the base
+(`OPEN287G_MIN_CELL`) from its own count and the keys of its records (`detainer_cells`),
+so it is within base − 1 of its truth at every level of aggregation, the same records
+publish the same value in every query, and rounding is controlled within each margin so
+that no small count can be pinned against the exact totals (see `_ROUNDED`).
 
-- without a personal attribute (state, facility, month, outcome): sums of the exact
-  `detainer_totals` (facility × month × outcome);
-- with one (criminality, citizenship): sums of the finest cells (facility × month × outcome
-  × criminality × citizenship) after each is **rounded** to a multiple of the base
-  (`OPEN287G_MIN_CELL`). Rounding is controlled within each facility × month × outcome
-  group: cells are taken in a keyed-random order and rounded by systematic sampling from a
-  keyed-random offset, so each cell rounds up with probability remainder / base and the
-  group's rounded sum is its exact total rounded down or up to the base. The only layout
-  in which the exact total would then pin a cell down — a group of one cell, rounded up
-  from a count ≡ 1 (mod base) — is rounded down instead.
-
-Because every published personal count is a sum of rounded cells, differences between
-any queries (margins, date ranges, facility or state filters, either API) are sums of
-rounded cells too; with the exact totals they bound each cell to an interval, never to a
-value (proof sketch in the README; tested in tests/test_disclosure.py).
-
-Filters select whole facilities and whole months, so they never split a rounding group;
-a filter on a personal attribute would, and would have to be applied after rounding.
+Filters select whole facilities and whole months, so they never split a finest cell; a
+filter on a personal attribute would, and would have to be applied after rounding.
 """
 
 from __future__ import annotations
@@ -51,12 +40,25 @@ PERSONAL_DIMENSIONS = frozenset({DetainerDimension.CRIMINALITY, DetainerDimensio
 
 # Field descriptions both APIs publish (GraphQL schema, OpenAPI).
 ROUNDED_DESCRIPTION = (
-    "True in a breakdown by a personal attribute (criminality, citizenship): each count is a "
-    "sum of cells randomly rounded to multiples of OPEN287G_MIN_CELL (unbiased; each cell "
-    "off by less than that base), the same in every query, so no count from 1 to the base "
-    "minus 1 is published or can be worked out exactly by combining queries; cells that "
-    "round to 0 are not listed. False: the counts are exact."
+    "True in a breakdown by a personal attribute (criminality, citizenship): each count is "
+    "its truth rounded down or up to a multiple of OPEN287G_MIN_CELL (within bound of it, at "
+    "every level of aggregation), the same value whatever query asks for the same records "
+    "(cell-key method), so no count from 1 to the base minus 1 is published or can be worked "
+    "out exactly by combining queries; cells that round to 0 are not listed. False: the "
+    "counts are exact."
 )
+BOUND_DESCRIPTION = (
+    "How far each count of this row may be from its truth: 0 when exact, OPEN287G_MIN_CELL "
+    "minus 1 when rounded (README: Disclosure control)."
+)
+BOUND_HEADER = "X-Perturbation-Bound"
+
+
+def perturbation_bound(rounded: bool, min_cell: int) -> int:
+    """The published bound: every rounded count is within base − 1 of its truth."""
+    return max(min_cell - 1, 0) if rounded else 0
+
+
 SUPPRESSED_DESCRIPTION = (
     "Always false: counts are no longer withheld; small cells are rounded (see rounded)."
 )
@@ -72,6 +74,16 @@ _DIMENSION_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.OUTCOME: "CAST(outcome AS text)",
     DetainerDimension.CRIMINALITY: "criminality",
     DetainerDimension.CITIZENSHIP: "citizenship",
+}
+
+# The same dimensions, from the finest cells `s` and their facility `f` (rounded breakdowns).
+_CELL_SQL: dict[DetainerDimension, str] = {
+    DetainerDimension.STATE: "f.state_code",
+    DetainerDimension.FACILITY: "f.name",
+    DetainerDimension.MONTH: "s.month",
+    DetainerDimension.OUTCOME: "CAST(s.outcome AS text)",
+    DetainerDimension.CRIMINALITY: "s.criminality",
+    DetainerDimension.CITIZENSHIP: "s.citizenship",
 }
 
 _MEASURES_SQL = (
@@ -90,35 +102,82 @@ WITH published AS (
 )
 """
 
-# Systematic rounding within each group g = facility × month × outcome: with remainders
-# r = n mod b taken in rank order (a keyed hash) and cumulative sums R, a cell rounds up
-# when an integer lies in ((R − r)/b + u, R/b + u], u the group's keyed offset in [0, 1).
-# The primary key is (facility, month, outcome, rank): no sort is needed. A lone cell of
-# n ≡ 1 (mod b) rounded up would be pinned by the exact total (n = p − b + 1), so it is
-# rounded down; no other layout can be pinned (README "Disclosure control").
+# The cell-key method with controlled rounding (README "Disclosure control"). Every
+# published personal cell, at whatever level the query asks for, is rounded from its own
+# count and key, summed from the finest cells it holds (never from rounded cells):
+#
+# - a *margin* is what the query's key says without its personal dimensions, for one
+#   measure (m 0 issued, 1 declined, 2 booked into detention, 3 pending). Its exact count
+#   is published (without the personal dimensions), so its cells are rounded together;
+# - its *atoms* are its detainers by criminality × citizenship: count n, key k (the sum
+#   modulo 2^31 of the keys of their records). They are rounded by systematic sampling:
+#   remainders r = n mod b in criminality-major, then key order, cumulative sums R, the
+#   start u = (the margin's key) / 2^31; an atom rounds up when an integer lies in
+#   ((R − r)/b + u, R/b + u]. Each atom rounds up with probability about r / b; every run
+#   of consecutive atoms (a criminality, the whole margin) is rounded down or up to b;
+# - a margin whose total is ≡ 1 (mod b) is never rounded up as a whole (its start is
+#   scaled into [0, 1 − 1/b)): its total rounded up would pin any part of it that is
+#   all of it (n = p − b + 1 and n ≤ the exact total);
+# - a published cell is the sum of its rounded atoms (by criminality × citizenship and by
+#   criminality: consistent, and within b − 1), clamped to the truth's rounding down or
+#   up to b (by citizenship, whose atoms are not consecutive).
+#
+# Every value is within b − 1 of its truth. Keys and starts are sums over the records, so
+# the same records in the same margin always publish the same value, whichever query,
+# filter, API or format asks.
+_KEY_RANGE = 2147483648  # 2^31: keys are sums of record keys modulo this
+_MEASURE_CELLS = (
+    "(VALUES (0, NULL), (1, 'DECLINED_BY_AGENCY'), (2, 'BOOKED_INTO_DETENTION'),"
+    " (3, 'PENDING')) AS m(i, o)"
+)
 _ROUNDED = """
-WITH ranked AS (
-    SELECT f.state_code, f.name AS facility, s.month, s.outcome, s.criminality,
-           s.citizenship, s.detainers AS n, s.detainers % :base AS r, s.alone,
-           sum(s.detainers % :base) OVER (
-               PARTITION BY s.facility_id, s.month, s.outcome ORDER BY s.rank
-               ROWS UNBOUNDED PRECEDING
-           ) AS upto,
-           s.group_offset AS u
+WITH base AS (
+    SELECT {selected}s.criminality AS crim, s.citizenship AS cit, s.outcome,
+           s.detainers AS n, s.cell_key AS k
     FROM detainer_cells s JOIN detainer_facilities f ON f.id = s.facility_id
     WHERE {where}
-), rounded AS (
+), atoms AS (
+    SELECT {margin}crim, cit, m.i AS m, sum(b.n) AS n, sum(b.k) % {key_range} AS k
+    FROM base b JOIN {measures} ON m.o IS NULL OR CAST(b.outcome AS text) = m.o
+    GROUP BY {margin}crim, cit, m.i
+), ranked AS (
+    SELECT atoms.*, n % :base AS r,
+           sum(n % :base) OVER (margin ORDER BY crim COLLATE "C", k, cit COLLATE "C"
+                                ROWS UNBOUNDED PRECEDING) AS upto,
+           sum(n % :base) OVER margin AS residues,
+           CAST(sum(k) OVER margin % {key_range} AS float8) / {key_range} AS u0
+    FROM atoms
+    WINDOW margin AS (PARTITION BY {margin}m)
+), started AS (
     SELECT ranked.*,
+           CASE WHEN :base > 1 AND residues % :base = 1
+                THEN u0 * (1 - 1.0 / :base) ELSE u0 END AS u
+    FROM ranked
+), rounded AS (
+    SELECT started.*,
            n - r + :base * CAST(floor(CAST(upto AS float8) / :base + u)
                                 - floor(CAST(upto - r AS float8) / :base + u) AS int) AS p
-    FROM ranked
+    FROM started
+), sliced AS (
+    SELECT {sliced}m, sum(n) AS n, sum(p) AS p FROM rounded GROUP BY {grouping}, m
 ), published AS (
-    SELECT state_code, facility, month, outcome, criminality, citizenship,
-           CASE WHEN alone AND :base > 1 AND p = n + :base - 1 THEN p - :base ELSE p END
-               AS value
-    FROM rounded
+    SELECT sliced.*,
+           least(greatest(p, n - n % :base),
+                 n - n % :base + CASE WHEN n % :base > 0 THEN :base ELSE 0 END) AS value
+    FROM sliced
 )
+SELECT {keys}{measures_sql}
+FROM published
+GROUP BY {grouping}
+HAVING sum(value) > 0
+ORDER BY {grouping}
 """
+_ROUNDED_MEASURES_SQL = (
+    "coalesce(sum(value) FILTER (WHERE m = 0), 0) AS issued,"
+    " coalesce(sum(value) FILTER (WHERE m = 1), 0) AS declined,"
+    " coalesce(sum(value) FILTER (WHERE m = 2), 0) AS booked_into_detention,"
+    " coalesce(sum(value) FILTER (WHERE m = 3), 0) AS pending"
+)
 
 
 @dataclass(frozen=True)
@@ -140,8 +199,9 @@ class DetainerStatRow:
     declined: int | None
     booked_into_detention: int | None
     pending: int | None
-    rounded: bool = False  # sums of cells rounded to multiples of the base, not exact
+    rounded: bool = False  # rounded to multiples of the base, not exact
     suppressed: bool = False  # a count withheld (null); no longer happens (see rounded)
+    bound: int = 0  # every count is within this of its truth (README: Disclosure control)
 
     @property
     def decline_rate(self) -> float | None:
@@ -198,15 +258,32 @@ def detainer_stats_query(
         where = f"{where} AND {scope}"
     grouping = ", ".join(f"d{i}" for i in range(len(dimensions)))
     selected = "".join(f"{_DIMENSION_SQL[d]} AS d{i}, " for i, d in enumerate(dimensions))
+    if rounded:  # SQL from constants only
+        personal = {DetainerDimension.CRIMINALITY: "crim", DetainerDimension.CITIZENSHIP: "cit"}
+        exact = [(i, d) for i, d in enumerate(dimensions) if d not in PERSONAL_DIMENSIONS]
+        sql = _ROUNDED.format(
+            selected="".join(f"{_CELL_SQL[d]} AS d{i}, " for i, d in exact),
+            where=where,
+            margin="".join(f"d{i}, " for i, _ in exact),
+            key_range=_KEY_RANGE,
+            measures=_MEASURE_CELLS,
+            sliced="".join(
+                f"{personal[d]} AS d{i}, " if d in personal else f"d{i}, "
+                for i, d in enumerate(dimensions)
+            ),
+            keys="".join(f"d{i}, " for i in range(len(dimensions))),
+            measures_sql=_ROUNDED_MEASURES_SQL,
+            grouping=grouping,
+        )
+        params["base"] = base
+        return DetainerStatsQuery(sql, params, dimensions, rounded)
     sql = (
-        (_ROUNDED if rounded else _EXACT).format(where=where)  # SQL from constants only
+        _EXACT.format(where=where)
         + f"SELECT {selected}{_MEASURES_SQL} FROM published"
         + (f" GROUP BY {grouping}" if dimensions else "")
         + " HAVING sum(value) > 0"  # a row exists only where something is published
         + (f" ORDER BY {grouping}" if dimensions else "")
     )
-    if rounded:
-        params["base"] = base
     return DetainerStatsQuery(sql, params, dimensions, rounded)
 
 
@@ -234,6 +311,7 @@ async def detainer_stat_batches(
                 booked_into_detention=int(row[-2]),
                 pending=int(row[-1]),
                 rounded=rounded,
+                bound=perturbation_bound(rounded, min_cell),
             )
             for row in partition
         ]

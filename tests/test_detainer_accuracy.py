@@ -1,0 +1,138 @@
+"""Issue #22: every rounded detainer count, at every level, within the published bound of
+its truth, the truth read from the raw synthetic file with the csv module (none of the
+service's aggregation or category code), the answers through the real app (REST).
+
+The table of levels (cells, cells within the bound, worst error) goes to
+`<artifacts>/detainer-accuracy.json`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from open287g.api.app import create_app
+from open287g.config import Settings
+from open287g.loaders.detainers.load import load_detainer_source
+from tests.fixtures import MAKE_DETAINERS, make_detainers
+
+pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
+
+BASE = 5
+ROWS = 50_000
+# The raw file's values, mapped here by hand (not through open287g.loaders).
+OUTCOMES = {
+    "": "PENDING",
+    "Booked into Detention": "BOOKED_INTO_DETENTION",
+    "Detainer Declined by LEA": "DECLINED_BY_AGENCY",
+}
+CRIMINALITY = {"1": "CONVICTED", "2": "PENDING_CHARGES", "3": "OTHER_IMMIGRATION_VIOLATOR"}
+STATES = {
+    "ALABAMA": "AL", "ARIZONA": "AZ", "CALIFORNIA": "CA", "COLORADO": "CO", "DELAWARE": "DE",
+    "FLORIDA": "FL", "GEORGIA": "GA", "IDAHO": "ID", "ILLINOIS": "IL", "KANSAS": "KS",
+    "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD",
+    "MASSACHUSETTS": "MA", "MINNESOTA": "MN", "MISSOURI": "MO", "NEBRASKA": "NE",
+    "NEVADA": "NV", "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM",
+    "NEW YORK": "NY", "NORTH CAROLINA": "NC", "OHIO": "OH", "OKLAHOMA": "OK", "OREGON": "OR",
+    "SOUTH CAROLINA": "SC", "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VIRGINIA": "VA",
+    "WASHINGTON": "WA", "WISCONSIN": "WI", "WYOMING": "WY",
+}  # fmt: skip
+MEASURES = ("issued", "declined", "booked_into_detention", "pending")
+MEASURE_OF = {
+    "DECLINED_BY_AGENCY": "declined",
+    "BOOKED_INTO_DETENTION": "booked_into_detention",
+    "PENDING": "pending",
+}
+LEVELS = ((), ("state",), ("month",), ("facility",), ("state", "month"))
+PERSONAL = (("criminality",), ("citizenship",), ("criminality", "citizenship"))
+
+Record = dict[str, str]
+Table = dict[tuple[str, ...], dict[str, int]]
+
+
+def read_raw(path: Path) -> list[Record]:
+    """Each data row as the attributes the statistics group by."""
+    records = []
+    with path.open(newline="", encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            records.append(
+                {
+                    "state": STATES[row["facility_state"]],
+                    "facility": row["detention_facility"],
+                    "month": row["detainer_prepare_date"][:8] + "01",
+                    "outcome": OUTCOMES.get(row["detainer_lift_reason"], "OTHER_LIFTED"),
+                    "criminality": CRIMINALITY[row["detainer_prepared_criminality"][0]],
+                    "citizenship": row["citizenship_country"],
+                }
+            )
+    return records
+
+
+def truth(records: list[Record], group_by: tuple[str, ...]) -> Table:
+    table: defaultdict[tuple[str, ...], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(MEASURES, 0)
+    )
+    for record in records:
+        row = table[tuple(record[d] for d in group_by)]
+        row["issued"] += 1
+        if measure := MEASURE_OF.get(record["outcome"]):
+            row[measure] += 1
+    return dict(table)
+
+
+@pytest.fixture(scope="module")
+async def served(
+    engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[httpx.AsyncClient, list[Record]]]:
+    release = make_detainers(tmp_path_factory.mktemp("acc") / "r.csv", rows=ROWS, fmt="csv")
+    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
+    app = create_app(
+        Settings(min_cell=BASE, rate_limit_per_second=0, response_cache=False), engine=engine
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http, read_raw(release)
+
+
+async def test_every_cell_of_every_level_is_within_the_bound(
+    served: tuple[httpx.AsyncClient, list[Record]], artifacts_dir: Path
+) -> None:
+    http, records = served
+    report: list[dict[str, Any]] = []
+    for level in LEVELS:
+        for personal in PERSONAL:
+            group_by = (*level, *personal)
+            answer = await http.get("/v1/stats/detainers", params={"group_by": ",".join(group_by)})
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["x-perturbation-bound"] == str(BASE - 1)
+            rows = answer.json()["data"]
+            assert all(row["rounded"] and row["bound"] == BASE - 1 for row in rows)
+            published = {tuple(str(row[d]) for d in group_by): row for row in rows}
+            true = truth(records, group_by)
+            assert set(published) <= set(true), "a published cell holds no detainer"
+            cells = within = worst = 0
+            for key, counts in true.items():
+                for measure in MEASURES:
+                    if not counts[measure] and measure != "issued":
+                        continue
+                    value = published.get(key, {}).get(measure, 0)
+                    error = abs(value - counts[measure])
+                    cells += 1
+                    within += error <= BASE - 1
+                    worst = max(worst, error)
+            report.append(
+                {"level": " × ".join(group_by), "cells": cells, "within": within, "worst": worst}
+            )
+    exact = await http.get("/v1/stats/detainers", params={"group_by": "state,facility,month"})
+    assert exact.headers["x-perturbation-bound"] == "0"
+    (artifacts_dir / "detainer-accuracy.json").write_text(json.dumps(report, indent=2))
+    assert all(level["within"] == level["cells"] for level in report), report
+    assert BASE - 1 < BASE  # the bound is below the base
