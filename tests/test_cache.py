@@ -3,6 +3,7 @@ Redis variant runs when REDIS_URL is set."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,7 +16,7 @@ from open287g.api.cache import MAX_KEY_CHARS, MemoryCache, RedisCache
 from open287g.config import Settings
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import SourceDocument
-from tests.conftest import REDIS_URL_FOR_TESTS
+from tests.conftest import REDIS_URL_FOR_TESTS, StatementCounter
 
 HEADER = (
     "jurisdiction_level,state,name,fips,status,declared_sanctuary,policy_name,"
@@ -164,3 +165,43 @@ async def test_cache_key_ignores_parameter_order(client: httpx.AsyncClient) -> N
     await client.get("/v1/jurisdictions?kind=STATE&limit=2")
     swapped = await client.get("/v1/jurisdictions?limit=2&kind=STATE")
     assert swapped.headers["x-cache"] == "HIT"
+
+
+STATS = "/v1/stats/detainers?group_by=state,citizenship"
+
+
+def _stats_statements(counter: StatementCounter) -> int:
+    return sum("detainer_cells" in statement for statement in counter.statements)
+
+
+async def test_concurrent_identical_misses_run_one_statement(
+    engine: AsyncEngine, count_statements: StatementCounter
+) -> None:
+    """#22: 100 concurrent requests for the same uncached statistics wait for one
+    computation (single flight), then all get its answer."""
+    async for http in _client(engine, Settings()):
+        answers = await asyncio.gather(*(http.get(STATS) for _ in range(100)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    assert _stats_statements(count_statements) == 1
+
+
+async def test_concurrent_misses_across_processes_run_one_statement(
+    engine: AsyncEngine, count_statements: StatementCounter
+) -> None:
+    """Two apps (two processes' worth of state) sharing Redis: 50 concurrent identical
+    misses on each run the statement once (the claim in Redis)."""
+    assert REDIS_URL_FOR_TESTS is not None
+    settings = Settings(redis_url=REDIS_URL_FOR_TESTS)
+    cache = RedisCache(RedisLink(REDIS_URL_FOR_TESTS))
+    await cache.link.client.flushdb()
+    try:
+        async for one in _client(engine, settings):
+            async for other in _client(engine, settings):
+                answers = await asyncio.gather(*(http.get(STATS) for http in [one, other] * 50))
+        assert {a.status_code for a in answers} == {200}
+        assert len({a.content for a in answers}) == 1
+        assert _stats_statements(count_statements) == 1
+    finally:
+        await cache.link.client.flushdb()
+        await cache.link.client.aclose()

@@ -43,6 +43,8 @@ MAX_PART_CHARS = 128  # a longer path and query are keyed by their sha256
 MAX_REMEMBERED_REQUESTS = 4096  # request parts of keys remembered, then forgotten at once
 MAX_REMEMBERED_REQUEST_CHARS = 2048  # so they hold at most about 8 MiB
 ENTRY_OVERHEAD_BYTES = 200  # dict slot, OrderedDict links and two object headers, roughly
+FLIGHT_SECONDS = 30  # a miss being computed elsewhere is waited for at most this long
+FLIGHT_POLL_SECONDS = 0.02  # how often a waiter on another process's miss looks again
 
 
 _request_parts: dict[tuple[str, bytes], str] = {}
@@ -52,6 +54,12 @@ class ResponseCache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
     async def set(self, key: str, value: bytes) -> None: ...
+
+    async def claim(self, key: str) -> bool:
+        """Whether this process may compute `key` now (False: another process is)."""
+        ...
+
+    async def unclaim(self, key: str) -> None: ...
 
     def status(self) -> dict[str, Any]: ...
 
@@ -92,6 +100,12 @@ class MemoryCache:
     def status(self) -> dict[str, Any]:
         return {"backend": "memory", "state": "ok", "entries": len(self.entries)}
 
+    async def claim(self, key: str) -> bool:
+        return True  # one process: the middleware's in-process flights suffice
+
+    async def unclaim(self, key: str) -> None:
+        return None
+
     async def aclose(self) -> None:
         self.entries.clear()
         self.size = 0
@@ -113,6 +127,19 @@ class RedisCache:
         await self.link.call(
             lambda client: client.set(self.prefix + key, value, ex=ENTRY_TTL_SECONDS)
         )
+
+    async def claim(self, key: str) -> bool:
+        """SET NX with a short expiry: one process computes a key at a time; the claim
+        lapses by itself if its holder dies. Redis out: claimed (compute, as uncached)."""
+        taken = await self.link.call(
+            lambda client: client.set(
+                self.prefix + "flight:" + key, b"1", nx=True, ex=FLIGHT_SECONDS
+            )
+        )
+        return bool(taken) or self.link.status()["state"] != "ok"
+
+    async def unclaim(self, key: str) -> None:
+        await self.link.call(lambda client: client.delete(self.prefix + "flight:" + key))
 
     def status(self) -> dict[str, Any]:
         return self.link.status()
@@ -306,6 +333,7 @@ class ResponseCacheMiddleware:
         self.version = version
         self.namespace = namespace
         self.replays = Replays()
+        self.flights: dict[str, asyncio.Future[None]] = {}  # misses being computed here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key: Callable[[str], str]
@@ -330,9 +358,63 @@ class ResponseCacheMiddleware:
         coding = coding_tag(scope)  # one entry per content coding (`api/compression.py`)
         found = key(f"{self.namespace}@{version}{coding}")
         cached = await self.cache.get(found)
+        flight = self.flights.get(found)
+        if cached is None and flight is not None:  # computed here already: wait for it
+            cached = await self._landed(flight, found)
         if cached is not None:
             await self.replays.entry(found, cached).replay(scope, send)
             return
+        if flight is not None:  # its answer was not stored: compute, without a flight
+            await self._compute(scope, receive, send, key, None)
+            return
+        landed = asyncio.get_running_loop().create_future()
+        self.flights[found] = landed  # no await since the look-up: one flight per key
+        claimed = False
+        try:
+            claimed, cached = await self._claim(found)
+            if cached is not None:
+                await self.replays.entry(found, cached).replay(scope, send)
+                return
+            await self._compute(scope, receive, send, key, landed)
+        finally:
+            del self.flights[found]
+            if not landed.done():
+                landed.set_result(None)
+            if claimed:
+                await self.cache.unclaim(found)
+
+    async def _landed(self, flight: asyncio.Future[None], found: str) -> bytes | None:
+        """Single flight in process: wait for the miss being computed, then read it."""
+        try:
+            await asyncio.wait_for(asyncio.shield(flight), FLIGHT_SECONDS)
+        except TimeoutError:
+            return None
+        return await self.cache.get(found)
+
+    async def _claim(self, found: str) -> tuple[bool, bytes | None]:
+        """Single flight across processes (Redis): (claimed, the answer another process
+        stored while this one waited for its claim). Gives up waiting after
+        FLIGHT_SECONDS and computes unclaimed."""
+        deadline = time.monotonic() + FLIGHT_SECONDS
+        while not await self.cache.claim(found):
+            if time.monotonic() > deadline:
+                return False, None
+            await asyncio.sleep(FLIGHT_POLL_SECONDS)
+            cached = await self.cache.get(found)
+            if cached is not None:
+                return False, cached
+        return True, None
+
+    async def _compute(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: Callable[[str], str],
+        landed: asyncio.Future[None] | None,
+    ) -> None:
+        """Run the app, storing a fresh 200 under the version its reads saw; `landed` is
+        resolved as soon as waiters can look (stored, or known not to be)."""
         start: Message = {}
         chunks: list[bytes] = []
         size = 0
@@ -343,11 +425,15 @@ class ResponseCacheMiddleware:
             if message["type"] == "http.response.start":
                 start = message
                 keep = message["status"] == 200
+                if not keep and landed is not None and not landed.done():
+                    landed.set_result(None)  # nothing will be stored: waiters compute
             elif message["type"] == "http.response.body" and keep:
                 body = message.get("body", b"")
                 size += len(body)
                 if size > MAX_ENTRY_BYTES:
                     keep = False
+                    if landed is not None and not landed.done():
+                        landed.set_result(None)
                 else:
                     chunks.append(body)
                 read_at = _data_version(start["headers"])
@@ -361,6 +447,8 @@ class ResponseCacheMiddleware:
                         key(f"{self.namespace}@{read_at}{coding}"),
                         encode(start["status"], headers, b"".join(chunks)),
                     )
+                    if landed is not None and not landed.done():
+                        landed.set_result(None)
             await send(message)
 
         await self.app(scope, receive, capture)
