@@ -40,10 +40,19 @@ MEASURE_OF_OUTCOME = {
 GRAPHQL_MEASURES = {"bookedIntoDetention": "booked_into_detention"}
 APIS = ("json", "csv", "ndjson", "graphql")
 
-Cell = tuple[str, str, str, str, str, str]  # DIMS, month as an ISO date
+Cell = tuple[str, str, str, str, str, str]  # DIMS (facility: its code), month as ISO date
 Group = tuple[str, str, str, str]  # state, facility, month, outcome
 Key = tuple[str, ...]
 Table = dict[Key, dict[str, int]]
+
+
+FACILITY_NAMES: dict[str, str] = {}  # facility code → name, filled by the test's world
+
+
+def facility_matches(word: str, facility: str) -> bool:
+    """The service's facility filter: the code exactly, or part of the name."""
+    name = FACILITY_NAMES.get(facility, facility)
+    return facility == word.strip().upper() or word.lower() in name.lower()
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class Query:
         state, facility, month, _ = group
         return (
             (self.state is None or state == self.state)
-            and (self.facility is None or self.facility.lower() in facility.lower())
+            and (self.facility is None or facility_matches(self.facility, facility))
             and (self.start is None or month >= self.start[:8] + "01")
             and (self.end is None or month <= self.end[:8] + "01")
         )
@@ -92,7 +101,7 @@ def aggregate(query: Query, counts: Iterable[tuple[Cell, int]]) -> Table:
     positions = [DIMS.index(d) for d in query.group_by]
     first = query.start[:8] + "01" if query.start else ""
     last = query.end[:8] + "01" if query.end else "9999"
-    word = query.facility.lower() if query.facility else ""
+    word = query.facility or ""
     named: dict[str, bool] = {}
     table: defaultdict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     for cell, count in counts:
@@ -100,7 +109,7 @@ def aggregate(query: Query, counts: Iterable[tuple[Cell, int]]) -> Table:
             continue
         if query.state is not None and cell[0] != query.state:
             continue
-        if word and not named.setdefault(cell[1], word in cell[1].lower()):
+        if word and not named.setdefault(cell[1], facility_matches(word, cell[1])):
             continue
         row = table[tuple([cell[i] for i in positions])]
         row["issued"] += count

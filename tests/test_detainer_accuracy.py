@@ -66,7 +66,8 @@ def read_raw(path: Path) -> list[Record]:
             records.append(
                 {
                     "state": STATES[row["facility_state"]],
-                    "facility": row["detention_facility"],
+                    "facility": row["detention_facility_code"],
+                    "facility_name": row["detention_facility"],
                     "month": row["detainer_prepare_date"][:8] + "01",
                     "outcome": OUTCOMES.get(row["detainer_lift_reason"], "OTHER_LIFTED"),
                     "criminality": CRIMINALITY[row["detainer_prepared_criminality"][0]],
@@ -136,3 +137,34 @@ async def test_every_cell_of_every_level_is_within_the_bound(
     (artifacts_dir / "detainer-accuracy.json").write_text(json.dumps(report, indent=2))
     assert all(level["within"] == level["cells"] for level in report), report
     assert BASE - 1 < BASE  # the bound is below the base
+
+
+async def test_facilities_are_told_apart_by_code(
+    served: tuple[httpx.AsyncClient, list[Record]], artifacts_dir: Path
+) -> None:
+    """#22: ORANGE COUNTY JAIL of California and of Florida (and SUFFOLK COUNTY JAIL of
+    Massachusetts and New York) are different jails: one row per code, and `facility=` a
+    code selects one of them; exact decline rates from the raw file."""
+    http, records = served
+    codes = {r["facility"] for r in records}
+    names = {r["facility_name"] for r in records}
+    assert len(names) < len(codes)  # two names are shared by two jails each
+    answer = await http.get("/v1/stats/detainers", params={"group_by": "facility"})
+    rows = {row["facility"]: row for row in answer.json()["data"]}
+    assert set(rows) == codes
+    true = truth(records, ("facility",))
+    rates = {}
+    for code in ("ORANGCA", "ORANGFL", "SUFFOMA", "SUFFONY"):
+        assert {m: rows[code][m] for m in MEASURES} == true[(code,)]
+        one = await http.get("/v1/stats/detainers", params={"group_by": "state", "facility": code})
+        assert [row["issued"] for row in one.json()["data"]] == [true[(code,)]["issued"]]
+        decided = true[(code,)]["issued"] - true[(code,)]["pending"]
+        assert rows[code]["decline_rate"] == true[(code,)]["declined"] / decided
+        rates[code] = round(100 * true[(code,)]["declined"] / decided, 1)
+    merged = await http.get(
+        "/v1/stats/detainers", params={"group_by": "state", "facility": "ORANGE"}
+    )
+    assert {row["state"] for row in merged.json()["data"]} == {"CA", "FL"}
+    (artifacts_dir / "detainer-facilities.json").write_text(
+        json.dumps({"facility codes": len(codes), "rows": len(rows), "decline %": rates})
+    )

@@ -41,6 +41,7 @@ from open287g.loaders.detainers.load import load_detainer_source
 from tests.attacker import (
     APIS,
     DIMS,
+    FACILITY_NAMES,
     MEASURE_OF_OUTCOME,
     MEASURES,
     PERSONAL,
@@ -51,6 +52,7 @@ from tests.attacker import (
     Query,
     Table,
     aggregate,
+    facility_matches,
     parts,
 )
 from tests.fixtures import MAKE_DETAINERS, make_detainers
@@ -59,7 +61,18 @@ pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detaine
 
 BASE = 5  # OPEN287G_MIN_CELL of the app under attack
 Identity = tuple[tuple[str, ...], str, int, int]  # personal dims, measure, cell, margin
-FACILITY_WORDS = ["COUNTY", "JAIL", "ORANGE", "SUFFOLK", "HARRIS", "AN", "ER", "O", "BOOKING"]
+FACILITY_WORDS = [
+    "COUNTY",
+    "JAIL",
+    "ORANGE",
+    "SUFFOLK",
+    "HARRIS",
+    "AN",
+    "ER",
+    "O",
+    "BOOKING",
+    "ORANGCA",
+]
 
 
 @dataclass
@@ -159,13 +172,15 @@ async def world(
     async with engine.connect() as conn:
         facilities = (
             await conn.execute(
-                text("SELECT count(*), count(DISTINCT (state_code, name)) FROM detainer_facilities")
+                text("SELECT count(*), count(DISTINCT code) FROM detainer_facilities")
             )
         ).one()
-        assert facilities[0] == facilities[1], "state and name identify a facility here"
+        assert facilities[0] == facilities[1], "a code identifies a facility"
+        names = await conn.execute(text("SELECT code, name FROM detainer_facilities"))
+        FACILITY_NAMES.update({str(code): str(name) for code, name in names.tuples()})
         rows = await conn.execute(
             text(
-                "SELECT f.state_code, f.name, to_char(s.month, 'YYYY-MM-DD'), CAST(s.outcome AS"
+                "SELECT f.state_code, f.code, to_char(s.month, 'YYYY-MM-DD'), CAST(s.outcome AS"
                 " text), s.criminality, s.citizenship, sum(s.count) FROM detainer_stats s"
                 " JOIN detainer_facilities f ON f.id = s.facility_id GROUP BY 1, 2, 3, 4, 5, 6"
             )
@@ -331,9 +346,9 @@ async def test_differences_of_state_and_facility_filters(world: World) -> None:
                 tally.score(estimate, true.get(key, {}).get(measure, 0))
         tallies.append(tally)
     facilities = world.values("facility")
-    chosen = {w: {f for f in facilities if w.lower() in f.lower()} for w in FACILITY_WORDS}
+    chosen = {w: {f for f in facilities if facility_matches(w, f)} for w in FACILITY_WORDS}
     words = [w for w in FACILITY_WORDS if chosen[w]] + facilities[:12]
-    chosen |= {f: {g for g in facilities if f.lower() in g.lower()} for f in facilities[:12]}
+    chosen |= {f: {g for g in facilities if facility_matches(f, g)} for f in facilities[:12]}
     queries = len(world.states) + 1
     tables = {}
     for word in words:

@@ -79,7 +79,7 @@ _DIMENSION_SQL: dict[DetainerDimension, str] = {
 # The same dimensions, from the finest cells `s` and their facility `f` (rounded breakdowns).
 _CELL_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.STATE: "f.state_code",
-    DetainerDimension.FACILITY: "f.name",
+    DetainerDimension.FACILITY: "coalesce(nullif(f.code, ''), f.name)",
     DetainerDimension.MONTH: "s.month",
     DetainerDimension.OUTCOME: "CAST(s.outcome AS text)",
     DetainerDimension.CRIMINALITY: "s.criminality",
@@ -96,7 +96,8 @@ _MEASURES_SQL = (
 
 _EXACT = """
 WITH published AS (
-    SELECT f.state_code, f.name AS facility, s.month, s.outcome, s.detainers AS value
+    SELECT f.state_code, coalesce(nullif(f.code, ''), f.name) AS facility, s.month, s.outcome,
+           s.detainers AS value
     FROM detainer_totals s JOIN detainer_facilities f ON f.id = s.facility_id
     WHERE {where}
 )
@@ -183,7 +184,7 @@ _ROUNDED_MEASURES_SQL = (
 @dataclass(frozen=True)
 class DetainerFilter:
     state: str | None = None  # USPS code, already resolved by the caller
-    facility: str | None = None  # case-insensitive substring of the facility name
+    facility: str | None = None  # a facility code (exact), or part of a facility name
     start: dt.date | None = None  # first month included
     end: dt.date | None = None  # last month included
     jurisdiction_id: int | None = None  # facilities matched to this county
@@ -324,9 +325,10 @@ def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
     if filters.state:
         clauses.append("f.state_code = :state")
         params["state"] = filters.state
-    if filters.facility:
-        clauses.append("f.name ILIKE :facility ESCAPE '\\'")
+    if filters.facility:  # a code picks one jail (ORANGCA, not ORANGE COUNTY JAIL of FL)
+        clauses.append("(f.code = :facility_code OR f.name ILIKE :facility ESCAPE '\\')")
         params["facility"] = contains_pattern(filters.facility)
+        params["facility_code"] = filters.facility.strip().upper()
     if filters.jurisdiction_id is not None:
         clauses.append("f.jurisdiction_id = :jurisdiction_id")
         params["jurisdiction_id"] = filters.jurisdiction_id
