@@ -152,6 +152,20 @@ async def test_stats_match_the_pages(client: httpx.AsyncClient) -> None:
         assert stat["count"] == expected
 
 
+async def test_agreement_stats_export_as_csv_and_ndjson(client: httpx.AsyncClient) -> None:
+    """#22: every statistics endpoint exports (was: format=csv refused)."""
+    query = "/v1/stats/agreements?group_by=state,model"
+    data = (await client.get(query)).json()["data"]
+    assert data
+    as_csv = await client.get(query + "&format=csv")
+    assert as_csv.status_code == 200
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    parsed = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [{**row, "count": int(row["count"])} for row in parsed] == data
+    as_ndjson = await client.get(query + "&format=ndjson")
+    assert [orjson.loads(line) for line in as_ndjson.text.splitlines()] == data
+
+
 async def test_conditional_gets_and_cache_headers(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:

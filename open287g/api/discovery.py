@@ -16,6 +16,7 @@ from starlette.responses import Response
 from open287g.api.atom import atom_feed
 from open287g.api.observability import replica_metrics, sync_metrics
 from open287g.api.v1.http import cache_headers, etag_for
+from open287g.api.v1.models import AgreementStatRow, DetainerStatRow
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings, get_settings
 from open287g.db.queries import changes, detainers, reference
@@ -212,10 +213,59 @@ async def datapackage_json(request: Request) -> Response:
                 "schema": _table_schema(name, resource.model),
             }
             for name, resource in RESOURCES.items()
+        ]
+        + [
+            {
+                "name": name,
+                "path": f"v1/stats/{endpoint}?group_by={','.join(group_by)}&format=csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "profile": "tabular-data-resource",
+                "description": description,
+                "schema": _stats_schema(model, group_by),
+            }
+            for name, (endpoint, group_by, model, description) in STATS_RESOURCES.items()
         ],
         "disclosureControl": disclosure_control(request),
     }
     return Response(orjson.dumps(package), media_type="application/json")
+
+
+# Statistics as resources: one `group_by` each (every /v1/stats endpoint exports any
+# `group_by` as CSV or NDJSON; OpenAPI describes them all).
+STATS_RESOURCES: dict[str, tuple[str, tuple[str, ...], type[BaseModel], str]] = {
+    "agreement-stats": (
+        "agreements",
+        ("state", "model", "status"),
+        AgreementStatRow,
+        "Agreements by state, program model and status (exact).",
+    ),
+    "detainer-stats": (
+        "detainers",
+        ("state", "facility", "month", "outcome"),
+        DetainerStatRow,
+        "Detainers by state, facility (code), month and outcome (exact). Breakdowns by "
+        "criminality or citizenship are rounded within the bound of disclosureControl.",
+    ),
+}
+
+
+def _stats_schema(model: type[BaseModel], group_by: tuple[str, ...]) -> dict[str, Any]:
+    """The columns a statistics export with this `group_by` writes: its keys, then the
+    model's measures (the other keys are not written)."""
+    keys = set(model.model_fields) & {
+        "state", "model", "status", "signed_month", "agency_type",
+        "facility", "month", "outcome", "criminality", "citizenship",
+    }  # fmt: skip
+    fields = [
+        _field(name, info.annotation, info.description)
+        for name, info in model.model_fields.items()
+        if name in group_by or name not in keys
+    ]
+    order = {name: i for i, name in enumerate(group_by)}
+    fields.sort(key=lambda f: order.get(f["name"], len(order)))
+    return {"fields": fields, "missingValues": [""]}
 
 
 def disclosure_control(request: Request) -> dict[str, Any]:

@@ -128,11 +128,16 @@ def _group_by(raw: str | None, allowed: type[Any]) -> list[Any]:
 AGREEMENT_STATS_PARAMS = (
     _group_by_param(agreements.AgreementDimension),
     *AGREEMENT_FILTERS,
+    FORMAT,
 )
 DETAINER_STATS_PARAMS = (
     _group_by_param(detainers.DetainerDimension),
     STATE,
-    Param("facility", "string", "Facility name contains."),
+    Param(
+        "facility",
+        "string",
+        "A facility code (exactly, e.g. ORANGCA: one jail), or part of a facility name.",
+    ),
     Param("from", "date", "First month included (a date in it: whole months only)."),
     Param("to", "date", "Last month included (a date in it: whole months only)."),
     FORMAT,
@@ -148,7 +153,15 @@ async def agreement_stats(request: Request) -> Response:
             return cached
         rows = await agreements.agreement_stats(conn, group_by, agreement_filter(values))
     data = [{**{d.value.lower(): v for d, v in key.items()}, "count": n} for key, n in rows]
-    return json_response(envelope(version, data=data), headers)
+    if values["format"] == "json":
+        return json_response(envelope(version, data=data), headers)
+
+    async def batches() -> AsyncIterator[list[dict[str, Any]]]:
+        yield data  # grouped counts: a few hundred rows at most, already read
+
+    columns = [*(d.value.lower() for d in dict.fromkeys(group_by)), "count"]
+    filename = f"open287g-agreement-stats-v{version.version}"
+    return await export_response(request, values["format"], columns, batches(), filename, headers)
 
 
 def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
