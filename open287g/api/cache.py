@@ -415,6 +415,7 @@ class ResponseCacheMiddleware:
     ) -> None:
         """Run the app, storing a fresh 200 under the version its reads saw; `landed` is
         resolved as soon as waiters can look (stored, or known not to be)."""
+        coding = coding_tag(scope)
         start: Message = {}
         chunks: list[bytes] = []
         size = 0

@@ -9,8 +9,8 @@ the same secret publishes the same values, and a cell whose records change gets 
 Rank, `alone` and the group offset (migration 0013) are gone: rounding is now controlled
 within each published margin, at query time (db/queries/detainers.py).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07 12:45:00
 """
 
@@ -22,8 +22,8 @@ from types import ModuleType
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
