@@ -222,8 +222,10 @@ async def test_abuse_limits_reject_before_any_sql(
     ("query", "message"),
     [
         ('{ agreements(after: "bm90LWEtY3Vyc29y") { totalCount } }', "cursor is not one"),
-        ("{ agreements(first: 101) { totalCount } }", "between 1 and 100"),
-        ("{ agreements(first: 0) { totalCount } }", "between 1 and 100"),
+        ("{ agreements(first: 101) { totalCount } }", "between 0 and 100"),
+        ("{ agreements(first: -1) { totalCount } }", "between 0 and 100"),
+        ("{ agreements(last: 101) { totalCount } }", "between 0 and 100"),
+        ('{ agreements(before: "bm90LWEtY3Vyc29y") { totalCount } }', "cursor is not one"),
         ('{ agreements(filter: {state: "Texass"}) { totalCount } }', "unknown state 'Texass'"),
         ('{ node(id: "nope") { id } }', "is not an id of this API"),
         ('{ agreements(filter: {agencyNameContains: "a\\u0000b"}) { totalCount } }', "NUL"),

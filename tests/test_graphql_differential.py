@@ -276,10 +276,10 @@ class Rewriter:
     def substitute(self, value: ValueNode, hint: str) -> ValueNode:
         """Real values instead of random strings, often enough to reach past the checks."""
         if not isinstance(value, StringValueNode) or not self.chance(70):
-            if hint == "first" and isinstance(value, IntValueNode) and self.chance(50):
-                return IntValueNode(value=str(self.data.draw(st.integers(1, 100))))
+            if hint in ("first", "last") and isinstance(value, IntValueNode) and self.chance(50):
+                return IntValueNode(value=str(self.data.draw(st.integers(0, 100))))
             return value
-        if hint == "after":
+        if hint in ("after", "before"):
             return StringValueNode(value=self.data.draw(st.sampled_from(self.pool.cursors)))
         if hint == "id":
             return StringValueNode(value=self.data.draw(st.sampled_from(self.pool.ids)))

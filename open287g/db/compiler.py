@@ -9,7 +9,8 @@ a `json_agg`, a connection a keyset page (`WITH page …`) with its edges, curso
 and count. Client values never enter the SQL text: they are bound parameters.
 
 Connection parts use the Python names GraphQL's connection types declare: `edges`
-(`cursor`, `node`), `page_info` (`has_next_page`, `end_cursor`), `total_count`.
+(`cursor`, `node`), `page_info` (`has_next_page`, `has_previous_page`, `start_cursor`,
+`end_cursor`), `total_count`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from open287g.db.entities.declare import (
     gid_sql,
     json_sql,
 )
-from open287g.db.queries.pagination import PageQuery, decode_cursor, page_size
+from open287g.db.queries.pagination import PageQuery, Window, decode_cursor, window
 
 # json_build_object takes at most 100 arguments: 50 keys.
 MAX_KEYS = 50
@@ -143,21 +144,19 @@ def nested_connection_sql(
 ) -> str:
     """A connection below an object, in the relation's `paging` order, with the same
     cursors the fallback resolvers give (ordering `relation.ordering`)."""
-    first = page_size(pick.args.get("first"))
-    after = pick.args.get("after")
+    args = pick.args
+    shown = window(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
     paging = relation.paging
     inner = f"SELECT {child}.*, {paging.value.format(c=child)} AS sort_value FROM {source}"
     where = "true"
-    if after:
-        condition, params = paging.after(decode_cursor(after, relation.ordering))
+    if shown.query_after:
+        condition, params = paging.after(decode_cursor(shown.query_after, relation.ordering))
         where = stmt.adopt(condition.format(c="q"), params)
-    rows = (
-        f"SELECT q.* FROM ({inner}) q WHERE {where}"
-        f" ORDER BY {paging.order.format(c='q')} LIMIT {first + 1}"
-    )
+    limit = "" if shown.backward else f" LIMIT {shown.size + 1}"
+    rows = f"SELECT q.* FROM ({inner}) q WHERE {where} ORDER BY {paging.order.format(c='q')}{limit}"
     count = f"SELECT count(*) FROM {source}"
     return connection_sql(
-        stmt, target, rows, count, first, relation.ordering, "ASC", pick, paging=paging
+        stmt, target, rows, count, shown, relation.ordering, "ASC", pick, paging=paging
     )
 
 
@@ -166,35 +165,62 @@ def connection_sql(
     target: Entity,
     rows: str,
     count: str,
-    first: int,
+    shown: Window,
     ordering: str,
     direction: str,
     pick: Pick,
     ctes: str = "",
     paging: ConnectionOrder | None = None,
 ) -> str:
-    """A keyset page as a connection. `rows` selects up to `first + 1` rows of the
-    target with their `sort_value` (one more than shown says there is a next page);
-    `count` counts them all (run only when `total_count` is asked). The rows are in
-    (`sort_value`, `id`) order in `direction`, their cursors made of those two, unless
-    `paging` gives the order and the cursor's id (its `value` is the `sort_value`)."""
-    page, shown, row = stmt.alias(), stmt.alias(), stmt.alias()
+    """A keyset page as a connection. Forwards, `rows` selects up to `shown.size + 1` rows
+    of the target after the cursor, with their `sort_value` (one more than shown says
+    there is a next page); backwards, every row, numbered, of which the `size` before the
+    `before` cursor's row (or the last `size`) are shown. `count` counts them all (run
+    only when `total_count` is asked). The rows are in (`sort_value`, `id`) order in
+    `direction`, their cursors made of those two, unless `paging` gives the order and the
+    cursor's id (its `value` is the `sort_value`)."""
+    page, selected, row = stmt.alias(), stmt.alias(), stmt.alias()
     if paging is None:
         rank = f"sort_value {direction}, id {direction}"
         cursor = cursor_sql(ordering, f"{row}.sort_value", f"{row}.id")
     else:
         rank = paging.order.format(c=page)
         cursor = cursor_sql(ordering, f"{row}.sort_value", paging.id.format(c=row))
+    numbered = f"SELECT *, row_number() OVER (ORDER BY {rank}) AS rn FROM {page}"
+    if shown.backward:
+        everything, stop = stmt.alias(), stmt.alias()
+        row_id = "id" if paging is None else paging.id.format(c=everything)
+        # Where the window ends: the `before` row's place (none if it left the list: an
+        # empty page), or past the last row.
+        at = (
+            f"(SELECT rn FROM {everything} WHERE {row_id} = "
+            f"{stmt.param(decode_cursor(shown.before, ordering).id)})"
+            if shown.before
+            else f"(SELECT count(*) + 1 FROM {everything})"
+        )
+        slices = (
+            f"{everything} AS ({numbered}), {stop} AS (SELECT {at} AS at),"
+            f" {selected} AS (SELECT {everything}.* FROM {everything}, {stop}"
+            f" WHERE rn < {stop}.at AND rn >= {stop}.at - {shown.size})"
+        )
+        previous = f"coalesce((SELECT at - {shown.size} > 1 FROM {stop}), false)"
+        following = (
+            f"coalesce((SELECT at <= (SELECT count(*) FROM {everything}) FROM {stop}), false)"
+        )
+    else:
+        slices = f"{selected} AS ({numbered} ORDER BY rn LIMIT {shown.size})"
+        previous = "true" if shown.after else "false"
+        following = f"((SELECT count(*) FROM {page}) > {shown.size})"
     parts: list[str] = []
     for part in _below(pick):
         if part.name == "edges":
             edge = _edge_sql(stmt, target, row, cursor, part)
             value = (
-                f"coalesce((SELECT json_agg({edge} ORDER BY {row}.rn) FROM {shown} {row}),"
+                f"coalesce((SELECT json_agg({edge} ORDER BY {row}.rn) FROM {selected} {row}),"
                 " '[]'::json)"
             )
         elif part.name == "page_info":
-            value = _page_info_sql(page, shown, row, cursor, first, part)
+            value = _page_info_sql(selected, row, cursor, previous, following, part)
         elif part.name == "total_count":
             value = f"({count})"
         elif part.name == "__typename":
@@ -204,10 +230,7 @@ def connection_sql(
         parts.append(f"{_literal(part.key)}, {value}")
     with_ = f"{ctes}, " if ctes else ""
     return (
-        f"(WITH {with_}{page} AS ({rows}),"
-        f" {shown} AS (SELECT *, row_number() OVER (ORDER BY {rank}) AS rn"
-        f" FROM {page} ORDER BY rn LIMIT {first})"
-        f" SELECT json_build_object({', '.join(parts)}))"
+        f"(WITH {with_}{page} AS ({rows}), {slices} SELECT json_build_object({', '.join(parts)}))"
     )
 
 
@@ -226,13 +249,22 @@ def _edge_sql(stmt: Statement, target: Entity, row: str, cursor: str, pick: Pick
     return f"json_build_object({', '.join(parts)})"
 
 
-def _page_info_sql(page: str, shown: str, row: str, cursor: str, first: int, pick: Pick) -> str:
+def _page_info_sql(
+    selected: str, row: str, cursor: str, previous: str, following: str, pick: Pick
+) -> str:
+    """Relay's PageInfo. Forwards, `hasPreviousPage` is whether an `after` cursor was
+    given (the spec lets a server answer so rather than look back); backwards,
+    `hasNextPage` is whether the `before` row is still in the list."""
     parts: list[str] = []
     for part in _below(pick):
         if part.name == "has_next_page":
-            value = f"((SELECT count(*) FROM {page}) > {first})"
+            value = following
+        elif part.name == "has_previous_page":
+            value = previous
+        elif part.name == "start_cursor":
+            value = f"(SELECT {cursor} FROM {selected} {row} ORDER BY {row}.rn LIMIT 1)"
         elif part.name == "end_cursor":
-            value = f"(SELECT {cursor} FROM {shown} {row} ORDER BY {row}.rn DESC LIMIT 1)"
+            value = f"(SELECT {cursor} FROM {selected} {row} ORDER BY {row}.rn DESC LIMIT 1)"
         elif part.name == "__typename":
             value = "'PageInfo'"
         else:
@@ -245,7 +277,7 @@ def root_connection_sql(
     stmt: Statement,
     target: Entity,
     query: PageQuery,
-    first: int,
+    shown: Window,
     ordering: str,
     direction: str,
     pick: Pick,
@@ -256,7 +288,7 @@ def root_connection_sql(
     ctes = stmt.adopt(query.ctes, query.params) if query.ctes else ""
     rows = stmt.adopt(query.rows, query.params)
     count = stmt.adopt(query.count, query.params)
-    return connection_sql(stmt, target, rows, count, first, ordering, direction, pick, ctes, paging)
+    return connection_sql(stmt, target, rows, count, shown, ordering, direction, pick, ctes, paging)
 
 
 def lookup_sql(stmt: Statement, entity: Entity, key: Any, picks: Sequence[Pick]) -> str:

@@ -24,9 +24,10 @@ from open287g.db.entities.agreement_link import LinkMethod
 from open287g.db.entities.declare import Column, Entity, GlobalId, Relation, from_json, optional
 from open287g.db.entities.official import OfficialSourceKind
 from open287g.db.queries.ids import to_global_id
+from open287g.db.queries.pagination import DEFAULT_PAGE
 from open287g.graphql.context import Info
 from open287g.graphql.moa_documents import page_text_arguments
-from open287g.graphql.relay import Edge, Node, PageInfo
+from open287g.graphql.relay import After, Before, Edge, First, Last, Node, PageInfo
 from open287g.graphql.stat_types import jurisdiction_detainer_stats_arguments
 
 MODULE = "open287g.graphql.types"
@@ -36,20 +37,16 @@ strawberry.enum(LinkMethod, description="Why two agreements were linked as one, 
 
 # Every object keeps its row's key (not in the API) for its relations' DataLoaders.
 PRIVATE_KEY: Any = strawberry.Private[Any]  # type: ignore[misc]
-PAGE_INFO = Pick(
-    "page_info",
-    "page_info",
-    {},
-    (Pick("has_next_page", "has_next_page"), Pick("end_cursor", "end_cursor")),
-)
+PAGE_INFO_FIELDS = ("has_next_page", "has_previous_page", "start_cursor", "end_cursor")
+PAGE_INFO = Pick("page_info", "page_info", {}, tuple(Pick(f, f) for f in PAGE_INFO_FIELDS))
 
 
-def connection_pick(entity: Entity, args: dict[str, Any], counted: bool = True) -> Pick:
+def connection_pick(entity: Entity, args: dict[str, Any]) -> Pick:
     """A connection of every column of `entity`: what a fallback resolver fetches."""
     node = Pick("node", "node", {}, all_columns(entity))
     edges = Pick("edges", "edges", {}, (Pick("cursor", "cursor"), node))
-    count = (Pick("total_count", "total_count"),) if counted else ()
-    return Pick("connection", "connection", args, (edges, PAGE_INFO, *count))
+    count = Pick("total_count", "total_count")
+    return Pick("connection", "connection", args, (edges, PAGE_INFO, count))
 
 
 def column_annotation(column: Column) -> Any:
@@ -70,7 +67,6 @@ class Registry:
     def __init__(self) -> None:
         self.types: dict[str, type] = {}
         self.connections: dict[str, type] = {}
-        self.counted: set[str] = set()  # the connections with totalCount
 
     def build(self, entity: Entity) -> type:
         declared: dict[str, tuple[Any, Any]] = {}  # GraphQL field: (annotation, field)
@@ -111,18 +107,27 @@ class Registry:
             return list[target]  # type: ignore[valid-type]
         return target if not relation.nullable else target | None
 
-    def connection(self, name: str, counted: bool = True) -> type:
-        """The connection type of `name` (with `totalCount` unless `counted` is False)."""
+    def connection(self, name: str) -> type:
+        """The connection type of `name`: Relay's edges and page info, and `totalCount`."""
         node = lazy(name)
         annotations: dict[str, Any] = {
             "edges": list[Edge[node]],  # type: ignore[valid-type]
             "page_info": PageInfo,
+            "total_count": int,
         }
-        if counted:
-            annotations["total_count"] = int
-            self.counted.add(name)
-        namespace = {"__annotations__": annotations, "__module__": MODULE}
-        cls = strawberry.type(type(f"{name}Connection", (), namespace))
+        namespace: dict[str, Any] = {
+            "__annotations__": annotations,
+            "__module__": MODULE,
+            "edges": strawberry.field(description="This page's items, in the list's order."),
+            "page_info": strawberry.field(description="Where this page sits in the list."),
+            "total_count": strawberry.field(
+                description="How many items the whole list holds (every page, not this one)."
+            ),
+        }
+        cls = strawberry.type(
+            type(f"{name}Connection", (), namespace),
+            description=f"A page of {name} items (a Relay connection).",
+        )
         self.connections[name] = cls
         return cls
 
@@ -150,11 +155,10 @@ class Registry:
             for edge in value["edges"]
         ]
         info = value["page_info"]
-        count = {"total_count": value["total_count"]} if "total_count" in value else {}
         return self.connections[name](
             edges=edges,
-            page_info=PageInfo(has_next_page=info["has_next_page"], end_cursor=info["end_cursor"]),
-            **count,
+            page_info=PageInfo(**{field: info[field] for field in PAGE_INFO_FIELDS}),
+            total_count=value["total_count"],
         )
 
 
@@ -181,10 +185,15 @@ def _resolver(
     if relation.kind == "connection":
 
         async def connection(
-            root: Any, info: Info, first: int | None = None, after: str | None = None
+            root: Any,
+            info: Info,
+            first: First = DEFAULT_PAGE,
+            after: After = None,
+            last: Last = None,
+            before: Before = None,
         ) -> Any:
-            args = {"first": first, "after": after}
-            pick = connection_pick(ENTITIES[relation.target], args, relation.counted)
+            args = {"first": first, "after": after, "last": last, "before": before}
+            pick = connection_pick(ENTITIES[relation.target], args)
             loader = info.context.loaders.relation(entity, relation, pick)
             return REGISTRY.page(relation.target, await loader.load(root.key))
 

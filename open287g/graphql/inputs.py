@@ -23,7 +23,7 @@ from open287g.db.queries.agreements import (
     Direction,
 )
 from open287g.db.queries.detainers import DetainerDimension
-from open287g.db.queries.pagination import PageQuery, page_size
+from open287g.db.queries.pagination import PageQuery, Window
 from open287g.db.reference_data import resolve_state
 from open287g.errors import ClientError
 
@@ -112,20 +112,20 @@ class DetainerFilter:
 
 
 def agreement_page_arguments(
-    first: int | None, filter: AgreementFilter | None, order_by: AgreementOrder | None
-) -> tuple[agreements.AgreementFilter, agreements.AgreementOrder, int]:
-    """The `agreements` field's arguments for the query layer, checked in one order by
-    both the resolver and the compiled path (so both report the same first error)."""
+    filter: AgreementFilter | None, order_by: AgreementOrder | None
+) -> tuple[agreements.AgreementFilter, agreements.AgreementOrder]:
+    """The `agreements` field's filter and order for the query layer, checked before the
+    page window by both the resolver and the compiled path (the same first error)."""
     filters = (filter or AgreementFilter()).to_query()
     order = (order_by or AgreementOrder()).to_query()
-    return filters, order, page_size(first)
+    return filters, order
 
 
 def agreement_changes_arguments(
-    start: dt.date, end: dt.date, first: int | None, after: str | None
-) -> tuple[PageQuery, int]:
-    """The `agreementChanges` page and its size, checked in one order by both paths."""
+    start: dt.date, end: dt.date, shown: Window
+) -> tuple[PageQuery, Window]:
+    """The `agreementChanges` page and its window, checked in one order by both paths."""
     if end < start:
         raise ClientError("`to` must not be before `from`")
-    size = page_size(first)
-    return agreements.changes_page_query(start, end, size, after), size
+    query = agreements.changes_page_query(start, end, shown.query_first, shown.query_after)
+    return query, shown

@@ -222,9 +222,11 @@ def _cost(name: str, arguments: dict[str, Any], below: int) -> int:
         count = min(len(ids), MAX_IDS + 1) if isinstance(ids, list) else 1
         return min(count * (1 + below), _CAP)
     if name in CONNECTION_FIELDS:
-        first = arguments.get("first")
+        # The window's size: `last` when paging backwards, else `first` (its default 20).
+        last = arguments.get("last")
+        wanted = last if isinstance(last, int) else arguments.get("first")
         # Past MAX_PAGE nothing runs: the page size is refused with its own message.
-        size = min(first, MAX_PAGE) if isinstance(first, int) and first > 0 else DEFAULT_PAGE
+        size = min(wanted, MAX_PAGE) if isinstance(wanted, int) and wanted >= 0 else DEFAULT_PAGE
         return min(scan + size * (1 + below), _CAP)
     return min(max(scan, 1) * (1 + below), _CAP)
 

@@ -11,7 +11,7 @@ from typing import Any
 from open287g.db.entities.declare import ID_ORDER, ConnectionOrder
 from open287g.db.queries import documents
 from open287g.db.queries.bounds import check_list
-from open287g.db.queries.pagination import PageQuery, page_size
+from open287g.db.queries.pagination import PageQuery, Window
 
 
 def page_text_arguments(pages: list[int] | None = None) -> dict[str, Any]:
@@ -25,11 +25,9 @@ def page_text_arguments(pages: list[int] | None = None) -> dict[str, Any]:
 
 
 def documents_arguments(
-    search: str | None, first: int | None, after: str | None
-) -> tuple[PageQuery, int, str, ConnectionOrder]:
+    search: str | None, shown: Window
+) -> tuple[PageQuery, str, ConnectionOrder]:
     """`documents`: the page `documents.documents_page` maps (REST's `/v1/documents` reads
-    the same), its size, its cursors' ordering and its order, checked in one order by
-    both paths."""
-    size = page_size(first)
-    query, ordering, order = documents.documents_page(search, size, after)
-    return query, size, ordering, dataclasses.replace(ID_ORDER, order=order)
+    the same), its cursors' ordering and its order, checked in one order by both paths."""
+    query, ordering, order = documents.documents_page(search, shown.query_first, shown.query_after)
+    return query, ordering, dataclasses.replace(ID_ORDER, order=order)

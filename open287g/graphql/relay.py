@@ -1,16 +1,41 @@
-"""Relay building blocks: the Node interface, edges, page info, and slicing nested lists
-with the same cursors as top-level connections."""
+"""Relay building blocks: the Node interface, edges, page info, and the paging arguments
+every connection takes (declared once here, for root and nested connections alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
-from open287g.db.queries.pagination import Page, decode_cursor, encode_cursor, page_size
+from open287g.db.queries.pagination import DEFAULT_PAGE, MAX_PAGE
 
 T = TypeVar("T")
+
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"How many items to show after `after` (0 to {MAX_PAGE}); ignored when "
+        "paging backwards with `last` or `before`."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Show the items after this cursor (an edge's `cursor`)."),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Page backwards: how many items to show before `before`, or at the end "
+        f"(0 to {MAX_PAGE}; {DEFAULT_PAGE} when only `before` is given)."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Page backwards: show the items before this cursor. A cursor whose item "
+        "has left the list gives an empty page."
+    ),
+]
 
 
 @strawberry.interface(description="An object with a global, opaque id (`node(id:)`).")
@@ -18,36 +43,25 @@ class Node:
     id: strawberry.ID
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its connection (Relay's PageInfo).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
-class Edge(Generic[T]):
-    cursor: str
-    node: T
-
-
-def slice_nested(
-    items: Sequence[T], ids: Sequence[int], first: int | None, after: str | None, ordering: str
-) -> tuple[list[Edge[T]], PageInfo]:
-    """Paginate a nested list already in id order (nested lists are short: an agency has
-    at most four agreements), with the same cursors as top-level connections."""
-    size = page_size(first)
-    start = 0
-    if after:
-        last = decode_cursor(after, ordering).id
-        start = next((i for i, item_id in enumerate(ids) if item_id > last), len(ids))
-    chosen = range(start, min(start + size, len(items)))
-    edges = [Edge(cursor=encode_cursor(ordering, ids[i], ids[i]), node=items[i]) for i in chosen]
-    return edges, PageInfo(
-        has_next_page=start + size < len(items), end_cursor=edges[-1].cursor if edges else None
+    has_next_page: bool = strawberry.field(
+        description="Whether items follow this page (paging backwards: whether the `before` "
+        "item is still in the list)."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Whether items precede this page (paging forwards: whether `after` was "
+        "given, as the Relay spec allows)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor (null for an empty page)."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor (null for an empty page): pass it as `after`."
     )
 
 
-def page_edges(page: Page[Any], nodes: Sequence[T]) -> tuple[list[Edge[T]], PageInfo]:
-    """Edges of a top-level page: the page's cursors paired with its GraphQL nodes."""
-    edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
-    return edges, PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
+@strawberry.type(description="One item of a connection, with the cursor that points at it.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque: pass it as `after` or `before`.")
+    node: T = strawberry.field(description="The item.")

@@ -40,7 +40,7 @@ from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDE
 from open287g.db.queries import agencies, agreements, changes, jurisdictions
 from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
-from open287g.db.queries.pagination import PageQuery, page_size
+from open287g.db.queries.pagination import DEFAULT_PAGE, PageQuery, Window, window
 from open287g.graphql.context import Info
 from open287g.graphql.entity_types import REGISTRY, connection_pick, with_arguments
 from open287g.graphql.inputs import (
@@ -52,6 +52,7 @@ from open287g.graphql.inputs import (
     agreement_page_arguments,
 )
 from open287g.graphql.moa_documents import documents_arguments
+from open287g.graphql.relay import After, Before, First, Last
 from open287g.graphql.stat_types import agreement_stats_arguments, detainer_stats_arguments
 
 if TYPE_CHECKING:
@@ -62,11 +63,12 @@ F = TypeVar("F")
 
 @dataclass(frozen=True)
 class Page:
-    """A root connection's page: `query` from the query layer, `first` rows, cursors of
-    `ordering`, rows in (sort value, id) `direction` unless `paging` gives the order."""
+    """A root connection's page: `query` from the query layer, the `shown` window of it,
+    cursors of `ordering`, rows in (sort value, id) `direction` unless `paging` gives the
+    order."""
 
     query: PageQuery
-    first: int
+    shown: Window
     ordering: str
     direction: str = "ASC"
     paging: ConnectionOrder | None = None
@@ -86,7 +88,6 @@ class Root:
     arguments: Callable[..., Any]
     rows: Callable[[Any], Page | Rows] = _itself
     description: str | None = None
-    counted: bool = True  # a connection's type has totalCount
 
     @property
     def connection(self) -> bool:
@@ -94,51 +95,70 @@ class Root:
 
 
 def _documents(
-    search: str | None = None, first: int | None = None, after: str | None = None
+    search: str | None = None,
+    first: First = DEFAULT_PAGE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> Page:
-    query, size, ordering, paging = documents_arguments(search, first, after)
-    return Page(query, size, ordering, paging=paging)
+    shown = window(first, after, last, before)
+    query, ordering, paging = documents_arguments(search, shown)
+    return Page(query, shown, ordering, paging=paging)
 
 
 def _agreements(
-    first: int | None = None,
-    after: str | None = None,
+    first: First = DEFAULT_PAGE,
+    after: After = None,
     filter: AgreementFilter | None = None,
     order_by: AgreementOrder | None = None,
     as_of: dt.date | None = None,
+    last: Last = None,
+    before: Before = None,
 ) -> Page:
-    filters, order, size = agreement_page_arguments(first, filter, order_by)
-    query = agreements.page_query(filters, order, size, after, as_of)
-    return Page(query, size, order.name, order.direction.value)
+    filters, order = agreement_page_arguments(filter, order_by)
+    shown = window(first, after, last, before)
+    query = agreements.page_query(filters, order, shown.query_first, shown.query_after, as_of)
+    return Page(query, shown, order.name, order.direction.value)
 
 
 def _agreement_changes(
     from_: Annotated[dt.date, strawberry.argument(name="from")],
     to: dt.date,
-    first: int | None = None,
-    after: str | None = None,
+    first: First = DEFAULT_PAGE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> Page:
-    query, size = agreement_changes_arguments(from_, to, first, after)
-    return Page(query, size, agreements.changes_ordering(from_, to), paging=ID_ORDER)
+    query, shown = agreement_changes_arguments(from_, to, window(first, after, last, before))
+    return Page(query, shown, agreements.changes_ordering(from_, to), paging=ID_ORDER)
 
 
 def _agencies(
-    first: int | None = None, after: str | None = None, filter: AgencyFilter | None = None
+    first: First = DEFAULT_PAGE,
+    after: After = None,
+    filter: AgencyFilter | None = None,
+    last: Last = None,
+    before: Before = None,
 ) -> Page:
-    return _id_page(agencies.PAGES, (filter or AgencyFilter()).to_query(), first, after)
+    filters = (filter or AgencyFilter()).to_query()
+    return _id_page(agencies.PAGES, filters, window(first, after, last, before))
 
 
 def _jurisdictions(
-    first: int | None = None, after: str | None = None, filter: JurisdictionFilter | None = None
+    first: First = DEFAULT_PAGE,
+    after: After = None,
+    filter: JurisdictionFilter | None = None,
+    last: Last = None,
+    before: Before = None,
 ) -> Page:
     filters = (filter or JurisdictionFilter()).to_query()
-    return _id_page(jurisdictions.PAGES, filters, first, after)
+    return _id_page(jurisdictions.PAGES, filters, window(first, after, last, before))
 
 
-def _id_page(pages: IdPages[F], filters: F, first: int | None, after: str | None) -> Page:
-    """A page of a table paged in id order (the filter checked first, then the size)."""
-    size = page_size(first)
-    return Page(pages.page_query(filters, size, after), size, pages.ordering)
+def _id_page(pages: IdPages[F], filters: F, shown: Window) -> Page:
+    """A page of a table paged in id order (the filter checked first, then the window)."""
+    query = pages.page_query(filters, shown.query_first, shown.query_after)
+    return Page(query, shown, pages.ordering)
 
 
 def _program_models() -> Rows:
@@ -163,7 +183,6 @@ ROOTS: dict[str, Root] = {
         description="MOA documents, or those whose text matches `search` (web-search syntax, "
         'English stems: words, "a phrase", a OR b, -excluded), best match first (the words '
         "of a plain search in a row before the words apart) with its page and a snippet.",
-        counted=False,
     ),
     "agreements": Root(
         "Agreement",
@@ -174,7 +193,6 @@ ROOTS: dict[str, Root] = {
         "AgreementChange",
         _agreement_changes,
         description="Agreements added, ended or changed between two dates' lists.",
-        counted=False,
     ),
     "agencies": Root("Agency", _agencies),
     "jurisdictions": Root("Jurisdiction", _jurisdictions),
@@ -206,7 +224,7 @@ def collection_sql(stmt: Statement, root: Root, args: dict[str, Any], pick: Pick
             stmt,
             entity,
             found.query,
-            found.first,
+            found.shown,
             found.ordering,
             found.direction,
             pick,
@@ -225,7 +243,7 @@ def field(name: str) -> Any:
     connection = root.connection
     if connection:
         returns: Any = REGISTRY.connections[root.entity]
-        pick = connection_pick(entity, {}, root.counted)
+        pick = connection_pick(entity, {})
     else:
         returns = list[REGISTRY.types[root.entity]]  # type: ignore[name-defined]
         pick = Pick(name, name, {}, all_columns(entity))

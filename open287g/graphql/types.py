@@ -13,11 +13,11 @@ for _entity in ENTITIES.values():
     REGISTRY.build(_entity)
 for _root in ROOTS.values():
     if _root.connection:
-        REGISTRY.connection(_root.entity, _root.counted)
+        REGISTRY.connection(_root.entity)
 for _entity in ENTITIES.values():
     for _relation in _entity.relations:
         if _relation.kind == "connection" and _relation.target not in REGISTRY.connections:
-            REGISTRY.connection(_relation.target, _relation.counted)
+            REGISTRY.connection(_relation.target)
 
 if TYPE_CHECKING:
     # Generated at import time; to the type checker they are opaque strawberry types.

@@ -108,7 +108,6 @@ AGREEMENT = Entity(
             "file (dataset, sha256) they came from.",
             ordering=observations.ORDERING,
             paging=OBSERVATION_ORDER,
-            counted=False,
         ),
     ),
     rest=(

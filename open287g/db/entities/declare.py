@@ -77,8 +77,7 @@ class Relation:
     relation takes the first). `embed` builds the target's columns over this same row
     (where it has a `source`, a condition over `{t}`, it is null unless that holds).
 
-    A connection pages by its `paging` (default: id order); `counted=False` leaves
-    `totalCount` out of its connection type."""
+    A connection pages by its `paging` (default: id order)."""
 
     name: str
     target: str
@@ -92,7 +91,6 @@ class Relation:
     # REST row joins it once (LEFT JOIN … ON the source's condition) for all its values.
     unique: bool = False
     paging: ConnectionOrder = ID_ORDER
-    counted: bool = True
 
 
 @dataclass(frozen=True)

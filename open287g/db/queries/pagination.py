@@ -137,11 +137,54 @@ def _plain(value: object) -> bool:
     return value is None or _is_int64(value)
 
 
-def page_size(first: int | None, *, default: int = DEFAULT_PAGE, maximum: int = MAX_PAGE) -> int:
+def page_size(
+    first: int | None, *, default: int = DEFAULT_PAGE, maximum: int = MAX_PAGE, minimum: int = 1
+) -> int:
     size = default if first is None else first
-    if not 1 <= size <= maximum:
-        raise BadPageSize(f"page size must be between 1 and {maximum}, got {size}")
+    if not minimum <= size <= maximum:
+        raise BadPageSize(f"page size must be between {minimum} and {maximum}, got {size}")
     return size
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which slice of a connection a client asked for (the Relay arguments): forwards, the
+    `size` rows after `after` (or the first ones), or backwards, the `size` rows before
+    `before` (or the last ones). A query layer builds forwards pages only: a backward
+    window asks it for every row (`query_first`, `query_after`), and the compiler numbers
+    them and slices the window off the end (`db/compiler.py`). `first: 0` (or `last: 0`)
+    is an empty page whose page info still answers."""
+
+    size: int
+    after: str | None = None
+    before: str | None = None
+    backward: bool = False
+
+    @property
+    def query_first(self) -> int:
+        return ALL_ROWS if self.backward else self.size
+
+    @property
+    def query_after(self) -> str | None:
+        return None if self.backward else self.after
+
+
+ALL_ROWS = 1_000_000  # a backward window reads the whole list: far more than any holds
+
+
+def window(
+    first: int | None, after: str | None, last: int | None = None, before: str | None = None
+) -> Window:
+    """The window of `first`/`after` or `last`/`before` (0 to MAX_PAGE rows). `first`
+    is ignored when paging backwards (its schema default is always there); `after` with
+    `last` or `before` is refused: a window runs one way."""
+    if last is None and before is None:
+        return Window(page_size(first, minimum=0), after=after)
+    if after is not None:
+        raise BadPageSize(
+            "page forwards (`first`, `after`) or backwards (`last`, `before`), not both"
+        )
+    return Window(page_size(last, minimum=0), before=before, backward=True)
 
 
 def contains_pattern(value: str) -> str:
