@@ -51,8 +51,9 @@ async def test_many_unknown_directives_cost_one_error_and_little_time(
     engine: AsyncEngine, count_statements: StatementCounter
 ) -> None:
     query = "{ programModels { code " + " ".join(["@x"] * 900) + " } }"
+    fresh = build_schema()  # an empty document cache: the walk is timed, not a cache hit
     started = time.perf_counter()
-    data, errors = await execute(engine, query, schema=build_schema())
+    data, errors = await execute(engine, query, schema=fresh)
     assert time.perf_counter() - started < 0.5
     assert data is None
     assert len(errors) == 3, errors  # unknown, crowded, too many: one error each
