@@ -137,7 +137,7 @@ DOCUMENT = Entity(
             " AND f.field = 'point_of_contact' AND f.value <> '' AND NOT f.candidate"
             " ORDER BY f.ordinal))",
             list[str],
-            "The agency's points of contact (Appendix A), as written.",
+            "The people the MOA names as points of contact (the agency's and ICE's).",
         ),
         Column(
             "agreement_ids",

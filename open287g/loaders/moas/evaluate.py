@@ -212,6 +212,33 @@ def table(
     return "\n".join(lines)
 
 
+def thresholds(
+    rows: list[dict[str, str]], predictions: Mapping[str, Prediction], name: str = "agency_name"
+) -> str:
+    """Precision and recall of `name` if only values at or above each confidence were
+    published: how `fields.PUBLISH_CONFIDENCE` is chosen (on the development set)."""
+    levels = sorted(
+        {
+            round(float(p[name].get("confidence") or 0.0), 3)
+            for p in predictions.values()
+            if isinstance(p.get(name), Mapping) and p[name].get("value") is not None
+        }
+    )
+    lines = [f"{name}: threshold precision recall tp/fp/fn"]
+    for level in [0.0, *levels]:
+        gated = {
+            file: {
+                **p,
+                name: {**p[name], "published": (p[name].get("confidence") or 0.0) >= level},
+            }
+            for file, p in predictions.items()
+            if isinstance(p.get(name), Mapping)
+        }
+        result = score(rows, gated, published_only=True)[name]
+        lines.append(f"  {level:5.3f} {result.cell()}")
+    return "\n".join(lines)
+
+
 def _predict(which: str, out: Path, jobs: int) -> None:
     from open287g.loaders.moas import predict
 
@@ -226,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", type=Path, help="saved predictions of the test set")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--wrong", action="store_true", help="list the dev set's misses")
+    parser.add_argument(
+        "--thresholds", action="store_true", help="dev agency names by publication threshold"
+    )
     parser.add_argument("--truth", type=Path, default=TRUTH)
     args = parser.parse_args(argv)
     wanted = ("dev", "test") if args.set == "all" else (args.set,)
@@ -243,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, sets))
     print("\nvalues published as facts (candidates below the confidence threshold withheld):")
     print(table(rows, sets, published_only=True))
+    if args.thresholds and "dev" in sets:
+        print(thresholds([r for r in rows if r["set"] == "dev"], sets["dev"][0]))
     if args.wrong and "dev" in sets:
         dev = [r for r in rows if r["set"] == "dev"]
         for result in score(dev, sets["dev"][0], contacts_of=sets["dev"][1]).values():

@@ -7,15 +7,15 @@ import re
 from collections.abc import Sequence
 
 from open287g.db.models.enums import ProgramModelCode
+from open287g.loaders.moas.blocks import name_in, read_title
 from open287g.loaders.moas.fields import Extraction, Value
-from open287g.loaders.moas.layout import is_underline
 from open287g.loaders.moas.read import OCR, PageRead
 from open287g.loaders.moas.signatures import read_signatories
 
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2  # 2: signature blocks by layout, scanned signature pages OCR-ed (#20)
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),
@@ -29,11 +29,21 @@ _MODELS = (
         re.compile(r"Jail\s+Enforcement\s+Model|\bJEM\b|jail\s+enforcement", re.IGNORECASE),
     ),
 )
-_POC_HEADING = re.compile(r"POINTS\s+OF\s+CONTACT", re.IGNORECASE)
+# The 2019-2020 Warrant Service Officer template never names its model: its purpose is
+# "the custodial transfer of specific aliens in [the agency's] jail ... at the time of the
+# alien's scheduled release from criminal custody" (a WSO's warrant service at release).
+_WSO_PURPOSE = re.compile(
+    r"custodial\s+transfer\s+of\s+specific\s+aliens.{0,200}?scheduled\s+release",
+    re.IGNORECASE | re.DOTALL,
+)
+# The section's heading on a line of its own (`VII. POINTS OF CONTACT`, OCR's `VU.`), not
+# a sentence that mentions it.
+_POC_HEADING = re.compile(
+    r"^[ \t]*(?:[A-Z]{1,4}\.[ \t]*)?POINTS[ \t]+OF[ \t]+CONTACT[ \t]*:?[ \t]*$", re.MULTILINE
+)
 _POC_PUBLIC = re.compile(r"PUBLIC\s+INFORMATION", re.IGNORECASE)
-_FOR_LEA = re.compile(r"^\s*For\s+(the\s+)?(?!ICE\b)(?P<who>[^:]{2,80}):\s*(?P<rest>.*)$", re.I)
-_FOR_ICE = re.compile(r"^\s*For\s+ICE\s*:", re.IGNORECASE)
-_POC_END = re.compile(r"^\s*(APPENDIX|Revised\s+\d|Rev\s+\d|\d+\s*$)", re.IGNORECASE)
+# The next section after the points of contact: `VIII. EFFECTIVE DATE`, an appendix.
+_SECTION = re.compile(r"^\s*(?:[IVXL]{1,5}\.\s*[A-Z]{3}|APPENDIX\b|Revised\s+\d)")
 
 
 def program_model(pages: Sequence[PageRead]) -> Value:
@@ -48,6 +58,10 @@ def program_model(pages: Sequence[PageRead]) -> Value:
                 before = counts.get(code, (0, read.number))
                 counts[code] = (before[0] + hits, before[1])
     if not counts:
+        for read in pages[:2]:
+            if _WSO_PURPOSE.search(read.text):
+                code = ProgramModelCode.WARRANT_SERVICE_OFFICER
+                return Value(code.value, read.number, "purpose-clause", 0.8)
         return Value.missing("no program model named on the first pages")
     ranked = sorted(counts.items(), key=lambda kv: -kv[1][0])
     (code, (hits, page)) = ranked[0]
@@ -60,27 +74,30 @@ def program_model(pages: Sequence[PageRead]) -> Value:
 
 
 def points_of_contact(pages: Sequence[PageRead]) -> list[Value]:
-    """The agency's lines of Appendix A ("POINTS OF CONTACT", not the public-information
-    one): each line as written, form rules removed."""
+    """The people the MOA names as points of contact (the agency's and ICE's), in
+    document order: name-shaped words in the "POINTS OF CONTACT" section (Appendix A in
+    recent MOAs, section VII in older ones; not the public-information appendix), up to
+    the next section. Titles, offices, addresses and phone numbers are not names."""
     for page in pages:
-        if not _POC_HEADING.search(page.text) or _POC_PUBLIC.search(page.text[:400]):
+        heading = _POC_HEADING.search(page.text)
+        if heading is None or _POC_PUBLIC.search(
+            page.text[max(0, heading.start() - 40) : heading.end()]
+        ):
             continue
+        base = 0.9 if page.method != OCR else (page.confidence or 0.0) * 0.9
         values: list[Value] = []
-        taking = False
-        for raw in page.text.splitlines():
-            line = " ".join(w for w in raw.split() if not is_underline(w))
-            if _FOR_ICE.match(raw):
-                taking = False
-                continue
-            match = _FOR_LEA.match(line)
-            if match and not _POC_HEADING.search(line):
-                taking = True
-                line = match.group("rest").strip()
-            elif taking and _POC_END.match(line):
+        for raw in page.text[heading.end() :].splitlines():
+            if _SECTION.match(raw):
                 break
-            if taking and line and not is_underline(line):
-                base = 0.9 if page.method != OCR else (page.confidence or 0.0) * 0.9
-                values.append(Value(line, page.number, "appendix-a", round(base, 3)))
+            line = re.sub(r"^\s*For\s+(the\s+)?[^:]{1,60}:", " ", raw)
+            line = re.sub(r"\b(Name|Title|Phone|Email|E-mail|Address)\s*:", " ", line)
+            for piece in re.split(r"[,/;|]| - |\s{3,}", line):
+                title = read_title(piece.strip())
+                if re.search(r"\d|Revised", piece) or (title is not None and "," not in title):
+                    continue  # an address, a phone number, a footer, a title alone
+                name = name_in(piece)
+                if name and not any(v.value == name for v in values):
+                    values.append(Value(name, page.number, "points-of-contact", round(base, 3)))
         if values:
             return values[:12]
     return []

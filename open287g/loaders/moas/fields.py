@@ -14,6 +14,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nameparser import HumanName  # type: ignore[import-untyped,unused-ignore]
+
 # At or above this confidence a value is published as a fact; below it, a candidate.
 # Chosen on the development set (`python -m open287g.loaders.moas.evaluate --set dev`):
 # the lowest threshold at which published agency signatory names reach 98 % precision.
@@ -129,7 +131,9 @@ _NOT_NAME = re.compile(
     r"signature|title|date|agency|name|chief|security|homeland|lea|ice|the|for|of|and|"
     r"division|state|city|town|operations|removal|acting|executive|associate|bureau|"
     r"digitally|signed|reason|location|dn|email|jail|detention|center|colonel|department|"
-    r"marshal|constable|jailer|mayor|secretary|commissioner|attorney|general|gov|us)\b",
+    r"marshal|constable|jailer|mayor|secretary|commissioner|attorney|general|gov|us|"
+    r"section|appendix|services?|act|states|united|federal|building|drive|road|rd|street|"
+    r"avenue|ave|suite|legal|advisor|public|affairs|program|field|unit)\b",
     re.IGNORECASE,
 )
 
@@ -148,9 +152,21 @@ def looks_like_name(text: str) -> bool:
     core = [t for t in tokens if not _SUFFIX.match(t)]
     if len(core) < 2 or not all(_NAME_TOKEN.match(t) for t in core):
         return False
+    if re.fullmatch(r"[A-Z]{2}", core[-1]):
+        return False  # "Washington DC", "Jupiter FL": a place and its state
     if len(core) == 2 and re.fullmatch(r"[A-Z]\.?", core[0]):
         return False  # "M. Lyon", "J Matz": a first name read as one letter is a misread
     return any(len(t.rstrip(".")) >= 3 for t in core)  # not only initials
+
+
+def proper_case(name: str) -> str:
+    """`TRAVIS DAUGHERTY` → `Travis Daugherty`, `SAM MCCOY` → `Sam McCoy` (nameparser's
+    capitalisation rules); a name already in mixed case is left as written."""
+    if not name.isupper():
+        return name
+    parsed = HumanName(name)
+    parsed.capitalize(force=True)
+    return str(parsed) or name
 
 
 def tidy_name(text: str) -> str:

@@ -36,6 +36,7 @@ class TextLayer:
     has_image: bool
     width: float
     height: float
+    image_cover: float = 0.0  # the largest share of the page one image covers (1: a scan)
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -63,7 +64,8 @@ def text_layer(page: pdfium.PdfPage) -> TextLayer:
         text, words = _words(textpage, height)
     finally:
         textpage.close()
-    return TextLayer(text, words, _has_image(page), width, height)
+    cover = _image_cover(page, width * height)
+    return TextLayer(text, words, cover > 0 or _has_image(page), width, height, cover)
 
 
 def _words(textpage: pdfium.PdfTextPage, height: float) -> tuple[str, list[Word]]:
@@ -108,6 +110,16 @@ def _words(textpage: pdfium.PdfTextPage, height: float) -> tuple[str, list[Word]
         chars.append(char)
     flush()
     return valid_unicode("".join(out)).replace("\r", ""), words
+
+
+def _image_cover(page: pdfium.PdfPage, area: float) -> float:
+    """The share of the page the largest image covers: about 1 on a scanned page, whose
+    text layer (if any) is a scanner's OCR, often garbled around signatures."""
+    cover = 0.0
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+        left, bottom, right, top = image.get_bounds()
+        cover = max(cover, (right - left) * (top - bottom) / max(area, 1.0))
+    return min(cover, 1.0)
 
 
 def _has_image(page: pdfium.PdfPage) -> bool:

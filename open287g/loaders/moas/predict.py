@@ -112,9 +112,13 @@ def _job(args: tuple[str, str | None]) -> tuple[str, dict[str, Any]]:
         return Path(path).name, {"error": f"{type(exc).__name__}: {exc}", "fields": {}}
 
 
-def split_files(split: Path, which: str) -> list[str]:
+def split_files(split: Path, which: str, text_layer: str | None = None) -> list[str]:
     with split.open(newline="", encoding="utf-8") as handle:
-        return [r["file"] for r in csv.DictReader(handle) if which in ("all", r["set"])]
+        return [
+            r["file"]
+            for r in csv.DictReader(handle)
+            if which in ("all", r["set"]) and text_layer in (None, r["text_layer"])
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,13 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ocr-cache", type=Path, default=None)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--only", nargs="*", default=None, help="these file names only")
+    parser.add_argument("--text-layer", choices=("yes", "no"), help="only files with/without")
     args = parser.parse_args(argv)
-    names = split_files(args.split, args.set)
-    if args.only:
+    names = split_files(args.split, args.set, args.text_layer)
+    if args.only is not None:
         names = [n for n in names if n in set(args.only)]
     cache = str(args.ocr_cache) if args.ocr_cache else None
     results: dict[str, Any] = {}
-    if args.out.is_file() and args.only:
+    if args.out.is_file() and (args.only is not None or args.text_layer):
         results = json.loads(args.out.read_text())
     work = [(str(args.folder / n), cache) for n in names]
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:

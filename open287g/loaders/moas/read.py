@@ -32,6 +32,11 @@ NONE = "none"
 # carry a few typed words: a date, the ICE signatory's name).
 MIN_TEXT_CHARS = 200
 _SIGNATURE_PAGE = re.compile(r"By signing|Signature|For the LEA|For ICE", re.IGNORECASE)
+# A scanned page (one image covering this share of it) whose text layer is the scanner's
+# OCR: on a signature page that layer is often garbled or misses the typed names beside
+# the signatures, so the page is read with Tesseract too (see `_read_page`).
+SCAN_COVER = 0.8
+_SIGNATURE_TEXT = re.compile(r"By\s*signing|For\s*the\s*LEA|For\s*ICE", re.IGNORECASE)
 
 
 # Told which page the reader is on: ("page", n) when PDF work on page n starts or resumes,
@@ -165,15 +170,24 @@ def _read_page(
             words=layer.words,
             width=layer.width,
         )
-        if len(own.text) >= MIN_TEXT_CHARS or not layer.has_image:
+        scanned_signatures = (
+            layer.image_cover >= SCAN_COVER
+            and limits.ocr
+            and _SIGNATURE_TEXT.search(own.text) is not None
+        )
+        if (len(own.text) >= MIN_TEXT_CHARS or not layer.has_image) and not scanned_signatures:
             if not own.text:
                 own.method, own.engine = NONE, None
             return own
         if not limits.ocr:
             return _fallback(own, "OCR turned off")
         try:
+            if scanned_signatures:
+                return _ocr_signature_words(page, own, clock, progress)
             return _ocr_page(page, number, clock, layer.width, progress)
         except (OcrUnavailable, OcrFailed) as exc:
+            if scanned_signatures:
+                return own  # the scanner's own text layer is still a reading
             return _fallback(own, str(exc))
     finally:
         page.close()
@@ -212,4 +226,32 @@ def _ocr_page(
         words = ocr(11).words
     return PageRead(
         number, OCR, engine_version(), reading.confidence, reading.text, words=words, width=width
+    )
+
+
+def _ocr_signature_words(
+    page: pdfium.PdfPage, own: PageRead, clock: _OcrClock, progress: Progress
+) -> PageRead:
+    """A scanned signature page with a scanner's text layer: its text stays that layer
+    (searchable as published), its words for the extractor come from Tesseract's
+    sparse-text pass, which reads the typed names and stamps beside signatures."""
+    limits = clock.limits
+    clock.timeout()  # a spent budget: no rendering either
+    image, points_per_pixel = render_gray(page, limits.dpi, limits.max_pixels)
+    timeout = clock.timeout()
+    progress("ocr", own.number)
+    started = time.monotonic()
+    try:
+        reading = recognize(image, points_per_pixel, psm=11, timeout=timeout)
+    finally:
+        clock.used += time.monotonic() - started
+        progress("page", own.number)
+    return PageRead(
+        own.number,
+        OCR,
+        engine_version(),
+        reading.confidence,
+        own.text,
+        words=reading.words,
+        width=own.width,
     )

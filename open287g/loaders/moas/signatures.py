@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from open287g.loaders.moas.blocks import name_near_title, printed_block
 from open287g.loaders.moas.fields import (
     KNOWN_ICE_OFFICIALS,
     PUBLISH_CONFIDENCE,
@@ -19,6 +20,7 @@ from open287g.loaders.moas.fields import (
     find_title,
     looks_like_name,
     parse_date,
+    proper_case,
     tidy_name,
 )
 from open287g.loaders.moas.form import (
@@ -57,6 +59,8 @@ _TITLE_START = re.compile(
     r"Commander|President|Adjutant|Manager|City|Town|Captain|Major|Lieutenant|Police)",
     re.IGNORECASE,
 )
+# A name found only by being near a title (no label, no printed block) is less certain.
+_NEAR_TITLE = 0.85
 _ICE_DEFAULT_AGENCY = "U.S. Immigration and Customs Enforcement"
 
 
@@ -88,7 +92,7 @@ def _name_value(found: Found, base: float) -> Value:
     confidence = found.confidence(base)
     if not looks_like_name(text):
         return Value.missing("not a printed name", found.page, found.text)
-    return _kept(text, found, confidence)
+    return _kept(proper_case(text), found, confidence)
 
 
 def _kept(text: str, found: Found, confidence: float, raw: str | None = None) -> Value:
@@ -145,38 +149,6 @@ def _digital(column: Column) -> tuple[Found | None, Found | None]:
     return name, date
 
 
-def _printed_block(column: Column, start: int) -> tuple[Found | None, Found | None, Found | None]:
-    """Older MOAs: a name line, then the title line, then the office, under the rule."""
-    lines = column.lines[start:]
-    for i, line in enumerate(lines):
-        text = clean(line.text)
-        title = find_title(text)
-        if title is None or len(text) > 60 or label_of(line) is not None:
-            continue
-        if not _TITLE_START.match(text):
-            continue  # "Owyhee County Sheriff's Office" names the office, not a title
-        name = None
-        for above in reversed(lines[max(0, i - 2) : i]):
-            candidate = clean(_STAMP_NOISE.sub(" ", above.text))
-            if looks_like_name(tidy_name(candidate)):
-                name = Found(candidate, list(above.words), column.page.number, "printed-block")
-                break
-        office = None
-        if i + 1 < len(lines) and not find_title(lines[i + 1].text or ""):
-            office = Found(
-                clean(lines[i + 1].text),
-                list(lines[i + 1].words),
-                column.page.number,
-                "printed-block",
-            )
-        elif "," in text:
-            office = Found(
-                text.split(",", 1)[1].strip(), list(line.words), column.page.number, "printed-block"
-            )
-        return name, Found(text, list(line.words), column.page.number, "printed-block"), office
-    return None, None, None
-
-
 def read_column(column: Column) -> Signatory:
     """One party's signatory from its column of the signature block."""
     base = _base(column.page)
@@ -187,14 +159,18 @@ def read_column(column: Column) -> Signatory:
     start = 0
     if "date" in found:
         start = next((i for i, line in enumerate(column.lines) if label_of(line)), 0)
-    block_name, block_title, block_office = (None, None, None)
+    block_name, block_title, block_office, factor = (None, None, None, 1.0)
     if "name" not in found and "title" not in found:
-        block_name, block_title, block_office = _printed_block(column, start)
+        block_name, block_title, block_office, factor = printed_block(column, start)
 
     names = [found.get("name"), heading, block_name, digital_name, found.get("signature")]
-    values = [_name_value(f, base) for f in names if f is not None]
+    values = [_name_value(f, base * (factor if f is block_name else 1.0)) for f in names if f]
     if column.role == "ice":
         values = [_known_ice_official(f, base) for f in names if f is not None] + values
+    if not any(v.published for v in values) and (near := name_near_title(column)):
+        values.append(_name_value(near, base * _NEAR_TITLE))
+        if column.role == "ice":
+            values.insert(0, _known_ice_official(near, base * _NEAR_TITLE))
     signatory.name = _first(values, "no printed name")
     titles = [found.get("title"), block_title]
     signatory.title = _first([_title_value(f, base) for f in titles if f is not None], "no title")

@@ -13,8 +13,11 @@ Matching rules (`same`):
   word must agree, so middle names and initials do not count ("Todd Lyons" = "Todd M.
   Lyons", "C. M. Cronen" = "C.M. Cronen"); a lone initial first word matches a first name
   with that initial only if both are initials;
-- titles: the part before the first comma, letters only, case folded ("Sheriff, Bay
-  County" = "Sheriff"; "Assistant Director, Enforcement" = "Assistant Director");
+- titles: letters only, case folded; equal before their first comma ("Sheriff, Bay
+  County" = "Sheriff"), or one begins with the other when the shorter has at least 6
+  letters (a title whose second line was or was not read: "Acting Executive Associate
+  Director" = "Acting Executive Associate Director Enforcement and Removal Operations",
+  "Director" = "Director or designee"; but "Chief" is not "Chief of Police");
 - dates: ISO dates equal; program model: the code (JEM, TFM, WSO, TTF) equal;
 - points of contact: each name of the list is matched like a signatory's name.
 """
@@ -81,7 +84,10 @@ def same(field: str, truth: str, value: str) -> bool:
     if field.endswith("_name"):
         return same_person(truth, value)
     if field.endswith("_title"):
-        return title_core(truth) == title_core(value) != ""
+        if title_core(truth) == title_core(value) != "":
+            return True
+        a, b = sorted((re.sub(r"[^a-z]", "", t.lower()) for t in (truth, value)), key=len)
+        return len(a) >= 6 and b.startswith(a)
     return truth.strip() == value.strip()
 
 
