@@ -64,8 +64,8 @@ def text_layer(page: pdfium.PdfPage) -> TextLayer:
         text, words = _words(textpage, height)
     finally:
         textpage.close()
-    cover = _image_cover(page, width * height)
-    return TextLayer(text, words, cover > 0 or _has_image(page), width, height, cover)
+    has_image, cover = _images(page, width * height)
+    return TextLayer(text, words, has_image, width, height, cover)
 
 
 def _words(textpage: pdfium.PdfTextPage, height: float) -> tuple[str, list[Word]]:
@@ -112,18 +112,16 @@ def _words(textpage: pdfium.PdfTextPage, height: float) -> tuple[str, list[Word]
     return valid_unicode("".join(out)).replace("\r", ""), words
 
 
-def _image_cover(page: pdfium.PdfPage, area: float) -> float:
-    """The share of the page the largest image covers: about 1 on a scanned page, whose
-    text layer (if any) is a scanner's OCR, often garbled around signatures."""
-    cover = 0.0
-    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+def _images(page: pdfium.PdfPage, area: float) -> tuple[bool, float]:
+    """Whether the page shows an image, and the share of the page the largest covers:
+    about 1 on a scanned page, whose text layer (if any) is a scanner's OCR, often garbled
+    around signatures. One pass over the page's objects."""
+    found, cover = False, 0.0
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
+        found = True
         left, bottom, right, top = image.get_bounds()
         cover = max(cover, (right - left) * (top - bottom) / max(area, 1.0))
-    return min(cover, 1.0)
-
-
-def _has_image(page: pdfium.PdfPage) -> bool:
-    return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
+    return found, min(cover, 1.0)
 
 
 def render_gray(page: pdfium.PdfPage, dpi: int, max_pixels: int) -> tuple[bytes, float]:
