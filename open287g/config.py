@@ -109,6 +109,27 @@ class Settings(BaseSettings):
         "never the request's Host header, which a client controls. `open287g serve` "
         "sets it from --host and --port when it is not set.",
     )
+    contact_email: str = Field(
+        default="open287g@example.org",
+        validation_alias="OPEN287G_CONTACT_EMAIL",
+        description="Who answers for this deployment's data: the DCAT catalog's "
+        "`contactPoint` (/data.json). Set it: the default reaches nobody.",
+    )
+    contact_name: str = Field(
+        default="open287g maintainers",
+        validation_alias="OPEN287G_CONTACT_NAME",
+        description="The name on the DCAT catalog's `contactPoint`.",
+    )
+    publisher_name: str = Field(
+        default="open287g",
+        validation_alias="OPEN287G_PUBLISHER_NAME",
+        description="The organization publishing this deployment: DCAT's `publisher`.",
+    )
+    publisher_url: str | None = Field(
+        default=None,
+        validation_alias="OPEN287G_PUBLISHER_URL",
+        description="The publisher's web site, if any: DCAT's `publisher` carries it.",
+    )
     max_body_bytes: int = Field(
         default=64 * 1024,
         ge=1024,

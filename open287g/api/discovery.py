@@ -22,12 +22,6 @@ from open287g.config import Settings, get_settings
 from open287g.db.queries import changes, detainers, reference
 from open287g.db.queries.freshness import StaleRule, freshness
 
-PUBLISHER = {"@type": "org:Organization", "name": "open287g"}
-CONTACT = {
-    "@type": "vcard:Contact",
-    "fn": "open287g maintainers",
-    "hasEmail": "mailto:open287g@example.org",
-}
 SOURCES = {
     "ice-287g": (
         "ICE 287(g) participating and pending agencies",
@@ -64,24 +58,54 @@ _TYPES: dict[type, str] = {
 ATOM_ENTRIES = 100
 
 
+def _settings(request: Request) -> Settings:
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return settings or get_settings()
+
+
 def _base(request: Request) -> str:
     """Absolute links come from the configured public URL, never from the request's Host
     header (a client could point every cached document at its own site)."""
-    settings: Settings = getattr(request.app.state, "settings", None) or get_settings()
-    return settings.public_url.rstrip("/")
+    return _settings(request).public_url.rstrip("/")
+
+
+def publisher_and_contact(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """DCAT's `publisher` and `contactPoint`, from the deployment's settings
+    (OPEN287G_PUBLISHER_NAME, OPEN287G_PUBLISHER_URL, OPEN287G_CONTACT_NAME,
+    OPEN287G_CONTACT_EMAIL): whoever runs a copy answers for it, not this project."""
+    publisher = {"@type": "org:Organization", "name": settings.publisher_name}
+    if settings.publisher_url:
+        publisher["url"] = settings.publisher_url
+    contact = {
+        "@type": "vcard:Contact",
+        "fn": settings.contact_name,
+        "hasEmail": f"mailto:{settings.contact_email}",
+    }
+    return publisher, contact
+
+
+def modified_of(loaded: list[reference.DatasetRecord]) -> str:
+    """When a dataset last changed, from the data: the date of its newest list (an ICE
+    snapshot's publication date), else the day its newest file was fetched (policies and
+    detainer releases carry no list date). Not the load's date: reloading old files
+    changes nothing a harvester cares about."""
+    listed = [f.snapshot_date for f in loaded if f.snapshot_date is not None]
+    if listed:
+        return max(listed).isoformat()
+    return max(f.fetched_at for f in loaded).date().isoformat()
 
 
 async def data_json(request: Request) -> Response:
     base = _base(request)
+    publisher, contact = publisher_and_contact(_settings(request))
     async with request.app.state.engine.connect() as conn:
         files = await reference.datasets(conn)
-        version = await changes.data_version(conn)
-    modified = (version.modified or dt.datetime.now(dt.UTC)).date().isoformat()
     datasets: list[dict[str, Any]] = []
     for key, (title, description, collection) in SOURCES.items():
         loaded = [f for f in files if f.dataset == key]
         if not loaded:
             continue
+        modified = modified_of(loaded)
         labels = []
         if any(f.is_demo for f in loaded):
             labels.append("DEMO DATA (invented, not real)")
@@ -125,8 +149,8 @@ async def data_json(request: Request) -> Response:
                 "description": " ".join([description, *labels]),
                 "keyword": ["287(g)", "immigration", "ICE", "law enforcement", key],
                 "modified": modified,
-                "publisher": PUBLISHER,
-                "contactPoint": CONTACT,
+                "publisher": publisher,
+                "contactPoint": contact,
                 "identifier": f"{base}/data.json#{key}",
                 "accessLevel": "public",
                 "license": "https://creativecommons.org/publicdomain/zero/1.0/",
