@@ -28,6 +28,7 @@ from tests import hostile_pdfs
 from tests.conftest import create_database_copy, drop_database
 from tests.fixtures import FREEBORN, JUPITER
 from tests.test_moas import KINNEY, MOA_DIR, _run_cli, _search, one_page
+from tests.test_moas import agreements as agreements  # a fixture: two agencies with MOA links
 
 # Small limits keep the test quick; the defaults (20 s, 512 MB) are the same mechanism.
 LIMITS = ReadLimits(time_limit=3.0, max_pixels=2_000_000)
@@ -195,6 +196,41 @@ async def test_scans_are_read_again_once_ocr_is_available(
     forced = await load_moas(conn, planned[:1], Settings(), limits=NO_OCR, reread=True)
     assert (forced.results[0].status, forced.results[0].reread) == ("read", "asked to")
     assert "read again 1" in forced.summary()
+
+
+@pytest.mark.usefixtures("agreements")
+async def test_a_reread_replaces_the_officials_a_document_named(conn: AsyncConnection) -> None:
+    """An older extractor named the wrong person: reading again names the right one and
+    removes the wrong one, each change in the feed under the re-read's load run."""
+    planned = plan_moas([str(MOA_DIR / JUPITER)])
+    (first,) = (await load_moas(conn, planned, Settings(), limits=NO_OCR)).results
+    await conn.execute(
+        text(
+            "UPDATE officials SET name = 'Michael Barbara', official_key = 'barbara|document'"
+            " WHERE document_id = :id"
+        ),
+        {"id": first.document_id},
+    )
+    await conn.execute(
+        text("UPDATE documents SET extractor_version = NULL WHERE id = :id"),
+        {"id": first.document_id},
+    )
+    (again,) = (await load_moas(conn, planned, Settings(), limits=NO_OCR)).results
+    assert again.reread == f"read by extractor 0, now {EXTRACTOR_VERSION}"
+    officials = (await conn.execute(text(
+        "SELECT id, name, load_run_id FROM officials WHERE document_id = :id"
+    ), {"id": first.document_id})).all()  # fmt: skip
+    assert [o.name for o in officials] == ["Michael Barbera"]
+    run = (await conn.execute(text(
+        "SELECT load_run_id FROM documents WHERE id = :id"
+    ), {"id": first.document_id})).scalar_one()  # fmt: skip
+    changes = (await conn.execute(text(
+        "SELECT entity, op FROM changes WHERE load_run_id = :run ORDER BY seq"
+    ), {"run": run})).all()  # fmt: skip
+    assert sorted((e, str(op)) for e, op in changes) == [
+        ("dataset", "UPSERT"), ("document", "UPSERT"), ("official", "DELETE"),
+        ("official", "UPSERT"),
+    ]  # fmt: skip
 
 
 def _statuses(totals: MoaTotals) -> dict[str, str]:
