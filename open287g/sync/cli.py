@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.config
 from pathlib import Path
 
+from open287g.api.observability import log_config
 from open287g.config import get_settings
 from open287g.loaders.commands import command, migrated_engine
 
@@ -45,7 +47,10 @@ def add_sync_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
 async def _sync(args: argparse.Namespace) -> int:
     from open287g.sync.run import run_forever, sync_once
 
-    logging.getLogger("open287g.sync").setLevel(logging.INFO)
+    # The passes, loads and quarantines are logged like `serve`'s requests (JSON lines by
+    # default, OPEN287G_LOG_FORMAT); httpx's line per request is left out.
+    logging.config.dictConfig(log_config(get_settings().log_format, "info"))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     overrides: dict[str, object] = {}
     if args.every is not None:
         overrides["sync_every_minutes"] = args.every
