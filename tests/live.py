@@ -1,7 +1,8 @@
 """The real server on the real data, for tests that use clients nobody here wrote
 (schemathesis, frictionless, a browser, attackers, fault injection).
 
-The data (all 54 ICE snapshots, the brief's policy CSV and one synthetic detainer release)
+The data (all 54 ICE snapshots, every policy CSV of ../shared/data/policies — the brief's,
+the DOJ's designations, Texas S.B. 8 — and one synthetic detainer release)
 is loaded ONCE per run into a template database; each module that asks for `live_server`
 gets its own copy of it and its own `open287g serve` process on a free loopback port, so a
 module that kills, floods or reloads its server cannot disturb another.
@@ -35,7 +36,7 @@ from open287g.loaders.sources import read_path
 from tests.conftest import SHARED_DATA, create_database_copy, drop_database
 from tests.fixtures import ICE_DIR, make_detainers
 
-POLICY_CSV = SHARED_DATA / "policies" / "brief-named-states.csv"
+POLICY_CSVS = sorted((SHARED_DATA / "policies").glob("*.csv"))
 DETAINER_ROWS = 20_000
 
 
@@ -55,7 +56,8 @@ async def loaded_template_url(
     settings = Settings()
     try:
         await load_sources(engine, plan_sources([str(ICE_DIR)]), settings)
-        await load_policy_document(engine, read_path(str(POLICY_CSV), 10**6), settings)
+        for policies in POLICY_CSVS:  # as `make run` loads them
+            await load_policy_document(engine, read_path(str(policies), 10**6), settings)
         release = make_detainers(
             tmp_path_factory.mktemp("live") / "release.csv", rows=DETAINER_ROWS, fmt="csv"
         )

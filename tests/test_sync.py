@@ -125,10 +125,11 @@ async def test_a_mirror_from_the_feed_equals_every_export(
 
 def later_snapshot(tmp_path: Path) -> Path:
     """A participating list published after every real one: one agency ICE listed (all
-    others end) and one invented agency in a county no list named (new jurisdictions)."""
+    others end) and one invented agency in a place no list named (a new jurisdiction;
+    every county exists already, migration 0015)."""
     rows = [
         HARRIS_SHERIFF,
-        ("TEXAS", "Zzyzx Testcase County Sheriff's Office", "County", "Zzyzx Testcase County",
+        ("TEXAS", "Zzyzx Testcase Police Department", "Municipality", "Harris County",
          "Jail Enforcement Model", dt.datetime(2025, 7, 30), "link pending"),
     ]  # fmt: skip
     return write(tmp_path, "participatingAgencies08012025am.xlsx", ice_xlsx(rows))
