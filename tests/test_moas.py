@@ -134,19 +134,19 @@ def test_unreadable_files_have_a_reason() -> None:
     assert too_long.reason == "14 pages; the limit is 5"
 
 
-def test_extraction_quality_on_the_checked_sample() -> None:
-    """Precision and recall against the values read by eye (text-layer documents, text
-    layer only here; `make bench` measures the scans with OCR)."""
+def test_extraction_quality_on_a_handful_of_dev_files() -> None:
+    """The fast check of `make test`: a dozen text-layer files of the development set
+    (every third of the issue-13 sample), text layer only; precision must stay perfect.
+    The full evaluation, dev and test sets with OCR, is `make moa-eval` (slow)."""
     rows = [r for r in load_truth(TRUTH) if r["kind"] == "text" and r["reader"] == "issue13"]
-    assert len(rows) >= 30
+    rows = [r for r in rows if r["set"] == "dev"][::3]
+    assert len(rows) >= 10
     predictions = {r["file"]: predicted(analyze(pdf(r["file"]), NO_OCR).extraction) for r in rows}
     scores = score(rows, predictions)
     print(report(scores))
-    for name in ("agency_title", "ice_name", "ice_title", "signed_on"):
-        assert scores[name].precision >= 0.95, (name, scores[name].wrong)
-        assert scores[name].recall >= 0.85, name
-    assert scores["agency_name"].precision >= 0.9, scores["agency_name"].wrong
-    assert scores["agency_name"].recall >= 0.8
+    for name in ("agency_name", "agency_title", "ice_name", "ice_title", "signed_on"):
+        assert scores[name].precision == 1.0, (name, scores[name].wrong)
+        assert scores[name].recall >= 0.75, (name, scores[name].wrong)  # handwritten dates
 
 
 @pytest.fixture
