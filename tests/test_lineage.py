@@ -1,5 +1,7 @@
-"""Renames are not terminations: the rename matcher's rules, the links it makes on the 54
-real snapshots (and no others), order independence, and the reviewed overrides CSV."""
+"""Renames are not terminations: the lineage matcher's rules, the links it makes on the 54
+real snapshots (and no others), the statuses that follow, order independence, and the
+reviewed overrides CSV. The real snapshots are the run's loaded template (tests/live.py),
+copied for this module, not loaded again."""
 
 from __future__ import annotations
 
@@ -15,12 +17,15 @@ from sqlalchemy.pool import NullPool
 
 from open287g.config import Settings
 from open287g.db.ingest.lineage import recompute_lineage
-from open287g.db.lineage_match import Candidate, Link, name_score, propose, resolve
+from open287g.db.lineage_match import Candidate, Link, LinkKind, name_score, propose, resolve
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.lineage_overrides import load_overrides_document
 from open287g.loaders.sources import read_path
 from tests.conftest import create_database_copy, drop_database
 from tests.fixtures import ICE_DIR
+from tests.graphql_support import database_url, needs_data
+
+__all__ = ["database_url"]  # this module's database: a copy of the loaded template
 
 # (state, model, old name, new name): every rename in the 54 lists, reviewed by hand.
 RENAMES = {
@@ -50,17 +55,31 @@ RENAMES = {
     ("TN", "TASK_FORCE", "Tennessee Department of Safety and Homeland Security / THP",
      "Tennessee Department of Safety and Homeland Security"),
 }  # fmt: skip
+# East Donegal Township PA: pending 2025-05-21, relisted under a new name 51 days later.
+RELISTINGS = {
+    ("PA", "TASK_FORCE", "East Donegal Township Constable", "East Donegal Township, PA"),
+}
+# Butler PA: WSO (signed 2025-05-22, active 5/23 to 6/4), then a Task Force MOA (pending
+# 6/10, signed 6/12, active from 6/17): the same sheriff under another model.
+SWITCHES = {
+    ("PA", "WARRANT_SERVICE_OFFICER", "Butler County Sheriff's Office",
+     "Butler County Sheriff's Office"),
+}  # fmt: skip
+# Active agreements that left the lists: Walworth WI's WSO, Jackson MN's JEM (its WSO goes on).
 REAL_TERMINATIONS = {
+    ("MN", "Jackson County Sheriff's Office"),
+    ("WI", "Walworth County Sheriff's Office"),
+}
+# Pending applications that left without becoming active. Ellis County KS (pending 5/30 to
+# 7/7) may be Ellis County TX's WSO (active from 7/9) listed under the wrong state, but the
+# lists carry no MOA URL or signing date to prove it: flagged, not linked.
+WITHDRAWN = {
     ("GA", "Spalding County Sheriff's Office"),
     ("KS", "Ellis County Sheriff's Office"),
-    ("MN", "Jackson County Sheriff's Office"),
     ("MT", "Cascade County Sheriff's Office"),
-    ("PA", "Butler County Sheriff's Office"),
-    ("PA", "East Donegal Township Constable"),
     ("PA", "Pleasant Township Constable"),
     ("TX", "San Jacinto County Sheriff's Office"),
     ("VA", "Portsmouth County Sheriff's Office"),
-    ("WI", "Walworth County Sheriff's Office"),
 }
 
 
@@ -99,20 +118,30 @@ def test_matcher_rules_timing_url_floor_and_one_to_one() -> None:
     old = _candidate(1, "City of Melbourne PD", "2025-05-16", "2025-05-19", current=False)
     new = _candidate(2, "Melbourne PD", "2025-05-20", "2025-07-11", current=True)
     late = _candidate(3, "Melbourne Police", "2025-06-20", "2025-07-11", current=True)
-    older = _candidate(4, "Melbourne Police Dept", "2025-05-01", "2025-07-11", current=True)
+    beside = _candidate(4, "Melbourne Police Dept", "2025-05-01", "2025-07-11", current=True)
+    too_late = _candidate(7, "Melbourne Pd", "2025-10-01", "2025-10-11", current=True)
     wrong_url = _candidate(
         5, "Edgewood PD", "2025-05-16", "2025-06-01", current=False, urls=frozenset({"u"})
     )
     other = _candidate(6, "Edgewater PD", "2025-06-01", "2025-07-11", current=True,
                        urls=frozenset({"u"}))  # fmt: skip
-    links = propose([old, new, late, older, wrong_url, other])
-    # Arriving a month after, or listed before the old name, is not a rename.
-    assert [(link.predecessor_id, link.successor_id) for link in links] == [(1, 2)]
-    assert links[0].method == "name-similarity"
-    assert links[0].score == 100
-    arrivals = {c.id: c.first_seen for c in (old, new)}
-    # A reviewed unlink forbids it; a reviewed link wins; no loops, one successor each.
-    assert resolve(links, arrivals, forbidden=frozenset({(1, 2)})) == []
+    links = propose([old, new, late, beside, too_late, wrong_url, other])
+    # The next day's new name is a rename; a month later, a relisting; a name listed
+    # beside the old one all along is where the old one went (gap 0); four months later
+    # is nothing; a shared URL between two different places is no proof.
+    found = {(x.predecessor_id, x.successor_id): (x.kind, x.gap_days) for x in links}
+    assert found == {
+        (1, 2): (LinkKind.RENAME, 1),
+        (1, 3): (LinkKind.RELISTING, 32),
+        (1, 4): (LinkKind.RENAME, 0),
+    }
+    assert all(x.method == "name-similarity" and x.score == 100 for x in links)
+    arrivals = {c.id: c.first_seen for c in (old, new, late, beside)}
+    # One successor: the shortest gap wins among equals.
+    assert [(x.predecessor_id, x.successor_id) for x in resolve(links, arrivals)] == [(1, 4)]
+    # A reviewed unlink forbids a pair; a reviewed link wins; no loops, one successor each.
+    forbidden = frozenset({(1, 2), (1, 3), (1, 4)})
+    assert resolve(links, arrivals, forbidden=forbidden) == []
     forced = [Link(1, 3, "override", None, "reviewed"), Link(3, 1, "override", None, "loop")]
     assert [(x.predecessor_id, x.successor_id) for x in resolve(links, arrivals, forced)] == [
         (1, 3)
@@ -121,21 +150,28 @@ def test_matcher_rules_timing_url_floor_and_one_to_one() -> None:
 
 @pytest.fixture(scope="module")
 async def loaded(engine: AsyncEngine) -> None:
+    """The module's database holds the 54 snapshots already (the loaded template)."""
     if not ICE_DIR.is_dir():
         pytest.skip(f"{ICE_DIR} not present")
-    await load_sources(engine, plan_sources([str(ICE_DIR)]), Settings())
 
 
 _LINKS = """
-SELECT p.state_code, CAST(p.model_code AS text), ap.name, an.name, l.method, l.score
+SELECT p.state_code, CAST(p.model_code AS text), ap.name, an.name, l.method, l.score, l.kind
 FROM agreement_links l
 JOIN agreements p ON p.id = l.predecessor_id JOIN agencies ap ON ap.id = p.agency_id
 JOIN agreements n ON n.id = l.successor_id JOIN agencies an ON an.id = n.agency_id
 """
 
 
-async def _links(conn: AsyncConnection) -> dict[tuple[str, str, str, str], tuple[str, float]]:
-    return {(r[0], r[1], r[2], r[3]): (r[4], r[5]) for r in await conn.execute(text(_LINKS))}
+async def _links(
+    conn: AsyncConnection, kind: str | None = "RENAME"
+) -> dict[tuple[str, str, str, str], tuple[str, float | None]]:
+    """The links of one kind (None: every kind)."""
+    return {
+        (r[0], r[1], r[2], r[3]): (r[4], r[5])
+        for r in await conn.execute(text(_LINKS))
+        if kind is None or r[6] == kind
+    }
 
 
 async def _status(conn: AsyncConnection, status: str) -> set[tuple[str, str]]:
@@ -149,35 +185,73 @@ async def _status(conn: AsyncConnection, status: str) -> set[tuple[str, str]]:
     return {(r[0], r[1]) for r in rows}
 
 
+@needs_data
 async def test_real_renames_are_linked_and_no_others(loaded: None, engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         links = await _links(conn)
-        renamed = await _status(conn, "RENAMED")
-        ended = await _status(conn, "ENDED")
+        relistings = await _links(conn, "RELISTING")
+        switches = await _links(conn, "SWITCH")
+        every = await _links(conn, None)
+        statuses = {s: await _status(conn, s) for s in ("RENAMED", "ENDED", "WITHDRAWN")}
+        switched = await _status(conn, "SWITCHED")
         moved = (
             await conn.execute(
                 text(
                     "SELECT count(*) FROM agreement_links l JOIN agreements p"
                     " ON p.id = l.predecessor_id JOIN agreements n ON n.id = l.successor_id"
                     " WHERE (p.state_code, p.model_code) <> (n.state_code, n.model_code)"
+                    " AND l.kind <> 'SWITCH'"
                 )
             )
         ).scalar_one()
     assert set(links) == RENAMES
+    assert set(relistings) == RELISTINGS
+    assert set(switches) == SWITCHES
+    assert len(every) == len(RENAMES) + len(RELISTINGS) + len(SWITCHES)
     assert moved == 0
     methods = {key: method for key, (method, _) in links.items()}
     # The identical MOA URL is the evidence where ICE kept it.
     assert methods[RENAMES_BY_OLD["Town of Palm Beach Police Department"]] == "moa-url"
     assert methods[RENAMES_BY_OLD["Indialantic Police Department"]] == "name-similarity"
-    assert all(score >= 60 for _, score in links.values())
-    assert renamed == {(state, old) for state, _, old, _ in RENAMES}
-    # Only real terminations are ENDED.
-    assert ended == REAL_TERMINATIONS
+    assert all((score or 0) >= 60 for _, score in every.values())
+    assert statuses["RENAMED"] == {(st, old) for st, _, old, _ in RENAMES | RELISTINGS}
+    assert switched == {(st, old) for st, _, old, _ in SWITCHES}
+    # Only real terminations are ENDED; applications that never became active, WITHDRAWN.
+    assert statuses["ENDED"] == REAL_TERMINATIONS
+    assert statuses["WITHDRAWN"] == WITHDRAWN
+
+
+@needs_data
+async def test_ends_carry_the_first_list_without_them(loaded: None, engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT g.state_code, a.name, CAST(g.status AS text), g.last_seen, g.left_on"
+                " FROM agreements g JOIN agencies a ON a.id = g.agency_id"
+                " WHERE g.status IN ('ENDED', 'WITHDRAWN', 'SWITCHED')"
+            )
+        )
+        found = {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
+    d = dt.date
+    # Walworth's last participating list is 7/7 am; the 7/7 pm one lacks it.
+    assert found[("WI", "Walworth County Sheriff's Office", "ENDED")] == (
+        d(2025, 7, 7), d(2025, 7, 7))  # fmt: skip
+    assert found[("MN", "Jackson County Sheriff's Office", "ENDED")] == (
+        d(2025, 7, 9), d(2025, 7, 11))  # fmt: skip
+    # Withdrawn from the pending list of 5/21 pm: absent from the next (5/23 am).
+    assert found[("GA", "Spalding County Sheriff's Office", "WITHDRAWN")] == (
+        d(2025, 5, 21), d(2025, 5, 23))  # fmt: skip
+    assert found[("VA", "Portsmouth County Sheriff's Office", "WITHDRAWN")] == (
+        d(2025, 6, 10), d(2025, 6, 17))  # fmt: skip
+    assert found[("PA", "Butler County Sheriff's Office", "SWITCHED")] == (
+        d(2025, 6, 4), d(2025, 6, 6))  # fmt: skip
+    assert all(last <= left for last, left in found.values())
 
 
 RENAMES_BY_OLD = {old: (state, model, old, new) for state, model, old, new in RENAMES}
 
 
+@needs_data
 async def test_renamed_agreements_keep_their_history(loaded: None, engine: AsyncEngine) -> None:
     from open287g.db.queries.lineage import lineage_first_seen
 
@@ -201,9 +275,11 @@ async def test_renamed_agreements_keep_their_history(loaded: None, engine: Async
         )
     assert new_first == dt.date(2025, 5, 19)
     assert first == {old_id: dt.date(2025, 5, 16), new_id: dt.date(2025, 5, 16)}
-    assert (stats["ENDED"], stats["RENAMED"]) == (10, 16)
+    assert (stats["ENDED"], stats["WITHDRAWN"], stats["RENAMED"], stats["SWITCHED"]) == (
+        2, 6, 17, 1)  # fmt: skip
 
 
+@needs_data
 async def test_lineage_is_idempotent(loaded: None, engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         assert await conn.run_sync(recompute_lineage) == set()
@@ -218,40 +294,51 @@ async def reverse_engine(server_url: URL, template_url: URL) -> AsyncIterator[As
     await drop_database(server_url, url)
 
 
+@needs_data
 async def test_lineage_does_not_depend_on_load_order(
     loaded: None, engine: AsyncEngine, reverse_engine: AsyncEngine
 ) -> None:
     planned = plan_sources([str(ICE_DIR)])
     await load_sources(reverse_engine, list(reversed(planned)), Settings())
     async with engine.connect() as a, reverse_engine.connect() as b:
-        assert await _links(a) == await _links(b)
-        assert await _status(a, "ENDED") == await _status(b, "ENDED")
+        assert await _links(a, None) == await _links(b, None)
+        for status in ("ENDED", "WITHDRAWN", "SWITCHED", "RENAMED"):
+            assert await _status(a, status) == await _status(b, status)
 
 
+@needs_data
 async def test_reviewed_overrides_link_and_unlink(
     loaded: None, conn: AsyncConnection, tmp_path: Path
 ) -> None:
+    """The README's examples: a reviewer who knows better unlinks a relisting and a
+    switch, and links the Ellis County rows the lists alone cannot prove are one."""
     csv = tmp_path / "overrides.csv"
     csv.write_text(
-        "action,state,model,predecessor,successor,successor_state,note\n"
-        "unlink,FL,WARRANT_SERVICE_OFFICER,Okaloosa County Sheriff's Office,"
-        "Okaloosa County Department of Corrections,,the MOA is the county's: a transfer\n"
+        "action,state,model,predecessor,successor,successor_state,successor_model,note\n"
+        'unlink,PA,TASK_FORCE,East Donegal Township Constable,"East Donegal Township, PA",,,'
+        "the July application is a new one\n"
+        "unlink,PA,WARRANT_SERVICE_OFFICER,Butler County Sheriff's Office,"
+        "Butler County Sheriff's Office,,"
+        "Task Force Model,the WSO agreement was terminated on its own\n"
         "link,KS,Warrant Service Officer Model,Ellis County Sheriffs Office,"
-        "Ellis County Sheriff's Office,TX,ICE moved the row from KS to TX\n"
-        "link,FL,TASK_FORCE,Nowhere Police Department,Melbourne Police Department,,\n"
-        "merge,FL,TASK_FORCE,a,b,,\n",
+        "Ellis County Sheriff's Office,TX,,the KS application is Ellis County TX's WSO\n"
+        "link,FL,TASK_FORCE,Nowhere Police Department,Melbourne Police Department,,,\n"
+        "merge,FL,TASK_FORCE,a,b,,,\n",
         encoding="utf-8",
     )
     run_id, counts = await load_overrides_document(conn, read_path(str(csv), 10**6))
     assert run_id is not None
-    assert (counts.rows_read, counts.inserted, counts.rejected) == (4, 2, 2)
-    links = await _links(conn)
-    assert RENAMES_BY_OLD["Okaloosa County Sheriff's Office"] not in links
-    assert links[("KS", "WARRANT_SERVICE_OFFICER", "Ellis County Sheriff's Office",
-                  "Ellis County Sheriff's Office")][0] == "override"  # fmt: skip
-    ended = await _status(conn, "ENDED")
-    assert ("FL", "Okaloosa County Sheriff's Office") in ended
-    assert ("KS", "Ellis County Sheriff's Office") not in ended
+    assert (counts.rows_read, counts.inserted, counts.rejected) == (5, 3, 2)
+    assert await _links(conn, "RELISTING") == {}
+    assert await _links(conn, "SWITCH") == {}
+    state_links = await _links(conn, "STATE")
+    assert state_links == {
+        ("KS", "WARRANT_SERVICE_OFFICER", "Ellis County Sheriff's Office",
+         "Ellis County Sheriff's Office"): ("override", None),
+    }  # fmt: skip
+    assert ("PA", "East Donegal Township Constable") in await _status(conn, "WITHDRAWN")
+    assert ("PA", "Butler County Sheriff's Office") in await _status(conn, "ENDED")
+    assert ("KS", "Ellis County Sheriff's Office") in await _status(conn, "RENAMED")
     reasons = {
         r[0]
         for r in await conn.execute(
@@ -268,4 +355,57 @@ async def test_reviewed_overrides_link_and_unlink(
             {"r": run_id},
         )
     ).scalar_one()
-    assert changed == 4  # both ends of the removed and of the added link
+    assert changed == 6  # both ends of the two removed links and of the added one
+
+
+@needs_data
+async def test_signed_per_month_counts_each_agreement_once(
+    loaded: None, engine: AsyncEngine
+) -> None:
+    """Agreements signed per month equal the distinct agreements (lineages, found here by
+    following the links by hand), dated by their first signing; list rows only on request.
+    February 2025 has 155 agreements (156 rows: Okaloosa's rename), April 106 (113)."""
+    from open287g.db.queries.agreements import (
+        AgreementCountBy,
+        AgreementDimension,
+        AgreementFilter,
+        agreement_stats,
+    )
+
+    async with engine.connect() as conn:
+        signed: dict[int, dt.date | None] = {
+            int(r[0]): r[1]
+            for r in await conn.execute(text("SELECT id, signed_on FROM agreements"))
+        }
+        links: dict[int, int] = {
+            int(r[0]): int(r[1])
+            for r in await conn.execute(
+                text("SELECT predecessor_id, successor_id FROM agreement_links")
+            )
+        }
+        month = [AgreementDimension.SIGNED_MONTH]
+        by_lineage = await agreement_stats(conn, month, AgreementFilter())
+        by_row = await agreement_stats(
+            conn, month, AgreementFilter(), count_by=AgreementCountBy.LIST_ROWS
+        )
+
+    def head(agreement: int) -> int:
+        while agreement in links:
+            agreement = links[agreement]
+        return agreement
+
+    first: dict[int, dt.date | None] = {}
+    for agreement, on in signed.items():
+        h = head(agreement)
+        known = first.get(h)
+        first[h] = on if known is None else (known if on is None else min(known, on))
+    expected: dict[str | None, int] = {}
+    for on in first.values():
+        key = on.strftime("%Y-%m") if on else None
+        expected[key] = expected.get(key, 0) + 1
+    lineages = {k[AgreementDimension.SIGNED_MONTH]: n for k, n in by_lineage}
+    rows = {k[AgreementDimension.SIGNED_MONTH]: n for k, n in by_row}
+    assert lineages == expected
+    assert sum(lineages.values()) == len(signed) - len(links)
+    assert (lineages["2025-02"], lineages["2025-04"]) == (155, 106)
+    assert (rows["2025-02"], rows["2025-04"]) == (156, 113)

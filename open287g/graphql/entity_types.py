@@ -23,6 +23,7 @@ from open287g.db.entities import ENTITIES
 from open287g.db.entities.agreement_link import LinkMethod
 from open287g.db.entities.declare import Column, Entity, GlobalId, Relation, from_json, optional
 from open287g.db.entities.official import OfficialSourceKind
+from open287g.db.lineage_match import LinkKind
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.pagination import DEFAULT_PAGE
 from open287g.graphql.context import Info
@@ -33,7 +34,14 @@ from open287g.graphql.stat_types import jurisdiction_detainer_stats_arguments
 MODULE = "open287g.graphql.types"
 
 strawberry.enum(OfficialSourceKind, description="Where an official comes from.")
-strawberry.enum(LinkMethod, description="Why two agreements were linked as one, renamed.")
+strawberry.enum(LinkMethod, description="Why two agreements were linked as one lineage.")
+strawberry.enum(
+    LinkKind,
+    description="RENAME: listed on under a new name (within 14 days, or side by side); "
+    "RELISTING: listed again under a new name after a longer absence; STATE: listed on in "
+    "another state (an MOA URL or signing date shows it is the same agreement); SWITCH: the "
+    "agency went on under another program model.",
+)
 
 # Every object keeps its row's key (not in the API) for its relations' DataLoaders.
 PRIVATE_KEY: Any = strawberry.Private[Any]  # type: ignore[misc]

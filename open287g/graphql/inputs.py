@@ -18,6 +18,7 @@ from open287g.db.models.enums import (
 from open287g.db.queries import agencies, agreements, detainers, jurisdictions
 from open287g.db.queries.agreements import (
     AgreementChangeKind,
+    AgreementCountBy,
     AgreementDimension,
     AgreementOrderField,
     Direction,
@@ -42,6 +43,7 @@ for _enum in (
     AgreementChangeKind,
 ):
     strawberry.enum(_enum)
+strawberry.enum(AgreementCountBy, description=AgreementCountBy.__doc__)
 strawberry.enum(Direction, name="OrderDirection")
 
 

@@ -10,15 +10,21 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from open287g.db.queries.agreements import AgreementDimension
+from open287g.db.queries.agreements import AgreementCountBy, AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.graphql.inputs import AgreementFilter, DetainerFilter
 
 
 def agreement_stats_arguments(
-    group_by: list[AgreementDimension], filter: AgreementFilter | None = None
+    group_by: list[AgreementDimension],
+    filter: AgreementFilter | None = None,
+    count_by: AgreementCountBy = AgreementCountBy.LINEAGES,
 ) -> dict[str, Any]:
-    return {"group_by": group_by, "filters": (filter or AgreementFilter()).to_query()}
+    return {
+        "group_by": group_by,
+        "filters": (filter or AgreementFilter()).to_query(),
+        "count_by": count_by,
+    }
 
 
 def detainer_stats_arguments(

@@ -4,7 +4,8 @@ matcher (README "Lineage"), because a matcher will sometimes be wrong.
 Columns: `action` (`link` or `unlink`), `state`, `model` (code such as `TASK_FORCE`, or
 ICE's label `Task Force Model`), `predecessor`, `successor` (agency names as on ICE's
 lists; case, spacing, punctuation and `&`/`and` do not matter), optional
-`successor_state` (when ICE moved the agency to another state) and `note` (why).
+`successor_state` (when ICE moved the agency to another state), `successor_model` (a
+switch to another program model) and `note` (why).
 
 The file is the whole reviewed list: loading it replaces the overrides loaded before.
 Lineage and statuses are recomputed at once, in the same transaction.
@@ -43,6 +44,7 @@ class OverrideRow:
     successor_state: str
     successor: str
     note: str | None
+    successor_model: ProgramModelCode | None = None
 
 
 def parse_model(value: str | None) -> ProgramModelCode | None:
@@ -62,6 +64,15 @@ def parse_overrides_csv(label: str, data: bytes) -> ParsedCsv[OverrideRow]:
         if model is None:
             parsed.reject(number, "model", "unknown program model", values["model"])
             continue
+        successor_model = model
+        if values.get("successor_model"):
+            switched = parse_model(values["successor_model"])
+            if switched is None:
+                parsed.reject(
+                    number, "successor_model", "unknown program model", values["successor_model"]
+                )
+                continue
+            successor_model = switched
         state = parsed.state(number, values["state"])
         if state is None:
             continue
@@ -79,7 +90,7 @@ def parse_overrides_csv(label: str, data: bytes) -> ParsedCsv[OverrideRow]:
         parsed.rows.append(
             OverrideRow(
                 number, action, model, state.usps, predecessor, successor_state.usps,
-                successor, values.get("note"),
+                successor, values.get("note"), successor_model,
             )
         )  # fmt: skip
     return parsed
@@ -101,18 +112,18 @@ async def merge_overrides(
     counts = LoadCounts()
     for row in rows:
         ids: list[int] = []
-        for column, state, agency in (
-            ("predecessor", row.state_code, row.predecessor),
-            ("successor", row.successor_state, row.successor),
+        for column, state, agency, model in (
+            ("predecessor", row.state_code, row.predecessor, row.model),
+            ("successor", row.successor_state, row.successor, row.successor_model or row.model),
         ):
             found = (
                 await conn.execute(
                     text(_AGREEMENT),
-                    {"state": state, "key": name_key(agency), "model": row.model.value},
+                    {"state": state, "key": name_key(agency), "model": model.value},
                 )
             ).scalar_one_or_none()
             if found is None:
-                reason = f"no {row.model.value} agreement of that agency in {state}"
+                reason = f"no {model.value} agreement of that agency in {state}"
                 issues.append(
                     IssueRecord(row.row_number, column, IssueAction.REJECTED, reason, agency)
                 )

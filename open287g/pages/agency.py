@@ -1,5 +1,6 @@
 """An agency's page: its agreements (model, status, signed date, MOA), each with a timeline
-from the snapshot history (first listed, activated, renamed, ended) and the file and sha256
+from the snapshot history (first seen, activated, renamed or relisted, switched to another
+model, ended or withdrawn) and the file and sha256
 behind every value; its jurisdiction and the policy in force there; its officials and MOA
 documents when loaded; and the data-quality report's flags on each agreement (an MOA link
 naming another agency, an impossible date, an MOA whose date the list contradicts)."""
@@ -27,7 +28,7 @@ from open287g.db.queries.documents import DocumentRecord
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
 from open287g.db.queries.lineage import LinkRecord
 from open287g.db.queries.quality import Flag, FlagKind
-from open287g.db.queries.timeline import Sighting
+from open287g.db.queries.timeline import ArchiveStart, Sighting
 from open287g.db.reference_data import STATES, State
 
 AGREEMENT_FIELDS = (
@@ -83,6 +84,7 @@ class AgencyView:
     policy: PolicyRecord | None
     policy_holder: JurisdictionRecord | None
     officials: list[OfficialRecord]
+    archive: ArchiveStart
 
     @property
     def documents(self) -> list[tuple[AgreementView, DocumentRecord]]:
@@ -181,4 +183,5 @@ async def agency_view(conn: AsyncConnection, agency_id: int) -> AgencyView | Non
         policy=policy,
         policy_holder=holder,
         officials=officials,
+        archive=await timeline.archive_start(conn),
     )

@@ -13,7 +13,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries import agencies, agreements, changes, detainers, jurisdictions, policies
+from open287g.db.queries import (
+    agencies,
+    agreements,
+    changes,
+    detainers,
+    jurisdictions,
+    policies,
+    timeline,
+)
 from open287g.db.queries.agencies import AgencyRecord
 from open287g.db.queries.agreements import AgreementRecord
 from open287g.db.queries.detainers import DetainerDimension, DetainerStatRow
@@ -30,7 +38,7 @@ MODEL_ORDER = {
     "WARRANT_SERVICE_OFFICER": 2,
     "TRIBAL_TASK_FORCE": 3,
 }
-STATUS_ORDER = {"ACTIVE": 0, "PENDING": 1, "ENDED": 2, "RENAMED": 3}
+STATUS_ORDER = {"ACTIVE": 0, "PENDING": 1, "ENDED": 2, "WITHDRAWN": 3, "RENAMED": 4, "SWITCHED": 5}
 
 
 def state_code(raw: str) -> str | None:
@@ -76,6 +84,7 @@ class StateView:
     facility_count: int
     sort_keys: tuple[str, ...] = SORT_KEYS
     by_model: Counter[str] = field(default_factory=Counter)
+    archive: timeline.ArchiveStart = field(default_factory=lambda: timeline.ArchiveStart(None, {}))
 
 
 def _sort_key(key: str) -> Callable[[AgreementRow], tuple[Any, ...]]:
@@ -199,4 +208,5 @@ async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int)
         detainer_facilities=sorted(facilities, key=lambda r: -(r.issued or 0))[:TOP_FACILITIES],
         facility_count=len(facilities),
         by_model=by_model,
+        archive=await timeline.archive_start(conn),
     )

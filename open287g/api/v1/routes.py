@@ -129,6 +129,15 @@ AGREEMENT_STATS_PARAMS = (
     _group_by_param(agreements.AgreementDimension),
     *AGREEMENT_FILTERS,
     FORMAT,
+    Param(
+        "count_by",
+        "string",
+        "lineages (default): each agreement once, however many names, states or models ICE "
+        "listed it under, with its current status and first signing date; list_rows: every "
+        "agreement record the lists carried.",
+        enum=tuple(c.value.lower() for c in agreements.AgreementCountBy),
+        default="lineages",
+    ),
 )
 DETAINER_STATS_PARAMS = (
     _group_by_param(detainers.DetainerDimension),
@@ -151,7 +160,8 @@ async def agreement_stats(request: Request) -> Response:
         version, headers, cached = await versioned(request, conn)
         if cached is not None:
             return cached
-        rows = await agreements.agreement_stats(conn, group_by, agreement_filter(values))
+        count_by = agreements.AgreementCountBy(values["count_by"].upper())
+        rows = await agreements.agreement_stats(conn, group_by, agreement_filter(values), count_by)
     data = [{**{d.value.lower(): v for d, v in key.items()}, "count": n} for key, n in rows]
     if values["format"] == "json":
         return json_response(envelope(version, data=data), headers)

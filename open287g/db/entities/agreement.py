@@ -17,7 +17,8 @@ from open287g.db.models.enums import AgreementStatus
 from open287g.db.queries import observations
 from open287g.db.queries.documents import DOCUMENTS
 
-_LINK_METHOD = "Why it was linked: moa-url, name-similarity or override."
+_LINK_METHOD = "Why it was linked: moa-url, name-similarity, signed-date or override."
+_LINK_KIND = "What kind of link: RENAME, RELISTING, STATE or SWITCH."
 _AGENCY_JURISDICTION = "(SELECT ag.jurisdiction_id FROM agencies ag WHERE ag.id = {t}.agency_id)"
 
 AGREEMENT = Entity(
@@ -41,6 +42,19 @@ AGREEMENT = Entity(
             "{t}.activated_on",
             dt.date | None,
             "The first participating list that carried it (pending → active).",
+        ),
+        Column(
+            "ended_on",
+            "(CASE WHEN {t}.status = 'ENDED' THEN {t}.left_on END)",
+            dt.date | None,
+            "ENDED only: the first participating list on which it was absent (lastSeen is "
+            "the last that carried it).",
+        ),
+        Column(
+            "withdrawn_on",
+            "(CASE WHEN {t}.status = 'WITHDRAWN' THEN {t}.left_on END)",
+            dt.date | None,
+            "WITHDRAWN only: the first pending list on which the application was absent.",
         ),
         policy_status_column(
             _AGENCY_JURISDICTION, "Policy status of the agency's jurisdiction (or its parents)."
@@ -75,13 +89,29 @@ AGREEMENT = Entity(
             "predecessor",
             "successor_id",
             "predecessor_id",
-            "The agreement this one continues (ICE renamed the agency).",
+            "The agreement this one continues: ICE renamed the agency, relisted it after a "
+            "gap, or corrected its state.",
         ),
         linked_relation(
             "successor",
             "predecessor_id",
             "successor_id",
             "The agreement that continues this one (status RENAMED).",
+        ),
+        linked_relation(
+            "switched_from",
+            "successor_id",
+            "predecessor_id",
+            "The agency's agreement under another program model that this one replaced.",
+            switch=True,
+        ),
+        linked_relation(
+            "switched_to",
+            "predecessor_id",
+            "successor_id",
+            "The agency's agreement under another program model that replaced this one "
+            "(status SWITCHED).",
+            switch=True,
         ),
         link_relation(
             "predecessor_link", "successor_id", "The link to the predecessor and why it was made."
@@ -124,6 +154,8 @@ AGREEMENT = Entity(
         RestColumn("first_seen"),
         RestColumn("last_seen"),
         RestColumn("activated_on"),
+        RestColumn("ended_on"),
+        RestColumn("withdrawn_on"),
         RestColumn(
             "lineage_first_seen",
             description="The first list naming it or any predecessor (a rename keeps its history).",
@@ -131,15 +163,19 @@ AGREEMENT = Entity(
         RestColumn(
             "predecessor_id",
             "predecessor_link.predecessor.id",
-            "The agreement this one continues: ICE renamed the agency.",
+            "The agreement this one continues (a rename, relisting, corrected state, or the "
+            "model it switched from: see predecessor_kind).",
         ),
+        RestColumn("predecessor_kind", "predecessor_link.kind", _LINK_KIND),
         RestColumn("predecessor_method", "predecessor_link.method", _LINK_METHOD),
         RestColumn("predecessor_score", "predecessor_link.score"),
         RestColumn(
             "successor_id",
             "successor_link.successor.id",
-            "The agreement that continues this one (status RENAMED).",
+            "The agreement that continues this one (status RENAMED, or SWITCHED: see "
+            "successor_kind).",
         ),
+        RestColumn("successor_kind", "successor_link.kind", _LINK_KIND),
         RestColumn("successor_method", "successor_link.method", _LINK_METHOD),
         RestColumn("successor_score", "successor_link.score"),
     ),

@@ -1,10 +1,14 @@
-"""AgreementChange: an agreement added, ended, renamed or changed between two dates' lists
-(`agreementChanges`). Its rows come only from that query
+"""AgreementChange: an agreement added, ended, withdrawn, renamed, switched or changed
+between two dates' lists (`agreementChanges`). Its rows come only from that query
 (`db/queries/agreements.py` `changes_page_query`): each is the agreement's own row with
-its `kind`, so `agreement` is that row, embedded."""
+its `kind`, the date and the file of the list that showed the change, so `agreement` is
+that row, embedded."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from open287g.db.entities.dataset import FILES
 from open287g.db.entities.declare import Column, Entity, Relation
 from open287g.db.queries.agreements import AgreementChangeKind
 
@@ -12,6 +16,25 @@ AGREEMENT_CHANGE = Entity(
     name="AgreementChange",
     table="agreements {t}",
     node=False,
-    columns=(Column("kind", "{t}.kind", AgreementChangeKind),),
-    relations=(Relation("agreement", "Agreement", "embed", nullable=False),),
+    columns=(
+        Column("kind", "{t}.kind", AgreementChangeKind),
+        Column(
+            "changed_on",
+            "{t}.changed_on",
+            dt.date | None,
+            "Publication date of the list that showed the change: for one that left, the "
+            "first list (of the kind that last carried it) without it; else the first list "
+            "after `from` that carried it as it is now.",
+        ),
+    ),
+    relations=(
+        Relation("agreement", "Agreement", "embed", nullable=False),
+        Relation(
+            "list",
+            "Dataset",
+            "one",
+            f"{FILES} {{c}} WHERE {{c}}.id = {{t}}.list_file_id",
+            description="The ICE list (source file) that showed the change.",
+        ),
+    ),
 )

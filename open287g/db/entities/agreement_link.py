@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 
 from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.lineage_match import LinkKind
 
 
 class LinkMethod(enum.Enum):
@@ -13,6 +14,7 @@ class LinkMethod(enum.Enum):
 
     MOA_URL = "moa-url"
     NAME_SIMILARITY = "name-similarity"
+    SIGNED_DATE = "signed-date"
     OVERRIDE = "override"
 
 
@@ -47,14 +49,18 @@ def link_relation(name: str, end: str, description: str) -> Relation:
     )
 
 
-def linked_relation(name: str, end: str, other: str, description: str) -> Relation:
-    """The agreement at the other end (`other`) of the link where `{t}` is `end`."""
+def linked_relation(
+    name: str, end: str, other: str, description: str, *, switch: bool = False
+) -> Relation:
+    """The agreement at the other end (`other`) of the link where `{t}` is `end`: a
+    model switch's (`switch`) or any other kind's (rename, relisting, corrected state)."""
+    kind = "=" if switch else "<>"
     return Relation(
         name,
         "Agreement",
         "one",
-        f"agreements {{c}} WHERE {{c}}.id ="
-        f" (SELECT l.{other} FROM agreement_links l WHERE l.{end} = {{t}}.id)",
+        f"agreements {{c}} WHERE {{c}}.id = (SELECT l.{other} FROM agreement_links l"
+        f" WHERE l.{end} = {{t}}.id AND l.kind {kind} 'SWITCH')",
         description=description,
     )
 
@@ -75,9 +81,18 @@ AGREEMENT_LINK = Entity(
     table="agreement_links {t}",
     key="{t}.predecessor_id",
     node=False,
-    description="One rename: `predecessor` was listed until `successor` took its place "
-    '(README "Lineage").',
+    description="One continuation: `predecessor` was listed until `successor` took its "
+    'place (README "Lineage"): a rename, a relisting after a gap, a corrected state, or a '
+    "switch to another program model (`kind`).",
     columns=(
+        Column("kind", "{t}.kind", LinkKind),
+        Column(
+            "gap_days",
+            "{t}.gap_days",
+            int | None,
+            "Days from the predecessor's last list to the successor's next one (0: listed "
+            "together).",
+        ),
         Column("method", "{t}.method", LinkMethod),
         Column(
             "score",
@@ -89,7 +104,8 @@ AGREEMENT_LINK = Entity(
             "evidence",
             "{t}.evidence",
             str,
-            "The shared MOA URL, the two names compared, or the reviewer's note.",
+            "The shared MOA URL or signing date, the two names compared and the gap, or the "
+            "reviewer's note.",
         ),
     ),
     relations=(_end("predecessor"), _end("successor")),

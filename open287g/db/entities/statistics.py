@@ -142,9 +142,14 @@ def detainer_stat_rows(args: dict[str, Any], scope: str = "") -> Rows:
 
 
 def agreement_stat_rows(args: dict[str, Any], scope: str = "") -> Rows:
-    """`args`: `group_by` (dimensions) and `filters` (an `agreements.AgreementFilter`)."""
+    """`args`: `group_by` (dimensions), `filters` (an `agreements.AgreementFilter`) and
+    `count_by` (lineages, the default, or list rows)."""
     assert not scope, "agreement statistics are only a root field"
-    sql, params, dimensions = agreements.agreement_stats_query(args["group_by"], args["filters"])
+    sql, params, dimensions = agreements.agreement_stats_query(
+        args["group_by"],
+        args["filters"],
+        args.get("count_by", agreements.AgreementCountBy.LINEAGES),
+    )
     keyed = {d: f"k{i}" for i, d in enumerate(dimensions)}
     names = {d.value.lower(): keyed.get(d) for d in AgreementDimension}
     return Rows(_wrapped(sql, names, "s.count"), "{c}.ordinal", params)

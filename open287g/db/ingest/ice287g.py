@@ -59,7 +59,8 @@ _ORDERED_SNAPSHOTS = """
 ordered AS (
     SELECT s.id, s.kind, s.published_on,
            row_number() OVER (PARTITION BY s.kind
-                              ORDER BY s.published_at DESC, f.fetched_at DESC, s.id DESC) AS rn
+                              ORDER BY s.published_at DESC, f.fetched_at DESC, s.id DESC) AS rn,
+           row_number() OVER (ORDER BY s.published_at, f.fetched_at, s.id) AS pos
     FROM snapshots s JOIN source_files f ON f.id = s.source_file_id
 )"""
 
@@ -130,7 +131,7 @@ RETURNING agreement_id
 
 # Every agreement's current fields, derived from the history. Only rows whose values
 # differ are written; RETURNING reports what changed and how (old vs new values).
-_RECOMPUTE_AGREEMENTS = f"""
+RECOMPUTE_AGREEMENTS = f"""
 WITH {_ORDERED_SNAPSHOTS},
 latest AS (
     SELECT
@@ -143,7 +144,9 @@ seen AS (
            max(s.published_on) AS last_seen,
            min(s.published_on) FILTER (WHERE s.kind = 'PARTICIPATING') AS activated_on,
            bool_or(s.id = latest.participating) AS on_participating,
-           bool_or(s.id = latest.pending) AS on_pending
+           bool_or(s.id = latest.pending) AS on_pending,
+           max(s.pos) AS last_pos,
+           (array_agg(s.kind ORDER BY s.pos DESC))[1] AS last_kind
     FROM agreement_observations o JOIN ordered s ON s.id = o.snapshot_id CROSS JOIN latest
     GROUP BY o.agreement_id
 ),
@@ -158,8 +161,17 @@ computed AS (
     SELECT seen.agreement_id AS id,
            CAST(CASE WHEN on_participating THEN 'ACTIVE' WHEN on_pending THEN 'PENDING'
                      WHEN EXISTS (SELECT 1 FROM agreement_links l
+                                  WHERE l.predecessor_id = seen.agreement_id
+                                    AND l.kind = 'SWITCH') THEN 'SWITCHED'
+                     WHEN EXISTS (SELECT 1 FROM agreement_links l
                                   WHERE l.predecessor_id = seen.agreement_id) THEN 'RENAMED'
-                     ELSE 'ENDED' END AS agreement_status) AS status,
+                     WHEN seen.activated_on IS NOT NULL THEN 'ENDED'
+                     ELSE 'WITHDRAWN' END AS agreement_status) AS status,
+           -- The first list of the kind that last carried it on which it was absent.
+           CASE WHEN NOT (on_participating OR on_pending) THEN
+               (SELECT x.published_on FROM ordered x
+                WHERE x.kind = seen.last_kind AND x.pos > seen.last_pos
+                ORDER BY x.pos LIMIT 1) END AS left_on,
            lp.signed_on, lp.signed_raw, lp.moa_url,
            coalesce(lp.addendum_urls, CAST('{{}}' AS text[])) AS addendum_urls,
            seen.first_seen, seen.last_seen, seen.activated_on
@@ -168,14 +180,15 @@ computed AS (
 UPDATE agreements a
 SET status = c.status, signed_on = c.signed_on, signed_raw = c.signed_raw,
     moa_url = c.moa_url, addendum_urls = c.addendum_urls, first_seen = c.first_seen,
-    last_seen = c.last_seen, activated_on = c.activated_on, updated_at = now()
+    last_seen = c.last_seen, activated_on = c.activated_on, left_on = c.left_on,
+    updated_at = now()
 FROM computed c JOIN agreements old ON old.id = c.id
 WHERE a.id = c.id
   AND (a.status, a.signed_on, a.signed_raw, a.moa_url, a.addendum_urls, a.first_seen,
-       a.last_seen, a.activated_on)
+       a.last_seen, a.activated_on, a.left_on)
       IS DISTINCT FROM
       (c.status, c.signed_on, c.signed_raw, c.moa_url, c.addendum_urls, c.first_seen,
-       c.last_seen, c.activated_on)
+       c.last_seen, c.activated_on, c.left_on)
 RETURNING a.id, CAST(old.status AS text) AS old_status, CAST(c.status AS text) AS new_status,
     (old.signed_on, old.signed_raw, old.moa_url, old.addendum_urls, old.activated_on)
         IS DISTINCT FROM (c.signed_on, c.signed_raw, c.moa_url, c.addendum_urls, c.activated_on)
@@ -183,7 +196,8 @@ RETURNING a.id, CAST(old.status AS text) AS old_status, CAST(c.status AS text) A
     old.signed_on AS old_signed_on, c.signed_on AS new_signed_on,
     old.signed_raw AS old_signed_raw, c.signed_raw AS new_signed_raw,
     old.moa_url IS DISTINCT FROM c.moa_url AS moa_changed,
-    old.addendum_urls IS DISTINCT FROM c.addendum_urls AS addenda_changed
+    old.addendum_urls IS DISTINCT FROM c.addendum_urls AS addenda_changed,
+    c.left_on AS left_on
 """
 
 # Agencies take their name, type, county and jurisdiction from the newest list naming them.
@@ -279,7 +293,7 @@ async def merge_snapshot(
         said = row.describe(meta.published_on)
         if said is not None:
             summaries[row.id] = said
-        if row.new_status == AgreementStatus.ENDED and row.old_status != AgreementStatus.ENDED:
+        if row.new_status in _LEFT and row.old_status not in _LEFT:
             counts.ended += 1
         elif row.new_status != row.old_status or row.details_changed:
             counts.updated += 1
@@ -315,6 +329,10 @@ async def merge_snapshot(
     return counts
 
 
+# Statuses of an agreement that left the lists for good (what a load counts as `ended`).
+_LEFT = frozenset({AgreementStatus.ENDED, AgreementStatus.WITHDRAWN})
+
+
 @dataclass(frozen=True)
 class Recomputed:
     """One agreement whose current fields changed: how, in values and in words."""
@@ -329,13 +347,17 @@ class Recomputed:
     new_signed_raw: str | None
     moa_changed: bool
     addenda_changed: bool
+    left_on: dt.date | None = None
 
     def describe(self, as_of: dt.date) -> str | None:
         """What changed, for people; None when only `lastSeen`/`firstSeen` moved."""
         said: list[str] = []
         if self.new_status != self.old_status:
+            absent = f"first absent from the list of {self.left_on or as_of}"
             if self.new_status == AgreementStatus.ENDED:
-                said.append(f"ended: not on the latest lists (as of {as_of})")
+                said.append(f"ended: an active agreement left the lists ({absent})")
+            elif self.new_status == AgreementStatus.WITHDRAWN:
+                said.append(f"withdrawn: a pending application left the lists ({absent})")
             else:
                 said.append(f"status {self.old_status.lower()} → {self.new_status.lower()}")
         old_signed = self.old_signed_on or self.old_signed_raw
@@ -353,7 +375,7 @@ async def recompute_agreements(conn: AsyncConnection) -> list[Recomputed]:
     """Re-derive every agreement's current fields from the history (after a snapshot is
     added or removed); those that changed. Lineage first: a renamed one is RENAMED."""
     relinked = await conn.run_sync(recompute_lineage)
-    rows = [Recomputed(*row) for row in await conn.execute(text(_RECOMPUTE_AGREEMENTS))]
+    rows = [Recomputed(*row) for row in await conn.execute(text(RECOMPUTE_AGREEMENTS))]
     # Successors downstream carry the lineage's first sight (and their links): changed too.
     changed = {row.id for row in rows}
     relinked = (relinked | await descendants(conn, changed | relinked)) - changed

@@ -13,7 +13,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.lineage_match import Candidate, Link, propose, resolve
+from open287g.db.lineage_match import (
+    ARRIVAL_GAP_DAYS,
+    Candidate,
+    Link,
+    LinkKind,
+    Suspect,
+    propose,
+    resolve,
+    state_suspects,
+)
 
 _CANDIDATES = """
 WITH ordered AS (
@@ -26,7 +35,10 @@ SELECT g.id, g.state_code, CAST(g.model_code AS text),
        (array_agg(o.agency_name ORDER BY s.published_on DESC, s.rn))[1],
        min(s.published_on), max(s.published_on), bool_or(s.rn = 1),
        coalesce(array_agg(DISTINCT o.moa_url) FILTER (WHERE o.moa_url IS NOT NULL),
-                CAST('{}' AS text[]))
+                CAST('{}' AS text[])),
+       array_agg(DISTINCT s.published_on ORDER BY s.published_on),
+       coalesce(array_agg(DISTINCT o.signed_on) FILTER (WHERE o.signed_on IS NOT NULL),
+                CAST('{}' AS date[]))
 FROM agreement_observations o
 JOIN ordered s ON s.id = o.snapshot_id
 JOIN agreements g ON g.id = o.agreement_id
@@ -42,33 +54,75 @@ FROM lineage_overrides ORDER BY load_run_id, row_number
 def candidates(conn: Connection) -> list[Candidate]:
     rows = conn.execute(text(_CANDIDATES))
     return [
-        Candidate(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), frozenset(r[7]))
+        Candidate(
+            int(r[0]),
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            bool(r[6]),
+            frozenset(r[7]),
+            tuple(r[8]),
+            frozenset(r[9]),
+        )
         for r in rows
     ]
+
+
+def _reviewed(old: Candidate | None, new: Candidate | None, note: str) -> Link | None:
+    """A reviewed link, its kind read from the two agreements as the matcher would."""
+    if old is None or new is None:
+        return None
+    back = new.back_after(old.last_seen)
+    gap = None if back is None else max(0, (back - old.last_seen).days)
+    if old.model_code != new.model_code:
+        kind = LinkKind.SWITCH
+    elif old.state_code != new.state_code:
+        kind = LinkKind.STATE
+    elif gap is not None and gap > ARRIVAL_GAP_DAYS:
+        kind = LinkKind.RELISTING
+    else:
+        kind = LinkKind.RENAME
+    return Link(old.id, new.id, "override", None, note or "reviewed link", kind, gap)
 
 
 def wanted_links(conn: Connection) -> list[Link]:
     """The links the history and the reviewed overrides call for."""
     found = candidates(conn)
+    by_id = {c.id: c for c in found}
     forced: list[Link] = []
     forbidden: set[tuple[int, int]] = set()
     for action, old, new, note in conn.execute(text(_OVERRIDES)):
         if action == "link":
-            forced.append(Link(int(old), int(new), "override", None, note or "reviewed link"))
+            link = _reviewed(by_id.get(int(old)), by_id.get(int(new)), note)
+            if link is not None:
+                forced.append(link)
         else:
             forbidden.add((int(old), int(new)))
     arrivals = {c.id: c.first_seen for c in found}
     return resolve(propose(found), arrivals, forced, frozenset(forbidden))
 
 
+def suspects(conn: Connection) -> list[Suspect]:
+    """Possible wrong-state rows the links leave unexplained (the quality report's)."""
+    found = candidates(conn)
+    stored = [
+        Link(int(r[0]), int(r[1]), "", None, "")
+        for r in conn.execute(text("SELECT predecessor_id, successor_id FROM agreement_links"))
+    ]
+    return state_suspects(found, stored)
+
+
 def recompute_lineage(conn: Connection) -> set[int]:
     """Write the wanted links; the agreements (both ends) whose lineage changed."""
     wanted = {link.predecessor_id: link for link in wanted_links(conn)}
     stored = {
-        int(r[0]): Link(int(r[0]), int(r[1]), r[2], r[3], r[4])
+        int(r[0]): Link(int(r[0]), int(r[1]), r[2], r[3], r[4], LinkKind(r[5]), r[6])
         for r in conn.execute(
             text(
-                "SELECT predecessor_id, successor_id, method, score, evidence FROM agreement_links"
+                "SELECT predecessor_id, successor_id, method, score, evidence, kind, gap_days"
+                " FROM agreement_links"
             )
         )
     }
@@ -86,8 +140,9 @@ def recompute_lineage(conn: Connection) -> set[int]:
         conn.execute(
             text(
                 "INSERT INTO agreement_links (predecessor_id, successor_id, method, score,"
-                " evidence) SELECT * FROM unnest(CAST(:p AS bigint[]), CAST(:s AS bigint[]),"
-                " CAST(:m AS text[]), CAST(:sc AS float8[]), CAST(:e AS text[]))"
+                " evidence, kind, gap_days) SELECT * FROM unnest(CAST(:p AS bigint[]),"
+                " CAST(:s AS bigint[]), CAST(:m AS text[]), CAST(:sc AS float8[]),"
+                " CAST(:e AS text[]), CAST(:k AS text[]), CAST(:g AS int[]))"
             ),
             {
                 "p": [link.predecessor_id for link in new],
@@ -95,6 +150,8 @@ def recompute_lineage(conn: Connection) -> set[int]:
                 "m": [link.method for link in new],
                 "sc": [link.score for link in new],
                 "e": [link.evidence for link in new],
+                "k": [link.kind.value for link in new],
+                "g": [link.gap_days for link in new],
             },
         )
         for link in new:

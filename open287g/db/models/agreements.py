@@ -96,6 +96,11 @@ class Agreement(Base):
     activated_on: Mapped[dt.date | None] = mapped_column(
         Date, comment="Date of the first participating list that carried it."
     )
+    left_on: Mapped[dt.date | None] = mapped_column(
+        Date,
+        comment="Date of the first list (of the kind that last carried it) on which it was "
+        "absent; null while listed.",
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

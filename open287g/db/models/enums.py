@@ -13,13 +13,18 @@ class ProgramModelCode(enum.StrEnum):
 
 
 class AgreementStatus(enum.StrEnum):
-    """`ENDED` is a real termination; `RENAMED` left the lists under one name and goes on
-    under another (its `successor`)."""
+    """The agreement's life. `ENDED`: an active agreement that left the lists (a real
+    termination); `WITHDRAWN`: a pending application that left without becoming active;
+    `RENAMED`: left under one name and goes on under another (its `successor`: a rename, a
+    relisting after a gap, a corrected state); `SWITCHED`: the agency went on under
+    another program model (its `switchedTo`)."""
 
     ACTIVE = "ACTIVE"
     PENDING = "PENDING"
     ENDED = "ENDED"
+    WITHDRAWN = "WITHDRAWN"
     RENAMED = "RENAMED"
+    SWITCHED = "SWITCHED"
 
 
 class JurisdictionKind(enum.StrEnum):

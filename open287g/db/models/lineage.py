@@ -1,8 +1,9 @@
 """Agreement lineage: which agreement continues which when ICE renames an agency.
 
-A rename is not a termination: the old agreement's status is `RENAMED` and it points at
-its successor. Links are recomputed from the snapshot history after every ICE load
-(`db/ingest/lineage.py`); each records why it was made. Reviewed overrides
+A rename is not a termination: the old agreement's status is `RENAMED` (`SWITCHED` when
+the agency moved to another program model) and it points at its successor. Links are
+recomputed from the snapshot history after every ICE load (`db/ingest/lineage.py`); each
+records its kind and why it was made. Reviewed overrides
 (`open287g load lineage-overrides`) force or forbid a link.
 """
 
@@ -32,6 +33,15 @@ class AgreementLink(Base):
         Float, comment="rapidfuzz similarity (0-100) of the folded agency names"
     )
     evidence: Mapped[str] = mapped_column(Text, comment="the shared MOA URL, names compared…")
+    kind: Mapped[str] = mapped_column(
+        Text,
+        server_default="RENAME",
+        comment="RENAME, RELISTING (after a gap of more than 14 days), SWITCH (another "
+        "program model) or STATE (another state, with MOA URL or signing-date evidence)",
+    )
+    gap_days: Mapped[int | None] = mapped_column(
+        Integer, comment="days from the predecessor's last list to the successor's next one"
+    )
 
 
 class LineageOverride(Base):

@@ -44,6 +44,16 @@ class AgreementDimension(enum.StrEnum):
     AGENCY_TYPE = "AGENCY_TYPE"
 
 
+class AgreementCountBy(enum.StrEnum):
+    """What a statistic counts. LINEAGES (the default): each agreement once, however many
+    names ICE listed it under (its renames, relistings, corrected states and model
+    switches are one lineage), with its current status and its first signing date.
+    LIST_ROWS: every agreement record, one per name and model the lists carried."""
+
+    LINEAGES = "LINEAGES"
+    LIST_ROWS = "LIST_ROWS"
+
+
 @dataclass(frozen=True)
 class AgreementFilter:
     state: str | None = None  # USPS code (callers resolve names with `resolve_state`)
@@ -81,6 +91,7 @@ class AgreementRecord:
     first_seen: dt.date
     last_seen: dt.date
     activated_on: dt.date | None = None  # first participating list (pending → active)
+    left_on: dt.date | None = None  # first list without it, once it left (ended, withdrawn…)
 
 
 COLUMNS = ", ".join(f"g.{f.name}" for f in fields(AgreementRecord))
@@ -122,7 +133,8 @@ def as_of_ctes(prefix: str) -> str:
                 AS agreement_status) AS status,
            o.signed_on, o.signed_raw, o.moa_url, o.addendum_urls,
            seen.first_seen, seen.last_seen,
-           CASE WHEN a.activated_on <= :{p}as_of THEN a.activated_on END AS activated_on
+           CASE WHEN a.activated_on <= :{p}as_of THEN a.activated_on END AS activated_on,
+           CAST(NULL AS date) AS left_on
     FROM {p}listed l
     JOIN agreements a ON a.id = l.agreement_id
     JOIN agreement_observations o ON o.agreement_id = l.agreement_id
@@ -279,18 +291,38 @@ _STAT_SQL = {
 }
 
 
+# Each lineage once: the agreement at its head (no successor: the one listed now, or the
+# last) with its own status, state, model and agency, and the earliest signing date along
+# its predecessors. The columns `_where` and `_STAT_SQL` read, as `agreements` has them.
+LINEAGE_HEADS = """(WITH RECURSIVE up(head, id) AS (
+    SELECT h.id, h.id FROM agreements h
+    WHERE NOT EXISTS (SELECT 1 FROM agreement_links l WHERE l.predecessor_id = h.id)
+    UNION
+    SELECT up.head, l.predecessor_id FROM up JOIN agreement_links l ON l.successor_id = up.id
+), first_signed AS (
+    SELECT up.head, min(x.signed_on) AS signed_on
+    FROM up JOIN agreements x ON x.id = up.id GROUP BY up.head
+)
+SELECT h.id, h.agency_id, h.state_code, h.model_code, h.status, f.signed_on
+FROM agreements h JOIN first_signed f ON f.head = h.id)"""
+
+
 def agreement_stats_query(
-    group_by: Sequence[AgreementDimension], filters: AgreementFilter
+    group_by: Sequence[AgreementDimension],
+    filters: AgreementFilter,
+    count_by: AgreementCountBy = AgreementCountBy.LINEAGES,
 ) -> tuple[str, dict[str, object], tuple[AgreementDimension, ...]]:
     """The statement of a breakdown (both APIs): a row per key, `k0`, `k1`, … (the
-    dimensions returned, in order) and `count`, in key order; its parameters."""
+    dimensions returned, in order) and `count`, in key order; its parameters. Each
+    lineage counts once unless `count_by` asks for list rows (`AgreementCountBy`)."""
     check_list("group_by", group_by)
     dimensions = tuple(dict.fromkeys(group_by))
     clauses, params = _where(filters)
     keys = [f"{_STAT_SQL[d]} AS k{i}" for i, d in enumerate(dimensions)]
     grouping = ", ".join(f"k{i}" for i in range(len(dimensions)))
+    source = "agreements" if count_by is AgreementCountBy.LIST_ROWS else LINEAGE_HEADS
     sql = (
-        f"SELECT {', '.join([*keys, 'count(*) AS count'])} FROM agreements g"
+        f"SELECT {', '.join([*keys, 'count(*) AS count'])} FROM {source} g"
         " JOIN agencies a ON a.id = g.agency_id"
         f" WHERE {' AND '.join(clauses) or 'true'}"
         + (f" GROUP BY {grouping} ORDER BY {grouping}" if dimensions else "")
@@ -299,9 +331,12 @@ def agreement_stats_query(
 
 
 async def agreement_stats(
-    conn: AsyncConnection, group_by: Sequence[AgreementDimension], filters: AgreementFilter
+    conn: AsyncConnection,
+    group_by: Sequence[AgreementDimension],
+    filters: AgreementFilter,
+    count_by: AgreementCountBy = AgreementCountBy.LINEAGES,
 ) -> list[tuple[dict[AgreementDimension, str | None], int]]:
-    sql, params, dimensions = agreement_stats_query(group_by, filters)
+    sql, params, dimensions = agreement_stats_query(group_by, filters, count_by)
     return [
         (dict(zip(dimensions, row[:-1], strict=True)), int(row[-1]))
         for row in await conn.execute(text(sql), params)
@@ -310,8 +345,10 @@ async def agreement_stats(
 
 class AgreementChangeKind(enum.StrEnum):
     ADDED = "ADDED"
-    ENDED = "ENDED"
-    RENAMED = "RENAMED"  # ended because another continues it (`agreement_links`)
+    ENDED = "ENDED"  # an active agreement left the lists
+    WITHDRAWN = "WITHDRAWN"  # a pending application left without becoming active
+    RENAMED = "RENAMED"  # left because another continues it (`agreement_links`)
+    SWITCHED = "SWITCHED"  # left because the agency went on under another model
     CHANGED = "CHANGED"  # status, signed date or MOA link
 
 
@@ -321,24 +358,63 @@ def changes_ordering(start: dt.date, end: dt.date) -> str:
 
 # Between the lists as published on two dates: one row (id, kind) per agreement that
 # changed. A rename is one change (RENAMED, on the old agreement), not an end and an
-# addition: its successor, listed now, is not ADDED. (A FULL JOIN: PostgreSQL cannot
-# plan it as the nested loop over the two lists its row estimates would pick.)
+# addition: its successor, listed now, is not ADDED; likewise a model switch (SWITCHED).
+# An agreement that left is ENDED if it had been active by then, else WITHDRAWN. (A FULL
+# JOIN: PostgreSQL cannot plan it as the nested loop over the two lists its row estimates
+# would pick.) Each change carries the list that showed it (`changes_shown`): for one
+# that left, the first list of the kind that last carried it on which it was absent; for
+# one added or changed, the first list after `from` that carried it as it is now.
 _CHANGES = """
 agreement_renames AS (
-    SELECT l.predecessor_id, l.successor_id FROM agreement_links l
+    SELECT l.predecessor_id, l.successor_id, l.kind FROM agreement_links l
     WHERE l.predecessor_id IN (SELECT id FROM before_g EXCEPT SELECT id FROM now_g)
       AND l.successor_id IN (SELECT id FROM now_g)
-), agreement_changes AS (
+), agreement_kinds AS (
     SELECT coalesce(n.id, b.id) AS id,
            CASE WHEN b.id IS NULL THEN 'ADDED'
                 WHEN n.id IS NOT NULL THEN 'CHANGED'
+                WHEN b.id IN (SELECT predecessor_id FROM agreement_renames
+                              WHERE kind = 'SWITCH') THEN 'SWITCHED'
                 WHEN b.id IN (SELECT predecessor_id FROM agreement_renames) THEN 'RENAMED'
-                ELSE 'ENDED' END AS kind
+                WHEN (SELECT a.activated_on FROM agreements a WHERE a.id = b.id)
+                     <= :now_as_of THEN 'ENDED'
+                ELSE 'WITHDRAWN' END AS kind,
+           n.status, n.signed_on, n.signed_raw, n.moa_url
     FROM before_g b FULL JOIN now_g n ON n.id = b.id
     WHERE CASE WHEN b.id IS NULL THEN n.id NOT IN (SELECT successor_id FROM agreement_renames)
                WHEN n.id IS NULL THEN true
                ELSE (n.status, n.signed_on, n.signed_raw, n.moa_url)
                     IS DISTINCT FROM (b.status, b.signed_on, b.signed_raw, b.moa_url) END
+), changes_listed AS (
+    SELECT s.id, s.kind, s.published_on, s.source_file_id, s.published_at, f.fetched_at
+    FROM snapshots s JOIN source_files f ON f.id = s.source_file_id
+    WHERE s.published_on <= :now_as_of
+), changes_shown AS (
+    SELECT k.id, k.kind, shown.published_on AS changed_on, shown.source_file_id AS list_file_id
+    FROM agreement_kinds k
+    LEFT JOIN LATERAL (
+        SELECT x.published_on, x.source_file_id, x.published_at, x.fetched_at, x.id
+        FROM changes_listed x
+        WHERE k.kind IN ('ADDED', 'CHANGED') AND x.published_on > :before_as_of
+          AND EXISTS (
+              SELECT 1 FROM agreement_observations o
+              WHERE o.agreement_id = k.id AND o.snapshot_id = x.id
+                AND (CAST(CASE WHEN x.kind = 'PARTICIPATING' THEN 'ACTIVE' ELSE 'PENDING' END
+                          AS agreement_status), o.signed_on, o.signed_raw, o.moa_url)
+                    IS NOT DISTINCT FROM (k.status, k.signed_on, k.signed_raw, k.moa_url))
+        UNION ALL
+        SELECT x.published_on, x.source_file_id, x.published_at, x.fetched_at, x.id FROM (
+            SELECT y.kind, y.published_at, y.fetched_at, y.id FROM changes_listed y
+            JOIN agreement_observations o ON o.snapshot_id = y.id AND o.agreement_id = k.id
+            WHERE k.kind NOT IN ('ADDED', 'CHANGED')
+            ORDER BY y.published_at DESC, y.fetched_at DESC, y.id DESC LIMIT 1
+        ) last
+        JOIN changes_listed x ON x.kind = last.kind
+         AND (x.published_at, x.fetched_at, x.id) > (last.published_at, last.fetched_at, last.id)
+        ORDER BY 3, 4, 5 LIMIT 1
+    ) shown ON true
+), agreement_changes AS (
+    SELECT id, kind, changed_on, list_file_id FROM changes_shown
 )"""
 
 
@@ -355,7 +431,8 @@ def changes_page_query(start: dt.date, end: dt.date, first: int, after: str | No
     return PageQuery(
         ctes=f"{as_of_ctes('before_')}, {as_of_ctes('now_')}, {_CHANGES.strip()}",
         rows=(
-            "SELECT a.*, c.kind, c.kind AS sort_value FROM agreement_changes c"
+            "SELECT a.*, c.kind, c.changed_on, c.list_file_id, c.kind AS sort_value"
+            " FROM agreement_changes c"
             f" JOIN agreements a ON a.id = c.id WHERE {where}"
             f" ORDER BY c.id LIMIT {int(first) + 1}"
         ),

@@ -18,19 +18,22 @@ class LinkRecord:
     method: str
     score: float | None
     evidence: str
+    kind: str = "RENAME"  # RENAME, RELISTING, STATE or SWITCH
+    gap_days: int | None = None
 
 
 async def links_of(conn: AsyncConnection, ids: Iterable[int]) -> list[LinkRecord]:
     """Every link with one of these agreements at either end."""
     rows = await conn.execute(
         text(
-            "SELECT predecessor_id, successor_id, method, score, evidence FROM agreement_links"
+            "SELECT predecessor_id, successor_id, method, score, evidence, kind, gap_days"
+            " FROM agreement_links"
             " WHERE predecessor_id = ANY(CAST(:ids AS bigint[]))"
             "    OR successor_id = ANY(CAST(:ids AS bigint[]))"
         ),
         {"ids": sorted(set(ids))},
     )
-    return [LinkRecord(int(r[0]), int(r[1]), r[2], r[3], r[4]) for r in rows]
+    return [LinkRecord(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
 async def lineage_first_seen(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, dt.date]:

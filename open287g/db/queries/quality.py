@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.ingest import lineage
 from open287g.db.moa_file_names import judge
 from open287g.db.queries.documents import signing_date_disagreements
 from open287g.db.queries.policy_quality import PolicyDisagreement, policy_disagreements
@@ -45,6 +46,7 @@ class FlagKind(enum.StrEnum):
     CONFLICTING_DUPLICATE = "CONFLICTING_DUPLICATE"
     RENAME_LINK = "RENAME_LINK"
     MOA_DATE_DISAGREES = "MOA_DATE_DISAGREES"
+    POSSIBLE_WRONG_STATE = "POSSIBLE_WRONG_STATE"
 
 
 FLAG_DESCRIPTIONS = {
@@ -56,10 +58,14 @@ FLAG_DESCRIPTIONS = {
     "gives no MOA link.",
     FlagKind.CONFLICTING_DUPLICATE: "A list named the same agency and model twice with "
     "different details; the loader kept the first row.",
-    FlagKind.RENAME_LINK: "ICE listed the agreement on under a new name; the link and why "
-    "it was made (shared MOA URL, name similarity, reviewed override).",
+    FlagKind.RENAME_LINK: "ICE listed the agreement on under a new name, after a gap, in "
+    "another state or under another model; the link, its kind and why it was made (shared "
+    "MOA URL or signing date, name similarity, reviewed override).",
     FlagKind.MOA_DATE_DISAGREES: "The signing date read from the agreement's MOA document "
     "differs from the list's signed date (or the list gives none).",
+    FlagKind.POSSIBLE_WRONG_STATE: "The agreement left the lists while the same agency "
+    "name and model was listed in another state, but no MOA URL or signing date shows they "
+    "are one agreement: not linked (a reviewed override can link them).",
 }
 
 
@@ -317,6 +323,36 @@ async def _duplicate_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
     ]
 
 
+_AGREEMENT_NAMES = """
+SELECT g.id, g.state_code, CAST(g.model_code AS text), a.name, g.first_seen, g.last_seen
+FROM agreements g JOIN agencies a ON a.id = g.agency_id
+WHERE g.id = ANY(CAST(:ids AS bigint[]))
+"""
+
+
+async def _state_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
+    found = [s for s in await conn.run_sync(lineage.suspects) if only is None or s.old_id in only]
+    rows = await conn.execute(text(_AGREEMENT_NAMES), {"ids": [s.old_id for s in found]})
+    named = {r[0]: r for r in rows}
+    return [
+        Flag(
+            FlagKind.POSSIBLE_WRONG_STATE,
+            s.old_id,
+            named[s.old_id][3],
+            named[s.old_id][1],
+            named[s.old_id][2],
+            s.evidence,
+            None,
+            None,
+            named[s.old_id][4],
+            named[s.old_id][5],
+            s.new_id,
+        )
+        for s in sorted(found, key=lambda s: (s.old_id, s.new_id))
+        if s.old_id in named
+    ]
+
+
 async def _link_flags(conn: AsyncConnection, only: Only) -> list[Flag]:
     rows = await conn.execute(
         text(_LINKS.replace("{only}", _only("l.predecessor_id"))), {"only": only}
@@ -407,6 +443,7 @@ async def quality_flags(
         FlagKind.CONFLICTING_DUPLICATE: _duplicate_flags,
         FlagKind.RENAME_LINK: _link_flags,
         FlagKind.MOA_DATE_DISAGREES: _document_date_flags,
+        FlagKind.POSSIBLE_WRONG_STATE: _state_flags,
     }
     flags: list[Flag] = []
     for kind, check in checks.items():

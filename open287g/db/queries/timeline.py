@@ -134,3 +134,30 @@ async def sightings(
         sighting = Sighting(*row)
         found[sighting.agreement_id][sighting.event] = sighting
     return found
+
+
+@dataclass(frozen=True)
+class ArchiveStart:
+    """Where the archive of ICE's lists begins: its first list of each kind, and the
+    earliest of them. An agreement first seen on the first list of its kind may have been
+    listed long before: pages say "first seen in this archive", never "first listed"."""
+
+    start: dt.date | None
+    first_of_kind: dict[str, dt.date]
+
+    def at_start(self, kind: str | None, day: dt.date | None) -> bool:
+        """Whether a first sighting on `day` (on a list of `kind`; None: either kind) is
+        the archive's first list of that kind, so says nothing of when it began."""
+        if day is None or not self.first_of_kind:
+            return False
+        if kind is None:
+            return day <= max(self.first_of_kind.values())
+        return self.first_of_kind.get(kind) == day
+
+
+async def archive_start(conn: AsyncConnection) -> ArchiveStart:
+    rows = await conn.execute(
+        text("SELECT CAST(kind AS text), min(published_on) FROM snapshots GROUP BY 1")
+    )
+    first = {str(kind): day for kind, day in rows}
+    return ArchiveStart(min(first.values()) if first else None, first)
