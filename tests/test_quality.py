@@ -164,7 +164,11 @@ async def test_every_issue_and_link_is_reported(
     assert sum(g["rows"] for g in data["load_issues"]) == issue_rows
     assert all(0 < len(g["examples"]) <= 3 for g in data["load_issues"])
     counts = {c["kind"]: c["count"] for c in data["counts"]}
-    assert counts["RENAME_LINK"] == links == 16
+    assert counts["RENAME_LINK"] == links == 18  # 16 renames, a relisting, a switch
+    wrong_state = [f for f in data["flags"] if f["kind"] == "POSSIBLE_WRONG_STATE"]
+    assert [(f["agency_name"], f["state"]) for f in wrong_state] == [
+        ("Ellis County Sheriff's Office", "KS")
+    ]
     assert counts["ACTIVE_WITHOUT_MOA"] == without_moa
     dates = [f for f in data["flags"] if f["kind"] == "DATE_OUTSIDE_PROGRAM"]
     assert [(f["agency_name"], f["value"]) for f in dates] == [
