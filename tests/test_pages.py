@@ -426,3 +426,20 @@ async def test_pages_link_the_quality_report_and_agency_pages_show_flags(
     response, page = await _html(client, f"/agencies/{clean['agency_id']}")
     assert "Data-quality flags" not in response.text
     assert not [h for h in page.hrefs() if h.startswith("/v1/quality?kind=")]
+
+
+async def test_first_dates_at_the_archive_start_say_so(client: httpx.AsyncClient) -> None:
+    """A first sighting on the archive's first list of its kind may be far older than the
+    archive: the page says "first seen in this archive", with the start the data gives
+    (here the oldest list is the 1 May one this module adds), never "first listed"."""
+    phrase = "First seen in this archive (which starts 1 May 2025)"
+    [mercer] = (await client.get("/v1/agencies?q=Mercer County&state=ND")).json()["data"]
+    response, _ = await _html(client, f"/agencies/{mercer['id']}")
+    assert phrase in response.text
+    assert "first listed" not in response.text
+    rows = (await client.get("/v1/agreements?state=TX&status=ACTIVE&limit=1000")).json()["data"]
+    later = next(r for r in rows if r["first_seen"] > "2025-05-16")
+    response, _ = await _html(client, f"/agencies/{later['agency_id']}")
+    assert dt.date.fromisoformat(later["first_seen"]).strftime("%-d %b %Y") in response.text
+    state, _ = await _html(client, "/states/ND")
+    assert phrase in state.text
