@@ -148,6 +148,7 @@ async def test_agreement_stats_compile_beside_other_fields(
         "{ agreementStats(groupBy: [STATE, MODEL], filter: {status: ACTIVE}) {"
         " key { state model status signedMonth agencyType } count __typename }"
         " none: agreementStats(groupBy: []) { count }"
+        " rows: agreementStats(groupBy: [], countBy: LIST_ROWS) { count }"
         " months: agreementStats(groupBy: [SIGNED_MONTH, AGENCY_TYPE, STATUS]) {"
         "  key { signedMonth agencyType status } count }"
         " agreements(first: 2) { totalCount }"
@@ -164,8 +165,12 @@ async def test_agreement_stats_compile_beside_other_fields(
     assert got == [
         (key[AgreementDimension.STATE], key[AgreementDimension.MODEL], n) for key, n in want
     ]
-    assert data["none"] == [{"count": data["agreements"]["totalCount"]}]
-    assert sum(r["count"] for r in data["months"]) == data["agreements"]["totalCount"]
+    # Each lineage once by default; every record the lists carried with LIST_ROWS.
+    async with engine.connect() as conn:
+        links = (await conn.execute(text("SELECT count(*) FROM agreement_links"))).scalar_one()
+    assert data["rows"] == [{"count": data["agreements"]["totalCount"]}]
+    assert data["none"] == [{"count": data["agreements"]["totalCount"] - links}]
+    assert sum(r["count"] for r in data["months"]) == data["none"][0]["count"]
 
 
 async def test_the_rounding_base_is_the_requests_not_the_cached_plans(

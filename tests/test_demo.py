@@ -117,7 +117,7 @@ async def test_real_lists_replace_the_demo_as_if_it_never_was(
     transport = httpx.ASGITransport(app=create_app(engine=engine))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         page = (await http.get("/v1/agreements?limit=1000")).json()
-        stats = (await http.get("/v1/stats/agreements?group_by=status")).json()
+        stats = (await http.get("/v1/stats/agreements?group_by=status&count_by=list_rows")).json()
         changes = (await http.get("/v1/changes?since=0&limit=1000")).json()
         while changes["has_more"]:
             more = await http.get(f"/v1/changes?since={changes['next_since']}&limit=1000")
