@@ -1,6 +1,6 @@
 """Renames are not terminations: `agreement_status` gains `RENAMED`; `agreement_links`
 records which agreement continues which (and why), `lineage_overrides` the reviewed CSV
-that forces or forbids links. Lineage is computed for what is already loaded by 0019
+that forces or forbids links. Lineage is computed for what is already loaded by 0021
 (which re-derives every status), and after every ICE load.
 
 Revision ID: 0011
@@ -87,7 +87,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lineage_overrides")),
     )
     op.create_index(op.f("ix_lineage_overrides_load_run_id"), "lineage_overrides", ["load_run_id"])
-    # The links themselves are computed by 0019 (agreement lifecycle), whose matcher needs
+    # The links themselves are computed by 0021 (agreement lifecycle), whose matcher needs
     # columns this revision does not have yet; today's code cannot run against this schema.
 
 

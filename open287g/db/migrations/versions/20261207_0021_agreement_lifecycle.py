@@ -6,8 +6,8 @@ kind of continuation each is (`RENAME`, `RELISTING`, `SWITCH`, `STATE`) and the 
 Lineage and statuses are recomputed here, and every agreement is re-emitted in the change
 feed (its record has new fields).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-07 13:00:00
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 from open287g.db.ingest.ice287g import RECOMPUTE_AGREEMENTS
 from open287g.db.ingest.lineage import recompute_lineage
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
