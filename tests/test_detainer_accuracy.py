@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
@@ -51,7 +52,7 @@ MEASURE_OF = {
     "BOOKED_INTO_DETENTION": "booked_into_detention",
     "PENDING": "pending",
 }
-LEVELS = ((), ("state",), ("month",), ("facility",), ("state", "month"))
+LEVELS = ((), ("state",), ("month",), ("facility",), ("county",), ("state", "month"))
 PERSONAL = (("criminality",), ("citizenship",), ("criminality", "citizenship"))
 
 Record = dict[str, str]
@@ -95,12 +96,19 @@ async def served(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, list[Record]]]:
     release = make_detainers(tmp_path_factory.mktemp("acc") / "r.csv", rows=ROWS, fmt="csv")
     await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
+    async with engine.connect() as conn:  # where the service placed each jail (#22)
+        placed = await conn.execute(text("SELECT code, county_fips FROM detainer_facilities"))
+        counties: dict[str, str | None] = {str(code): fips for code, fips in placed.all()}
+    records = read_raw(release)
+    for record in records:
+        record["county"] = counties[record["facility"]] or ""
+    assert all(counties.values()), "every synthetic jail is placed in a county"
     app = create_app(
         Settings(min_cell=BASE, rate_limit_per_second=0, response_cache=False), engine=engine
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http, read_raw(release)
+        yield http, records
 
 
 async def test_every_cell_of_every_level_is_within_the_bound(

@@ -348,6 +348,8 @@ async def test_facilities_match_counties_and_sheriffs_in_either_order(
 ) -> None:
     header = "detainer_prepare_date,facility_state,detention_facility,detainer_lift_reason\n"
     jails = ["2025-01-05,TEXAS,HARRIS COUNTY JAIL,", "2025-01-05,TEXAS,QUEENS CENTRAL BOOKING,"]
+    header = header.replace("\n", ",facility_city\n")
+    jails = [jails[0] + ",HOUSTON", jails[1] + ",NOWHERE"]
     release = release_csv(tmp_path, "d.csv", header, jails)
     await load_detainer_source(conn, str(release), SETTINGS)
     ice = write(
@@ -360,16 +362,57 @@ async def test_facilities_match_counties_and_sheriffs_in_either_order(
         (
             await conn.execute(
                 text(
-                    "SELECT f.name, f.match_method || ':' || coalesce(a.name, '')"
+                    "SELECT f.name, f.match_method || ':' || coalesce(a.name, '') || ':'"
+                    " || f.county_fips || ':' || f.placement_method || ':' || f.agency_method"
                     " FROM detainer_facilities f LEFT JOIN agencies a ON a.id = f.agency_id"
                 )
             )
         ).all()
     )
     assert matched == {
-        "HARRIS COUNTY JAIL": "county-name+sheriff:Harris County Sheriff's Office",
+        "HARRIS COUNTY JAIL": "county+sheriff:Harris County Sheriff's Office:48201:"
+        "facility-name:exact:county-sheriff",
         "QUEENS CENTRAL BOOKING": None,
     }
+    # Statistics group and filter by the jail's county and the agency running it (#22).
+    by_agency = await detainer_stats(conn, [D.AGENCY, D.COUNTY], DetainerFilter(), min_cell=5)
+    assert {(r.key[D.AGENCY], r.key[D.COUNTY]): r.issued for r in by_agency} == {
+        ("Harris County Sheriff's Office", "48201"): 1,
+        (None, None): 1,
+    }
+    sheriff = DetainerFilter(agency="harris county sheriff", county="48201")
+    [row] = await detainer_stats(conn, [D.STATE], sheriff, min_cell=5)
+    assert (row.key[D.STATE], row.issued) == ("TX", 1)
+
+
+async def test_facilities_are_placed_by_name_or_city(conn: AsyncConnection, tmp_path: Path) -> None:
+    """#22: a jail whose name gives no county is placed through its city (QUEENS CENTRAL
+    BOOKING, QUEENS NY → Queens County, 36081), and jails of the same name in two states
+    in their own counties (ORANGE COUNTY JAIL: 06059 in CA, 12095 in FL)."""
+    header = (
+        "detainer_prepare_date,facility_state,detention_facility,detention_facility_code,"
+        "facility_city,detainer_lift_reason\n"
+    )
+    jails = [
+        "2025-01-05,NEW YORK,QUEENS CENTRAL BOOKING,QUEENNY,QUEENS,",
+        "2025-01-05,CALIFORNIA,ORANGE COUNTY JAIL,ORANGCA,SANTA ANA,",
+        "2025-01-05,FLORIDA,ORANGE COUNTY JAIL,ORANGFL,ORLANDO,",
+    ]
+    await load_detainer_source(conn, str(release_csv(tmp_path, "p.csv", header, jails)), SETTINGS)
+    placed = (
+        await conn.execute(
+            text(
+                "SELECT f.code, f.county_fips, f.placement_method, j.fips, j.name"
+                " FROM detainer_facilities f LEFT JOIN jurisdictions j ON j.id = f.jurisdiction_id"
+                " ORDER BY f.code"
+            )
+        )
+    ).all()
+    assert [tuple(row) for row in placed] == [
+        ("ORANGCA", "06059", "facility-name:exact", "06059", "Orange County"),
+        ("ORANGFL", "12095", "facility-name:exact", "12095", "Orange County"),
+        ("QUEENNY", "36081", "facility-city:county-named", "36081", "Queens County"),
+    ]
 
 
 async def test_no_person_level_columns_are_stored(conn: AsyncConnection) -> None:

@@ -177,7 +177,7 @@ async def world(
         ).one()
         assert facilities[0] == facilities[1], "a code identifies a facility"
         names = await conn.execute(text("SELECT code, name FROM detainer_facilities"))
-        FACILITY_NAMES.update({str(code): str(name) for code, name in names.tuples()})
+        FACILITY_NAMES.update({str(code): str(name) for code, name in names.all()})
         rows = await conn.execute(
             text(
                 "SELECT f.state_code, f.code, to_char(s.month, 'YYYY-MM-DD'), CAST(s.outcome AS"

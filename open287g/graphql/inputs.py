@@ -106,10 +106,22 @@ class DetainerFilter:
     facility: str | None = None
     from_: dt.date | None = strawberry.field(default=None, name="from")
     to: dt.date | None = None
+    county: str | None = strawberry.field(
+        default=None, description="Five-digit FIPS code of the facilities' county."
+    )
+    agency: str | None = strawberry.field(
+        default=None, description="Part of the name of the agency running the facility."
+    )
 
     def to_query(self, jurisdiction_id: int | None = None) -> detainers.DetainerFilter:
         return detainers.DetainerFilter(
-            resolve_state(self.state), self.facility, self.from_, self.to, jurisdiction_id
+            resolve_state(self.state),
+            self.facility,
+            self.from_,
+            self.to,
+            jurisdiction_id,
+            county=self.county,
+            agency=self.agency,
         )
 
 

@@ -48,6 +48,8 @@ class DetainerStatRow(BaseModel):
     outcome: str | None = None
     criminality: str | None = None
     citizenship: str | None = None
+    county: str | None = None
+    agency: str | None = None
     issued: int | None
     declined: int | None
     booked_into_detention: int | None

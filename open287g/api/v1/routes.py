@@ -149,6 +149,8 @@ DETAINER_STATS_PARAMS = (
     ),
     Param("from", "date", "First month included (a date in it: whole months only)."),
     Param("to", "date", "Last month included (a date in it: whole months only)."),
+    Param("county", "string", "Five-digit FIPS code of the facilities' county (48201)."),
+    Param("agency", "string", "Part of the name of the agency running the facility."),
     FORMAT,
 )
 
@@ -192,7 +194,12 @@ async def detainer_stats(request: Request) -> Response:
     values = parse_params(request, DETAINER_STATS_PARAMS)
     group_by = _group_by(values["group_by"], detainers.DetainerDimension)
     filters = detainers.DetainerFilter(
-        resolve_state(values["state"]), values["facility"], values["from"], values["to"]
+        resolve_state(values["state"]),
+        values["facility"],
+        values["from"],
+        values["to"],
+        county=values["county"],
+        agency=values["agency"],
     )
     min_cell = request.app.state.settings.min_cell  # the app's settings, not the environment's
     engine: AsyncEngine = request.app.state.engine

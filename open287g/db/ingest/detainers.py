@@ -15,6 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db import gazetteer
 from open287g.db.ingest.provenance import LoadCounts, record_changes
 from open287g.db.models.enums import ChangeOp
 
@@ -91,33 +92,94 @@ SELECT :release, :run, month, facility_id, CAST(outcome AS detainer_outcome), cr
 FROM stage_stat WHERE NOT (month = ANY(CAST(:skip_months AS date[])))
 """
 
-# Conservative: a facility whose name gives a county ("HARRIS COUNTY JAIL") is matched to
-# that county of its state when the county exists, and to the county's sheriff's office
-# when exactly one such agency serves it. Anything else stays unmatched, with its state.
-_REMATCH_FACILITIES = """
-WITH matched AS (
-    SELECT f.id, j.id AS jurisdiction_id,
-           (SELECT CASE WHEN count(*) = 1 THEN min(a.id) END FROM agencies a
-            WHERE a.jurisdiction_id = j.id AND a.type = 'COUNTY'
-              AND a.name_key LIKE '%SHERIFF%') AS agency_id
-    FROM detainer_facilities f
-    LEFT JOIN jurisdictions j ON j.kind = 'COUNTY' AND j.state_code = f.state_code
-                             AND j.name_key = f.county_key
-)
-UPDATE detainer_facilities f
-SET jurisdiction_id = m.jurisdiction_id, agency_id = m.agency_id,
-    match_method = CASE WHEN m.agency_id IS NOT NULL THEN 'county-name+sheriff'
-                        WHEN m.jurisdiction_id IS NOT NULL THEN 'county-name' END
-FROM matched m
-WHERE f.id = m.id
-  AND (f.jurisdiction_id, f.agency_id) IS DISTINCT FROM (m.jurisdiction_id, m.agency_id)
-RETURNING f.id
+_FACILITIES = """
+SELECT id, state_code, name, city, county_key, jurisdiction_id, agency_id, county_fips,
+       placement_method, placement_score, agency_method, agency_score
+FROM detainer_facilities ORDER BY id
+"""
+
+# Counties by FIPS, and each county's sheriff's office when it has exactly one.
+_COUNTIES = """
+SELECT j.fips, j.id,
+       (SELECT CASE WHEN count(*) = 1 THEN min(a.id) END FROM agencies a
+        WHERE a.jurisdiction_id = j.id AND a.type = 'COUNTY'
+          AND a.name_key LIKE '%SHERIFF%') AS sheriff
+FROM jurisdictions j WHERE j.kind = 'COUNTY' AND j.fips = ANY(CAST(:fips AS text[]))
+"""
+
+_PLACE = """
+UPDATE detainer_facilities
+SET jurisdiction_id = :jurisdiction_id, agency_id = :agency_id, match_method = :match_method,
+    county_fips = :county_fips, placement_method = :placement_method,
+    placement_score = :placement_score, agency_method = :agency_method,
+    agency_score = :agency_score
+WHERE id = :id
 """
 
 
+class Placement(NamedTuple):
+    """Where a facility is, and who runs it, with how each was found (README "Detainers")."""
+
+    county_fips: str | None
+    placement_method: str | None
+    placement_score: float | None
+
+
+def place_facility(state_code: str | None, county_key: str | None, city: str | None) -> Placement:
+    """The county a facility is in: the county its name gives ("HARRIS COUNTY JAIL"),
+    matched by the gazetteer (exact, independent city, similarity…), else the county its
+    city lies in (the gazetteer's places, or a city that is itself a county: QUEENS)."""
+    if not state_code:
+        return Placement(None, None, None)
+    if county_key:
+        found = gazetteer.match_county(state_code, county_key)
+        if found is not None:
+            return Placement(found.county.fips, f"facility-name:{found.method}", found.score)
+    if city:
+        county = gazetteer.county_of_place(state_code, city)
+        if county is not None:
+            return Placement(county.fips, "facility-city", 100.0)
+        found = gazetteer.match_county(state_code, city)
+        if found is not None and found.method == "exact":
+            return Placement(found.county.fips, "facility-city:county-named", found.score)
+    return Placement(None, None, None)
+
+
 async def rematch_facilities(conn: AsyncConnection) -> list[int]:
-    """Re-run facility matching; the ICE loader calls this too, as agencies arrive later."""
-    return list((await conn.execute(text(_REMATCH_FACILITIES))).scalars())
+    """Place every facility in its county and link it to the county's sheriff's office
+    when that county has exactly one (the agency running the jail); returns the ids whose
+    placement or link changed. The ICE loader calls this too, as agencies arrive later."""
+    facilities = (await conn.execute(text(_FACILITIES))).all()
+    placements = {f.id: place_facility(f.state_code, f.county_key, f.city) for f in facilities}
+    wanted = sorted({p.county_fips for p in placements.values() if p.county_fips})
+    counties = {
+        fips: (jurisdiction, sheriff)
+        for fips, jurisdiction, sheriff in await conn.execute(text(_COUNTIES), {"fips": wanted})
+    }
+    changed = []
+    for f in facilities:
+        place = placements[f.id]
+        jurisdiction, sheriff = counties.get(place.county_fips or "", (None, None))
+        row = {
+            "id": f.id,
+            "jurisdiction_id": jurisdiction,
+            "agency_id": sheriff,
+            "match_method": "county+sheriff" if sheriff else ("county" if jurisdiction else None),
+            "county_fips": place.county_fips,
+            "placement_method": place.placement_method,
+            "placement_score": place.placement_score,
+            "agency_method": "county-sheriff" if sheriff else None,
+            "agency_score": place.placement_score if sheriff else None,
+        }
+        before = (f.jurisdiction_id, f.agency_id, f.county_fips, f.placement_method,
+                  f.placement_score, f.agency_method, f.agency_score)  # fmt: skip
+        after = tuple(row[k] for k in (
+            "jurisdiction_id", "agency_id", "county_fips", "placement_method",
+            "placement_score", "agency_method", "agency_score"))  # fmt: skip
+        if before != after:
+            await conn.execute(text(_PLACE), row)
+            changed.append(f.id)
+    return changed
 
 
 async def write_release(

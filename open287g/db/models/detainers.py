@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -44,6 +45,25 @@ class DetainerFacility(Base):
         ForeignKey("agencies.id", ondelete="SET NULL"), index=True
     )
     match_method: Mapped[str | None] = mapped_column(Text)
+    county_fips: Mapped[str | None] = mapped_column(
+        Text, comment="Five-digit FIPS code of the county the facility is in."
+    )
+    placement_method: Mapped[str | None] = mapped_column(
+        Text,
+        comment="How the county was found: facility-name:<gazetteer method> or "
+        "facility-city (the city through the gazetteer).",
+    )
+    placement_score: Mapped[float | None] = mapped_column(
+        Float, comment="Score (0-100) of the county match."
+    )
+    agency_method: Mapped[str | None] = mapped_column(
+        Text,
+        comment="How the agency running the jail was found: county-sheriff (the one "
+        "sheriff's office of the county).",
+    )
+    agency_score: Mapped[float | None] = mapped_column(
+        Float, comment="Score (0-100) of the agency link."
+    )
 
 
 class DetainerStat(Base):

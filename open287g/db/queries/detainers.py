@@ -34,6 +34,8 @@ class DetainerDimension(enum.StrEnum):
     OUTCOME = "OUTCOME"
     CRIMINALITY = "CRIMINALITY"
     CITIZENSHIP = "CITIZENSHIP"
+    COUNTY = "COUNTY"  # the facility's county, by five-digit FIPS code
+    AGENCY = "AGENCY"  # the agency running the facility (its county's sheriff), by name
 
 
 PERSONAL_DIMENSIONS = frozenset({DetainerDimension.CRIMINALITY, DetainerDimension.CITIZENSHIP})
@@ -74,6 +76,8 @@ _DIMENSION_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.OUTCOME: "CAST(outcome AS text)",
     DetainerDimension.CRIMINALITY: "criminality",
     DetainerDimension.CITIZENSHIP: "citizenship",
+    DetainerDimension.COUNTY: "county_fips",
+    DetainerDimension.AGENCY: "agency",
 }
 
 # The same dimensions, from the finest cells `s` and their facility `f` (rounded breakdowns).
@@ -84,6 +88,8 @@ _CELL_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.OUTCOME: "CAST(s.outcome AS text)",
     DetainerDimension.CRIMINALITY: "s.criminality",
     DetainerDimension.CITIZENSHIP: "s.citizenship",
+    DetainerDimension.COUNTY: "f.county_fips",
+    DetainerDimension.AGENCY: "a.name",
 }
 
 _MEASURES_SQL = (
@@ -97,8 +103,9 @@ _MEASURES_SQL = (
 _EXACT = """
 WITH published AS (
     SELECT f.state_code, coalesce(nullif(f.code, ''), f.name) AS facility, s.month, s.outcome,
-           s.detainers AS value
+           s.detainers AS value, f.county_fips, a.name AS agency
     FROM detainer_totals s JOIN detainer_facilities f ON f.id = s.facility_id
+    LEFT JOIN agencies a ON a.id = f.agency_id
     WHERE {where}
 )
 """
@@ -136,6 +143,7 @@ WITH base AS (
     SELECT {selected}s.criminality AS crim, s.citizenship AS cit, s.outcome,
            s.detainers AS n, s.cell_key AS k
     FROM detainer_cells s JOIN detainer_facilities f ON f.id = s.facility_id
+    LEFT JOIN agencies a ON a.id = f.agency_id
     WHERE {where}
 ), atoms AS (
     SELECT {margin}crim, cit, m.i AS m, sum(b.n) AS n, sum(b.k) % {key_range} AS k
@@ -188,6 +196,8 @@ class DetainerFilter:
     start: dt.date | None = None  # first month included
     end: dt.date | None = None  # last month included
     jurisdiction_id: int | None = None  # facilities matched to this county
+    county: str | None = None  # five-digit FIPS code of the facilities' county
+    agency: str | None = None  # part of the name of the agency running the facility
 
     def __post_init__(self) -> None:
         check_filter(self)
@@ -329,6 +339,15 @@ def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
         clauses.append("(f.code = :facility_code OR f.name ILIKE :facility ESCAPE '\\')")
         params["facility"] = contains_pattern(filters.facility)
         params["facility_code"] = filters.facility.strip().upper()
+    if filters.county:
+        clauses.append("f.county_fips = :county")
+        params["county"] = filters.county.strip()
+    if filters.agency:
+        clauses.append(
+            "EXISTS (SELECT FROM agencies a2 WHERE a2.id = f.agency_id"
+            " AND a2.name ILIKE :agency ESCAPE '\\')"
+        )
+        params["agency"] = contains_pattern(filters.agency)
     if filters.jurisdiction_id is not None:
         clauses.append("f.jurisdiction_id = :jurisdiction_id")
         params["jurisdiction_id"] = filters.jurisdiction_id
