@@ -78,6 +78,18 @@ class Settings(BaseSettings):
         validation_alias="OPEN287G_MAX_UNZIPPED_BYTES",
         description="Largest total an xlsx may expand to; guards against zip bombs.",
     )
+    max_sheet_rows: int = Field(
+        default=100_000,
+        ge=100,
+        validation_alias="OPEN287G_MAX_SHEET_ROWS",
+        description="Rows a sheet of an ICE list may have (refused past it, while reading).",
+    )
+    max_sheet_cells: int = Field(
+        default=2_000_000,
+        ge=1000,
+        validation_alias="OPEN287G_MAX_SHEET_CELLS",
+        description="Cells a sheet of an ICE list may have (refused past it, while reading).",
+    )
     max_detainer_bytes: int = Field(
         default=2 * 1024**3,
         ge=1024,

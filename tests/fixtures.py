@@ -6,11 +6,13 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 from tests.conftest import SHARED_DATA
 
@@ -155,3 +157,97 @@ def two_moa_agreements_xlsx() -> bytes:
          "Warrant Service Officer", dt.datetime(2025, 3, 26), freeborn),
     ]  # fmt: skip
     return ice_xlsx(rows)
+
+
+def raw_xlsx(
+    path: Path,
+    rows: Iterable[str],
+    *,
+    hyperlinks: Sequence[tuple[str, str]] = (),
+) -> Path:
+    """An xlsx written as XML, for what openpyxl cannot write: formula cells with saved
+    values, and sheets of millions of cells (streamed into the zip, seconds to write).
+    `rows` are `<row>` elements (see `xml_row`); `hyperlinks` (cell, target) pairs."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
+            '.org/package/2006/content-types"><Default Extension="rels" ContentType="applicati'
+            'on/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" Conten'
+            'tType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="appli'
+            'cation/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override'
+            ' PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats'
+            '-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" Type="{rel}/officeDocu'
+            'ment" Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="Sheet1" sheetId="1"'
+            ' r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" Type="{rel}/worksheet"'
+            ' Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(f'<worksheet xmlns="{main}" xmlns:r="{rel}"><sheetData>'.encode())
+            batch: list[str] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) == 10_000:
+                    sheet.write("".join(batch).encode())
+                    batch.clear()
+            sheet.write("".join(batch).encode())
+            sheet.write(b"</sheetData>")
+            if hyperlinks:
+                links = "".join(
+                    f'<hyperlink ref="{cell}" r:id="rIdL{n}"/>'
+                    for n, (cell, _) in enumerate(hyperlinks)
+                )
+                sheet.write(f"<hyperlinks>{links}</hyperlinks>".encode())
+            sheet.write(b"</worksheet>")
+        if hyperlinks:
+            targets = "".join(
+                f'<Relationship Id="rIdL{n}" Type="{rel}/hyperlink" Target="{escape(target)}"'
+                ' TargetMode="External"/>'
+                for n, (_, target) in enumerate(hyperlinks)
+            )
+            archive.writestr(
+                "xl/worksheets/_rels/sheet1.xml.rels",
+                f'<Relationships xmlns="{package}">{targets}</Relationships>',
+            )
+    return path
+
+
+def xml_row(number: int, cells: Sequence[Any]) -> str:
+    """A `<row>`: text as an inline string, numbers as numbers, None skipped, and
+    `Formula(text, saved)` as a formula cell with its saved value (or none)."""
+    parts = []
+    for index, value in enumerate(cells):
+        ref = f"{get_column_letter(index + 1)}{number}"
+        if value is None:
+            continue
+        if isinstance(value, Formula):
+            saved = "" if value.saved is None else f"<v>{escape(value.saved)}</v>"
+            parts.append(f'<c r="{ref}" t="str"><f>{escape(value.text[1:])}</f>{saved}</c>')
+        elif isinstance(value, str):
+            parts.append(f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>')
+        else:
+            parts.append(f'<c r="{ref}"><v>{value}</v></c>')
+    return f'<row r="{number}">{"".join(parts)}</row>'
+
+
+class Formula:
+    """A formula cell (`text` starts with `=`) and the value saved with it, if any."""
+
+    def __init__(self, text: str, saved: str | None = None) -> None:
+        self.text = text
+        self.saved = saved

@@ -8,12 +8,13 @@ and each defect becomes a repair or a rejected row with the row number and colum
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.worksheet.worksheet import Worksheet
-
+from open287g.config import get_settings
 from open287g.db.ingest.ice287g import StagedRow
 from open287g.db.ingest.provenance import IssueRecord
 from open287g.db.models.enums import AgencyType, IssueAction, ProgramModelCode, SnapshotKind
@@ -28,7 +29,7 @@ from open287g.loaders.normalize import (
     parse_date,
     unwrap_link,
 )
-from open287g.loaders.xlsx import open_workbook
+from open287g.loaders.xlsx_stream import Row, SheetCell, SheetLimits, open_sheets
 
 HEADER_SEARCH_ROWS = 15
 EARLIEST_SIGNED = dt.date(1996, 9, 30)
@@ -45,6 +46,12 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "addendum": ("ADDENDUM", "ADDENDUMS", "ADDENDA"),
 }
 REQUIRED_COLUMNS = ("state", "agency", "support_type")
+LINK_COLUMNS = ("moa", "addendum")
+Cells = tuple[SheetCell | None, ...]
+# `=HYPERLINK("address"` (Excel doubles a quote inside a text literal) …
+_HYPERLINK_LITERAL = re.compile(r'^=\s*HYPERLINK\(\s*"((?:[^"]|"")*)"\s*[,)]', re.IGNORECASE)
+# … and any other HYPERLINK formula, whose address is computed.
+_HYPERLINK_CALL = re.compile(r"^=\s*HYPERLINK\(", re.IGNORECASE)
 
 _MODELS: dict[str, ProgramModelCode] = {
     "JAIL ENFORCEMENT": ProgramModelCode.JAIL_ENFORCEMENT,
@@ -142,14 +149,18 @@ def parse_workbook(
     *,
     published_on: dt.date,
     max_unzipped_bytes: int,
+    limits: SheetLimits | None = None,
 ) -> ParsedSheet:
-    workbook = open_workbook(label, data, max_unzipped_bytes=max_unzipped_bytes)
+    """The rows of the first sheet with a header, read as a stream within `limits`
+    (default: the settings' OPEN287G_MAX_SHEET_ROWS and OPEN287G_MAX_SHEET_CELLS)."""
+    limits = limits or SheetLimits.from_settings(get_settings())
     signed_range = plausible_signed_dates(published_on)
-    for sheet in workbook.worksheets:
-        located = _find_header(sheet)
-        if located is not None:
-            header_row, columns = located
-            return _parse_sheet(label, sheet, header_row, columns, kind, signed_range)
+    with open_sheets(label, data, max_unzipped_bytes=max_unzipped_bytes, limits=limits) as sheets:
+        for sheet in sheets:
+            with closing(sheet.rows()) as rows:
+                columns = _find_header(rows)
+                if columns is not None:
+                    return _parse_sheet(label, rows, columns, kind, signed_range)
     raise LoadError(
         label,
         "no header row found: expected columns "
@@ -158,10 +169,13 @@ def parse_workbook(
     )
 
 
-def _find_header(sheet: Worksheet) -> tuple[int, dict[str, int]] | None:
-    """(row number, column name → index) of the first row naming STATE and the agency."""
-    for row in sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS):
-        names = [(clean_text(cell.value) or "").upper() for cell in row]
+def _find_header(rows: Iterator[Row]) -> dict[str, int] | None:
+    """Column name → index of the first row (of the first HEADER_SEARCH_ROWS) naming STATE
+    and the agency; `rows` then continues after it."""
+    for number, row in rows:
+        if number > HEADER_SEARCH_ROWS:
+            return None
+        names = [((clean_text(cell.value) if cell else None) or "").upper() for cell in row]
         columns: dict[str, int] = {}
         for field_name, aliases in COLUMN_ALIASES.items():
             for index, name in enumerate(names):
@@ -169,14 +183,13 @@ def _find_header(sheet: Worksheet) -> tuple[int, dict[str, int]] | None:
                     columns[field_name] = index
                     break
         if "state" in columns and "agency" in columns:
-            return _row_number(row), columns
+            return columns
     return None
 
 
 def _parse_sheet(
     label: str,
-    sheet: Worksheet,
-    header_row: int,
+    rows: Iterator[Row],
     columns: dict[str, int],
     kind: SnapshotKind,
     signed_range: tuple[dt.date, dt.date],
@@ -186,11 +199,11 @@ def _parse_sheet(
         raise LoadError(label, f"missing required column(s): {', '.join(missing)}")
     parsed = ParsedSheet()
     seen: dict[tuple[str, str, ProgramModelCode], IceRow] = {}
-    for cells in sheet.iter_rows(min_row=header_row + 1):
-        if all(clean_text(cell.value) is None for cell in cells):
+    for number, cells in rows:
+        if all(_blank(cell) for cell in cells):
             continue  # blank rows (ICE's files end with several)
         parsed.rows_read += 1
-        row = _parse_row(parsed, cells, columns, kind, signed_range)
+        row = _parse_row(parsed, number, cells, columns, kind, signed_range)
         if row is None:
             continue
         earlier = seen.get(row.identity)
@@ -211,34 +224,64 @@ def _parse_sheet(
     return parsed
 
 
-def _row_number(cells: tuple[Cell | MergedCell, ...]) -> int:
-    number = cells[0].row
-    assert number is not None, "worksheet cells always know their row"
-    return number
+def _blank(cell: SheetCell | None) -> bool:
+    return cell is None or (cell.formula is None and clean_text(cell.value) is None)
 
 
-def _cell(
-    cells: tuple[Cell | MergedCell, ...], columns: dict[str, int], name: str
-) -> Cell | MergedCell | None:
+def _cell(cells: Cells, columns: dict[str, int], name: str) -> SheetCell | None:
     index = columns.get(name)
     if index is None or index >= len(cells):
         return None
     return cells[index]
 
 
-def _value(cells: tuple[Cell | MergedCell, ...], columns: dict[str, int], name: str) -> Any:
+def _value(cells: Cells, columns: dict[str, int], name: str) -> Any:
     cell = _cell(cells, columns, name)
     return None if cell is None else cell.value
 
 
+def _formulas_read(parsed: ParsedSheet, number: int, cells: Cells, columns: dict[str, int]) -> bool:
+    """Formula cells are read as the value the file saved with them, never as their text
+    (`=CONCATENATE("Zavala"," County Sheriff's Office")` is not an agency's name); each is
+    reported. False when a required column's formula has no saved value: the row is
+    rejected. Link columns read HYPERLINK formulas themselves (`_link`)."""
+    for name, index in columns.items():
+        cell = cells[index] if index < len(cells) else None
+        if cell is None or name in LINK_COLUMNS:
+            continue
+        column = COLUMN_ALIASES[name][0]
+        if cell.formula is None:
+            if isinstance(cell.value, str) and cell.value.lstrip().startswith("="):
+                reason = "a formula written as text; its text is not data"
+                if name in REQUIRED_COLUMNS:
+                    parsed.rejected(number, column, reason, cell.value)
+                    return False
+            continue
+        if cell.value is not None:
+            reason = "formula; read as the value saved with it"
+            parsed.repaired(number, column, reason, cell.formula)
+        elif name in REQUIRED_COLUMNS:
+            reason = "formula with no value saved in the file; its text is not data"
+            parsed.rejected(number, column, reason, cell.formula)
+            return False
+        else:
+            parsed.repaired(
+                number, column, "formula with no value saved in the file; read as blank",
+                cell.formula,
+            )  # fmt: skip
+    return True
+
+
 def _parse_row(
     parsed: ParsedSheet,
-    cells: tuple[Cell | MergedCell, ...],
+    number: int,
+    cells: Cells,
     columns: dict[str, int],
     kind: SnapshotKind,
     signed_range: tuple[dt.date, dt.date],
 ) -> IceRow | None:
-    number = _row_number(cells)
+    if not _formulas_read(parsed, number, cells, columns):
+        return None
     raw_state = clean_text(_value(cells, columns, "state"))
     state, guessed = lookup_state(raw_state)
     if state is None:
@@ -328,15 +371,26 @@ def _agency_type(parsed: ParsedSheet, number: int, raw: str | None, agency: str)
     return inferred
 
 
-def _link(
-    parsed: ParsedSheet, number: int, column: str, cell: Cell | MergedCell | None
-) -> str | None:
-    """The document URL of a MOA/ADDENDUM cell: its hyperlink, or a URL typed as text."""
+def _link(parsed: ParsedSheet, number: int, column: str, cell: SheetCell | None) -> str | None:
+    """The document URL of a MOA/ADDENDUM cell: its hyperlink, the address a HYPERLINK
+    formula names (in the cell's formula, or typed as text), or a URL typed as text."""
     if cell is None:
         return None
     text = clean_text(cell.value)
-    target = cell.hyperlink.target if cell.hyperlink is not None else None
-    if target is None and text and (text.lower().startswith(("http", "=hyperlink"))):
+    target = cell.hyperlink
+    formula = cell.formula or (text if text and _HYPERLINK_CALL.match(text) else None)
+    if target is None and formula is not None and _HYPERLINK_CALL.match(formula):
+        literal = _HYPERLINK_LITERAL.match(formula)
+        if literal is None:
+            reason = "HYPERLINK formula whose address is computed, not written out; dropped"
+            parsed.repaired(number, column, reason, formula)
+            return None
+        target = literal.group(1).replace('""', '"')
+        parsed.repaired(number, column, "address read from a HYPERLINK formula", formula)
+    elif target is None and formula is not None:
+        parsed.repaired(number, column, "formula where a link belongs; dropped", formula)
+        return None
+    if target is None and text and text.lower().startswith("http"):
         target = text
     if target is None:
         return None  # "link pending" or blank: no document yet
@@ -347,6 +401,6 @@ def _link(
     if not is_ice_gov(url):
         parsed.repaired(number, column, "link does not point to ice.gov; dropped", url)
         return None
-    if url != target:
+    if url != clean_text(target):
         parsed.repaired(number, column, "safelinks wrapper removed", target)
     return url
