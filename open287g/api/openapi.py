@@ -99,27 +99,64 @@ def _body(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
-RATE_LIMIT_HEADERS = {
-    "Retry-After": {
-        "description": "Seconds until the request could be paid for.",
-        "schema": {"type": "integer"},
-    },
-    "RateLimit-Policy": {
-        "description": 'The quota policy, e.g. `"default";q=600;w=12`.',
-        "schema": {"type": "string"},
-    },
-    "RateLimit": {
-        "description": 'Tokens left and seconds to a full bucket, e.g. `"default";r=0;t=12`.',
-        "schema": {"type": "string"},
-    },
+def _header(description: str, kind: str = "string", required: bool = False) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": kind}}
+
+
+# Every header an answer may carry that a client acts on, declared once; `required` ones
+# are on every answer of that status (schemathesis and tests/test_openapi_truth.py check).
+RATE_LIMIT = {
+    "RateLimit-Policy": _header(
+        'The quota policy, e.g. `"default";q=600;w=12` (when rate limiting is on).'
+    ),
+    "RateLimit": _header(
+        'Tokens left and seconds to a full bucket, e.g. `"default";r=0;t=12` (when rate '
+        "limiting is on)."
+    ),
 }
+RETRY_AFTER = {"Retry-After": _header("Seconds to wait before retrying.", "integer", True)}
+VARY = {"Vary": _header("`Accept-Encoding`: the answer may be compressed.")}
+VALIDATORS = {
+    "ETag": _header(
+        "Weak; changes exactly when the data or the request does. Send it back as "
+        "`If-None-Match` (weak comparison, `*` matches) for a 304. The same in every "
+        "content coding.",
+        required=True,
+    ),
+    "Last-Modified": _header("When the data last changed (`If-Modified-Since`)."),
+    "Cache-Control": _header("`public, max-age=60, stale-while-revalidate=600`.", required=True),
+    "X-Data-Version": _header("The data version the answer was read at.", "integer", True),
+    **VARY,
+}
+LINK = {"Link": _header('The next page: `<absolute URL>; rel="next"` (absent on the last).')}
+ALLOW = {"Allow": _header("The methods this path answers: `GET, HEAD`.", required=True)}
 
 
-def _problem(description: str) -> dict[str, Any]:
+def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "description": description,
+        "headers": {**(headers or {}), **VARY, **RATE_LIMIT},
         "content": {"application/problem+json": {"schema": _ref(models.Problem)}},
     }
+
+
+_DESCRIPTIONS = {
+    "collection": "One page of at most `limit` rows after `cursor`, in a stable keyset order "
+    "(pages do not shift when data changes); the `Link` header and `next_cursor` point at "
+    "the next page. `format=csv` or `ndjson` sends the whole filtered list instead, complete "
+    "or not at all (503 with `Retry-After` when too many exports run at once).",
+    "item": "One record by the opaque id a collection gave; 404 for any other id.",
+    "stats": "Aggregates computed from the loaded data; each row says what it counts.",
+    "changes": "Changes in the order they were made, from `since` (a change number); "
+    "`next_since` and the `Link` header continue the feed, 410 when `since` is older than "
+    "the retained history.",
+    "report": "A report computed from the loaded data.",
+}
+_COMMON = (
+    " Every answer is JSON (`application/json`, problems `application/problem+json`), sent "
+    "`br` or `gzip` when `Accept-Encoding` asks and it is at least 1 KiB; conditional with "
+    "`If-None-Match` / `If-Modified-Since` (304); rate-limited per client (429)."
+)
 
 
 def _operation(endpoint: Endpoint) -> dict[str, Any]:
@@ -138,24 +175,40 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
                 "schema": {"type": "string"},
             }
         )
+    paged = endpoint.kind in ("collection", "changes")
     responses: dict[str, Any] = {
-        "200": {"description": "OK", "content": ok},
-        "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
-        "400": _problem("Bad parameter, cursor or value."),
-        "429": {
-            **_problem(
-                "Rate limit: the client's token bucket cannot pay for this request "
-                '(README "Rate limits"); retry after `Retry-After` seconds.'
-            ),
-            "headers": RATE_LIMIT_HEADERS,
+        "200": {
+            "description": "OK",
+            "headers": {**VALIDATORS, **(LINK if paged else {}), **RATE_LIMIT},
+            "content": ok,
         },
+        "304": {
+            "description": "Not modified (If-None-Match / If-Modified-Since): no body.",
+            "headers": {**VALIDATORS, **RATE_LIMIT},
+        },
+        "400": _problem("Bad parameter, cursor or value."),
+        "404": _problem(
+            "No such record." if "{id}" in endpoint.path else "No such path (a typo in it)."
+        ),
+        "405": _problem("A method other than GET or HEAD.", ALLOW),
+        "413": _problem("A request body over OPEN287G_MAX_BODY_BYTES (a GET needs none)."),
+        "429": _problem(
+            "Rate limit: the client's token bucket cannot pay for this request (README \"Rate "
+            'limits"); retry after `Retry-After` seconds.',
+            RETRY_AFTER,
+        ),
+        "431": _problem("Request headers over OPEN287G_MAX_HEADER_BYTES."),
+        "503": _problem(
+            "The database is briefly unavailable, or too many exports run at once: retry "
+            "after `Retry-After` seconds.",
+            RETRY_AFTER,
+        ),
     }
-    if "{id}" in endpoint.path:
-        responses["404"] = _problem("No such record.")
     if endpoint.kind == "changes":
         responses["410"] = _problem("`since` is older than the retained history.")
     return {
         "summary": endpoint.summary,
+        "description": f"{endpoint.summary}. {_DESCRIPTIONS[endpoint.kind]}{_COMMON}",
         "tags": [endpoint.tag],
         "operationId": endpoint.path.strip("/")
         .replace("/", "_")
