@@ -35,8 +35,14 @@ AGREEMENT = Entity(
         Column("signed_raw", "{t}.signed_raw", str | None, "The date text as ICE wrote it."),
         Column("moa_url", "{t}.moa_url", str | None),
         Column("addendum_urls", "to_json({t}.addendum_urls)", list[str]),
-        Column("first_seen", "{t}.first_seen", dt.date),
-        Column("last_seen", "{t}.last_seen", dt.date),
+        Column(
+            "first_seen",
+            "{t}.first_seen",
+            dt.date,
+            "Publication date of the first list in this archive that named it. The archive "
+            "starts with the oldest list loaded: on that date it means 'already listed then'.",
+        ),
+        Column("last_seen", "{t}.last_seen", dt.date, "The last list that named it."),
         Column(
             "activated_on",
             "{t}.activated_on",
