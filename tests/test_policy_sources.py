@@ -288,3 +288,23 @@ async def test_the_home_headline_names_its_sources_and_coverage(
     # No detainer release is loaded in this database: the page says so, promises nothing.
     assert "No ICE detainer release is loaded" in page
     assert "Detainers by state and month" not in page
+
+
+async def test_the_albemarle_district_jail_serves_three_counties(
+    loaded: None, client: httpx.AsyncClient
+) -> None:
+    query = (
+        '{ agencies(first: 5, filter: {state: "NC", nameContains: "Albemarle District"})'
+        " { edges { node { name jurisdiction { fips } servedJurisdictions { name fips } } } } }"
+    )
+    [edge] = (await graphql(client, query))["agencies"]["edges"]
+    jail = edge["node"]
+    assert jail["jurisdiction"] == {"fips": "37139"}
+    assert [j["fips"] for j in jail["servedJurisdictions"]] == ["37139", "37029", "37143"]
+    # An agency no override names serves its own jurisdiction only.
+    query = (
+        '{ agencies(first: 1, filter: {state: "AR", nameContains: "Texarkana"})'
+        " { edges { node { servedJurisdictions { name kind } } } } }"
+    )
+    [edge] = (await graphql(client, query))["agencies"]["edges"]
+    assert edge["node"]["servedJurisdictions"] == [{"name": "Texarkana", "kind": "PLACE"}]

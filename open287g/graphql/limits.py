@@ -92,6 +92,7 @@ SCAN_COSTS = {
     "flags": 300,
     "flagCounts": 300,
     "policies": 10,  # a jurisdiction's assertions: one per source (a handful)
+    "servedJurisdictions": 3,  # an agency's own, and the counties an override adds
     "policyDisagreements": 50,  # where policy sources disagree (tens)
 }
 _CAP = 10**12  # costs saturate here; anything near it is refused anyway

@@ -42,6 +42,24 @@ AGENCY = Entity(
             nullable=False,
         ),
         policy_relation("{t}.jurisdiction_id"),
+        Relation(
+            "served_jurisdictions",
+            "Jurisdiction",
+            "list",
+            "(SELECT sj.*, 0 AS served_rank FROM jurisdictions sj"
+            " WHERE sj.id = {t}.jurisdiction_id"
+            " UNION ALL SELECT sj.*, 1 FROM jurisdictions sj WHERE sj.state_code = {t}.state_code"
+            " AND sj.kind = 'COUNTY' AND sj.id IS DISTINCT FROM {t}.jurisdiction_id"
+            " AND sj.fips = ANY(coalesce((SELECT po.county_fips[2:] FROM placement_overrides po"
+            " WHERE po.state_code = {t}.state_code AND po.agency_key = {t}.name_key"
+            " ORDER BY po.load_run_id IS NULL, po.id DESC LIMIT 1), CAST(ARRAY[] AS text[]))))"
+            " {c}",
+            order="{c}.served_rank, {c}.fips, {c}.id",
+            nullable=False,
+            description="Every jurisdiction it serves: its own first, then the further counties "
+            "a reviewed placement names (the Albemarle District Jail, NC: Pasquotank, Camden "
+            "and Perquimans).",
+        ),
     ),
     rest=(
         RestColumn("id"),
