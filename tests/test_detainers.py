@@ -20,7 +20,9 @@ from open287g.db.queries.detainers import DetainerFilter, detainer_stats
 from open287g.db.reference_data import STATES
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
+from open287g.loaders.facility_overrides import load_facility_overrides_document
 from open287g.loaders.ice287g.load import load_sources, plan_sources
+from open287g.loaders.sources import SourceDocument
 from tests.fixtures import HARRIS_SHERIFF, MAKE_DETAINERS, ice_xlsx, make_detainers, write
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
@@ -413,6 +415,22 @@ async def test_facilities_are_placed_by_name_or_city(conn: AsyncConnection, tmp_
         ("ORANGFL", "12095", "facility-name:exact", "12095", "Orange County"),
         ("QUEENNY", "36081", "facility-city:county-named", "36081", "Queens County"),
     ]
+    # A reviewed override wins (like lineage overrides); a row naming no county is rejected.
+    overrides = SourceDocument(
+        "facility-overrides.csv",
+        b"code,county_fips,agency,agency_state,note\n"
+        b"QUEENNY,36061,,,booked in Manhattan\n"
+        b"ORANGFL,99999,,,no such county\n",
+    )
+    _, counts = await load_facility_overrides_document(conn, overrides)
+    assert (counts.inserted, counts.rejected) == (1, 1)
+    queens = await conn.execute(
+        text(
+            "SELECT f.county_fips, f.placement_method, j.name FROM detainer_facilities f"
+            " JOIN jurisdictions j ON j.id = f.jurisdiction_id WHERE f.code = 'QUEENNY'"
+        )
+    )
+    assert tuple(queens.one()) == ("36061", "override", "New York County")
 
 
 async def test_no_person_level_columns_are_stored(conn: AsyncConnection) -> None:

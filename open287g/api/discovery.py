@@ -19,7 +19,7 @@ from open287g.api.v1.http import cache_headers, etag_for
 from open287g.api.v1.models import AgreementStatRow, DetainerStatRow
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings, get_settings
-from open287g.db.queries import changes, detainers, reference
+from open287g.db.queries import agreements, changes, detainers, reference
 from open287g.db.queries.freshness import StaleRule, freshness
 
 SOURCES = {
@@ -278,10 +278,8 @@ STATS_RESOURCES: dict[str, tuple[str, tuple[str, ...], type[BaseModel], str]] = 
 def _stats_schema(model: type[BaseModel], group_by: tuple[str, ...]) -> dict[str, Any]:
     """The columns a statistics export with this `group_by` writes: its keys, then the
     model's measures (the other keys are not written)."""
-    keys = set(model.model_fields) & {
-        "state", "model", "status", "signed_month", "agency_type",
-        "facility", "month", "outcome", "criminality", "citizenship",
-    }  # fmt: skip
+    dimensions = [*agreements.AgreementDimension, *detainers.DetainerDimension]
+    keys = set(model.model_fields) & {d.value.lower() for d in dimensions}
     fields = [
         _field(name, info.annotation, info.description)
         for name, info in model.model_fields.items()

@@ -18,6 +18,7 @@ from open287g.loaders.commands import command, migrated_engine
 from open287g.loaders.datasets_cli import add_dataset_commands
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
+from open287g.loaders.facility_overrides import add_facility_overrides_command
 from open287g.loaders.ice287g.discover import discover_current_lists
 from open287g.loaders.ice287g.load import (
     DATASET,
@@ -109,6 +110,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     officials.add_argument("source", metavar="SOURCE")
     officials.set_defaults(handler=command(_load_officials))
     add_lineage_overrides_command(kinds)
+    add_facility_overrides_command(kinds)
     add_placement_overrides_command(kinds)
 
     add_moa_command(kinds)

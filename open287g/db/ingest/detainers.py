@@ -93,7 +93,7 @@ FROM stage_stat WHERE NOT (month = ANY(CAST(:skip_months AS date[])))
 """
 
 _FACILITIES = """
-SELECT id, state_code, name, city, county_key, jurisdiction_id, agency_id, county_fips,
+SELECT id, code, state_code, name, city, county_key, jurisdiction_id, agency_id, county_fips,
        placement_method, placement_score, agency_method, agency_score
 FROM detainer_facilities ORDER BY id
 """
@@ -145,12 +145,23 @@ def place_facility(state_code: str | None, county_key: str | None, city: str | N
     return Placement(None, None, None)
 
 
+_OVERRIDES = "SELECT code, county_fips, agency_id FROM facility_overrides"
+
+
 async def rematch_facilities(conn: AsyncConnection) -> list[int]:
     """Place every facility in its county and link it to the county's sheriff's office
-    when that county has exactly one (the agency running the jail); returns the ids whose
-    placement or link changed. The ICE loader calls this too, as agencies arrive later."""
+    when that county has exactly one (the agency running the jail); a reviewed override
+    (facility-overrides CSV) wins over either. Returns the ids whose placement or link
+    changed. The ICE loader calls this too, as agencies arrive later."""
     facilities = (await conn.execute(text(_FACILITIES))).all()
+    overrides = {
+        code: (fips, agency) for code, fips, agency in await conn.execute(text(_OVERRIDES))
+    }
     placements = {f.id: place_facility(f.state_code, f.county_key, f.city) for f in facilities}
+    for f in facilities:
+        fips = overrides.get(f.code, (None, None))[0]
+        if fips:
+            placements[f.id] = Placement(fips, "override", 100.0)
     wanted = sorted({p.county_fips for p in placements.values() if p.county_fips})
     counties = {
         fips: (jurisdiction, sheriff)
@@ -160,6 +171,11 @@ async def rematch_facilities(conn: AsyncConnection) -> list[int]:
     for f in facilities:
         place = placements[f.id]
         jurisdiction, sheriff = counties.get(place.county_fips or "", (None, None))
+        method = "county-sheriff" if sheriff else None
+        score = place.placement_score if sheriff else None
+        agency = overrides.get(f.code, (None, None))[1]
+        if agency is not None:
+            sheriff, method, score = agency, "override", 100.0
         row = {
             "id": f.id,
             "jurisdiction_id": jurisdiction,
@@ -168,8 +184,8 @@ async def rematch_facilities(conn: AsyncConnection) -> list[int]:
             "county_fips": place.county_fips,
             "placement_method": place.placement_method,
             "placement_score": place.placement_score,
-            "agency_method": "county-sheriff" if sheriff else None,
-            "agency_score": place.placement_score if sheriff else None,
+            "agency_method": method,
+            "agency_score": score,
         }
         before = (f.jurisdiction_id, f.agency_id, f.county_fips, f.placement_method,
                   f.placement_score, f.agency_method, f.agency_score)  # fmt: skip

@@ -2,7 +2,7 @@
 
 from open287g.db.models.agreements import Agency, Agreement, AgreementObservation, Snapshot
 from open287g.db.models.base import Base
-from open287g.db.models.detainers import DetainerFacility, DetainerStat
+from open287g.db.models.detainers import DetainerFacility, DetainerStat, FacilityOverride
 from open287g.db.models.disclosure import DetainerCell, DetainerTotal, DisclosureKey
 from open287g.db.models.documents import Document, DocumentAgreement, DocumentField, DocumentPage
 from open287g.db.models.lineage import AgreementLink, LineageOverride
@@ -27,6 +27,7 @@ __all__ = [
     "DocumentAgreement",
     "DocumentField",
     "DocumentPage",
+    "FacilityOverride",
     "Jurisdiction",
     "LineageOverride",
     "LoadIssue",

@@ -88,3 +88,20 @@ class DetainerStat(Base):
     citizenship: Mapped[str] = mapped_column(Text)
     charge_category: Mapped[str] = mapped_column(Text)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class FacilityOverride(Base):
+    """One reviewed row of the facility-overrides CSV: a facility's county and/or the
+    agency running it, replacing what placement found (README "Detainers")."""
+
+    __tablename__ = "facility_overrides"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    load_run_id: Mapped[int] = mapped_column(
+        ForeignKey("load_runs.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(Text, comment="detention_facility_code")
+    county_fips: Mapped[str | None] = mapped_column(Text)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    note: Mapped[str | None] = mapped_column(Text)
