@@ -296,3 +296,38 @@ async def test_documents_compile_to_one_statement(
     assert count_statements.count == 1, count_statements.statements
     assert answer == await run(engine, query, on=build_schema(compiled=False))
     assert shown in orjson.dumps(answer).decode()
+
+
+async def test_documents_mirror_like_every_collection(engine: AsyncEngine, loaded: None) -> None:
+    """Change-feed entries for documents carry the record, and an id /v1/documents/{id}
+    answers (they were `record: null` and `document:35`, a 404); the records equal the
+    export; /datapackage.json and /data.json list the documents (#23)."""
+    transport = httpx.ASGITransport(app=create_app(engine=engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        entries, since = [], 0
+        while True:
+            page = (await client.get("/v1/changes", params={"since": since})).json()
+            entries += [e for e in page["data"] if e["entity"] == "document"]
+            since = page["next_since"]
+            if not page["has_more"]:
+                break
+        exported = (await client.get("/v1/documents", params={"format": "ndjson"})).text
+        export = {row["id"]: row for row in map(orjson.loads, exported.splitlines())}
+        assert entries
+        mirror = {}
+        for entry in entries:
+            assert entry["op"] == "UPSERT"
+            assert entry["record"] is not None
+            assert entry["record"]["id"] == entry["id"]
+            item = await client.get(f"/v1/documents/{entry['id']}")
+            assert item.status_code == 200, item.text
+            mirror[entry["id"]] = entry["record"]
+        assert mirror == export
+        package = (await client.get("/datapackage.json")).json()
+        (resource,) = [r for r in package["resources"] if r["name"] == "documents"]
+        assert resource["path"] == "v1/documents?format=csv"
+        catalog = (await client.get("/data.json")).json()
+        titles = {d["title"]: d for d in catalog["dataset"]}
+        moas = titles["287(g) memoranda of agreement (MOA documents)"]
+        urls = {d.get("downloadURL") for d in moas["distribution"]}
+        assert "http://127.0.0.1:8000/v1/documents?format=csv" in urls

@@ -26,7 +26,7 @@ Middleware order, outermost first (each runs around everything below it):
    cache, so a hit replays the compressed bytes it stored instead of compressing again.
 
 Endpoints outside /v1 that serve data (GraphQL GET, /data.json, /datapackage.json,
-/v1/changes.atom, the HTML pages of `open287g/pages/`) are wrapped in `Validated` (ETag,
+the Atom feeds, the HTML pages of `open287g/pages/`) are wrapped in `Validated` (ETag,
 Last-Modified, Cache-Control, 304).
 """
 
@@ -44,7 +44,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, request_response
 
-from open287g.api import discovery, openapi, problems, slashes
+from open287g.api import atom, discovery, openapi, problems, slashes
 from open287g.api.breaker import RedisLink
 from open287g.api.cache import (
     MemoryCache,
@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             for path, endpoint in (
                 ("/data.json", discovery.data_json),
                 ("/datapackage.json", discovery.datapackage_json),
-                ("/v1/changes.atom", discovery.changes_atom),
+                *((feed.path, discovery.atom_endpoint(feed)) for feed in atom.FEEDS),
                 ("/", pages.home_page),
                 ("/states/{code}", pages.state_page),
                 ("/agencies/{id}", pages.agency_page),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -13,10 +14,12 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.atom import atom_feed
+from open287g.api.atom import Feed, atom_feed
 from open287g.api.observability import replica_metrics, sync_metrics
+from open287g.api.v1.documents import DOCUMENTS
 from open287g.api.v1.http import cache_headers, etag_for
 from open287g.api.v1.models import AgreementStatRow, DetainerStatRow
+from open287g.api.v1.params import Param, parse_params
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings, get_settings
 from open287g.db.queries import agreements, changes, detainers, reference
@@ -39,6 +42,12 @@ SOURCES = {
         "Detainers issued, declined and honored by month and facility; breakdowns by "
         "personal attributes rounded (README: Disclosure control).",
         None,
+    ),
+    "moas": (
+        "287(g) memoranda of agreement (MOA documents)",
+        "ICE's signed MOAs and addenda: each file with its sha256, pages, signatories and "
+        "the agreements it belongs to, and the text of every page (/v1/documents/{id}/text).",
+        "documents",
     ),
     "officials": (
         "Officials in charge of agencies",
@@ -236,7 +245,7 @@ async def datapackage_json(request: Request) -> Response:
                 "profile": "tabular-data-resource",
                 "schema": _table_schema(name, resource.model),
             }
-            for name, resource in RESOURCES.items()
+            for name, resource in {**RESOURCES, DOCUMENTS.name: DOCUMENTS}.items()
         ]
         + [
             {
@@ -307,19 +316,37 @@ def disclosure_control(request: Request) -> dict[str, Any]:
     }
 
 
-async def changes_atom(request: Request) -> Response:
-    """The latest summarized changes as an Atom feed, for people who watch rather than
-    sync (open287g/api/atom.py)."""
-    async with request.app.state.engine.connect() as conn:
-        version = await changes.data_version(conn)
-        entries = await changes.changelog(conn, ATOM_ENTRIES)
-    updated = version.modified or dt.datetime.now(dt.UTC)
-    # Validators from the version read with the entries (the response cache files it there).
-    return Response(
-        atom_feed(entries, _base(request), updated),
-        media_type="application/atom+xml",
-        headers=cache_headers(etag_for(request, version), version),
-    )
+def atom_endpoint(feed: Feed) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of one Atom feed, paged by `?before=SEQ` (open287g/api/atom.py)."""
+
+    async def endpoint(request: Request) -> Response:
+        before = parse_params(request, (BEFORE,))["before"]
+        async with request.app.state.engine.connect() as conn:
+            version = await changes.data_version(conn)
+            found = await changes.changelog(conn, ATOM_ENTRIES + 1, feed.entities, before)
+        updated = version.modified or dt.datetime.now(dt.UTC)
+        body = atom_feed(
+            feed, found[:ATOM_ENTRIES], _base(request), updated,
+            before=before, more=len(found) > ATOM_ENTRIES,
+        )  # fmt: skip
+        # Validators from the version read with the entries (the response cache files it
+        # there).
+        return Response(
+            body,
+            media_type="application/atom+xml",
+            headers=cache_headers(etag_for(request, version), version),
+        )
+
+    return endpoint
+
+
+BEFORE = Param(
+    "before",
+    "integer",
+    "Entries older than this change (RFC 5005 paging: the feed's `next` link).",
+    minimum=1,
+    maximum=2**63 - 1,
+)
 
 
 async def metrics(request: Request) -> Response:

@@ -264,6 +264,7 @@ async def change_rows(
     """Each change with the record as it is now (tombstones carry none): the rows of every
     changed record in one statement."""
     collections = {kind: RESOURCES[name] for kind, name in _ENTITY_RESOURCES.items()}
+    collections["document"] = DOCUMENTS  # mirrored like the others: /v1/documents/{id}
     keys: dict[Entity, set[Any]] = {}
     for c in found:
         if c.op == "UPSERT" and c.entity in collections:

@@ -99,21 +99,29 @@ class ChangelogEntry:
     agency: str | None = None  # agreements
     state: str | None = None  # agreements, policies
     model: str | None = None  # agreements: the program model's name
-    status: str | None = None  # agreements, policies
+    status: str | None = None  # agreements, policies, documents
     jurisdiction: str | None = None  # policies
-    file: str | None = None  # datasets
+    file: str | None = None  # datasets, documents
     dataset: str | None = None  # datasets
+    agency_id: int | None = None  # agreements, and documents that belong to one
 
 
-async def changelog(conn: AsyncConnection, limit: int) -> list[ChangelogEntry]:
-    """The latest `limit` changes that carry a summary, newest first."""
+async def changelog(
+    conn: AsyncConnection, limit: int, entities: Sequence[str], before: int | None = None
+) -> list[ChangelogEntry]:
+    """The latest `limit` changes to these entities that carry a summary (documents: every
+    change, told by their read status), older than `before` when given, newest first."""
     rows = await conn.execute(
         text(
-            "SELECT c.seq, c.entity, c.entity_id, CAST(c.op AS text), c.changed_at, c.summary,"
+            "SELECT c.seq, c.entity, c.entity_id, CAST(c.op AS text), c.changed_at,"
+            " coalesce(c.summary, CASE WHEN CAST(c.op AS text) = 'DELETE' THEN 'removed'"
+            "  ELSE 'read (' || coalesce(d.status, 'unknown') || ')' END),"
             " a.name, coalesce(g.state_code, j.state_code), m.name,"
-            " CAST(coalesce(CAST(g.status AS text), CAST(p.status AS text)) AS text),"
-            " j.name, f.name, f.dataset"
-            " FROM (SELECT * FROM changes WHERE summary IS NOT NULL"
+            " CAST(coalesce(CAST(g.status AS text), CAST(p.status AS text), d.status) AS text),"
+            " j.name, coalesce(f.name, d.file_name), f.dataset, coalesce(g.agency_id, da.agency_id)"
+            " FROM (SELECT * FROM changes WHERE entity = ANY(:entities)"
+            "       AND (summary IS NOT NULL OR entity = 'document')"
+            "       AND seq < coalesce(CAST(:before AS bigint), 9223372036854775807)"
             "       ORDER BY seq DESC LIMIT :limit) c"
             " LEFT JOIN agreements g ON c.entity = 'agreement' AND g.id = c.entity_id"
             " LEFT JOIN agencies a ON a.id = g.agency_id"
@@ -121,8 +129,12 @@ async def changelog(conn: AsyncConnection, limit: int) -> list[ChangelogEntry]:
             " LEFT JOIN policies p ON c.entity = 'policy' AND p.id = c.entity_id"
             " LEFT JOIN jurisdictions j ON j.id = p.jurisdiction_id"
             " LEFT JOIN source_files f ON c.entity = 'dataset' AND f.id = c.entity_id"
+            " LEFT JOIN documents d ON c.entity = 'document' AND d.id = c.entity_id"
+            " LEFT JOIN LATERAL (SELECT g2.agency_id FROM document_agreements l"
+            "   JOIN agreements g2 ON g2.id = l.agreement_id WHERE l.document_id = d.id"
+            "   ORDER BY l.is_current DESC, l.agreement_id LIMIT 1) da ON true"
             " ORDER BY c.seq DESC"
         ),
-        {"limit": limit},
+        {"limit": limit, "entities": list(entities), "before": before},
     )
     return [ChangelogEntry(*row) for row in rows]
