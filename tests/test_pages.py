@@ -227,6 +227,28 @@ async def test_state_page_policy_counties_and_detainers(client: httpx.AsyncClien
         ).replace("\n", "")
 
 
+async def test_county_page_shows_the_detainers_of_its_jails(client: httpx.AsyncClient) -> None:
+    """#22: Harris County, TX (no 287(g) agency of its own needed) shows its jail's
+    detainers, the exact counts the API gives for its FIPS code; Orange County, CA shows
+    California's Orange County jail only, not Florida's."""
+    cases = (("TX", "48201", "HARRITX", None), ("CA", "06059", "ORANGCA", "ORANGFL"))
+    for state, fips, code, other in cases:
+        rows = await client.get(f"/v1/jurisdictions?state={state}&kind=COUNTY&limit=1000")
+        [place] = [j for j in rows.json()["data"] if j["fips"] == fips]
+        stats = await client.get(
+            "/v1/stats/detainers", params={"group_by": "facility", "county": fips}
+        )
+        [row] = stats.json()["data"]
+        assert row["facility"] == code
+        page = await client.get(f"/jurisdictions/{place['id']}")
+        assert page.status_code == 200
+        assert "ICE detainers at its jails" in page.text
+        assert f"({code})" in page.text
+        assert f"{row['issued']:,}" in page.text
+        if other:
+            assert f"({other})" not in page.text
+
+
 async def test_agency_page_shows_sources_and_the_calls_that_return_each_value(
     client: httpx.AsyncClient,
 ) -> None:

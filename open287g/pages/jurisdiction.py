@@ -2,7 +2,8 @@
 ICE or not (Harris County, TX). It shows the policy status in force with the rule that
 derived it and the assertion it comes from, every assertion about the jurisdiction and
 about the places around it that apply to it (its county's, its state's), the places
-inside it, and the agencies serving it."""
+inside it, the agencies serving it, and the ICE detainers at the jails placed in it
+(issue #22; exact counts, no personal attribute)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries import agencies, changes, jurisdictions
+from open287g.db.queries import agencies, changes, detainers, jurisdictions
 from open287g.db.queries.agencies import AgencyRecord
+from open287g.db.queries.detainers import DetainerDimension, DetainerStatRow
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
 
 MAX_AGENCIES = 200
@@ -40,6 +42,8 @@ class JurisdictionView:
     assertions: list[Assertions]  # its own first, then its parents' (that apply to it)
     places: list[JurisdictionRecord]
     agencies: list[AgencyRecord]
+    jails: list[DetainerStatRow]  # detainers at the jails placed in it (exact), by facility
+    jail_names: dict[str, str]  # facility code → name
     rule: str = RULE
     max_agencies: int = MAX_AGENCIES
 
@@ -76,4 +80,11 @@ async def jurisdiction_view(conn: AsyncConnection, jurisdiction_id: int) -> Juri
         assertions=[Assertions(j, stated[j.id]) for j in chain if stated[j.id]],
         places=(await jurisdictions.children_of(conn, place.id))[:MAX_PLACES],
         agencies=await agencies.agencies_within(conn, place.id, MAX_AGENCIES),
+        jails=await detainers.detainer_stats(  # by facility only: exact, no rounding base
+            conn,
+            [DetainerDimension.FACILITY],
+            detainers.DetainerFilter(jurisdiction_id=place.id),
+            min_cell=1,
+        ),
+        jail_names=await detainers.facility_names(conn, place.state_code or ""),
     )

@@ -82,6 +82,7 @@ class StateView:
     detainer_months: list[DetainerStatRow]
     detainer_facilities: list[DetainerStatRow]
     facility_count: int
+    facility_names: dict[str, str]  # facility code → name
     sort_keys: tuple[str, ...] = SORT_KEYS
     by_model: Counter[str] = field(default_factory=Counter)
     archive: timeline.ArchiveStart = field(default_factory=lambda: timeline.ArchiveStart(None, {}))
@@ -207,6 +208,7 @@ async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int)
         detainer_months=months,
         detainer_facilities=sorted(facilities, key=lambda r: -(r.issued or 0))[:TOP_FACILITIES],
         facility_count=len(facilities),
+        facility_names=await detainers.facility_names(conn, code),
         by_model=by_model,
         archive=await timeline.archive_start(conn),
     )

@@ -358,3 +358,15 @@ def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
         clauses.append("s.month <= :end")
         params["end"] = filters.end.replace(day=1)
     return " AND ".join(clauses), params
+
+
+async def facility_names(conn: AsyncConnection, state: str) -> dict[str, str]:
+    """{facility key as statistics give it (its code): its name}, for a state's pages."""
+    rows = await conn.execute(
+        text(
+            "SELECT coalesce(nullif(code, ''), name), name FROM detainer_facilities"
+            " WHERE state_code = :state"
+        ),
+        {"state": state},
+    )
+    return {str(key): str(name) for key, name in rows.all()}
