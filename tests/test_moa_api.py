@@ -326,6 +326,9 @@ async def test_documents_mirror_like_every_collection(engine: AsyncEngine, loade
         package = (await client.get("/datapackage.json")).json()
         (resource,) = [r for r in package["resources"] if r["name"] == "documents"]
         assert resource["path"] == "v1/documents?format=csv"
+        exported_csv = (await client.get("/v1/documents", params={"format": "csv"})).text
+        header = exported_csv.splitlines()[0].split(",")
+        assert [field["name"] for field in resource["schema"]["fields"]] == header
         catalog = (await client.get("/data.json")).json()
         titles = {d["title"]: d for d in catalog["dataset"]}
         moas = titles["287(g) memoranda of agreement (MOA documents)"]
