@@ -4,6 +4,8 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY open287g ./open287g
+# /docs serves the Markdown pages; in an installed package they live beside the templates.
+COPY docs ./open287g/pages/docs
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

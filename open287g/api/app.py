@@ -73,7 +73,7 @@ from open287g.errors import ClientError
 from open287g.graphql import ide
 from open287g.graphql.app import graphql_app
 from open287g.pages import assets as page_assets
-from open287g.pages import guide
+from open287g.pages import docs, guide
 from open287g.pages import routes as pages
 
 
@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         Route("/openapi.json", openapi.openapi_json),
         Route("/docs", guide.guide),
         Route("/docs/api", openapi.docs),
+        Route("/docs/{name}", docs.doc_page),
         Route("/static/pages/{name}", page_assets.asset, methods=["GET"]),
         *(
             Route(path, Validated(request_response(endpoint), clock.current), methods=["GET"])

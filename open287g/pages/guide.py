@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from open287g.api.ratelimit import EXPORT_COST, GRAPHQL_COST, STATS_COST
+from open287g.pages.docs import all_docs
 from open287g.pages.render import page
 
 
@@ -85,4 +86,5 @@ async def guide(request: Request) -> Response:
         settings=settings,
         costs={"stats": STATS_COST, "graphql": GRAPHQL_COST, "export": EXPORT_COST},
         routes=_optional_routes(request),
+        docs=all_docs(),
     )
