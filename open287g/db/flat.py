@@ -18,6 +18,7 @@ from typing import Any
 from open287g.db.compiler import MAX_KEYS, NotCompilable, Statement
 from open287g.db.entities import ENTITIES
 from open287g.db.entities.declare import (
+    ID_DESCRIPTION,
     Column,
     Entity,
     Relation,
@@ -52,6 +53,7 @@ def _field(entity: Entity, column: RestColumn) -> RestField:
         owner = ENTITIES[relation.target]
     if last == "id" and owner.node:
         base: Any = str
+        description = description or ID_DESCRIPTION
     else:
         declared = owner.get(last)
         if not isinstance(declared, Column):

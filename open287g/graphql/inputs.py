@@ -47,14 +47,27 @@ strawberry.enum(AgreementCountBy, description=AgreementCountBy.__doc__)
 strawberry.enum(Direction, name="OrderDirection")
 
 
-@strawberry.input(description="`state` takes a USPS code (TX) or a state name, any case.")
+STATE = "Only this state: a USPS code (TX) or a name, any case."
+
+
+@strawberry.input(description="Which agreements to list; every condition given must hold.")
 class AgreementFilter:
-    state: str | None = None
-    model: ProgramModelCode | None = None
-    status: AgreementStatus | None = None
-    signed_from: dt.date | None = None
-    signed_to: dt.date | None = None
-    agency_name_contains: str | None = None
+    state: str | None = strawberry.field(default=None, description=STATE)
+    model: ProgramModelCode | None = strawberry.field(
+        default=None, description="Only agreements of this program model."
+    )
+    status: AgreementStatus | None = strawberry.field(
+        default=None, description="Only agreements with this status."
+    )
+    signed_from: dt.date | None = strawberry.field(
+        default=None, description="Only agreements signed on or after this date."
+    )
+    signed_to: dt.date | None = strawberry.field(
+        default=None, description="Only agreements signed on or before this date."
+    )
+    agency_name_contains: str | None = strawberry.field(
+        default=None, description="Only agencies whose name contains this text (any case)."
+    )
 
     def to_query(self) -> agreements.AgreementFilter:
         return agreements.AgreementFilter(
@@ -67,20 +80,28 @@ class AgreementFilter:
         )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort agreements; ties go by id.")
 class AgreementOrder:
-    field: AgreementOrderField = AgreementOrderField.ID
-    direction: Direction = Direction.ASC
+    field: AgreementOrderField = strawberry.field(
+        default=AgreementOrderField.ID, description="What to sort by."
+    )
+    direction: Direction = strawberry.field(
+        default=Direction.ASC, description="Ascending or descending."
+    )
 
     def to_query(self) -> agreements.AgreementOrder:
         return agreements.AgreementOrder(self.field, self.direction)
 
 
-@strawberry.input
+@strawberry.input(description="Which agencies to list; every condition given must hold.")
 class AgencyFilter:
-    state: str | None = None
-    type: AgencyType | None = None
-    name_contains: str | None = None
+    state: str | None = strawberry.field(default=None, description=STATE)
+    type: AgencyType | None = strawberry.field(
+        default=None, description="Only agencies of this type."
+    )
+    name_contains: str | None = strawberry.field(
+        default=None, description="Only agencies whose name contains this text (any case)."
+    )
 
     def to_query(self) -> agencies.AgencyFilter:
         return agencies.AgencyFilter(
@@ -88,11 +109,15 @@ class AgencyFilter:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Which jurisdictions to list; every condition given must hold.")
 class JurisdictionFilter:
-    state: str | None = None
-    kind: JurisdictionKind | None = None
-    name_contains: str | None = None
+    state: str | None = strawberry.field(default=None, description=STATE)
+    kind: JurisdictionKind | None = strawberry.field(
+        default=None, description="Only jurisdictions of this kind."
+    )
+    name_contains: str | None = strawberry.field(
+        default=None, description="Only jurisdictions whose name contains this text (any case)."
+    )
 
     def to_query(self) -> jurisdictions.JurisdictionFilter:
         return jurisdictions.JurisdictionFilter(
@@ -102,10 +127,17 @@ class JurisdictionFilter:
 
 @strawberry.input(description="`from` and `to` are dates; the months containing them count.")
 class DetainerFilter:
-    state: str | None = None
-    facility: str | None = None
-    from_: dt.date | None = strawberry.field(default=None, name="from")
-    to: dt.date | None = None
+    state: str | None = strawberry.field(default=None, description=STATE)
+    facility: str | None = strawberry.field(
+        default=None,
+        description="A facility's code (one jail), or part of its name (any case).",
+    )
+    from_: dt.date | None = strawberry.field(
+        default=None, name="from", description="The first month counted (the month of it)."
+    )
+    to: dt.date | None = strawberry.field(
+        default=None, description="The last month counted (the month of it)."
+    )
     county: str | None = strawberry.field(
         default=None, description="Five-digit FIPS code of the facilities' county."
     )

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
+
+import strawberry
 
 from open287g.db.entities.declare import ID_ORDER, ConnectionOrder
 from open287g.db.queries import documents
@@ -14,7 +16,12 @@ from open287g.db.queries.bounds import check_list
 from open287g.db.queries.pagination import PageQuery, Window
 
 
-def page_text_arguments(pages: list[int] | None = None) -> dict[str, Any]:
+def page_text_arguments(
+    pages: Annotated[
+        list[int] | None,
+        strawberry.argument(description="Only these page numbers (1 = first; all when absent)."),
+    ] = None,
+) -> dict[str, Any]:
     """`Document.pageText`'s arguments, for the rows `entities.page_text` computes. At
     most MAX_TEXT_PAGES numbers (no more pages are served): an unbounded list (30,000
     numbers in a 64 KB body, under each of 62 documents) cost 0.9 s of event loop to

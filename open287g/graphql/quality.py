@@ -46,10 +46,12 @@ async def _agreement(info: Info, agreement_id: int | None) -> Agreement | None:
 @strawberry.type(description="One row a loader repaired or rejected.")
 class LoadIssueExample:
     example: strawberry.Private[IssueExample]
-    file_name: str
-    row_number: int | None
-    column: str | None
-    value: str | None
+    file_name: str = strawberry.field(description="The source file's name.")
+    row_number: int | None = strawberry.field(
+        description="The row in that file (1 = first row), if any."
+    )
+    column: str | None = strawberry.field(description="The column in question, if one.")
+    value: str | None = strawberry.field(description="The value as the file wrote it.")
 
     @strawberry.field(description="The source file (name, URL, sha256).")
     async def dataset(
@@ -62,10 +64,10 @@ class LoadIssueExample:
 class LoadIssueGroup:
     dataset: str = strawberry.field(description="ice-287g, policies, officials, detainers, …")
     action: str = strawberry.field(description="REPAIRED or REJECTED")
-    column: str | None
-    reason: str
+    column: str | None = strawberry.field(description="The column in question, if one.")
+    reason: str = strawberry.field(description="What was wrong, and what was done.")
     files: int = strawberry.field(description="Source files with such rows.")
-    rows: int
+    rows: int = strawberry.field(description="Rows of this kind, in all those files.")
     examples: list[LoadIssueExample] = strawberry.field(description="The first few.")
 
     @classmethod
@@ -93,17 +95,17 @@ class LoadIssueGroup:
 @strawberry.type(description="What a cross-check found about one agreement (data unchanged).")
 class QualityFlag:
     flag: strawberry.Private[quality.Flag]
-    kind: QualityFlagKind  # type: ignore[valid-type]
+    kind: QualityFlagKind = strawberry.field(description="Which cross-check.")  # type: ignore[valid-type]
     agency_name: str = strawberry.field(description="As the list wrote it.")
-    state: str
-    model: ProgramModelCode
-    detail: str
+    state: str = strawberry.field(description="The agreement's state (USPS code).")
+    model: ProgramModelCode = strawberry.field(description="The agreement's program model.")
+    detail: str = strawberry.field(description="What the check found, in words.")
     value: str | None = strawberry.field(description="The URL, date or evidence in question.")
     dataset_id: strawberry.ID | None = strawberry.field(
         description="The latest source file showing it."
     )
-    first_seen: dt.date | None
-    last_seen: dt.date | None
+    first_seen: dt.date | None = strawberry.field(description="The first list showing the problem.")
+    last_seen: dt.date | None = strawberry.field(description="The last list showing the problem.")
     method: str | None = strawberry.field(description="A rename link's method.")
     score: float | None = strawberry.field(description="A rename link's name similarity.")
 
@@ -128,7 +130,7 @@ class QualityFlag:
             score=flag.score,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The agreement flagged.")
     async def agreement(
         self, info: Info
     ) -> Annotated[Agreement, strawberry.lazy("open287g.graphql.types")] | None:
@@ -155,13 +157,13 @@ PolicyDisagreementKind = strawberry.enum(
 @strawberry.type(description="Where policy sources disagree about one jurisdiction.")
 class PolicyDisagreement:
     found: strawberry.Private[policy_quality.PolicyDisagreement]
-    kind: PolicyDisagreementKind  # type: ignore[valid-type]
-    jurisdiction_name: str
-    state: str
-    detail: str
+    kind: PolicyDisagreementKind = strawberry.field(description="How they disagree.")  # type: ignore[valid-type]
+    jurisdiction_name: str = strawberry.field(description="The jurisdiction's name.")
+    state: str = strawberry.field(description="Its state (USPS code).")
+    detail: str = strawberry.field(description="The disagreement, in words.")
     sources: list[str] = strawberry.field(description="The source titles involved.")
 
-    @strawberry.field
+    @strawberry.field(description="The jurisdiction they disagree about.")
     async def jurisdiction(
         self, info: Info
     ) -> Annotated[Jurisdiction, strawberry.lazy("open287g.graphql.types")] | None:
@@ -171,11 +173,11 @@ class PolicyDisagreement:
         return found
 
 
-@strawberry.type
+@strawberry.type(description="How many flags one cross-check raised.")
 class QualityFlagCount:
-    kind: QualityFlagKind  # type: ignore[valid-type]
-    description: str
-    count: int
+    kind: QualityFlagKind = strawberry.field(description="Which cross-check.")  # type: ignore[valid-type]
+    description: str = strawberry.field(description="What the cross-check looks for.")
+    count: int = strawberry.field(description="Its flags.")
 
 
 def _kinds(kinds: list[FlagKind] | None) -> frozenset[FlagKind] | None:
@@ -196,7 +198,10 @@ class DataQuality:
     async def flags(
         self,
         info: Info,
-        kinds: list[QualityFlagKind] | None = None,  # type: ignore[valid-type]
+        kinds: Annotated[
+            list[QualityFlagKind] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only these cross-checks (all when absent)."),
+        ] = None,
     ) -> list[QualityFlag]:
         async with info.context.engine.connect() as conn:
             found = await quality.quality_flags(conn, _kinds(kinds))

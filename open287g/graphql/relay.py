@@ -7,6 +7,7 @@ from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
+from open287g.db.entities.declare import ID_DESCRIPTION
 from open287g.db.queries.pagination import DEFAULT_PAGE, MAX_PAGE
 
 T = TypeVar("T")
@@ -40,7 +41,7 @@ Before = Annotated[
 
 @strawberry.interface(description="An object with a global, opaque id (`node(id:)`).")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
 
 
 @strawberry.type(description="Where a page sits in its connection (Relay's PageInfo).")

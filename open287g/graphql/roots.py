@@ -95,7 +95,13 @@ class Root:
 
 
 def _documents(
-    search: str | None = None,
+    search: Annotated[
+        str | None,
+        strawberry.argument(
+            description='Web-search syntax over the documents\' text: words, "a phrase", '
+            "a OR b, -excluded (English stems); absent: every document."
+        ),
+    ] = None,
     first: First = DEFAULT_PAGE,
     after: After = None,
     last: Last = None,
@@ -109,9 +115,18 @@ def _documents(
 def _agreements(
     first: First = DEFAULT_PAGE,
     after: After = None,
-    filter: AgreementFilter | None = None,
-    order_by: AgreementOrder | None = None,
-    as_of: dt.date | None = None,
+    filter: Annotated[
+        AgreementFilter | None, strawberry.argument(description="Which agreements.")
+    ] = None,
+    order_by: Annotated[
+        AgreementOrder | None, strawberry.argument(description="Their order (default: by id).")
+    ] = None,
+    as_of: Annotated[
+        dt.date | None,
+        strawberry.argument(
+            description="The agreements as ICE's lists stood on this date (absent: now)."
+        ),
+    ] = None,
     last: Last = None,
     before: Before = None,
 ) -> Page:
@@ -122,8 +137,13 @@ def _agreements(
 
 
 def _agreement_changes(
-    from_: Annotated[dt.date, strawberry.argument(name="from")],
-    to: dt.date,
+    from_: Annotated[
+        dt.date,
+        strawberry.argument(name="from", description="The earlier date: its lists are the base."),
+    ],
+    to: Annotated[
+        dt.date, strawberry.argument(description="The later date: its lists are compared.")
+    ],
     first: First = DEFAULT_PAGE,
     after: After = None,
     last: Last = None,
@@ -136,7 +156,9 @@ def _agreement_changes(
 def _agencies(
     first: First = DEFAULT_PAGE,
     after: After = None,
-    filter: AgencyFilter | None = None,
+    filter: Annotated[
+        AgencyFilter | None, strawberry.argument(description="Which agencies.")
+    ] = None,
     last: Last = None,
     before: Before = None,
 ) -> Page:
@@ -147,7 +169,9 @@ def _agencies(
 def _jurisdictions(
     first: First = DEFAULT_PAGE,
     after: After = None,
-    filter: JurisdictionFilter | None = None,
+    filter: Annotated[
+        JurisdictionFilter | None, strawberry.argument(description="Which jurisdictions.")
+    ] = None,
     last: Last = None,
     before: Before = None,
 ) -> Page:
@@ -194,10 +218,23 @@ ROOTS: dict[str, Root] = {
         _agreement_changes,
         description="Agreements added, ended or changed between two dates' lists.",
     ),
-    "agencies": Root("Agency", _agencies),
-    "jurisdictions": Root("Jurisdiction", _jurisdictions),
-    "program_models": Root("ProgramModel", _program_models),
-    "agreement_stats": Root("AgreementStat", agreement_stats_arguments, _computed("AgreementStat")),
+    "agencies": Root(
+        "Agency", _agencies, description="Agencies named in ICE's lists, in id order."
+    ),
+    "jurisdictions": Root(
+        "Jurisdiction",
+        _jurisdictions,
+        description="States, counties, places and tribes, in id order.",
+    ),
+    "program_models": Root(
+        "ProgramModel", _program_models, description="The 287(g) program models."
+    ),
+    "agreement_stats": Root(
+        "AgreementStat",
+        agreement_stats_arguments,
+        _computed("AgreementStat"),
+        description="Agreement counts grouped by dimensions (exact: agreements are public).",
+    ),
     "detainer_stats": Root(
         "DetainerStat",
         detainer_stats_arguments,

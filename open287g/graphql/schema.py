@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -18,6 +18,7 @@ from open287g.graphql import roots
 from open287g.graphql.context import Info
 from open287g.graphql.documents import CachedDocuments, DocumentCache
 from open287g.graphql.entity_types import load_node
+from open287g.graphql.enum_meanings import describe_enums
 from open287g.graphql.errors import MaskedSchema
 from open287g.graphql.limits import QueryLimits
 from open287g.graphql.plan import CompiledOperations, PlanCache
@@ -26,10 +27,14 @@ from open287g.graphql.relay import Node
 from open287g.graphql.versioned import ReadVersionFirst
 
 
-@strawberry.type
+@strawberry.type(description="What the API answers: every read starts here.")
 class Query:
-    @strawberry.field
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(description="The object with this global id, or null.")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
+    ) -> Node | None:
         found: Node | None = await _node(info, id)
         return found
 
@@ -37,7 +42,11 @@ class Query:
         description=f"Objects by global id, in the order given (null where there is none);"
         f" at most {MAX_PAGE} ids."
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")],
+    ) -> list[Node | None]:
         check_ids(ids)
         return list(await asyncio.gather(*(_node(info, i) for i in ids)))
 
@@ -72,6 +81,9 @@ async def _node(info: Info, global_id: str) -> Any:
         return None
     typed: int | str | None = key if entity.key_type is str else int_key_of(key)
     return None if typed is None else await load_node(info, type_name, typed)
+
+
+describe_enums()  # every enum is registered by now (inputs, quality, entity types)
 
 
 def build_schema(*, compiled: bool = True, documents: DocumentCache | None = None) -> MaskedSchema:

@@ -8,17 +8,27 @@ call alike."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
+
+import strawberry
 
 from open287g.db.queries.agreements import AgreementCountBy, AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
 from open287g.graphql.inputs import AgreementFilter, DetainerFilter
 
+GROUP_BY = "The dimensions to count by: one row per combination present."
+FILTER = "Which rows to count."
+
 
 def agreement_stats_arguments(
-    group_by: list[AgreementDimension],
-    filter: AgreementFilter | None = None,
-    count_by: AgreementCountBy = AgreementCountBy.LINEAGES,
+    group_by: Annotated[list[AgreementDimension], strawberry.argument(description=GROUP_BY)],
+    filter: Annotated[AgreementFilter | None, strawberry.argument(description=FILTER)] = None,
+    count_by: Annotated[
+        AgreementCountBy,
+        strawberry.argument(
+            description="Count lineages (a renamed agreement once) or agreement records."
+        ),
+    ] = AgreementCountBy.LINEAGES,
 ) -> dict[str, Any]:
     return {
         "group_by": group_by,
@@ -28,13 +38,18 @@ def agreement_stats_arguments(
 
 
 def detainer_stats_arguments(
-    group_by: list[DetainerDimension], filter: DetainerFilter | None = None
+    group_by: Annotated[list[DetainerDimension], strawberry.argument(description=GROUP_BY)],
+    filter: Annotated[DetainerFilter | None, strawberry.argument(description=FILTER)] = None,
 ) -> dict[str, Any]:
     return {"group_by": group_by, "filters": (filter or DetainerFilter()).to_query()}
 
 
 def jurisdiction_detainer_stats_arguments(
-    group_by: list[DetainerDimension], filter: DetainerFilter | None = None
+    group_by: Annotated[list[DetainerDimension], strawberry.argument(description=GROUP_BY)],
+    filter: Annotated[
+        DetainerFilter | None,
+        strawberry.argument(description="Which rows to count (its `state` is not applied)."),
+    ] = None,
 ) -> dict[str, Any]:
     """A jurisdiction's statistics: the jurisdiction picks the facilities (a state's, else
     those matched to it: `statistics.JURISDICTION_SCOPE`), so the filter's `state` is

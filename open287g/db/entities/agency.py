@@ -9,12 +9,14 @@ from open287g.db.models.enums import AgencyType
 
 AGENCY = Entity(
     name="Agency",
+    description="A law-enforcement agency as ICE's lists name it: the jurisdiction it "
+    "serves, its agreements, its officials and the policy in force there.",
     table="agencies {t}",
     columns=(
-        Column("name", "{t}.name", str),
-        Column("type", "{t}.type", AgencyType),
-        Column("state", "{t}.state_code", str),
-        Column("county", "{t}.county", str | None),
+        Column("name", "{t}.name", str, "The agency's name as ICE's newest list writes it."),
+        Column("type", "{t}.type", AgencyType, "What kind of agency it is (ICE's TYPE column)."),
+        Column("state", "{t}.state_code", str, "The two-letter USPS code of its state."),
+        Column("county", "{t}.county", str | None, "The county as ICE's list names it, if any."),
         policy_status_column("{t}.jurisdiction_id"),
     ),
     relations=(
@@ -24,6 +26,7 @@ AGENCY = Entity(
             "one",
             "jurisdictions {c} WHERE {c}.id = {t}.jurisdiction_id",
             unique=True,
+            description="The jurisdiction it serves (a county, place, state or tribe).",
         ),
         Relation(
             "agreements",
@@ -32,6 +35,7 @@ AGENCY = Entity(
             "agreements {c} WHERE {c}.agency_id = {t}.id",
             nullable=False,
             ordering="nested:agreements",
+            description="Its 287(g) agreements, one per program model, oldest first.",
         ),
         Relation(
             "officials",
@@ -40,6 +44,7 @@ AGENCY = Entity(
             "officials {c} WHERE {c}.agency_id = {t}.id",
             order="coalesce({c}.evidence_on, {c}.term_start) DESC NULLS LAST, {c}.id",
             nullable=False,
+            description="The officials in charge of it, newest evidence first.",
         ),
         policy_relation("{t}.jurisdiction_id"),
         Relation(

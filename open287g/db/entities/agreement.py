@@ -23,9 +23,16 @@ _AGENCY_JURISDICTION = "(SELECT ag.jurisdiction_id FROM agencies ag WHERE ag.id 
 
 AGREEMENT = Entity(
     name="Agreement",
+    description="A 287(g) agreement: one agency, one program model, as ICE's lists show it "
+    "over time.",
     table="agreements {t}",
     columns=(
-        Column("status", "{t}.status", AgreementStatus),
+        Column(
+            "status",
+            "{t}.status",
+            AgreementStatus,
+            "Where the agreement stands in ICE's newest lists.",
+        ),
         Column(
             "signed_on",
             "{t}.signed_on",
@@ -33,8 +40,18 @@ AGREEMENT = Entity(
             "Null when ICE's date cannot be read unambiguously; see signedRaw.",
         ),
         Column("signed_raw", "{t}.signed_raw", str | None, "The date text as ICE wrote it."),
-        Column("moa_url", "{t}.moa_url", str | None),
-        Column("addendum_urls", "to_json({t}.addendum_urls)", list[str]),
+        Column(
+            "moa_url",
+            "{t}.moa_url",
+            str | None,
+            "The link to its MOA document on ice.gov, as ICE's list gives it.",
+        ),
+        Column(
+            "addendum_urls",
+            "to_json({t}.addendum_urls)",
+            list[str],
+            "Links to its addenda on ice.gov, in ICE's order.",
+        ),
         Column(
             "first_seen",
             "{t}.first_seen",
@@ -82,6 +99,7 @@ AGREEMENT = Entity(
             "agencies {c} WHERE {c}.id = {t}.agency_id",
             nullable=False,
             unique=True,
+            description="The agency that signed it.",
         ),
         Relation(
             "model",
@@ -90,6 +108,7 @@ AGREEMENT = Entity(
             "program_models {c} WHERE {c}.code = {t}.model_code",
             nullable=False,
             unique=True,
+            description="Its 287(g) program model.",
         ),
         linked_relation(
             "predecessor",

@@ -16,8 +16,11 @@ AGREEMENT_CHANGE = Entity(
     name="AgreementChange",
     table="agreements {t}",
     node=False,
+    description="An agreement added, ended or changed between two dates' lists.",
     columns=(
-        Column("kind", "{t}.kind", AgreementChangeKind),
+        Column(
+            "kind", "{t}.kind", AgreementChangeKind, "What changed: added, ended, status, details."
+        ),
         Column(
             "changed_on",
             "{t}.changed_on",
@@ -28,7 +31,9 @@ AGREEMENT_CHANGE = Entity(
         ),
     ),
     relations=(
-        Relation("agreement", "Agreement", "embed", nullable=False),
+        Relation(
+            "agreement", "Agreement", "embed", nullable=False, description="The agreement now."
+        ),
         Relation(
             "list",
             "Dataset",

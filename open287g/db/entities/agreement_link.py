@@ -7,6 +7,7 @@ import enum
 
 from open287g.db.entities.declare import Column, Entity, Relation
 from open287g.db.lineage_match import LinkKind
+from open287g.db.models.enums import MEANINGS
 
 
 class LinkMethod(enum.Enum):
@@ -16,6 +17,21 @@ class LinkMethod(enum.Enum):
     NAME_SIMILARITY = "name-similarity"
     SIGNED_DATE = "signed-date"
     OVERRIDE = "override"
+
+
+MEANINGS.update(
+    {
+        LinkMethod.MOA_URL: "The new name's row links the old agreement's MOA.",
+        LinkMethod.NAME_SIMILARITY: "Same state and model, names alike, one leaving as the "
+        "other arrives.",
+        LinkMethod.SIGNED_DATE: "The same signing date under the new name.",
+        LinkMethod.OVERRIDE: "A maintainer's decision, recorded with its reason.",
+        LinkKind.RENAME: "The agency's name changed; the agreement goes on under the new one.",
+        LinkKind.RELISTING: "Listed again after a gap.",
+        LinkKind.SWITCH: "The agency moved to another program model.",
+        LinkKind.STATE: "ICE corrected the agency's state.",
+    }
+)
 
 
 # The first publication date of the agreement `{t}`'s lineage: its own firstSeen or an
@@ -73,6 +89,8 @@ def _end(name: str) -> Relation:
         f"agreements {{c}} WHERE {{c}}.id = {{t}}.{name}_id",
         nullable=False,
         unique=True,
+        description=f"The agreement {'listed before' if name == 'predecessor' else 'listed after'} "
+        "the rename.",
     )
 
 
@@ -85,7 +103,7 @@ AGREEMENT_LINK = Entity(
     'place (README "Lineage"): a rename, a relisting after a gap, a corrected state, or a '
     "switch to another program model (`kind`).",
     columns=(
-        Column("kind", "{t}.kind", LinkKind),
+        Column("kind", "{t}.kind", LinkKind, "What the continuation is (LinkKind)."),
         Column(
             "gap_days",
             "{t}.gap_days",
@@ -93,7 +111,7 @@ AGREEMENT_LINK = Entity(
             "Days from the predecessor's last list to the successor's next one (0: listed "
             "together).",
         ),
-        Column("method", "{t}.method", LinkMethod),
+        Column("method", "{t}.method", LinkMethod, "How the link was found."),
         Column(
             "score",
             "{t}.score",

@@ -18,25 +18,52 @@ FILES = (
 
 # Every column, in REST's (and CSV's) order after the id.
 _COLUMNS = (
-    Column("dataset", "{t}.dataset", str),
-    Column("name", "{t}.name", str),
-    Column("url", "{t}.url", str | None),
-    Column("sha256", "{t}.sha256", str),
-    Column("bytes", "{t}.bytes", int),
-    Column("fetched_at", "{t}.fetched_at", dt.datetime),
-    Column("snapshot_kind", "CAST({t}.snapshot_kind AS text)", str | None),
-    Column("snapshot_date", "{t}.snapshot_date", dt.date | None),
+    Column(
+        "dataset",
+        "{t}.dataset",
+        str,
+        "Which source it feeds: ice-287g, policies, detainers or officials.",
+    ),
+    Column("name", "{t}.name", str, "The file's name."),
+    Column(
+        "url", "{t}.url", str | None, "Where the file was fetched from, if it came from the web."
+    ),
+    Column("sha256", "{t}.sha256", str, "The SHA-256 of the file's bytes."),
+    Column("bytes", "{t}.bytes", int, "The file's size in bytes."),
+    Column("fetched_at", "{t}.fetched_at", dt.datetime, "When the file was fetched or read."),
+    Column(
+        "snapshot_kind",
+        "CAST({t}.snapshot_kind AS text)",
+        str | None,
+        "For an ICE list: PARTICIPATING or PENDING.",
+    ),
+    Column(
+        "snapshot_date",
+        "{t}.snapshot_date",
+        dt.date | None,
+        "For an ICE list: the date ICE published it.",
+    ),
     Column("is_demo", "{t}.is_demo", bool, "Invented demo data, not real."),
     Column("is_synthetic", "{t}.is_synthetic", bool, "Synthetic test data, not real."),
-    Column("load_run_id", "{t}.load_run_id", int),
-    Column("loaded_at", "{t}.loaded_at", dt.datetime),
-    Column("rows_read", "{t}.rows_read", int),
-    Column("inserted", "{t}.inserted", int),
-    Column("updated", "{t}.updated", int),
-    Column("unchanged", "{t}.unchanged", int),
-    Column("ended", "{t}.ended", int),
-    Column("rejected", "{t}.rejected", int),
-    Column("repaired", "{t}.repaired", int),
+    Column("load_run_id", "{t}.load_run_id", int, "The load run that read the file."),
+    Column("loaded_at", "{t}.loaded_at", dt.datetime, "When that load run finished."),
+    Column("rows_read", "{t}.rows_read", int, "Rows the load read from the file."),
+    Column("inserted", "{t}.inserted", int, "Records the load added."),
+    Column("updated", "{t}.updated", int, "Records the load changed."),
+    Column("unchanged", "{t}.unchanged", int, "Records the file confirmed without change."),
+    Column("ended", "{t}.ended", int, "Records the load ended (no longer listed)."),
+    Column(
+        "rejected",
+        "{t}.rejected",
+        int,
+        "Rows refused, each with its reason (dataQuality.loadIssues).",
+    ),
+    Column(
+        "repaired",
+        "{t}.repaired",
+        int,
+        "Rows accepted after a documented repair (dataQuality.loadIssues).",
+    ),
 )
 
 DATASET = Entity(

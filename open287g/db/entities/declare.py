@@ -139,6 +139,11 @@ class Entity:
         return self._by_name.get(name)
 
 
+ID_DESCRIPTION = (
+    "Global and opaque: `node(id:)` finds the object again, and REST takes the same id."
+)
+
+
 def gid_sql(type_name: str, key_sql: str) -> str:
     """SQL for `to_global_id()`: base64url of "Type:key", without padding."""
     return (

@@ -33,6 +33,7 @@ _SIGNATURE_PAGE = (
 
 SIGNATORY = Entity(
     name="Signatory",
+    description="Who signed the MOA for one side, as its signature block reads.",
     # Each document's two signature blocks: `role` names the fields they were read into.
     table="(SELECT d.id AS document_id, r.role FROM documents d"
     " CROSS JOIN (VALUES ('agency_signatory'), ('ice_signatory')) r(role)) {t}",
@@ -40,8 +41,18 @@ SIGNATORY = Entity(
     key_type=str,
     node=False,
     columns=(
-        Column("name", _field_value("{t}.role || '.name'"), str | None),
-        Column("title", _field_value("{t}.role || '.title'"), str | None),
+        Column(
+            "name",
+            _field_value("{t}.role || '.name'"),
+            str | None,
+            "The signatory's name as the MOA prints it.",
+        ),
+        Column(
+            "title",
+            _field_value("{t}.role || '.title'"),
+            str | None,
+            "The signatory's title as the MOA prints it.",
+        ),
         Column(
             "agency",
             _field_value("{t}.role || '.agency'"),
@@ -52,6 +63,7 @@ SIGNATORY = Entity(
             "signed_on",
             "CAST(" + _field_value("{t}.role || '.signed_on'") + " AS date)",
             dt.date | None,
+            "The date beside the signature, once read.",
         ),
         Column("page", _SIGNATURE_PAGE, int | None, "The page of the signature block."),
     ),
@@ -65,6 +77,7 @@ def _signatory(role: str) -> Relation:
         "one",
         f"(SELECT {{t}}.id AS document_id, CAST('{role}_signatory' AS text) AS role) {{c}}",
         nullable=False,
+        description=f"Who signed for the {'agency' if role == 'agency' else 'ICE'} side.",
     )
 
 
@@ -76,11 +89,28 @@ EXTRACTED_VALUE = Entity(
     node=False,
     description="A value read from the document, with its evidence.",
     columns=(
-        Column("field", "{t}.field", str),
-        Column("value", "{t}.value", str | None),
-        Column("page", "{t}.page", int | None),
-        Column("method", "{t}.method", str | None),
-        Column("confidence", "{t}.confidence", float | None),
+        Column(
+            "field",
+            "{t}.field",
+            str,
+            "Which value: signedOn, programModel, agency.name, ice.title, ….",
+        ),
+        Column(
+            "value",
+            "{t}.value",
+            str | None,
+            "The value as read (null when the document does not show it).",
+        ),
+        Column("page", "{t}.page", int | None, "The page the value was read from."),
+        Column(
+            "method", "{t}.method", str | None, "How it was read: text layer, OCR, layout rule."
+        ),
+        Column(
+            "confidence",
+            "{t}.confidence",
+            float | None,
+            "How sure the reading is (0–1); below the publication bound it is a candidate.",
+        ),
         Column(
             "reason",
             "{t}.reason",
@@ -109,8 +139,8 @@ DOCUMENT_MATCH = Entity(
     node=False,
     description="Where a search matched: the best page and a highlighted snippet.",
     columns=(
-        Column("page", "{t}.match_page", int),
-        Column("rank", "{t}.match_rank", float),
+        Column("page", "{t}.match_page", int, "The page that matched best."),
+        Column("rank", "{t}.match_rank", float, "The search rank of that page (higher is better)."),
         Column("snippet", "{t}.match_snippet", str, "Matches between « and »."),
     ),
 )
@@ -120,17 +150,24 @@ DOCUMENT = Entity(
     table=f"{DOCUMENTS} {{t}}",
     description="A 287(g) MOA as ICE published it, stored once per sha256.",
     columns=(
-        Column("url", "{t}.url", str | None),
-        Column("sha256", "{t}.sha256", str),
-        Column("bytes", "{t}.bytes", int),
+        Column(
+            "url", "{t}.url", str | None, "Where ICE published it (the link an agreement names)."
+        ),
+        Column("sha256", "{t}.sha256", str, "The SHA-256 of the file's bytes: its identity."),
+        Column("bytes", "{t}.bytes", int, "The file's size in bytes."),
         Column("pages", "{t}.page_count", int | None, "Number of pages."),
-        Column("file_name", "{t}.file_name", str),
-        Column("fetched_at", "{t}.fetched_at", dt.datetime),
+        Column("file_name", "{t}.file_name", str, "The PDF's file name."),
+        Column("fetched_at", "{t}.fetched_at", dt.datetime, "When the file was fetched."),
         Column("status", "{t}.status", str, "read, partial or unreadable"),
-        Column("reason", "{t}.reason", str | None),
+        Column("reason", "{t}.reason", str | None, "Why it is partial or unreadable, when it is."),
         Column("text_method", "{t}.text_method", str, "text-layer, ocr, mixed or none"),
         Column("signed_on", "{t}.signed_on", dt.date | None, "Signing date read from the MOA."),
-        Column("program_model", "{t}.program_model", ProgramModelCode | None),
+        Column(
+            "program_model",
+            "{t}.program_model",
+            ProgramModelCode | None,
+            "The program model the MOA states, once read.",
+        ),
         Column(
             "points_of_contact",
             "to_json(ARRAY(SELECT f.value FROM document_fields f WHERE f.document_id = {t}.id"

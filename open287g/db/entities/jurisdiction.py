@@ -24,12 +24,26 @@ _WITHIN = (
 
 JURISDICTION = Entity(
     name="Jurisdiction",
+    description="A state, county (or equivalent), place or tribal nation: where agencies "
+    "serve and policies apply.",
     table="jurisdictions {t}",
     columns=(
-        Column("kind", "{t}.kind", JurisdictionKind),
-        Column("name", "{t}.name", str),
-        Column("state_code", "{t}.state_code", str),
-        Column("fips", "{t}.fips", str | None),
+        Column(
+            "kind",
+            "{t}.kind",
+            JurisdictionKind,
+            "State, county (or equivalent), place, or tribal nation.",
+        ),
+        Column(
+            "name", "{t}.name", str, "Its name, as the Census gazetteer or ICE's list writes it."
+        ),
+        Column("state_code", "{t}.state_code", str, "The two-letter USPS code of its state."),
+        Column(
+            "fips",
+            "{t}.fips",
+            str | None,
+            "Its Census FIPS code (2 digits a state, 5 a county, 7 a place), if known.",
+        ),
         policy_status_column("{t}.id"),
         Column(
             "declared_sanctuary",
@@ -45,6 +59,7 @@ JURISDICTION = Entity(
             "one",
             "jurisdictions {c} WHERE {c}.id = {t}.parent_id",
             unique=True,
+            description="The jurisdiction it lies in (a county's state); null for a state.",
         ),
         policy_relation("{t}.id"),
         Relation(
@@ -77,7 +92,15 @@ JURISDICTION = Entity(
             description="Agreements of the agencies serving it.",
         ),
         # Computed rows (`statistics`): `source` scopes them to this jurisdiction.
-        Relation("detainer_stats", "DetainerStat", "list", JURISDICTION_SCOPE, nullable=False),
+        Relation(
+            "detainer_stats",
+            "DetainerStat",
+            "list",
+            JURISDICTION_SCOPE,
+            nullable=False,
+            description="Detainer counts at facilities in this jurisdiction, grouped by "
+            "`groupBy` (the same disclosure control as `detainerStats`).",
+        ),
     ),
     rest=(
         RestColumn("id"),

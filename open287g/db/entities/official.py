@@ -7,11 +7,22 @@ import datetime as dt
 import enum
 
 from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.models.enums import MEANINGS
 
 
 class OfficialSourceKind(enum.StrEnum):
+    """Where an official comes from."""
+
     CSV = "CSV"
     DOCUMENT = "DOCUMENT"
+
+
+MEANINGS.update(
+    {
+        OfficialSourceKind.CSV: "A roster of officials loaded as a file.",
+        OfficialSourceKind.DOCUMENT: "A signature on an MOA document.",
+    }
+)
 
 
 _IN_OFFICE = "({t}.term_end IS NULL OR {t}.term_end >= current_date)"
@@ -38,8 +49,11 @@ OFFICIAL_SOURCE = Entity(
             "kind",
             "CASE WHEN {t}.document_id IS NULL THEN 'CSV' ELSE 'DOCUMENT' END",
             OfficialSourceKind,
+            "A roster file (CSV) or a signed MOA (DOCUMENT).",
         ),
-        Column("url", "{t}.source_url", str | None),
+        Column(
+            "url", "{t}.source_url", str | None, "Where the evidence is: a roster's page or an MOA."
+        ),
         Column(
             "sha256",
             "(SELECT d.sha256 FROM documents d WHERE d.id = {t}.document_id)",
@@ -52,13 +66,17 @@ OFFICIAL_SOURCE = Entity(
 
 OFFICIAL = Entity(
     name="Official",
+    description="A person in charge of an agency (a sheriff, a chief) for a term, with "
+    "the evidence.",
     table="officials {t}",
     columns=(
-        Column("name", "{t}.name", str),
-        Column("title", "{t}.title", str | None),
-        Column("term_start", "{t}.term_start", dt.date | None),
-        Column("term_end", "{t}.term_end", dt.date | None),
-        Column("source_url", "{t}.source_url", str | None),
+        Column("name", "{t}.name", str, "The official's name."),
+        Column("title", "{t}.title", str | None, "The office held: Sheriff, Chief of Police, …."),
+        Column("term_start", "{t}.term_start", dt.date | None, "When the term began, if known."),
+        Column(
+            "term_end", "{t}.term_end", dt.date | None, "When the term ends or ended, if known."
+        ),
+        Column("source_url", "{t}.source_url", str | None, "Where the record says so."),
         Column(
             "evidence_on",
             "{t}.evidence_on",
@@ -72,5 +90,7 @@ OFFICIAL = Entity(
             "The agency's most recent evidence (evidenceOn, else termStart).",
         ),
     ),
-    relations=(Relation("source", "OfficialSource", "embed", nullable=False),),
+    relations=(
+        Relation("source", "OfficialSource", "embed", nullable=False, description="The evidence."),
+    ),
 )

@@ -14,16 +14,17 @@ from open287g.db.queries.documents import MAX_TEXT_PAGES
 
 PAGE_TEXT = Entity(
     name="PageText",
+    description="The text of one page of an MOA document, and how it was read.",
     table="document_pages {t}",
     key="{t}.page_number",
     node=False,
     columns=(
-        Column("number", "{t}.page_number", int),
+        Column("number", "{t}.page_number", int, "The page's number (1 = first page)."),
         Column("method", "{t}.method", str, "text-layer, ocr or none"),
-        Column("engine", "{t}.engine", str | None),
+        Column("engine", "{t}.engine", str | None, "The OCR engine and version, when OCR read it."),
         Column("confidence", "{t}.confidence", float | None, "OCR mean word confidence (0–1)."),
-        Column("reason", "{t}.reason", str | None),
-        Column("text", "{t}.text", str),
+        Column("reason", "{t}.reason", str | None, "Why the page has no text, when it has none."),
+        Column("text", "{t}.text", str, "The page's text."),
     ),
 )
 

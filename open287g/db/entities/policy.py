@@ -84,8 +84,8 @@ POLICY_SOURCE = Entity(
     node=False,
     description="Who asserts it, and when they said it.",
     columns=(
-        Column("title", "{t}.source_title", str | None),
-        Column("url", "{t}.source_url", str | None),
+        Column("title", "{t}.source_title", str | None, "The source's title."),
+        Column("url", "{t}.source_url", str | None, "The source's URL."),
         Column(
             "date",
             "{t}.source_date",
@@ -100,7 +100,12 @@ POLICY = Entity(
     table="policies {t}",
     description="One source's assertion about a jurisdiction; sources may disagree.",
     columns=(
-        Column("status", "{t}.status", PolicyStatus),
+        Column(
+            "status",
+            "{t}.status",
+            PolicyStatus,
+            "What the source says the jurisdiction does with ICE requests.",
+        ),
         Column(
             "basis",
             "{t}.basis",
@@ -114,17 +119,24 @@ POLICY = Entity(
             bool | None,
             "The jurisdiction's own declaration; null when the source says nothing of one.",
         ),
-        Column("policy_name", "{t}.policy_name", str | None),
-        Column("effective_date", "{t}.effective_date", dt.date | None),
-        Column("source_title", "{t}.source_title", str | None),
-        Column("source_url", "{t}.source_url", str | None),
+        Column(
+            "policy_name",
+            "{t}.policy_name",
+            str | None,
+            "The law, ordinance or policy named, if any.",
+        ),
+        Column(
+            "effective_date", "{t}.effective_date", dt.date | None, "When it took effect, if known."
+        ),
+        Column("source_title", "{t}.source_title", str | None, "The source's title."),
+        Column("source_url", "{t}.source_url", str | None, "The source's URL."),
         Column(
             "source_date",
             "{t}.source_date",
             dt.date | None,
             "When the source said it (its publication), not when the policy began.",
         ),
-        Column("notes", "{t}.notes", str | None),
+        Column("notes", "{t}.notes", str | None, "What the source says, briefly."),
         Column(
             "jurisdiction_id",
             gid_sql("Jurisdiction", "{t}.jurisdiction_id"),
@@ -140,8 +152,9 @@ POLICY = Entity(
             "jurisdictions {c} WHERE {c}.id = {t}.jurisdiction_id",
             nullable=False,
             unique=True,
+            description="The jurisdiction it is about.",
         ),
-        Relation("source", "PolicySource", "embed", nullable=False),
+        Relation("source", "PolicySource", "embed", nullable=False, description="Who asserts it."),
     ),
     rest=(
         RestColumn("id"),

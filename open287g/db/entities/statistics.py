@@ -31,7 +31,20 @@ _KEY = "{t}.ordinal"
 
 
 def _key_entity(name: str, columns: tuple[Column, ...]) -> Entity:
-    return Entity(name=name, table=_NO_TABLE, key=_KEY, node=False, columns=columns)
+    return Entity(
+        name=name,
+        table=_NO_TABLE,
+        key=_KEY,
+        node=False,
+        columns=columns,
+        description="The group a row counts: its value of each `groupBy` dimension.",
+    )
+
+
+def _key_description(dimension: str) -> str:
+    return (
+        f"This group's {dimension.lower().replace('_', ' ')}; null unless grouped by {dimension}."
+    )
 
 
 def _wrapped(sql: str, names: dict[str, str | None], measures: str, extra: str = "") -> str:
@@ -57,9 +70,12 @@ _NULL_TYPE = {"month": "date"}
 DETAINER_STAT_KEY = _key_entity(
     "DetainerStatKey",
     tuple(
-        Column(d.value.lower(), f"{{t}}.{d.value.lower()}", dt.date | None)
-        if d is DetainerDimension.MONTH
-        else Column(d.value.lower(), f"{{t}}.{d.value.lower()}", str | None)
+        Column(
+            d.value.lower(),
+            f"{{t}}.{d.value.lower()}",
+            dt.date | None if d is DetainerDimension.MONTH else str | None,
+            _key_description(d.value),
+        )
         for d in DetainerDimension
     ),
 )
@@ -74,10 +90,15 @@ DETAINER_STAT = Entity(
     "bound and the README's Disclosure control).",
     first=("key",),
     columns=(
-        Column("issued", "{t}.issued", int | None),
-        Column("declined", "{t}.declined", int | None),
-        Column("booked_into_detention", "{t}.booked_into_detention", int | None),
-        Column("pending", "{t}.pending", int | None),
+        Column("issued", "{t}.issued", int | None, "Detainers ICE issued."),
+        Column("declined", "{t}.declined", int | None, "Detainers the agency declined."),
+        Column(
+            "booked_into_detention",
+            "{t}.booked_into_detention",
+            int | None,
+            "Detainers after which the person was booked into ICE detention.",
+        ),
+        Column("pending", "{t}.pending", int | None, "Detainers not yet decided."),
         Column(
             "decline_rate",
             "(CASE WHEN {t}.issued - {t}.pending > 0"
@@ -95,13 +116,18 @@ DETAINER_STAT = Entity(
             deprecation="Small cells are rounded, never withheld: see rounded.",
         ),
     ),
-    relations=(Relation("key", "DetainerStatKey", "embed", nullable=False),),
+    relations=(
+        Relation(
+            "key", "DetainerStatKey", "embed", nullable=False, description="The group counted."
+        ),
+    ),
 )
 
 AGREEMENT_STAT_KEY = _key_entity(
     "AgreementStatKey",
     tuple(
-        Column(d.value.lower(), f"{{t}}.{d.value.lower()}", str | None) for d in AgreementDimension
+        Column(d.value.lower(), f"{{t}}.{d.value.lower()}", str | None, _key_description(d.value))
+        for d in AgreementDimension
     ),
 )
 
@@ -110,9 +136,14 @@ AGREEMENT_STAT = Entity(
     table=_NO_TABLE,
     key=_KEY,
     node=False,
+    description="How many agreements fall in one group.",
     first=("key",),
-    columns=(Column("count", "{t}.count", int),),
-    relations=(Relation("key", "AgreementStatKey", "embed", nullable=False),),
+    columns=(Column("count", "{t}.count", int, "Agreements in the group."),),
+    relations=(
+        Relation(
+            "key", "AgreementStatKey", "embed", nullable=False, description="The group counted."
+        ),
+    ),
 )
 
 # Detainer statistics of a jurisdiction: a state's facilities, else those matched to it.

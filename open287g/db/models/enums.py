@@ -6,6 +6,8 @@ import enum
 
 
 class ProgramModelCode(enum.StrEnum):
+    """A 287(g) program model (ICE's three, and the tribal task force)."""
+
     JAIL_ENFORCEMENT = "JAIL_ENFORCEMENT"
     TASK_FORCE = "TASK_FORCE"
     TRIBAL_TASK_FORCE = "TRIBAL_TASK_FORCE"
@@ -28,6 +30,8 @@ class AgreementStatus(enum.StrEnum):
 
 
 class JurisdictionKind(enum.StrEnum):
+    """What kind of government a jurisdiction is."""
+
     STATE = "STATE"
     COUNTY = "COUNTY"
     PLACE = "PLACE"
@@ -45,11 +49,15 @@ class AgencyType(enum.StrEnum):
 
 
 class SnapshotKind(enum.StrEnum):
+    """Which of ICE's two lists a file is."""
+
     PARTICIPATING = "PARTICIPATING"
     PENDING = "PENDING"
 
 
 class PolicyStatus(enum.StrEnum):
+    """What a jurisdiction does with ICE's requests (detainers, notifications, access)."""
+
     RESTRICTS = "RESTRICTS"
     LIMITS = "LIMITS"
     NONE = "NONE"
@@ -69,6 +77,8 @@ class PolicyBasis(enum.StrEnum):
 
 
 class DetainerOutcome(enum.StrEnum):
+    """How a detainer ended, as ICE records it."""
+
     BOOKED_INTO_DETENTION = "BOOKED_INTO_DETENTION"
     DECLINED_BY_AGENCY = "DECLINED_BY_AGENCY"
     OTHER_LIFTED = "OTHER_LIFTED"
@@ -85,3 +95,46 @@ class IssueAction(enum.StrEnum):
 class ChangeOp(enum.StrEnum):
     UPSERT = "UPSERT"
     DELETE = "DELETE"
+
+
+# What each value means, where it is declared: the GraphQL schema's enum values carry these
+# words (`graphql/enum_meanings.py`); modules declaring other public enums add theirs.
+MEANINGS: dict[enum.Enum, str] = {
+    ProgramModelCode.JAIL_ENFORCEMENT: "Officers in the agency's jail screen people booked "
+    "in and start removal proceedings.",
+    ProgramModelCode.TASK_FORCE: "Officers enforce immigration law during their routine "
+    "police duties.",
+    ProgramModelCode.TRIBAL_TASK_FORCE: "The task force model for a tribal police force.",
+    ProgramModelCode.WARRANT_SERVICE_OFFICER: "Jail officers serve ICE administrative "
+    "warrants on people already in custody.",
+    AgreementStatus.ACTIVE: "On ICE's newest participating list.",
+    AgreementStatus.PENDING: "On ICE's newest pending list: signed, not yet in force.",
+    AgreementStatus.ENDED: "An active agreement that left the lists: terminated.",
+    AgreementStatus.WITHDRAWN: "A pending application that left the lists without becoming active.",
+    AgreementStatus.SWITCHED: "The agency went on under another program model (its switchedTo).",
+    AgreementStatus.RENAMED: "Left the lists under this name and goes on under another "
+    "(its successor).",
+    JurisdictionKind.STATE: "A state or DC.",
+    JurisdictionKind.COUNTY: "A county or county-equivalent (parish, borough).",
+    JurisdictionKind.PLACE: "A city, town or other Census place.",
+    JurisdictionKind.TRIBAL: "A tribal nation.",
+    AgencyType.COUNTY: "A county agency (a sheriff's office, a county jail).",
+    AgencyType.MUNICIPALITY: "A city or town's agency (a police department).",
+    AgencyType.STATE_AGENCY: "A state agency (a state police, corrections department).",
+    AgencyType.TRIBAL: "A tribal agency.",
+    AgencyType.UNKNOWN: "ICE's list gives no type we recognise.",
+    SnapshotKind.PARTICIPATING: "The agreements in force.",
+    SnapshotKind.PENDING: "The agreements signed but not yet in force.",
+    PolicyStatus.RESTRICTS: "Refuses or restricts cooperation with ICE (a sanctuary policy).",
+    PolicyStatus.LIMITS: "Limits cooperation in some ways.",
+    PolicyStatus.NONE: "No policy either way is known.",
+    PolicyStatus.MANDATES: "Requires cooperation with ICE (e.g. a state law mandating 287(g)).",
+    PolicyStatus.UNKNOWN: "Not known.",
+    PolicyBasis.LAW: "The jurisdiction's own law, ordinance or policy in force.",
+    PolicyBasis.DESIGNATION: "A government's designation of it (the DOJ's list).",
+    PolicyBasis.REPORT: "A report naming it (a brief, an article).",
+    DetainerOutcome.BOOKED_INTO_DETENTION: "The person was booked into ICE detention.",
+    DetainerOutcome.DECLINED_BY_AGENCY: "The agency declined to honour the detainer.",
+    DetainerOutcome.OTHER_LIFTED: "Lifted for another reason.",
+    DetainerOutcome.PENDING: "Not yet decided.",
+}

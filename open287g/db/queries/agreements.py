@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.models.enums import MEANINGS
 from open287g.db.queries.bounds import check_filter, check_list
 from open287g.db.queries.pagination import (
     BadCursor,
@@ -24,6 +25,8 @@ from open287g.db.queries.search import RELEVANCE_SQL, folded_contains, search_va
 
 
 class AgreementOrderField(enum.StrEnum):
+    """What agreements can be sorted by."""
+
     ID = "ID"
     SIGNED_ON = "SIGNED_ON"
     STATE = "STATE"
@@ -32,11 +35,15 @@ class AgreementOrderField(enum.StrEnum):
 
 
 class Direction(enum.StrEnum):
+    """Which way a sort runs."""
+
     ASC = "ASC"
     DESC = "DESC"
 
 
 class AgreementDimension(enum.StrEnum):
+    """What agreement counts can be grouped by."""
+
     STATE = "STATE"
     MODEL = "MODEL"
     STATUS = "STATUS"
@@ -344,12 +351,42 @@ async def agreement_stats(
 
 
 class AgreementChangeKind(enum.StrEnum):
+    """How an agreement changed between two dates' lists."""
+
     ADDED = "ADDED"
     ENDED = "ENDED"  # an active agreement left the lists
     WITHDRAWN = "WITHDRAWN"  # a pending application left without becoming active
     RENAMED = "RENAMED"  # left because another continues it (`agreement_links`)
     SWITCHED = "SWITCHED"  # left because the agency went on under another model
     CHANGED = "CHANGED"  # status, signed date or MOA link
+
+
+MEANINGS.update(
+    {
+        AgreementOrderField.ID: "The agreement's id: the order they were first listed in.",
+        AgreementOrderField.SIGNED_ON: "The signing date (undated ones last).",
+        AgreementOrderField.STATE: "The state's USPS code.",
+        AgreementOrderField.FIRST_SEEN: "The date of the first list naming it.",
+        AgreementOrderField.RELEVANCE: "Best match of `agencyNameContains` first (else by id).",
+        Direction.ASC: "Smallest, earliest or first in the alphabet first.",
+        Direction.DESC: "Largest, latest or last in the alphabet first.",
+        AgreementDimension.STATE: "The agency's state.",
+        AgreementDimension.MODEL: "The program model.",
+        AgreementDimension.STATUS: "The agreement's status.",
+        AgreementDimension.SIGNED_MONTH: "The month it was signed.",
+        AgreementDimension.AGENCY_TYPE: "The agency's type.",
+        AgreementCountBy.LINEAGES: "Each agreement once, however many names ICE listed it "
+        "under, with its current status and first signing date.",
+        AgreementCountBy.LIST_ROWS: "Every agreement record: one per name and model the lists "
+        "carried.",
+        AgreementChangeKind.ADDED: "Listed at the later date, not at the earlier one.",
+        AgreementChangeKind.ENDED: "An active agreement that left the lists between the dates.",
+        AgreementChangeKind.WITHDRAWN: "A pending application that left without becoming active.",
+        AgreementChangeKind.SWITCHED: "Left because the agency went on under another model.",
+        AgreementChangeKind.RENAMED: "Ended because another agreement continues it (a rename).",
+        AgreementChangeKind.CHANGED: "Its status, signing date or MOA link changed.",
+    }
+)
 
 
 def changes_ordering(start: dt.date, end: dt.date) -> str:

@@ -23,11 +23,14 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.models.enums import MEANINGS
 from open287g.db.queries.bounds import check_filter, check_list
 from open287g.db.queries.pagination import contains_pattern
 
 
 class DetainerDimension(enum.StrEnum):
+    """What detainer counts can be grouped by."""
+
     STATE = "STATE"
     FACILITY = "FACILITY"
     MONTH = "MONTH"
@@ -38,6 +41,21 @@ class DetainerDimension(enum.StrEnum):
     AGENCY = "AGENCY"  # the agency running the facility (its county's sheriff), by name
 
 
+MEANINGS.update(
+    {
+        DetainerDimension.STATE: "The facility's state.",
+        DetainerDimension.FACILITY: "The facility (a jail), by its code.",
+        DetainerDimension.MONTH: "The month the detainer was issued.",
+        DetainerDimension.OUTCOME: "How it ended (DetainerOutcome).",
+        DetainerDimension.CRIMINALITY: "The person's criminal history, as ICE classifies it "
+        "(a personal attribute: counts rounded).",
+        DetainerDimension.CITIZENSHIP: "The person's citizenship (a personal attribute: "
+        "counts rounded).",
+        DetainerDimension.COUNTY: "The facility's county, by five-digit FIPS code.",
+        DetainerDimension.AGENCY: "The agency running the facility (its county's sheriff), "
+        "by name.",
+    }
+)
 PERSONAL_DIMENSIONS = frozenset({DetainerDimension.CRIMINALITY, DetainerDimension.CITIZENSHIP})
 
 # Field descriptions both APIs publish (GraphQL schema, OpenAPI).

@@ -19,11 +19,24 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.models.enums import MEANINGS
+
 
 class DisagreementKind(enum.StrEnum):
+    """How policy sources disagree (module doc)."""
+
     STATUS_DIFFERS = "STATUS_DIFFERS"
     NOT_NAMED = "NOT_NAMED"
     DISPUTED = "DISPUTED"
+
+
+MEANINGS.update(
+    {
+        DisagreementKind.STATUS_DIFFERS: "Two sources assert different statuses.",
+        DisagreementKind.NOT_NAMED: "A list of states names it, another list leaves it out.",
+        DisagreementKind.DISPUTED: "The jurisdiction disputes an assertion about it.",
+    }
+)
 
 
 @dataclass(frozen=True)

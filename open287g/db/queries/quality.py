@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest import lineage
 from open287g.db.moa_file_names import judge
+from open287g.db.models.enums import MEANINGS
 from open287g.db.queries.documents import signing_date_disagreements
 from open287g.db.queries.policy_quality import PolicyDisagreement, policy_disagreements
 
@@ -67,6 +68,7 @@ FLAG_DESCRIPTIONS = {
     "name and model was listed in another state, but no MOA URL or signing date shows they "
     "are one agreement: not linked (a reviewed override can link them).",
 }
+MEANINGS.update(dict(FLAG_DESCRIPTIONS.items()))  # the flags' words name their kinds
 
 
 @dataclass(frozen=True)
