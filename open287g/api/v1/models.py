@@ -11,7 +11,14 @@ from pydantic import BaseModel, Field, create_model
 
 from open287g.api.v1.resource import row_model
 from open287g.db.entities.agreement import AGREEMENT
+from open287g.db.entities.declare import Column, Entity
 from open287g.db.entities.document import DOCUMENT
+from open287g.db.entities.statistics import (
+    AGREEMENT_STAT,
+    AGREEMENT_STAT_KEY,
+    DETAINER_STAT,
+    DETAINER_STAT_KEY,
+)
 from open287g.db.queries import detainers
 
 # The documents' generated row model (a value, not a type, to mypy).
@@ -32,28 +39,41 @@ AgreementItem = create_model(
 )
 
 
+def _words(entity: Entity, name: str) -> str | None:
+    """The description a statistics column is declared with (`db/entities/statistics.py`):
+    REST's rows and GraphQL's types carry the same words."""
+    column = entity.get(name)
+    return column.description if isinstance(column, Column) else None
+
+
+def _key(entity: Entity, name: str) -> Any:
+    return Field(default=None, description=_words(entity, name))
+
+
 class AgreementStatRow(BaseModel):
-    state: str | None = None
-    model: str | None = None
-    status: str | None = None
-    signed_month: str | None = None
-    agency_type: str | None = None
-    count: int
+    state: str | None = _key(AGREEMENT_STAT_KEY, "state")
+    model: str | None = _key(AGREEMENT_STAT_KEY, "model")
+    status: str | None = _key(AGREEMENT_STAT_KEY, "status")
+    signed_month: str | None = _key(AGREEMENT_STAT_KEY, "signed_month")
+    agency_type: str | None = _key(AGREEMENT_STAT_KEY, "agency_type")
+    count: int = Field(description=_words(AGREEMENT_STAT, "count"))
 
 
 class DetainerStatRow(BaseModel):
-    state: str | None = None
-    facility: str | None = None
-    month: dt.date | None = None
-    outcome: str | None = None
-    criminality: str | None = None
-    citizenship: str | None = None
-    county: str | None = None
-    agency: str | None = None
-    issued: int | None
-    declined: int | None
-    booked_into_detention: int | None
-    pending: int | None
+    state: str | None = _key(DETAINER_STAT_KEY, "state")
+    facility: str | None = _key(DETAINER_STAT_KEY, "facility")
+    month: dt.date | None = _key(DETAINER_STAT_KEY, "month")
+    outcome: str | None = _key(DETAINER_STAT_KEY, "outcome")
+    criminality: str | None = _key(DETAINER_STAT_KEY, "criminality")
+    citizenship: str | None = _key(DETAINER_STAT_KEY, "citizenship")
+    county: str | None = _key(DETAINER_STAT_KEY, "county")
+    agency: str | None = _key(DETAINER_STAT_KEY, "agency")
+    issued: int | None = Field(description=_words(DETAINER_STAT, "issued"))
+    declined: int | None = Field(description=_words(DETAINER_STAT, "declined"))
+    booked_into_detention: int | None = Field(
+        description=_words(DETAINER_STAT, "booked_into_detention")
+    )
+    pending: int | None = Field(description=_words(DETAINER_STAT, "pending"))
     decline_rate: float | None = Field(description=detainers.DECLINE_RATE_DESCRIPTION)
     rounded: bool = Field(description=detainers.ROUNDED_DESCRIPTION)
     bound: int = Field(description=detainers.BOUND_DESCRIPTION)
@@ -61,17 +81,21 @@ class DetainerStatRow(BaseModel):
 
 
 class ChangeRow(BaseModel):
-    seq: int
-    entity: str
-    id: str
+    seq: int = Field(description="The change's number: pass the last as `since`.")
+    entity: str = Field(description="What kind of record changed: agreement, agency, ….")
+    id: str = Field(description="The record's id.")
     op: str = Field(description="UPSERT (record is the current one) or DELETE (a tombstone).")
-    changed_at: dt.datetime
-    record: dict[str, object] | None
+    changed_at: dt.datetime = Field(description="When the load made the change.")
+    record: dict[str, object] | None = Field(
+        description="The record as it now is (null for a DELETE)."
+    )
 
 
 class Problem(BaseModel):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
+    """An RFC 9457 problem document: what went wrong, in words a person can act on."""
+
+    type: str = Field(default="about:blank", description="A URI naming the kind of problem.")
+    title: str = Field(description="The HTTP status's reason phrase.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What was wrong with this request, and how to fix it.")
+    instance: str | None = Field(default=None, description="The request path, when given.")

@@ -89,7 +89,13 @@ AGREEMENT = Entity(
             "The first list naming it or any predecessor: a rename does not restart the "
             "history (firstSeen does).",
         ),
-        Column("state_code", "{t}.state_code", str, graphql=False),
+        Column(
+            "state_code",
+            "{t}.state_code",
+            str,
+            "The two-letter USPS code of the agency's state.",
+            graphql=False,
+        ),
     ),
     relations=(
         Relation(

@@ -141,6 +141,7 @@ POLICY = Entity(
             "jurisdiction_id",
             gid_sql("Jurisdiction", "{t}.jurisdiction_id"),
             str,
+            "The id of the jurisdiction it is about.",
             graphql=False,
         ),
     ),
