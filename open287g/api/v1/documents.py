@@ -15,24 +15,26 @@ from open287g.api.v1.compiled import item_row
 from open287g.api.v1.http import cache_headers, etag_for, json_response, not_modified
 from open287g.api.v1.params import Param, parse_params, shown
 from open287g.api.v1.resource import Collection, Row
+from open287g.db.entities.declare import ID_DESCRIPTION
 from open287g.db.entities.document import DOCUMENT
+from open287g.db.entities.page_text import PAGE_TEXT
 from open287g.db.queries import changes, documents
 from open287g.db.queries.ids import BadId, from_global_id
 from open287g.db.rows import Listing
 
 
 class PageTextRow(BaseModel):
-    number: int
-    method: str = Field(description="text-layer, ocr or none")
-    engine: str | None
-    confidence: float | None = Field(description="OCR mean word confidence (0–1).")
-    reason: str | None
-    text: str
+    number: int = Field(description=PAGE_TEXT.words("number"))
+    method: str = Field(description=PAGE_TEXT.words("method"))
+    engine: str | None = Field(description=PAGE_TEXT.words("engine"))
+    confidence: float | None = Field(description=PAGE_TEXT.words("confidence"))
+    reason: str | None = Field(description=PAGE_TEXT.words("reason"))
+    text: str = Field(description=PAGE_TEXT.words("text"))
 
 
 class DocumentTextRow(BaseModel):
-    id: str
-    pages: list[PageTextRow]
+    id: str = Field(description=ID_DESCRIPTION)
+    pages: list[PageTextRow] = Field(description="Every page, in order, with how it was read.")
 
 
 SEARCH = Param(

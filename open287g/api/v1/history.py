@@ -30,6 +30,7 @@ from open287g.api.v1.http import (
     not_modified,
 )
 from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, parse_params, shown
+from open287g.db.entities.observation import OBSERVATION
 from open287g.db.queries import agreements, changes, observations
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
 from open287g.db.queries.observations import ObservationRecord
@@ -40,7 +41,7 @@ PARAMS = (LIMIT, CURSOR, FORMAT)
 
 
 class ObservationRow(BaseModel):
-    agreement_id: str
+    agreement_id: str = Field(description="The agreement's id.")
     published_on: dt.date = Field(description="The list's publication date.")
     kind: str = Field(description="PARTICIPATING or PENDING list.")
     dataset_id: str = Field(description="The source file's id in /v1/datasets.")
@@ -48,14 +49,14 @@ class ObservationRow(BaseModel):
     sha256: str = Field(description="The source file's SHA-256.")
     row_number: int = Field(description="The row in the file.")
     agency_name: str = Field(description="The agency name as the row wrote it.")
-    agency_type: str
+    agency_type: str = Field(description=OBSERVATION.words("agency_type"))
     county: str | None = Field(description="The county as the row wrote it.")
-    signed_on: dt.date | None
+    signed_on: dt.date | None = Field(description=OBSERVATION.words("signed_on"))
     signed_raw: str | None = Field(
         description="The date text as ICE wrote it, when it could not be served as a date."
     )
-    moa_url: str | None
-    addendum_urls: list[str]
+    moa_url: str | None = Field(description=OBSERVATION.words("moa_url"))
+    addendum_urls: list[str] = Field(description=OBSERVATION.words("addendum_urls"))
 
 
 def _rows(records: Sequence[ObservationRecord]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, create_model
 
 from open287g.api.v1.resource import row_model
 from open287g.db.entities.agreement import AGREEMENT
-from open287g.db.entities.declare import Column, Entity
+from open287g.db.entities.declare import Entity
 from open287g.db.entities.document import DOCUMENT
 from open287g.db.entities.statistics import (
     AGREEMENT_STAT,
@@ -39,15 +39,8 @@ AgreementItem = create_model(
 )
 
 
-def _words(entity: Entity, name: str) -> str | None:
-    """The description a statistics column is declared with (`db/entities/statistics.py`):
-    REST's rows and GraphQL's types carry the same words."""
-    column = entity.get(name)
-    return column.description if isinstance(column, Column) else None
-
-
 def _key(entity: Entity, name: str) -> Any:
-    return Field(default=None, description=_words(entity, name))
+    return Field(default=None, description=entity.words(name))
 
 
 class AgreementStatRow(BaseModel):
@@ -56,7 +49,7 @@ class AgreementStatRow(BaseModel):
     status: str | None = _key(AGREEMENT_STAT_KEY, "status")
     signed_month: str | None = _key(AGREEMENT_STAT_KEY, "signed_month")
     agency_type: str | None = _key(AGREEMENT_STAT_KEY, "agency_type")
-    count: int = Field(description=_words(AGREEMENT_STAT, "count"))
+    count: int = Field(description=AGREEMENT_STAT.words("count"))
 
 
 class DetainerStatRow(BaseModel):
@@ -68,12 +61,12 @@ class DetainerStatRow(BaseModel):
     citizenship: str | None = _key(DETAINER_STAT_KEY, "citizenship")
     county: str | None = _key(DETAINER_STAT_KEY, "county")
     agency: str | None = _key(DETAINER_STAT_KEY, "agency")
-    issued: int | None = Field(description=_words(DETAINER_STAT, "issued"))
-    declined: int | None = Field(description=_words(DETAINER_STAT, "declined"))
+    issued: int | None = Field(description=DETAINER_STAT.words("issued"))
+    declined: int | None = Field(description=DETAINER_STAT.words("declined"))
     booked_into_detention: int | None = Field(
-        description=_words(DETAINER_STAT, "booked_into_detention")
+        description=DETAINER_STAT.words("booked_into_detention")
     )
-    pending: int | None = Field(description=_words(DETAINER_STAT, "pending"))
+    pending: int | None = Field(description=DETAINER_STAT.words("pending"))
     decline_rate: float | None = Field(description=detainers.DECLINE_RATE_DESCRIPTION)
     rounded: bool = Field(description=detainers.ROUNDED_DESCRIPTION)
     bound: int = Field(description=detainers.BOUND_DESCRIPTION)

@@ -138,6 +138,12 @@ class Entity:
     def get(self, name: str) -> Column | Relation | None:
         return self._by_name.get(name)
 
+    def words(self, name: str) -> str | None:
+        """The description `name` is declared with: hand-written REST rows that show the
+        same value take these words, so both APIs say the same thing."""
+        declared = self._by_name.get(name)
+        return declared.description if declared is not None else None
+
 
 ID_DESCRIPTION = (
     "Global and opaque: `node(id:)` finds the object again, and REST takes the same id."
