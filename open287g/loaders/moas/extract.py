@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from open287g.db.models.enums import ProgramModelCode
 from open287g.loaders.moas.blocks import name_in, read_title
-from open287g.loaders.moas.fields import Extraction, Value
-from open287g.loaders.moas.read import OCR, PageRead
+from open287g.loaders.moas.fields import Extraction, Signatory, Value
+from open287g.loaders.moas.read import OCR, TEXT_LAYER, PageRead
 from open287g.loaders.moas.signatures import read_signatories
 
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 2  # 2: signature blocks by layout, scanned signature pages OCR-ed (#20)
+EXTRACTOR_VERSION = 3  # 2: blocks by layout, OCR of scanned signature pages; 3: + their layer
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),
@@ -105,6 +106,13 @@ def points_of_contact(pages: Sequence[PageRead]) -> list[Value]:
 
 def extract(pages: Sequence[PageRead]) -> Extraction:
     agency, ice, page = read_signatories(pages)
+    if any(p.layer_words for p in pages):
+        # Scanned signature pages were read by Tesseract; what it missed, the scanner's
+        # own text layer may still hold (a date stamp, a typed name): a second reading.
+        layer = [replace(p, words=p.layer_words, method=TEXT_LAYER) if p.layer_words else p
+                 for p in pages]  # fmt: skip
+        other_agency, other_ice, _ = read_signatories(layer)
+        agency, ice = _filled(agency, other_agency), _filled(ice, other_ice)
     result = Extraction(
         agency_signatory=agency,
         ice_signatory=ice,
@@ -114,6 +122,14 @@ def extract(pages: Sequence[PageRead]) -> Extraction:
     )
     result.signed_on = signing_date(agency.signed_on, ice.signed_on)
     return result
+
+
+def _filled(signatory: Signatory, other: Signatory) -> Signatory:
+    """Each part `signatory` has not published, taken from `other` where it has."""
+    for part in ("name", "title", "agency", "signed_on"):
+        if not getattr(signatory, part).published and getattr(other, part).published:
+            setattr(signatory, part, getattr(other, part))
+    return signatory
 
 
 def signing_date(agency: Value, ice: Value) -> Value:

@@ -84,6 +84,9 @@ class PageRead:
     words: list[Word] = field(default_factory=list, repr=False)
     width: float = 612.0
     skipped: bool = False  # not read: reading it broke a limit (workers.py)
+    # A scanned signature page OCR-ed although it has a scanner's text layer: that layer's
+    # words, a second reading the extractor falls back on (extract.py).
+    layer_words: list[Word] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -254,4 +257,5 @@ def _ocr_signature_words(
         own.text,
         words=reading.words,
         width=own.width,
+        layer_words=own.words,
     )
