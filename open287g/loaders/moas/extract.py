@@ -16,7 +16,7 @@ from open287g.loaders.moas.signatures import read_signatories
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 3  # 2: blocks by layout, OCR of scanned signature pages; 3: + their layer
+EXTRACTOR_VERSION = 4  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),

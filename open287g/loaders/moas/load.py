@@ -50,7 +50,7 @@ from open287g.db.ingest.provenance import (
 )
 from open287g.loaders.errors import LoadError
 from open287g.loaders.moas.extract import EXTRACTOR_VERSION
-from open287g.loaders.moas.fields import PUBLISH_CONFIDENCE, Extraction, Signatory, Value
+from open287g.loaders.moas.fields import Extraction, Signatory, Value
 from open287g.loaders.moas.ocr import OcrUnavailable, engine_version
 from open287g.loaders.moas.read import ReadLimits
 from open287g.loaders.moas.workers import Analysis, ReaderPool, analyze
@@ -338,7 +338,7 @@ def document_row(document: SourceDocument, item: PlannedMoa, analysis: Analysis)
     )
 
 
-_CANDIDATE = f"confidence below {PUBLISH_CONFIDENCE}: a candidate, not published"
+_CANDIDATE = "confidence below the publication threshold: a candidate, not published"
 
 
 def field_rows(extraction: Extraction) -> list[FieldRow]:

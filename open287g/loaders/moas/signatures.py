@@ -15,6 +15,7 @@ from open287g.loaders.moas.blocks import name_near_title, printed_block
 from open287g.loaders.moas.fields import (
     KNOWN_ICE_OFFICIALS,
     PUBLISH_CONFIDENCE,
+    PUBLISH_NAME_CONFIDENCE,
     Signatory,
     Value,
     find_title,
@@ -92,15 +93,21 @@ def _name_value(found: Found, base: float) -> Value:
     confidence = found.confidence(base)
     if not looks_like_name(text):
         return Value.missing("not a printed name", found.page, found.text)
-    return _kept(proper_case(text), found, confidence)
+    return _kept(proper_case(text), found, confidence, threshold=PUBLISH_NAME_CONFIDENCE)
 
 
-def _kept(text: str, found: Found, confidence: float, raw: str | None = None) -> Value:
+def _kept(
+    text: str,
+    found: Found,
+    confidence: float,
+    raw: str | None = None,
+    threshold: float = PUBLISH_CONFIDENCE,
+) -> Value:
     """A value that passed its checks, with its evidence; a candidate when unsure."""
     reason = None
-    if confidence < PUBLISH_CONFIDENCE:
+    if confidence < threshold:
         reason = f"low confidence {confidence:.2f}: a candidate, not published"
-    return Value(text, found.page, found.method, confidence, reason, raw, found.box)
+    return Value(text, found.page, found.method, confidence, reason, raw, found.box, threshold)
 
 
 def _title_value(found: Found, base: float) -> Value:
