@@ -20,8 +20,8 @@ from nameparser import HumanName  # type: ignore[import-untyped,unused-ignore]
 # Chosen on the development set (`python -m open287g.loaders.moas.evaluate --set dev`):
 # the lowest threshold at which published agency signatory names reach 98 % precision.
 PUBLISH_CONFIDENCE = 0.6
-# A signatory's name is published (and may become an agency's official) from this
-# confidence on. Chosen on the development set (`evaluate --set dev --thresholds`, 50
+# The agency signatory's name is published (and may become the agency's official) from
+# this confidence on. Chosen on the development set (`evaluate --set dev --thresholds`, 50
 # files): the lowest confidence at which published agency names reach 98 % precision
 # (100 %, recall 49 %; at 0.6 it was 89.7 % precision, 71 % recall).
 PUBLISH_NAME_CONFIDENCE = 0.908

@@ -85,7 +85,7 @@ def _dedupe(text: str) -> str:
     return " ".join(out)
 
 
-def _name_value(found: Found, base: float) -> Value:
+def _name_value(found: Found, base: float, threshold: float = PUBLISH_NAME_CONFIDENCE) -> Value:
     text = _dedupe(tidy_name(_STAMP_NOISE.sub(" ", found.text)))
     text = re.sub(r"^(Sheriff|Chief|Director|Name)\s*[:.]?\s+", "", text, flags=re.IGNORECASE)
     if re.match(r"^[A-Z] \S+ \S+", text):
@@ -93,7 +93,7 @@ def _name_value(found: Found, base: float) -> Value:
     confidence = found.confidence(base)
     if not looks_like_name(text):
         return Value.missing("not a printed name", found.page, found.text)
-    return _kept(proper_case(text), found, confidence, threshold=PUBLISH_NAME_CONFIDENCE)
+    return _kept(proper_case(text), found, confidence, threshold=threshold)
 
 
 def _kept(
@@ -171,11 +171,13 @@ def read_column(column: Column) -> Signatory:
         block_name, block_title, block_office, factor = printed_block(column, start)
 
     names = [found.get("name"), heading, block_name, digital_name, found.get("signature")]
-    values = [_name_value(f, base * (factor if f is block_name else 1.0)) for f in names if f]
+    # The agency's signatory may become its official: the stricter gate chosen for names.
+    gate = PUBLISH_NAME_CONFIDENCE if column.role == "agency" else PUBLISH_CONFIDENCE
+    values = [_name_value(f, base * (factor if f is block_name else 1.0), gate) for f in names if f]
     if column.role == "ice":
         values = [_known_ice_official(f, base) for f in names if f is not None] + values
     if not any(v.published for v in values) and (near := name_near_title(column)):
-        values.append(_name_value(near, base * _NEAR_TITLE))
+        values.append(_name_value(near, base * _NEAR_TITLE, gate))
         if column.role == "ice":
             values.insert(0, _known_ice_official(near, base * _NEAR_TITLE))
     signatory.name = _first(values, "no printed name")
