@@ -98,7 +98,8 @@ def _ahead(app: Starlette, by: int) -> int:
 def _stored_versions(app: Starlette) -> set[str]:
     cache = app.state.response_cache
     assert isinstance(cache, MemoryCache)
-    return {key.split("@", 1)[1].split(":", 1)[0] for key in cache.entries}
+    # A key is namespace@VERSION[~coding]:request (one entry per content coding).
+    return {key.split("@", 1)[1].split(":", 1)[0].split("~", 1)[0] for key in cache.entries}
 
 
 async def test_an_answer_is_cached_under_the_version_it_was_read_at(

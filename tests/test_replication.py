@@ -277,7 +277,8 @@ async def _cache_entries(url: str) -> list[tuple[int, int]]:
             value = await client.get(key)
             if not isinstance(value, bytes):
                 continue
-            key_version = int(key.decode().split("@", 1)[1].split(":", 1)[0])
+            # namespace@VERSION[~coding]:request (one entry per content coding)
+            key_version = int(key.decode().split("@", 1)[1].split(":", 1)[0].split("~", 1)[0])
             _status, headers = orjson.loads(value.partition(b"\n")[0])
             read_at = next(int(v) for k, v in headers if k.lower() == "x-data-version")
             entries.append((key_version, read_at))
