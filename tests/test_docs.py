@@ -83,8 +83,7 @@ def test_every_endpoint_is_documented(path: str) -> None:
 # The examples --------------------------------------------------------------------------------
 
 
-# README.md joins these once it is the short front door (its examples then run too).
-EXAMPLE_FILES = DOC_FILES
+EXAMPLE_FILES = ALL_FILES  # README.md and docs/*.md
 EXAMPLES = [pair for path in EXAMPLE_FILES for pair in examples(path)]
 
 
@@ -237,3 +236,14 @@ def test_markdown_html_is_text_and_javascript_links_are_not_links(tmp_path: Path
     assert 'href="javascript' not in html
     assert 'href="/docs/graphql#ids"' in html
     assert re.search(r'href="/docs"', html)
+
+
+def test_readme_is_a_short_front_door_to_every_page() -> None:
+    """README.md says what this is, the two commands and where everything else is (SPEC:
+    "README.md is the short front door"); the rest lives in docs/."""
+    text = ALL_FILES[0].read_text()
+    assert len(text.splitlines()) <= 150
+    assert "make run" in text
+    assert "make test" in text
+    linked = set(re.findall(r"\(docs/([a-z0-9-]+)\.md(?:#[\w-]*)?\)", text))
+    assert linked == {path.stem for path in DOC_FILES}

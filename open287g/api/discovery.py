@@ -40,7 +40,7 @@ SOURCES = {
     "detainers": (
         "ICE detainer statistics (aggregates)",
         "Detainers issued, declined and honored by month and facility; breakdowns by "
-        "personal attributes rounded (README: Disclosure control).",
+        "personal attributes rounded (docs/disclosure.md, served at /docs/disclosure).",
         None,
     ),
     "moas": (
@@ -300,7 +300,7 @@ def _stats_schema(model: type[BaseModel], group_by: tuple[str, ...]) -> dict[str
 
 
 def disclosure_control(request: Request) -> dict[str, Any]:
-    """The published bound of the detainer statistics (README: Disclosure control), with
+    """The published bound of the detainer statistics (docs/disclosure.md), with
     the serving app's base."""
     settings: Settings = getattr(request.app.state, "settings", None) or get_settings()
     return {
@@ -312,7 +312,7 @@ def disclosure_control(request: Request) -> dict[str, Any]:
         "boundMeaning": "every rounded count, at every level of aggregation, is within "
         "bound of its truth; rows carry it as `bound`, REST answers as the "
         f"{detainers.BOUND_HEADER} header",
-        "documentation": "README: Disclosure control",
+        "documentation": "/docs/disclosure",
     }
 
 

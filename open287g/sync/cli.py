@@ -19,7 +19,7 @@ def add_sync_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         description="Read ICE's 287(g) page every interval, download new participating and "
         "pending lists (conditional requests; each file once), keep each by sha256 in the "
         "archive, load the good ones and quarantine the rest; then the MOAs of agreements "
-        "that have none. README 'Keeping current: open287g sync'.",
+        "that have none. docs/operating.md, 'Keeping current: open287g sync'.",
     )
     sync.add_argument("--once", action="store_true", help="one pass, then exit (1 if it failed)")
     sync.add_argument(
