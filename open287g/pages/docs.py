@@ -41,7 +41,7 @@ def docs_dir() -> Path:
 class Doc:
     name: str  # the file's stem: /docs/<name>
     title: str  # the first heading
-    summary: str  # the first paragraph after it
+    summary: str  # the first sentence after it, as plain text
     html: Markup
 
 
@@ -86,7 +86,8 @@ def _load(path: Path, mtime_ns: int) -> Doc:
         if token.type == "heading_open" and title == path.stem:
             title = tokens[i + 1].content
         elif token.type == "paragraph_open" and title != path.stem:
-            summary = tokens[i + 1].content.split(". ")[0].rstrip(".") + "."
+            words = " ".join(tokens[i + 1].content.replace("`", "").split())
+            summary = re.split(r"(?<=[.])\s", words)[0].rstrip(".") + "."
             break
     return Doc(path.stem, title, summary, Markup(_markdown().render(text)))  # noqa: S704
 
