@@ -76,7 +76,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "detainers",
         help="a detainer release (CSV, parquet or xlsx), aggregated while reading",
         description="Load a detainer release (file or URL): individual-level rows in the "
-        "ICE / Deportation Data Project layout, or the aggregate CSV of the README. "
+        "ICE / Deportation Data Project layout, or the aggregate CSV of docs/data.md. "
         "Only aggregates are stored. For the months it covers, a release replaces what "
         "earlier releases said, unless --fill-gaps.",
     )
@@ -95,7 +95,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
     policies = kinds.add_parser(
         "policies",
-        help="jurisdiction policy CSV (format in README)",
+        help="jurisdiction policy CSV (format in docs/data.md)",
         description="Load a policy CSV (file or URL): dated, cited claims about jurisdictions.",
     )
     policies.add_argument("source", metavar="SOURCE")
@@ -103,7 +103,7 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
     officials = kinds.add_parser(
         "officials",
-        help="officials in charge of agencies (CSV, format in README)",
+        help="officials in charge of agencies (CSV, format in docs/data.md)",
         description="Load an officials CSV (file or URL), matched to agencies by state and "
         "agency name; unmatched rows are reported as rejected.",
     )
