@@ -63,8 +63,20 @@ async def test_a_new_list_brings_its_moas(
         assert str(first.moas).startswith("inserted 2 /"), first.moas
         again = await sync_once(fresh, settings, backoff=0.01)
         assert (again.outcome, again.page, again.moas) == ("ok", "not-modified", None)
+        # A document read by an older extractor is read again on the next pass, though no
+        # list changed (the same holds for scans OCR could not read, once it can: #20).
+        async with fresh.begin() as conn:
+            await conn.execute(
+                text("UPDATE documents SET extractor_version = 0 WHERE file_name = :f"),
+                {"f": JUPITER},
+            )
+        reread = await sync_once(fresh, settings, backoff=0.01)
+        assert (reread.outcome, reread.page) == ("ok", "not-modified"), reread
+        assert "read again 1" in str(reread.moas), reread.moas
+        settled = await sync_once(fresh, settings, backoff=0.01)
+        assert settled.moas is None, settled.moas  # read by today's extractor: left alone
         moa_downloads = {path: n for (path, _), n in site.sent.items() if path.endswith(".pdf")}
-    assert moa_downloads == {"/doclib/287gMOA/" + JUPITER: 1, "/doclib/287gMOA/" + FREEBORN: 1}
+    assert moa_downloads == {"/doclib/287gMOA/" + JUPITER: 2, "/doclib/287gMOA/" + FREEBORN: 1}
     async with fresh.connect() as conn:
         linked = await conn.execute(
             text(

@@ -3,7 +3,8 @@
 A pass: take the one-sync lock, read ICE's page conditionally, download each list link
 whose URL is new or whose server says it changed, keep every new file in the archive by
 sha256, inspect it, load the good ones in publication order (the ICE loader, one
-transaction each) and quarantine the rest, then the MOAs of agreements that have none.
+transaction each) and quarantine the rest, then the MOAs of agreements that have none
+and, on every pass, the stored documents whose reading may come out better now.
 The database keeps serving the last good lists whatever ICE sends; the pass records its
 outcome (sync_state) for /readyz, /metrics and /v1/quality.
 """
@@ -138,8 +139,8 @@ async def _pass(engine: AsyncEngine, settings: Settings, backoff: float) -> Pass
         candidates = await _download(engine, http, links, settings, backoff, result, problems)
     for candidate in sorted(candidates, key=lambda c: (c.published_at, c.link.url)):
         await _load(engine, candidate, candidates, settings, result, problems)
-    if result.loaded and settings.sync_moas:
-        result.moas = await _load_moas(engine, settings)
+    if settings.sync_moas:
+        result.moas = await _load_moas(engine, settings, lists_loaded=bool(result.loaded))
     return await _finish(engine, result, started, problems, new_page)
 
 
@@ -278,18 +279,31 @@ def _archive(root: Path, found: Candidate) -> None:
     partial.replace(path)
 
 
-async def _load_moas(engine: AsyncEngine, settings: Settings) -> str:
-    """The MOAs of agreements that have no document yet (new agreements, changed links),
-    through the MOA loader; one that fails is reported, never fails the pass."""
-    from open287g.db.ingest.documents import agreement_urls_without_document, link_agreements
-    from open287g.loaders.moas.load import PlannedMoa, load_moas
+async def _load_moas(engine: AsyncEngine, settings: Settings, *, lists_loaded: bool) -> str | None:
+    """Through the MOA loader: after a pass that loaded a list, the MOAs of agreements that
+    have no document yet (new agreements, changed links); on every pass, the stored documents
+    whose reading may come out better now (read by an older extractor, or scans OCR could
+    not read and now can: `reread_reason`), so a partial read is never final. None when
+    there was nothing to do; one that fails is reported, never fails the pass."""
+    from open287g.db.ingest.documents import (
+        agreement_urls_without_document,
+        documents_published_at_urls,
+        link_agreements,
+    )
+    from open287g.loaders.moas.load import PlannedMoa, load_moas, reread_reason
+    from open287g.loaders.moas.read import ReadLimits
 
     try:
         async with engine.begin() as conn:
-            await link_agreements(conn)
-            urls = await agreement_urls_without_document(conn)
+            missing: list[str] = []
+            if lists_loaded:
+                await link_agreements(conn)
+                missing = await agreement_urls_without_document(conn)
+            stored = await documents_published_at_urls(conn)
+        again = [url for url, known in stored if reread_reason(known, ReadLimits())]
+        urls = sorted(set(missing) | set(again))
         if not urls:
-            return "none missing"
+            return "none missing" if lists_loaded else None
         totals = await load_moas(engine, [PlannedMoa(url, url) for url in urls], settings)
     except Exception as exc:  # MOAs are extra: the lists are loaded whatever happens here
         logger.warning("loading MOAs failed: %s: %s", type(exc).__name__, exc)

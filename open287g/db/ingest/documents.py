@@ -92,6 +92,18 @@ async def known_document(conn: AsyncConnection, sha256: str) -> KnownDocument | 
     return None if row is None else KnownDocument(*row)
 
 
+async def documents_published_at_urls(conn: AsyncConnection) -> list[tuple[str, KnownDocument]]:
+    """Every stored document with the URL ICE published it at, and what its reading came to:
+    the sync reads again those whose reading may come out better now (`reread_reason`)."""
+    rows = await conn.execute(
+        text(
+            "SELECT url, id, status, reason, extractor_version, source_file_id FROM documents"
+            " WHERE url IS NOT NULL ORDER BY url"
+        )
+    )
+    return [(row[0], KnownDocument(*row[1:])) for row in rows]
+
+
 async def insert_document(
     conn: AsyncConnection, row: DocumentRow, *, source_file_id: int, run_id: int
 ) -> int:
