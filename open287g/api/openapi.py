@@ -193,8 +193,8 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         "405": _problem("A method other than GET or HEAD.", ALLOW),
         "413": _problem("A request body over OPEN287G_MAX_BODY_BYTES (a GET needs none)."),
         "429": _problem(
-            "Rate limit: the client's token bucket cannot pay for this request (README \"Rate "
-            'limits"); retry after `Retry-After` seconds.',
+            "Rate limit: the client's token bucket cannot pay for this request "
+            '(docs/using-the-api.md, "Rate limits"); retry after `Retry-After` seconds.',
             RETRY_AFTER,
         ),
         "431": _problem("Request headers over OPEN287G_MAX_HEADER_BYTES."),

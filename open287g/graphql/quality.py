@@ -186,7 +186,7 @@ def _kinds(kinds: list[FlagKind] | None) -> frozenset[FlagKind] | None:
 
 @strawberry.type(
     description="Known problems in ICE's lists: the loaders' repairs and rejections, and "
-    'cross-checks that flag without changing the data (README "Data quality").'
+    'cross-checks that flag without changing the data (docs/using-the-api.md, "Data quality").'
 )
 class DataQuality:
     @strawberry.field(description="Repairs and rejections, by dataset and reason.")
@@ -207,7 +207,9 @@ class DataQuality:
             found = await quality.quality_flags(conn, _kinds(kinds))
         return [QualityFlag.of(f) for f in found]
 
-    @strawberry.field(description="Where policy sources disagree (README 'Policies').")
+    @strawberry.field(
+        description="Where policy sources disagree (docs/data.md, 'Loading jurisdiction policies')."
+    )
     async def policy_disagreements(self, info: Info) -> list[PolicyDisagreement]:
         async with info.context.engine.connect() as conn:
             found = await policy_quality.policy_disagreements(conn)

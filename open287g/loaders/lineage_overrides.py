@@ -178,7 +178,7 @@ def add_lineage_overrides_command(
 ) -> None:
     parser = kinds.add_parser(
         "lineage-overrides",
-        help="reviewed rename links: link/unlink pairs of agreements (CSV, format in README)",
+        help="reviewed rename links: link/unlink pairs of agreements (CSV, format in docs/data.md)",
         description="Load a lineage-overrides CSV (file or URL). It replaces the overrides "
         "loaded before; lineage and statuses are recomputed at once.",
     )

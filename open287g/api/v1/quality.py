@@ -101,7 +101,7 @@ class QualityReportRow(BaseModel):
         "last good data keeps being served."
     )
     policy_disagreements: list[PolicyDisagreementRow] = Field(
-        description="Where policy sources disagree (README 'Policies')."
+        description="Where policy sources disagree (docs/data.md, 'Loading jurisdiction policies')."
     )
 
 

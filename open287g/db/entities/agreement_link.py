@@ -100,7 +100,7 @@ AGREEMENT_LINK = Entity(
     key="{t}.predecessor_id",
     node=False,
     description="One continuation: `predecessor` was listed until `successor` took its "
-    'place (README "Lineage"): a rename, a relisting after a gap, a corrected state, or a '
+    'place (docs/data.md, "Lineage"): a rename, a relisting after a gap, a corrected state, or a '
     "switch to another program model (`kind`).",
     columns=(
         Column("kind", "{t}.kind", LinkKind, "What the continuation is (LinkKind)."),

@@ -61,7 +61,8 @@ def policy_relation(jurisdiction_sql: str) -> Relation:
         "one",
         policy_source(jurisdiction_sql),
         order=POLICY_ORDER,
-        description="The assertion the status in force comes from (README 'Policies').",
+        description="The assertion the status in force comes from "
+        "(docs/data.md, 'Loading jurisdiction policies').",
     )
 
 

@@ -87,7 +87,7 @@ DETAINER_STAT = Entity(
     node=False,
     description="Detainer counts for one key. Exact without a personal attribute; in a "
     "breakdown by criminality or citizenship, rounded within bound of the truth (see rounded, "
-    "bound and the README's Disclosure control).",
+    "bound and docs/disclosure.md).",
     first=("key",),
     columns=(
         Column("issued", "{t}.issued", int | None, "Detainers ICE issued."),

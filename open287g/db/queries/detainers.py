@@ -69,7 +69,7 @@ ROUNDED_DESCRIPTION = (
 )
 BOUND_DESCRIPTION = (
     "How far each count of this row may be from its truth: 0 when exact, OPEN287G_MIN_CELL "
-    "minus 1 when rounded (README: Disclosure control)."
+    "minus 1 when rounded (docs/disclosure.md)."
 )
 BOUND_HEADER = "X-Perturbation-Bound"
 
