@@ -13,6 +13,7 @@ from graphql import (
     GraphQLObjectType,
 )
 
+from open287g.api.openapi import openapi_document
 from open287g.api.v1.resources import RESOURCES
 from open287g.db.entities import ENTITIES
 from open287g.graphql.schema import schema
@@ -60,3 +61,45 @@ def test_rest_rows_carry_the_declared_words() -> None:
                     resource.name,
                     column.name,
                 )
+
+
+def undescribed_in_openapi() -> list[str]:
+    """The OpenAPI document's schemas, their properties and the operations' parameters
+    without a description."""
+    document = openapi_document()
+    missing = []
+    for name, schema_ in document["components"]["schemas"].items():
+        if not schema_.get("description"):
+            missing.append(f"schema {name}")
+        for prop, spec in schema_.get("properties", {}).items():
+            if not spec.get("description"):
+                missing.append(f"property {name}.{prop}")
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if not parameter.get("description"):
+                    missing.append(f"parameter {method.upper()} {path} {parameter['name']}")
+    return missing
+
+
+def test_every_openapi_schema_property_and_parameter_has_a_description() -> None:
+    assert undescribed_in_openapi() == []
+
+
+def test_the_quality_report_says_the_same_in_both_apis() -> None:
+    """/v1/quality's models and GraphQL's DataQuality take their words from one table."""
+    rest = openapi_document()["components"]["schemas"]
+    graphql_flag = schema._schema.type_map["QualityFlag"]
+    assert isinstance(graphql_flag, GraphQLObjectType)
+    for field_name in ("agencyName", "detail", "firstSeen", "score"):
+        rest_name = {"agencyName": "agency_name", "firstSeen": "first_seen"}.get(
+            field_name, field_name
+        )
+        assert (
+            graphql_flag.fields[field_name].description
+            == rest["QualityFlagRow"]["properties"][rest_name]["description"]
+        )
+    assert (
+        rest["QualityReportRow"]["description"]
+        == schema._schema.type_map["DataQuality"].description
+    )

@@ -17,7 +17,13 @@ from open287g.db.models.enums import ProgramModelCode
 from open287g.db.queries import policy_quality, quality
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.policy_quality import DisagreementKind
-from open287g.db.queries.quality import FLAG_DESCRIPTIONS, FlagKind, IssueExample, IssueGroup
+from open287g.db.queries.quality import (
+    FLAG_DESCRIPTIONS,
+    WORDS,
+    FlagKind,
+    IssueExample,
+    IssueGroup,
+)
 from open287g.graphql.context import Info
 from open287g.graphql.entity_types import load_node
 
@@ -43,32 +49,30 @@ async def _agreement(info: Info, agreement_id: int | None) -> Agreement | None:
     return found
 
 
-@strawberry.type(description="One row a loader repaired or rejected.")
+@strawberry.type(description=WORDS["example"][""])
 class LoadIssueExample:
     example: strawberry.Private[IssueExample]
-    file_name: str = strawberry.field(description="The source file's name.")
-    row_number: int | None = strawberry.field(
-        description="The row in that file (1 = first row), if any."
-    )
-    column: str | None = strawberry.field(description="The column in question, if one.")
-    value: str | None = strawberry.field(description="The value as the file wrote it.")
+    file_name: str = strawberry.field(description=WORDS["example"]["file_name"])
+    row_number: int | None = strawberry.field(description=WORDS["example"]["row_number"])
+    column: str | None = strawberry.field(description=WORDS["example"]["column"])
+    value: str | None = strawberry.field(description=WORDS["example"]["value"])
 
-    @strawberry.field(description="The source file (name, URL, sha256).")
+    @strawberry.field(description=WORDS["example"]["dataset"])
     async def dataset(
         self, info: Info
     ) -> Annotated[Dataset, strawberry.lazy("open287g.graphql.types")] | None:
         return await _dataset(info, self.example.dataset_id)
 
 
-@strawberry.type(description="Repairs or rejections of one kind, in one dataset.")
+@strawberry.type(description=WORDS["group"][""])
 class LoadIssueGroup:
-    dataset: str = strawberry.field(description="ice-287g, policies, officials, detainers, …")
-    action: str = strawberry.field(description="REPAIRED or REJECTED")
-    column: str | None = strawberry.field(description="The column in question, if one.")
-    reason: str = strawberry.field(description="What was wrong, and what was done.")
-    files: int = strawberry.field(description="Source files with such rows.")
-    rows: int = strawberry.field(description="Rows of this kind, in all those files.")
-    examples: list[LoadIssueExample] = strawberry.field(description="The first few.")
+    dataset: str = strawberry.field(description=WORDS["group"]["dataset"])
+    action: str = strawberry.field(description=WORDS["group"]["action"])
+    column: str | None = strawberry.field(description=WORDS["group"]["column"])
+    reason: str = strawberry.field(description=WORDS["group"]["reason"])
+    files: int = strawberry.field(description=WORDS["group"]["files"])
+    rows: int = strawberry.field(description=WORDS["group"]["rows"])
+    examples: list[LoadIssueExample] = strawberry.field(description=WORDS["group"]["examples"])
 
     @classmethod
     def of(cls, group: IssueGroup) -> LoadIssueGroup:
@@ -92,22 +96,20 @@ class LoadIssueGroup:
         )
 
 
-@strawberry.type(description="What a cross-check found about one agreement (data unchanged).")
+@strawberry.type(description=WORDS["flag"][""])
 class QualityFlag:
     flag: strawberry.Private[quality.Flag]
-    kind: QualityFlagKind = strawberry.field(description="Which cross-check.")  # type: ignore[valid-type]
-    agency_name: str = strawberry.field(description="As the list wrote it.")
-    state: str = strawberry.field(description="The agreement's state (USPS code).")
-    model: ProgramModelCode = strawberry.field(description="The agreement's program model.")
-    detail: str = strawberry.field(description="What the check found, in words.")
-    value: str | None = strawberry.field(description="The URL, date or evidence in question.")
-    dataset_id: strawberry.ID | None = strawberry.field(
-        description="The latest source file showing it."
-    )
-    first_seen: dt.date | None = strawberry.field(description="The first list showing the problem.")
-    last_seen: dt.date | None = strawberry.field(description="The last list showing the problem.")
-    method: str | None = strawberry.field(description="A rename link's method.")
-    score: float | None = strawberry.field(description="A rename link's name similarity.")
+    kind: QualityFlagKind = strawberry.field(description=WORDS["flag"]["kind"])  # type: ignore[valid-type]
+    agency_name: str = strawberry.field(description=WORDS["flag"]["agency_name"])
+    state: str = strawberry.field(description=WORDS["flag"]["state"])
+    model: ProgramModelCode = strawberry.field(description=WORDS["flag"]["model"])
+    detail: str = strawberry.field(description=WORDS["flag"]["detail"])
+    value: str | None = strawberry.field(description=WORDS["flag"]["value"])
+    dataset_id: strawberry.ID | None = strawberry.field(description=WORDS["flag"]["dataset"])
+    first_seen: dt.date | None = strawberry.field(description=WORDS["flag"]["first_seen"])
+    last_seen: dt.date | None = strawberry.field(description=WORDS["flag"]["last_seen"])
+    method: str | None = strawberry.field(description=WORDS["flag"]["method"])
+    score: float | None = strawberry.field(description=WORDS["flag"]["score"])
 
     @classmethod
     def of(cls, flag: quality.Flag) -> QualityFlag:
@@ -130,19 +132,19 @@ class QualityFlag:
             score=flag.score,
         )
 
-    @strawberry.field(description="The agreement flagged.")
+    @strawberry.field(description=WORDS["flag"]["agreement"])
     async def agreement(
         self, info: Info
     ) -> Annotated[Agreement, strawberry.lazy("open287g.graphql.types")] | None:
         return await _agreement(info, self.flag.agreement_id)
 
-    @strawberry.field(description="A rename link's successor.")
+    @strawberry.field(description=WORDS["flag"]["other_agreement"])
     async def other_agreement(
         self, info: Info
     ) -> Annotated[Agreement, strawberry.lazy("open287g.graphql.types")] | None:
         return await _agreement(info, self.flag.other_agreement_id)
 
-    @strawberry.field(description="The latest source file showing it.")
+    @strawberry.field(description=WORDS["flag"]["dataset"])
     async def dataset(
         self, info: Info
     ) -> Annotated[Dataset, strawberry.lazy("open287g.graphql.types")] | None:
@@ -154,16 +156,18 @@ PolicyDisagreementKind = strawberry.enum(
 )
 
 
-@strawberry.type(description="Where policy sources disagree about one jurisdiction.")
+@strawberry.type(description=WORDS["disagreement"][""])
 class PolicyDisagreement:
     found: strawberry.Private[policy_quality.PolicyDisagreement]
-    kind: PolicyDisagreementKind = strawberry.field(description="How they disagree.")  # type: ignore[valid-type]
-    jurisdiction_name: str = strawberry.field(description="The jurisdiction's name.")
-    state: str = strawberry.field(description="Its state (USPS code).")
-    detail: str = strawberry.field(description="The disagreement, in words.")
-    sources: list[str] = strawberry.field(description="The source titles involved.")
+    kind: PolicyDisagreementKind = strawberry.field(description=WORDS["disagreement"]["kind"])  # type: ignore[valid-type]
+    jurisdiction_name: str = strawberry.field(
+        description=WORDS["disagreement"]["jurisdiction_name"]
+    )
+    state: str = strawberry.field(description=WORDS["disagreement"]["state"])
+    detail: str = strawberry.field(description=WORDS["disagreement"]["detail"])
+    sources: list[str] = strawberry.field(description=WORDS["disagreement"]["sources"])
 
-    @strawberry.field(description="The jurisdiction they disagree about.")
+    @strawberry.field(description=WORDS["disagreement"]["jurisdiction"])
     async def jurisdiction(
         self, info: Info
     ) -> Annotated[Jurisdiction, strawberry.lazy("open287g.graphql.types")] | None:
@@ -173,28 +177,25 @@ class PolicyDisagreement:
         return found
 
 
-@strawberry.type(description="How many flags one cross-check raised.")
+@strawberry.type(description=WORDS["count"][""])
 class QualityFlagCount:
-    kind: QualityFlagKind = strawberry.field(description="Which cross-check.")  # type: ignore[valid-type]
-    description: str = strawberry.field(description="What the cross-check looks for.")
-    count: int = strawberry.field(description="Its flags.")
+    kind: QualityFlagKind = strawberry.field(description=WORDS["count"]["kind"])  # type: ignore[valid-type]
+    description: str = strawberry.field(description=WORDS["count"]["description"])
+    count: int = strawberry.field(description=WORDS["count"]["count"])
 
 
 def _kinds(kinds: list[FlagKind] | None) -> frozenset[FlagKind] | None:
     return frozenset(kinds) if kinds is not None else None
 
 
-@strawberry.type(
-    description="Known problems in ICE's lists: the loaders' repairs and rejections, and "
-    'cross-checks that flag without changing the data (docs/using-the-api.md, "Data quality").'
-)
+@strawberry.type(description=WORDS["report"][""])
 class DataQuality:
-    @strawberry.field(description="Repairs and rejections, by dataset and reason.")
+    @strawberry.field(description=WORDS["report"]["load_issues"])
     async def load_issues(self, info: Info) -> list[LoadIssueGroup]:
         async with info.context.engine.connect() as conn:
             return [LoadIssueGroup.of(g) for g in await quality.load_issue_groups(conn)]
 
-    @strawberry.field(description="The flags of every cross-check, or of those named.")
+    @strawberry.field(description=WORDS["report"]["flags"])
     async def flags(
         self,
         info: Info,
@@ -207,9 +208,7 @@ class DataQuality:
             found = await quality.quality_flags(conn, _kinds(kinds))
         return [QualityFlag.of(f) for f in found]
 
-    @strawberry.field(
-        description="Where policy sources disagree (docs/data.md, 'Loading jurisdiction policies')."
-    )
+    @strawberry.field(description=WORDS["report"]["policy_disagreements"])
     async def policy_disagreements(self, info: Info) -> list[PolicyDisagreement]:
         async with info.context.engine.connect() as conn:
             found = await policy_quality.policy_disagreements(conn)
@@ -221,7 +220,7 @@ class DataQuality:
             for d in found
         ]  # fmt: skip
 
-    @strawberry.field(description="How many flags each cross-check raised.")
+    @strawberry.field(description=WORDS["report"]["counts"])
     async def flag_counts(self, info: Info) -> list[QualityFlagCount]:
         async with info.context.engine.connect() as conn:
             found = await quality.quality_flags(conn)

@@ -24,6 +24,7 @@ from open287g.db.rows import Listing
 
 
 class PageTextRow(BaseModel):
+    __doc__ = PAGE_TEXT.description
     number: int = Field(description=PAGE_TEXT.words("number"))
     method: str = Field(description=PAGE_TEXT.words("method"))
     engine: str | None = Field(description=PAGE_TEXT.words("engine"))
@@ -33,6 +34,8 @@ class PageTextRow(BaseModel):
 
 
 class DocumentTextRow(BaseModel):
+    """A document's text, page by page, with how each page was read."""
+
     id: str = Field(description=ID_DESCRIPTION)
     pages: list[PageTextRow] = Field(description="Every page, in order, with how it was read.")
 

@@ -41,6 +41,7 @@ PARAMS = (LIMIT, CURSOR, FORMAT)
 
 
 class ObservationRow(BaseModel):
+    __doc__ = OBSERVATION.description
     agreement_id: str = Field(description="The agreement's id.")
     published_on: dt.date = Field(description="The list's publication date.")
     kind: str = Field(description="PARTICIPATING or PENDING list.")

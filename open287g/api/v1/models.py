@@ -44,6 +44,7 @@ def _key(entity: Entity, name: str) -> Any:
 
 
 class AgreementStatRow(BaseModel):
+    __doc__ = AGREEMENT_STAT.description
     state: str | None = _key(AGREEMENT_STAT_KEY, "state")
     model: str | None = _key(AGREEMENT_STAT_KEY, "model")
     status: str | None = _key(AGREEMENT_STAT_KEY, "status")
@@ -53,6 +54,7 @@ class AgreementStatRow(BaseModel):
 
 
 class DetainerStatRow(BaseModel):
+    __doc__ = DETAINER_STAT.description
     state: str | None = _key(DETAINER_STAT_KEY, "state")
     facility: str | None = _key(DETAINER_STAT_KEY, "facility")
     month: dt.date | None = _key(DETAINER_STAT_KEY, "month")
@@ -74,6 +76,8 @@ class DetainerStatRow(BaseModel):
 
 
 class ChangeRow(BaseModel):
+    """One entry of the change feed (/v1/changes): a record as it now is, or its tombstone."""
+
     seq: int = Field(description="The change's number: pass the last as `since`.")
     entity: str = Field(description="What kind of record changed: agreement, agency, ….")
     id: str = Field(description="The record's id.")

@@ -18,7 +18,7 @@ from open287g.api.v1.params import Param, parse_params
 from open287g.db.queries import changes, quality
 from open287g.db.queries.freshness import Freshness, freshness
 from open287g.db.queries.ids import to_global_id
-from open287g.db.queries.quality import FLAG_DESCRIPTIONS, FlagKind
+from open287g.db.queries.quality import FLAG_DESCRIPTIONS, WORDS, FlagKind
 
 KIND = Param(
     "kind",
@@ -29,80 +29,92 @@ KIND = Param(
 PARAMS = (KIND,)
 
 
+def _said(part: str, name: str) -> Any:
+    """A field described with the quality report's declared words (`quality.WORDS`)."""
+    return Field(description=WORDS[part][name])
+
+
 class QualityIssueExample(BaseModel):
-    dataset_id: str = Field(description="The source file's id in /v1/datasets.")
-    file_name: str
-    row_number: int | None
-    column: str | None
-    value: str | None
+    __doc__ = WORDS["example"][""]
+    dataset_id: str = _said("example", "dataset_id")
+    file_name: str = _said("example", "file_name")
+    row_number: int | None = _said("example", "row_number")
+    column: str | None = _said("example", "column")
+    value: str | None = _said("example", "value")
 
 
 class QualityIssueGroup(BaseModel):
-    dataset: str = Field(description="ice-287g, policies, officials, detainers, …")
-    action: str = Field(description="REPAIRED or REJECTED")
-    column: str | None
-    reason: str
-    files: int = Field(description="Source files with such rows.")
-    rows: int
-    examples: list[QualityIssueExample] = Field(description="The first few.")
+    __doc__ = WORDS["group"][""]
+    dataset: str = _said("group", "dataset")
+    action: str = _said("group", "action")
+    column: str | None = _said("group", "column")
+    reason: str = _said("group", "reason")
+    files: int = _said("group", "files")
+    rows: int = _said("group", "rows")
+    examples: list[QualityIssueExample] = _said("group", "examples")
 
 
 class QualityFlagRow(BaseModel):
-    kind: str
-    agreement_id: str
-    agency_name: str = Field(description="As the list wrote it.")
-    state: str
-    model: str
-    detail: str
-    value: str | None = Field(description="The URL, date or evidence in question.")
-    dataset_id: str | None = Field(description="The latest source file showing it.")
-    first_seen: dt.date | None
-    last_seen: dt.date | None
-    other_agreement_id: str | None = Field(description="A rename link's successor.")
-    method: str | None = Field(description="A rename link's method.")
-    score: float | None = Field(description="A rename link's name similarity (0-100).")
+    __doc__ = WORDS["flag"][""]
+    kind: str = _said("flag", "kind")
+    agreement_id: str = Field(description=f"{WORDS['flag']['agreement']} Its id.")
+    agency_name: str = _said("flag", "agency_name")
+    state: str = _said("flag", "state")
+    model: str = _said("flag", "model")
+    detail: str = _said("flag", "detail")
+    value: str | None = _said("flag", "value")
+    dataset_id: str | None = Field(description=f"{WORDS['flag']['dataset']} Its id.")
+    first_seen: dt.date | None = _said("flag", "first_seen")
+    last_seen: dt.date | None = _said("flag", "last_seen")
+    other_agreement_id: str | None = Field(
+        description=f"{WORDS['flag']['other_agreement']} Its id."
+    )
+    method: str | None = _said("flag", "method")
+    score: float | None = _said("flag", "score")
 
 
 class QualityCount(BaseModel):
-    kind: str
-    description: str
-    count: int
+    __doc__ = WORDS["count"][""]
+    kind: str = _said("count", "kind")
+    description: str = _said("count", "description")
+    count: int = _said("count", "count")
 
 
 class QuarantinedFileRow(BaseModel):
+    """A list `open287g sync` downloaded and quarantined instead of loading."""
+
     name: str = Field(description="The file's name as ICE served it.")
-    url: str
+    url: str = Field(description="Where it was downloaded from.")
     sha256: str = Field(description="The archive keeps the file under this name.")
     kind: str | None = Field(description="PARTICIPATING or PENDING, as its link said.")
-    published_on: dt.date | None
-    downloaded_at: dt.datetime
+    published_on: dt.date | None = Field(
+        description="Its publication date (from its file name, else Last-Modified)."
+    )
+    downloaded_at: dt.datetime = Field(description="When the sync downloaded it.")
     reason: str | None = Field(description="Why it was not loaded.")
     superseded: bool = Field(description="A later list of its kind has been loaded since.")
 
 
 class PolicyDisagreementRow(BaseModel):
-    kind: str = Field(
-        description="STATUS_DIFFERS, NOT_NAMED (one list names it, another "
-        "does not) or DISPUTED (the jurisdiction disputes an assertion)."
-    )
-    jurisdiction_id: str
-    jurisdiction_name: str
-    state: str
-    detail: str
-    sources: list[str] = Field(description="The source titles involved.")
+    __doc__ = WORDS["disagreement"][""]
+    kind: str = _said("disagreement", "kind")
+    jurisdiction_id: str = Field(description=f"{WORDS['disagreement']['jurisdiction']} Its id.")
+    jurisdiction_name: str = _said("disagreement", "jurisdiction_name")
+    state: str = _said("disagreement", "state")
+    detail: str = _said("disagreement", "detail")
+    sources: list[str] = _said("disagreement", "sources")
 
 
 class QualityReportRow(BaseModel):
-    counts: list[QualityCount]
-    load_issues: list[QualityIssueGroup]
-    flags: list[QualityFlagRow]
+    __doc__ = WORDS["report"][""]
+    counts: list[QualityCount] = _said("report", "counts")
+    load_issues: list[QualityIssueGroup] = _said("report", "load_issues")
+    flags: list[QualityFlagRow] = _said("report", "flags")
     quarantined_files: list[QuarantinedFileRow] = Field(
         description="Lists `open287g sync` downloaded and did not load (newest first): the "
         "last good data keeps being served."
     )
-    policy_disagreements: list[PolicyDisagreementRow] = Field(
-        description="Where policy sources disagree (docs/data.md, 'Loading jurisdiction policies')."
-    )
+    policy_disagreements: list[PolicyDisagreementRow] = _said("report", "policy_disagreements")
 
 
 def _gid(type_name: str, key: int | None) -> str | None:

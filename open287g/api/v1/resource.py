@@ -27,7 +27,7 @@ def row_model(entity: Entity) -> type[BaseModel]:
     fields: dict[str, Any] = {
         f.name: (f.type, Field(description=f.description)) for f in rest_fields(entity)
     }
-    model: type[BaseModel] = create_model(f"{entity.name}Row", **fields)
+    model: type[BaseModel] = create_model(f"{entity.name}Row", __doc__=entity.description, **fields)
     return model
 
 

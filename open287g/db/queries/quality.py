@@ -30,6 +30,73 @@ from open287g.db.models.enums import MEANINGS
 from open287g.db.queries.documents import signing_date_disagreements
 from open287g.db.queries.policy_quality import PolicyDisagreement, policy_disagreements
 
+# What each part of the quality report means, declared once: GraphQL's `DataQuality` types
+# (graphql/quality.py) and REST's /v1/quality models (api/v1/quality.py) both take their
+# descriptions from here, so the SDL and OpenAPI say the same thing.
+WORDS: dict[str, dict[str, str]] = {
+    "example": {
+        "": "One row a loader repaired or rejected.",
+        "dataset": "The source file (name, URL, sha256).",
+        "dataset_id": "The source file's id in /v1/datasets.",
+        "file_name": "The source file's name.",
+        "row_number": "The row in that file (1 = first row), if any.",
+        "column": "The column in question, if one.",
+        "value": "The value as the file wrote it.",
+    },
+    "group": {
+        "": "Repairs or rejections of one kind, in one dataset.",
+        "dataset": "ice-287g, policies, officials, detainers, …",
+        "action": "REPAIRED or REJECTED",
+        "column": "The column in question, if one.",
+        "reason": "What was wrong, and what was done.",
+        "files": "Source files with such rows.",
+        "rows": "Rows of this kind, in all those files.",
+        "examples": "The first few.",
+    },
+    "flag": {
+        "": "What a cross-check found about one agreement (data unchanged).",
+        "kind": "Which cross-check.",
+        "agreement": "The agreement flagged.",
+        "agency_name": "As the list wrote it.",
+        "state": "The agreement's state (USPS code).",
+        "model": "The agreement's program model.",
+        "detail": "What the check found, in words.",
+        "value": "The URL, date or evidence in question.",
+        "dataset": "The latest source file showing it.",
+        "first_seen": "The first list showing the problem.",
+        "last_seen": "The last list showing the problem.",
+        "other_agreement": "A rename link's successor.",
+        "method": "A rename link's method.",
+        "score": "A rename link's name similarity (0-100).",
+    },
+    "count": {
+        "": "How many flags one cross-check raised.",
+        "kind": "Which cross-check.",
+        "description": "What the cross-check looks for.",
+        "count": "Its flags.",
+    },
+    "disagreement": {
+        "": "Where policy sources disagree about one jurisdiction.",
+        "kind": "How they disagree: STATUS_DIFFERS, NOT_NAMED (one list names it, another "
+        "does not) or DISPUTED (the jurisdiction disputes an assertion).",
+        "jurisdiction": "The jurisdiction they disagree about.",
+        "jurisdiction_name": "The jurisdiction's name.",
+        "state": "Its state (USPS code).",
+        "detail": "The disagreement, in words.",
+        "sources": "The source titles involved.",
+    },
+    "report": {
+        "": "Known problems in ICE's lists: the loaders' repairs and rejections, and "
+        'cross-checks that flag without changing the data (docs/using-the-api.md, "Data '
+        'quality").',
+        "counts": "How many flags each cross-check raised.",
+        "load_issues": "Repairs and rejections, by dataset and reason.",
+        "flags": "The flags of every cross-check, or of those named.",
+        "policy_disagreements": "Where policy sources disagree (docs/data.md, 'Loading "
+        "jurisdiction policies').",
+    },
+}
+
 EXAMPLES = 3
 # IIRIRA, which created 287(g), was signed on 1996-09-30: no MOA is older.
 PROGRAM_START = dt.date(1996, 9, 30)
