@@ -145,7 +145,7 @@ def _read_all(source: _NoDeclarations) -> None:
 
 
 CHILD = """
-import datetime as dt, json, resource, sys
+import datetime as dt, json, sys
 from pathlib import Path
 from open287g.db.models.enums import SnapshotKind
 from open287g.loaders.errors import LoadError
@@ -157,7 +157,10 @@ try:
     outcome = f"read {parsed.rows_read} rows"
 except LoadError as error:
     outcome = str(error)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries a process's ru_maxrss across fork and execve, so a
+# child of a large pytest process reported the parent's 665 MB whatever it used itself.
+status = Path("/proc/self/status").read_text()
+peak = int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM:"))) / 1024
 print(json.dumps({"outcome": outcome, "peak_mb": peak}))
 """
 
