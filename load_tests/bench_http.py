@@ -15,7 +15,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,12 +36,6 @@ PAGE_QUERY = (
 )
 CONNECTIONS = 16
 POST = "POST "  # a target "POST <path> <JSON body>" is posted, anything else is a GET path
-
-
-def _unused() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _request(base: str, target: str) -> tuple[str, bytes | None]:

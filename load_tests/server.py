@@ -4,6 +4,7 @@ and synthetic detainer files from the shared generator."""
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import subprocess
 import sys
@@ -16,10 +17,33 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = PROJECT_ROOT.parent / "shared" / "tools" / "make_detainers.py"
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on, drawn below the kernel's ephemeral range.
+
+    A port the kernel hands out (bind to 0) can be handed out again, as the local end of any
+    outgoing connection, before the server we start binds it; CI lost a Redis start that way
+    ("redis-server did not start" on port 58045). Ports below the ephemeral range are only
+    ever taken by a listener, so a free one stays free.
+    """
+    low, _ = _ephemeral_range()
+    top = max(2048, min(low, 32768)) - 1
+    for _ in range(200):
+        port = random.randint(1024, top)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def start_server(

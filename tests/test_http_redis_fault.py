@@ -13,8 +13,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import URL
 
+from load_tests.server import free_port
 from tests.live import LiveServer, start_live_server
-from tests.test_ratelimit import _free_port, start_redis
+from tests.test_ratelimit import start_redis
 
 PATHS = [
     "/v1/jurisdictions?limit=5",
@@ -25,7 +26,7 @@ PATHS = [
 
 @pytest.fixture(scope="module")
 async def redis_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from load_tests.server import free_port
 from open287g.api.app import create_app
 from open287g.api.breaker import RedisLink
 from open287g.api.ratelimit import (
@@ -133,32 +136,36 @@ def test_openapi_documents_429_everywhere() -> None:
 # ---------------------------------------------------------------- Redis-shared buckets
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_redis(port: int) -> tuple[subprocess.Popen[bytes], str]:
-    """`redis-server` on `port` (no persistence), once it accepts connections."""
-    process = subprocess.Popen(  # noqa: S603
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],  # noqa: S607
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    """`redis-server` on 127.0.0.1:`port` (no persistence), once it accepts connections; if
+    it exits or never listens, the error carries what it said."""
+    log = Path(tempfile.mkdtemp(prefix="open287g-redis-")) / "redis.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [  # noqa: S607
+                "redis-server",
+                *("--port", str(port), "--bind", "127.0.0.1", "--dir", str(log.parent)),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return process, f"redis://127.0.0.1:{port}/0"
         time.sleep(0.05)
     process.kill()
-    raise RuntimeError("redis-server did not start")
+    process.wait()
+    said = log.read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"redis-server did not start on port {port}:\n{said}")
 
 
 @pytest.fixture
 def own_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A redis-server of our own (killed by the test), never the system one."""
-    process, url = start_redis(_free_port())
+    process, url = start_redis(free_port())
     yield process, url
     process.kill()
     process.wait()
@@ -194,7 +201,7 @@ async def test_buckets_are_shared_through_redis_and_survive_its_loss(
 
 
 async def test_redis_buckets_answer_none_when_redis_is_out() -> None:
-    link = RedisLink(f"redis://127.0.0.1:{_free_port()}/0")
+    link = RedisLink(f"redis://127.0.0.1:{free_port()}/0")
     buckets = RedisBuckets(link, rate=1.0, burst=5)
     assert await buckets.take("a", 1) is None
     assert link.breaker.state == "open"
