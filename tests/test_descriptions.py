@@ -6,6 +6,11 @@ rows built from the same declarations (OpenAPI, datapackage) carry the same word
 
 from __future__ import annotations
 
+import ast
+import enum
+import pathlib
+
+import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -16,6 +21,7 @@ from graphql import (
 from open287g.api.openapi import openapi_document
 from open287g.api.v1.resources import RESOURCES
 from open287g.db.entities import ENTITIES
+from open287g.db.models.enums import Meanings
 from open287g.graphql.schema import schema
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
@@ -103,3 +109,67 @@ def test_the_quality_report_says_the_same_in_both_apis() -> None:
         rest["QualityReportRow"]["description"]
         == schema._schema.type_map["DataQuality"].description
     )
+
+
+def declared_meanings() -> list[tuple[str, str, str]]:
+    """(enum, value, words) as each `MEANINGS.update({...})` in the package's source writes
+    them: read from the source, not from the MEANINGS table the schema is built from."""
+    package = pathlib.Path(__file__).parent.parent / "open287g"
+    declared = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and ast.unparse(node.func) == "MEANINGS.update"
+                and node.args
+                and isinstance(node.args[0], ast.Dict)
+            ):
+                continue
+            for key, value in zip(node.args[0].keys, node.args[0].values, strict=True):
+                assert isinstance(key, ast.Attribute)
+                assert isinstance(key.value, ast.Name)
+                assert isinstance(value, ast.Constant), ast.unparse(value)
+                assert isinstance(value.value, str)
+                declared.append((key.value.id, key.attr, value.value))
+    return declared
+
+
+def test_each_enum_value_carries_its_own_enums_words() -> None:
+    """Enum values of different enums share names (STATE: DetainerDimension, LinkKind,
+    AgreementDimension, JurisdictionKind…; PENDING, COUNTY, ENDED…): each value in the
+    schema has the words written for its own enum (the schema once described
+    DetainerDimension.STATE as "ICE corrected the agency's state.", LinkKind.STATE's)."""
+    declared = declared_meanings()
+    assert len(declared) > 60
+    shared = {value for _, value, _ in declared}
+    assert {"STATE", "PENDING", "COUNTY"} <= shared
+    types = schema._schema.type_map
+    for enum_name, value_name, words in declared:
+        enum_type = types.get(enum_name)
+        if enum_type is None:
+            continue  # an enum the API does not show
+        assert isinstance(enum_type, GraphQLEnumType), enum_name
+        assert enum_type.values[value_name].description == words, (enum_name, value_name)
+    detainer_dimension = types["DetainerDimension"]
+    assert isinstance(detainer_dimension, GraphQLEnumType)
+    assert detainer_dimension.values["STATE"].description == "The facility's state."
+
+
+def test_meanings_tell_equal_members_of_two_enums_apart() -> None:
+    class First(enum.StrEnum):
+        SAME = "SAME"
+
+    class Second(enum.StrEnum):
+        SAME = "SAME"
+        OTHER = "OTHER"
+
+    assert str(First.SAME) == Second.SAME  # equal members: a dict keyed by them merged them
+    assert len({First.SAME: 1, Second.SAME: 2}) == 1
+    meanings = Meanings()
+    meanings.update({First.SAME: "first"})
+    meanings.update({Second.SAME: "second"})
+    assert (meanings.get(First.SAME), meanings.get(Second.SAME)) == ("first", "second")
+    assert meanings.enums() == {First, Second}
+    with pytest.raises(ValueError, match="one enum per update"):
+        meanings.update({First.SAME: "a", Second.OTHER: "b"})

@@ -11,7 +11,7 @@ from open287g.db.models.enums import MEANINGS
 
 
 def describe_enums() -> None:
-    for cls in {type(member) for member in MEANINGS}:
+    for cls in MEANINGS.enums():
         definition = getattr(cls, "__strawberry_definition__", None)
         if definition is None:
             continue  # not in the API

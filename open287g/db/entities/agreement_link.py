@@ -26,6 +26,10 @@ MEANINGS.update(
         "other arrives.",
         LinkMethod.SIGNED_DATE: "The same signing date under the new name.",
         LinkMethod.OVERRIDE: "A maintainer's decision, recorded with its reason.",
+    }
+)
+MEANINGS.update(
+    {
         LinkKind.RENAME: "The agency's name changed; the agreement goes on under the new one.",
         LinkKind.RELISTING: "Listed again after a gap.",
         LinkKind.SWITCH: "The agency moved to another program model.",

@@ -368,17 +368,33 @@ MEANINGS.update(
         AgreementOrderField.STATE: "The state's USPS code.",
         AgreementOrderField.FIRST_SEEN: "The date of the first list naming it.",
         AgreementOrderField.RELEVANCE: "Best match of `agencyNameContains` first (else by id).",
+    }
+)
+MEANINGS.update(
+    {
         Direction.ASC: "Smallest, earliest or first in the alphabet first.",
         Direction.DESC: "Largest, latest or last in the alphabet first.",
+    }
+)
+MEANINGS.update(
+    {
         AgreementDimension.STATE: "The agency's state.",
         AgreementDimension.MODEL: "The program model.",
         AgreementDimension.STATUS: "The agreement's status.",
         AgreementDimension.SIGNED_MONTH: "The month it was signed.",
         AgreementDimension.AGENCY_TYPE: "The agency's type.",
+    }
+)
+MEANINGS.update(
+    {
         AgreementCountBy.LINEAGES: "Each agreement once, however many names ICE listed it "
         "under, with its current status and first signing date.",
         AgreementCountBy.LIST_ROWS: "Every agreement record: one per name and model the lists "
         "carried.",
+    }
+)
+MEANINGS.update(
+    {
         AgreementChangeKind.ADDED: "Listed at the later date, not at the earlier one.",
         AgreementChangeKind.ENDED: "An active agreement that left the lists between the dates.",
         AgreementChangeKind.WITHDRAWN: "A pending application that left without becoming active.",
