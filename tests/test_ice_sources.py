@@ -124,6 +124,56 @@ async def test_cli_loads_a_url_and_prints_a_summary(
         await drop_database(server_url, url)
 
 
+# One row each, in a state that does not exist: read, rejected, and the file recorded.
+CSV_COMMANDS = {
+    "policies": (
+        "jurisdiction_level,state,name,status,declared_sanctuary\nstate,ZZ,Nowhere,none,no\n",
+        "policies: inserted 0 / updated 0 / unchanged 0 / ended 0 / rejected 1",
+    ),
+    "officials": (
+        "state,agency,name\nZZ,Nowhere Sheriff's Office,A. Person\n",
+        "officials: inserted 0 / updated 0 / unchanged 0 / ended 0 / rejected 1",
+    ),
+    "lineage-overrides": (
+        "action,state,model,predecessor,successor\nlink,ZZ,TASK_FORCE,A,B\n",
+        "lineage-overrides: 1 rows, 0 overrides applied, 0 agreements changed, 1 rejected",
+    ),
+    "placement-overrides": (
+        "state,agency,county_fips\nZZ,Nowhere Sheriff's Office,48201\n",
+        "placement-overrides: 1 rows, 0 overrides, 0 agencies moved, 1 rejected",
+    ),
+    "facility-overrides": (
+        "code,county_fips\nNOWHERE,99999\n",
+        "facility-overrides: 1 rows, 0 overrides applied, 0 facilities changed, 1 rejected",
+    ),
+}
+
+
+async def test_csv_commands_load_once_and_print_a_summary(
+    server_url: URL, template_url: URL, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:  # fmt: skip
+    """Every CSV document command reads its file, says what the load did, and says so
+    when the same bytes come again; a file with no data rows is a one-line error."""
+    url = await create_database_copy(server_url, template_url)
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        for name, (body, summary) in CSV_COMMANDS.items():
+            source = str(write(tmp_path, f"{name}.csv", body.encode()))
+            assert await _run_cli(["load", name, source]) == 0
+            assert capsys.readouterr().out == f"{summary}\n"
+            assert await _run_cli(["load", name, source]) == 0
+            again = f"{name}.csv: already loaded (same sha256), nothing changed\n"
+            assert capsys.readouterr().out.startswith(again), name
+            header_only = str(write(tmp_path, f"{name}-empty.csv", body.split("\n")[0].encode()))
+            assert await _run_cli(["load", name, header_only]) == 1
+            assert "the file has no data rows" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+        await drop_database(server_url, url)
+
+
 async def _run_cli(argv: list[str]) -> int:
     """The CLI runs its own event loop, so it runs on a worker thread here."""
     import asyncio

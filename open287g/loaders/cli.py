@@ -15,6 +15,7 @@ from open287g.db.ingest.provenance import LoadCounts
 from open287g.db.ingest.removal import holds_real_files
 from open287g.db.models.enums import SnapshotKind
 from open287g.loaders.commands import command, migrated_engine
+from open287g.loaders.csv_documents import add_csv_document_command
 from open287g.loaders.datasets_cli import add_dataset_commands
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
@@ -32,7 +33,6 @@ from open287g.loaders.moas.cli import add_moa_command
 from open287g.loaders.officials import load_officials_document
 from open287g.loaders.placement_overrides import add_placement_overrides_command
 from open287g.loaders.policies import load_policy_document
-from open287g.loaders.sources import read_one
 
 DEMO_DIR = Path(str(files("open287g") / "demo"))
 
@@ -93,22 +93,23 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
     detainers.set_defaults(handler=command(_load_detainers))
 
-    policies = kinds.add_parser(
+    add_csv_document_command(
+        kinds,
         "policies",
         help="jurisdiction policy CSV (format in docs/data.md)",
         description="Load a policy CSV (file or URL): dated, cited claims about jurisdictions.",
+        load=lambda engine, document: load_policy_document(engine, document, get_settings()),
+        summary=LoadCounts.summary,
     )
-    policies.add_argument("source", metavar="SOURCE")
-    policies.set_defaults(handler=command(_load_policies))
-
-    officials = kinds.add_parser(
+    add_csv_document_command(
+        kinds,
         "officials",
         help="officials in charge of agencies (CSV, format in docs/data.md)",
         description="Load an officials CSV (file or URL), matched to agencies by state and "
         "agency name; unmatched rows are reported as rejected.",
+        load=load_officials_document,
+        summary=LoadCounts.summary,
     )
-    officials.add_argument("source", metavar="SOURCE")
-    officials.set_defaults(handler=command(_load_officials))
     add_lineage_overrides_command(kinds)
     add_facility_overrides_command(kinds)
     add_placement_overrides_command(kinds)
@@ -170,18 +171,6 @@ def _describe(result: FileResult) -> str:
     return f"{name} ({what}): load run {result.load_run_id}: {result.counts.summary()}{demo}"
 
 
-async def _load_policies(args: argparse.Namespace) -> int:
-    source = args.source
-    settings = get_settings()
-    document = await read_one(source, settings)
-    async with migrated_engine() as engine:
-        run_id, counts = await load_policy_document(engine, document, settings)
-    if run_id is None:
-        print(f"{document.name}: already loaded (same sha256), nothing changed")
-    print(f"policies: {counts.summary()}")
-    return 0
-
-
 async def _load_detainers(args: argparse.Namespace) -> int:
     settings = get_settings()
     async with migrated_engine() as engine:
@@ -199,14 +188,4 @@ async def _load_detainers(args: argparse.Namespace) -> int:
             f"{counts.updated:,} cells of earlier releases replaced"
         )
     print(f"detainers: {counts.summary()}")
-    return 0
-
-
-async def _load_officials(args: argparse.Namespace) -> int:
-    document = await read_one(args.source, get_settings())
-    async with migrated_engine() as engine:
-        run_id, counts = await load_officials_document(engine, document)
-    if run_id is None:
-        print(f"{document.name}: already loaded (same sha256), nothing changed")
-    print(f"officials: {counts.summary()}")
     return 0

@@ -1,8 +1,10 @@
-"""Small CSV sources (policies, officials): header checks, row reading and the load
-sequence they share. Big files (detainer releases) stream through their own loader."""
+"""Small CSV sources (policies, officials, overrides): header checks, row reading, the load
+sequence and the `load` command they share. Big files (detainer releases) stream through
+their own loader."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import io
@@ -12,6 +14,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from open287g.config import get_settings
 from open287g.db.ingest.provenance import (
     IssueRecord,
     LoadCounts,
@@ -23,9 +26,10 @@ from open287g.db.ingest.provenance import (
 )
 from open287g.db.models.enums import IssueAction
 from open287g.db.reference_data import State
+from open287g.loaders.commands import command, migrated_engine
 from open287g.loaders.errors import LoadError
 from open287g.loaders.normalize import clean_text, lookup_state, name_key
-from open287g.loaders.sources import SourceDocument
+from open287g.loaders.sources import SourceDocument, read_one
 
 Row = TypeVar("Row")
 
@@ -118,3 +122,33 @@ async def load_csv_document(
         counts.rows_read = parsed.rows_read
         await finish_load(conn, start.load_run_id, counts, issues)
         return start.load_run_id, counts
+
+
+LoadDocument = Callable[[AsyncEngine, SourceDocument], Awaitable[tuple[int | None, LoadCounts]]]
+
+
+def add_csv_document_command(
+    kinds: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    *,
+    help: str,
+    description: str,
+    load: LoadDocument,
+    summary: Callable[[LoadCounts], str],
+) -> None:
+    """`load NAME SOURCE` for a CSV document (file or URL): read it, load it with `load`
+    on a migrated database, and print `NAME: summary(counts)` (after a note when these
+    exact bytes were loaded before)."""
+    parser = kinds.add_parser(name, help=help, description=description)
+    parser.add_argument("source", metavar="SOURCE")
+
+    async def run(args: argparse.Namespace) -> int:
+        document = await read_one(args.source, get_settings())
+        async with migrated_engine() as engine:
+            run_id, counts = await load(engine, document)
+        if run_id is None:
+            print(f"{document.name}: already loaded (same sha256), nothing changed")
+        print(f"{name}: {summary(counts)}")
+        return 0
+
+    parser.set_defaults(handler=command(run))

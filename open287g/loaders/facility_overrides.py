@@ -18,14 +18,17 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from open287g.config import get_settings
 from open287g.db.ingest.detainers import rematch_facilities
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
 from open287g.db.models.enums import ChangeOp, IssueAction
-from open287g.loaders.commands import command, migrated_engine
-from open287g.loaders.csv_documents import ParsedCsv, csv_records, load_csv_document
+from open287g.loaders.csv_documents import (
+    ParsedCsv,
+    add_csv_document_command,
+    csv_records,
+    load_csv_document,
+)
 from open287g.loaders.normalize import name_key
-from open287g.loaders.sources import SourceDocument, read_one
+from open287g.loaders.sources import SourceDocument
 
 DATASET = "facility-overrides"
 DETAINERS = "detainers"
@@ -146,22 +149,15 @@ async def load_facility_overrides_document(
 def add_facility_overrides_command(
     kinds: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    parser = kinds.add_parser(
+    add_csv_document_command(
+        kinds,
         "facility-overrides",
         help="reviewed detainer facility placements: code, county_fips, agency (CSV)",
         description="Load a facility-overrides CSV (file or URL). It replaces the overrides "
         "loaded before; facilities are re-placed at once.",
+        load=load_facility_overrides_document,
+        summary=lambda counts: (
+            f"{counts.rows_read} rows, {counts.inserted} overrides applied, "
+            f"{counts.updated} facilities changed, {counts.rejected} rejected"
+        ),
     )
-    parser.add_argument("source", metavar="SOURCE")
-    parser.set_defaults(handler=command(_load_facility_overrides))
-
-
-async def _load_facility_overrides(args: argparse.Namespace) -> int:
-    document = await read_one(args.source, get_settings())
-    async with migrated_engine() as engine:
-        run_id, counts = await load_facility_overrides_document(engine, document)
-    if run_id is None:
-        print(f"{document.name}: already loaded (same sha256), nothing changed")
-    print(f"facility-overrides: {counts.rows_read} rows, {counts.inserted} overrides applied, "
-          f"{counts.updated} facilities changed, {counts.rejected} rejected")  # fmt: skip
-    return 0

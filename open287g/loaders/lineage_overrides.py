@@ -20,14 +20,17 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from open287g.config import get_settings
 from open287g.db.ingest.ice287g import recompute_agreements
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, lock_dataset, record_changes
 from open287g.db.models.enums import ChangeOp, IssueAction, ProgramModelCode
-from open287g.loaders.commands import command, migrated_engine
-from open287g.loaders.csv_documents import ParsedCsv, csv_records, load_csv_document
+from open287g.loaders.csv_documents import (
+    ParsedCsv,
+    add_csv_document_command,
+    csv_records,
+    load_csv_document,
+)
 from open287g.loaders.normalize import name_key
-from open287g.loaders.sources import SourceDocument, read_one
+from open287g.loaders.sources import SourceDocument
 
 DATASET = "lineage-overrides"
 REQUIRED = ("action", "state", "model", "predecessor", "successor")
@@ -176,22 +179,15 @@ async def load_overrides_document(
 def add_lineage_overrides_command(
     kinds: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    parser = kinds.add_parser(
+    add_csv_document_command(
+        kinds,
         "lineage-overrides",
         help="reviewed rename links: link/unlink pairs of agreements (CSV, format in docs/data.md)",
         description="Load a lineage-overrides CSV (file or URL). It replaces the overrides "
         "loaded before; lineage and statuses are recomputed at once.",
+        load=load_overrides_document,
+        summary=lambda counts: (
+            f"{counts.rows_read} rows, {counts.inserted} overrides applied, "
+            f"{counts.updated} agreements changed, {counts.rejected} rejected"
+        ),
     )
-    parser.add_argument("source", metavar="SOURCE")
-    parser.set_defaults(handler=command(_load_overrides))
-
-
-async def _load_overrides(args: argparse.Namespace) -> int:
-    document = await read_one(args.source, get_settings())
-    async with migrated_engine() as engine:
-        run_id, counts = await load_overrides_document(engine, document)
-    if run_id is None:
-        print(f"{document.name}: already loaded (same sha256), nothing changed")
-    print(f"lineage-overrides: {counts.rows_read} rows, {counts.inserted} overrides applied, "
-          f"{counts.updated} agreements changed, {counts.rejected} rejected")  # fmt: skip
-    return 0

@@ -19,16 +19,19 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from open287g.config import get_settings
 from open287g.db.gazetteer import county_by_fips
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, lock_dataset, record_changes
 from open287g.db.models.enums import ChangeOp, JurisdictionKind
-from open287g.loaders.commands import command, migrated_engine
-from open287g.loaders.csv_documents import ParsedCsv, csv_records, load_csv_document
+from open287g.loaders.csv_documents import (
+    ParsedCsv,
+    add_csv_document_command,
+    csv_records,
+    load_csv_document,
+)
 from open287g.loaders.ice287g.counties import Overrides, PlacementOverride
 from open287g.loaders.ice287g.jurisdictions import jurisdiction_key
 from open287g.loaders.normalize import name_key
-from open287g.loaders.sources import SourceDocument, read_one
+from open287g.loaders.sources import SourceDocument
 
 DATASET = "placement-overrides"
 REQUIRED = ("state", "agency", "county_fips")
@@ -190,22 +193,15 @@ async def load_placements_document(
 def add_placement_overrides_command(
     kinds: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    parser = kinds.add_parser(
+    add_csv_document_command(
+        kinds,
         "placement-overrides",
         help="reviewed placements: the county (and place) of agencies ICE misplaces (CSV)",
         description="Load a placement-overrides CSV (file or URL). It replaces the overrides "
         "loaded before; stored agencies move at once.",
+        load=load_placements_document,
+        summary=lambda counts: (
+            f"{counts.rows_read} rows, {counts.inserted} overrides, "
+            f"{counts.updated} agencies moved, {counts.rejected} rejected"
+        ),
     )
-    parser.add_argument("source", metavar="SOURCE")
-    parser.set_defaults(handler=command(_load_placements))
-
-
-async def _load_placements(args: argparse.Namespace) -> int:
-    document = await read_one(args.source, get_settings())
-    async with migrated_engine() as engine:
-        run_id, counts = await load_placements_document(engine, document)
-    if run_id is None:
-        print(f"{document.name}: already loaded (same sha256), nothing changed")
-    print(f"placement-overrides: {counts.rows_read} rows, {counts.inserted} overrides, "
-          f"{counts.updated} agencies moved, {counts.rejected} rejected")  # fmt: skip
-    return 0
