@@ -6,9 +6,12 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from open287g.loaders.errors import LoadError
 
@@ -17,10 +20,19 @@ MAX_EXPANSION_RATIO = 100
 
 
 def open_workbook(
-    label: str, source: bytes | Path, *, max_unzipped_bytes: int, streaming: bool = False
+    label: str,
+    source: bytes | Path,
+    *,
+    max_unzipped_bytes: int,
+    streaming: bool = False,
+    sized: bool = True,
 ) -> Workbook:
     """A checked workbook from bytes or a file. `streaming` reads rows lazily (large
-    files) but loses hyperlinks, which only the normal mode reads; close it when done."""
+    files) but loses hyperlinks, which only the normal mode reads; close it when done.
+    `sized=False` (streaming only) skips openpyxl's sizing of each sheet, for a caller
+    that bounds the rows it reads itself: openpyxl parses a sheet up to its
+    `<dimension>` element, and the whole sheet when it has none (a million rows without
+    one took 25 s before the first row was handed out). Chart sheets are left out."""
     head = source[:2048] if isinstance(source, bytes) else _read_head(source)
     if not head.startswith(b"PK"):
         kind = "a CSV or text file" if _looks_like_text(head) else "not a zip container"
@@ -35,9 +47,33 @@ def open_workbook(
     if isinstance(container, io.BytesIO):
         container.seek(0)
     try:
+        if streaming and not sized:
+            reader = _UnsizedReader(container, read_only=True, data_only=True)
+            reader.read()
+            return reader.wb
         return openpyxl.load_workbook(container, read_only=streaming, data_only=streaming)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
         raise LoadError(label, f"not a readable .xlsx file ({type(exc).__name__}: {exc})") from exc
+
+
+class _UnsizedSheet(ReadOnlyWorksheet):
+    def _get_size(self) -> None:
+        """No pass over the sheet for its size (its max_row and max_column stay None)."""
+
+
+class _UnsizedReader(ExcelReader):
+    def read_worksheets(self) -> None:
+        """openpyxl's read-only branch, with sheets that are not sized on opening (its
+        internals, typed loosely; tests/test_xlsx_limits.py breaks if an upgrade changes
+        them)."""
+        workbook: Any = self.wb
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                worksheet: Any = _UnsizedSheet(
+                    workbook, sheet.name, rel.target, self.shared_strings
+                )
+                worksheet.sheet_state = sheet.state
+                workbook._sheets.append(worksheet)
 
 
 def _check_members(label: str, members: list[zipfile.ZipInfo], max_unzipped_bytes: int) -> None:

@@ -263,7 +263,9 @@ def open_sheets(
 ) -> Iterator[list[StreamedSheet]]:
     """The workbook's worksheets, each read as a bounded stream (`StreamedSheet.rows`)."""
     _check_whole_parts(label, data)
-    workbook = open_workbook(label, data, max_unzipped_bytes=max_unzipped_bytes, streaming=True)
+    workbook = open_workbook(
+        label, data, max_unzipped_bytes=max_unzipped_bytes, streaming=True, sized=False
+    )
     try:
         yield [
             StreamedSheet(label, workbook, sheet, limits)
