@@ -46,7 +46,7 @@ WITH RECURSIVE page AS (
     SELECT id, id FROM shown
     UNION
     SELECT c.id, l.predecessor_id FROM chain c
-    JOIN agreement_links l ON l.successor_id = c.ancestor
+    JOIN agreement_links l ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
 ), lineage AS (
     SELECT c.id, min(g.first_seen) AS first_seen
     FROM chain c JOIN agreements g ON g.id = c.ancestor GROUP BY c.id

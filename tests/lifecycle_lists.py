@@ -2,7 +2,8 @@
 pattern the real lists show only some of (a rename, a name that changes and changes back,
 a misspelled duplicate beside the right name, a relisting after a long gap, a model
 switch, a few lists under the wrong state, a withdrawn application, a termination), with
-the outcome it must have: one lineage, its head, and each record's status.
+the outcome it must have: one lineage (a switch: two agreements, linked), its head, and
+each record's status.
 
 Pure data: `Sequence.lists()` gives every list's rows; `write_xlsx` writes them as ICE's
 spreadsheets for the real loader; `candidates` derives what the matcher reads, as
@@ -145,7 +146,8 @@ def make_agency(pattern: str, place: str, state: str, rng: random.Random) -> Age
         a.show(range(arrive, arrive + 2), "pending", task)
         a.show(range(arrive + 2, end), "participating", task)
         a.head = task.identity
-        a.statuses = {wso.identity: "SWITCHED", task.identity: "ACTIVE"}
+        # Two agreements: the WSO ended (its switchedTo is the task force), not renamed.
+        a.statuses = {wso.identity: "ENDED", task.identity: "ACTIVE"}
         a.links[(wso.identity, task.identity)] = LinkKind.SWITCH
     elif pattern in ("wrong_state", "wrong_state_unproven"):
         other = "GA" if state != "GA" else "AL"

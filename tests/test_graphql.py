@@ -155,7 +155,7 @@ async def test_agreement_changes_match_the_lists(engine: AsyncEngine) -> None:
     latest = raw_identities(ICE_FILES[-1]) | raw_identities(ICE_FILES[-2])
     # A rename is one RENAMED change, not an end plus an addition (tests/test_lineage.py).
     assert kinds.count("RENAMED") > 0
-    left = ("ENDED", "WITHDRAWN", "RENAMED", "SWITCHED")
+    left = ("ENDED", "WITHDRAWN", "RENAMED")
     assert sum(kinds.count(kind) for kind in left) == len(before - latest)
     assert kinds.count("ADDED") < len(latest - before)
     assert kinds.count("CHANGED") > 0

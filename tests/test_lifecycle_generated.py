@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from open287g.config import Settings
-from open287g.db.lineage_match import propose, resolve, state_suspects
+from open287g.db.lineage_match import LinkKind, propose, resolve, state_suspects
 from open287g.db.queries.agreements import (
     AgreementCountBy,
     AgreementDimension,
@@ -125,12 +125,15 @@ async def test_generated_lists_through_the_loader(
         (_key(old), _key(new)): kind for (old, new), kind in _expected_links(sequence).items()
     }
     assert links == expected
-    # Counted as agreements: one per agency (its lineage's head), by the head's status.
+    # Counted as agreements: one per agency (its lineage's head), by the head's status; a
+    # model switch is two agreements (the one switched from ENDED).
     heads: dict[str, int] = {}
     for agency in sequence.agencies:
         assert agency.head is not None
-        status = agency.statuses[agency.head]
-        heads[status] = heads.get(status, 0) + 1
+        switched = {old for (old, _), kind in agency.links.items() if kind is LinkKind.SWITCH}
+        for identity in {agency.head} | switched:
+            status = agency.statuses[identity]
+            heads[status] = heads.get(status, 0) + 1
     # The unproven wrong state stays a record of its own (flagged, not linked).
     heads["WITHDRAWN"] = heads.get("WITHDRAWN", 0) + sum(a.suspect for a in sequence.agencies)
     assert {key[AgreementDimension.STATUS]: n for key, n in by_status} == heads

@@ -193,7 +193,6 @@ async def test_real_renames_are_linked_and_no_others(loaded: None, engine: Async
         switches = await _links(conn, "SWITCH")
         every = await _links(conn, None)
         statuses = {s: await _status(conn, s) for s in ("RENAMED", "ENDED", "WITHDRAWN")}
-        switched = await _status(conn, "SWITCHED")
         moved = (
             await conn.execute(
                 text(
@@ -215,9 +214,9 @@ async def test_real_renames_are_linked_and_no_others(loaded: None, engine: Async
     assert methods[RENAMES_BY_OLD["Indialantic Police Department"]] == "name-similarity"
     assert all((score or 0) >= 60 for _, score in every.values())
     assert statuses["RENAMED"] == {(st, old) for st, _, old, _ in RENAMES | RELISTINGS}
-    assert switched == {(st, old) for st, _, old, _ in SWITCHES}
-    # Only real terminations are ENDED; applications that never became active, WITHDRAWN.
-    assert statuses["ENDED"] == REAL_TERMINATIONS
+    # Only real terminations are ENDED (a model switch ends the old agreement: it names the
+    # new one as its switchedTo); applications that never became active, WITHDRAWN.
+    assert statuses["ENDED"] == REAL_TERMINATIONS | {(st, old) for st, _, old, _ in SWITCHES}
     assert statuses["WITHDRAWN"] == WITHDRAWN
 
 
@@ -228,7 +227,7 @@ async def test_ends_carry_the_first_list_without_them(loaded: None, engine: Asyn
             text(
                 "SELECT g.state_code, a.name, CAST(g.status AS text), g.last_seen, g.left_on"
                 " FROM agreements g JOIN agencies a ON a.id = g.agency_id"
-                " WHERE g.status IN ('ENDED', 'WITHDRAWN', 'SWITCHED')"
+                " WHERE g.status IN ('ENDED', 'WITHDRAWN')"
             )
         )
         found = {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
@@ -243,7 +242,7 @@ async def test_ends_carry_the_first_list_without_them(loaded: None, engine: Asyn
         d(2025, 5, 21), d(2025, 5, 23))  # fmt: skip
     assert found[("VA", "Portsmouth County Sheriff's Office", "WITHDRAWN")] == (
         d(2025, 6, 10), d(2025, 6, 17))  # fmt: skip
-    assert found[("PA", "Butler County Sheriff's Office", "SWITCHED")] == (
+    assert found[("PA", "Butler County Sheriff's Office", "ENDED")] == (
         d(2025, 6, 4), d(2025, 6, 6))  # fmt: skip
     assert all(last <= left for last, left in found.values())
 
@@ -275,8 +274,8 @@ async def test_renamed_agreements_keep_their_history(loaded: None, engine: Async
         )
     assert new_first == dt.date(2025, 5, 19)
     assert first == {old_id: dt.date(2025, 5, 16), new_id: dt.date(2025, 5, 16)}
-    assert (stats["ENDED"], stats["WITHDRAWN"], stats["RENAMED"], stats["SWITCHED"]) == (
-        2, 6, 17, 1)  # fmt: skip
+    assert "SWITCHED" not in stats  # not a status (SPEC): a switch is an ENDED agreement
+    assert (stats["ENDED"], stats["WITHDRAWN"], stats["RENAMED"]) == (3, 6, 17)
 
 
 @needs_data
@@ -302,7 +301,7 @@ async def test_lineage_does_not_depend_on_load_order(
     await load_sources(reverse_engine, list(reversed(planned)), Settings())
     async with engine.connect() as a, reverse_engine.connect() as b:
         assert await _links(a, None) == await _links(b, None)
-        for status in ("ENDED", "WITHDRAWN", "SWITCHED", "RENAMED"):
+        for status in ("ENDED", "WITHDRAWN", "RENAMED"):
             assert await _status(a, status) == await _status(b, status)
 
 
@@ -363,7 +362,8 @@ async def test_signed_per_month_counts_each_agreement_once(
     loaded: None, engine: AsyncEngine
 ) -> None:
     """Agreements signed per month equal the distinct agreements (lineages, found here by
-    following the links by hand), dated by their first signing; list rows only on request.
+    following the links by hand; a model switch is two agreements), dated by their first
+    signing; list rows only on request.
     February 2025 has 155 agreements (156 rows: Okaloosa's rename), April 106 (113)."""
     from open287g.db.queries.agreements import (
         AgreementCountBy,
@@ -380,7 +380,10 @@ async def test_signed_per_month_counts_each_agreement_once(
         links: dict[int, int] = {
             int(r[0]): int(r[1])
             for r in await conn.execute(
-                text("SELECT predecessor_id, successor_id FROM agreement_links")
+                text(
+                    "SELECT predecessor_id, successor_id FROM agreement_links"
+                    " WHERE kind <> 'SWITCH'"
+                )
             )
         }
         month = [AgreementDimension.SIGNED_MONTH]

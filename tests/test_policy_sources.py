@@ -3,6 +3,7 @@ shared data: the 54 ICE lists and the three policy files of ../shared/data/polic
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,12 @@ async def graphql(client: httpx.AsyncClient, query: str) -> dict[str, Any]:
     assert "errors" not in answer, answer
     data: dict[str, Any] = answer["data"]
     return data
+
+
+def paragraph(page: str, element_id: str) -> str:
+    """The text of the paragraph with this id, its whitespace folded."""
+    start = page.index(f'id="{element_id}"')
+    return " ".join(page[start : page.index("</p>", start)].split())
 
 
 STATE = (
@@ -278,8 +285,7 @@ async def test_the_home_headline_names_its_sources_and_coverage(
     loaded: None, client: httpx.AsyncClient
 ) -> None:
     page = (await client.get("/")).text
-    start = page.index('id="policy-sources"')
-    sources = " ".join(page[start : page.index("</p>", start)].split())
+    sources = paragraph(page, "policy-sources")
     assert f"{BRIEF_TITLE}: 6 of 51 states have an assertion from it;" in sources
     assert "(5 Aug 2025): 13 of 51 states have an assertion from it, and 22 counties" in sources
     assert "S.B. 8" in sources
@@ -308,3 +314,95 @@ async def test_the_albemarle_district_jail_serves_three_counties(
     )
     [edge] = (await graphql(client, query))["agencies"]["edges"]
     assert edge["node"]["servedJurisdictions"] == [{"name": "Texarkana", "kind": "PLACE"}]
+
+
+async def test_butler_county_wso_ended_and_switched_to_its_task_force(
+    loaded: None, client: httpx.AsyncClient
+) -> None:
+    """A model switch ends the old agreement (SPEC: no SWITCHED status): Butler County
+    SO's WSO is ENDED, with its switchedTo the Task Force agreement that followed (whose
+    switchedFrom names it back), in GraphQL, REST and on the agency's page."""
+    query = (
+        '{ agreements(first: 5, filter: {state: "PA", agencyNameContains: "Butler County"})'
+        " { edges { node { id status endedOn model { code } switchedFrom { id }"
+        " switchedTo { id status model { code } } successor { id } } } } }"
+    )
+    nodes = {e["node"]["model"]["code"]: e["node"] for e in (await graphql(client, query))[
+        "agreements"]["edges"]}  # fmt: skip
+    wso, task = nodes["WARRANT_SERVICE_OFFICER"], nodes["TASK_FORCE"]
+    assert (wso["status"], wso["endedOn"], wso["successor"]) == ("ENDED", "2025-06-06", None)
+    assert wso["switchedTo"] == {"id": task["id"], "status": "ACTIVE",
+                                 "model": {"code": "TASK_FORCE"}}  # fmt: skip
+    assert task["switchedFrom"] == {"id": wso["id"]}
+    assert task["switchedTo"] is None
+    row = (await client.get(f"/v1/agreements/{wso['id']}")).json()["data"]
+    assert (row["status"], row["switched_to_id"], row["switched_from_id"]) == (
+        "ENDED", task["id"], None)  # fmt: skip
+    assert (await client.get(f"/v1/agreements/{task['id']}")).json()["data"][
+        "switched_from_id"] == wso["id"]  # fmt: skip
+    # Statistics count both agreements: the ended WSO among the three real terminations.
+    ended = (await client.get("/v1/stats/agreements?group_by=status&status=ENDED")).json()
+    assert ended["data"] == [{"status": "ENDED", "count": 3}]
+    page = (await client.get(f"/agencies/{row['agency_id']}")).text
+    assert "ended: an active agreement" in page
+    assert "the agency went on under the Task force model" in page
+    assert "SWITCHED" not in page
+
+
+async def test_headlines_name_their_lists_and_unloaded_sections_say_so(
+    loaded: None, client: httpx.AsyncClient
+) -> None:
+    """The home and state pages name the ICE lists their numbers rest on (the archive's
+    start and end, from the data); a section whose data is not loaded says so."""
+    home = (await client.get("/")).text
+    said = paragraph(home, "ice-sources")
+    assert "the 54 lists in this archive, which starts 15 May 2025" in said
+    assert "ends 11 Jul 2025" in said
+    assert "on ICE's participating list of 11 Jul 2025" in home
+    state = (await client.get("/states/PA")).text
+    said = paragraph(state, "state-sources")
+    assert "the 54 lists in this archive (15 May 2025 to 11 Jul 2025" in said
+    assert "no loaded source makes an assertion about Pennsylvania" in said
+    assert 'id="no-detainers"' in state
+    assert "No ICE detainer release is loaded" in state
+    california = (await client.get("/states/CA")).text
+    said = paragraph(california, "state-sources")
+    assert BRIEF_TITLE in said
+    assert "Justice Department" in said
+    # No MOA document is loaded here: the agency page says so for the whole service.
+    [agency] = (await client.get("/v1/agencies?state=PA&q=Butler County")).json()["data"]
+    page = (await client.get(f"/agencies/{agency['id']}")).text
+    assert 'id="no-documents"' in page
+    assert "No MOA documents are loaded" in page
+
+
+async def test_first_seen_at_the_archive_start_is_decided_per_agreement(
+    loaded: None, engine: AsyncEngine
+) -> None:
+    """The archive's first lists are the pending one of 15 May and the participating one
+    of 16 May: an agreement is "first seen at the start" only if it was on the first list
+    of the kind that first carried it, never because its date is early enough."""
+    from open287g.db.queries import timeline
+
+    async with engine.connect() as conn:
+        archive = await timeline.archive_start(conn)
+        firsts = {
+            int(r[0]): (r[1], r[2])
+            for r in await conn.execute(
+                text(
+                    "SELECT DISTINCT ON (o.agreement_id) o.agreement_id, g.first_seen,"
+                    " CAST(s.kind AS text) FROM agreement_observations o"
+                    " JOIN snapshots s ON s.id = o.snapshot_id"
+                    " JOIN agreements g ON g.id = o.agreement_id"
+                    " ORDER BY o.agreement_id, s.published_on, s.kind"
+                )
+            )
+        }
+        at_start = await timeline.first_seen_at_start(conn, list(firsts))
+    assert archive.first_of_kind == {
+        "PENDING": dt.date(2025, 5, 15), "PARTICIPATING": dt.date(2025, 5, 16)}  # fmt: skip
+    assert (archive.start, archive.end, archive.lists) == (
+        dt.date(2025, 5, 15), dt.date(2025, 7, 11), 54)  # fmt: skip
+    expected = {i for i, (day, kind) in firsts.items() if archive.first_of_kind[kind] == day}
+    assert at_start == expected
+    assert 0 < len(at_start) < len(firsts)

@@ -120,7 +120,7 @@ async def test_filters_and_items(client: httpx.AsyncClient, engine: AsyncEngine)
         (
             "/v1/agreements?status=MAYBE",
             400,
-            "status must be one of ACTIVE, PENDING, ENDED, WITHDRAWN, RENAMED, SWITCHED",
+            "status must be one of ACTIVE, PENDING, ENDED, WITHDRAWN, RENAMED",
         ),
         ("/v1/agreements?signed_from=yesterday", 400, "signed_from must be a date"),
         ("/v1/agreements?limit=1&limit=2", 400, "given more than once"),

@@ -85,6 +85,7 @@ class AgencyView:
     policy_holder: JurisdictionRecord | None
     officials: list[OfficialRecord]
     archive: ArchiveStart
+    documents_loaded: bool = True  # any MOA document at all (`make run` loads none)
 
     @property
     def documents(self) -> list[tuple[AgreementView, DocumentRecord]]:
@@ -184,4 +185,5 @@ async def agency_view(conn: AsyncConnection, agency_id: int) -> AgencyView | Non
         policy_holder=holder,
         officials=officials,
         archive=await timeline.archive_start(conn),
+        documents_loaded=(await reference.files_per_dataset(conn)).get("moas", 0) > 0,
     )

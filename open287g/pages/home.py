@@ -63,6 +63,7 @@ class HomeView:
     pending_columns: list[tuple[str, list[int]]]
     legend: list[tuple[str, str]]
     sources: list[jurisdictions.SourceCoverage]  # the policy sources the headline rests on
+    archive: timeline.ArchiveStart  # the ICE lists every agreement number rests on
     model_colours: dict[str, str] = field(default_factory=lambda: dict(MODEL_COLOURS))
     width: int = geo.WIDTH
     height: int = geo.HEIGHT
@@ -153,6 +154,7 @@ async def home_view(conn: AsyncConnection) -> HomeView:
         pending_columns=pending_columns,
         legend=charts.map_legend(),
         sources=await jurisdictions.source_coverage(conn),
+        archive=await timeline.archive_start(conn),
     )
 
 

@@ -20,6 +20,7 @@ from open287g.db.queries import (
     detainers,
     jurisdictions,
     policies,
+    reference,
     timeline,
 )
 from open287g.db.queries.agencies import AgencyRecord
@@ -38,7 +39,7 @@ MODEL_ORDER = {
     "WARRANT_SERVICE_OFFICER": 2,
     "TRIBAL_TASK_FORCE": 3,
 }
-STATUS_ORDER = {"ACTIVE": 0, "PENDING": 1, "ENDED": 2, "WITHDRAWN": 3, "RENAMED": 4, "SWITCHED": 5}
+STATUS_ORDER = {"ACTIVE": 0, "PENDING": 1, "ENDED": 2, "WITHDRAWN": 3, "RENAMED": 4}
 
 
 def state_code(raw: str) -> str | None:
@@ -86,6 +87,12 @@ class StateView:
     sort_keys: tuple[str, ...] = SORT_KEYS
     by_model: Counter[str] = field(default_factory=Counter)
     archive: timeline.ArchiveStart = field(default_factory=lambda: timeline.ArchiveStart(None, {}))
+    at_start: set[int] = field(default_factory=set)  # agreements first seen at the start
+    files_loaded: dict[str, int] = field(default_factory=dict)  # source files per dataset
+
+    @property
+    def detainers_loaded(self) -> bool:
+        return self.files_loaded.get("detainers", 0) > 0
 
 
 def _sort_key(key: str) -> Callable[[AgreementRow], tuple[Any, ...]]:
@@ -211,4 +218,6 @@ async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int)
         facility_names=await detainers.facility_names(conn, code),
         by_model=by_model,
         archive=await timeline.archive_start(conn),
+        at_start=await timeline.first_seen_at_start(conn, [g.id for g in found]),
+        files_loaded=await reference.files_per_dataset(conn),
     )

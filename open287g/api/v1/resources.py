@@ -39,10 +39,10 @@ AGREEMENT_FILTERS = (
     Param(
         "status",
         "string",
-        "ACTIVE, PENDING, ENDED (an active agreement that left the lists), WITHDRAWN (a "
-        "pending application that left without becoming active), RENAMED (listed on under a "
-        "new name, after a gap, or in another state) or SWITCHED (the agency went on under "
-        "another program model).",
+        "ACTIVE, PENDING, ENDED (an active agreement that left the lists, also when the "
+        "agency went on under another program model: see switched_to_id), WITHDRAWN (a "
+        "pending application that left without becoming active) or RENAMED (listed on "
+        "under a new name, after a gap, or in another state).",
         enum=tuple(AgreementStatus),
     ),
     Param("signed_from", "date", "Signed on or after (YYYY-MM-DD)."),

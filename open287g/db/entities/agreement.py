@@ -141,7 +141,7 @@ AGREEMENT = Entity(
             "predecessor_id",
             "successor_id",
             "The agency's agreement under another program model that replaced this one "
-            "(status SWITCHED).",
+            "(this one ENDED, or WITHDRAWN if it never became active).",
             switch=True,
         ),
         link_relation(
@@ -203,11 +203,22 @@ AGREEMENT = Entity(
         RestColumn(
             "successor_id",
             "successor_link.successor.id",
-            "The agreement that continues this one (status RENAMED, or SWITCHED: see "
-            "successor_kind).",
+            "The agreement that continues this one (status RENAMED), or the model it "
+            "switched to (see successor_kind and switched_to_id).",
         ),
         RestColumn("successor_kind", "successor_link.kind", _LINK_KIND),
         RestColumn("successor_method", "successor_link.method", _LINK_METHOD),
         RestColumn("successor_score", "successor_link.score"),
+        RestColumn(
+            "switched_from_id",
+            "switched_from.id",
+            "The agency's agreement under another program model that this one replaced.",
+        ),
+        RestColumn(
+            "switched_to_id",
+            "switched_to.id",
+            "The agency's agreement under another program model that replaced this one (this "
+            "one ENDED, or WITHDRAWN if it never became active).",
+        ),
     ),
 )

@@ -160,11 +160,11 @@ last_participating AS (
 computed AS (
     SELECT seen.agreement_id AS id,
            CAST(CASE WHEN on_participating THEN 'ACTIVE' WHEN on_pending THEN 'PENDING'
+                     -- A model switch ends the agreement (ENDED or WITHDRAWN, with its
+                     -- switchedTo); only a continuation under another name is RENAMED.
                      WHEN EXISTS (SELECT 1 FROM agreement_links l
                                   WHERE l.predecessor_id = seen.agreement_id
-                                    AND l.kind = 'SWITCH') THEN 'SWITCHED'
-                     WHEN EXISTS (SELECT 1 FROM agreement_links l
-                                  WHERE l.predecessor_id = seen.agreement_id) THEN 'RENAMED'
+                                    AND l.kind <> 'SWITCH') THEN 'RENAMED'
                      WHEN seen.activated_on IS NOT NULL THEN 'ENDED'
                      ELSE 'WITHDRAWN' END AS agreement_status) AS status,
            -- The first list of the kind that last carried it on which it was absent.

@@ -17,18 +17,17 @@ class ProgramModelCode(enum.StrEnum):
 
 
 class AgreementStatus(enum.StrEnum):
-    """The agreement's life. `ENDED`: an active agreement that left the lists (a real
-    termination); `WITHDRAWN`: a pending application that left without becoming active;
-    `RENAMED`: left under one name and goes on under another (its `successor`: a rename, a
-    relisting after a gap, a corrected state); `SWITCHED`: the agency went on under
-    another program model (its `switchedTo`)."""
+    """The agreement's life (SPEC's five values). `ENDED`: an active agreement that left
+    the lists (a real termination, also when the agency went on under another program
+    model: then its `switchedTo` names that agreement); `WITHDRAWN`: a pending application
+    that left without becoming active; `RENAMED`: left under one name and goes on under
+    another (its `successor`: a rename, a relisting after a gap, a corrected state)."""
 
     ACTIVE = "ACTIVE"
     PENDING = "PENDING"
     ENDED = "ENDED"
     WITHDRAWN = "WITHDRAWN"
     RENAMED = "RENAMED"
-    SWITCHED = "SWITCHED"
 
 
 class JurisdictionKind(enum.StrEnum):
@@ -144,11 +143,10 @@ MEANINGS.update(
     {
         AgreementStatus.ACTIVE: "On ICE's newest participating list.",
         AgreementStatus.PENDING: "On ICE's newest pending list: signed, not yet in force.",
-        AgreementStatus.ENDED: "An active agreement that left the lists: terminated.",
+        AgreementStatus.ENDED: "An active agreement that left the lists: terminated (its "
+        "switchedTo, if any, is the agency's agreement under the program model that followed).",
         AgreementStatus.WITHDRAWN: "A pending application that left the lists without "
         "becoming active.",
-        AgreementStatus.SWITCHED: "The agency went on under another program model "
-        "(its switchedTo).",
         AgreementStatus.RENAMED: "Left the lists under this name and goes on under another "
         "(its successor).",
     }

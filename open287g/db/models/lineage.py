@@ -1,7 +1,9 @@
 """Agreement lineage: which agreement continues which when ICE renames an agency.
 
-A rename is not a termination: the old agreement's status is `RENAMED` (`SWITCHED` when
-the agency moved to another program model) and it points at its successor. Links are
+A rename is not a termination: the old agreement's status is `RENAMED` and it points at
+its successor. A model switch (kind `SWITCH`) links two distinct agreements: the old one
+ended (`ENDED`, or `WITHDRAWN` if it never became active) and names the new one as its
+`switchedTo`; a switch is not part of the lineage that statistics count once. Links are
 recomputed from the snapshot history after every ICE load (`db/ingest/lineage.py`); each
 records its kind and why it was made. Reviewed overrides
 (`open287g load lineage-overrides`) force or forbid a link.

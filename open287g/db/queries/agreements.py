@@ -53,8 +53,9 @@ class AgreementDimension(enum.StrEnum):
 
 class AgreementCountBy(enum.StrEnum):
     """What a statistic counts. LINEAGES (the default): each agreement once, however many
-    names ICE listed it under (its renames, relistings, corrected states and model
-    switches are one lineage), with its current status and its first signing date.
+    names ICE listed it under (its renames, relistings and corrected states are one
+    lineage; a model switch is two agreements, the old one ENDED), with its current status
+    and its first signing date.
     LIST_ROWS: every agreement record, one per name and model the lists carried."""
 
     LINEAGES = "LINEAGES"
@@ -300,12 +301,15 @@ _STAT_SQL = {
 
 # Each lineage once: the agreement at its head (no successor: the one listed now, or the
 # last) with its own status, state, model and agency, and the earliest signing date along
-# its predecessors. The columns `_where` and `_STAT_SQL` read, as `agreements` has them.
+# its predecessors. A model switch is not a lineage link: the switched-from agreement ended.
+# The columns `_where` and `_STAT_SQL` read, as `agreements` has them.
 LINEAGE_HEADS = """(WITH RECURSIVE up(head, id) AS (
     SELECT h.id, h.id FROM agreements h
-    WHERE NOT EXISTS (SELECT 1 FROM agreement_links l WHERE l.predecessor_id = h.id)
+    WHERE NOT EXISTS (SELECT 1 FROM agreement_links l
+                      WHERE l.predecessor_id = h.id AND l.kind <> 'SWITCH')
     UNION
-    SELECT up.head, l.predecessor_id FROM up JOIN agreement_links l ON l.successor_id = up.id
+    SELECT up.head, l.predecessor_id FROM up JOIN agreement_links l
+        ON l.successor_id = up.id AND l.kind <> 'SWITCH'
 ), first_signed AS (
     SELECT up.head, min(x.signed_on) AS signed_on
     FROM up JOIN agreements x ON x.id = up.id GROUP BY up.head
@@ -357,7 +361,6 @@ class AgreementChangeKind(enum.StrEnum):
     ENDED = "ENDED"  # an active agreement left the lists
     WITHDRAWN = "WITHDRAWN"  # a pending application left without becoming active
     RENAMED = "RENAMED"  # left because another continues it (`agreement_links`)
-    SWITCHED = "SWITCHED"  # left because the agency went on under another model
     CHANGED = "CHANGED"  # status, signed date or MOA link
 
 
@@ -398,7 +401,6 @@ MEANINGS.update(
         AgreementChangeKind.ADDED: "Listed at the later date, not at the earlier one.",
         AgreementChangeKind.ENDED: "An active agreement that left the lists between the dates.",
         AgreementChangeKind.WITHDRAWN: "A pending application that left without becoming active.",
-        AgreementChangeKind.SWITCHED: "Left because the agency went on under another model.",
         AgreementChangeKind.RENAMED: "Ended because another agreement continues it (a rename).",
         AgreementChangeKind.CHANGED: "Its status, signing date or MOA link changed.",
     }
@@ -411,23 +413,23 @@ def changes_ordering(start: dt.date, end: dt.date) -> str:
 
 # Between the lists as published on two dates: one row (id, kind) per agreement that
 # changed. A rename is one change (RENAMED, on the old agreement), not an end and an
-# addition: its successor, listed now, is not ADDED; likewise a model switch (SWITCHED).
-# An agreement that left is ENDED if it had been active by then, else WITHDRAWN. (A FULL
+# addition: its successor, listed now, is not ADDED. A model switch is two agreements: the
+# old one ENDED (or WITHDRAWN), the new one ADDED. An agreement that left is ENDED if it
+# had been active by then, else WITHDRAWN. (A FULL
 # JOIN: PostgreSQL cannot plan it as the nested loop over the two lists its row estimates
 # would pick.) Each change carries the list that showed it (`changes_shown`): for one
 # that left, the first list of the kind that last carried it on which it was absent; for
 # one added or changed, the first list after `from` that carried it as it is now.
 _CHANGES = """
 agreement_renames AS (
-    SELECT l.predecessor_id, l.successor_id, l.kind FROM agreement_links l
-    WHERE l.predecessor_id IN (SELECT id FROM before_g EXCEPT SELECT id FROM now_g)
+    SELECT l.predecessor_id, l.successor_id FROM agreement_links l
+    WHERE l.kind <> 'SWITCH'
+      AND l.predecessor_id IN (SELECT id FROM before_g EXCEPT SELECT id FROM now_g)
       AND l.successor_id IN (SELECT id FROM now_g)
 ), agreement_kinds AS (
     SELECT coalesce(n.id, b.id) AS id,
            CASE WHEN b.id IS NULL THEN 'ADDED'
                 WHEN n.id IS NOT NULL THEN 'CHANGED'
-                WHEN b.id IN (SELECT predecessor_id FROM agreement_renames
-                              WHERE kind = 'SWITCH') THEN 'SWITCHED'
                 WHEN b.id IN (SELECT predecessor_id FROM agreement_renames) THEN 'RENAMED'
                 WHEN (SELECT a.activated_on FROM agreements a WHERE a.id = b.id)
                      <= :now_as_of THEN 'ENDED'

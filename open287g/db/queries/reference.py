@@ -63,6 +63,13 @@ async def datasets(conn: AsyncConnection) -> list[DatasetRecord]:
     return [DatasetRecord(*row) for row in rows]
 
 
+async def files_per_dataset(conn: AsyncConnection) -> dict[str, int]:
+    """How many source files each dataset has loaded: a page says a section's data is not
+    loaded (no detainer release, no MOA document) instead of promising it."""
+    rows = await conn.execute(text("SELECT dataset, count(*) FROM source_files GROUP BY 1"))
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
 async def data_version(conn: AsyncConnection) -> int:
     """Grows whenever a load changes anything: keys caches and ETags."""
     return int((await conn.execute(text("SELECT coalesce(max(seq), 0) FROM changes"))).scalar_one())

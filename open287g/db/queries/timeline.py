@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -138,26 +138,64 @@ async def sightings(
 
 @dataclass(frozen=True)
 class ArchiveStart:
-    """Where the archive of ICE's lists begins: its first list of each kind, and the
-    earliest of them. An agreement first seen on the first list of its kind may have been
-    listed long before: pages say "first seen in this archive", never "first listed"."""
+    """Where the archive of ICE's lists begins (and ends): its first list of each kind,
+    and the earliest of them; its newest of each kind and how many lists it holds. An
+    agreement first seen on the first list of its kind may have been listed long before:
+    pages say "first seen in this archive", never "first listed". Read from the
+    snapshots loaded, never a constant."""
 
     start: dt.date | None
     first_of_kind: dict[str, dt.date]
+    latest_of_kind: dict[str, dt.date] = field(default_factory=dict)
+    lists: int = 0
 
-    def at_start(self, kind: str | None, day: dt.date | None) -> bool:
-        """Whether a first sighting on `day` (on a list of `kind`; None: either kind) is
-        the archive's first list of that kind, so says nothing of when it began."""
-        if day is None or not self.first_of_kind:
-            return False
-        if kind is None:
-            return day <= max(self.first_of_kind.values())
-        return self.first_of_kind.get(kind) == day
+    @property
+    def end(self) -> dt.date | None:
+        return max(self.latest_of_kind.values(), default=None)
+
+    def at_start(self, kind: str, day: dt.date | None) -> bool:
+        """Whether a first sighting on `day`, on a list of `kind`, is the archive's first
+        list of that kind, so says nothing of when it began."""
+        return day is not None and self.first_of_kind.get(kind) == day
 
 
 async def archive_start(conn: AsyncConnection) -> ArchiveStart:
-    rows = await conn.execute(
-        text("SELECT CAST(kind AS text), min(published_on) FROM snapshots GROUP BY 1")
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT CAST(kind AS text), min(published_on), max(published_on), count(*)"
+                " FROM snapshots GROUP BY 1"
+            )
+        )
+    ).all()
+    first = {str(r[0]): r[1] for r in rows}
+    return ArchiveStart(
+        min(first.values()) if first else None,
+        first,
+        {str(r[0]): r[2] for r in rows},
+        sum(int(r[3]) for r in rows),
     )
-    first = {str(kind): day for kind, day in rows}
-    return ArchiveStart(min(first.values()) if first else None, first)
+
+
+# Agreements whose first sighting was on the archive's first list of that list's kind (any
+# list of that date carrying them: a first sighting on both lists counts either way).
+_AT_START = """
+WITH firsts AS (SELECT kind, min(published_on) AS day FROM snapshots GROUP BY kind)
+SELECT DISTINCT o.agreement_id
+FROM agreement_observations o
+JOIN snapshots s ON s.id = o.snapshot_id
+JOIN firsts f ON f.kind = s.kind AND f.day = s.published_on
+JOIN agreements g ON g.id = o.agreement_id AND g.first_seen = s.published_on
+WHERE o.agreement_id = ANY(CAST(:ids AS bigint[]))
+"""
+
+
+async def first_seen_at_start(conn: AsyncConnection, agreement_ids: Sequence[int]) -> set[int]:
+    """Of these agreements, those first seen on the archive's first list of the kind that
+    first carried them: their `firstSeen` is the archive's start, not their beginning.
+    Per agreement, not by date alone (an agreement first seen on the first participating
+    list is at the start; one first seen that day on a later pending list is not)."""
+    if not agreement_ids:
+        return set()
+    rows = await conn.execute(text(_AT_START), {"ids": list(agreement_ids)})
+    return {int(r[0]) for r in rows}
