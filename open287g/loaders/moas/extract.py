@@ -9,14 +9,17 @@ from dataclasses import replace
 
 from open287g.db.models.enums import ProgramModelCode
 from open287g.loaders.moas.blocks import name_in, read_title
+from open287g.loaders.moas.corroborate import CORROBORATED, alike
 from open287g.loaders.moas.fields import Extraction, Signatory, Value
-from open287g.loaders.moas.read import OCR, TEXT_LAYER, PageRead
-from open287g.loaders.moas.signatures import read_signatories
+from open287g.loaders.moas.read import OCR, PageRead
+from open287g.loaders.moas.signatures import SCANNER_LAYER, read_signatories
 
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 4  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
+EXTRACTOR_VERSION = 5  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
+# 5: names corroborated by the rest of the MOA; a scanner's layer and the signature line
+# itself read at lower confidence
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),
@@ -109,7 +112,10 @@ def extract(pages: Sequence[PageRead]) -> Extraction:
     if any(p.layer_words for p in pages):
         # Scanned signature pages were read by Tesseract; what it missed, the scanner's
         # own text layer may still hold (a date stamp, a typed name): a second reading.
-        layer = [replace(p, words=p.layer_words, method=TEXT_LAYER) if p.layer_words else p
+        # That layer is a scanner's OCR, without word confidences: read at a lower base
+        # confidence (`signatures.SCANNER_LAYER`), an agency name from it is a candidate
+        # unless the rest of the MOA corroborates it.
+        layer = [replace(p, words=p.layer_words, method=SCANNER_LAYER) if p.layer_words else p
                  for p in pages]  # fmt: skip
         other_agency, other_ice, _ = read_signatories(layer)
         agency, ice = _filled(agency, other_agency), _filled(ice, other_ice)
@@ -125,7 +131,13 @@ def extract(pages: Sequence[PageRead]) -> Extraction:
 
 
 def _filled(signatory: Signatory, other: Signatory) -> Signatory:
-    """Each part `signatory` has not published, taken from `other` where it has."""
+    """Each part `signatory` has not published, taken from `other` where it has. Two
+    readings (Tesseract's and the scanner's) that read the same name corroborate it."""
+    name, again = signatory.name, other.name
+    if not name.published and name.value and again.value and alike(name.value, again.value):
+        confidence = max(name.confidence or 0.0, again.confidence or 0.0, CORROBORATED)
+        method = f"{name.method}+{SCANNER_LAYER}"
+        signatory.name = replace(name, confidence=confidence, method=method, reason=None)
     for part in ("name", "title", "agency", "signed_on"):
         if not getattr(signatory, part).published and getattr(other, part).published:
             setattr(signatory, part, getattr(other, part))

@@ -178,6 +178,7 @@ def proper_case(name: str) -> str:
 def tidy_name(text: str) -> str:
     """Spacing repaired: `C.M. Cronen`, `Todd M. Lyons` (OCR splits `M .`)."""
     text = re.sub(r"\s+([.,])", r"\1", text)
+    text = re.sub(r"\b([A-Z])[-–](?=\s)", r"\1.", text)  # OCR's `J- Dale Butler`
     text = " ".join(t for t in text.split() if re.search(r"[A-Za-z]", t))  # stray marks
     text = re.sub(r"\s+", " ", text).strip(" ,;:-_")
     return text

@@ -12,6 +12,13 @@ import re
 from collections.abc import Sequence
 
 from open287g.loaders.moas.blocks import name_near_title, printed_block
+from open287g.loaders.moas.corroborate import (
+    CORROBORATED,
+    body_names,
+    corroborating,
+    names_in_window,
+    same_person,
+)
 from open287g.loaders.moas.fields import (
     KNOWN_ICE_OFFICIALS,
     PUBLISH_CONFIDENCE,
@@ -62,10 +69,20 @@ _TITLE_START = re.compile(
 )
 # A name found only by being near a title (no label, no printed block) is less certain.
 _NEAR_TITLE = 0.85
+# What OCR reads on the signature line itself is most often the handwriting: a name there
+# is a candidate unless the rest of the MOA names the same person.
+_ON_SIGNATURE = 0.85
 _ICE_DEFAULT_AGENCY = "U.S. Immigration and Customs Enforcement"
 
 
+# A scanned page's own OCR layer (a scanner's, no word confidences), read as a second
+# opinion: below the agency-name gate, above the one for other values.
+SCANNER_LAYER = "scanner-layer"
+
+
 def _base(page: PageRead) -> float:
+    if page.method == SCANNER_LAYER:
+        return 0.9
     return 0.95 if page.method != OCR else 0.97
 
 
@@ -156,8 +173,10 @@ def _digital(column: Column) -> tuple[Found | None, Found | None]:
     return name, date
 
 
-def read_column(column: Column) -> Signatory:
-    """One party's signatory from its column of the signature block."""
+def read_column(column: Column, known: Sequence[str] = ()) -> Signatory:
+    """One party's signatory from its column of the signature block; `known` names the
+    people the rest of the MOA introduces (or ICE's known officials), which corroborate
+    a name read here (`corroborate.py`)."""
     base = _base(column.page)
     found = form_values(column)
     signatory = Signatory()
@@ -173,13 +192,16 @@ def read_column(column: Column) -> Signatory:
     names = [found.get("name"), heading, block_name, digital_name, found.get("signature")]
     # The agency's signatory may become its official: the stricter gate chosen for names.
     gate = PUBLISH_NAME_CONFIDENCE if column.role == "agency" else PUBLISH_CONFIDENCE
-    values = [_name_value(f, base * (factor if f is block_name else 1.0), gate) for f in names if f]
+    factors = {id(block_name): factor, id(found.get("signature")): _ON_SIGNATURE}
+    values = [_name_value(f, base * factors.get(id(f), 1.0), gate) for f in names if f]
     if column.role == "ice":
         values = [_known_ice_official(f, base) for f in names if f is not None] + values
     if not any(v.published for v in values) and (near := name_near_title(column)):
         values.append(_name_value(near, base * _NEAR_TITLE, gate))
         if column.role == "ice":
             values.insert(0, _known_ice_official(near, base * _NEAR_TITLE))
+    if known and not any(v.published for v in values):
+        values = _corroborated(values, column, known, gate) + values
     signatory.name = _first(values, "no printed name")
     titles = [found.get("title"), block_title]
     signatory.title = _first([_title_value(f, base) for f in titles if f is not None], "no title")
@@ -189,6 +211,30 @@ def read_column(column: Column) -> Signatory:
     dates = [found.get("date"), digital_date]
     signatory.signed_on = _first([_date_value(f, base) for f in dates if f is not None], "no date")
     return signatory
+
+
+def _corroborated(
+    values: Sequence[Value], column: Column, known: Sequence[str], gate: float
+) -> list[Value]:
+    """Names of the column the rest of the MOA confirms: each value read (published or
+    not), then any name-shaped line of the column; spelled as the body spells it when
+    they differ (the signature block is what OCR misreads)."""
+    out: list[Value] = []
+    seen = [(v.value or v.raw or "", v) for v in values if v.value or v.raw]
+    for line in column.lines:
+        text = " ".join(w.text for w in line.words if not re.match(r"^_+$", w.text))
+        found = Found(text, list(line.words), column.page.number, "column")
+        for name in names_in_window(_STAMP_NOISE.sub(" ", clean(text))):
+            seen.append((name, _kept(name, found, found.confidence(_base(column.page)))))
+    for read, value in seen:
+        match = corroborating(read, known)
+        if match is None:
+            continue
+        name = value.value if value.value and same_person(value.value, match) else match
+        method = f"{value.method or 'column'}+corroborated"
+        confidence = max(value.confidence or 0.0, CORROBORATED)
+        out.append(Value(name, value.page, method, confidence, None, read, value.box, gate))
+    return out
 
 
 def _known_ice_official(found: Found, base: float) -> Value:
@@ -304,11 +350,12 @@ def read_signatories(pages: Sequence[PageRead]) -> tuple[Signatory, Signatory, i
             for name in ("name", "title", "agency", "signed_on"):
                 setattr(signatory, name, Value.missing(reason))
         return agency, ice, None
+    people = body_names(pages, skip={c.page.number for c in columns})
     for column in columns:
         if column.role == "agency":
-            agency = _better(agency, read_column(column))
+            agency = _better(agency, read_column(column, people))
         elif column.role == "ice":
-            ice = _better(ice, read_column(column))
+            ice = _better(ice, read_column(column, KNOWN_ICE_OFFICIALS))
     if ice.agency.value is None and ice.name.value is not None:
         ice.agency = Value(_ICE_DEFAULT_AGENCY, ice.name.page, "implied", 1.0)
     return agency, ice, page
