@@ -251,3 +251,31 @@ class Formula:
     def __init__(self, text: str, saved: str | None = None) -> None:
         self.text = text
         self.saved = saved
+
+
+def sheriffs_xlsx(release: Path) -> bytes:
+    """A participating list with the sheriff's office of every county whose jail a raw
+    detainer release names ("ORANGE COUNTY JAIL" of CALIFORNIA → Orange County Sheriff's
+    Office, CA): two agencies share a name where two states have a county of one name."""
+    import csv
+
+    counties: set[tuple[str, str]] = set()
+    with release.open(newline="", encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            name = row["detention_facility"]
+            if name.endswith((" COUNTY JAIL", " PARISH JAIL")):
+                counties.add((row["facility_state"], name.removesuffix(" JAIL").title()))
+    return ice_xlsx(
+        [
+            (
+                state,
+                f"{county} Sheriff's Office",
+                "County",
+                county,
+                "Jail Enforcement Model",
+                dt.datetime(2025, 3, 1),
+                "link pending",
+            )
+            for state, county in sorted(counties)
+        ]
+    )

@@ -28,7 +28,7 @@ COMPILED = build_schema()
 RESOLVERS = build_schema(compiled=False)
 
 STAT = (
-    "key { state facility month outcome criminality citizenship county agency __typename }"
+    "key { state facility month outcome criminality citizenship agency jurisdiction __typename }"
     " issued declined bookedIntoDetention pending declineRate rounded suppressed __typename"
 )
 GROUPINGS = [
@@ -36,7 +36,7 @@ GROUPINGS = [
     ["STATE"],
     ["MONTH", "OUTCOME"],
     ["FACILITY"],
-    ["COUNTY", "AGENCY"],
+    ["JURISDICTION", "AGENCY"],
     ["CITIZENSHIP"],
     ["STATE", "CRIMINALITY"],
     ["OUTCOME", "CITIZENSHIP", "MONTH"],

@@ -17,13 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
-from tests.fixtures import MAKE_DETAINERS, make_detainers
+from open287g.loaders.ice287g.load import load_sources, plan_sources
+from tests.fixtures import MAKE_DETAINERS, make_detainers, sheriffs_xlsx, write
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -52,7 +52,16 @@ MEASURE_OF = {
     "BOOKED_INTO_DETENTION": "booked_into_detention",
     "PENDING": "pending",
 }
-LEVELS = ((), ("state",), ("month",), ("facility",), ("county",), ("state", "month"))
+LEVELS = (
+    (),
+    ("state",),
+    ("month",),
+    ("facility",),
+    ("agency",),
+    ("jurisdiction",),
+    ("state", "month"),
+    ("agency", "month"),
+)
 PERSONAL = (("criminality",), ("citizenship",), ("criminality", "citizenship"))
 
 Record = dict[str, str]
@@ -96,18 +105,23 @@ async def served(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, list[Record]]]:
     release = make_detainers(tmp_path_factory.mktemp("acc") / "r.csv", rows=ROWS, fmt="csv")
     await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
-    async with engine.connect() as conn:  # where the service placed each jail (#22)
-        placed = await conn.execute(text("SELECT code, county_fips FROM detainer_facilities"))
-        counties: dict[str, str | None] = {str(code): fips for code, fips in placed.all()}
-    records = read_raw(release)
-    for record in records:
-        record["county"] = counties[record["facility"]] or ""
-    assert all(counties.values()), "every synthetic jail is placed in a county"
+    ice = write(release.parent, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
+    await load_sources(engine, plan_sources([str(ice)]), Settings())
     app = create_app(
         Settings(min_cell=BASE, rate_limit_per_second=0, response_cache=False), engine=engine
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        # Where the service placed each jail and who runs it (#22): the API's facility list.
+        facilities = (await http.get("/v1/facilities", params={"limit": 1000})).json()["data"]
+        places = {row["code"]: row for row in facilities}
+        records = read_raw(release)
+        for record in records:
+            place = places[record["facility"]]
+            record["jurisdiction"] = place["jurisdiction_id"] or "None"
+            record["agency"] = place["agency_id"] or "None"
+        assert all(row["jurisdiction_id"] for row in facilities), "every jail is placed"
+        assert sum(1 for row in facilities if row["agency_id"]) > 50, "most have a sheriff"
         yield http, records
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.config import Settings
 from open287g.db.queries.detainers import DetainerDimension as D
-from open287g.db.queries.detainers import DetainerFilter, detainer_stats
+from open287g.db.queries.detainers import DetainerFilter, detainer_filter, detainer_stats
+from open287g.db.queries.ids import to_global_id
 from open287g.db.reference_data import STATES
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
@@ -376,13 +377,22 @@ async def test_facilities_match_counties_and_sheriffs_in_either_order(
         "facility-name:exact:county-sheriff",
         "QUEENS CENTRAL BOOKING": None,
     }
-    # Statistics group and filter by the jail's county and the agency running it (#22).
-    by_agency = await detainer_stats(conn, [D.AGENCY, D.COUNTY], DetainerFilter(), min_cell=5)
-    assert {(r.key[D.AGENCY], r.key[D.COUNTY]): r.issued for r in by_agency} == {
-        ("Harris County Sheriff's Office", "48201"): 1,
+    # Statistics group and filter by the jail's county and the agency running it, by id (#22).
+    agency, county = (
+        await conn.execute(
+            text(
+                "SELECT agency_id, jurisdiction_id FROM detainer_facilities"
+                " WHERE name = 'HARRIS COUNTY JAIL'"
+            )
+        )
+    ).one()
+    ids = (to_global_id("Agency", agency), to_global_id("Jurisdiction", county))
+    by_agency = await detainer_stats(conn, [D.AGENCY, D.JURISDICTION], DetainerFilter(), min_cell=5)
+    assert {(r.key[D.AGENCY], r.key[D.JURISDICTION]): r.issued for r in by_agency} == {
+        ids: 1,
         (None, None): 1,
     }
-    sheriff = DetainerFilter(agency="harris county sheriff", county="48201")
+    sheriff = detainer_filter(agency=ids[0], jurisdiction=ids[1])
     [row] = await detainer_stats(conn, [D.STATE], sheriff, min_cell=5)
     assert (row.key[D.STATE], row.issued) == ("TX", 1)
 

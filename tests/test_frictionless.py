@@ -43,8 +43,8 @@ async def test_datapackage_validates_with_frictionless(live_server: LiveServer) 
     print(f"frictionless: valid, rows per resource {rows}, {sum(rows.values())} in all")
     assert rows == expected
     assert set(rows) == {
-        "agreements", "agencies", "jurisdictions", "policies", "program-models", "datasets",
-        "agreement-stats", "detainer-stats", "documents",
+        "agreements", "agencies", "jurisdictions", "facilities", "policies", "program-models",
+        "datasets", "agreement-stats", "detainer-stats", "documents",
     }  # fmt: skip
     assert rows["agreements"] == 874
     assert rows["datasets"] >= 56

@@ -229,14 +229,14 @@ async def test_state_page_policy_counties_and_detainers(client: httpx.AsyncClien
 
 async def test_county_page_shows_the_detainers_of_its_jails(client: httpx.AsyncClient) -> None:
     """#22: Harris County, TX (no 287(g) agency of its own needed) shows its jail's
-    detainers, the exact counts the API gives for its FIPS code; Orange County, CA shows
+    detainers, the exact counts the API gives for its id; Orange County, CA shows
     California's Orange County jail only, not Florida's."""
     cases = (("TX", "48201", "HARRITX", None), ("CA", "06059", "ORANGCA", "ORANGFL"))
     for state, fips, code, other in cases:
         rows = await client.get(f"/v1/jurisdictions?state={state}&kind=COUNTY&limit=1000")
         [place] = [j for j in rows.json()["data"] if j["fips"] == fips]
         stats = await client.get(
-            "/v1/stats/detainers", params={"group_by": "facility", "county": fips}
+            "/v1/stats/detainers", params={"group_by": "facility", "jurisdiction": place["id"]}
         )
         [row] = stats.json()["data"]
         assert row["facility"] == code
@@ -247,6 +247,27 @@ async def test_county_page_shows_the_detainers_of_its_jails(client: httpx.AsyncC
         assert f"{row['issued']:,}" in page.text
         if other:
             assert f"({other})" not in page.text
+
+
+async def test_agency_page_shows_the_detainers_of_the_jails_it_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    """#22: the sheriff's office a jail is linked to shows that jail's detainers (the
+    counts /v1/facilities gives), beside its agreements; an agency running no jail of the
+    loaded release says so."""
+    facilities = (await client.get("/v1/facilities", params={"limit": 1000})).json()["data"]
+    linked = [f for f in facilities if f["agency_id"]]
+    assert linked, "some synthetic jails are run by a sheriff the real lists name"
+    for facility in linked[:3]:
+        response, page = await _html(client, f"/agencies/{facility['agency_id']}")
+        section = page.text_by_id["detainers"]
+        assert f"({facility['code']})" in section
+        assert f"{facility['issued']:,}" in section
+        assert "exact counts" in section
+        assert f"agency={facility['agency_id']}" in response.text
+    agencies = (await client.get("/v1/agencies", params={"state": "AK"})).json()["data"]
+    _, page = await _html(client, f"/agencies/{agencies[0]['id']}")
+    assert "No jail in the loaded detainer releases is linked" in page.text_by_id["detainers"]
 
 
 async def test_agency_page_shows_sources_and_the_calls_that_return_each_value(
@@ -418,6 +439,10 @@ async def test_pages_on_an_empty_database(server_url: URL, template_url: URL) ->
             _, state = await _html(http, "/states/TX")
             assert "No 287(g) agreement has been listed" in state.text_by_id["agreements"]
             assert (await http.get(f"/agencies/{to_global_id('Agency', 1)}")).status_code == 404
+            counties = await http.get("/v1/jurisdictions", params={"kind": "COUNTY", "limit": 1})
+            county = counties.json()["data"][0]["id"]
+            _, page = await _html(http, f"/jurisdictions/{county}")
+            assert "No detainer release is loaded" in page.text_by_id["detainers"]
             assert (await http.get("/docs")).status_code == 200
     finally:
         await engine.dispose()

@@ -40,8 +40,10 @@ SOURCES = {
     "detainers": (
         "ICE detainer statistics (aggregates)",
         "Detainers issued, declined and honored by month and facility; breakdowns by "
-        "personal attributes rounded (docs/disclosure.md, served at /docs/disclosure).",
-        None,
+        "personal attributes rounded (docs/disclosure.md, served at /docs/disclosure). The "
+        "distributions are the facilities with their exact totals (/v1/facilities); every "
+        "breakdown is at /v1/stats/detainers.",
+        "facilities",
     ),
     "moas": (
         "287(g) memoranda of agreement (MOA documents)",
@@ -186,6 +188,7 @@ _FOREIGN_KEYS = {
     ),
     "agencies": (("jurisdiction_id", "jurisdictions"),),
     "jurisdictions": (("parent_id", "jurisdictions"),),
+    "facilities": (("jurisdiction_id", "jurisdictions"), ("agency_id", "agencies")),
     "policies": (("jurisdiction_id", "jurisdictions"),),
 }
 

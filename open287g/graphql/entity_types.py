@@ -29,7 +29,7 @@ from open287g.db.queries.pagination import DEFAULT_PAGE
 from open287g.graphql.context import Info
 from open287g.graphql.moa_documents import page_text_arguments
 from open287g.graphql.relay import After, Before, Edge, First, Last, Node, PageInfo
-from open287g.graphql.stat_types import jurisdiction_detainer_stats_arguments
+from open287g.graphql.stat_types import scoped_detainer_stats_arguments
 
 MODULE = "open287g.graphql.types"
 
@@ -176,7 +176,9 @@ REGISTRY = Registry()
 # function's signature is the field's GraphQL arguments, its body maps them onto the query
 # layer. The compiler reads it from the field's metadata, the fallback resolver calls it.
 RELATION_ARGUMENTS: dict[tuple[str, str], Callable[..., dict[str, Any]]] = {
-    ("Jurisdiction", "detainer_stats"): jurisdiction_detainer_stats_arguments,
+    ("Jurisdiction", "detainer_stats"): scoped_detainer_stats_arguments,
+    ("Agency", "detainer_stats"): scoped_detainer_stats_arguments,
+    ("Facility", "detainer_stats"): scoped_detainer_stats_arguments,
     ("Document", "page_text"): page_text_arguments,
 }
 

@@ -15,7 +15,7 @@ from open287g.db.models.enums import (
     PolicyStatus,
     ProgramModelCode,
 )
-from open287g.db.queries import agencies, agreements, detainers, jurisdictions
+from open287g.db.queries import agencies, agreements, detainers, facilities, jurisdictions
 from open287g.db.queries.agreements import (
     AgreementChangeKind,
     AgreementCountBy,
@@ -48,6 +48,11 @@ strawberry.enum(Direction, name="OrderDirection")
 
 
 STATE = "Only this state: a USPS code (TX) or a name, any case."
+JURISDICTION = (
+    "Only the jails in this jurisdiction (its id): a state's every facility, a county's "
+    "those placed in it, a place's those of its city."
+)
+AGENCY = "Only the jails this agency (its id) runs."
 
 
 @strawberry.input(description="Which agreements to list; every condition given must hold.")
@@ -125,12 +130,35 @@ class JurisdictionFilter:
         )
 
 
+@strawberry.input(description="Which facilities to list; every condition given must hold.")
+class FacilityFilter:
+    state: str | None = strawberry.field(default=None, description=STATE)
+    jurisdiction: strawberry.ID | None = strawberry.field(default=None, description=JURISDICTION)
+    agency: strawberry.ID | None = strawberry.field(default=None, description=AGENCY)
+    code: str | None = strawberry.field(
+        default=None, description="Only the facility with this code (ORANGCA), any case."
+    )
+    name_contains: str | None = strawberry.field(
+        default=None, description="Only facilities whose name contains this text (any case)."
+    )
+
+    def to_query(self) -> facilities.FacilityFilter:
+        return facilities.facility_filter(
+            resolve_state(self.state),
+            jurisdiction=self.jurisdiction,
+            agency=self.agency,
+            code=self.code,
+            name_contains=self.name_contains,
+        )
+
+
 @strawberry.input(description="`from` and `to` are dates; the months containing them count.")
 class DetainerFilter:
     state: str | None = strawberry.field(default=None, description=STATE)
     facility: str | None = strawberry.field(
         default=None,
-        description="A facility's code (one jail), or part of its name (any case).",
+        description="One facility by its code (ORANGCA, any case) or id, or the facilities "
+        "whose name contains this text (any case).",
     )
     from_: dt.date | None = strawberry.field(
         default=None, name="from", description="The first month counted (the month of it)."
@@ -138,21 +166,16 @@ class DetainerFilter:
     to: dt.date | None = strawberry.field(
         default=None, description="The last month counted (the month of it)."
     )
-    county: str | None = strawberry.field(
-        default=None, description="Five-digit FIPS code of the facilities' county."
-    )
-    agency: str | None = strawberry.field(
-        default=None, description="Part of the name of the agency running the facility."
-    )
+    jurisdiction: strawberry.ID | None = strawberry.field(default=None, description=JURISDICTION)
+    agency: strawberry.ID | None = strawberry.field(default=None, description=AGENCY)
 
-    def to_query(self, jurisdiction_id: int | None = None) -> detainers.DetainerFilter:
-        return detainers.DetainerFilter(
+    def to_query(self) -> detainers.DetainerFilter:
+        return detainers.detainer_filter(
             resolve_state(self.state),
             self.facility,
             self.from_,
             self.to,
-            jurisdiction_id,
-            county=self.county,
+            jurisdiction=self.jurisdiction,
             agency=self.agency,
         )
 

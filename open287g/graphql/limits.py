@@ -68,7 +68,15 @@ from open287g.db.queries.pagination import DEFAULT_PAGE, MAX_PAGE
 from open287g.graphql.variables import coerce, operation_of
 
 CONNECTION_FIELDS = frozenset(
-    {"agreements", "agencies", "jurisdictions", "agreementChanges", "documents", "observations"}
+    {
+        "agreements",
+        "agencies",
+        "jurisdictions",
+        "facilities",
+        "agreementChanges",
+        "documents",
+        "observations",
+    }
 )
 MAX_DEPTH = 10
 MAX_ALIASES = 15

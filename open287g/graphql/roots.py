@@ -37,7 +37,7 @@ from open287g.db.entities.computed import Rows
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
 from open287g.db.entities.declare import ID_ORDER, ConnectionOrder
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
-from open287g.db.queries import agencies, agreements, changes, jurisdictions
+from open287g.db.queries import agencies, agreements, changes, facilities, jurisdictions
 from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
 from open287g.db.queries.pagination import DEFAULT_PAGE, PageQuery, Window, window
@@ -47,6 +47,7 @@ from open287g.graphql.inputs import (
     AgencyFilter,
     AgreementFilter,
     AgreementOrder,
+    FacilityFilter,
     JurisdictionFilter,
     agreement_changes_arguments,
     agreement_page_arguments,
@@ -179,6 +180,19 @@ def _jurisdictions(
     return _id_page(jurisdictions.PAGES, filters, window(first, after, last, before))
 
 
+def _facilities(
+    first: First = DEFAULT_PAGE,
+    after: After = None,
+    filter: Annotated[
+        FacilityFilter | None, strawberry.argument(description="Which facilities.")
+    ] = None,
+    last: Last = None,
+    before: Before = None,
+) -> Page:
+    filters = (filter or FacilityFilter()).to_query()
+    return _id_page(facilities.PAGES, filters, window(first, after, last, before))
+
+
 def _id_page(pages: IdPages[F], filters: F, shown: Window) -> Page:
     """A page of a table paged in id order (the filter checked first, then the window)."""
     query = pages.page_query(filters, shown.query_first, shown.query_after)
@@ -225,6 +239,12 @@ ROOTS: dict[str, Root] = {
         "Jurisdiction",
         _jurisdictions,
         description="States, counties, places and tribes, in id order.",
+    ),
+    "facilities": Root(
+        "Facility",
+        _facilities,
+        description="The jails of ICE's detainer releases, one per facility code, in id "
+        "order: where each is placed, who runs it, its detainer totals.",
     ),
     "program_models": Root(
         "ProgramModel", _program_models, description="The 287(g) program models."

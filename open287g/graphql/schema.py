@@ -56,6 +56,7 @@ class Query:
     agreement_changes = roots.field("agreement_changes")
     agencies = roots.field("agencies")
     jurisdictions = roots.field("jurisdictions")
+    facilities = roots.field("facilities")
     program_models = roots.field("program_models")
     agreement_stats = roots.field("agreement_stats")
     detainer_stats = roots.field("detainer_stats")

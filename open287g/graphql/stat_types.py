@@ -44,15 +44,15 @@ def detainer_stats_arguments(
     return {"group_by": group_by, "filters": (filter or DetainerFilter()).to_query()}
 
 
-def jurisdiction_detainer_stats_arguments(
+def scoped_detainer_stats_arguments(
     group_by: Annotated[list[DetainerDimension], strawberry.argument(description=GROUP_BY)],
     filter: Annotated[
         DetainerFilter | None,
         strawberry.argument(description="Which rows to count (its `state` is not applied)."),
     ] = None,
 ) -> dict[str, Any]:
-    """A jurisdiction's statistics: the jurisdiction picks the facilities (a state's, else
-    those matched to it: `statistics.JURISDICTION_SCOPE`), so the filter's `state` is
-    checked but not applied."""
+    """A jurisdiction's, agency's or facility's statistics: the parent picks the facilities
+    (`statistics.JURISDICTION_SCOPE`, `AGENCY_SCOPE`, `FACILITY_SCOPE`), so the filter's
+    `state` is checked but not applied (its other conditions are)."""
     args = detainer_stats_arguments(group_by, filter)
     return {**args, "filters": dataclasses.replace(args["filters"], state=None)}

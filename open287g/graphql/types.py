@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     ObservationConnection = Any
     Agency = Any
     Jurisdiction = Any
+    Facility = Any
+    FacilityConnection = Any
     Policy = Any
     PolicySource = Any
     ProgramModel = Any
@@ -63,6 +65,8 @@ else:
     ObservationConnection = REGISTRY.connections["Observation"]
     Agency = REGISTRY.types["Agency"]
     Jurisdiction = REGISTRY.types["Jurisdiction"]
+    Facility = REGISTRY.types["Facility"]
+    FacilityConnection = REGISTRY.connections["Facility"]
     Policy = REGISTRY.types["Policy"]
     PolicySource = REGISTRY.types["PolicySource"]
     ProgramModel = REGISTRY.types["ProgramModel"]

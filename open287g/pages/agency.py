@@ -2,8 +2,9 @@
 from the snapshot history (first seen, activated, renamed or relisted, switched to another
 model, ended or withdrawn) and the file and sha256
 behind every value; its jurisdiction and the policy in force there; its officials and MOA
-documents when loaded; and the data-quality report's flags on each agreement (an MOA link
-naming another agency, an impossible date, an MOA whose date the list contradicts)."""
+documents when loaded; the data-quality report's flags on each agreement (an MOA link
+naming another agency, an impossible date, an MOA whose date the list contradicts); and the
+ICE detainers at the jails it runs (issue #22)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from open287g.db.queries import (
     agencies,
     agreements,
     changes,
+    detainers,
     documents,
     jurisdictions,
     lineage,
@@ -30,6 +32,7 @@ from open287g.db.queries.lineage import LinkRecord
 from open287g.db.queries.quality import Flag, FlagKind
 from open287g.db.queries.timeline import ArchiveStart, Sighting
 from open287g.db.reference_data import STATES, State
+from open287g.pages.jails import Jails, jails
 
 AGREEMENT_FIELDS = (
     "status signedOn signedRaw moaUrl addendumUrls firstSeen lastSeen activatedOn"
@@ -85,6 +88,7 @@ class AgencyView:
     policy_holder: JurisdictionRecord | None
     officials: list[OfficialRecord]
     archive: ArchiveStart
+    jails: Jails  # detainers at the jails it runs (exact), by facility
     documents_loaded: bool = True  # any MOA document at all (`make run` loads none)
 
     @property
@@ -185,5 +189,6 @@ async def agency_view(conn: AsyncConnection, agency_id: int) -> AgencyView | Non
         policy_holder=holder,
         officials=officials,
         archive=await timeline.archive_start(conn),
+        jails=await jails(conn, detainers.DetainerFilter(agency_id=agency_id), agency.state_code),
         documents_loaded=(await reference.files_per_dataset(conn)).get("moas", 0) > 0,
     )

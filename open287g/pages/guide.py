@@ -64,7 +64,7 @@ EXAMPLES: tuple[Example, ...] = (
     ),
 )  # fmt: skip
 
-EXPORTS = ("agreements", "agencies", "jurisdictions", "policies", "documents")
+EXPORTS = ("agreements", "agencies", "jurisdictions", "facilities", "policies", "documents")
 
 
 def _optional_routes(request: Request) -> set[str]:

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries import agencies, changes, detainers, jurisdictions
 from open287g.db.queries.agencies import AgencyRecord
-from open287g.db.queries.detainers import DetainerDimension, DetainerStatRow
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
+from open287g.pages.jails import Jails, jails
 
 MAX_AGENCIES = 200
 MAX_PLACES = 400
@@ -42,8 +42,7 @@ class JurisdictionView:
     assertions: list[Assertions]  # its own first, then its parents' (that apply to it)
     places: list[JurisdictionRecord]
     agencies: list[AgencyRecord]
-    jails: list[DetainerStatRow]  # detainers at the jails placed in it (exact), by facility
-    jail_names: dict[str, str]  # facility code → name
+    jails: Jails  # detainers at the jails in it (exact), by facility
     rule: str = RULE
     max_agencies: int = MAX_AGENCIES
 
@@ -80,11 +79,7 @@ async def jurisdiction_view(conn: AsyncConnection, jurisdiction_id: int) -> Juri
         assertions=[Assertions(j, stated[j.id]) for j in chain if stated[j.id]],
         places=(await jurisdictions.children_of(conn, place.id))[:MAX_PLACES],
         agencies=await agencies.agencies_within(conn, place.id, MAX_AGENCIES),
-        jails=await detainers.detainer_stats(  # by facility only: exact, no rounding base
-            conn,
-            [DetainerDimension.FACILITY],
-            detainers.DetainerFilter(jurisdiction_id=place.id),
-            min_cell=1,
+        jails=await jails(
+            conn, detainers.DetainerFilter(jurisdiction_id=place.id), place.state_code
         ),
-        jail_names=await detainers.facility_names(conn, place.state_code or ""),
     )

@@ -61,8 +61,8 @@ class DetainerStatRow(BaseModel):
     outcome: str | None = _key(DETAINER_STAT_KEY, "outcome")
     criminality: str | None = _key(DETAINER_STAT_KEY, "criminality")
     citizenship: str | None = _key(DETAINER_STAT_KEY, "citizenship")
-    county: str | None = _key(DETAINER_STAT_KEY, "county")
     agency: str | None = _key(DETAINER_STAT_KEY, "agency")
+    jurisdiction: str | None = _key(DETAINER_STAT_KEY, "jurisdiction")
     issued: int | None = Field(description=DETAINER_STAT.words("issued"))
     declined: int | None = Field(description=DETAINER_STAT.words("declined"))
     booked_into_detention: int | None = Field(

@@ -12,6 +12,7 @@ from open287g.api.v1.resource import Collection, Row
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
+from open287g.db.entities.facility import FACILITY
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.policy import POLICY
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
@@ -25,6 +26,7 @@ from open287g.db.models.enums import (
 from open287g.db.queries import (
     agencies,
     agreements,
+    facilities,
     jurisdictions,
     policies,
 )
@@ -121,6 +123,35 @@ def _jurisdiction_listing(values: dict[str, Any], limit: int, cursor: str | None
     )
 
 
+# Facilities ----------------------------------------------------------------------------
+
+JURISDICTION_ID = Param(
+    "jurisdiction",
+    "string",
+    "A jurisdiction's id: only the jails in it (a state's every facility, a county's those "
+    "placed in it, a place's those of its city).",
+)
+AGENCY_ID = Param("agency", "string", "An agency's id: only the jails it runs.")
+FACILITY_FILTERS = (
+    STATE,
+    JURISDICTION_ID,
+    AGENCY_ID,
+    Param("code", "string", "Only the facility with this code (ORANGCA), any case."),
+    Param("q", "string", "Name contains (case-insensitive)."),
+)
+
+
+def _facility_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
+    filters = facilities.facility_filter(
+        resolve_state(values["state"]),
+        jurisdiction=values["jurisdiction"],
+        agency=values["agency"],
+        code=values["code"],
+        name_contains=values["q"],
+    )
+    return Listing(facilities.facility_page_query(filters, limit, cursor), facilities.ORDERING)
+
+
 # Policies ------------------------------------------------------------------------------
 
 POLICY_FILTERS = (
@@ -149,6 +180,7 @@ RESOURCES: dict[str, Collection] = {
         ),
         Collection("agencies", AGENCY, AGENCY_FILTERS, _agency_listing),
         Collection("jurisdictions", JURISDICTION, JURISDICTION_FILTERS, _jurisdiction_listing),
+        Collection("facilities", FACILITY, FACILITY_FILTERS, _facility_listing),
         Collection("policies", POLICY, POLICY_FILTERS, _policy_listing),
         Collection(
             "program-models",

@@ -24,7 +24,13 @@ from open287g.api.v1.http import (
 )
 from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params, shown
 from open287g.api.v1.resource import Collection
-from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, agreement_filter
+from open287g.api.v1.resources import (
+    AGENCY_ID,
+    AGREEMENT_FILTERS,
+    JURISDICTION_ID,
+    RESOURCES,
+    agreement_filter,
+)
 from open287g.db.entities.declare import Entity
 from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
@@ -145,12 +151,12 @@ DETAINER_STATS_PARAMS = (
     Param(
         "facility",
         "string",
-        "A facility code (exactly, e.g. ORANGCA: one jail), or part of a facility name.",
+        "One facility by its code (ORANGCA, any case) or id, or part of facility names.",
     ),
     Param("from", "date", "First month included (a date in it: whole months only)."),
     Param("to", "date", "Last month included (a date in it: whole months only)."),
-    Param("county", "string", "Five-digit FIPS code of the facilities' county (48201)."),
-    Param("agency", "string", "Part of the name of the agency running the facility."),
+    JURISDICTION_ID,
+    AGENCY_ID,
     FORMAT,
 )
 
@@ -193,12 +199,12 @@ def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
 async def detainer_stats(request: Request) -> Response:
     values = parse_params(request, DETAINER_STATS_PARAMS)
     group_by = _group_by(values["group_by"], detainers.DetainerDimension)
-    filters = detainers.DetainerFilter(
+    filters = detainers.detainer_filter(
         resolve_state(values["state"]),
         values["facility"],
         values["from"],
         values["to"],
-        county=values["county"],
+        jurisdiction=values["jurisdiction"],
         agency=values["agency"],
     )
     min_cell = request.app.state.settings.min_cell  # the app's settings, not the environment's
@@ -252,6 +258,7 @@ _ENTITY_RESOURCES = {
     "agreement": "agreements",
     "agency": "agencies",
     "jurisdiction": "jurisdictions",
+    "detainer_facility": "facilities",
     "policy": "policies",
     "program_model": "program-models",
     "dataset": "datasets",

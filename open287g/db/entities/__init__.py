@@ -14,6 +14,7 @@ from open287g.db.entities.computed import Rows
 from open287g.db.entities.dataset import DATASET
 from open287g.db.entities.declare import Entity
 from open287g.db.entities.document import DOCUMENT, DOCUMENT_MATCH, EXTRACTED_VALUE, SIGNATORY
+from open287g.db.entities.facility import FACILITY
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.observation import OBSERVATION
 from open287g.db.entities.official import OFFICIAL, OFFICIAL_SOURCE
@@ -35,6 +36,7 @@ ENTITIES: dict[str, Entity] = {
         AGREEMENT_CHANGE,
         AGENCY,
         JURISDICTION,
+        FACILITY,
         POLICY,
         POLICY_SOURCE,
         PROGRAM_MODEL,

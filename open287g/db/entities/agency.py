@@ -3,8 +3,9 @@ jurisdiction it serves, its agreements, officials and the policy in force there.
 
 from __future__ import annotations
 
-from open287g.db.entities.declare import Column, Entity, Relation, RestColumn
+from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, by_key
 from open287g.db.entities.policy import policy_relation, policy_status_column
+from open287g.db.entities.statistics import AGENCY_SCOPE
 from open287g.db.models.enums import AgencyType
 
 AGENCY = Entity(
@@ -20,13 +21,12 @@ AGENCY = Entity(
         policy_status_column("{t}.jurisdiction_id"),
     ),
     relations=(
-        Relation(
+        by_key(
             "jurisdiction",
             "Jurisdiction",
-            "one",
-            "jurisdictions {c} WHERE {c}.id = {t}.jurisdiction_id",
-            unique=True,
-            description="The jurisdiction it serves (a county, place, state or tribe).",
+            "jurisdictions",
+            "jurisdiction_id",
+            "The jurisdiction it serves (a county, place, state or tribe).",
         ),
         Relation(
             "agreements",
@@ -64,6 +64,26 @@ AGENCY = Entity(
             description="Every jurisdiction it serves: its own first, then the further counties "
             "a reviewed placement names (the Albemarle District Jail, NC: Pasquotank, Camden "
             "and Perquimans).",
+        ),
+        Relation(
+            "facilities",
+            "Facility",
+            "connection",
+            "detainer_facilities {c} WHERE {c}.agency_id = {t}.id",
+            nullable=False,
+            ordering="nested:facilities",
+            description="The jails it runs, as detainer releases name them (see each "
+            "facility's agencyMethod).",
+        ),
+        # Computed rows (`statistics`): `source` scopes them to the jails it runs.
+        Relation(
+            "detainer_stats",
+            "DetainerStat",
+            "list",
+            AGENCY_SCOPE,
+            nullable=False,
+            description="Detainer counts at the jails it runs, grouped by `groupBy` (the "
+            "same disclosure control as `detainerStats`).",
         ),
     ),
     rest=(

@@ -24,8 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from open287g.db.queries.ids import gid_sql
+
 if TYPE_CHECKING:
     from open287g.db.queries.pagination import Keyset
+
+__all__ = ["gid_sql"]  # declared with the ids it writes (`db/queries/ids.py`)
 
 RelationKind = Literal["one", "list", "connection", "embed"]
 
@@ -93,6 +97,21 @@ class Relation:
     paging: ConnectionOrder = ID_ORDER
 
 
+def by_key(
+    name: str, target: str, table: str, column: str, description: str, *, nullable: bool = True
+) -> Relation:
+    """A `one` relation through a foreign key: the `table` row whose id is `{t}.column`."""
+    return Relation(
+        name,
+        target,
+        "one",
+        f"{table} {{c}} WHERE {{c}}.id = {{t}}.{column}",
+        nullable=nullable,
+        unique=True,
+        description=description,
+    )
+
+
 @dataclass(frozen=True)
 class RestColumn:
     """One column of the entity's REST row, in CSV column order. `name` is what REST, CSV,
@@ -148,14 +167,6 @@ class Entity:
 ID_DESCRIPTION = (
     "Global and opaque: `node(id:)` finds the object again, and REST takes the same id."
 )
-
-
-def gid_sql(type_name: str, key_sql: str) -> str:
-    """SQL for `to_global_id()`: base64url of "Type:key", without padding."""
-    return (
-        f"rtrim(translate(encode(convert_to('{type_name}:' || ({key_sql})::text, 'UTF8'),"
-        " 'base64'), E'+/\\n', '-_'), '=')"
-    )
 
 
 def cursor_sql(ordering: str, value_sql: str, id_sql: str) -> str:

@@ -11,6 +11,7 @@ from open287g.db.entities.policy import (
 )
 from open287g.db.entities.statistics import JURISDICTION_SCOPE
 from open287g.db.models.enums import JurisdictionKind
+from open287g.db.queries.detainers import in_jurisdiction
 
 # The jurisdiction `{t}` and every jurisdiction inside it (children, grandchildren): three
 # lookups by parent_id's index (one predicate ORing them made PostgreSQL scan the table for
@@ -91,6 +92,16 @@ JURISDICTION = Entity(
             ordering="nested:agreements",
             description="Agreements of the agencies serving it.",
         ),
+        Relation(
+            "facilities",
+            "Facility",
+            "connection",
+            f"detainer_facilities {{c}} WHERE {in_jurisdiction('{c}', '{t}')}",
+            nullable=False,
+            ordering="nested:facilities",
+            description="The jails in it: a state's every facility, a county's those placed "
+            "in it, a place's those of its city.",
+        ),
         # Computed rows (`statistics`): `source` scopes them to this jurisdiction.
         Relation(
             "detainer_stats",
@@ -98,8 +109,8 @@ JURISDICTION = Entity(
             "list",
             JURISDICTION_SCOPE,
             nullable=False,
-            description="Detainer counts at facilities in this jurisdiction, grouped by "
-            "`groupBy` (the same disclosure control as `detainerStats`).",
+            description="Detainer counts at the jails in it (those of `facilities`), grouped "
+            "by `groupBy` (the same disclosure control as `detainerStats`).",
         ),
     ),
     rest=(

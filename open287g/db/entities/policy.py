@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, gid_sql
+from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, by_key, gid_sql
 from open287g.db.models.enums import PolicyBasis, PolicyStatus
 
 
@@ -147,14 +147,13 @@ POLICY = Entity(
         ),
     ),
     relations=(
-        Relation(
+        by_key(
             "jurisdiction",
             "Jurisdiction",
-            "one",
-            "jurisdictions {c} WHERE {c}.id = {t}.jurisdiction_id",
+            "jurisdictions",
+            "jurisdiction_id",
+            "The jurisdiction it is about.",
             nullable=False,
-            unique=True,
-            description="The jurisdiction it is about.",
         ),
         Relation("source", "PolicySource", "embed", nullable=False, description="Who asserts it."),
     ),

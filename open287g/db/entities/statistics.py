@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from open287g.db.entities.computed import Rows, Setting
-from open287g.db.entities.declare import Column, Entity, Relation
+from open287g.db.entities.declare import Column, Entity, GlobalId, Relation
 from open287g.db.queries import agreements, detainers
 from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
@@ -67,13 +67,19 @@ def _wrapped(sql: str, names: dict[str, str | None], measures: str, extra: str =
 
 _NULL_TYPE = {"month": "date"}
 
+_KEY_TYPES: dict[DetainerDimension, Any] = {
+    DetainerDimension.MONTH: dt.date | None,
+    DetainerDimension.AGENCY: GlobalId | None,
+    DetainerDimension.JURISDICTION: GlobalId | None,
+}
+
 DETAINER_STAT_KEY = _key_entity(
     "DetainerStatKey",
     tuple(
         Column(
             d.value.lower(),
             f"{{t}}.{d.value.lower()}",
-            dt.date | None if d is DetainerDimension.MONTH else str | None,
+            _KEY_TYPES.get(d, str | None),
             _key_description(d.value),
         )
         for d in DetainerDimension
@@ -146,11 +152,11 @@ AGREEMENT_STAT = Entity(
     ),
 )
 
-# Detainer statistics of a jurisdiction: a state's facilities, else those matched to it.
-JURISDICTION_SCOPE = (
-    "CASE WHEN CAST({t}.kind AS text) = 'STATE' THEN f.state_code = {t}.state_code"
-    " ELSE f.jurisdiction_id = {t}.id END"
-)
+# Detainer statistics of a jurisdiction, an agency, a facility: conditions on the facility
+# `f`, correlated to the parent row `{t}` (a jurisdiction: `detainers.in_jurisdiction`).
+JURISDICTION_SCOPE = detainers.in_jurisdiction("f", "{t}")
+AGENCY_SCOPE = "f.agency_id = {t}.id"
+FACILITY_SCOPE = "f.id = {t}.id"
 
 
 def detainer_stat_rows(args: dict[str, Any], scope: str = "") -> Rows:

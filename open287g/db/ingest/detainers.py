@@ -81,7 +81,7 @@ WHERE month = ANY(CAST(:months AS date[])) AND source_file_id <> :release
 _REPLACE_MONTHS = """
 DELETE FROM detainer_stats
 WHERE month = ANY(CAST(:months AS date[])) AND source_file_id <> :release
-RETURNING source_file_id
+RETURNING source_file_id, facility_id
 """
 
 _INSERT_STATS = """
@@ -228,12 +228,15 @@ async def write_release(
     counts = LoadCounts()
     skip: list[dt.date] = []
     superseded: set[int] = set()
+    # Facilities whose totals (a column of their /v1/facilities row) this release changes.
+    totals_changed = set(ids.values())
     if release.fill_gaps:
         skip = list((await conn.execute(text(_MONTHS_HELD_ELSEWHERE), params)).scalars())
     else:
-        replaced = list((await conn.execute(text(_REPLACE_MONTHS), params)).scalars())
+        replaced = (await conn.execute(text(_REPLACE_MONTHS), params)).all()
         counts.updated = len(replaced)
-        superseded = set(replaced)
+        superseded = {file_id for file_id, _ in replaced}
+        totals_changed |= {facility_id for _, facility_id in replaced}
     result = await conn.execute(
         text(_INSERT_STATS),
         {"release": release.source_file_id, "run": release.load_run_id, "skip_months": skip},
@@ -245,7 +248,11 @@ async def write_release(
     rematched = await rematch_facilities(conn)
     run = release.load_run_id
     await record_changes(
-        conn, run, "detainer_facility", [*new_facilities, *rematched], ChangeOp.UPSERT
+        conn,
+        run,
+        "detainer_facility",
+        sorted({*new_facilities, *rematched, *totals_changed}),
+        ChangeOp.UPSERT,
     )
     await record_changes(
         conn, run, "detainer_release", {release.source_file_id} | superseded, ChangeOp.UPSERT

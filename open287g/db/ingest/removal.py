@@ -187,7 +187,9 @@ async def remove_source_files(conn: AsyncConnection, file_ids: Sequence[int]) ->
     while found := await _ids(conn, _DELETE_UNUSED_JURISDICTIONS, ids=created_jurisdictions):
         deleted_jurisdictions += found
     tombstones["jurisdiction"] = deleted_jurisdictions
-    upserts["detainer_facility"] = set(await rematch_facilities(conn))
+    # Survivors' totals changed (their /v1/facilities rows), and some were placed again.
+    kept = set(facilities) - set(tombstones["detainer_facility"])
+    upserts["detainer_facility"] = set(await rematch_facilities(conn)) | kept
 
     await conn.execute(text(f"DELETE FROM load_runs WHERE id = ANY({_IDS})"), {"ids": runs})
     tombstones["dataset"] = []

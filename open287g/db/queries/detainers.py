@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.models.enums import MEANINGS
 from open287g.db.queries.bounds import check_filter, check_list
+from open287g.db.queries.ids import BadId, from_global_id, gid_sql, int_key_of, optional_int_key
 from open287g.db.queries.pagination import contains_pattern
 
 
@@ -37,8 +38,8 @@ class DetainerDimension(enum.StrEnum):
     OUTCOME = "OUTCOME"
     CRIMINALITY = "CRIMINALITY"
     CITIZENSHIP = "CITIZENSHIP"
-    COUNTY = "COUNTY"  # the facility's county, by five-digit FIPS code
-    AGENCY = "AGENCY"  # the agency running the facility (its county's sheriff), by name
+    AGENCY = "AGENCY"  # the agency running the facility, by its id
+    JURISDICTION = "JURISDICTION"  # the county the facility is placed in, by its id
 
 
 MEANINGS.update(
@@ -51,9 +52,10 @@ MEANINGS.update(
         "(a personal attribute: counts rounded).",
         DetainerDimension.CITIZENSHIP: "The person's citizenship (a personal attribute: "
         "counts rounded).",
-        DetainerDimension.COUNTY: "The facility's county, by five-digit FIPS code.",
         DetainerDimension.AGENCY: "The agency running the facility (its county's sheriff), "
-        "by name.",
+        "by its id (two agencies may share a name); null where none is linked.",
+        DetainerDimension.JURISDICTION: "The county the facility is placed in, by its id "
+        "(a Jurisdiction); null where it is not placed.",
     }
 )
 PERSONAL_DIMENSIONS = frozenset({DetainerDimension.CRIMINALITY, DetainerDimension.CITIZENSHIP})
@@ -86,6 +88,41 @@ DECLINE_RATE_DESCRIPTION = (
     "declined / (issued − pending), from the published counts (rounded when rounded is true)."
 )
 
+# A facility's agency and county as statistics key them: their global ids (API ids).
+_AGENCY_ID = gid_sql("Agency", "f.agency_id")
+_JURISDICTION_ID = gid_sql("Jurisdiction", "f.jurisdiction_id")
+
+
+def in_jurisdiction(facility: str, jurisdiction: str) -> str:
+    """SQL: the facility row `facility` lies in the jurisdiction row `jurisdiction`. A
+    state holds every facility of the state (placed or not), a county those placed in it,
+    a place those of its city; the one rule of statistics' `jurisdiction` filter,
+    `Jurisdiction.detainerStats` and `Jurisdiction.facilities`."""
+    f, j = facility, jurisdiction
+    return (
+        f"(CASE CAST({j}.kind AS text) WHEN 'STATE' THEN {f}.state_code = {j}.state_code"
+        f" WHEN 'PLACE' THEN {f}.state_code = {j}.state_code AND upper({f}.city) = upper({j}.name)"
+        f" ELSE {f}.jurisdiction_id = {j}.id END)"
+    )
+
+
+def in_jurisdiction_of(facility: str, param: str) -> str:
+    """SQL: the facility row `facility` lies in the jurisdiction whose id is `:param`."""
+    return (
+        f"EXISTS (SELECT FROM jurisdictions fj WHERE fj.id = :{param}"
+        f" AND {in_jurisdiction(facility, 'fj')})"
+    )
+
+
+def facility_key(facility: str) -> int | None:
+    """The key of a Facility's global id, or None when `facility` is not one (a code)."""
+    try:
+        type_name, key = from_global_id(facility.strip())
+    except BadId:
+        return None
+    return int_key_of(key) if type_name == "Facility" else None
+
+
 # Column names of the `published` rows both queries below select from.
 _DIMENSION_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.STATE: "state_code",
@@ -94,8 +131,8 @@ _DIMENSION_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.OUTCOME: "CAST(outcome AS text)",
     DetainerDimension.CRIMINALITY: "criminality",
     DetainerDimension.CITIZENSHIP: "citizenship",
-    DetainerDimension.COUNTY: "county_fips",
     DetainerDimension.AGENCY: "agency",
+    DetainerDimension.JURISDICTION: "jurisdiction",
 }
 
 # The same dimensions, from the finest cells `s` and their facility `f` (rounded breakdowns).
@@ -106,8 +143,8 @@ _CELL_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.OUTCOME: "CAST(s.outcome AS text)",
     DetainerDimension.CRIMINALITY: "s.criminality",
     DetainerDimension.CITIZENSHIP: "s.citizenship",
-    DetainerDimension.COUNTY: "f.county_fips",
-    DetainerDimension.AGENCY: "a.name",
+    DetainerDimension.AGENCY: _AGENCY_ID,
+    DetainerDimension.JURISDICTION: _JURISDICTION_ID,
 }
 
 _MEASURES_SQL = (
@@ -121,9 +158,8 @@ _MEASURES_SQL = (
 _EXACT = """
 WITH published AS (
     SELECT f.state_code, coalesce(nullif(f.code, ''), f.name) AS facility, s.month, s.outcome,
-           s.detainers AS value, f.county_fips, a.name AS agency
+           s.detainers AS value, {agency} AS agency, {jurisdiction} AS jurisdiction
     FROM detainer_totals s JOIN detainer_facilities f ON f.id = s.facility_id
-    LEFT JOIN agencies a ON a.id = f.agency_id
     WHERE {where}
 )
 """
@@ -161,7 +197,6 @@ WITH base AS (
     SELECT {selected}s.criminality AS crim, s.citizenship AS cit, s.outcome,
            s.detainers AS n, s.cell_key AS k
     FROM detainer_cells s JOIN detainer_facilities f ON f.id = s.facility_id
-    LEFT JOIN agencies a ON a.id = f.agency_id
     WHERE {where}
 ), atoms AS (
     SELECT {margin}crim, cit, m.i AS m, sum(b.n) AS n, sum(b.k) % {key_range} AS k
@@ -210,15 +245,35 @@ _ROUNDED_MEASURES_SQL = (
 @dataclass(frozen=True)
 class DetainerFilter:
     state: str | None = None  # USPS code, already resolved by the caller
-    facility: str | None = None  # a facility code (exact), or part of a facility name
+    facility: str | None = None  # a facility's code (ORANGCA), global id, or part of a name
     start: dt.date | None = None  # first month included
     end: dt.date | None = None  # last month included
-    jurisdiction_id: int | None = None  # facilities matched to this county
-    county: str | None = None  # five-digit FIPS code of the facilities' county
-    agency: str | None = None  # part of the name of the agency running the facility
+    jurisdiction_id: int | None = None  # facilities in this jurisdiction (`IN_JURISDICTION`)
+    agency_id: int | None = None  # facilities the agency runs
 
     def __post_init__(self) -> None:
         check_filter(self)
+
+
+def detainer_filter(
+    state: str | None = None,
+    facility: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    jurisdiction: str | None = None,
+    agency: str | None = None,
+) -> DetainerFilter:
+    """The filter of both APIs' arguments: `jurisdiction` and `agency` are global ids (a
+    `BadId` otherwise, before any SQL)."""
+    return DetainerFilter(
+        state,
+        facility,
+        start,
+        end,
+        jurisdiction_id=optional_int_key(jurisdiction, "Jurisdiction"),
+        agency_id=optional_int_key(agency, "Agency"),
+    )
 
 
 @dataclass
@@ -307,7 +362,7 @@ def detainer_stats_query(
         params["base"] = base
         return DetainerStatsQuery(sql, params, dimensions, rounded)
     sql = (
-        _EXACT.format(where=where)
+        _EXACT.format(where=where, agency=_AGENCY_ID, jurisdiction=_JURISDICTION_ID)
         + f"SELECT {selected}{_MEASURES_SQL} FROM published"
         + (f" GROUP BY {grouping}" if dimensions else "")
         + " HAVING sum(value) > 0"  # a row exists only where something is published
@@ -346,29 +401,37 @@ async def detainer_stat_batches(
         ]
 
 
-def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
-    """Conditions on whole facilities and whole months only (see the module docstring)."""
+def facility_conditions(
+    state: str | None, jurisdiction_id: int | None, agency_id: int | None
+) -> tuple[list[str], dict[str, object]]:
+    """Conditions on the facility `f`: its state, a jurisdiction it lies in, the agency
+    running it (statistics' filters and the facility list's alike)."""
     clauses: list[str] = ["true"]
     params: dict[str, object] = {}
-    if filters.state:
+    if state:
         clauses.append("f.state_code = :state")
-        params["state"] = filters.state
-    if filters.facility:  # a code picks one jail (ORANGCA, not ORANGE COUNTY JAIL of FL)
-        clauses.append("(f.code = :facility_code OR f.name ILIKE :facility ESCAPE '\\')")
-        params["facility"] = contains_pattern(filters.facility)
-        params["facility_code"] = filters.facility.strip().upper()
-    if filters.county:
-        clauses.append("f.county_fips = :county")
-        params["county"] = filters.county.strip()
-    if filters.agency:
-        clauses.append(
-            "EXISTS (SELECT FROM agencies a2 WHERE a2.id = f.agency_id"
-            " AND a2.name ILIKE :agency ESCAPE '\\')"
-        )
-        params["agency"] = contains_pattern(filters.agency)
-    if filters.jurisdiction_id is not None:
-        clauses.append("f.jurisdiction_id = :jurisdiction_id")
-        params["jurisdiction_id"] = filters.jurisdiction_id
+        params["state"] = state
+    if jurisdiction_id is not None:
+        clauses.append(in_jurisdiction_of("f", "jurisdiction_id"))
+        params["jurisdiction_id"] = jurisdiction_id
+    if agency_id is not None:
+        clauses.append("f.agency_id = :agency_id")
+        params["agency_id"] = agency_id
+    return clauses, params
+
+
+def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
+    """Conditions on whole facilities and whole months only (see the module docstring)."""
+    clauses, params = facility_conditions(filters.state, filters.jurisdiction_id, filters.agency_id)
+    if filters.facility:  # one jail: ORANGCA, not the ORANGE COUNTY JAIL of Florida
+        key = facility_key(filters.facility)
+        if key is None:  # its code, or part of a name (every jail whose name holds it)
+            clauses.append("(f.code = :code OR f.name ILIKE :facility ESCAPE '\\')")
+            params["code"] = filters.facility.strip().upper()
+            params["facility"] = contains_pattern(filters.facility)
+        else:
+            clauses.append("f.id = :facility_id")
+            params["facility_id"] = key
     if filters.start:
         clauses.append("s.month >= :start")
         params["start"] = filters.start.replace(day=1)
@@ -388,3 +451,8 @@ async def facility_names(conn: AsyncConnection, state: str) -> dict[str, str]:
         {"state": state},
     )
     return {str(key): str(name) for key, name in rows.all()}
+
+
+async def detainers_loaded(conn: AsyncConnection) -> bool:
+    """Whether any detainer release is loaded (a page without one says so)."""
+    return bool(await conn.scalar(text("SELECT EXISTS (SELECT FROM detainer_totals)")))

@@ -28,6 +28,7 @@ TYPES = frozenset(
         "Official",
         "Dataset",
         "Document",
+        "Facility",
     }
 )
 TEXT_KEYED = frozenset({"ProgramModel"})
@@ -43,6 +44,15 @@ class BadId(ClientError):
 
 def to_global_id(type_name: str, key: int | str) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def gid_sql(type_name: str, key_sql: str) -> str:
+    """SQL for `to_global_id()`: base64url of "Type:key", without padding (entities' `id`
+    columns, statistics' agency and jurisdiction keys)."""
+    return (
+        f"rtrim(translate(encode(convert_to('{type_name}:' || ({key_sql})::text, 'UTF8'),"
+        " 'base64'), E'+/\\n', '-_'), '=')"
+    )
 
 
 def _refuse(global_id: str) -> BadId:
@@ -91,3 +101,8 @@ def int_key(global_id: str, expected_type: str) -> int:
     if type_name != expected_type or value is None:
         raise BadId(f"{global_id!r} is not the id of a {expected_type}")
     return value
+
+
+def optional_int_key(global_id: str | None, expected_type: str) -> int | None:
+    """`int_key` of a filter's optional id argument (None: not given)."""
+    return None if global_id is None else int_key(global_id, expected_type)
