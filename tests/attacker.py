@@ -47,12 +47,38 @@ Table = dict[Key, dict[str, int]]
 
 
 FACILITY_NAMES: dict[str, str] = {}  # facility code → name, filled by the test's world
+# Dimensions of the facility: the ids of the agency running it and of the county it is
+# placed in ("" where none). Filled by the test's world from the facility list the API
+# publishes (/v1/facilities), like the names; STATE_IDS: each state jurisdiction's id.
+DERIVED = ("agency", "jurisdiction")
+FACILITY_PLACES: dict[str, dict[str, str]] = {}
+STATE_IDS: dict[str, str] = {}  # state jurisdiction id → USPS code
 
 
 def facility_matches(word: str, facility: str) -> bool:
     """The service's facility filter: the code exactly, or part of the name."""
     name = FACILITY_NAMES.get(facility, facility)
     return facility == word.strip().upper() or word.lower() in name.lower()
+
+
+def value_of(dimension: str, cell: Cell) -> str:
+    """A cell's value of a dimension: its own, or its facility's agency or county id."""
+    if dimension in DERIVED:
+        return FACILITY_PLACES[cell[1]][dimension]
+    return cell[DIMS.index(dimension)]
+
+
+def in_place(query: Query, state: str, facility: str) -> bool:
+    """The service's `agency` and `jurisdiction` filters: the jails the agency runs; a
+    state's every jail, a county's those placed in it."""
+    places = FACILITY_PLACES.get(facility, {})
+    if query.agency is not None and places.get("agency") != query.agency:
+        return False
+    if query.jurisdiction is None:
+        return True
+    return STATE_IDS.get(query.jurisdiction) == state or (
+        places.get("jurisdiction") == query.jurisdiction
+    )
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,8 @@ class Query:
     facility: str | None = None
     start: str | None = None  # `from`: any ISO date; its month counts
     end: str | None = None  # `to`
+    jurisdiction: str | None = None  # a jurisdiction's id
+    agency: str | None = None  # an agency's id
 
     @property
     def rounded(self) -> bool:
@@ -74,14 +102,16 @@ class Query:
             and (self.facility is None or facility_matches(self.facility, facility))
             and (self.start is None or month >= self.start[:8] + "01")
             and (self.end is None or month <= self.end[:8] + "01")
+            and in_place(self, state, facility)
         )
 
     def key(self, cell: Cell) -> Key:
-        return tuple(cell[DIMS.index(d)] for d in self.group_by)
+        return tuple(value_of(d, cell) for d in self.group_by)
 
     def filters(self) -> dict[str, str]:
         values = {"state": self.state, "facility": self.facility}
         values |= {"from": self.start, "to": self.end}
+        values |= {"jurisdiction": self.jurisdiction, "agency": self.agency}
         return {name: value for name, value in values.items() if value is not None}
 
     def graphql(self) -> dict[str, Any]:
@@ -98,10 +128,12 @@ def aggregate(query: Query, counts: Iterable[tuple[Cell, int]]) -> Table:
     """What `query` answers if it is the sum of `counts` (rows with nothing are left out).
     The same tests as `Query.selects` and `Query.key`, inlined: this runs over every cell
     for each of hundreds of queries."""
-    positions = [DIMS.index(d) for d in query.group_by]
+    derived = bool(set(query.group_by) & set(DERIVED))
+    positions = [DIMS.index(d) for d in query.group_by if not derived]
     first = query.start[:8] + "01" if query.start else ""
     last = query.end[:8] + "01" if query.end else "9999"
     word = query.facility or ""
+    placed = query.agency is not None or query.jurisdiction is not None
     named: dict[str, bool] = {}
     table: defaultdict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     for cell, count in counts:
@@ -111,7 +143,10 @@ def aggregate(query: Query, counts: Iterable[tuple[Cell, int]]) -> Table:
             continue
         if word and not named.setdefault(cell[1], facility_matches(word, cell[1])):
             continue
-        row = table[tuple([cell[i] for i in positions])]
+        if placed and not in_place(query, cell[0], cell[1]):
+            continue
+        key = query.key(cell) if derived else tuple([cell[i] for i in positions])
+        row = table[key]
         row["issued"] += count
         if measure := MEASURE_OF_OUTCOME.get(cell[3]):
             row[measure] += count
@@ -152,7 +187,7 @@ class Client:
             decided = counts["issued"] - counts["pending"]
             expected = counts["declined"] / decided if decided > 0 else None
             assert row[rate] == expected, row
-            key = tuple(str(row[d]) for d in query.group_by)
+            key = tuple("" if row[d] is None else str(row[d]) for d in query.group_by)
             assert key not in table, f"{key} listed twice"
             table[key] = counts
         return table

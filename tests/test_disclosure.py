@@ -38,13 +38,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
+from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.attacker import (
     APIS,
+    DERIVED,
     DIMS,
     FACILITY_NAMES,
+    FACILITY_PLACES,
     MEASURE_OF_OUTCOME,
     MEASURES,
     PERSONAL,
+    STATE_IDS,
     Cell,
     Client,
     Key,
@@ -55,7 +59,7 @@ from tests.attacker import (
     facility_matches,
     parts,
 )
-from tests.fixtures import MAKE_DETAINERS, make_detainers
+from tests.fixtures import MAKE_DETAINERS, make_detainers, sheriffs_xlsx, write
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -136,6 +140,8 @@ class World:
         return self.true_tables[query]
 
     def values(self, dimension: str) -> list[str]:
+        if dimension in DERIVED:
+            return sorted({places[dimension] for places in FACILITY_PLACES.values()})
         return sorted({cell[DIMS.index(dimension)] for cell in self.truth})
 
 
@@ -169,6 +175,10 @@ async def world(
     async with engine.begin() as conn:  # a fixed key: the same rounding on every run
         await conn.execute(text("UPDATE disclosure_keys SET secret = 'test_disclosure'"))
     await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
+    # The sheriffs running the jails (two Orange County and two Suffolk County Sheriff's
+    # Offices): statistics by agency and by county, and their filters, are attacked too.
+    ice = write(release.parent, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
+    await load_sources(engine, plan_sources([str(ice)]), Settings())
     async with engine.connect() as conn:
         facilities = (
             await conn.execute(
@@ -192,6 +202,7 @@ async def world(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         client = Client(http)
+        await _learn_places(http)
         knowledge = await Knowledge.gather(client)
         world = World(
             client,
@@ -205,6 +216,21 @@ async def world(
     world.report["requests"] = dict(client.requests)
     path = artifacts_dir / "disclosure-attack.json"
     path.write_text(json.dumps(world.report, indent=2, sort_keys=True))
+
+
+async def _learn_places(http: httpx.AsyncClient) -> None:
+    """What the attacker reads from the API: each facility's agency and county ids, and
+    each state's jurisdiction id."""
+    facilities = (await http.get("/v1/facilities", params={"limit": 1000})).json()["data"]
+    for row in facilities:
+        FACILITY_PLACES[row["code"]] = {
+            "agency": row["agency_id"] or "",
+            "jurisdiction": row["jurisdiction_id"] or "",
+        }
+    states = await http.get("/v1/jurisdictions", params={"kind": "STATE", "limit": 1000})
+    STATE_IDS.update({row["id"]: row["state"] for row in states.json()["data"]})
+    assert sum(1 for p in FACILITY_PLACES.values() if p["agency"]) > 50
+    assert len({p["jurisdiction"] for p in FACILITY_PLACES.values()}) > 50
 
 
 def _month_before(month: str) -> str:
@@ -369,6 +395,62 @@ async def test_differences_of_state_and_facility_filters(world: World) -> None:
     assert total.recovered == 0
 
 
+def _others(world: World, whole: Table, singles: dict[Query, Table]) -> Tally:
+    """Each single part as the whole minus every other part (the state-difference attack):
+    `singles` are disjoint queries whose union is at most the whole's."""
+    tally = Tally()
+    for query, one in singles.items():
+        true = world.true(query)
+        for key in set(true) | set(one):
+            for measure in ("issued", "declined", "pending"):
+                others = sum(
+                    t.get(key, {}).get(measure, 0) for q, t in singles.items() if q != query
+                )
+                estimate = whole.get(key, {}).get(measure, 0) - others
+                tally.score(estimate, true.get(key, {}).get(measure, 0))
+    return tally
+
+
+async def test_differences_of_jurisdiction_and_agency_filters(world: World) -> None:
+    """#22: each state (by its jurisdiction id) minus all but one of its counties, and
+    minus all but one of the agencies running its jails (two Orange County Sheriff's
+    Offices among them); a state by id against the state by code; and the margins of the
+    breakdowns by agency and by county (a margin minus the listed cells under it)."""
+    tallies = []
+    queries = 0
+    shape = Query(("month", "citizenship"))
+    state_of = {cell[1]: cell[0] for cell in world.truth}  # facility code → its state
+    for state_id, state in sorted(STATE_IDS.items(), key=lambda item: item[1]):
+        if state not in world.states:
+            continue
+        whole = await world.observe(replace(shape, jurisdiction=state_id))
+        assert whole == await world.observe(replace(shape, state=state))
+        queries += 2
+        jails = [code for code, its_state in state_of.items() if its_state == state]
+        for dimension in DERIVED:
+            ids = sorted({FACILITY_PLACES[code][dimension] for code in jails} - {""})
+            api = "graphql" if len(ids) % 2 else "json"
+            singles = {}
+            for one in ids:
+                query = (
+                    replace(shape, agency=one)
+                    if dimension == "agency"
+                    else replace(shape, jurisdiction=one)
+                )
+                singles[query] = await world.observe(query, api)
+            queries += len(ids)
+            tallies.append(_others(world, whole, singles))
+    for dimension in DERIVED:
+        fine_query = Query((dimension, "month", "citizenship"))
+        margin_query = Query(("month", "citizenship"))
+        tables = (await world.observe(fine_query), await world.observe(margin_query))
+        queries += 2
+        tallies.append(_margin(world, fine_query, dimension, tables))
+    total = _record(world, "jurisdiction and agency filters", tallies, queries)
+    assert total.small_targets > 100
+    assert total.recovered == 0
+
+
 async def test_exports_are_the_json_and_reveal_nothing(world: World) -> None:
     """CSV and NDJSON exports (and GraphQL) of personal breakdowns give the JSON's rows."""
     for group_by in (DIMS, ("state", "citizenship"), ("month", "criminality", "citizenship")):
@@ -380,7 +462,10 @@ async def test_exports_are_the_json_and_reveal_nothing(world: World) -> None:
 
 def _query_pairs(world: World) -> st.SearchStrategy[tuple[Query, Query, str, str]]:
     days = st.dates(dt.date(2023, 8, 1), dt.date(2025, 11, 30)).map(dt.date.isoformat)
-    group_bys = st.lists(st.sampled_from(DIMS), min_size=1, max_size=4, unique=True)
+    group_bys = st.lists(st.sampled_from(DIMS + DERIVED), min_size=1, max_size=4, unique=True)
+    counties = sorted({p["jurisdiction"] for p in FACILITY_PLACES.values()} - {""})
+    agencies = sorted({p["agency"] for p in FACILITY_PLACES.values()} - {""})
+    states = [i for i, code in STATE_IDS.items() if code in world.states]
     queries = st.builds(
         Query,
         group_by=group_bys.map(tuple),
@@ -388,23 +473,29 @@ def _query_pairs(world: World) -> st.SearchStrategy[tuple[Query, Query, str, str
         facility=st.none() | st.sampled_from(FACILITY_WORDS),
         start=st.none() | days,
         end=st.none() | days,
+        jurisdiction=st.none() | st.sampled_from(sorted(states) + counties),
+        agency=st.none() | st.sampled_from(agencies),
     )
 
-    def neighbour(query: Query, change: str, state: str, day: str) -> Query:
+    def neighbour(query: Query, change: str, state: str, day: str, agency: str) -> Query:
         if change == "state":
             return replace(query, state=state)
+        if change == "agency":  # one more condition: the jails of one agency
+            return replace(query, agency=agency)
         if change == "facility":
             return replace(query, facility=(query.facility or "") + "N")
         if change == "end":
             return replace(query, end=day if query.end is None else _month_before(query.end))
         return replace(query, start=day)
 
-    changes = st.sampled_from(["state", "facility", "end", "start", "margin"])
+    changes = st.sampled_from(["state", "facility", "end", "start", "margin", "agency"])
     apis = st.sampled_from(APIS)
     return st.builds(
-        lambda q, change, state, day, a, b: (
+        lambda q, change, state, day, agency, a, b: (
             q,
-            Query(q.group_by[1:]) if change == "margin" else neighbour(q, change, state, day),
+            Query(q.group_by[1:])
+            if change == "margin"
+            else neighbour(q, change, state, day, agency),
             a,
             b,
         ),
@@ -412,14 +503,16 @@ def _query_pairs(world: World) -> st.SearchStrategy[tuple[Query, Query, str, str
         changes,
         st.sampled_from(world.states),
         days,
+        st.sampled_from(agencies),
         apis,
         apis,
     )
 
 
 async def test_hypothesis_query_pairs(world: World) -> None:
-    """Random pairs: a query and a neighbour (another state, a longer facility word, a
-    range a month shorter or moved, or a margin), through random APIs."""
+    """Random pairs: a query and a neighbour (another state, a longer facility word, an
+    agency's jails, a range a month shorter or moved, or a margin), through random APIs;
+    grouped and filtered by agency and jurisdiction ids too."""
     loop = asyncio.get_running_loop()
     tallies: list[Tally] = []
     asked: list[Query] = []
