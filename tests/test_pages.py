@@ -442,7 +442,7 @@ async def test_pages_on_an_empty_database(server_url: URL, template_url: URL) ->
             counties = await http.get("/v1/jurisdictions", params={"kind": "COUNTY", "limit": 1})
             county = counties.json()["data"][0]["id"]
             _, page = await _html(http, f"/jurisdictions/{county}")
-            assert "No detainer release is loaded" in page.text_by_id["detainers"]
+            assert "No ICE detainer release is loaded" in page.text_by_id["no-detainers"]
             assert (await http.get("/docs")).status_code == 200
     finally:
         await engine.dispose()
