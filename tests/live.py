@@ -3,9 +3,11 @@
 
 The data (all 54 ICE snapshots, every policy CSV of ../shared/data/policies — the brief's,
 the DOJ's designations, Texas S.B. 8 — and one synthetic detainer release)
-is loaded ONCE per run into a template database; each module that asks for `live_server`
-gets its own copy of it and its own `open287g serve` process on a free loopback port, so a
-module that kills, floods or reloads its server cannot disturb another.
+is loaded ONCE per run into a template database (over a copy of `ice_template`, which holds
+the snapshots alone, for modules that load other data: tests/snapshots.py); each module
+that asks for `live_server` gets its own copy of it and its own `open287g serve` process on
+a free loopback port, so a module that kills, floods or reloads its server cannot disturb
+another.
 
 conftest registers this module as a plugin: ask for `live_server` (or `loaded_template_url`)
 by name in any test.
@@ -30,7 +32,7 @@ from sqlalchemy.pool import NullPool
 from load_tests.server import free_port, start_server, wait_ready
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_path
-from open287g.loaders.ice287g.load import load_sources, plan_sources
+from open287g.loaders.ice287g.load import FileResult, load_sources, plan_sources
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_path
 from tests.conftest import SHARED_DATA, create_database_copy, drop_database
@@ -45,17 +47,39 @@ def libpq_url(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+@dataclass(frozen=True)
+class IceTemplate:
+    url: URL
+    results: list[FileResult]
+    """What loading each snapshot did, in the order they were loaded."""
+
+
+@pytest.fixture(scope="session")
+async def ice_template(server_url: URL, template_url: URL) -> AsyncIterator[IceTemplate]:
+    """A migrated database holding the 54 real ICE snapshots, loaded once per run (a load
+    takes half a minute or more); never used directly, only copied."""
+    if not ICE_DIR.is_dir():
+        pytest.skip(f"{ICE_DIR} not present")
+    url = await create_database_copy(server_url, template_url)
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        results = await load_sources(engine, plan_sources([str(ICE_DIR)]), Settings())
+    finally:
+        await engine.dispose()
+    yield IceTemplate(url, results)
+    await drop_database(server_url, url)
+
+
 @pytest.fixture(scope="session")
 async def loaded_template_url(
-    server_url: URL, template_url: URL, tmp_path_factory: pytest.TempPathFactory
+    server_url: URL, ice_template: IceTemplate, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[URL]:
     """A migrated database holding the real snapshots, the policy CSV and synthetic
     detainers; never used directly, only copied (CREATE DATABASE … TEMPLATE)."""
-    url = await create_database_copy(server_url, template_url)
+    url = await create_database_copy(server_url, ice_template.url)
     engine = create_async_engine(url, poolclass=NullPool)
     settings = Settings()
     try:
-        await load_sources(engine, plan_sources([str(ICE_DIR)]), settings)
         for policies in POLICY_CSVS:  # as `make run` loads them
             await load_policy_document(engine, read_path(str(policies), 10**6), settings)
         release = make_detainers(

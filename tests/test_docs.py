@@ -35,15 +35,16 @@ from starlette.routing import Route
 from open287g.api.app import create_app
 from open287g.cli import build_parser
 from open287g.config import Settings
-from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_path
 from open287g.pages import docs as docs_pages
 from tests.conftest import SHARED_DATA
 from tests.docs_examples import ALL_FILES, DOC_FILES, LOCAL, Block, answer, blocks, examples
 from tests.fixtures import ICE_FILES
+from tests.snapshots import database_url
 
 ALL_TEXT = "\n".join(path.read_text() for path in ALL_FILES)
+__all__ = ["database_url"]  # this module's database: a copy of the ICE template
 POLICY_FILES = sorted((SHARED_DATA / "policies").glob("*.csv"))
 
 
@@ -129,7 +130,7 @@ async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The app over the shared real data, loaded as `make run DATA=../shared/data` does."""
     assert ICE_FILES, "the shared ICE lists must be beside the project"
     assert POLICY_FILES, "the shared policy CSVs must be beside the project"
-    await load_sources(engine, plan_sources([str(p) for p in ICE_FILES]), Settings())
+    # The module's database holds the 54 snapshots already (the ICE template).
     for path in POLICY_FILES:
         await load_policy_document(engine, read_path(str(path), 10**7), Settings())
     app = create_app(Settings(rate_limit_per_second=0, public_url=LOCAL), engine=engine)

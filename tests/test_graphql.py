@@ -21,17 +21,18 @@ from open287g.graphql.errors import MaskedSchema
 from open287g.graphql.plan import CompiledOperations
 from open287g.graphql.schema import build_schema, schema
 from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.conftest import PROJECT_ROOT, StatementCounter
 from tests.fixtures import ICE_DIR, ICE_FILES, make_detainers, raw_identities
+from tests.snapshots import database_url
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
 SDL_FILE = PROJECT_ROOT / "open287g" / "graphql" / "schema.graphql"
+__all__ = ["database_url"]  # this module's database: a copy of the ICE template
 
 
 @pytest.fixture(scope="module")
 async def loaded(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> None:
-    await load_sources(engine, plan_sources([str(ICE_DIR)]), Settings())
+    """A detainer release over the 54 snapshots the module's database holds already."""
     release = make_detainers(tmp_path_factory.mktemp("d") / "r.csv", rows=3000, fmt="csv")
     await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
 

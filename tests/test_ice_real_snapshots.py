@@ -19,13 +19,18 @@ from tests.fixtures import (
     LATEST_PENDING,
     raw_identities,
 )
+from tests.live import IceTemplate
+from tests.snapshots import database_url
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
+__all__ = ["database_url"]  # this module's database: a copy of the ICE template
 
 
 @pytest.fixture(scope="module")
-async def loaded(engine: AsyncEngine) -> list[FileResult]:
-    return await load_sources(engine, plan_sources([str(ICE_DIR)]), Settings())
+def loaded(ice_template: IceTemplate) -> list[FileResult]:
+    """What loading the snapshots did: the run loads them once, into the ICE template this
+    module's database copies."""
+    return ice_template.results
 
 
 async def current(engine: AsyncEngine, status: str) -> set[tuple[str, str, str]]:

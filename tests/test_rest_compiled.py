@@ -19,11 +19,13 @@ from open287g.api.app import create_app
 from open287g.api.v1 import compiled
 from open287g.config import Settings
 from open287g.db.queries.ids import from_global_id, to_global_id
-from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_path
 from tests.conftest import SHARED_DATA, StatementCounter
 from tests.fixtures import ICE_DIR
+from tests.snapshots import database_url
+
+__all__ = ["database_url"]  # this module's database: a copy of the ICE template
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
 COLLECTIONS = ("agreements", "agencies", "jurisdictions", "policies", "program-models")
@@ -40,7 +42,7 @@ SELECT c.id, min(g.first_seen) FROM chain c JOIN agreements g ON g.id = c.ancest
 
 @pytest.fixture(scope="module")
 async def http(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    await load_sources(engine, plan_sources([str(ICE_DIR)]), Settings())
+    # The policies over the 54 snapshots the module's database holds already.
     policies = read_path(str(SHARED_DATA / "policies" / "brief-named-states.csv"), 10**6)
     await load_policy_document(engine, policies, Settings())
     settings = Settings(response_cache=False, rate_limit_per_second=0)
