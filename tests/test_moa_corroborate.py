@@ -4,6 +4,8 @@ places and fragments do not."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +15,9 @@ from open287g.loaders.moas.corroborate import (
     corroborating,
     names_in_window,
 )
-from open287g.loaders.moas.fields import tidy_name
+from open287g.loaders.moas.extract import extract
+from open287g.loaders.moas.fields import parse_date, tidy_name
+from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.read import PageRead
 
 _FIRST = st.sampled_from(["Jason", "Gary", "Douglas", "Michelle", "Christopher", "Benjamin"])
@@ -80,3 +84,95 @@ def test_a_place_or_an_initial_is_not_a_name_in_a_window() -> None:
 @given(st.sampled_from("ABCDEJKMRT"), _LAST, _FIRST)
 def test_an_initial_read_as_a_dash_is_an_initial(initial: str, last: str, first: str) -> None:
     assert tidy_name(f"{initial}- {first} {last}") == f"{initial}. {first} {last}"
+
+
+def laid_out(
+    number: int, rows: list[list[tuple[float, str]]], conf: float | None = None
+) -> PageRead:
+    """A page whose words sit where `rows` put them: each row a list of (x, text), words
+    5 points a character wide, rows 24 points apart; a text layer, or OCR's words with
+    confidence `conf`."""
+    words: list[Word] = []
+    lines = []
+    for r, row in enumerate(rows):
+        y = 100.0 + 24 * r
+        for x, text in row:
+            for token in text.split():
+                words.append(Word(token, x, y, x + 5 * len(token), y + 10, conf))
+                x += 5 * (len(token) + 1)
+        lines.append(" ".join(text for _, text in row))
+    method = "text-layer" if conf is None else "ocr"
+    return PageRead(number, method, None, conf, "\n".join(lines), words=words)
+
+
+_DATES = st.dates(dt.date(2019, 1, 1), dt.date(2025, 12, 31))
+_FORMATS = st.sampled_from(["%B %d, %Y", "%m/%d/%Y", "%b %d, %Y", "%B %d, %y", "%Y.%m.%d"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(_FIRST, _MIDDLE, _LAST, _DATES, _DATES, _FORMATS, st.integers(230, 300), st.booleans())
+def test_a_generated_signature_block_is_read(
+    first: str,
+    middle: str,
+    last: str,
+    agency_on: dt.date,
+    ice_on: dt.date,
+    form: str,
+    labels_at: int,
+    misread: bool,
+) -> None:
+    """The 2025 form: headings, then `Date:`/`Name:`/`Title:` rows for both parties; the
+    right party's labels may stand left of its heading; the agency's name, typed over
+    the signature and read by OCR unsurely (a candidate alone), may be misread by a
+    letter: the points of contact confirm it, and spell it."""
+    name = f"{first} {middle}{last}"
+    read = name.replace(last, "Y" + last[1:]) if misread else name
+    signature = laid_out(
+        9,
+        [
+            [(60, "By signing this MOA, each party agrees to the fullest extent allowed by law.")],
+            [(60, "For the LEA:"), (311, "For ICE:")],
+            [
+                (60, "Date: " + agency_on.strftime(form)),
+                (labels_at, "Date: " + ice_on.strftime(form)),
+            ],
+            [(60, "Signature:"), (labels_at, "Signature:")],
+            [(60, "Name: " + read), (labels_at, "Name: Todd M. Lyons")],
+            [(60, "Title: Sheriff"), (labels_at, "Title: Acting Director")],
+        ],
+        conf=80.0,
+    )
+    contacts = laid_out(10, [[(60, f"POINTS OF CONTACT For the LEA: Sheriff {name} 212 Main St.")]])
+    extraction = extract([signature, contacts])
+    agency, ice = extraction.agency_signatory, extraction.ice_signatory
+    assert agency.name.value == name
+    assert agency.name.published
+    assert agency.title.value == "Sheriff"
+    assert ice.name.value == "Todd M. Lyons"
+    assert (agency.signed_on.value, ice.signed_on.value) == (
+        agency_on.isoformat(),
+        ice_on.isoformat(),
+    )
+
+
+def test_a_name_with_a_misread_title_before_it() -> None:
+    page = laid_out(
+        7,
+        [
+            [(60, "By signing this MOA, each party agrees to the fullest extent allowed by law.")],
+            [(60, "Timothy S. Robbins"), (320, "Sherilf Billy Woods")],
+            [(60, "Acting Executive Associate Director"), (320, "Sheriff, Marion County")],
+            [
+                (60, "U.S. Immigration and Customs Enforcement"),
+                (320, "Marion County Sheriff's Office"),
+            ],
+        ],
+    )
+    extraction = extract([page])
+    assert extraction.agency_signatory.name.value == "Billy Woods"
+    assert extraction.ice_signatory.name.value == "Timothy S. Robbins"
+
+
+def test_a_short_year_needs_its_comma() -> None:
+    assert parse_date("March 10, 25.")[0] == dt.date(2025, 3, 10)
+    assert parse_date("June 2019")[0] is None

@@ -193,7 +193,7 @@ _MONTHS = {
 _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})(?!\d)")
 _ISO_DATE = re.compile(r"(?<!\d)(20\d\d)[.\-/](\d{1,2})[.\-/](\d{1,2})(?!\d)")
 _WORD_DATE = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*(\d{1,2})\s*,?\s*(\d{4})\b",
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*(\d{1,2})(?:\s*,?\s*(\d{4})|,\s*(\d{2}))\b",
     re.IGNORECASE,
 )
 _SPACED_WORD_DATE = re.compile(
@@ -204,7 +204,8 @@ _SPACED_WORD_DATE = re.compile(
 def parse_date(text: str, today: dt.date | None = None) -> tuple[dt.date | None, str | None]:
     """(date, None) for the first date written in `text`, or (None, reason).
 
-    Accepts `March 5, 2025`, `02/28/2025`, `2/28/25`, `2025.04.21` (digital signatures)
+    Accepts `March 5, 2025`, `March 5, 25`, `02/28/2025`, `2/28/25`, `2025.04.21` (digital
+    signatures)
     and OCR's spaced stamps (`OCT 1 5 2019`). A date in the future or before 2005 is a
     typo (a 2028 for 2025): withheld with its reason."""
     today = today or dt.date.today()
@@ -214,7 +215,9 @@ def parse_date(text: str, today: dt.date | None = None) -> tuple[dt.date | None,
     if m := _ISO_DATE.search(text):
         candidates.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
     if m := _WORD_DATE.search(text):
-        candidates.append((int(m.group(3)), _MONTHS[m.group(1).lower()[:3]], int(m.group(2))))
+        # `March 10, 25` (handwritten, the comma required): 2025
+        year = int(m.group(3)) if m.group(3) else 2000 + int(m.group(4))
+        candidates.append((year, _MONTHS[m.group(1).lower()[:3]], int(m.group(2))))
     if m := _SPACED_WORD_DATE.search(text):
         day = int(m.group(2) + (m.group(3) or ""))
         candidates.append((int(m.group(4).replace(" ", "")), _MONTHS[m.group(1).lower()], day))

@@ -8,6 +8,7 @@ line. Both are read from word positions, so the same code serves the text layer 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 
@@ -41,7 +42,7 @@ from open287g.loaders.moas.form import (
     label_of,
     letters_of,
 )
-from open287g.loaders.moas.layout import group_lines
+from open287g.loaders.moas.layout import Word, group_lines
 from open287g.loaders.moas.read import OCR, PageRead
 
 _ICE_MARKERS = re.compile(
@@ -72,6 +73,7 @@ _NEAR_TITLE = 0.85
 # What OCR reads on the signature line itself is most often the handwriting: a name there
 # is a candidate unless the rest of the MOA names the same person.
 _ON_SIGNATURE = 0.85
+_LABEL_WORDS = {"date", "signature", "signatur", "name", "title", "agency"}
 _ICE_DEFAULT_AGENCY = "U.S. Immigration and Customs Enforcement"
 
 
@@ -105,12 +107,24 @@ def _dedupe(text: str) -> str:
 def _name_value(found: Found, base: float, threshold: float = PUBLISH_NAME_CONFIDENCE) -> Value:
     text = _dedupe(tidy_name(_STAMP_NOISE.sub(" ", found.text)))
     text = re.sub(r"^(Sheriff|Chief|Director|Name)\s*[:.]?\s+", "", text, flags=re.IGNORECASE)
+    text = _misread_title_dropped(text)
     if re.match(r"^[A-Z] \S+ \S+", text):
         text = text[2:]  # a label's stray letter ("N ame" split by OCR) before the name
     confidence = found.confidence(base)
     if not looks_like_name(text):
         return Value.missing("not a printed name", found.page, found.text)
     return _kept(proper_case(text), found, confidence, threshold=threshold)
+
+
+def _misread_title_dropped(text: str) -> str:
+    """`Sherilf Billy Woods` → `Billy Woods`: a title before the name, as OCR spells it."""
+    first, _, rest = text.partition(" ")
+    if len(rest.split()) < 2:
+        return text
+    for title in ("sheriff", "chief", "director", "colonel", "constable"):
+        if difflib.SequenceMatcher(None, letters_of(first), title).ratio() >= 0.75:
+            return rest
+    return text
 
 
 def _kept(
@@ -296,11 +310,29 @@ def split_columns(page: PageRead, top: float) -> list[Column]:
             if i > 0 and anchor and word.x0 > page.width * 0.3:
                 split = word.x0 - 4
                 break
+    split = min([split, *_second_labels(words, page.width)])
     left = [w for w in words if w.x0 < split]
     right = [w for w in words if w.x0 >= split]
     columns = [Column(None, group_lines(ws), page) for ws in (left, right) if ws]
     _assign_roles(columns)
     return columns
+
+
+def _second_labels(words: Sequence[Word], width: float) -> list[float]:
+    """Where the right party's form starts when its labels stand left of its heading
+    (`Date: 01/30/2025   Date: 01/31/2025`): the label a line starts with, again in its
+    right part (a stamp's own `Date:` is not a form label)."""
+    starts = []
+    for line in group_lines(words):
+        first = label_of(line)
+        if first is None:
+            continue
+        for word in line.words[1:]:
+            label = letters_of(word.text)
+            if word.x0 > width * 0.3 and label.startswith(first[0][:8]) and label in _LABEL_WORDS:
+                starts.append(word.x0 - 4)
+                break
+    return starts
 
 
 def _assign_roles(columns: list[Column]) -> None:
