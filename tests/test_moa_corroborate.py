@@ -15,7 +15,7 @@ from open287g.loaders.moas.corroborate import (
     corroborating,
     names_in_window,
 )
-from open287g.loaders.moas.extract import extract
+from open287g.loaders.moas.extract import extract, points_of_contact
 from open287g.loaders.moas.fields import parse_date, tidy_name
 from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.read import PageRead
@@ -176,3 +176,31 @@ def test_a_name_with_a_misread_title_before_it() -> None:
 def test_a_short_year_needs_its_comma() -> None:
     assert parse_date("March 10, 25.")[0] == dt.date(2025, 3, 10)
     assert parse_date("June 2019")[0] is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(_FIRST, _MIDDLE, _LAST, st.sampled_from(["", "Lt. ", "Sgt. ", "Capt. "]))
+def test_points_of_contact_are_people_not_places(
+    first: str, middle: str, last: str, rank: str
+) -> None:
+    name = f"{first} {middle}{last}"
+    text = "\n".join(
+        [
+            "VII. POINTS OF CONTACT",
+            "For ICE: Department of Homeland Security",
+            "Immigration and Customs Enforcement",
+            f"For the LEA: {rank}{name}",
+            "Chief of Police",
+            "51 Bald Eagle Drive, Marco Island, Fl 34145",
+            "Town of Jupiter Island, Department of Public Safety",
+            "Marco Island Police Dept",
+            "Criminal Justice Authority",
+            "VIII. EFFECTIVE DATE",
+        ]
+    )
+    contacts = points_of_contact([page(10, text)])
+    assert [c.value for c in contacts] == [name]
+
+
+def test_a_stamp_whose_zero_reads_as_a_tilde() -> None:
+    assert parse_date("SEP ~9 2019")[0] == dt.date(2019, 9, 9)

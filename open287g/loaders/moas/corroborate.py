@@ -38,7 +38,7 @@ _TITLE_AFTER = re.compile(r"(?<=[a-z.] )(?:Sheriff|Chief\s+of\s+Police|Director|
 _WINDOW = 90  # characters after an introduction that may hold the names
 # A run of capitalised words followed by one of these is a place or an agency's name
 # (`Deaf Smith County`, `New Smyrna Beach Police`), not a person.
-_PLACE_AFTER = re.compile(
+PLACE_AFTER = re.compile(
     r"^(?:County|Co\.?|Police|Sheriff'?s?|Department|Dept\.?|City|Town|Township|Parish|Beach"
     r"|Island|Fire|State|University|College|Board|Office|PD|SO|Division|Village|Borough)\b",
     re.IGNORECASE,
@@ -83,7 +83,7 @@ def same_person(a: str, b: str) -> bool:
 
 def names_in_window(text: str) -> list[str]:
     """Each longest run (2–4 words) of name-shaped words in `text` that reads as a full
-    name (not ending in an initial, not a place: see `_PLACE_AFTER`)."""
+    name (not ending in an initial, not a place: see `PLACE_AFTER`)."""
     tokens = text.split()
     found: list[str] = []
     start = 0
@@ -94,7 +94,7 @@ def names_in_window(text: str) -> list[str]:
                 continue
             if any(t.endswith(",") for t in run[:-1]):
                 continue  # a name does not run across a comma
-            if start + size < len(tokens) and _PLACE_AFTER.match(tokens[start + size]):
+            if start + size < len(tokens) and PLACE_AFTER.match(tokens[start + size]):
                 continue
             name = proper_case(tidy_name(" ".join(run).rstrip(",")))
             if len(letters(name.split()[-1])) >= 2 and looks_like_name(name):

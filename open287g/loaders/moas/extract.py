@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from open287g.db.models.enums import ProgramModelCode
 from open287g.loaders.moas.blocks import name_in, read_title
-from open287g.loaders.moas.corroborate import CORROBORATED, alike
+from open287g.loaders.moas.corroborate import CORROBORATED, PLACE_AFTER, alike
 from open287g.loaders.moas.fields import Extraction, Signatory, Value
 from open287g.loaders.moas.read import OCR, PageRead
 from open287g.loaders.moas.signatures import SCANNER_LAYER, read_signatories
@@ -17,9 +17,10 @@ from open287g.loaders.moas.signatures import SCANNER_LAYER, read_signatories
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 6  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
+EXTRACTOR_VERSION = 7  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
 # 5: names corroborated by the rest of the MOA; a scanner's layer and the signature line
-# itself read at lower confidence; 6: the right party's labels left of its heading
+# itself read at lower confidence; 6: the right party's labels left of its heading;
+# 7: points of contact without places, institutions, ranks
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),
@@ -48,6 +49,15 @@ _POC_HEADING = re.compile(
 _POC_PUBLIC = re.compile(r"PUBLIC\s+INFORMATION", re.IGNORECASE)
 # The next section after the points of contact: `VIII. EFFECTIVE DATE`, an appendix.
 _SECTION = re.compile(r"^\s*(?:[IVXL]{1,5}\.\s*[A-Z]{3}|APPENDIX\b|Revised\s+\d)")
+
+
+# What follows a city in an address (`, MN 55744`), words of institutions, not people,
+# and a rank before a contact's name (`Lt. Kathryn Gotz`).
+_CITY_AFTER = re.compile(r"^\s*,?\s*[A-Z][A-Za-z]\.?\s+\d{5}")
+_INSTITUTION = re.compile(
+    r"\b(Authority|Commission|Justice|Guard|National|MOA|Moa|Marshall?|Academy|Council)\b"
+)
+_RANK = re.compile(r"^(?:Lt|Lieut|Sgt|Capt|Cpt|Maj|Det|Cmdr|Ofc|Dep)\.?\s+")
 
 
 def program_model(pages: Sequence[PageRead]) -> Value:
@@ -95,11 +105,18 @@ def points_of_contact(pages: Sequence[PageRead]) -> list[Value]:
                 break
             line = re.sub(r"^\s*For\s+(the\s+)?[^:]{1,60}:", " ", raw)
             line = re.sub(r"\b(Name|Title|Phone|Email|E-mail|Address)\s*:", " ", line)
-            for piece in re.split(r"[,/;|]| - |\s{3,}", line):
+            pieces = re.split(r"([,/;|]| - |\s{3,})", line)
+            for k in range(0, len(pieces), 2):
+                piece, rest = pieces[k], "".join(pieces[k + 1 :])
                 title = read_title(piece.strip())
                 if re.search(r"\d|Revised", piece) or (title is not None and "," not in title):
                     continue  # an address, a phone number, a footer, a title alone
-                name = name_in(piece)
+                if _CITY_AFTER.match(rest) or _INSTITUTION.search(piece):
+                    continue  # `Grand Rapids, MN 55744`; `Wildlife Conservation Commission`
+                name = name_in(_RANK.sub("", piece.strip()))
+                before, _, after = (piece + rest).partition(name or "\0")
+                if name and (PLACE_AFTER.match(after.strip()) or before.endswith(" of ")):
+                    continue  # `Marco Island Police Dept`, `Town of Jupiter Island`: places
                 if name and not any(v.value == name for v in values):
                     values.append(Value(name, page.number, "points-of-contact", round(base, 3)))
         if values:

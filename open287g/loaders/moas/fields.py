@@ -197,7 +197,7 @@ _WORD_DATE = re.compile(
     re.IGNORECASE,
 )
 _SPACED_WORD_DATE = re.compile(
-    r"\b(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s*-?\s*(\d)\s?(\d)?\s+((?:\d\s?){4})\b"
+    r"\b(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s*-?\s*~?(\d)\s?(\d)?\s+((?:\d\s?){4})\b"
 )
 
 
@@ -205,9 +205,9 @@ def parse_date(text: str, today: dt.date | None = None) -> tuple[dt.date | None,
     """(date, None) for the first date written in `text`, or (None, reason).
 
     Accepts `March 5, 2025`, `March 5, 25`, `02/28/2025`, `2/28/25`, `2025.04.21` (digital
-    signatures)
-    and OCR's spaced stamps (`OCT 1 5 2019`). A date in the future or before 2005 is a
-    typo (a 2028 for 2025): withheld with its reason."""
+    signatures) and OCR's spaced stamps (`OCT 1 5 2019`, `SEP ~9 2019`: a stamp's 0 read
+    as a tilde). A date in the future or before 2005 is a typo (a 2028 for 2025):
+    withheld with its reason."""
     today = today or dt.date.today()
     text = re.sub(r"\b([A-Z]) ([a-z]{2,})", r"\1\2", text)  # OCR's "M arch"
     text = re.sub(r"\b(20) ?([0-3]) ?(\d)\b", r"\1\2\3", text)  # OCR's "20 25"
