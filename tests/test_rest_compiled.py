@@ -29,12 +29,14 @@ __all__ = ["database_url"]  # this module's database: a copy of the ICE template
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
 COLLECTIONS = ("agreements", "agencies", "jurisdictions", "policies", "program-models")
-# Each agreement's first sighting of its lineage: its own or any predecessor's first_seen.
+# Each agreement's first sighting of its lineage: its own or any predecessor's first_seen
+# (a model switch starts a new agreement: its link is not followed).
 LINEAGE_FIRST_SEEN = """
 WITH RECURSIVE chain(id, ancestor) AS (
     SELECT id, id FROM agreements
     UNION
-    SELECT c.id, l.predecessor_id FROM chain c JOIN agreement_links l ON l.successor_id = c.ancestor
+    SELECT c.id, l.predecessor_id FROM chain c JOIN agreement_links l
+        ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
 )
 SELECT c.id, min(g.first_seen) FROM chain c JOIN agreements g ON g.id = c.ancestor GROUP BY c.id
 """
