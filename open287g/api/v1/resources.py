@@ -30,6 +30,7 @@ from open287g.db.queries import (
     jurisdictions,
     policies,
 )
+from open287g.db.queries.ids import MAX_ID_CHARS
 from open287g.db.reference_data import resolve_state
 from open287g.db.rows import Listing, every_row
 
@@ -130,8 +131,11 @@ JURISDICTION_ID = Param(
     "string",
     "A jurisdiction's id: only the jails in it (a state's every facility, a county's those "
     "placed in it, a place's those of its city).",
+    max_length=MAX_ID_CHARS,
 )
-AGENCY_ID = Param("agency", "string", "An agency's id: only the jails it runs.")
+AGENCY_ID = Param(
+    "agency", "string", "An agency's id: only the jails it runs.", max_length=MAX_ID_CHARS
+)
 FACILITY_FILTERS = (
     STATE,
     JURISDICTION_ID,
