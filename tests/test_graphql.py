@@ -162,6 +162,23 @@ async def test_agreement_changes_match_the_lists(engine: AsyncEngine) -> None:
     assert kinds.count("CHANGED") > 0
 
 
+async def test_agreement_changes_carry_the_spec_date(engine: AsyncEngine) -> None:
+    """SPEC: `AgreementChange` entries carry `date` (and the list that showed the change),
+    through the app's /graphql; `changedOn`, the first name, is deprecated and the same."""
+    query = """{ agreementChanges(from: "2025-05-16", to: "2025-07-11", first: 100) {
+      edges { node { kind date changedOn list { snapshotDate } } } } }"""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(engine=engine)), base_url="http://t"
+    ) as http:
+        answer = (await http.post("/graphql", json={"query": query})).json()
+    assert "errors" not in answer, answer
+    nodes = [edge["node"] for edge in answer["data"]["agreementChanges"]["edges"]]
+    assert nodes
+    for node in nodes:
+        assert node["date"] == node["changedOn"] == node["list"]["snapshotDate"]
+        assert "2025-05-16" < node["date"] <= "2025-07-11"
+
+
 NESTED = """
 query ($first: Int) { agreements(first: $first) { edges { node { id status signedOn moaUrl
   policyStatus model { code name } agency { id name type policyStatus officials { name }

@@ -22,12 +22,20 @@ AGREEMENT_CHANGE = Entity(
             "kind", "{t}.kind", AgreementChangeKind, "What changed: added, ended, status, details."
         ),
         Column(
-            "changed_on",
+            "date",
             "{t}.changed_on",
             dt.date | None,
             "Publication date of the list that showed the change: for one that left, the "
             "first list (of the kind that last carried it) without it; else the first list "
             "after `from` that carried it as it is now.",
+        ),
+        # The field's first name, kept for clients written before the SPEC's `date`.
+        Column(
+            "changed_on",
+            "{t}.changed_on",
+            dt.date | None,
+            "The same as `date`.",
+            deprecation="Use `date` (the name the specification fixes).",
         ),
     ),
     relations=(
