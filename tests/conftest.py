@@ -54,14 +54,20 @@ def pytest_report_header() -> str:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[URL]:
-    """The server every test database lives on."""
+async def server_url() -> AsyncIterator[URL]:
+    """The server every test database lives on. The embedded one (the test server only,
+    never `make run`'s) runs without fsync: its data need not survive a crash of the
+    machine, and each module's CREATE DATABASE copy, the checkpoint each DROP DATABASE
+    forces, and every commit would otherwise wait for the disk. A crash of PostgreSQL
+    alone loses nothing: every commit is still written before it returns."""
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:
         yield to_asyncpg_url(configured)
         return
     data_dir = Path(os.environ.get("OPEN287G_TEST_DATA_DIR", PROJECT_ROOT / ".data" / "test"))
-    yield to_asyncpg_url(start_embedded(data_dir))
+    url = to_asyncpg_url(start_embedded(data_dir))
+    await _admin(url, "ALTER SYSTEM SET fsync = off", "SELECT pg_reload_conf()")
+    yield url
     stop_embedded(data_dir)
 
 
