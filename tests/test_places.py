@@ -81,6 +81,17 @@ async def _placed(conn: AsyncConnection, name: str) -> tuple[str, str, str | Non
     return str(row[0]), str(row[1]), row[2]
 
 
+async def _placement(conn: AsyncConnection, name: str) -> tuple[str, str]:
+    """The agency's stored placement: (method, evidence)."""
+    row = (
+        await conn.execute(
+            text("SELECT placement_method, placement_evidence FROM agencies WHERE name = :n"),
+            {"n": name},
+        )
+    ).one()
+    return str(row[0]), str(row[1])
+
+
 async def test_placement_overrides_move_stored_agencies_and_later_rows(
     conn: AsyncConnection, tmp_path: Path
 ) -> None:
@@ -91,6 +102,11 @@ async def test_placement_overrides_move_stored_agencies_and_later_rows(
     await load_sources(conn, plan_sources([str(first)]), Settings())
     # Bowie is a Texas county: the place is left in its state, and the miss reported.
     assert await _placed(conn, "Fouke Police Department") == ("PLACE", "Fouke", "05")
+    assert await _placement(conn, "Fouke Police Department") == (
+        "AGENCY_NAME",
+        "the name names the place Fouke, in Bowie County (the COUNTY cell); 'Bowie County' "
+        "is not a county in the Census county list of AR, so no county is known",
+    )
     overrides = (
         "state,agency,county_fips,place,note\n"
         "AR,fouke police department,05091,Fouke,Fouke is in Miller County\n"
@@ -100,9 +116,13 @@ async def test_placement_overrides_move_stored_agencies_and_later_rows(
     run_id, counts = await load_placements_document(
         conn, SourceDocument("placements.csv", overrides.encode())
     )
-    assert (counts.inserted, counts.rejected, counts.updated) == (1, 2, 0)
-    # The place moved into Miller County (the agency stays on its place).
+    # The agency stays on its place, which moved into Miller County; its placement is
+    # the override's now (an update of its record).
+    assert (counts.inserted, counts.rejected, counts.updated) == (1, 2, 1)
     assert await _placed(conn, "Fouke Police Department") == ("PLACE", "Fouke", "05091")
+    reviewed = ("OVERRIDE", "reviewed override: placed in Fouke (Miller County 05091); Fouke "
+                "is in Miller County")  # fmt: skip
+    assert await _placement(conn, "Fouke Police Department") == reviewed
     reasons = (
         await conn.execute(
             text('SELECT "column", reason FROM load_issues WHERE load_run_id = :r ORDER BY 1'),
@@ -124,6 +144,7 @@ async def test_placement_overrides_move_stored_agencies_and_later_rows(
         )
     ).scalars()
     assert any(r.startswith("placement: reviewed override: placed in Fouke") for r in said)
+    assert await _placement(conn, "Fouke Police Department") == reviewed
 
 
 @pytest.mark.parametrize(

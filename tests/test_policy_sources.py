@@ -407,3 +407,88 @@ async def test_first_seen_at_the_archive_start_is_decided_per_agreement(
     expected = {i for i, (day, kind) in firsts.items() if archive.first_of_kind[kind] == day}
     assert at_start == expected
     assert 0 < len(at_start) < len(firsts)
+
+
+AGENCY_PLACEMENT = (
+    '{{ agencies(first: 5, filter: {{state: "{state}", nameContains: "{name}"}}) {{ edges'
+    " {{ node {{ id name placementMethod placementEvidence placementConflict"
+    " jurisdiction {{ name kind }} }} }} }} }}"
+)
+
+
+async def _placed(client: httpx.AsyncClient, state: str, name: str) -> dict[str, Any]:
+    edges = (await graphql(client, AGENCY_PLACEMENT.format(state=state, name=name)))[
+        "agencies"]["edges"]  # fmt: skip
+    named: list[dict[str, Any]] = [e["node"] for e in edges if e["node"]["name"] == name]
+    [node] = named
+    row = (await client.get(f"/v1/agencies/{node['id']}")).json()["data"]
+    assert (row["placement_method"], row["placement_evidence"], row["placement_conflict"]) == (
+        node["placementMethod"], node["placementEvidence"], node["placementConflict"])  # fmt: skip
+    return node
+
+
+async def test_every_agency_shows_how_it_was_placed(
+    loaded: None, client: httpx.AsyncClient
+) -> None:
+    """An agency's placement is declared on Agency (both APIs) and shown on its page: the
+    method, the evidence in words and any contradiction between ICE's cells."""
+    okeechobee = await _placed(client, "FL", "Okeechobee Police Department")
+    assert okeechobee["placementMethod"] == "AGENCY_NAME"
+    assert "inside Okeechobee County (12093)" in okeechobee["placementEvidence"]
+    assert okeechobee["placementConflict"].startswith("TYPE says County")
+    alachua = await _placed(client, "FL", "Alachua Police Departent")
+    assert (alachua["placementMethod"], alachua["jurisdiction"]["kind"]) == (
+        "AGENCY_NAME", "PLACE")  # fmt: skip
+    assert alachua["placementConflict"] is not None
+    texarkana = await _placed(client, "AR", "Texarkana Police Department")
+    assert texarkana["placementMethod"] == "OVERRIDE"
+    assert "Miller County 05091" in texarkana["placementEvidence"]
+    anderson = await _placed(client, "TX", "Anderson County Sheriff's Office")
+    assert (anderson["placementMethod"], anderson["placementConflict"]) == ("COUNTY_CELL", None)
+    assert anderson["placementEvidence"] == (
+        "the COUNTY cell says Anderson County; the name agrees")  # fmt: skip
+    # TYPE Municipality, but the name names no place: the COUNTY cell places it.
+    arkansas = await _placed(client, "AR", "Arkansas State Police Department")
+    assert (arkansas["placementMethod"], arkansas["jurisdiction"]["name"]) == (
+        "COUNTY_CELL", "Pulaski County")  # fmt: skip
+    fdle = await _placed(client, "FL", "Florida Department of Law Enforcement")
+    assert (fdle["placementMethod"], fdle["jurisdiction"]["kind"]) == ("TYPE", "STATE")
+    methods = (await client.get("/v1/agencies?limit=1000")).json()["data"]
+    assert None not in {row["placement_method"] for row in methods}
+    page = (await client.get(f"/agencies/{okeechobee['id']}")).text
+    assert "Placed by</dt>" in page
+    assert "the agency&#39;s own name" in page
+    assert 'id="placement-conflict"' in page
+
+
+async def test_stored_rows_are_placed_again_as_the_loader_placed_them(
+    loaded: None, engine: AsyncEngine
+) -> None:
+    """Migration 0025 fills rows stored before placements were kept by the loader's own
+    rules over the cells each row kept: on every stored row of the 54 lists, those rules
+    give what the load stored."""
+    from open287g.loaders.ice287g.counties import placements_of
+
+    async with engine.connect() as conn:
+        stored = {
+            (r[0], r[1], r[2], r[3]): (r[4], r[5], r[6])
+            for r in await conn.execute(
+                text(
+                    "SELECT DISTINCT g.state_code, o.agency_name, CAST(o.agency_type AS text),"
+                    " o.county, o.placement_method, o.placement_evidence, o.placement_conflict"
+                    " FROM agreement_observations o JOIN agreements g ON g.id = o.agreement_id"
+                )
+            )
+        }
+        overrides = [
+            tuple(r)
+            for r in await conn.execute(
+                text(
+                    "SELECT DISTINCT ON (state_code, agency_key) state_code, agency_key,"
+                    " county_fips, place, note FROM placement_overrides"
+                    " ORDER BY state_code, agency_key, load_run_id IS NULL, id DESC"
+                )
+            )
+        ]
+    assert len(stored) > 700
+    assert placements_of(list(stored), overrides) == stored

@@ -28,7 +28,7 @@ from open287g.loaders.csv_documents import (
     csv_records,
     load_csv_document,
 )
-from open287g.loaders.ice287g.counties import Overrides, PlacementOverride
+from open287g.loaders.ice287g.counties import Overrides, PlacementOverride, override_evidence
 from open287g.loaders.ice287g.jurisdictions import jurisdiction_key
 from open287g.loaders.normalize import name_key
 from open287g.loaders.sources import SourceDocument
@@ -90,13 +90,18 @@ _MOVE = """
 WITH target AS (
     SELECT a.id FROM agencies a WHERE a.state_code = :state AND a.name_key = :key
 ), observed AS (
-    UPDATE agreement_observations o SET jurisdiction_id = :target
+    UPDATE agreement_observations o SET jurisdiction_id = :target,
+        placement_method = 'OVERRIDE', placement_evidence = :evidence
     FROM agreements g WHERE g.id = o.agreement_id AND g.agency_id IN (SELECT id FROM target)
-      AND o.jurisdiction_id IS DISTINCT FROM :target
+      AND (o.jurisdiction_id, o.placement_method, o.placement_evidence)
+          IS DISTINCT FROM (:target, 'OVERRIDE', :evidence)
     RETURNING o.agreement_id
 )
-UPDATE agencies a SET jurisdiction_id = :target, updated_at = now()
-WHERE a.id IN (SELECT id FROM target) AND a.jurisdiction_id IS DISTINCT FROM :target
+UPDATE agencies a SET jurisdiction_id = :target, placement_method = 'OVERRIDE',
+    placement_evidence = :evidence, updated_at = now()
+WHERE a.id IN (SELECT id FROM target)
+  AND (a.jurisdiction_id, a.placement_method, a.placement_evidence)
+      IS DISTINCT FROM (:target, 'OVERRIDE', :evidence)
 RETURNING a.id
 """
 
@@ -146,7 +151,11 @@ async def apply_overrides(conn: AsyncConnection, run_id: int | None) -> set[int]
     for (state, key), override in (await placement_overrides(conn)).items():
         target, jurisdictions = await _target(conn, state, override)
         touched += jurisdictions
-        result = await conn.execute(text(_MOVE), {"state": state, "key": key, "target": target})
+        result = await conn.execute(
+            text(_MOVE),
+            {"state": state, "key": key, "target": target,
+             "evidence": override_evidence(override)},
+        )  # fmt: skip
         moved.update(int(i) for i in result.scalars())
     await record_changes(conn, run_id, "jurisdiction", touched, ChangeOp.UPSERT)
     await record_changes(conn, run_id, "agency", sorted(moved), ChangeOp.UPSERT)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, by_key
 from open287g.db.entities.policy import policy_relation, policy_status_column
 from open287g.db.entities.statistics import AGENCY_SCOPE
-from open287g.db.models.enums import AgencyType
+from open287g.db.models.enums import AgencyType, PlacementMethod
 
 AGENCY = Entity(
     name="Agency",
@@ -19,6 +19,28 @@ AGENCY = Entity(
         Column("state", "{t}.state_code", str, "The two-letter USPS code of its state."),
         Column("county", "{t}.county", str | None, "The county as ICE's list names it, if any."),
         policy_status_column("{t}.jurisdiction_id"),
+        Column(
+            "placement_method",
+            "{t}.placement_method",
+            PlacementMethod | None,
+            "Which evidence placed it in its jurisdiction (the strongest it has: a reviewed "
+            "override, its own name, ICE's COUNTY cell, the TYPE cell, or none: its state).",
+        ),
+        Column(
+            "placement_evidence",
+            "{t}.placement_evidence",
+            str | None,
+            "That evidence in words: the name or cells read, a guessed county's score, the "
+            "override's note.",
+        ),
+        Column(
+            "placement_conflict",
+            "{t}.placement_conflict",
+            str | None,
+            "Where ICE's cells about its place contradict each other (TYPE County on a "
+            "police department, a COUNTY cell naming another county than its name) and "
+            "what won; null when they agree.",
+        ),
     ),
     relations=(
         by_key(
@@ -93,5 +115,8 @@ AGENCY = Entity(
         RestColumn("state"),
         RestColumn("county"),
         RestColumn("jurisdiction_id", "jurisdiction.id"),
+        RestColumn("placement_method"),
+        RestColumn("placement_evidence"),
+        RestColumn("placement_conflict"),
     ),
 )

@@ -43,7 +43,9 @@ JURISDICTION = Entity(
             "fips",
             "{t}.fips",
             str | None,
-            "Its Census FIPS code (2 digits a state, 5 a county, 7 a place), if known.",
+            "Its Census FIPS code (2 digits a state, 5 a county, 7 a place), if known: every "
+            "state and county has one; a place only when a loaded policy row gives it (no "
+            "Census place list is installed; docs/data.md).",
         ),
         policy_status_column("{t}.id"),
         Column(

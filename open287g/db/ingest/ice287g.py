@@ -42,6 +42,9 @@ class StagedRow(NamedTuple):
     p_kind: str | None
     p_name: str | None
     p_key: str | None
+    placement_method: str | None = None  # how the row's agency was placed (PlacementMethod)
+    placement_evidence: str | None = None
+    placement_conflict: str | None = None  # ICE's cells contradicting each other
 
 
 _CREATE_STAGE = """
@@ -49,7 +52,8 @@ CREATE TEMPORARY TABLE stage_ice (
     row_number int, state_code text, agency_name text, agency_key text, agency_type text,
     county text, model_code text, signed_on date, signed_raw text, moa_url text,
     addendum_urls text[], j_kind text, j_name text, j_key text,
-    p_kind text, p_name text, p_key text
+    p_kind text, p_name text, p_key text,
+    placement_method text, placement_evidence text, placement_conflict text
 ) ON COMMIT DROP
 """
 
@@ -99,10 +103,11 @@ staged AS (
 
 _INSERT_AGENCIES = f"""
 WITH {_STAGED_WITH_JURISDICTION}
-INSERT INTO agencies (state_code, name, name_key, type, county, jurisdiction_id)
+INSERT INTO agencies (state_code, name, name_key, type, county, jurisdiction_id,
+    placement_method, placement_evidence, placement_conflict)
 SELECT DISTINCT ON (state_code, agency_key)
        state_code, agency_name, agency_key, CAST(agency_type AS agency_type), county,
-       jurisdiction_id
+       jurisdiction_id, placement_method, placement_evidence, placement_conflict
 FROM staged ORDER BY state_code, agency_key, row_number
 ON CONFLICT (state_code, name_key) DO NOTHING
 RETURNING id
@@ -113,6 +118,7 @@ INSERT INTO agreements (agency_id, state_code, model_code, status, first_seen, l
 SELECT a.id, s.state_code, CAST(s.model_code AS program_model_code),
        CAST(:status AS agreement_status), :published_on, :published_on
 FROM stage_ice s JOIN agencies a ON a.state_code = s.state_code AND a.name_key = s.agency_key
+ORDER BY s.row_number  -- ids in list order, whatever plan the join gets
 ON CONFLICT (agency_id, model_code) DO NOTHING
 RETURNING id
 """
@@ -120,9 +126,11 @@ RETURNING id
 _INSERT_OBSERVATIONS = f"""
 WITH {_STAGED_WITH_JURISDICTION}
 INSERT INTO agreement_observations (snapshot_id, agreement_id, row_number, agency_name,
-    agency_type, county, jurisdiction_id, signed_on, signed_raw, moa_url, addendum_urls)
+    agency_type, county, jurisdiction_id, signed_on, signed_raw, moa_url, addendum_urls,
+    placement_method, placement_evidence, placement_conflict)
 SELECT :snapshot_id, g.id, s.row_number, s.agency_name, CAST(s.agency_type AS agency_type),
-       s.county, s.jurisdiction_id, s.signed_on, s.signed_raw, s.moa_url, s.addendum_urls
+       s.county, s.jurisdiction_id, s.signed_on, s.signed_raw, s.moa_url, s.addendum_urls,
+       s.placement_method, s.placement_evidence, s.placement_conflict
 FROM staged s
 JOIN agencies a ON a.state_code = s.state_code AND a.name_key = s.agency_key
 JOIN agreements g ON g.agency_id = a.id AND g.model_code = CAST(s.model_code AS program_model_code)
@@ -200,12 +208,13 @@ RETURNING a.id, CAST(old.status AS text) AS old_status, CAST(c.status AS text) A
     c.left_on AS left_on
 """
 
-# Agencies take their name, type, county and jurisdiction from the newest list naming them.
+# Agencies take their name, type, county, jurisdiction and placement evidence from the
+# newest list naming them.
 _RECOMPUTE_AGENCIES = f"""
 WITH {_ORDERED_SNAPSHOTS},
 newest AS (
     SELECT DISTINCT ON (g.agency_id) g.agency_id, o.agency_name, o.agency_type, o.county,
-           o.jurisdiction_id
+           o.jurisdiction_id, o.placement_method, o.placement_evidence, o.placement_conflict
     FROM agreement_observations o
     JOIN agreements g ON g.id = o.agreement_id
     JOIN ordered s ON s.id = o.snapshot_id
@@ -214,11 +223,15 @@ newest AS (
 )
 UPDATE agencies a
 SET name = n.agency_name, type = n.agency_type, county = n.county,
-    jurisdiction_id = n.jurisdiction_id, updated_at = now()
+    jurisdiction_id = n.jurisdiction_id, placement_method = n.placement_method,
+    placement_evidence = n.placement_evidence, placement_conflict = n.placement_conflict,
+    updated_at = now()
 FROM newest n
 WHERE a.id = n.agency_id
-  AND (a.name, a.type, a.county, a.jurisdiction_id)
-      IS DISTINCT FROM (n.agency_name, n.agency_type, n.county, n.jurisdiction_id)
+  AND (a.name, a.type, a.county, a.jurisdiction_id, a.placement_method, a.placement_evidence,
+       a.placement_conflict)
+      IS DISTINCT FROM (n.agency_name, n.agency_type, n.county, n.jurisdiction_id,
+       n.placement_method, n.placement_evidence, n.placement_conflict)
 RETURNING a.id
 """
 

@@ -30,7 +30,22 @@ AGREEMENT_STATUS = Enum(AgreementStatus, name="agreement_status")
 SNAPSHOT_KIND = Enum(SnapshotKind, name="snapshot_kind")
 
 
-class Agency(Base):
+class Placed:
+    """How a list row's agency was placed in its jurisdiction (#21; `PlacementMethod`):
+    kept on every list row and on the agency, from its newest row."""
+
+    placement_method: Mapped[str | None] = mapped_column(
+        Text, comment="OVERRIDE, AGENCY_NAME, COUNTY_CELL, TYPE or STATE_ONLY"
+    )
+    placement_evidence: Mapped[str | None] = mapped_column(
+        Text, comment="the evidence that placed it, in words"
+    )
+    placement_conflict: Mapped[str | None] = mapped_column(
+        Text, comment="where ICE's cells about its place contradict each other"
+    )
+
+
+class Agency(Placed, Base):
     """A law-enforcement agency, identified by (state, folded name)."""
 
     __tablename__ = "agencies"
@@ -125,7 +140,7 @@ class Snapshot(Base):
     row_count: Mapped[int] = mapped_column(Integer)
 
 
-class AgreementObservation(Base):
+class AgreementObservation(Placed, Base):
     """What one snapshot said about one agreement: the history behind `asOf` queries."""
 
     __tablename__ = "agreement_observations"

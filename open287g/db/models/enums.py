@@ -49,6 +49,17 @@ class AgencyType(enum.StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+class PlacementMethod(enum.StrEnum):
+    """Which evidence placed an agency in its jurisdiction (docs/data.md, "Places"),
+    strongest first."""
+
+    OVERRIDE = "OVERRIDE"
+    AGENCY_NAME = "AGENCY_NAME"
+    COUNTY_CELL = "COUNTY_CELL"
+    TYPE = "TYPE"
+    STATE_ONLY = "STATE_ONLY"
+
+
 class SnapshotKind(enum.StrEnum):
     """Which of ICE's two lists a file is."""
 
@@ -166,6 +177,17 @@ MEANINGS.update(
         AgencyType.STATE_AGENCY: "A state agency (a state police, corrections department).",
         AgencyType.TRIBAL: "A tribal agency.",
         AgencyType.UNKNOWN: "ICE's list gives no type we recognise.",
+    }
+)
+MEANINGS.update(
+    {
+        PlacementMethod.OVERRIDE: "A reviewed placement override (open287g load "
+        "placement-overrides, or one that came with the schema): it wins over ICE's cells.",
+        PlacementMethod.AGENCY_NAME: "The place, county or tribe the agency's own name names.",
+        PlacementMethod.COUNTY_CELL: "ICE's COUNTY cell.",
+        PlacementMethod.TYPE: "ICE's TYPE cell: a state agency serves its state.",
+        PlacementMethod.STATE_ONLY: "No evidence of a county or place (or a county the Census "
+        "list lacks): the agency keeps its state only.",
     }
 )
 MEANINGS.update(

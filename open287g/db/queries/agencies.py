@@ -34,6 +34,9 @@ class AgencyRecord:
     type: str
     county: str | None
     jurisdiction_id: int | None
+    placement_method: str | None = None  # PlacementMethod; null before migration 0025 filled it
+    placement_evidence: str | None = None
+    placement_conflict: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,20 @@ Placement evidence beyond the cells (issue #21), each reported with a reason tha
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from open287g.db.gazetteer import CountyMatch, county_by_fips, match_county
 from open287g.db.ingest.ice287g import StagedRow
-from open287g.db.models.enums import AgencyType, JurisdictionKind
-from open287g.loaders.ice287g.jurisdictions import JurisdictionRef, state_ref
+from open287g.db.models.enums import (
+    AgencyType,
+    JurisdictionKind,
+    PlacementMethod,
+    ProgramModelCode,
+)
+from open287g.loaders.ice287g.jurisdictions import JurisdictionRef, agency_jurisdiction, state_ref
 from open287g.loaders.ice287g.parse import IceRow, ParsedSheet
+from open287g.loaders.normalize import name_key
 
 COUNTY_COLUMN = "COUNTY"
 AGENCY_COLUMN = "LAW ENFORCEMENT AGENCY"
@@ -50,16 +56,58 @@ Overrides = Mapping[tuple[str, str], PlacementOverride]  # (state, agency name k
 
 def place_counties(parsed: ParsedSheet, overrides: Overrides | None = None) -> list[StagedRow]:
     """The staged rows with gazetteer counties; repairs appended to `parsed.issues`."""
+    return [row.staged() for row in _placed(parsed, overrides or {})]
+
+
+def _placed(parsed: ParsedSheet, overrides: Overrides) -> list[IceRow]:
     cache: dict[tuple[str, str], CountyMatch | None] = {}
-    staged: list[StagedRow] = []
+    placed: list[IceRow] = []
     for row in parsed.rows:
-        override = (overrides or {}).get((row.state_code, row.agency_key))
+        override = overrides.get((row.state_code, row.agency_key))
         if override is not None:
-            placed = _overridden(row, override, parsed)
+            placed.append(_overridden(row, override, parsed))
         else:
-            placed = _place(row, cache, parsed)
-        staged.append(placed.staged())
-    return staged
+            placed.append(_place(row, cache, parsed))
+    return placed
+
+
+Cells = tuple[str, str, str, str | None]  # state, agency name, TYPE (stored value), COUNTY
+
+
+def placements_of(
+    cells: Sequence[Cells],
+    overrides: Sequence[tuple[str, str, Sequence[str], str | None, str | None]],
+) -> dict[Cells, tuple[str, str | None, str | None]]:
+    """(method, evidence, conflict) of each row's cells, by the rules a load applies (for
+    rows stored before placements were kept: migration 0025)."""
+    reviewed = {(s, k): PlacementOverride(tuple(f), p, n) for s, k, f, p, n in overrides}
+    parsed = ParsedSheet()
+    for number, (state, agency, kind, county) in enumerate(cells):
+        agency_type = AgencyType(kind)
+        parsed.rows.append(
+            IceRow(
+                number, state, agency, name_key(agency), agency_type, county,
+                ProgramModelCode.TASK_FORCE, None, None, None, (),
+                agency_jurisdiction(state, agency, agency_type, county),
+            )
+        )  # fmt: skip
+    placed = _placed(parsed, reviewed)
+    return {
+        cell: (row.jurisdiction.method.value, row.jurisdiction.evidence or None,
+               row.jurisdiction.conflict)
+        for cell, row in zip(cells, placed, strict=True)
+    }  # fmt: skip
+
+
+def override_evidence(override: PlacementOverride) -> str:
+    """The words of a reviewed placement, as loads and `load placement-overrides` store
+    them on the agency (one text, so an agency moved by either reads the same)."""
+    counties = [county_by_fips()[fips] for fips in override.county_fips]
+    served = ", ".join(f"{c.name} {c.fips}" for c in counties)
+    where = override.place or counties[0].name
+    return f"reviewed override: placed in {where} ({served})" + (
+        f"; {override.note}" if override.note else ""
+    )
 
 
 def _overridden(row: IceRow, override: PlacementOverride, parsed: ParsedSheet) -> IceRow:
@@ -69,15 +117,13 @@ def _overridden(row: IceRow, override: PlacementOverride, parsed: ParsedSheet) -
     ref = county
     if override.place:
         ref = JurisdictionRef(JurisdictionKind.PLACE, row.state_code, override.place, county)
-    served = ", ".join(f"{c.name} {c.fips}" for c in counties)
-    parsed.repaired(
-        row.row_number,
-        COUNTY_COLUMN,
-        f"{PLACEMENT}reviewed override: placed in {ref.name} ({served})"
-        + (f"; {override.note}" if override.note else ""),
-        row.county,
+    evidence = override_evidence(override)
+    parsed.repaired(row.row_number, COUNTY_COLUMN, f"{PLACEMENT}{evidence}", row.county)
+    # The cells' own contradiction, if any, stays on record beside the reviewed placement.
+    placed = dataclasses.replace(
+        ref, conflict=row.jurisdiction.conflict, method=PlacementMethod.OVERRIDE, evidence=evidence
     )
-    return dataclasses.replace(row, jurisdiction=ref)
+    return dataclasses.replace(row, jurisdiction=placed)
 
 
 def _place(
@@ -106,12 +152,20 @@ def _place(
             county = JurisdictionRef(
                 JurisdictionKind.COUNTY, ref.state_code, match.county.name, ref.parent
             )
-            return dataclasses.replace(row, jurisdiction=dataclasses.replace(ref, parent=county))
+            inside = dataclasses.replace(
+                ref,
+                parent=county,
+                evidence=f"{ref.evidence}; no COUNTY cell: inside {match.county.name} "
+                f"({match.county.fips}), whose name the place has",
+            )
+            return dataclasses.replace(row, jurisdiction=inside)
     if ref.kind is JurisdictionKind.COUNTY:
         return dataclasses.replace(row, jurisdiction=_real_county(row, ref, cache, parsed))
     if ref.parent is not None and ref.parent.kind is JurisdictionKind.COUNTY:
         parent = _real_county(row, ref.parent, cache, parsed)
-        return dataclasses.replace(row, jurisdiction=dataclasses.replace(ref, parent=parent))
+        evidence = _joined(ref.evidence, parent.evidence)
+        placed = dataclasses.replace(ref, parent=parent, evidence=evidence)
+        return dataclasses.replace(row, jurisdiction=placed)
     return row
 
 
@@ -129,18 +183,31 @@ def _real_county(
     column = COUNTY_COLUMN if row.county else AGENCY_COLUMN
     raw = row.county or ref.name
     if match is None:
-        parsed.repaired(
-            row.row_number,
-            column,
+        reason = (
             f"county not in the Census county list of {ref.state_code}; "
-            "the agency keeps its state only",
-            raw,
+            "the agency keeps its state only"
         )
-        return state_ref(ref.state_code)
+        parsed.repaired(row.row_number, column, reason, raw)
+        return dataclasses.replace(
+            state_ref(ref.state_code),
+            conflict=ref.conflict,
+            method=PlacementMethod.STATE_ONLY,
+            evidence=_joined(
+                ref.evidence,
+                f"{raw!r} is not a county in the Census county list of {ref.state_code}, "
+                "so no county is known",
+            ),
+        )
     county = match.county
+    guessed = ""
     if match.method != "exact":
-        parsed.repaired(row.row_number, column, describe_match(match), raw)
-    return JurisdictionRef(JurisdictionKind.COUNTY, ref.state_code, county.name, ref.parent)
+        guessed = describe_match(match)
+        parsed.repaired(row.row_number, column, guessed, raw)
+    return dataclasses.replace(ref, name=county.name, evidence=_joined(ref.evidence, guessed))
+
+
+def _joined(*said: str) -> str:
+    return "; ".join(part for part in said if part)
 
 
 def describe_match(match: CountyMatch) -> str:

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from open287g.db.gazetteer import match_county
-from open287g.db.models.enums import AgencyType, JurisdictionKind
+from open287g.db.models.enums import AgencyType, JurisdictionKind, PlacementMethod
 from open287g.db.reference_data import STATES
 from open287g.loaders.normalize import name_key
 
@@ -57,6 +57,13 @@ class JurisdictionRef:
     parent: JurisdictionRef | None = None
     conflict: str | None = field(default=None, compare=False)
     """Where ICE's cells about this row's place contradict each other, and what won."""
+    method: PlacementMethod = field(default=PlacementMethod.COUNTY_CELL, compare=False)
+    """Which evidence placed the row's agency here (stored, shown on Agency)."""
+    evidence: str = field(default="", compare=False)
+    """That evidence in words: the cells or name it read."""
+
+    def placed(self, method: PlacementMethod, evidence: str) -> JurisdictionRef:
+        return replace(self, method=method, evidence=evidence)
 
     @property
     def key(self) -> str:
@@ -88,8 +95,9 @@ def agency_jurisdiction(
 ) -> JurisdictionRef:
     state = state_ref(state_code)
     county_jurisdiction = county_ref(state_code, county) if county else None
+    by_cell = f"the COUNTY cell says {county}"
     if agency_type is AgencyType.STATE_AGENCY:
-        return state
+        return state.placed(PlacementMethod.TYPE, "TYPE says State Agency: it serves the state")
     if agency_type is AgencyType.COUNTY:
         place = _place_named(state_code, agency, county_jurisdiction or state, _A_PLACES_FORCE)
         if place is not None:
@@ -97,13 +105,21 @@ def agency_jurisdiction(
                 place,
                 conflict="TYPE says County, but the name is a place's police or constable; "
                 f"placed in the place {place.name}",
+                method=PlacementMethod.AGENCY_NAME,
+                evidence=f"the name names the place {place.name}"
+                + (f", in {county} (the COUNTY cell)" if county else ""),
             )
         named = _COUNTY_IN_NAME.match(agency)
         if county_jurisdiction is None:
             if named is None:
-                return state
-            county_jurisdiction = county_ref(state_code, named["county"])
-        elif named is not None and county is not None:
+                return state.placed(
+                    PlacementMethod.STATE_ONLY,
+                    "TYPE says County, but there is no COUNTY cell and the name names no county",
+                )
+            return county_ref(state_code, named["county"]).placed(
+                PlacementMethod.AGENCY_NAME, f"the name names {named['county']} (no COUNTY cell)"
+            )
+        if named is not None and county is not None:
             in_name, in_cell = (
                 match_county(state_code, named["county"]),
                 match_county(state_code, county),
@@ -113,16 +129,33 @@ def agency_jurisdiction(
                     county_ref(state_code, named["county"]),
                     conflict=f"the COUNTY cell says {county}, the agency's own name "
                     f"{named['county']}; placed by the name",
+                    method=PlacementMethod.AGENCY_NAME,
+                    evidence=f"the name names {named['county']}",
                 )
-        return county_jurisdiction
+            return county_jurisdiction.placed(
+                PlacementMethod.COUNTY_CELL, f"{by_cell}; the name agrees"
+            )
+        return county_jurisdiction.placed(PlacementMethod.COUNTY_CELL, by_cell)
     if agency_type is AgencyType.MUNICIPALITY:
         place = _place_named(state_code, agency, county_jurisdiction or state, _DEPARTMENT_SUFFIX)
         if place is not None:
-            return place
+            return place.placed(
+                PlacementMethod.AGENCY_NAME,
+                f"the name names the place {place.name}"
+                + (f", in {county} (the COUNTY cell)" if county else ""),
+            )
     if agency_type is AgencyType.TRIBAL:
         tribe = _DEPARTMENT_SUFFIX.sub("", agency).strip() or agency
-        return JurisdictionRef(JurisdictionKind.TRIBAL, state_code, tribe, state)
-    return county_jurisdiction or state
+        return JurisdictionRef(JurisdictionKind.TRIBAL, state_code, tribe, state).placed(
+            PlacementMethod.AGENCY_NAME, f"TYPE says Tribal; the name names {tribe}"
+        )
+    if county_jurisdiction is not None:
+        return county_jurisdiction.placed(
+            PlacementMethod.COUNTY_CELL, f"{by_cell}; the name names no place of its own"
+        )
+    return state.placed(
+        PlacementMethod.STATE_ONLY, "no COUNTY cell, and the name names no place of its own"
+    )
 
 
 def _place_named(

@@ -105,7 +105,7 @@ class IceRow:
             self.agency_type.value, self.county, self.model.value, self.signed_on,
             self.signed_raw, self.moa_url, list(self.addendum_urls), j.kind.value, j.name,
             j.key, parent.kind.value if parent else None, parent.name if parent else None,
-            parent.key if parent else None,
+            parent.key if parent else None, j.method.value, j.evidence or None, j.conflict,
         )  # fmt: skip
 
     def content(self) -> tuple[Any, ...]:
