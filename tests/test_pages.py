@@ -296,10 +296,15 @@ async def test_agency_page_shows_sources_and_the_calls_that_return_each_value(
         or dt.date.fromisoformat(rest["first_seen"]).strftime("%-d %b %Y") in response.text
     )
 
-    for bad in ("nope", to_global_id("Agreement", 1), to_global_id("Agency", 10**12)):
-        answer = await client.get(f"/agencies/{bad}")
-        assert answer.status_code == 404, bad
-        assert "No such agency" in answer.text
+    # Agency and jurisdiction pages share one entity-page helper: the same answers.
+    for path, kind in (("agencies", "Agency"), ("jurisdictions", "Jurisdiction")):
+        for bad in ("nope", to_global_id("Agreement", 1), to_global_id(kind, 10**12)):
+            answer = await client.get(f"/{path}/{bad}")
+            assert answer.status_code == 404, bad
+            assert f"No such {kind.lower()}" in answer.text
+            assert f"There is no {kind.lower()} with the id" in answer.text
+        stray = await client.get(f"/{path}/{to_global_id(kind, 1)}?bogus=1")
+        assert stray.status_code == 400
 
 
 def _key(global_id: str) -> str:

@@ -8,8 +8,10 @@ app's handlers (a 503 with Retry-After), as for the APIs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -83,26 +85,45 @@ async def state_page(request: Request) -> Response:
     )
 
 
-async def agency_page(request: Request) -> Response:
+View = TypeVar("View")
+
+
+async def _entity_page(
+    request: Request,
+    kind: str,
+    read: Callable[[AsyncConnection, int], Awaitable[View | None]],
+    hint: str,
+) -> View | Response:
+    """An entity's view by its opaque API id (`Agency`, `Jurisdiction`), or the answer
+    instead of it: a 400 page for stray parameters, a 404 page (with `hint` on where ids
+    come from) for an id that is malformed, of another type or unknown."""
     values = _params(request, ())
     if isinstance(values, Response):
         return values
     raw = request.path_params["id"]
     try:
-        agency_id = int_key(raw, "Agency")
+        key: int | None = int_key(raw, kind)
     except (BadId, ClientError):
-        agency_id = None
+        key = None
     view = None
-    if agency_id is not None:
+    if key is not None:
         async with request.app.state.engine.connect() as conn:
-            view = await agency.agency_view(conn, agency_id)
+            view = await read(conn, key)
     if view is None:
-        return error_page(
-            404,
-            "No such agency",
-            f"There is no agency with the id {shown(raw)}. Agency ids are the opaque ids "
-            "of the APIs (e.g. from /v1/agencies).",
-        )
+        said = f"There is no {kind.lower()} with the id {shown(raw)}. {hint}"
+        return error_page(404, f"No such {kind.lower()}", said)
+    return view
+
+
+async def agency_page(request: Request) -> Response:
+    view = await _entity_page(
+        request,
+        "Agency",
+        agency.agency_view,
+        "Agency ids are the opaque ids of the APIs (e.g. from /v1/agencies).",
+    )
+    if isinstance(view, Response):
+        return view
     return page(
         "agency.html",
         view=view,
@@ -113,25 +134,15 @@ async def agency_page(request: Request) -> Response:
 
 
 async def jurisdiction_page(request: Request) -> Response:
-    values = _params(request, ())
-    if isinstance(values, Response):
-        return values
-    raw = request.path_params["id"]
-    try:
-        jurisdiction_id = int_key(raw, "Jurisdiction")
-    except (BadId, ClientError):
-        jurisdiction_id = None
-    view = None
-    if jurisdiction_id is not None:
-        async with request.app.state.engine.connect() as conn:
-            view = await jurisdiction.jurisdiction_view(conn, jurisdiction_id)
-    if view is None:
-        return error_page(
-            404,
-            "No such jurisdiction",
-            f"There is no jurisdiction with the id {shown(raw)}. Jurisdiction ids are the "
-            "opaque ids of the APIs (e.g. from /v1/jurisdictions?kind=COUNTY&state=TX).",
-        )
+    view = await _entity_page(
+        request,
+        "Jurisdiction",
+        jurisdiction.jurisdiction_view,
+        "Jurisdiction ids are the opaque ids of the APIs (e.g. from "
+        "/v1/jurisdictions?kind=COUNTY&state=TX).",
+    )
+    if isinstance(view, Response):
+        return view
     if view.jurisdiction.kind == "STATE":  # one page per state: /states/TX
         return RedirectResponse(f"/states/{view.jurisdiction.state_code}", status_code=308)
     return page(
