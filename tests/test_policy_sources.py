@@ -363,7 +363,7 @@ async def test_headlines_name_their_lists_and_unloaded_sections_say_so(
     state = (await client.get("/states/PA")).text
     said = paragraph(state, "state-sources")
     assert "the 54 lists in this archive (15 May 2025 to 11 Jul 2025" in said
-    assert "no loaded source makes an assertion about Pennsylvania" in said
+    assert "long before. Policy: no loaded source makes an assertion about Pennsylvania" in said
     assert 'id="no-detainers"' in state
     assert "No ICE detainer release is loaded" in state
     california = (await client.get("/states/CA")).text
