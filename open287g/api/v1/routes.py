@@ -120,10 +120,11 @@ def _group_by_param(dimensions: type[Any]) -> Param:
     )
 
 
-def _group_by(raw: str | None, allowed: type[Any]) -> list[Any]:
+def _group_by(raw: str | None, allowed: type[Any], example: str) -> list[Any]:
+    """The dimensions of `group_by`; `example` is one of this endpoint's own."""
     names = [part.strip().upper() for part in (raw or "").split(",") if part.strip()]
     if not names:
-        raise Problem(400, "group_by is required, e.g. group_by=state,model")
+        raise Problem(400, f"group_by is required, e.g. group_by={example}")
     try:
         return [allowed(name) for name in names]
     except ValueError:
@@ -163,7 +164,7 @@ DETAINER_STATS_PARAMS = (
 
 async def agreement_stats(request: Request) -> Response:
     values = parse_params(request, AGREEMENT_STATS_PARAMS)
-    group_by = _group_by(values["group_by"], agreements.AgreementDimension)
+    group_by = _group_by(values["group_by"], agreements.AgreementDimension, "state,model")
     async with request.app.state.engine.connect() as conn:
         version, headers, cached = await versioned(request, conn)
         if cached is not None:
@@ -198,7 +199,7 @@ def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
 
 async def detainer_stats(request: Request) -> Response:
     values = parse_params(request, DETAINER_STATS_PARAMS)
-    group_by = _group_by(values["group_by"], detainers.DetainerDimension)
+    group_by = _group_by(values["group_by"], detainers.DetainerDimension, "state,month")
     filters = detainers.detainer_filter(
         resolve_state(values["state"]),
         values["facility"],
