@@ -67,6 +67,8 @@ def collection_handler(collection: Collection, declared: Sequence[Param]) -> Han
                 _, _, cached = await versioned(request, conn)
                 if cached is not None:
                     return cached
+            if collection.check is not None:
+                await collection.check(conn, values)
             row = await fetch_row(conn, compiled(query_string))
         version = version_of(row)
         headers = cache_headers(etag_for(request, version), version)
@@ -81,6 +83,8 @@ async def _export(request: Request, collection: Collection, values: dict[str, An
     engine: AsyncEngine = request.app.state.engine
     async with engine.connect() as conn:
         version, headers, cached = await versioned(request, conn)
+        if cached is None and collection.check is not None:
+            await collection.check(conn, values)
     if cached is not None:
         return cached
     collection.listing(values, EXPORT_BATCH, values["cursor"])  # a bad cursor: 400 now

@@ -45,6 +45,9 @@ class Collection:
     # the row's, and `item_extra` adds those fields by the row's key (never in a list).
     item_model: type[BaseModel] | None = None
     item_extra: Callable[[AsyncConnection, Any], Awaitable[Row]] | None = None
+    # Checks the filters' ids name rows (a 400 else) before the page statement; run only
+    # when one is given (`check_filter_ids`).
+    check: Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]] | None = None
 
     @property
     def type_name(self) -> str:

@@ -145,15 +145,23 @@ FACILITY_FILTERS = (
 )
 
 
-def _facility_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
-    filters = facilities.facility_filter(
+def _facility_filter(values: dict[str, Any]) -> facilities.FacilityFilter:
+    return facilities.facility_filter(
         resolve_state(values["state"]),
         jurisdiction=values["jurisdiction"],
         agency=values["agency"],
         code=values["code"],
         name_contains=values["q"],
     )
-    return Listing(facilities.facility_page_query(filters, limit, cursor), facilities.ORDERING)
+
+
+def _facility_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
+    page = facilities.facility_page_query(_facility_filter(values), limit, cursor)
+    return Listing(page, facilities.ORDERING)
+
+
+async def _facility_check(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await facilities.check_facility_filter_ids(conn, _facility_filter(values))
 
 
 # Policies ------------------------------------------------------------------------------
@@ -184,7 +192,9 @@ RESOURCES: dict[str, Collection] = {
         ),
         Collection("agencies", AGENCY, AGENCY_FILTERS, _agency_listing),
         Collection("jurisdictions", JURISDICTION, JURISDICTION_FILTERS, _jurisdiction_listing),
-        Collection("facilities", FACILITY, FACILITY_FILTERS, _facility_listing),
+        Collection(
+            "facilities", FACILITY, FACILITY_FILTERS, _facility_listing, check=_facility_check
+        ),
         Collection("policies", POLICY, POLICY_FILTERS, _policy_listing),
         Collection(
             "program-models",

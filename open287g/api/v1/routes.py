@@ -214,6 +214,7 @@ async def detainer_stats(request: Request) -> Response:
         version, headers, cached = await versioned(request, conn)
         if cached is not None:
             return cached
+        await detainers.check_detainer_filter_ids(conn, filters)
         rounded = bool(detainers.PERSONAL_DIMENSIONS & set(group_by))
         bound = detainers.perturbation_bound(rounded, min_cell)
         headers = {**headers, detainers.BOUND_HEADER: str(bound)}

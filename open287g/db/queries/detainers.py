@@ -25,8 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.models.enums import MEANINGS
 from open287g.db.queries.bounds import check_filter, check_list
-from open287g.db.queries.ids import BadId, from_global_id, gid_sql, int_key_of, optional_int_key
-from open287g.db.queries.pagination import contains_pattern
+from open287g.db.queries.ids import (
+    BadId,
+    check_filter_ids,
+    from_global_id,
+    gid_sql,
+    int_key_of,
+    optional_int_key,
+    with_article,
+)
+from open287g.db.queries.pagination import BadFilter, contains_pattern
 
 
 class DetainerDimension(enum.StrEnum):
@@ -121,6 +129,31 @@ def facility_key(facility: str) -> int | None:
     except BadId:
         return None
     return int_key_of(key) if type_name == "Facility" else None
+
+
+def facility_id_type(facility: str) -> None:
+    """A BadId when `facility` is an id of this API of another type than Facility."""
+    try:
+        type_name, _ = from_global_id(facility.strip())
+    except BadId:
+        return  # a code or part of names
+    if type_name != "Facility":
+        raise BadId(
+            f"facility {facility!r} is the id of {with_article(type_name)}, not of a Facility"
+        )
+
+
+async def check_detainer_filter_ids(conn: AsyncConnection, filters: DetainerFilter) -> None:
+    """A BadId when the filter's facility, jurisdiction or agency id names no row."""
+    facility = facility_key(filters.facility) if filters.facility else None
+    await check_filter_ids(
+        conn,
+        {
+            "facility": ("Facility", facility),
+            "jurisdiction": ("Jurisdiction", filters.jurisdiction_id),
+            "agency": ("Agency", filters.agency_id),
+        },
+    )
 
 
 # Column names of the `published` rows both queries below select from.
@@ -265,7 +298,13 @@ def detainer_filter(
     agency: str | None = None,
 ) -> DetainerFilter:
     """The filter of both APIs' arguments: `jurisdiction` and `agency` are global ids (a
-    `BadId` otherwise, before any SQL)."""
+    `BadId` otherwise, before any SQL); `facility` is a code, part of names or a
+    Facility's id, never another type's id (a `BadId`: it would match nothing and read
+    as "no detainers"); `start` is not after `end`."""
+    if facility is not None:
+        facility_id_type(facility)
+    if start is not None and end is not None and start > end:
+        raise BadFilter(f"from ({start.isoformat()}) is after to ({end.isoformat()})")
     return DetainerFilter(
         state,
         facility,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from open287g.db.queries.bounds import check_filter
 from open287g.db.queries.detainers import facility_conditions
 from open287g.db.queries.id_pages import IdPages
-from open287g.db.queries.ids import optional_int_key
+from open287g.db.queries.ids import check_filter_ids, optional_int_key
 from open287g.db.queries.pagination import contains_pattern
 
 ORDERING = "facilities:ID:ASC"
@@ -40,6 +42,17 @@ def facility_filter(
         optional_int_key(agency, "Agency"),
         code,
         name_contains,
+    )
+
+
+async def check_facility_filter_ids(conn: AsyncConnection, filters: FacilityFilter) -> None:
+    """A BadId when the filter's jurisdiction or agency id names no row."""
+    await check_filter_ids(
+        conn,
+        {
+            "jurisdiction": ("Jurisdiction", filters.jurisdiction_id),
+            "agency": ("Agency", filters.agency_id),
+        },
     )
 
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.errors import ClientError
 
@@ -75,7 +78,16 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     pattern = _TEXT_KEY if type_name in TEXT_KEYED else _INT_KEY
     if pattern.fullmatch(key) is None or (type_name not in TEXT_KEYED and int(key) > INT64_MAX):
         raise _refuse(global_id)
+    # One resource, one id: the decoder skips characters outside the alphabet (a NUL),
+    # takes padding and leading zeros; only the id `to_global_id` writes is accepted.
+    if to_global_id(type_name, key if type_name in TEXT_KEYED else int(key)) != global_id:
+        raise _refuse(global_id)
     return type_name, key
+
+
+def with_article(type_name: str) -> str:
+    """`an Agency`, `a Facility`: the type name with its indefinite article."""
+    return f"{'an' if type_name[:1] in 'AEIOU' else 'a'} {type_name}"
 
 
 MAX_IDS = 100  # `nodes(ids:)`: as many as a page holds
@@ -99,10 +111,44 @@ def int_key(global_id: str, expected_type: str) -> int:
     type_name, key = from_global_id(global_id)
     value = int_key_of(key)
     if type_name != expected_type or value is None:
-        raise BadId(f"{global_id!r} is not the id of a {expected_type}")
+        raise BadId(
+            f"{global_id!r} is the id of {with_article(type_name)}, not of"
+            f" {with_article(expected_type)}"
+        )
     return value
 
 
 def optional_int_key(global_id: str | None, expected_type: str) -> int | None:
     """`int_key` of a filter's optional id argument (None: not given)."""
     return None if global_id is None else int_key(global_id, expected_type)
+
+
+# The tables of the types a filter takes by id (REST's and GraphQL's `facility`,
+# `agency`, `jurisdiction`).
+_FILTER_TABLES = {
+    "Facility": "detainer_facilities",
+    "Agency": "agencies",
+    "Jurisdiction": "jurisdictions",
+}
+
+
+async def check_filter_ids(
+    conn: AsyncConnection, ids: Mapping[str, tuple[str, int | None]]
+) -> None:
+    """A BadId (400) when a filter's well-formed id of the right type names no row:
+    `ids` maps each parameter to (type, key), key None when not given. One statement,
+    only when an id is given; a filter naming nothing would read as "none" (a typo
+    shown as no detainers)."""
+    given = {name: (type_name, key) for name, (type_name, key) in ids.items() if key is not None}
+    if not given:
+        return
+    checks = ", ".join(
+        f"EXISTS (SELECT FROM {_FILTER_TABLES[type_name]} WHERE id = :k{i})"
+        for i, (type_name, _) in enumerate(given.values())
+    )
+    params = {f"k{i}": key for i, (_, key) in enumerate(given.values())}
+    found = (await conn.execute(text(f"SELECT {checks}"), params)).one()
+    for exists, (name, (type_name, key)) in zip(found, given.items(), strict=True):
+        if not exists:
+            shown = to_global_id(type_name, key if key is not None else 0)
+            raise BadId(f"{name}: no {type_name} has the id {shown!r}")
