@@ -264,7 +264,13 @@ _ENTITY_RESOURCES = {
     "policy": "policies",
     "program_model": "program-models",
     "dataset": "datasets",
+    # A release's detainer statistics changed (loaded, or months a newer release replaced):
+    # the entry carries the release's dataset id and /v1/datasets record.
+    "detainer_release": "datasets",
 }
+# What the feed emits: every entity with a record (officials, reached only through
+# GraphQL's Agency.officials, have none and are left out).
+FEED_ENTITIES = (*_ENTITY_RESOURCES, "document")
 
 
 async def change_rows(
@@ -311,7 +317,7 @@ async def change_feed(request: Request) -> Response:
                 f"/v1/changes?since={version.version}",
                 oldest_retained=version.oldest_retained,
             )
-        found = await changes.changes_since(conn, since, values["limit"] + 1)
+        found = await changes.changes_since(conn, since, values["limit"] + 1, FEED_ENTITIES)
         shown = found[: values["limit"]]
         data = await change_rows(conn, shown)
     next_since = shown[-1].seq if shown else since

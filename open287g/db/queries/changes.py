@@ -68,16 +68,22 @@ async def data_version(conn: AsyncConnection) -> DataVersion:
     return version_of((await conn.execute(text(DATA_VERSION_SQL))).one())
 
 
-async def changes_since(conn: AsyncConnection, since: int, limit: int) -> list[ChangeRecord]:
+async def changes_since(
+    conn: AsyncConnection, since: int, limit: int, entities: Sequence[str] | None = None
+) -> list[ChangeRecord]:
+    """Changes after `since`, in seq order; only these `entities` when given (the feed
+    leaves out those it has no record for)."""
     rows = await conn.execute(
         text(
             "SELECT c.seq, c.entity, c.entity_id, CAST(c.op AS text), c.changed_at,"
             " CAST(m.code AS text) FROM changes c"
             " LEFT JOIN program_models m"
             "  ON c.entity = 'program_model' AND m.sort_order = c.entity_id"
-            " WHERE c.seq > :since ORDER BY c.seq LIMIT :limit"
+            " WHERE c.seq > :since"
+            " AND (CAST(:entities AS text[]) IS NULL OR c.entity = ANY(CAST(:entities AS text[])))"
+            " ORDER BY c.seq LIMIT :limit"
         ),
-        {"since": since, "limit": limit},
+        {"since": since, "limit": limit, "entities": None if entities is None else list(entities)},
     )
     # Program models are keyed by their code; the sequence stores their sort order.
     return [
