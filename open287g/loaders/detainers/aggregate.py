@@ -42,6 +42,9 @@ class Aggregated:
     cells: Counter[CellKey]
     rows_read: int
     issues: list[IssueRecord]
+    # Rows by their `data_source` (lower case; the generator writes "synthetic"); empty
+    # when the file has no such column. The loader labels or refuses a release by it.
+    data_sources: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -60,6 +63,7 @@ class DetainerAggregator:
         default_factory=dict
     )
     rows_read: int = 0
+    data_sources: Counter[str] = field(default_factory=Counter)
 
     def note(
         self,
@@ -90,6 +94,8 @@ class DetainerAggregator:
             return
         self._seen.add(fingerprint)
         c = self.columns
+        if "data_source" in c:
+            self.data_sources[(clean_text(self._get(values, "data_source")) or "").lower()] += 1
 
         month = self._month(number, values[c["detainer_prepare_date"]])
         if month is None:
@@ -179,7 +185,7 @@ class DetainerAggregator:
                 self._tallies.items(), key=lambda item: item[1].first_row
             )
         ]
-        return Aggregated(self.cells, self.rows_read, issues)
+        return Aggregated(self.cells, self.rows_read, issues, self.data_sources)
 
 
 def _month_of(raw: object) -> dt.date | None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from open287g.config import Settings
 from open287g.db.ingest.detainers import FacilityRow, ReleaseWrite, StatRow, write_release
 from open287g.db.ingest.provenance import (
+    IssueRecord,
     LoadCounts,
     SourceFacts,
     begin_load,
@@ -26,6 +27,7 @@ from open287g.db.ingest.provenance import (
     finish_load,
     lock_dataset,
 )
+from open287g.db.models.enums import IssueAction
 from open287g.loaders.detainers.aggregate import Aggregated, CellKey, DetainerAggregator
 from open287g.loaders.detainers.readers import open_table
 from open287g.loaders.detainers.totals import aggregate_totals
@@ -34,6 +36,7 @@ from open287g.loaders.normalize import name_key
 from open287g.loaders.sources import fetch_to_file, is_url
 
 DATASET = "detainers"
+SYNTHETIC_SOURCE = "synthetic"  # a row's data_source when it is invented test data
 _COUNTY_IN_FACILITY = re.compile(r"^(?P<county>.+?)\s+(COUNTY|PARISH)\b", re.IGNORECASE)
 
 
@@ -103,6 +106,35 @@ def stat_rows(cells: Counter[CellKey]) -> list[StatRow]:
     return rows
 
 
+def synthetic_label(label: str, aggregated: Aggregated, *, is_synthetic: bool) -> bool:
+    """Whether the release is synthetic: `--synthetic`, or every row's `data_source` says
+    so (then a load note records why). A release mixing synthetic and other rows is
+    refused: one label per release cannot say which of its counts are real."""
+    synthetic = aggregated.data_sources.get(SYNTHETIC_SOURCE, 0)
+    if synthetic == 0:
+        return is_synthetic
+    total = sum(aggregated.data_sources.values())
+    if synthetic < total:
+        raise LoadError(
+            label,
+            f"{synthetic:,} of {total:,} rows say data_source={SYNTHETIC_SOURCE}: a release "
+            "mixing synthetic and real rows is refused (load them as separate files)",
+        )
+    if not is_synthetic:
+        aggregated.issues.append(
+            IssueRecord(
+                None,
+                "data_source",
+                IssueAction.REPAIRED,
+                f"every row says data_source={SYNTHETIC_SOURCE}: the release is labelled "
+                "synthetic (as --synthetic would)",
+                SYNTHETIC_SOURCE,
+                rows=0,
+            )
+        )
+    return True
+
+
 async def load_detainer_path(
     target: AsyncEngine | AsyncConnection,
     path: Path,
@@ -134,6 +166,7 @@ async def load_detainer_path(
             f"{rejected} of {aggregated.rows_read} rows rejected ({share:.1%}), over the "
             f"limit of {settings.detainer_max_rejected_share:.1%}: {reasons}",
         )
+    is_synthetic = synthetic_label(label, aggregated, is_synthetic=is_synthetic)
     async with file_transaction(target) as conn:
         await lock_dataset(conn, DATASET)
         if await find_load_of(conn, DATASET, sha256) is not None:

@@ -29,6 +29,7 @@ INDIVIDUAL_REQUIRED = (
 INDIVIDUAL_OPTIONAL = (
     "detention_facility_code", "facility_city", "detainer_prepared_criminality",
     "citizenship_country", "most_serious_conviction_msc_charge",
+    "data_source",  # "synthetic" on invented rows: labels the release (load.synthetic_label)
 )  # fmt: skip
 AGGREGATE_REQUIRED = ("period", "state", "facility", "issued", "declined")
 AGGREGATE_OPTIONAL = ("facility_code", "city", "booked_into_detention", "pending")
