@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         validation_alias="OPEN287G_MIN_CELL",
         description="Smallest count published in a breakdown by a personal attribute.",
     )
+    min_margin: int = Field(
+        default=20,
+        ge=1,
+        validation_alias="OPEN287G_MIN_MARGIN",
+        description="Smallest margin (a row without its personal dimensions, one measure) "
+        "whose breakdown by a personal attribute is published; smaller ones are withheld.",
+    )
     max_upload_bytes: int = Field(
         default=25 * 1024 * 1024,
         ge=1024,

@@ -119,7 +119,7 @@ class Query:
         document = (
             "query($f: DetainerFilter) { detainerStats(groupBy: [" + dims + "], filter: $f) {"
             " key { " + " ".join(self.group_by) + " }"
-            " issued declined bookedIntoDetention pending declineRate rounded } }"
+            " issued declined bookedIntoDetention pending declineRate rounded suppressed } }"
         )
         return {"query": document, "variables": {"f": self.filters()}}
 
@@ -161,6 +161,9 @@ class Client:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
         self.requests: defaultdict[str, int] = defaultdict(int)
+        # The last answer's withheld counts: (its margin's key, measure); the margin's key
+        # is the row's key without its personal dimensions.
+        self.withheld: set[tuple[Key, str]] = set()
 
     async def ask(self, query: Query, api: str = "json") -> Table:
         self.requests[api] += 1
@@ -181,13 +184,23 @@ class Client:
             rows = _rows(api, answer.text)
             rate = "decline_rate"
         table: Table = {}
+        self.withheld = set()
+        exact = [i for i, d in enumerate(query.group_by) if d not in PERSONAL]
         for row in rows:
             assert row["rounded"] is query.rounded, row
-            counts = {measure: int(row[measure]) for measure in MEASURES}
-            decided = counts["issued"] - counts["pending"]
-            expected = counts["declined"] / decided if decided > 0 else None
-            assert row[rate] == expected, row
             key = tuple("" if row[d] is None else str(row[d]) for d in query.group_by)
+            counts = {m: int(row[m]) for m in MEASURES if row[m] not in (None, "")}
+            assert row["suppressed"] is (len(counts) < len(MEASURES)), row
+            self.withheld |= {(tuple(key[i] for i in exact), m) for m in MEASURES} - {
+                (tuple(key[i] for i in exact), m) for m in counts
+            }
+            if len(counts) == len(MEASURES):
+                decided = counts["issued"] - counts["pending"]
+                expected = counts["declined"] / decided if decided > 0 else None
+                assert row[rate] == expected, row
+            if not counts:  # a margin withheld whole: one row, its personal keys null
+                assert all(key[i] == "" for i, d in enumerate(query.group_by) if d in PERSONAL)
+                continue
             assert key not in table, f"{key} listed twice"
             table[key] = counts
         return table
@@ -196,18 +209,17 @@ class Client:
 def _rows(api: str, body: str) -> list[dict[str, Any]]:
     if api == "json":
         rows: list[dict[str, Any]] = orjson.loads(body)["data"]
-        assert all(row["suppressed"] is False for row in rows)
         return rows
     if api == "ndjson":
         return [orjson.loads(line) for line in body.splitlines()]
     parsed = []
     for row in csv.DictReader(io.StringIO(body)):
-        assert row["suppressed"] == "false"
         rate = row["decline_rate"]
         parsed.append(
             {
                 **row,
                 "rounded": row["rounded"] == "true",
+                "suppressed": row["suppressed"] == "true",
                 "decline_rate": float(rate) if rate else None,
             }
         )

@@ -87,8 +87,11 @@ async def attack(release: Release, settings: Settings) -> dict[str, Any]:
         for first, second in itertools.pairwise(months):
             for group_by in (("state", "criminality"), ("state", "facility", "criminality")):
                 queries.append(Query(group_by, start=first, end=_month_end(second)))
+        withheld = 0
         for query in queries:
-            propagation.observe(query, await client.ask(query), set())
+            table = await client.ask(query)
+            withheld += len(client.withheld)
+            propagation.observe(query, table, client.withheld)
         # Both APIs and the CSV export publish the same cells (one suffices to propagate).
         states = queries[0]
         answer = await client.ask(states)
@@ -100,6 +103,7 @@ async def attack(release: Release, settings: Settings) -> dict[str, Any]:
         "requests": sum(client.requests.values()),
         "requests by api": dict(client.requests),
         "targets": targets,
+        "margins × measures withheld": withheld,
         "atoms": len(propagation.low),
         "rounds": rounds,
         "pinned": len(pins),
@@ -137,10 +141,26 @@ async def test_linking_margins_pins_small_counts_under_rounding_alone(
 ) -> None:
     """The reproduction: rounding each margin on its own, the attacker pins small counts
     (the review's finding), every interval still holding its truth."""
-    settings = Settings(min_cell=BASE, rate_limit_per_second=0, response_cache=False)
+    settings = Settings(min_cell=BASE, min_margin=1, rate_limit_per_second=0, response_cache=False)
     result = await attack(release, settings)
     (artifacts_dir / "disclosure-margins.json").write_text(
         json.dumps({"rounding alone": result}, indent=2)
     )
     assert result["requests"] < 100
     assert result["pinned"] > 0, result
+
+
+async def test_a_minimum_margin_leaves_nothing_pinned(
+    release: Release, artifacts_dir: Path
+) -> None:
+    """The fix: with the default OPEN287G_MIN_MARGIN the breakdowns of small margins are
+    withheld, and the same attack pins nothing."""
+    settings = Settings(min_cell=BASE, rate_limit_per_second=0, response_cache=False)
+    assert settings.min_margin > BASE
+    result = await attack(release, settings)
+    path = artifacts_dir / "disclosure-margins.json"
+    report = json.loads(path.read_text()) if path.exists() else {}
+    report[f"minimum margin {settings.min_margin}"] = result
+    path.write_text(json.dumps(report, indent=2))
+    assert result["margins × measures withheld"] > 0
+    assert result["pinned"] == 0, result

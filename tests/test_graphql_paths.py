@@ -222,7 +222,11 @@ async def test_create_app_settings_reach_graphql(engine: AsyncEngine) -> None:
         rows = answer.json()["data"]["detainerStats"]
         async with engine.connect() as conn:
             expected = await detainers.detainer_stats(
-                conn, [dimension], DetainerFilter(), min_cell=min_cell
+                conn,
+                [dimension],
+                DetainerFilter(),
+                min_cell=min_cell,
+                min_margin=Settings().min_margin,
             )
         assert [r["issued"] for r in rows] == [row.issued for row in expected]
         assert [r["suppressed"] for r in rows] == [row.suppressed for row in expected]

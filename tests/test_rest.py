@@ -285,6 +285,13 @@ async def test_detainer_stats_export_matches_json_and_is_rounded(
         {**row, "decline_rate": row["decline_rate"] and str(float(row["decline_rate"]))}
         for row in exported
     ]
-    # A breakdown by citizenship is rounded (README "Disclosure control"), never withheld.
-    assert all(row["rounded"] and not row["suppressed"] for row in as_json)
-    assert all(row["issued"] >= 5 and row["issued"] % 5 == 0 for row in as_json)
+    # A breakdown by citizenship is rounded (docs/disclosure.md); a margin (state ×
+    # outcome) below OPEN287G_MIN_MARGIN is withheld: one row, its citizenship and counts
+    # null, marked suppressed.
+    assert all(row["rounded"] for row in as_json)
+    shown = [row for row in as_json if not row["suppressed"]]
+    withheld = [row for row in as_json if row["suppressed"]]
+    assert shown
+    assert withheld
+    assert all(row["issued"] >= 5 and row["issued"] % 5 == 0 for row in shown)
+    assert all(row["citizenship"] is None and row["issued"] is None for row in withheld)

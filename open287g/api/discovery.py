@@ -315,6 +315,10 @@ def disclosure_control(request: Request) -> dict[str, Any]:
         "boundMeaning": "every rounded count, at every level of aggregation, is within "
         "bound of its truth; rows carry it as `bound`, REST answers as the "
         f"{detainers.BOUND_HEADER} header",
+        "minMargin": settings.min_margin,
+        "minMarginMeaning": "a breakdown by a personal attribute is published only for "
+        "margins (a row without its personal dimensions, one measure) of at least minMargin "
+        "detainers; smaller ones are withheld (null, `suppressed: true`)",
         "documentation": "/docs/disclosure",
     }
 

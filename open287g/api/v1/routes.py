@@ -209,6 +209,7 @@ async def detainer_stats(request: Request) -> Response:
         agency=values["agency"],
     )
     min_cell = request.app.state.settings.min_cell  # the app's settings, not the environment's
+    min_margin = request.app.state.settings.min_margin
     engine: AsyncEngine = request.app.state.engine
     async with engine.connect() as conn:
         version, headers, cached = await versioned(request, conn)
@@ -219,14 +220,16 @@ async def detainer_stats(request: Request) -> Response:
         bound = detainers.perturbation_bound(rounded, min_cell)
         headers = {**headers, detainers.BOUND_HEADER: str(bound)}
         if values["format"] == "json":
-            rows = await detainers.detainer_stats(conn, group_by, filters, min_cell=min_cell)
+            rows = await detainers.detainer_stats(
+                conn, group_by, filters, min_cell=min_cell, min_margin=min_margin
+            )
             body = envelope(version, data=[_detainer_row(r) for r in rows])
             return json_response(body, headers)
 
     async def batches() -> AsyncIterator[list[dict[str, Any]]]:
         async with export_snapshot(engine) as conn:
             async for batch in detainers.detainer_stat_batches(
-                conn, group_by, filters, min_cell=min_cell
+                conn, group_by, filters, min_cell=min_cell, min_margin=min_margin
             ):
                 yield [_detainer_row(r) for r in batch]
 

@@ -114,13 +114,7 @@ DETAINER_STAT = Entity(
         ),
         Column("rounded", "{t}.rounded", bool, detainers.ROUNDED_DESCRIPTION),
         Column("bound", "{t}.bound", int, detainers.BOUND_DESCRIPTION),
-        Column(
-            "suppressed",
-            "false",
-            bool,
-            detainers.SUPPRESSED_DESCRIPTION,
-            deprecation="Small cells are rounded, never withheld: see rounded.",
-        ),
+        Column("suppressed", "{t}.suppressed", bool, detainers.SUPPRESSED_DESCRIPTION),
     ),
     relations=(
         Relation(
@@ -163,13 +157,17 @@ def detainer_stat_rows(args: dict[str, Any], scope: str = "") -> Rows:
     """`args`: `group_by` (dimensions) and `filters` (a `detainers.DetainerFilter`);
     `scope`: a condition on the facility `f` (correlated to a parent row, or none)."""
     query = detainers.detainer_stats_query(
-        args["group_by"], args["filters"], base=Setting("min_cell"), scope=scope
+        args["group_by"],
+        args["filters"],
+        base=Setting("min_cell"),
+        min_margin=Setting("min_margin"),
+        scope=scope,
     )
     names = {
         d.value.lower(): (f"d{query.dimensions.index(d)}" if d in query.dimensions else None)
         for d in DetainerDimension
     }
-    measures = "s.issued, s.declined, s.booked_into_detention, s.pending"
+    measures = "s.issued, s.declined, s.booked_into_detention, s.pending, s.suppressed"
     rounded = (  # the published bound: base − 1 (never below 0) when rounded
         ", true AS rounded, greatest(CAST(:base AS int) - 1, 0) AS bound"
         if query.rounded

@@ -19,6 +19,7 @@ import datetime as dt
 import enum
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -73,9 +74,9 @@ ROUNDED_DESCRIPTION = (
     "True in a breakdown by a personal attribute (criminality, citizenship): each count is "
     "its truth rounded down or up to a multiple of OPEN287G_MIN_CELL (within bound of it, at "
     "every level of aggregation), the same value whatever query asks for the same records "
-    "(cell-key method), so no count from 1 to the base minus 1 is published or can be worked "
-    "out exactly by combining queries; cells that round to 0 are not listed. False: the "
-    "counts are exact."
+    "(cell-key method), so no count from 1 to the base minus 1 is published; the breakdown "
+    "of a margin below OPEN287G_MIN_MARGIN is withheld (see suppressed); cells that round to "
+    "0 are not listed. False: the counts are exact."
 )
 BOUND_DESCRIPTION = (
     "How far each count of this row may be from its truth: 0 when exact, OPEN287G_MIN_CELL "
@@ -90,7 +91,11 @@ def perturbation_bound(rounded: bool, min_cell: int) -> int:
 
 
 SUPPRESSED_DESCRIPTION = (
-    "Always false: counts are no longer withheld; small cells are rounded (see rounded)."
+    "True when a count of this row is withheld (null): in a breakdown by a personal "
+    "attribute, a margin (the row without its personal dimensions, for one measure) whose "
+    "exact count is below OPEN287G_MIN_MARGIN has no published breakdown, since its exact "
+    "total would narrow the rounded cells to single values (docs/disclosure.md). A margin "
+    "withheld whole is one row with its personal dimensions and its counts null."
 )
 DECLINE_RATE_DESCRIPTION = (
     "declined / (issued − pending), from the published counts (rounded when rounded is true)."
@@ -240,9 +245,10 @@ WITH base AS (
            sum(n % :base) OVER (margin ORDER BY crim COLLATE "C", k, cit COLLATE "C"
                                 ROWS UNBOUNDED PRECEDING) AS upto,
            sum(n % :base) OVER margin AS residues,
-           CAST(sum(k) OVER margin % {key_range} AS float8) / {key_range} AS u0
+           CAST(sum(k) OVER margin % {key_range} AS float8) / {key_range} AS u0,
+           {margin_totals}
     FROM atoms
-    WINDOW margin AS (PARTITION BY {margin}m)
+    WINDOW margin AS (PARTITION BY {margin}m), margins AS ({margin_partition})
 ), started AS (
     SELECT ranked.*,
            CASE WHEN :base > 1 AND residues % :base = 1
@@ -254,24 +260,40 @@ WITH base AS (
                                 - floor(CAST(upto - r AS float8) / :base + u) AS int) AS p
     FROM started
 ), sliced AS (
-    SELECT {sliced}m, sum(n) AS n, sum(p) AS p FROM rounded GROUP BY {grouping}, m
+    SELECT {sliced}m, sum(n) AS n, sum(p) AS p, {withheld_flags}
+    FROM rounded GROUP BY {grouping}, m
 ), published AS (
     SELECT sliced.*,
-           least(greatest(p, n - n % :base),
-                 n - n % :base + CASE WHEN n % :base > 0 THEN :base ELSE 0 END) AS value
+           CASE WHEN (ARRAY[w0, w1, w2, w3])[m + 1] THEN NULL
+                ELSE least(greatest(p, n - n % :base),
+                           n - n % :base + CASE WHEN n % :base > 0 THEN :base ELSE 0 END)
+           END AS value
     FROM sliced
 )
-SELECT {keys}{measures_sql}
+SELECT {keys}{measures_sql}, bool_or(w0 OR w1 OR w2 OR w3) AS suppressed
 FROM published
 GROUP BY {grouping}
 HAVING sum(value) > 0
+UNION ALL
+SELECT {withheld_keys}NULL, NULL, NULL, NULL, true
+FROM published
+GROUP BY {margin_grouping}
+HAVING bool_or(w0)
 ORDER BY {grouping}
 """
-_ROUNDED_MEASURES_SQL = (
-    "coalesce(sum(value) FILTER (WHERE m = 0), 0) AS issued,"
-    " coalesce(sum(value) FILTER (WHERE m = 1), 0) AS declined,"
-    " coalesce(sum(value) FILTER (WHERE m = 2), 0) AS booked_into_detention,"
-    " coalesce(sum(value) FILTER (WHERE m = 3), 0) AS pending"
+_ROUNDED_MEASURES_SQL = ", ".join(
+    f"CASE WHEN bool_or(w{i}) THEN NULL ELSE coalesce(sum(value) FILTER (WHERE m = {i}), 0)"
+    f" END AS {name}"
+    for i, name in enumerate(("issued", "declined", "booked_into_detention", "pending"))
+)
+# Each margin's exact count per measure (t0 … t3, over the margin's atoms of every
+# measure), and whether its breakdown is withheld (w0 … w3): more than 0 and fewer than
+# the minimum margin (`:min_margin`), when counts are rounded at all.
+_MARGIN_TOTALS = ", ".join(
+    f"coalesce(sum(n) FILTER (WHERE m = {i}) OVER margins, 0) AS t{i}" for i in range(4)
+)
+_WITHHELD_FLAGS = ", ".join(
+    f"bool_or(:base > 1 AND t{i} BETWEEN 1 AND :min_margin - 1) AS w{i}" for i in range(4)
 )
 
 
@@ -342,12 +364,20 @@ async def detainer_stats(
     filters: DetainerFilter,
     *,
     min_cell: int,
+    min_margin: int = 1,
 ) -> list[DetainerStatRow]:
     return [
         row
-        async for batch in detainer_stat_batches(conn, group_by, filters, min_cell=min_cell)
+        async for batch in detainer_stat_batches(
+            conn, group_by, filters, min_cell=min_cell, min_margin=min_margin
+        )
         for row in batch
     ]
+
+
+def _count(value: Decimal | int | None) -> int | None:
+    """A published count (a numeric sum): None where withheld."""
+    return None if value is None else int(value)
 
 
 @dataclass(frozen=True)
@@ -367,6 +397,7 @@ def detainer_stats_query(
     filters: DetainerFilter,
     *,
     base: object,
+    min_margin: object,
     scope: str = "",
 ) -> DetainerStatsQuery:
     """The statement both APIs publish from. `base` is the rounding base's value (bound
@@ -397,12 +428,23 @@ def detainer_stats_query(
             keys="".join(f"d{i}, " for i in range(len(dimensions))),
             measures_sql=_ROUNDED_MEASURES_SQL,
             grouping=grouping,
+            margin_totals=_MARGIN_TOTALS,
+            margin_partition="PARTITION BY " + ", ".join(f"d{i}" for i, _ in exact)
+            if exact
+            else "",
+            withheld_flags=_WITHHELD_FLAGS,
+            withheld_keys="".join(
+                f"d{i}, " if d not in personal else f"CAST(NULL AS text) AS d{i}, "
+                for i, d in enumerate(dimensions)
+            ),
+            margin_grouping=", ".join(f"d{i}" for i, _ in exact) or "()",
         )
         params["base"] = base
+        params["min_margin"] = min_margin
         return DetainerStatsQuery(sql, params, dimensions, rounded)
     sql = (
         _EXACT.format(where=where, agency=_AGENCY_ID, jurisdiction=_JURISDICTION_ID)
-        + f"SELECT {selected}{_MEASURES_SQL} FROM published"
+        + f"SELECT {selected}{_MEASURES_SQL}, false AS suppressed FROM published"
         + (f" GROUP BY {grouping}" if dimensions else "")
         + " HAVING sum(value) > 0"  # a row exists only where something is published
         + (f" ORDER BY {grouping}" if dimensions else "")
@@ -416,11 +458,14 @@ async def detainer_stat_batches(
     filters: DetainerFilter,
     *,
     min_cell: int,
+    min_margin: int = 1,
     batch_rows: int = 2000,
 ) -> AsyncIterator[list[DetainerStatRow]]:
     """Grouped sums streamed from a server-side cursor in batches (exports of every cell
-    stay in constant memory). `min_cell` is the rounding base of personal breakdowns."""
-    query = detainer_stats_query(group_by, filters, base=min_cell)
+    stay in constant memory). `min_cell` is the rounding base of personal breakdowns,
+    `min_margin` the smallest margin whose breakdown is published (1: every one; the
+    APIs pass `OPEN287G_MIN_MARGIN`)."""
+    query = detainer_stats_query(group_by, filters, base=min_cell, min_margin=min_margin)
     dimensions, rounded = query.dimensions, query.rounded
     width = len(dimensions)
     statement = text(query.sql).execution_options(yield_per=batch_rows)
@@ -429,11 +474,12 @@ async def detainer_stat_batches(
         yield [
             DetainerStatRow(
                 key=dict(zip(dimensions, row[:width], strict=True)),
-                issued=int(row[-4]),
-                declined=int(row[-3]),
-                booked_into_detention=int(row[-2]),
-                pending=int(row[-1]),
+                issued=_count(row[-5]),
+                declined=_count(row[-4]),
+                booked_into_detention=_count(row[-3]),
+                pending=_count(row[-2]),
                 rounded=rounded,
+                suppressed=bool(row[-1]),
                 bound=perturbation_bound(rounded, min_cell),
             )
             for row in partition
