@@ -74,3 +74,45 @@ async def test_migrate_down_to_base_and_up_again(server_url: URL, template_url: 
         await engine.dispose()
     finally:
         await drop_database(server_url, url)
+
+
+async def test_placements_are_filled_in_as_the_loads_stored_them(
+    server_url: URL, template_url: URL
+) -> None:
+    """Migration 0025 on a database loaded before it: going back to 0024 drops the
+    placements, coming back fills every list row and agency as the loads had stored them
+    (the loader's rules over the cells each row kept), and re-emits every agency."""
+    from open287g.config import Settings
+    from open287g.loaders.ice287g.load import load_sources, plan_sources
+    from tests.fixtures import ICE_FILES
+
+    url = await create_database_copy(server_url, template_url)
+    engine = create_async_engine(url, poolclass=NullPool)
+    placed = (
+        "SELECT 'agency', id, placement_method, placement_evidence, placement_conflict"
+        " FROM agencies UNION ALL SELECT 'row', snapshot_id * 100000 + agreement_id,"
+        " placement_method, placement_evidence, placement_conflict FROM agreement_observations"
+    )
+    try:
+        await load_sources(engine, plan_sources([str(p) for p in ICE_FILES[:6]]), Settings())
+        async with engine.connect() as conn:
+            loaded = {(r[0], r[1]): tuple(r[2:]) for r in await conn.execute(text(placed))}
+            agencies = (await conn.execute(text("SELECT count(*) FROM agencies"))).scalar_one()
+            before = (await conn.execute(text("SELECT max(seq) FROM changes"))).scalar_one()
+        migrate.downgrade(url, "0024")
+        migrate.upgrade(url)
+        async with engine.connect() as conn:
+            again = {(r[0], r[1]): tuple(r[2:]) for r in await conn.execute(text(placed))}
+            emitted = (
+                await conn.execute(
+                    text("SELECT count(*) FROM changes WHERE entity = 'agency' AND seq > :s"),
+                    {"s": before},
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+        await drop_database(server_url, url)
+    assert agencies > 500
+    assert None not in {method for method, _, _ in loaded.values()}
+    assert again == loaded
+    assert emitted == agencies
