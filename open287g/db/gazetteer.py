@@ -125,3 +125,25 @@ def place_counties() -> Mapping[tuple[str, str], County]:
 
 def county_of_place(state_code: str, name: str) -> County | None:
     return place_counties().get((state_code, county_fold(name)))
+
+
+@functools.cache
+def places_whole_counties() -> Mapping[tuple[str, str], tuple[County, ...]]:
+    """{(state code, place name as listed): the counties wholly inside it}: a consolidated
+    city-county's one county, New York City's five boroughs. Every jail placed in such a
+    county is in the place, whatever city its release names (QUEENS)."""
+    with PLACES.open(newline="", encoding="utf-8") as handle:
+        return {
+            (row["state"], row["name"]): tuple(
+                county_by_fips()[fips] for fips in row["whole_counties"].split()
+            )
+            for row in csv.DictReader(handle)
+            if row["whole_counties"]
+        }
+
+
+def spans_counties(state_code: str, name: str) -> tuple[County, ...]:
+    """The counties a place that spans several wholly holds (none for a one-county place):
+    such a place lies in its state, never in one of its counties."""
+    counties = places_whole_counties().get((state_code, name), ())
+    return counties if len(counties) > 1 else ()

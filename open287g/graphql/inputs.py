@@ -50,7 +50,7 @@ strawberry.enum(Direction, name="OrderDirection")
 STATE = "Only this state: a USPS code (TX) or a name, any case."
 JURISDICTION = (
     "Only the jails in this jurisdiction (its id): a state's every facility, a county's "
-    "those placed in it, a place's those of its city."
+    "those placed in it, a place's those of its city or of a county wholly inside it."
 )
 AGENCY = "Only the jails this agency (its id) runs."
 

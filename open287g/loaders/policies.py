@@ -16,7 +16,7 @@ import re
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from open287g.config import Settings
-from open287g.db.gazetteer import county_by_fips, county_of_place, match_county
+from open287g.db.gazetteer import county_by_fips, county_of_place, match_county, spans_counties
 from open287g.db.ingest.policies import PolicyRow, merge_policies
 from open287g.db.ingest.provenance import LoadCounts
 from open287g.db.models.enums import JurisdictionKind, PolicyBasis, PolicyStatus
@@ -141,7 +141,9 @@ def _parse_row(
         return None
     source_date = source_date or _first_date(values.get("source_title")) or _first_date(label)
     county_fips = None
-    if kind is JurisdictionKind.PLACE:
+    if kind is JurisdictionKind.PLACE and spans_counties(state.usps, name):
+        pass  # New York City: in its state, never in one of its five counties
+    elif kind is JurisdictionKind.PLACE:
         county = county_of_place(state.usps, name)
         if county is None:
             parsed.repair(

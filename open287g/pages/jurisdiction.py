@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db import gazetteer
 from open287g.db.queries import agencies, changes, detainers, jurisdictions
 from open287g.db.queries.agencies import AgencyRecord
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
@@ -43,6 +44,7 @@ class JurisdictionView:
     places: list[JurisdictionRecord]
     agencies: list[AgencyRecord]
     jails: Jails  # detainers at the jails in it (exact), by facility
+    spans: tuple[gazetteer.County, ...] = ()  # the counties a multi-county place holds
     rule: str = RULE
     max_agencies: int = MAX_AGENCIES
 
@@ -66,6 +68,9 @@ async def jurisdiction_view(conn: AsyncConnection, jurisdiction_id: int) -> Juri
             break
         parents.append(parent)
         current = parent
+    spans = gazetteer.spans_counties(place.state_code, place.name) if place.kind == "PLACE" else ()
+    if spans:  # a place over several counties lies in its state, not in one of them
+        parents = [p for p in parents if p.kind == "STATE"]
     chain = [place, *parents]
     stated = await jurisdictions.policies_of(conn, [j.id for j in chain])
     policy = (await jurisdictions.effective_policies(conn, [place.id]))[place.id]
@@ -82,4 +87,5 @@ async def jurisdiction_view(conn: AsyncConnection, jurisdiction_id: int) -> Juri
         jails=await jails(
             conn, detainers.DetainerFilter(jurisdiction_id=place.id), place.state_code
         ),
+        spans=spans,
     )

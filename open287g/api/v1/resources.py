@@ -130,7 +130,7 @@ JURISDICTION_ID = Param(
     "jurisdiction",
     "string",
     "A jurisdiction's id: only the jails in it (a state's every facility, a county's those "
-    "placed in it, a place's those of its city).",
+    "placed in it, a place's those of its city or of a county wholly inside it).",
     max_length=MAX_ID_CHARS,
 )
 AGENCY_ID = Param(

@@ -102,7 +102,7 @@ JURISDICTION = Entity(
             nullable=False,
             ordering="nested:facilities",
             description="The jails in it: a state's every facility, a county's those placed "
-            "in it, a place's those of its city.",
+            "in it, a place's those of its city or of a county wholly inside it.",
         ),
         # Computed rows (`statistics`): `source` scopes them to this jurisdiction.
         Relation(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +25,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db import gazetteer
 from open287g.db.models.enums import MEANINGS
 from open287g.db.queries.bounds import check_filter, check_list
 from open287g.db.queries.ids import (
@@ -109,14 +111,30 @@ _JURISDICTION_ID = gid_sql("Jurisdiction", "f.jurisdiction_id")
 def in_jurisdiction(facility: str, jurisdiction: str) -> str:
     """SQL: the facility row `facility` lies in the jurisdiction row `jurisdiction`. A
     state holds every facility of the state (placed or not), a county those placed in it,
-    a place those of its city; the one rule of statistics' `jurisdiction` filter,
+    a place those of its city or of a county wholly inside it (a borough of New York
+    City: its jail's city is QUEENS); the one rule of statistics' `jurisdiction` filter,
     `Jurisdiction.detainerStats` and `Jurisdiction.facilities`."""
     f, j = facility, jurisdiction
     return (
         f"(CASE CAST({j}.kind AS text) WHEN 'STATE' THEN {f}.state_code = {j}.state_code"
-        f" WHEN 'PLACE' THEN {f}.state_code = {j}.state_code AND upper({f}.city) = upper({j}.name)"
+        f" WHEN 'PLACE' THEN {f}.state_code = {j}.state_code AND (upper({f}.city) = upper({j}.name)"
+        f" OR {f}.county_fips IN (SELECT w.fips FROM {_whole_counties()} w(state, name, fips)"
+        f" WHERE w.state = {j}.state_code AND w.name = {j}.name))"
         f" ELSE {f}.jurisdiction_id = {j}.id END)"
     )
+
+
+# The counties wholly inside a place (New York City's boroughs, a consolidated city and
+# county), as SQL rows (state, place name, county FIPS): a jail placed in one (its city
+# QUEENS) is in the place. From the gazetteer's places.csv; never an invented code.
+@functools.cache
+def _whole_counties() -> str:
+    rows = ", ".join(
+        f"('{state}', '{name.replace(chr(39), chr(39) * 2)}', '{county.fips}')"
+        for (state, name), counties in sorted(gazetteer.places_whole_counties().items())
+        for county in counties
+    )
+    return f"(VALUES {rows})"
 
 
 def in_jurisdiction_of(facility: str, param: str) -> str:
