@@ -204,3 +204,36 @@ def test_points_of_contact_are_people_not_places(
 
 def test_a_stamp_whose_zero_reads_as_a_tilde() -> None:
     assert parse_date("SEP ~9 2019")[0] == dt.date(2019, 9, 9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(["Lake Clarke Shores", "New Hampshire", "Deaf Smith County"]))
+def test_a_place_in_the_column_is_not_confirmed_by_the_body(place: str) -> None:
+    """The agency's own name in its column (`Lake Clarke Shores Police Department`) and
+    in the points of contact is a place both times, never the signatory."""
+    signature = laid_out(
+        9,
+        [
+            [(60, "By signing this MOA, each party agrees to the fullest extent allowed by law.")],
+            [(60, "For the LEA:"), (311, "For ICE:")],
+            [(60, "Date:"), (311, "Date:")],
+            [(60, "Signature:"), (311, "Signature:")],
+            [(60, "Title: Chief of Police"), (311, "Title: Acting Director")],
+            [(60, f"Agency: {place} Police Department"), (311, "Agency: ICE")],
+        ],
+    )
+    contacts = laid_out(10, [[(60, f"For the LEA: {place} Police Department, {place}")]])
+    assert extract([signature, contacts]).agency_signatory.name.value is None
+
+
+def test_an_ice_name_cut_short_is_the_officials() -> None:
+    page = laid_out(
+        7,
+        [
+            [(60, "By signing this MOA, each party agrees to the fullest extent allowed by law.")],
+            [(60, "Timothy S. Robbin"), (320, "Billy Woods")],
+            [(60, "Acting Executive Associate Director"), (320, "Sheriff, Marion County")],
+            [(60, "U.S. Immigration and Customs Enforcement"), (320, "Marion County Sheriff")],
+        ],
+    )
+    assert extract([page]).ice_signatory.name.value == "Timothy S. Robbins"

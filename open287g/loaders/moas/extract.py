@@ -17,10 +17,11 @@ from open287g.loaders.moas.signatures import SCANNER_LAYER, read_signatories
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 7  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
+EXTRACTOR_VERSION = 8  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
 # 5: names corroborated by the rest of the MOA; a scanner's layer and the signature line
 # itself read at lower confidence; 6: the right party's labels left of its heading;
-# 7: points of contact without places, institutions, ranks
+# 7: points of contact without places, institutions, ranks; 8: a column line confirms a
+# name only when it holds nothing else; ICE names cut short completed
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),

@@ -9,12 +9,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from open287g.loaders.moas.layout import Line, Word, is_underline
+from open287g.loaders.moas.layout import Line, Word, group_lines, is_underline
 from open287g.loaders.moas.read import PageRead
 
 ICE_ANCHOR = re.compile(r"^For\s*ICE", re.IGNORECASE)
 LEA_ANCHOR = re.compile(r"For\s*the\s*LEA|For\s*the\s*(Department|Agency|Sheriff)", re.IGNORECASE)
 LABELS = ("date", "signature", "name", "title", "agency")
+_LABEL_WORDS = {"date", "signature", "signatur", "name", "title", "agency"}
+_ICE_MARKERS = re.compile(
+    r"For\s*ICE|Immigration\s*(and|&)\s*Customs|Enforcement\s*and\s*Removal|Homeland\s*Security"
+    r"|Customs\s*Enforcement",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -144,3 +150,60 @@ def form_values(column: Column) -> dict[str, Found]:
     for item in found.values():
         item.page = column.page.number
     return found
+
+
+def split_columns(page: PageRead, top: float) -> list[Column]:
+    """The words below `top`, split into a left and a right column at the start of the
+    right party's heading (or of its labels), else at the middle of the page."""
+    words = [w for w in page.words if w.y0 >= top]
+    if not words:
+        return []
+    split = page.width / 2 - 10
+    for line in group_lines(words):
+        for i, word in enumerate(line.words):
+            rest = " ".join(w.text for w in line.words[i : i + 3])
+            anchor = ICE_ANCHOR.match(rest) or LEA_ANCHOR.match(rest)
+            if i > 0 and anchor and word.x0 > page.width * 0.3:
+                split = word.x0 - 4
+                break
+    split = min([split, *_second_labels(words, page.width)])
+    left = [w for w in words if w.x0 < split]
+    right = [w for w in words if w.x0 >= split]
+    columns = [Column(None, group_lines(ws), page) for ws in (left, right) if ws]
+    _assign_roles(columns)
+    return columns
+
+
+def _second_labels(words: Sequence[Word], width: float) -> list[float]:
+    """Where the right party's form starts when its labels stand left of its heading
+    (`Date: 01/30/2025   Date: 01/31/2025`): the label a line starts with, again in its
+    right part (a stamp's own `Date:` is not a form label)."""
+    starts = []
+    for line in group_lines(words):
+        first = label_of(line)
+        if first is None:
+            continue
+        for word in line.words[1:]:
+            label = letters_of(word.text)
+            if word.x0 > width * 0.3 and label.startswith(first[0][:8]) and label in _LABEL_WORDS:
+                starts.append(word.x0 - 4)
+                break
+    return starts
+
+
+def _assign_roles(columns: list[Column]) -> None:
+    for column in columns:
+        head = "\n".join(line.text for line in column.lines[:4])
+        if LEA_ANCHOR.search(head):
+            column.role = "agency"
+        elif ICE_ANCHOR.search(head.strip()) or re.search(r"For\s*ICE", head):
+            column.role = "ice"
+    if len(columns) == 2 and all(c.role is None for c in columns):
+        scores = [len(_ICE_MARKERS.findall(c.text)) for c in columns]
+        if scores[0] != scores[1]:
+            ice = 0 if scores[0] > scores[1] else 1
+            columns[ice].role, columns[1 - ice].role = "ice", "agency"
+    elif len(columns) == 2 and sum(c.role is None for c in columns) == 1:
+        known = next(c for c in columns if c.role is not None)
+        other = next(c for c in columns if c.role is None)
+        other.role = "agency" if known.role == "ice" else "ice"

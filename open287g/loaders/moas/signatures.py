@@ -33,23 +33,17 @@ from open287g.loaders.moas.fields import (
     tidy_name,
 )
 from open287g.loaders.moas.form import (
-    ICE_ANCHOR,
-    LEA_ANCHOR,
     Column,
     Found,
     clean,
     form_values,
     label_of,
     letters_of,
+    split_columns,
 )
-from open287g.loaders.moas.layout import Word, group_lines
+from open287g.loaders.moas.layout import group_lines
 from open287g.loaders.moas.read import OCR, PageRead
 
-_ICE_MARKERS = re.compile(
-    r"For\s*ICE|Immigration\s*(and|&)\s*Customs|Enforcement\s*and\s*Removal|Homeland\s*Security"
-    r"|Customs\s*Enforcement",
-    re.IGNORECASE,
-)
 _PARAGRAPH_END = re.compile(r"extent\s*allowed\s*by\s*law", re.IGNORECASE)
 _DIGITAL = re.compile(
     r"Digitally\s*signed\s*by:?\s*(?P<name>.+?)\s*(?=DN:|Date:|Reason:|Location:|$)",
@@ -73,7 +67,6 @@ _NEAR_TITLE = 0.85
 # What OCR reads on the signature line itself is most often the handwriting: a name there
 # is a candidate unless the rest of the MOA names the same person.
 _ON_SIGNATURE = 0.85
-_LABEL_WORDS = {"date", "signature", "signatur", "name", "title", "agency"}
 _ICE_DEFAULT_AGENCY = "U.S. Immigration and Customs Enforcement"
 
 
@@ -216,6 +209,8 @@ def read_column(column: Column, known: Sequence[str] = ()) -> Signatory:
             values.insert(0, _known_ice_official(near, base * _NEAR_TITLE))
     if known and not any(v.published for v in values):
         values = _corroborated(values, column, known, gate) + values
+    elif column.role == "ice":  # `Timothy S. Robbin`, published: the official's spelling
+        values = [_respelt(v, known) for v in values]
     signatory.name = _first(values, "no printed name")
     titles = [found.get("title"), block_title]
     signatory.title = _first([_title_value(f, base) for f in titles if f is not None], "no title")
@@ -231,15 +226,19 @@ def _corroborated(
     values: Sequence[Value], column: Column, known: Sequence[str], gate: float
 ) -> list[Value]:
     """Names of the column the rest of the MOA confirms: each value read (published or
-    not), then any name-shaped line of the column; spelled as the body spells it when
-    they differ (the signature block is what OCR misreads)."""
+    not), then any line of the column that holds a name and nothing else; spelled as the
+    body spells it when they differ (the signature block is what OCR misreads)."""
     out: list[Value] = []
     seen = [(v.value or v.raw or "", v) for v in values if v.value or v.raw]
     for line in column.lines:
-        text = " ".join(w.text for w in line.words if not re.match(r"^_+$", w.text))
-        found = Found(text, list(line.words), column.page.number, "column")
-        for name in names_in_window(_STAMP_NOISE.sub(" ", clean(text))):
-            seen.append((name, _kept(name, found, found.confidence(_base(column.page)))))
+        label = label_of(line)
+        words = line.words[label[1] :] if label else line.words
+        text = clean(_STAMP_NOISE.sub(" ", " ".join(w.text for w in words)))
+        found = Found(text, list(words), column.page.number, "column")
+        for name in names_in_window(text):
+            # A line of its own: `Lake Clarke` in `Lake Clarke Shores Police` is a place.
+            if letters_of(name) == letters_of(re.sub(_TITLE_START, "", text)):
+                seen.append((name, _kept(name, found, found.confidence(_base(column.page)))))
     for read, value in seen:
         match = corroborating(read, known)
         if match is None:
@@ -249,6 +248,19 @@ def _corroborated(
         confidence = max(value.confidence or 0.0, CORROBORATED)
         out.append(Value(name, value.page, method, confidence, None, read, value.box, gate))
     return out
+
+
+def _respelt(value: Value, known: Sequence[str]) -> Value:
+    """A published name that is one of `known` cut short (`Timothy S. Robbin`, OCR losing
+    the end of a line), spelled as `known` spells it; a name printed otherwise is kept."""
+    match = corroborating(value.value, known) if value.published and value.value else None
+    read = letters_of((value.value or "-").split()[-1])
+    if match is None or not letters_of(match.split()[-1]).startswith(read):
+        return value
+    if letters_of(match) == letters_of(value.value or ""):
+        return value
+    method = f"{value.method}+corroborated"
+    return Value(match, value.page, method, value.confidence, None, value.value, value.box)
 
 
 def _known_ice_official(found: Found, base: float) -> Value:
@@ -294,63 +306,6 @@ def _heading_name(column: Column) -> Found | None:
             words = [w for w in line.words if not re.match(r"^(For|the|LEA:?|ICE:?)$", w.text)]
             return Found(clean(match.group("rest")), words, column.page.number, "heading")
     return None
-
-
-def split_columns(page: PageRead, top: float) -> list[Column]:
-    """The words below `top`, split into a left and a right column at the start of the
-    right party's heading (or of its labels), else at the middle of the page."""
-    words = [w for w in page.words if w.y0 >= top]
-    if not words:
-        return []
-    split = page.width / 2 - 10
-    for line in group_lines(words):
-        for i, word in enumerate(line.words):
-            rest = " ".join(w.text for w in line.words[i : i + 3])
-            anchor = ICE_ANCHOR.match(rest) or LEA_ANCHOR.match(rest)
-            if i > 0 and anchor and word.x0 > page.width * 0.3:
-                split = word.x0 - 4
-                break
-    split = min([split, *_second_labels(words, page.width)])
-    left = [w for w in words if w.x0 < split]
-    right = [w for w in words if w.x0 >= split]
-    columns = [Column(None, group_lines(ws), page) for ws in (left, right) if ws]
-    _assign_roles(columns)
-    return columns
-
-
-def _second_labels(words: Sequence[Word], width: float) -> list[float]:
-    """Where the right party's form starts when its labels stand left of its heading
-    (`Date: 01/30/2025   Date: 01/31/2025`): the label a line starts with, again in its
-    right part (a stamp's own `Date:` is not a form label)."""
-    starts = []
-    for line in group_lines(words):
-        first = label_of(line)
-        if first is None:
-            continue
-        for word in line.words[1:]:
-            label = letters_of(word.text)
-            if word.x0 > width * 0.3 and label.startswith(first[0][:8]) and label in _LABEL_WORDS:
-                starts.append(word.x0 - 4)
-                break
-    return starts
-
-
-def _assign_roles(columns: list[Column]) -> None:
-    for column in columns:
-        head = "\n".join(line.text for line in column.lines[:4])
-        if LEA_ANCHOR.search(head):
-            column.role = "agency"
-        elif ICE_ANCHOR.search(head.strip()) or re.search(r"For\s*ICE", head):
-            column.role = "ice"
-    if len(columns) == 2 and all(c.role is None for c in columns):
-        scores = [len(_ICE_MARKERS.findall(c.text)) for c in columns]
-        if scores[0] != scores[1]:
-            ice = 0 if scores[0] > scores[1] else 1
-            columns[ice].role, columns[1 - ice].role = "ice", "agency"
-    elif len(columns) == 2 and sum(c.role is None for c in columns) == 1:
-        known = next(c for c in columns if c.role is not None)
-        other = next(c for c in columns if c.role is None)
-        other.role = "agency" if known.role == "ice" else "ice"
 
 
 def signature_columns(pages: Sequence[PageRead]) -> list[Column]:
