@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.config import Settings
 from open287g.db.queries.detainers import DetainerDimension as D
-from open287g.db.queries.detainers import DetainerFilter, detainer_filter, detainer_stats
+from open287g.db.queries.detainers import (
+    DetainerFilter,
+    detainer_filter,
+    detainer_stats,
+    facility_names,
+)
 from open287g.db.queries.ids import to_global_id
 from open287g.db.reference_data import STATES
 from open287g.loaders.detainers.load import load_detainer_source
@@ -207,7 +212,8 @@ async def test_aggregate_csv(conn: AsyncConnection, tmp_path: Path) -> None:
     assert result.layout == "aggregate"
     assert result.counts.rejected == 1  # declined > issued
     rows = await detainer_stats(conn, [D.FACILITY], DetainerFilter(state="TX"), min_cell=5)
-    harris = next(r for r in rows if r.key[D.FACILITY] == "HARRIS COUNTY JAIL")
+    names = await facility_names(conn, "TX")  # uncoded: keyed by the Facility's id
+    harris = next(r for r in rows if names[str(r.key[D.FACILITY])] == "HARRIS COUNTY JAIL")
     assert (harris.issued, harris.declined, harris.booked_into_detention, harris.pending) == (
         100,
         10,
@@ -215,6 +221,44 @@ async def test_aggregate_csv(conn: AsyncConnection, tmp_path: Path) -> None:
         20,
     )
     assert harris.decline_rate == pytest.approx(10 / 80)
+
+
+async def test_uncoded_facilities_of_one_name_stay_apart(
+    conn: AsyncConnection, tmp_path: Path
+) -> None:
+    """Two jails without a code and with the same name, in two states (an aggregate CSV
+    without facility_code), are two facilities: two rows by facility, each keyed by its
+    Facility id, which the facility filter takes; in a personal breakdown too."""
+    body = (
+        "period,state,facility,issued,declined,booked_into_detention,pending\n"
+        "2025-03,NE,REGIONAL DETENTION CENTER,30,3,10,5\n"
+        "2025-03,KS,REGIONAL DETENTION CENTER,12,0,2,1\n"
+    )
+    await load_detainer_source(conn, str(write(tmp_path, "t.csv", body.encode())), SETTINGS)
+    ids = {
+        state: to_global_id("Facility", key)
+        for state, key in (
+            await conn.execute(
+                text(
+                    "SELECT state_code, id FROM detainer_facilities WHERE nullif(code, '') IS NULL"
+                )
+            )
+        ).all()
+    }
+    assert set(ids) == {"NE", "KS"}
+    rows = await detainer_stats(conn, [D.STATE, D.FACILITY], DetainerFilter(), min_cell=5)
+    assert {(r.key[D.STATE], r.key[D.FACILITY], r.issued) for r in rows} == {
+        ("NE", ids["NE"], 30),
+        ("KS", ids["KS"], 12),
+    }
+    for state, issued in (("NE", 30), ("KS", 12)):
+        [one] = await detainer_stats(
+            conn, [D.FACILITY], DetainerFilter(facility=ids[state]), min_cell=5
+        )
+        assert (one.key[D.FACILITY], one.issued) == (ids[state], issued)
+        assert await facility_names(conn, state) == {ids[state]: "REGIONAL DETENTION CENTER"}
+    rounded = await detainer_stats(conn, [D.FACILITY, D.CRIMINALITY], DetainerFilter(), min_cell=5)
+    assert {r.key[D.FACILITY] for r in rounded} == set(ids.values())
 
 
 def _floor_ceil(count: int, base: int) -> set[int]:
@@ -301,7 +345,8 @@ async def test_a_lone_detainer_is_never_placed(conn: AsyncConnection, tmp_path: 
     lines += ["2025-01-05,TEXAS,ELEVEN COUNTY JAIL,,CUBA\n"] * 11
     await load_detainer_source(conn, str(release_csv(tmp_path, "l.csv", header, lines)), SETTINGS)
     rows = await detainer_stats(conn, [D.FACILITY, D.CITIZENSHIP], DetainerFilter(), min_cell=5)
-    assert {(r.key[D.FACILITY], r.key[D.CITIZENSHIP]): r.issued for r in rows} == {
+    names = await facility_names(conn, "TX")  # uncoded jails: keyed by their ids
+    assert {(names[str(r.key[D.FACILITY])], r.key[D.CITIZENSHIP]): r.issued for r in rows} == {
         ("SIX COUNTY JAIL", "PERU"): 5,
         ("ELEVEN COUNTY JAIL", "CUBA"): 10,
     }

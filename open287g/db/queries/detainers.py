@@ -56,7 +56,8 @@ class DetainerDimension(enum.StrEnum):
 MEANINGS.update(
     {
         DetainerDimension.STATE: "The facility's state.",
-        DetainerDimension.FACILITY: "The facility (a jail), by its code.",
+        DetainerDimension.FACILITY: "The facility (a jail), by its code; by its id (a "
+        "Facility's) where it has none, so two uncoded jails of one name stay apart.",
         DetainerDimension.MONTH: "The month the detainer was issued.",
         DetainerDimension.OUTCOME: "How it ended (DetainerOutcome).",
         DetainerDimension.CRIMINALITY: "The person's criminal history, as ICE classifies it "
@@ -179,6 +180,14 @@ async def check_detainer_filter_ids(conn: AsyncConnection, filters: DetainerFilt
     )
 
 
+def facility_key_sql(facility: str) -> str:
+    """SQL: how statistics key the facility row `facility`: its code, else its global id
+    (never its name: two jails without a code may share one, in two states)."""
+    return f"coalesce(nullif({facility}.code, ''), {gid_sql('Facility', f'{facility}.id')})"
+
+
+_FACILITY_KEY = facility_key_sql("f")
+
 # Column names of the `published` rows both queries below select from.
 _DIMENSION_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.STATE: "state_code",
@@ -194,7 +203,7 @@ _DIMENSION_SQL: dict[DetainerDimension, str] = {
 # The same dimensions, from the finest cells `s` and their facility `f` (rounded breakdowns).
 _CELL_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.STATE: "f.state_code",
-    DetainerDimension.FACILITY: "coalesce(nullif(f.code, ''), f.name)",
+    DetainerDimension.FACILITY: _FACILITY_KEY,
     DetainerDimension.MONTH: "s.month",
     DetainerDimension.OUTCOME: "CAST(s.outcome AS text)",
     DetainerDimension.CRIMINALITY: "s.criminality",
@@ -213,7 +222,7 @@ _MEASURES_SQL = (
 
 _EXACT = """
 WITH published AS (
-    SELECT f.state_code, coalesce(nullif(f.code, ''), f.name) AS facility, s.month, s.outcome,
+    SELECT f.state_code, {facility} AS facility, s.month, s.outcome,
            s.detainers AS value, {agency} AS agency, {jurisdiction} AS jurisdiction
     FROM detainer_totals s JOIN detainer_facilities f ON f.id = s.facility_id
     WHERE {where}
@@ -461,7 +470,9 @@ def detainer_stats_query(
         params["min_margin"] = min_margin
         return DetainerStatsQuery(sql, params, dimensions, rounded)
     sql = (
-        _EXACT.format(where=where, agency=_AGENCY_ID, jurisdiction=_JURISDICTION_ID)
+        _EXACT.format(
+            where=where, facility=_FACILITY_KEY, agency=_AGENCY_ID, jurisdiction=_JURISDICTION_ID
+        )
         + f"SELECT {selected}{_MEASURES_SQL}, false AS suppressed FROM published"
         + (f" GROUP BY {grouping}" if dimensions else "")
         + " HAVING sum(value) > 0"  # a row exists only where something is published
@@ -545,11 +556,12 @@ def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
 
 
 async def facility_names(conn: AsyncConnection, state: str) -> dict[str, str]:
-    """{facility key as statistics give it (its code): its name}, for a state's pages."""
+    """{facility key as statistics give it (its code, else its id): its name}, for a
+    state's pages."""
     rows = await conn.execute(
         text(
-            "SELECT coalesce(nullif(code, ''), name), name FROM detainer_facilities"
-            " WHERE state_code = :state"
+            f"SELECT {facility_key_sql('f')}, f.name FROM detainer_facilities f"
+            " WHERE f.state_code = :state"
         ),
         {"state": state},
     )
