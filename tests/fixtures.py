@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import httpx
 import openpyxl
 from openpyxl.utils import get_column_letter
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import SHARED_DATA
 
@@ -279,3 +282,15 @@ def sheriffs_xlsx(release: Path) -> bytes:
             for state, county in sorted(counties)
         ]
     )
+
+
+@contextlib.asynccontextmanager
+async def app_client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over `engine` (no rate limit, no response cache), as a client."""
+    from open287g.api.app import create_app
+    from open287g.config import Settings
+
+    settings = Settings(rate_limit_per_second=0, response_cache=False)
+    transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client

@@ -13,14 +13,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.officials import load_officials_document
 from open287g.loaders.sources import SourceDocument
 from tests.conftest import PROJECT_ROOT
-from tests.fixtures import MAKE_DETAINERS, make_detainers, sheriffs_xlsx, write
+from tests.fixtures import MAKE_DETAINERS, app_client, make_detainers, sheriffs_xlsx, write
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 COLLECTIONS = {
@@ -48,9 +47,7 @@ async def http(
     # A second release over the same months replaces them: the first release changes too.
     second = make_detainers(folder / "second.csv", rows=1500, fmt="csv", seed=4)
     await load_detainer_source(engine, str(second), Settings(), is_synthetic=True)
-    settings = Settings(rate_limit_per_second=0, response_cache=False)
-    transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with app_client(engine) as client:
         yield client
 
 

@@ -15,20 +15,17 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
-from tests.fixtures import MAKE_DETAINERS, make_detainers
+from tests.fixtures import MAKE_DETAINERS, app_client, make_detainers
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
 
 @pytest.fixture
 async def http(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(rate_limit_per_second=0, response_cache=False)
-    transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with app_client(engine) as client:
         yield client
 
 

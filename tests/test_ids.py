@@ -16,12 +16,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.db.queries.ids import to_global_id
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.ice287g.load import load_sources, plan_sources
-from tests.fixtures import MAKE_DETAINERS, make_detainers, sheriffs_xlsx, write
+from tests.fixtures import MAKE_DETAINERS, app_client, make_detainers, sheriffs_xlsx, write
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -37,9 +36,7 @@ async def http(
     await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
     ice = write(folder, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
     await load_sources(engine, plan_sources([str(ice)]), Settings())
-    settings = Settings(rate_limit_per_second=0, response_cache=False)
-    transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with app_client(engine) as client:
         yield client
 
 

@@ -221,10 +221,10 @@ async def test_state_page_policy_counties_and_detainers(client: httpx.AsyncClien
     months = (await client.get("/v1/stats/detainers?group_by=month&state=TX")).json()["data"]
     assert months, "the synthetic release has Texas detainers"
     detainers = texas.text_by_id["detainers"]
+    # A month the release starts or ends inside is marked "(partial: through …)".
+    flat = re.sub(r"\(partial:[^)]*\)", "", detainers).replace(" ", "").replace("\n", "")
     for row in months:
-        assert f"{row['month'][:7]}{row['issued']:,}{row['declined']:,}" in detainers.replace(
-            " ", ""
-        ).replace("\n", "")
+        assert f"{row['month'][:7]}{row['issued']:,}{row['declined']:,}" in flat
 
 
 async def test_county_page_shows_the_detainers_of_its_jails(client: httpx.AsyncClient) -> None:

@@ -13,12 +13,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import SourceDocument
-from tests.fixtures import write
+from tests.fixtures import app_client, write
 
 POLICIES = (
     "jurisdiction_level,state,name,fips,status,declared_sanctuary,policy_name,effective_date,"
@@ -52,9 +51,7 @@ async def http(
     ]
     release = write(Path(folder), "nyc.csv", (HEADER + "".join(lines)).encode())
     await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
-    settings = Settings(rate_limit_per_second=0, response_cache=False)
-    transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with app_client(engine) as client:
         yield client
 
 

@@ -106,6 +106,16 @@ def modified_of(loaded: list[reference.DatasetRecord]) -> str:
     return max(f.fetched_at for f in loaded).date().isoformat()
 
 
+def _temporal(loaded: list[reference.DatasetRecord]) -> dict[str, str]:
+    """DCAT-US `temporal` (start/end) where the files state the dates they cover (detainer
+    releases: their rows' first and last detainer dates)."""
+    starts = [f.coverage_start for f in loaded if f.coverage_start is not None]
+    ends = [f.coverage_end for f in loaded if f.coverage_end is not None]
+    if not starts or not ends:
+        return {}
+    return {"temporal": f"{min(starts).isoformat()}/{max(ends).isoformat()}"}
+
+
 async def data_json(request: Request) -> Response:
     base = _base(request)
     publisher, contact = publisher_and_contact(_settings(request))
@@ -160,6 +170,7 @@ async def data_json(request: Request) -> Response:
                 "description": " ".join([description, *labels]),
                 "keyword": ["287(g)", "immigration", "ICE", "law enforcement", key],
                 "modified": modified,
+                **_temporal(loaded),
                 "publisher": publisher,
                 "contactPoint": contact,
                 "identifier": f"{base}/data.json#{key}",
@@ -315,10 +326,6 @@ def disclosure_control(request: Request) -> dict[str, Any]:
         "boundMeaning": "every rounded count, at every level of aggregation, is within "
         "bound of its truth; rows carry it as `bound`, REST answers as the "
         f"{detainers.BOUND_HEADER} header",
-        "minMargin": settings.min_margin,
-        "minMarginMeaning": "a breakdown by a personal attribute is published only for "
-        "margins (a row without its personal dimensions, one measure) of at least minMargin "
-        "detainers; smaller ones are withheld (null, `suppressed: true`)",
         "documentation": "/docs/disclosure",
     }
 

@@ -5,12 +5,29 @@ the table states the bound all the same, as every answer with perturbed values d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries import detainers
+from open287g.db.queries import detainers, reference
 from open287g.db.queries.detainers import DetainerDimension, DetainerFilter, DetainerStatRow
+from open287g.db.queries.reference import DatasetRecord
+
+
+async def detainer_releases(conn: AsyncConnection) -> list[DatasetRecord]:
+    """The loaded detainer releases: a page names the file (and its sha256) its counts
+    come from and the period it covers, never just "detainers"."""
+    return [f for f in await reference.datasets(conn) if f.dataset == "detainers"]
+
+
+def partial_months(releases: list[DatasetRecord]) -> dict[dt.date, str]:
+    """Months a release starts or ends inside ({month: "through 14 Oct 2025"}): shown as a
+    whole month, its count would read as a drop that is not real."""
+    found: dict[dt.date, str] = {}
+    for release in releases:
+        found.update(release.partial_months)
+    return found
 
 
 @dataclass(frozen=True)
@@ -18,6 +35,7 @@ class Jails:
     rows: list[DetainerStatRow]  # by facility, most detainers first
     names: dict[str, str]  # facility code → name
     loaded: bool  # whether any detainer release is loaded at all
+    releases: list[DatasetRecord] = field(default_factory=list)  # the files behind them
 
     @property
     def bound(self) -> int:
@@ -32,4 +50,5 @@ async def jails(conn: AsyncConnection, filters: DetainerFilter, state: str | Non
         rows=sorted(rows, key=lambda row: -(row.issued or 0)),
         names=await detainers.facility_names(conn, state or ""),
         loaded=bool(rows) or await detainers.detainers_loaded(conn),
+        releases=await detainer_releases(conn),
     )

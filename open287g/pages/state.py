@@ -28,6 +28,7 @@ from open287g.db.queries.agreements import AgreementRecord
 from open287g.db.queries.detainers import DetainerDimension, DetainerStatRow
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
 from open287g.db.reference_data import STATES, State, UnknownState, resolve_state
+from open287g.pages.jails import detainer_releases, partial_months
 
 SORT_KEYS = ("agency", "type", "county", "model", "status", "signed", "first_seen")
 DEFAULT_SORT = "agency"
@@ -89,6 +90,8 @@ class StateView:
     archive: timeline.ArchiveStart = field(default_factory=lambda: timeline.ArchiveStart(None, {}))
     at_start: set[int] = field(default_factory=set)  # agreements first seen at the start
     files_loaded: dict[str, int] = field(default_factory=dict)  # source files per dataset
+    detainer_releases: list[reference.DatasetRecord] = field(default_factory=list)
+    partial_months: dict[dt.date, str] = field(default_factory=dict)  # month → "through …"
 
     @property
     def detainers_loaded(self) -> bool:
@@ -191,6 +194,7 @@ async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int)
     )
 
     filters = detainers.DetainerFilter(state=code)
+    releases = await detainer_releases(conn)
     total = await detainers.detainer_stats(conn, [], filters, min_cell=min_cell)
     months = await detainers.detainer_stats(
         conn, [DetainerDimension.MONTH], filters, min_cell=min_cell
@@ -220,4 +224,6 @@ async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int)
         archive=await timeline.archive_start(conn),
         at_start=await timeline.first_seen_at_start(conn, [g.id for g in found]),
         files_loaded=await reference.files_per_dataset(conn),
+        detainer_releases=releases,
+        partial_months=partial_months(releases),
     )

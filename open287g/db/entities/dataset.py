@@ -43,6 +43,19 @@ _COLUMNS = (
         dt.date | None,
         "For an ICE list: the date ICE published it.",
     ),
+    Column(
+        "coverage_start",
+        "{t}.coverage_start",
+        dt.date | None,
+        "For a detainer release: the first detainer date of its rows (the period starts).",
+    ),
+    Column(
+        "coverage_end",
+        "{t}.coverage_end",
+        dt.date | None,
+        "For a detainer release: the last detainer date of its rows; a month it ends "
+        "inside (rows through 14 October) is partial, not a drop.",
+    ),
     Column("is_demo", "{t}.is_demo", bool, "Invented demo data, not real."),
     Column("is_synthetic", "{t}.is_synthetic", bool, "Synthetic test data, not real."),
     Column("load_run_id", "{t}.load_run_id", int, "The load run that read the file."),

@@ -44,6 +44,8 @@ class ReleaseWrite:
     source_file_id: int
     load_run_id: int
     fill_gaps: bool = False
+    coverage_start: dt.date | None = None  # the first detainer date of its rows
+    coverage_end: dt.date | None = None  # the last (a month it ends inside is partial)
 
 
 _STAGE_FACILITIES = """
@@ -201,6 +203,14 @@ async def rematch_facilities(conn: AsyncConnection) -> list[int]:
 async def write_release(
     conn: AsyncConnection, release: ReleaseWrite, stats: Sequence[StatRow]
 ) -> LoadCounts:
+    await conn.execute(
+        text("UPDATE source_files SET coverage_start = :start, coverage_end = :end WHERE id = :id"),
+        {
+            "start": release.coverage_start,
+            "end": release.coverage_end,
+            "id": release.source_file_id,
+        },
+    )
     raw = (await conn.get_raw_connection()).driver_connection
     await conn.execute(text(_STAGE_FACILITIES))
     facilities = {stat.facility for stat in stats}

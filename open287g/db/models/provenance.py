@@ -43,6 +43,10 @@ class SourceFile(Base):
     snapshot_date: Mapped[dt.date | None] = mapped_column(Date)
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default="false")
     is_synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # A detainer release: the first and last detainer date of its rows (the period it
+    # covers; a month it ends inside is partial).
+    coverage_start: Mapped[dt.date | None] = mapped_column(Date)
+    coverage_end: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class LoadRun(Base):

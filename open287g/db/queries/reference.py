@@ -41,6 +41,22 @@ class DatasetRecord:
     ended: int
     rejected: int
     repaired: int
+    coverage_start: dt.date | None = None  # a detainer release's first detainer date
+    coverage_end: dt.date | None = None  # and its last
+
+    @property
+    def partial_months(self) -> dict[dt.date, str]:
+        """A detainer release's first or last month when its rows start after the 1st or
+        stop before the month's end: {month: "from 3 Sep" / "through 14 Oct"}."""
+        partial: dict[dt.date, str] = {}
+        if self.coverage_start is not None and self.coverage_start.day != 1:
+            partial[self.coverage_start.replace(day=1)] = f"from {self.coverage_start:%-d %b %Y}"
+        end = self.coverage_end
+        if end is not None and (end + dt.timedelta(days=1)).day != 1:
+            month = end.replace(day=1)
+            through = f"through {end:%-d %b %Y}"
+            partial[month] = f"{partial[month]} {through}" if month in partial else through
+        return partial
 
 
 async def program_models(conn: AsyncConnection) -> list[ProgramModelRecord]:
@@ -56,7 +72,7 @@ async def datasets(conn: AsyncConnection) -> list[DatasetRecord]:
             "SELECT f.id, f.dataset, f.name, f.url, f.sha256, f.bytes, f.fetched_at,"
             " CAST(f.snapshot_kind AS text), f.snapshot_date, f.is_demo, f.is_synthetic,"
             " r.id, r.finished_at, r.rows_read, r.inserted, r.updated, r.unchanged, r.ended,"
-            " r.rejected, r.repaired"
+            " r.rejected, r.repaired, f.coverage_start, f.coverage_end"
             " FROM source_files f JOIN load_runs r ON r.source_file_id = f.id ORDER BY f.id"
         )
     )

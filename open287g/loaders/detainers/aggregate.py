@@ -45,6 +45,9 @@ class Aggregated:
     # Rows by their `data_source` (lower case; the generator writes "synthetic"); empty
     # when the file has no such column. The loader labels or refuses a release by it.
     data_sources: Counter[str] = field(default_factory=Counter)
+    # The first and last detainer date of the rows (None for an aggregate file's months).
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
 
 
 @dataclass
@@ -64,6 +67,8 @@ class DetainerAggregator:
     )
     rows_read: int = 0
     data_sources: Counter[str] = field(default_factory=Counter)
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
 
     def note(
         self,
@@ -141,16 +146,21 @@ class DetainerAggregator:
 
     def _month(self, number: int, raw: object) -> dt.date | None:
         try:
-            month = self._months[raw]
+            day = self._months[raw]
         except KeyError:
-            month = self._months[raw] = _month_of(raw)
+            day = self._months[raw] = _date_of(raw)
         except TypeError:  # unhashable cell value
-            month = None
-        if month is None:
+            day = None
+        if day is None:
             self.note(IssueAction.REJECTED, number, "detainer_prepare_date", "unreadable date")
-        elif isinstance(raw, str) and not (len(raw) >= 10 and raw[4] == "-"):
+            return None
+        if isinstance(raw, str) and not (len(raw) >= 10 and raw[4] == "-"):
             self.note(IssueAction.REPAIRED, number, "detainer_prepare_date", "non-ISO date read")
-        return month
+        if self.first_date is None or day < self.first_date:
+            self.first_date = day
+        if self.last_date is None or day > self.last_date:
+            self.last_date = day
+        return day.replace(day=1)
 
     def _state(self, number: int, raw: object) -> str | None:
         text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
@@ -185,21 +195,23 @@ class DetainerAggregator:
                 self._tallies.items(), key=lambda item: item[1].first_row
             )
         ]
-        return Aggregated(self.cells, self.rows_read, issues, self.data_sources)
+        return Aggregated(
+            self.cells, self.rows_read, issues, self.data_sources, self.first_date, self.last_date
+        )
 
 
-def _month_of(raw: object) -> dt.date | None:
+def _date_of(raw: object) -> dt.date | None:
     if isinstance(raw, dt.datetime):
-        return raw.date().replace(day=1)
+        return raw.date()
     if isinstance(raw, dt.date):
-        return raw.replace(day=1)
+        return raw
     text = clean_text(raw)
     if text is None:
         return None
     for parse in (_iso, _us):
         found = parse(text)
         if found is not None and dt.date(1990, 1, 1) <= found <= dt.date(2100, 1, 1):
-            return found.replace(day=1)
+            return found
     return None
 
 

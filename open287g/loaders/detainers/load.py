@@ -106,6 +106,18 @@ def stat_rows(cells: Counter[CellKey]) -> list[StatRow]:
     return rows
 
 
+def coverage(layout: str, aggregated: Aggregated) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last date a release covers: its rows' detainer dates; an aggregate
+    file's are months, so its whole first and last months (their partiality unknown)."""
+    if layout != "aggregate":
+        return aggregated.first_date, aggregated.last_date
+    months = {key.month for key in aggregated.cells}
+    if not months:
+        return None, None
+    after = (max(months).replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return min(months), after - dt.timedelta(days=1)
+
+
 def synthetic_label(label: str, aggregated: Aggregated, *, is_synthetic: bool) -> bool:
     """Whether the release is synthetic: `--synthetic`, or every row's `data_source` says
     so (then a load note records why). A release mixing synthetic and other rows is
@@ -181,7 +193,14 @@ async def load_detainer_path(
         start = await begin_load(
             conn, dataset=DATASET, source=source, started_at=started, is_synthetic=is_synthetic
         )
-        release = ReleaseWrite(start.source_file_id, start.load_run_id, fill_gaps=fill_gaps)
+        first, last = coverage(layout, aggregated)
+        release = ReleaseWrite(
+            start.source_file_id,
+            start.load_run_id,
+            fill_gaps,
+            coverage_start=first,
+            coverage_end=last,
+        )
         counts = await write_release(conn, release, stat_rows(aggregated.cells))
         counts.rows_read = aggregated.rows_read
         await finish_load(conn, start.load_run_id, counts, aggregated.issues)
