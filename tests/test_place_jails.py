@@ -6,14 +6,17 @@ A policy CSV and a small release, read back through the real app."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.config import Settings
+from open287g.db import migrate
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import SourceDocument
@@ -88,3 +91,28 @@ async def test_new_york_city_s_page_names_its_jails_and_claims_no_one_county(
     facts = page[page.index('<dl class="facts">') : page.index("</dl>")]
     assert "New York County</a> (county)" not in facts
     assert "(county)" not in facts
+
+
+async def test_a_new_york_city_stored_inside_one_county_moves_to_its_state(
+    engine: AsyncEngine, http: httpx.AsyncClient
+) -> None:
+    """Migration 0027 on a database whose New York City was stored inside New York County
+    (as loads before it did): it moves to New York State and is re-emitted."""
+    nyc = await nyc_id(http)
+    key = int(base64.urlsafe_b64decode(nyc + "==").decode().split(":")[1])
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE jurisdictions SET parent_id = (SELECT id FROM jurisdictions"
+                " WHERE kind = 'COUNTY' AND fips = '36061') WHERE id = :id"
+            ),
+            {"id": key},
+        )
+        before = (await conn.execute(text("SELECT max(seq) FROM changes"))).scalar_one()
+    migrate.downgrade(engine.url, "0026")
+    migrate.upgrade(engine.url)
+    record = (await http.get(f"/v1/jurisdictions/{nyc}")).json()["data"]
+    state = (await http.get(f"/v1/jurisdictions/{record['parent_id']}")).json()["data"]
+    assert (state["kind"], state["name"]) == ("STATE", "New York")
+    feed = (await http.get("/v1/changes", params={"since": before})).json()["data"]
+    assert [c["id"] for c in feed if c["entity"] == "jurisdiction"] == [nyc]
