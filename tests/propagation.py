@@ -6,7 +6,8 @@ state × month against its jails' months, a single month against the two-month r
 holding it, for every outcome, the way the reviewer pinned CONVICTED pending detainers of
 two Oklahoma jails from four public requests.
 
-Its unknowns (atoms) are the detainers of one facility × month × outcome × criminality,
+Its unknowns (atoms) are the detainers of one facility × month × outcome × criminality
+(or × citizenship: one personal dimension at a time, `Propagation.dimension`),
 each in [0, its group's exact total] (the exact facility × month × outcome totals are
 public). Every published rounded count is a linear constraint: the sum of the atoms it
 holds lies within base − 1 of it (a listed 0, i.e. a row or measure not listed in a
@@ -41,6 +42,7 @@ class Propagation:
 
     base: int
     totals: dict[Group, int]  # exact, published
+    dimension: str = "criminality"  # the personal dimension of the atoms and queries
     index: dict[Atom, int] = field(default_factory=dict)
     low: list[int] = field(default_factory=list)
     high: list[int] = field(default_factory=list)
@@ -60,9 +62,9 @@ class Propagation:
             self.constraints.append((members, [total, total]))
 
     def observe(self, query: Query, table: Table, withheld: set[tuple[Key, str]]) -> None:
-        """Each margin × criminality × measure of a `group_by=…,criminality` answer as a
+        """Each margin × category × measure of a `group_by=…,<dimension>` answer as a
         constraint (`withheld`: the margins × measures published as withheld)."""
-        position = query.group_by.index("criminality")
+        position = query.group_by.index(self.dimension)
         crims = sorted({atom[4] for atom in self.index})
         cells: defaultdict[tuple[Key, str], list[int]] = defaultdict(list)
         for group in self.totals:
