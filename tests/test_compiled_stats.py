@@ -171,9 +171,20 @@ async def test_agreement_stats_compile_beside_other_fields(
     assert got == [
         (key[AgreementDimension.STATE], key[AgreementDimension.MODEL], n) for key, n in want
     ]
-    # Each lineage once by default; every record the lists carried with LIST_ROWS.
+    # Each lineage once by default (a model switch ends one agreement and starts another,
+    # so its link joins no lineage); every record the lists carried with LIST_ROWS.
     async with engine.connect() as conn:
-        links = (await conn.execute(text("SELECT count(*) FROM agreement_links"))).scalar_one()
+        links = (
+            await conn.execute(
+                text("SELECT count(*) FROM agreement_links WHERE CAST(kind AS text) <> 'SWITCH'")
+            )
+        ).scalar_one()
+        switches = (
+            await conn.execute(
+                text("SELECT count(*) FROM agreement_links WHERE CAST(kind AS text) = 'SWITCH'")
+            )
+        ).scalar_one()
+    assert switches, "the shared lists hold a model switch (Butler County PA)"
     assert data["rows"] == [{"count": data["agreements"]["totalCount"]}]
     assert data["none"] == [{"count": data["agreements"]["totalCount"] - links}]
     assert sum(r["count"] for r in data["months"]) == data["none"][0]["count"]
