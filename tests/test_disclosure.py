@@ -512,6 +512,11 @@ def _query_pairs(world: World) -> st.SearchStrategy[tuple[Query, Query, str, str
     )
 
 
+def _ordered(query: Query) -> bool:
+    """Whether the query's period is one the APIs answer (`from` not after `to`)."""
+    return not (query.start and query.end and query.start > query.end)
+
+
 async def test_hypothesis_query_pairs(world: World) -> None:
     """Random pairs: a query and a neighbour (another state, a longer facility word, an
     agency's jails, a range a month shorter or moved, or a margin), through random APIs;
@@ -534,8 +539,8 @@ async def test_hypothesis_query_pairs(world: World) -> None:
     @given(_query_pairs(world))
     def attack(pair: tuple[Query, Query, str, str]) -> None:
         first, second, api_a, api_b = pair
-        if not second.group_by:
-            return
+        if not second.group_by or not (_ordered(first) and _ordered(second)):
+            return  # from after to is refused (a 400), not an answer to attack
         tables = (observe(first, api_a), observe(second, api_b))
         if second.group_by != first.group_by:
             dropped = first.group_by[0]
