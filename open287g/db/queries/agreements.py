@@ -358,8 +358,7 @@ class AgreementChangeKind(enum.StrEnum):
     """How an agreement changed between two dates' lists."""
 
     ADDED = "ADDED"
-    ENDED = "ENDED"  # an active agreement left the lists
-    WITHDRAWN = "WITHDRAWN"  # a pending application left without becoming active
+    ENDED = "ENDED"  # left the lists (its status says ENDED or WITHDRAWN)
     RENAMED = "RENAMED"  # left because another continues it (`agreement_links`)
     CHANGED = "CHANGED"  # status, signed date or MOA link
 
@@ -399,8 +398,8 @@ MEANINGS.update(
 MEANINGS.update(
     {
         AgreementChangeKind.ADDED: "Listed at the later date, not at the earlier one.",
-        AgreementChangeKind.ENDED: "An active agreement that left the lists between the dates.",
-        AgreementChangeKind.WITHDRAWN: "A pending application that left without becoming active.",
+        AgreementChangeKind.ENDED: "Left the lists between the dates: an active agreement "
+        "that ended, or a pending application withdrawn (the agreement's status says which).",
         AgreementChangeKind.RENAMED: "Ended because another agreement continues it (a rename).",
         AgreementChangeKind.CHANGED: "Its status, signing date or MOA link changed.",
     }
@@ -414,8 +413,8 @@ def changes_ordering(start: dt.date, end: dt.date) -> str:
 # Between the lists as published on two dates: one row (id, kind) per agreement that
 # changed. A rename is one change (RENAMED, on the old agreement), not an end and an
 # addition: its successor, listed now, is not ADDED. A model switch is two agreements: the
-# old one ENDED (or WITHDRAWN), the new one ADDED. An agreement that left is ENDED if it
-# had been active by then, else WITHDRAWN. (A FULL
+# old one ENDED, the new one ADDED. Any other agreement that left is ENDED, an application
+# withdrawn too (SPEC's four kinds; its status, WITHDRAWN, tells them apart). (A FULL
 # JOIN: PostgreSQL cannot plan it as the nested loop over the two lists its row estimates
 # would pick.) Each change carries the list that showed it (`changes_shown`): for one
 # that left, the first list of the kind that last carried it on which it was absent; for
@@ -431,9 +430,7 @@ agreement_renames AS (
            CASE WHEN b.id IS NULL THEN 'ADDED'
                 WHEN n.id IS NOT NULL THEN 'CHANGED'
                 WHEN b.id IN (SELECT predecessor_id FROM agreement_renames) THEN 'RENAMED'
-                WHEN (SELECT a.activated_on FROM agreements a WHERE a.id = b.id)
-                     <= :now_as_of THEN 'ENDED'
-                ELSE 'WITHDRAWN' END AS kind,
+                ELSE 'ENDED' END AS kind,
            n.status, n.signed_on, n.signed_raw, n.moa_url
     FROM before_g b FULL JOIN now_g n ON n.id = b.id
     WHERE CASE WHEN b.id IS NULL THEN n.id NOT IN (SELECT successor_id FROM agreement_renames)
