@@ -284,6 +284,18 @@ def sheriffs_xlsx(release: Path) -> bytes:
     )
 
 
+async def load_release_with_sheriffs(engine: AsyncEngine, release: Path) -> None:
+    """Load a synthetic detainer `release`, then a participating list of the sheriffs running
+    its county jails (`sheriffs_xlsx`, written beside it), so facilities link to agencies."""
+    from open287g.config import Settings
+    from open287g.loaders.detainers.load import load_detainer_source
+    from open287g.loaders.ice287g.load import load_sources, plan_sources
+
+    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
+    ice = write(release.parent, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
+    await load_sources(engine, plan_sources([str(ice)]), Settings())
+
+
 @contextlib.asynccontextmanager
 async def app_client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The real app over `engine` (no rate limit, no response cache), as a client."""

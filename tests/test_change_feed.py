@@ -15,11 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.officials import load_officials_document
 from open287g.loaders.sources import SourceDocument
 from tests.conftest import PROJECT_ROOT
-from tests.fixtures import MAKE_DETAINERS, app_client, make_detainers, sheriffs_xlsx, write
+from tests.fixtures import (
+    MAKE_DETAINERS,
+    app_client,
+    load_release_with_sheriffs,
+    make_detainers,
+)
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 COLLECTIONS = {
@@ -41,9 +45,7 @@ async def http(
 ) -> AsyncIterator[httpx.AsyncClient]:
     folder = tmp_path_factory.mktemp("feed")
     first = make_detainers(folder / "first.csv", rows=1500, fmt="csv", seed=3)
-    await load_detainer_source(engine, str(first), Settings(), is_synthetic=True)
-    ice = write(folder, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(first))
-    await load_sources(engine, plan_sources([str(ice)]), Settings())
+    await load_release_with_sheriffs(engine, first)
     # A second release over the same months replaces them: the first release changes too.
     second = make_detainers(folder / "second.csv", rows=1500, fmt="csv", seed=4)
     await load_detainer_source(engine, str(second), Settings(), is_synthetic=True)

@@ -22,9 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
 from open287g.config import Settings
-from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.ice287g.load import load_sources, plan_sources
-from tests.fixtures import MAKE_DETAINERS, make_detainers, sheriffs_xlsx, write
+from tests.fixtures import (
+    MAKE_DETAINERS,
+    load_release_with_sheriffs,
+    make_detainers,
+)
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -106,9 +108,7 @@ async def served(
     engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[httpx.AsyncClient, list[Record]]]:
     release = make_detainers(tmp_path_factory.mktemp("acc") / "r.csv", rows=ROWS, fmt="csv")
-    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
-    ice = write(release.parent, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
-    await load_sources(engine, plan_sources([str(ice)]), Settings())
+    await load_release_with_sheriffs(engine, release)
     app = create_app(
         Settings(min_cell=BASE, rate_limit_per_second=0, response_cache=False), engine=engine
     )

@@ -15,10 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.config import Settings
-from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.ice287g.load import load_sources, plan_sources
-from tests.fixtures import app_client, sheriffs_xlsx, write
+from tests.fixtures import app_client, load_release_with_sheriffs, write
 
 HEADER = (
     "detainer_prepare_date,facility_state,detention_facility,detention_facility_code,"
@@ -37,9 +34,7 @@ async def http(
         for n, day in enumerate(DAYS * 3)
     ]
     release = write(folder, "release-2025-10.csv", (HEADER + "".join(lines)).encode())
-    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
-    ice = write(folder, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
-    await load_sources(engine, plan_sources([str(ice)]), Settings())
+    await load_release_with_sheriffs(engine, release)
     async with app_client(engine) as client:
         yield client
 

@@ -37,8 +37,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
 from open287g.config import Settings
-from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.attacker import (
     APIS,
     DERIVED,
@@ -59,7 +57,11 @@ from tests.attacker import (
     facility_matches,
     parts,
 )
-from tests.fixtures import MAKE_DETAINERS, make_detainers, sheriffs_xlsx, write
+from tests.fixtures import (
+    MAKE_DETAINERS,
+    load_release_with_sheriffs,
+    make_detainers,
+)
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -174,11 +176,9 @@ async def world(
     release = make_detainers(tmp_path_factory.mktemp("dc") / "r.csv", rows=20_000, fmt="csv")
     async with engine.begin() as conn:  # a fixed key: the same rounding on every run
         await conn.execute(text("UPDATE disclosure_keys SET secret = 'test_disclosure'"))
-    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
     # The sheriffs running the jails (two Orange County and two Suffolk County Sheriff's
     # Offices): statistics by agency and by county, and their filters, are attacked too.
-    ice = write(release.parent, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
-    await load_sources(engine, plan_sources([str(ice)]), Settings())
+    await load_release_with_sheriffs(engine, release)
     async with engine.connect() as conn:
         facilities = (
             await conn.execute(

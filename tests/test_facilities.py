@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.api.app import create_app
 from open287g.config import Settings
-from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.conftest import StatementCounter
-from tests.fixtures import MAKE_DETAINERS, make_detainers, sheriffs_xlsx, write
+from tests.fixtures import (
+    MAKE_DETAINERS,
+    load_release_with_sheriffs,
+    make_detainers,
+)
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -67,9 +69,7 @@ async def served(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Raw]]:
     folder = tmp_path_factory.mktemp("facilities")
     release = make_detainers(folder / "release.csv", rows=ROWS, fmt="csv", seed=22)
-    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
-    ice = write(folder, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
-    await load_sources(engine, plan_sources([str(ice)]), Settings())
+    await load_release_with_sheriffs(engine, release)
     settings = Settings(min_cell=5, rate_limit_per_second=0, response_cache=False)
     transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -19,8 +19,11 @@ from open287g.api.app import create_app
 from open287g.config import Settings
 from open287g.db.ingest.removal import remove_source_files
 from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.ice287g.load import load_sources, plan_sources
-from tests.fixtures import MAKE_DETAINERS, make_detainers, sheriffs_xlsx, write
+from tests.fixtures import (
+    MAKE_DETAINERS,
+    load_release_with_sheriffs,
+    make_detainers,
+)
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -65,9 +68,7 @@ async def test_a_mirror_of_facilities_follows_releases_and_a_removal(
     engine: AsyncEngine, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     first = make_detainers(tmp_path / "first.csv", rows=3000, fmt="csv", seed=5)
-    await load_detainer_source(engine, str(first), Settings(), is_synthetic=True)
-    ice = write(tmp_path, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(first))
-    await load_sources(engine, plan_sources([str(ice)]), Settings())
+    await load_release_with_sheriffs(engine, first)
     mirror = Mirror()
     await mirror.sync(http)
     loaded = await export(http)

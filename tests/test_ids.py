@@ -16,11 +16,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.config import Settings
 from open287g.db.queries.ids import to_global_id
-from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.ice287g.load import load_sources, plan_sources
-from tests.fixtures import MAKE_DETAINERS, app_client, make_detainers, sheriffs_xlsx, write
+from tests.fixtures import (
+    MAKE_DETAINERS,
+    app_client,
+    load_release_with_sheriffs,
+    make_detainers,
+)
 
 pytestmark = pytest.mark.skipif(not MAKE_DETAINERS.is_file(), reason="no detainer generator")
 
@@ -33,9 +35,7 @@ async def http(
 ) -> AsyncIterator[httpx.AsyncClient]:
     folder = tmp_path_factory.mktemp("ids")
     release = make_detainers(folder / "release.csv", rows=2000, fmt="csv", seed=7)
-    await load_detainer_source(engine, str(release), Settings(), is_synthetic=True)
-    ice = write(folder, "participatingAgencies07012025am.xlsx", sheriffs_xlsx(release))
-    await load_sources(engine, plan_sources([str(ice)]), Settings())
+    await load_release_with_sheriffs(engine, release)
     async with app_client(engine) as client:
         yield client
 
