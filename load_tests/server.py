@@ -17,6 +17,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = PROJECT_ROOT.parent / "shared" / "tools" / "make_detainers.py"
 
 
+BROWSER_SAFE_FROM = 10081  # above every port in the Fetch standard's bad-port list
+
+
 def _ephemeral_range() -> tuple[int, int]:
     try:
         low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
@@ -31,12 +34,14 @@ def free_port() -> int:
     A port the kernel hands out (bind to 0) can be handed out again, as the local end of any
     outgoing connection, before the server we start binds it; CI lost a Redis start that way
     ("redis-server did not start" on port 58045). Ports below the ephemeral range are only
-    ever taken by a listener, so a free one stays free.
+    ever taken by a listener, so a free one stays free. The draw starts above 10080, the
+    highest of the ports browsers refuse to fetch from (the Fetch standard's "bad ports":
+    a browser test's server drawn on 1723 never loaded).
     """
     low, _ = _ephemeral_range()
-    top = max(2048, min(low, 32768)) - 1
+    top = max(BROWSER_SAFE_FROM + 1024, min(low, 32768)) - 1
     for _ in range(200):
-        port = random.randint(1024, top)
+        port = random.randint(BROWSER_SAFE_FROM, top)
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
