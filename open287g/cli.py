@@ -49,11 +49,11 @@ def _serve(args: argparse.Namespace) -> int:
     trusted only from `--forwarded-allow-ips` (rate limits key on the client address)."""
     import uvicorn
 
-    from open287g.api.connections import descriptor_limit
-    from open287g.api.observability import log_config
-    from open287g.api.protocol import BoundedHttpToolsProtocol
     from open287g.config import get_settings, local_url
     from open287g.db.session import primary_url
+    from open287g.web.connections import descriptor_limit
+    from open287g.web.observability import log_config
+    from open287g.web.protocol import BoundedHttpToolsProtocol
 
     if args.log_format is not None:  # the worker processes read it from the environment
         os.environ["OPEN287G_LOG_FORMAT"] = args.log_format
@@ -75,7 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(
-        "open287g.api.app:serve_app",
+        "open287g.app:serve_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -40,7 +40,7 @@ async def main(database_url: str) -> dict[str, Any]:
     import httpx
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from open287g.api.app import create_app
+    from open287g.app import create_app
     from open287g.config import Settings
     from open287g.graphql.schema import schema
 

@@ -101,7 +101,7 @@ def shown(value: Any, indent: str = "") -> str:
 
 
 async def _update() -> None:
-    from open287g.api.app import create_app
+    from open287g.app import create_app
     from open287g.config import Settings
 
     app = create_app(Settings(rate_limit_per_second=0, public_url=LOCAL, response_cache=False))

@@ -299,7 +299,7 @@ async def load_release_with_sheriffs(engine: AsyncEngine, release: Path) -> None
 @contextlib.asynccontextmanager
 async def app_client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The real app over `engine` (no rate limit, no response cache), as a client."""
-    from open287g.api.app import create_app
+    from open287g.app import create_app
     from open287g.config import Settings
 
     settings = Settings(rate_limit_per_second=0, response_cache=False)

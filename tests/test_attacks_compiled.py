@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.queries.documents import MAX_TEXT_PAGES
 from open287g.db.queries.ids import to_global_id

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
-from open287g.api.breaker import RedisLink
-from open287g.api.cache import MAX_KEY_CHARS, MemoryCache, RedisCache
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import SourceDocument
+from open287g.web.breaker import RedisLink
+from open287g.web.cache import MAX_KEY_CHARS, MemoryCache, RedisCache
 from tests.conftest import REDIS_URL_FOR_TESTS, StatementCounter
 
 HEADER = (

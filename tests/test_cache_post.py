@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Receive, Scope, Send
 
-from open287g.api.cache import MemoryCache, ResponseCacheMiddleware
-from open287g.api.ratelimit import GRAPHQL_COST
 from open287g.config import Settings
 from open287g.db.queries.changes import DataVersion
+from open287g.web.cache import MemoryCache, ResponseCacheMiddleware
+from open287g.web.ratelimit import GRAPHQL_COST
 from tests.test_cache import _add_policy, _client
 
 JSON = {"Content-Type": "application/json"}

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
-from open287g.api.v1.http import neutralize
+from open287g.app import create_app
 from open287g.config import Settings, local_url
+from open287g.web.responses import neutralize
 from tests.live import LiveServer, start_live_server
 
 PUBLIC = "https://data.example.org/open287g"

@@ -21,8 +21,7 @@ from sqlalchemy.pool import NullPool
 from starlette.requests import Request
 
 from load_tests.server import free_port
-from open287g.api.app import create_app
-from open287g.api.v1.http import export_response
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db import session
 from open287g.db.queries import agencies, agreements, detainers, jurisdictions
@@ -30,6 +29,7 @@ from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.pagination import MAX_TEXT_CHARS
 from open287g.db.session import api_engine
 from open287g.errors import ClientError
+from open287g.web.responses import export_response
 from tests.live import open287g_sessions, start_live_server
 
 # Words a driver or server error would carry; none may reach a client.

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.fixtures import ICE_DIR, ICE_FILES

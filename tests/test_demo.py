@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.queries.changes import DEMO_NOTICE
 from open287g.db.queries.ids import to_global_id

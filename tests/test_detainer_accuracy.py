@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.config import Settings
 from tests.fixtures import (
     MAKE_DETAINERS,

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.config import Settings
 from tests.attacker import (
     APIS,

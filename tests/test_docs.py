@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.cli import build_parser
 from open287g.config import Settings
 from open287g.loaders.policies import load_policy_document

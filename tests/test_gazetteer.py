@@ -144,7 +144,7 @@ async def test_real_snapshots_make_no_county_from_a_misspelling(
 
 
 async def test_every_county_has_its_fips_in_both_apis(loaded: None, engine: AsyncEngine) -> None:
-    from open287g.api.app import create_app
+    from open287g.app import create_app
 
     app = create_app(Settings(), engine=engine)
     transport = httpx.ASGITransport(app=app)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import pytest
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.graphql import ide
 from tests.conftest import PROJECT_ROOT
 

@@ -22,7 +22,7 @@ from graphql import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.schema.schema import validate_document
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.graphql import documents
 from open287g.graphql.documents import (
     AST_BYTES_PER_CHAR,

@@ -1,4 +1,4 @@
-"""`RequestGuard` (api/guard.py) as a plain ASGI layer: a client that leaves cancels the
+"""`RequestGuard` (web/guard.py) as a plain ASGI layer: a client that leaves cancels the
 work, the body is never read ahead of the app, an answer that never waits costs no task,
 and a cancellation from outside still propagates. The real-server check that PostgreSQL
 stops the query is tests/test_db_bounds.py::test_disconnect_cancels_the_query."""
@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from open287g.api.guard import RequestGuard
+from open287g.web.guard import RequestGuard
 
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.db import migrate
 from tests.conftest import create_database_copy, drop_database
 

@@ -16,19 +16,19 @@ import pytest
 from starlette.requests import Request
 from starlette.types import Message, Scope
 
-from open287g.api import cache
-from open287g.api.cache import MAX_KEY_CHARS, VersionClock, _asks_a_query, cache_key
-from open287g.api.cache_entries import Replays, encode
-from open287g.api.cache_post import (
+from open287g.config import Settings
+from open287g.db.queries.changes import DataVersion
+from open287g.web import cache
+from open287g.web import responses as http
+from open287g.web.cache import MAX_KEY_CHARS, VersionClock, _asks_a_query, cache_key
+from open287g.web.cache_entries import Replays, encode
+from open287g.web.cache_post import (
     MAX_REMEMBERED_BODY_BYTES,
     _remembered_hash,
     _request_hash,
     request_hash,
 )
-from open287g.api.v1 import http
-from open287g.api.v1.http import etag_for, next_link
-from open287g.config import Settings
-from open287g.db.queries.changes import DataVersion
+from open287g.web.responses import etag_for, next_link
 
 
 def http_scope(path: str, headers: list[tuple[bytes, bytes]] | None = None) -> Scope:

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 from starlette.types import Scope
 
-from open287g.api import middleware
-from open287g.api.app import create_app
-from open287g.api.middleware import RouteLabels, route_label
 from open287g.api.openapi import openapi_document
+from open287g.app import create_app
 from open287g.config import Settings
+from open287g.web import middleware
+from open287g.web.middleware import RouteLabels, route_label
 
 GRAPHQL_GET = "/graphql?query=" + quote("{ programModels { code } }")
 

@@ -25,8 +25,8 @@ import psutil
 import pytest
 from sqlalchemy.engine import URL
 
-from open287g.api.connections import ConnectionTable, TrustedAddresses, connection_budget
 from open287g.config import Settings
+from open287g.web.connections import ConnectionTable, TrustedAddresses, connection_budget
 from tests.live import start_live_server
 
 FIRST = [f"127.0.0.{n}" for n in range(2, 12)]  # ten clients, 400 sockets each

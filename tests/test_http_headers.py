@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Message, Receive, Scope, Send
 
-from open287g.api.app import create_app
-from open287g.api.headers import API_CSP, HTML_CSP, ResponseHeaders
+from open287g.app import create_app
 from open287g.config import Settings
+from open287g.web.headers import API_CSP, HTML_CSP, ResponseHeaders
 
 ORIGIN = "https://portal.example"
 PATHS = [  # {n}: each case its own cache entry, so "uncached" really is

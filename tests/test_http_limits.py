@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Message, Receive, Scope, Send
 
-from open287g.api.app import create_app
-from open287g.api.request_limits import MAX_HEADERS, RequestLimits
+from open287g.app import create_app
 from open287g.config import Settings
+from open287g.web.request_limits import MAX_HEADERS, RequestLimits
 
 LIMIT = 64 * 1024
 

@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api import compression
-from open287g.api.app import create_app
-from open287g.api.compression import _parse
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.loaders.ice287g.load import load_sources, plan_sources
+from open287g.web import compression
+from open287g.web.compression import _parse
 from tests.fixtures import ICE_DIR, ICE_FILES
 
 GRAPHQL_GET = "/graphql?query=" + quote(

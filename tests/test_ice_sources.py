@@ -185,7 +185,7 @@ async def test_file_loads_publish_their_name_never_a_server_path(
     server_url: URL, template_url: URL, tmp_path: Path
 ) -> None:
     """#10.10: REST JSON, CSV and GraphQL showed where a file sat on the loading machine."""
-    from open287g.api.app import create_app
+    from open287g.app import create_app
     from open287g.config import Settings
     from open287g.loaders.ice287g.load import load_sources, plan_sources
 

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.models.enums import SnapshotKind
 from open287g.loaders.ice287g.load import PlannedSource, load_sources, plan_sources

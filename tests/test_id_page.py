@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.queries import jurisdictions, policies
 from open287g.db.queries.ids import to_global_id

@@ -22,7 +22,7 @@ from open287g.db.queries.agreements import (
     agreement_stats,
 )
 from open287g.loaders.ice287g.load import load_sources, plan_sources
-from open287g.loaders.normalize import name_key
+from open287g.text import name_key
 from tests.lifecycle_lists import PATTERNS, Agency, Sequence, candidates, generate, write_xlsx
 
 Identity = tuple[str, str, str]

@@ -11,7 +11,7 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.graphql.context import Context
 from open287g.graphql.errors import MaskedSchema

@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
 from open287g.api.openapi import openapi_document
-from open287g.api.v1.params import Param
 from open287g.api.v1.routes import ENDPOINTS, Endpoint
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.loaders.ice287g.load import load_sources, plan_sources
+from open287g.web.params import Param
 from tests.fixtures import ICE_DIR, ICE_FILES
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")

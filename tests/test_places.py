@@ -47,7 +47,7 @@ async def test_every_county_of_the_gazetteer_is_a_jurisdiction(conn: AsyncConnec
 
 
 async def test_a_county_no_list_names_is_in_both_apis(engine: AsyncEngine) -> None:
-    from open287g.api.app import create_app
+    from open287g.app import create_app
 
     app = create_app(Settings(), engine=engine)
     transport = httpx.ASGITransport(app=app)

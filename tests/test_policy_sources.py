@@ -40,7 +40,7 @@ async def loaded(engine: AsyncEngine) -> None:
 
 @pytest.fixture
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    from open287g.api.app import create_app
+    from open287g.app import create_app
 
     transport = httpx.ASGITransport(app=create_app(Settings(), engine=engine))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -224,7 +224,7 @@ async def test_chicago_pd_shows_the_dojs_designation_of_chicago(
             )
         ).one()
     assert tuple(row) == ("PLACE", "Chicago", "17031")  # the list's place, the DOJ's place
-    from open287g.api.app import create_app
+    from open287g.app import create_app
 
     transport = httpx.ASGITransport(app=create_app(Settings(), engine=fresh))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

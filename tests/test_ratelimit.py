@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from load_tests.server import free_port
-from open287g.api.app import create_app
-from open287g.api.breaker import RedisLink
-from open287g.api.ratelimit import (
+from open287g.app import create_app
+from open287g.config import Settings
+from open287g.web.breaker import RedisLink
+from open287g.web.ratelimit import (
     EXPORT_COST,
     GRAPHQL_COST,
     STATS_COST,
@@ -28,7 +29,6 @@ from open287g.api.ratelimit import (
     client_key,
     request_cost,
 )
-from open287g.config import Settings
 
 BURST = 30
 RATE = 2.0

@@ -27,15 +27,15 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from open287g.api.app import create_app
-from open287g.api.cache import MemoryCache
-from open287g.api.observability import ACCESS_LOGGER, JsonFormatter
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.notify import VersionListener
 from open287g.db.queries import changes
 from open287g.db.session import api_engine
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import SourceDocument
+from open287g.web.cache import MemoryCache
+from open287g.web.observability import ACCESS_LOGGER, JsonFormatter
 
 HEADER = (
     "jurisdiction_level,state,name,fips,status,declared_sanctuary,policy_name,"

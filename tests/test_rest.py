@@ -17,9 +17,9 @@ from openapi_spec_validator import validate
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
 from open287g.api.openapi import openapi_document
 from open287g.api.v1.resources import RESOURCES
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.ice287g.load import load_sources, plan_sources

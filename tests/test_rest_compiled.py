@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.api.app import create_app
 from open287g.api.v1 import compiled
+from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.queries.ids import from_global_id, to_global_id
 from open287g.loaders.policies import load_policy_document

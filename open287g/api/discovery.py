@@ -15,15 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from open287g.api.atom import Feed, atom_feed
-from open287g.api.observability import replica_metrics, sync_metrics
 from open287g.api.v1.documents import DOCUMENTS
-from open287g.api.v1.http import cache_headers, etag_for
 from open287g.api.v1.models import AgreementStatRow, DetainerStatRow
-from open287g.api.v1.params import Param, parse_params
 from open287g.api.v1.resources import RESOURCES
 from open287g.config import Settings, get_settings
 from open287g.db.queries import agreements, changes, detainers, reference
 from open287g.db.queries.freshness import StaleRule, freshness
+from open287g.web.observability import replica_metrics, sync_metrics
+from open287g.web.params import Param, parse_params
+from open287g.web.responses import cache_headers, etag_for
 
 SOURCES = {
     "ice-287g": (

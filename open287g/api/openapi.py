@@ -13,8 +13,8 @@ from starlette.responses import HTMLResponse, Response
 
 from open287g import __version__
 from open287g.api.v1 import models
-from open287g.api.v1.params import Param
 from open287g.api.v1.routes import ENDPOINTS, Endpoint
+from open287g.web.params import Param
 
 _TYPES = {
     "string": {"type": "string"},

@@ -8,7 +8,7 @@ listening connection is down).
 A hot standby delivers no notifications, so the listener always talks to the primary; what
 it learns is only a *target* (the primary's version). Processes reading from a replica keep
 serving the version the replica has replayed until it reaches that target
-(`api/cache.py::VersionClock`).
+(`web/cache.py::VersionClock`).
 """
 
 from __future__ import annotations

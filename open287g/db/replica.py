@@ -3,7 +3,7 @@ primary, and how far the replica is behind.
 
 A hot standby is a copy of the primary that may lag and may disappear. Reads must not fail
 because of either: `ReadRouter` probes the replica every `CHECK_SECONDS` (and at once when
-a request saw a database error, see `api/failover.py`), points the app's read engine at the
+a request saw a database error, see `web/failover.py`), points the app's read engine at the
 primary while the replica does not answer, and back at the replica when it answers again.
 A lagging replica still serves: what it serves is consistent (every answer carries the data
 version it was read at), only older; its lag is published in /metrics and /readyz.

@@ -20,7 +20,6 @@ from strawberry.asgi import GraphQL
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
-from open287g.api.v1.http import cache_headers, etag_for
 from open287g.config import Settings, get_settings
 from open287g.db.errors import RETRY_AFTER_SECONDS
 from open287g.graphql import ide
@@ -28,6 +27,7 @@ from open287g.graphql.context import Context
 from open287g.graphql.errors import database_unavailable
 from open287g.graphql.schema import schema
 from open287g.graphql.versioned import versioned_execution
+from open287g.web.responses import cache_headers, etag_for
 
 
 def settings_of(request: Request | WebSocket) -> Settings:

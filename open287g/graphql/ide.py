@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from open287g.api.static import immutable_file, not_shipped
+from open287g.web.static import immutable_file, not_shipped
 
 ASSETS = Path(__file__).with_name("static") / "graphiql"
 MANIFEST = ASSETS / "MANIFEST.json"

@@ -28,8 +28,9 @@ from open287g.db.models.enums import IssueAction
 from open287g.db.reference_data import State
 from open287g.loaders.commands import command, migrated_engine
 from open287g.loaders.errors import LoadError
-from open287g.loaders.normalize import clean_text, lookup_state, name_key
+from open287g.loaders.normalize import clean_text, lookup_state
 from open287g.loaders.sources import SourceDocument, read_one
+from open287g.text import name_key
 
 Row = TypeVar("Row")
 

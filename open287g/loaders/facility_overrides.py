@@ -27,8 +27,8 @@ from open287g.loaders.csv_documents import (
     csv_records,
     load_csv_document,
 )
-from open287g.loaders.normalize import name_key
 from open287g.loaders.sources import SourceDocument
+from open287g.text import name_key
 
 DATASET = "facility-overrides"
 DETAINERS = "detainers"

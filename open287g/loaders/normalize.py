@@ -15,9 +15,9 @@ from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
 from open287g.db.reference_data import STATES, State
+from open287g.text import name_key
 
 _SPACES = re.compile(r"\s+")
-_NAME_KEY_DROP = re.compile(r"[.,'’`\"]")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _TEXT_DATE_FORMATS: Final = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%m/%d/%y", "%B %d, %Y")
 _MISSING: Final = frozenset({"", "#N/A", "N/A", "#NA", "NA", "NONE", "NULL", "-", "--"})
@@ -38,23 +38,9 @@ def clean_text(value: object) -> str | None:
     return text or None
 
 
-def valid_unicode(text: str) -> str:
-    """Text that encodes as UTF-8: surrogate pairs (as UTF-16 sources such as PDFium hand
-    out characters beyond U+FFFF) joined into their character, a lone surrogate U+FFFD."""
-    if text.isascii():
-        return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
 def is_missing(value: str | None) -> bool:
     """Placeholders spreadsheets use for "no value" (`#N/A`, `N/A`, blank)."""
     return value is None or value.upper() in _MISSING
-
-
-def name_key(name: str) -> str:
-    """The folded form two spellings of one name share: case, spacing and punctuation."""
-    folded = _NAME_KEY_DROP.sub("", unicodedata.normalize("NFKC", name)).replace("&", " AND ")
-    return _SPACES.sub(" ", folded).strip().upper()
 
 
 def lookup_state(value: str | None) -> tuple[State | None, bool]:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from open287g.db.ingest.officials import OfficialRow, merge_officials
 from open287g.db.ingest.provenance import LoadCounts
 from open287g.loaders.csv_documents import ParsedCsv, csv_records, load_csv_document, parse_date
-from open287g.loaders.normalize import name_key
 from open287g.loaders.sources import SourceDocument
+from open287g.text import name_key
 
 DATASET = "officials"
 REQUIRED = ("state", "agency", "name")

@@ -30,8 +30,8 @@ from open287g.loaders.csv_documents import (
 )
 from open287g.loaders.ice287g.counties import Overrides, PlacementOverride, override_evidence
 from open287g.loaders.ice287g.jurisdictions import jurisdiction_key
-from open287g.loaders.normalize import name_key
 from open287g.loaders.sources import SourceDocument
+from open287g.text import name_key
 
 DATASET = "placement-overrides"
 REQUIRED = ("state", "agency", "county_fips")

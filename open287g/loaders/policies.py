@@ -22,8 +22,8 @@ from open287g.db.ingest.provenance import LoadCounts
 from open287g.db.models.enums import JurisdictionKind, PolicyBasis, PolicyStatus
 from open287g.loaders.csv_documents import ParsedCsv, csv_records, load_csv_document
 from open287g.loaders.ice287g.jurisdictions import jurisdiction_key
-from open287g.loaders.normalize import name_key
 from open287g.loaders.sources import SourceDocument
+from open287g.text import name_key
 
 DATASET = "policies"
 REQUIRED = ("jurisdiction_level", "state", "name", "status", "declared_sanctuary")

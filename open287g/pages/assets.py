@@ -9,8 +9,8 @@ from functools import cache
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.static import immutable_file, not_shipped
 from open287g.pages.render import STATIC, static_version
+from open287g.web.static import immutable_file, not_shipped
 
 _TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from open287g.api.ratelimit import EXPORT_COST, GRAPHQL_COST, STATS_COST
 from open287g.pages.docs import all_docs
 from open287g.pages.render import page
+from open287g.web.ratelimit import EXPORT_COST, GRAPHQL_COST, STATS_COST
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Links taken from the data (MOA URLs, policy sources) are written only when they 
 http(s) URLs: escaping alone would still let a `javascript:` URL run.
 
 Pages send their own Content-Security-Policy, stricter than the HTML default of
-`api/headers.py`: they run no script at all and load only the stylesheet from this origin.
+`web/headers.py`: they run no script at all and load only the stylesheet from this origin.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The page endpoints. Each reads one view through the shared query layer and renders it;
-`api/app.py` registers them (wrapped in `Validated` for ETag/304 and cached by the response
+`app.py` registers them (wrapped in `Validated` for ETag/304 and cached by the response
 cache by data version, like the APIs).
 
-Parameters are declared and parsed like REST ones (`api/v1/params.py`): anything unknown,
+Parameters are declared and parsed like REST ones (`web/params.py`): anything unknown,
 repeated or malformed is a 400 page, before any SQL runs. Database trouble propagates to the
 app's handlers (a 503 with Retry-After), as for the APIs."""
 
@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from open287g.api.problems import Problem
-from open287g.api.v1.http import cache_headers, etag_for
-from open287g.api.v1.params import Param, parse_params, shown
 from open287g.db.queries.changes import DataVersion
 from open287g.db.queries.ids import BadId, int_key
 from open287g.errors import ClientError
 from open287g.pages import agency, home, jurisdiction, state
 from open287g.pages.render import error_page, page
+from open287g.web.params import Param, parse_params, shown
+from open287g.web.problems import Problem
+from open287g.web.responses import cache_headers, etag_for
 
 SORT = Param(
     "sort",

@@ -7,9 +7,9 @@ import logging
 import logging.config
 from pathlib import Path
 
-from open287g.api.observability import log_config
 from open287g.config import get_settings
 from open287g.loaders.commands import command, migrated_engine
+from open287g.web.observability import log_config
 
 
 def add_sync_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,7 +16,13 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.v1.http import (
+from open287g.api.v1.resource import Collection, Row
+from open287g.db.entities.declare import Entity
+from open287g.db.queries.changes import DATA_VERSION_COLUMNS, version_of
+from open287g.db.rows import Bound, fetch_row, item_sql, page_sql, records_sql
+from open287g.db.session import export_snapshot
+from open287g.web.params import Param, parse_query
+from open287g.web.responses import (
     cache_headers,
     etag_for,
     export_response,
@@ -24,12 +30,6 @@ from open287g.api.v1.http import (
     next_link,
     versioned,
 )
-from open287g.api.v1.params import Param, parse_query
-from open287g.api.v1.resource import Collection, Row
-from open287g.db.entities.declare import Entity
-from open287g.db.queries.changes import DATA_VERSION_COLUMNS, version_of
-from open287g.db.rows import Bound, fetch_row, item_sql, page_sql, records_sql
-from open287g.db.session import export_snapshot
 
 EXPORT_BATCH = 1000
 PLANS = 1024  # query strings remembered per collection, compiled

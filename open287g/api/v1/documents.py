@@ -10,10 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.problems import Problem
 from open287g.api.v1.compiled import item_row
-from open287g.api.v1.http import cache_headers, etag_for, json_response, not_modified
-from open287g.api.v1.params import Param, parse_params, shown
 from open287g.api.v1.resource import Collection, Row
 from open287g.db.entities.declare import ID_DESCRIPTION
 from open287g.db.entities.document import DOCUMENT
@@ -21,6 +18,9 @@ from open287g.db.entities.page_text import PAGE_TEXT
 from open287g.db.queries import changes, documents
 from open287g.db.queries.ids import BadId, from_global_id
 from open287g.db.rows import Listing
+from open287g.web.params import Param, parse_params, shown
+from open287g.web.problems import Problem
+from open287g.web.responses import cache_headers, etag_for, json_response, not_modified
 
 
 class PageTextRow(BaseModel):

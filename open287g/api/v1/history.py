@@ -21,20 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.problems import Problem
-from open287g.api.v1.http import (
+from open287g.db.entities.observation import OBSERVATION
+from open287g.db.queries import agreements, changes, observations
+from open287g.db.queries.ids import BadId, from_global_id, to_global_id
+from open287g.db.queries.observations import ObservationRecord
+from open287g.db.session import export_snapshot
+from open287g.web.params import CURSOR, FORMAT, LIMIT, parse_params, shown
+from open287g.web.problems import Problem
+from open287g.web.responses import (
     cache_headers,
     etag_for,
     export_response,
     json_response,
     not_modified,
 )
-from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, parse_params, shown
-from open287g.db.entities.observation import OBSERVATION
-from open287g.db.queries import agreements, changes, observations
-from open287g.db.queries.ids import BadId, from_global_id, to_global_id
-from open287g.db.queries.observations import ObservationRecord
-from open287g.db.session import export_snapshot
 
 EXPORT_BATCH = 1000
 PARAMS = (LIMIT, CURSOR, FORMAT)

@@ -13,12 +13,12 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.v1.http import cache_headers, etag_for, json_response, not_modified
-from open287g.api.v1.params import Param, parse_params
 from open287g.db.queries import changes, quality
 from open287g.db.queries.freshness import Freshness, freshness
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.quality import FLAG_DESCRIPTIONS, WORDS, FlagKind
+from open287g.web.params import Param, parse_params
+from open287g.web.responses import cache_headers, etag_for, json_response, not_modified
 
 KIND = Param(
     "kind",
@@ -187,7 +187,7 @@ async def quality_report(request: Request) -> Response:
     async with request.app.state.engine.connect() as conn:
         version = await changes.data_version(conn)
         # A quarantine changes this report but not the data version: it is part of the
-        # validators (and the response cache leaves this route alone, api/cache.py).
+        # validators (and the response cache leaves this route alone, web/cache.py).
         fresh = await freshness(conn)
         if fresh.quarantined:
             newest = fresh.quarantined[0].downloaded_at

@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.api.v1.params import Param
 from open287g.db.entities.declare import Entity
 from open287g.db.flat import rest_fields
 from open287g.db.rows import Listing
+from open287g.web.params import Param
 
 Row = dict[str, Any]
 

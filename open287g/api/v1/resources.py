@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.api.v1 import documents, models
-from open287g.api.v1.params import STATE, Param
 from open287g.api.v1.resource import Collection, Row
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
@@ -33,6 +32,7 @@ from open287g.db.queries import (
 from open287g.db.queries.ids import MAX_ID_CHARS
 from open287g.db.reference_data import resolve_state
 from open287g.db.rows import Listing, every_row
+from open287g.web.params import STATE, Param
 
 # Agreements ----------------------------------------------------------------------------
 

@@ -12,17 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.problems import Problem
 from open287g.api.v1 import compiled, history, models, quality
 from open287g.api.v1.documents import DOCUMENTS, DocumentTextRow, document_text
-from open287g.api.v1.http import (
-    envelope,
-    export_response,
-    json_response,
-    next_link,
-    versioned,
-)
-from open287g.api.v1.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params, shown
 from open287g.api.v1.resource import Collection
 from open287g.api.v1.resources import (
     AGENCY_ID,
@@ -37,6 +28,15 @@ from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
 from open287g.db.reference_data import resolve_state
 from open287g.db.session import export_snapshot
+from open287g.web.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params, shown
+from open287g.web.problems import Problem
+from open287g.web.responses import (
+    envelope,
+    export_response,
+    json_response,
+    next_link,
+    versioned,
+)
 
 Kind = Literal["collection", "item", "stats", "changes", "report"]
 

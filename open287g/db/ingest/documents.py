@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.provenance import record_changes
 from open287g.db.models.enums import ChangeOp
-from open287g.loaders.normalize import name_key, valid_unicode
+from open287g.text import name_key, valid_unicode
 
 DATASET = "moas"
 

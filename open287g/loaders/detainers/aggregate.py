@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 from open287g.db.ingest.provenance import IssueRecord
 from open287g.db.models.enums import DetainerOutcome, IssueAction
 from open287g.loaders.detainers import categories
-from open287g.loaders.normalize import clean_text, lookup_state, name_key
+from open287g.loaders.normalize import clean_text, lookup_state
+from open287g.text import name_key
 
 
 class CellKey(NamedTuple):

@@ -32,8 +32,8 @@ from open287g.loaders.detainers.aggregate import Aggregated, CellKey, DetainerAg
 from open287g.loaders.detainers.readers import open_table
 from open287g.loaders.detainers.totals import aggregate_totals
 from open287g.loaders.errors import LoadError
-from open287g.loaders.normalize import name_key
 from open287g.loaders.sources import fetch_to_file, is_url
+from open287g.text import name_key
 
 DATASET = "detainers"
 SYNTHETIC_SOURCE = "synthetic"  # a row's data_source when it is invented test data

@@ -33,7 +33,7 @@ from open287g.db.models.enums import (
 )
 from open287g.loaders.ice287g.jurisdictions import JurisdictionRef, agency_jurisdiction, state_ref
 from open287g.loaders.ice287g.parse import IceRow, ParsedSheet
-from open287g.loaders.normalize import name_key
+from open287g.text import name_key
 
 COUNTY_COLUMN = "COUNTY"
 AGENCY_COLUMN = "LAW ENFORCEMENT AGENCY"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from open287g.db.gazetteer import match_county
 from open287g.db.models.enums import AgencyType, JurisdictionKind, PlacementMethod
 from open287g.db.reference_data import STATES
-from open287g.loaders.normalize import name_key
+from open287g.text import name_key
 
 _COUNTY_SUFFIX = re.compile(r"\s+(COUNTY|PARISH|BOROUGH|CENSUS AREA)$")
 _COUNTY_IN_NAME = re.compile(r"^(?P<county>.+?\s(County|Parish|Borough))\b", re.IGNORECASE)

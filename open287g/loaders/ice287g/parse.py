@@ -25,11 +25,11 @@ from open287g.loaders.normalize import (
     is_ice_gov,
     is_missing,
     lookup_state,
-    name_key,
     parse_date,
     unwrap_link,
 )
 from open287g.loaders.xlsx_stream import Row, SheetCell, SheetLimits, open_sheets
+from open287g.text import name_key
 
 HEADER_SEARCH_ROWS = 15
 EARLIEST_SIGNED = dt.date(1996, 9, 30)

@@ -14,7 +14,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from open287g.loaders.moas.layout import Word
-from open287g.loaders.normalize import valid_unicode
+from open287g.text import valid_unicode
 
 # Some MOAs embed subset fonts without a Unicode map: PDFium then reports the glyph index
 # (and flags a map error). Those fonts use the standard Macintosh glyph order, in which

@@ -1,7 +1,7 @@
 """Which GraphQL POSTs the response cache serves, and under what key.
 
 Load testers and most GraphQL clients POST, so a repeated POST /graphql is answered from
-the same cache as GET (`api/cache.py`), server-side only: a POST answer never carries
+the same cache as GET (`web/cache.py`), server-side only: a POST answer never carries
 ETag, Last-Modified or a Cache-Control that would let an HTTP cache store it (the app
 sends none for POST; the cache strips them anyway and says `no-store`).
 

@@ -4,7 +4,7 @@ Middleware order, outermost first (each runs around everything below it):
 
 1. `RequestCounter` — counts and times every answer for /metrics, including those the
    layers below give without reaching a route (413, 429, 431, preflights), by route
-   template, and writes its access log line (`api/observability.py`).
+   template, and writes its access log line (`web/observability.py`).
 2. `ResponseHeaders` — CORS (`Access-Control-Allow-Origin: *` on every answer, preflights
    answered here) and security headers. Outside the cache, the limits and the app, so a
    cache hit, a 429 or a 413 carries them as surely as a fresh answer: what the cache
@@ -17,12 +17,12 @@ Middleware order, outermost first (each runs around everything below it):
 5. `RequestGuard` — cancels the work of a client that left; database outages become 503.
 6. `ReplicaFailover` — only with DATABASE_REPLICA_URL: a 503 met while reading from the
    replica is held back and, when the replica is out, the request runs again on the
-   primary (`api/failover.py`). Inside the guard, so a client that left cancels it too;
+   primary (`web/failover.py`). Inside the guard, so a client that left cancels it too;
    outside the cache, so the retry looks the answer up again.
 7. `ResponseCacheMiddleware` — innermost: stores only what the app answers for a path,
    query and data version (the version its own reads saw), which no outer layer's
    per-request headers can poison. Its keys include the negotiated content coding.
-8. `Compression` — br or gzip as `Accept-Encoding` asks (`api/compression.py`); inside the
+8. `Compression` — br or gzip as `Accept-Encoding` asks (`web/compression.py`); inside the
    cache, so a hit replays the compressed bytes it stored instead of compressing again.
 
 Endpoints outside /v1 that serve data (GraphQL GET, /data.json, /datapackage.json,
@@ -44,26 +44,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, request_response
 
-from open287g.api import atom, discovery, openapi, problems, slashes
-from open287g.api.breaker import RedisLink
-from open287g.api.cache import (
-    MemoryCache,
-    RedisCache,
-    ResponseCache,
-    ResponseCacheMiddleware,
-    VersionClock,
-)
-from open287g.api.compression import Compression
-from open287g.api.failover import ReplicaFailover
-from open287g.api.guard import RequestGuard
-from open287g.api.headers import ResponseHeaders
-from open287g.api.health import healthz, readyz
-from open287g.api.middleware import RequestCounter
-from open287g.api.observability import Durations
-from open287g.api.ratelimit import RateLimit
-from open287g.api.request_limits import RequestLimits
+from open287g.api import atom, discovery, openapi
 from open287g.api.v1.routes import ENDPOINTS
-from open287g.api.validators import Validated
 from open287g.config import Settings, get_settings, to_asyncpg_url
 from open287g.db.notify import VersionListener
 from open287g.db.queries import changes
@@ -75,6 +57,25 @@ from open287g.graphql.app import graphql_app
 from open287g.pages import assets as page_assets
 from open287g.pages import docs, guide
 from open287g.pages import routes as pages
+from open287g.web import problems, slashes
+from open287g.web.breaker import RedisLink
+from open287g.web.cache import (
+    MemoryCache,
+    RedisCache,
+    ResponseCache,
+    ResponseCacheMiddleware,
+    VersionClock,
+)
+from open287g.web.compression import Compression
+from open287g.web.failover import ReplicaFailover
+from open287g.web.guard import RequestGuard
+from open287g.web.headers import ResponseHeaders
+from open287g.web.health import healthz, readyz
+from open287g.web.middleware import RequestCounter
+from open287g.web.observability import Durations
+from open287g.web.ratelimit import RateLimit
+from open287g.web.request_limits import RequestLimits
+from open287g.web.validators import Validated
 
 
 def cache_namespace(settings: Settings, engine: AsyncEngine | None) -> str:

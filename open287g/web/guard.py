@@ -26,8 +26,8 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from open287g.api.problems import unavailable_response
 from open287g.db.errors import unavailable
+from open287g.web.problems import unavailable_response
 
 UNGUARDED_PATHS = frozenset({"/healthz"})  # no database, and the cheapest possible answer
 _DISCONNECT: Message = {"type": "http.disconnect"}

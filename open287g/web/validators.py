@@ -1,6 +1,6 @@
 """Conditional GETs for endpoints that are not /v1 routes (GraphQL GET, /data.json,
 /datapackage.json, /v1/changes.atom), with the same helpers the /v1 routes use
-(`api/v1/http.py`): an ETag that changes only with the data version and the request,
+(`web/responses.py`): an ETag that changes only with the data version and the request,
 `Last-Modified`, `Cache-Control`, and a 304 for `If-None-Match` / `If-Modified-Since`
 answered before the endpoint does any work.
 
@@ -19,8 +19,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from open287g.api.v1.http import cache_headers, etag_for, not_modified
 from open287g.db.queries.changes import DataVersion
+from open287g.web.responses import cache_headers, etag_for, not_modified
 
 _VERSIONED = frozenset({"ETag", "Last-Modified", "Cache-Control", "X-Data-Version"})
 

@@ -3,7 +3,7 @@
 A connection that sends nothing costs the server one file descriptor and nothing else, so
 an idle flood (27,000 sockets from three addresses, issue #23) used to exhaust the
 process's descriptors in seconds: then nothing, not even `/healthz`, could be accepted.
-The rules, checked when a connection is accepted (`api/protocol.py`):
+The rules, checked when a connection is accepted (`web/protocol.py`):
 
 - **Per client address**: more than `per_client` open connections from one address are
   refused at once (`503`, `Retry-After`, then closed). Addresses trusted to forward for

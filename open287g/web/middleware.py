@@ -17,7 +17,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from open287g.api.observability import ACCESS_LOGGER, Durations, plain_access
+from open287g.web.observability import ACCESS_LOGGER, Durations, plain_access
 
 UNMATCHED = "unmatched"
 MAX_REMEMBERED_PATHS = 4096  # each a path a client typed: bounded, then forgotten at once

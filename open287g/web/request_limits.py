@@ -2,13 +2,13 @@
 
 - **Headers**: more than `MAX_HEADERS` fields, or more than OPEN287G_MAX_HEADER_BYTES of
   them, is a 431. (`open287g serve` also bounds the bytes of a request head while it is
-  being read, before any of this runs: see `api/protocol.py`.)
+  being read, before any of this runs: see `web/protocol.py`.)
 - **Body**: a `Content-Length` over OPEN287G_MAX_BODY_BYTES is a 413 before the app reads
   a byte of the body; a chunked body (no length) is counted as it streams and refused the
   moment it passes the limit, so memory never holds more than the limit plus one chunk.
 
 A refused body that is not much larger (at most `DISCARD_BYTES`) leaves the connection
-open: the server discards its bytes as they arrive (`api/protocol.py` gives them the header
+open: the server discards its bytes as they arrive (`web/protocol.py` gives them the header
 timeout), so a keep-alive client's next request is served. A larger one, or a chunked
 flood, is answered with `Connection: close`: the server will not read a gigabyte to keep a
 connection (the client may then see a reset instead of the 413).
@@ -19,7 +19,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from open287g.api.problems import problem_response
+from open287g.web.problems import problem_response
 
 MAX_HEADERS = 100
 DISCARD_BYTES = 1024 * 1024  # discarded as they come, never held: bandwidth, not memory

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from starlette.requests import Request
 
-from open287g.api.problems import Problem
+from open287g.web.problems import Problem
 
 MAX_STRING = 200  # default bound of a string parameter (names, `q`, codes)
 MAX_PARAMS = 32  # more query parameters than any endpoint takes is not a mistake

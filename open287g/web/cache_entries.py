@@ -1,4 +1,4 @@
-"""How the response cache (`api/cache.py`) stores an answer and replays it.
+"""How the response cache (`web/cache.py`) stores an answer and replays it.
 
 An entry is bytes, the same in memory and in Redis: a JSON line `[status, headers]`, then
 the body. A hit is the hot path, and decoding that line and copying the body out of the
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 from starlette.types import Scope, Send
 
-from open287g.api.etags import none_match
+from open287g.web.etags import none_match
 
 MAX_DECODED_BYTES = 16 * 1024 * 1024
 NOT_IN_304 = frozenset(
@@ -59,7 +59,7 @@ class Entry:
 
     def matches(self, scope: Scope) -> bool:
         """Whether the request's If-None-Match is false for this entry (a 304): weak
-        comparison, `*` (`api/etags.py`)."""
+        comparison, `*` (`web/etags.py`)."""
         if self.etag is None:
             return False
         for name, value in scope["headers"]:

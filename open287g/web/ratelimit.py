@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from open287g.api.breaker import RedisLink
-from open287g.api.problems import problem_response
+from open287g.web.breaker import RedisLink
+from open287g.web.problems import problem_response
 
 MAX_CLIENTS = 100_000
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # operations, not data

@@ -1,7 +1,7 @@
 """Read failover: a request that met a database error while reading from the replica is
 answered again from the primary, so a replica that stops costs no error.
 
-The routes turn a database error into a 503 (`api/problems.py`); this middleware holds back
+The routes turn a database error into a 503 (`web/problems.py`); this middleware holds back
 such a 503 (nothing has been sent yet) and asks the `ReadRouter` to probe the replica at
 once. When the replica is out the router has just pointed reads at the primary, and the
 request runs again, its body replayed (GET has none; a GraphQL POST body is at most

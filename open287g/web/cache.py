@@ -1,5 +1,5 @@
 """The response cache: one layer, keyed to the data version, in front of /v1, the pages
-and /graphql (GET, and POST: `api/cache_post.py`). A load bumps the data version, so
+and /graphql (GET, and POST: `web/cache_post.py`). A load bumps the data version, so
 entries never need invalidating: new keys simply stop matching old ones, and old entries
 age out (LRU in process, TTL in Redis).
 
@@ -7,7 +7,7 @@ Pure ASGI (no BaseHTTPMiddleware), so a hit costs about what a framework "hello"
 
 What is stored is only what the app answers for (path, query, data version): CORS,
 security and rate-limit headers are per request and are added by middleware OUTSIDE this
-one (see the order in `api/app.py`), so a hit is as right for a browser as a miss.
+one (see the order in `app.py`), so a hit is as right for a browser as a miss.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from open287g.api.breaker import RedisLink
-from open287g.api.cache_entries import Replays, encode
-from open287g.api.cache_post import (
+from open287g.db.queries.changes import DataVersion
+from open287g.web.breaker import RedisLink
+from open287g.web.cache_entries import Replays, encode
+from open287g.web.cache_post import (
     is_graphql_post,
     post_key,
     read_body,
@@ -33,8 +34,7 @@ from open287g.api.cache_post import (
     request_hash,
     stored_headers,
 )
-from open287g.api.compression import coding_tag
-from open287g.db.queries.changes import DataVersion
+from open287g.web.compression import coding_tag
 
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 ENTRY_TTL_SECONDS = 24 * 3600
@@ -337,7 +337,7 @@ class ResponseCacheMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key: Callable[[str], str]
-        if is_graphql_post(scope):  # its body, read and replayed: `api/cache_post.py`
+        if is_graphql_post(scope):  # its body, read and replayed: `web/cache_post.py`
             messages, body = await read_body(receive)
             receive = replaying(messages, receive)
             digest = request_hash(body) if body is not None else None
@@ -355,7 +355,7 @@ class ResponseCacheMiddleware:
         except Exception:  # database out: the route answers (503), uncached
             await self.app(scope, receive, send)
             return
-        coding = coding_tag(scope)  # one entry per content coding (`api/compression.py`)
+        coding = coding_tag(scope)  # one entry per content coding (`web/compression.py`)
         found = key(f"{self.namespace}@{version}{coding}")
         cached = await self.cache.get(found)
         flight = self.flights.get(found)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.api.etags import none_match
+from open287g.web.etags import none_match
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 

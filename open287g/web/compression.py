@@ -11,11 +11,11 @@ every 304, says `Vary: Accept-Encoding`, so a shared cache keeps one copy per co
 Validators: an ETag does not change with the coding. Data answers' ETags are weak
 (`W/"version-digest"`), and RFC 9110 §8.8.1 lets a weak tag name every representation that
 is semantically equivalent, which the identity, gzip and br bodies of one answer are; a
-client revalidating any of them gets its 304 (`api/etags.py`: weak comparison). A strong
+client revalidating any of them gets its 304 (`web/etags.py`: weak comparison). A strong
 ETag (a shipped file) promises identical bytes, so a compressed answer weakens it, as nginx
 does, rather than inventing a per-coding tag that the file's route would not recognise.
 
-Sits inside the response cache (`api/app.py`), which keys entries by the negotiated coding
+Sits inside the response cache (`app.py`), which keys entries by the negotiated coding
 (`coding_tag`): a hit replays the stored compressed bytes, never compressing again. Streamed
 answers (the CSV/NDJSON exports) are compressed chunk by chunk, without Content-Length.
 """

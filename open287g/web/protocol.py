@@ -14,9 +14,9 @@ bounds uvicorn lacks, checked while a request head is still arriving (before any
 - **Open connections**: at most OPEN287G_MAX_CONNECTIONS_PER_CLIENT from one address (more
   are refused with 503) and OPEN287G_MAX_CONNECTIONS in all (the connection waiting longest
   for a request is closed to make room), kept under the descriptor limit: see
-  `api/connections.py`.
+  `web/connections.py`.
 
-The number of header fields is bounded in the app (`api/request_limits.py`, 431), which
+The number of header fields is bounded in the app (`web/request_limits.py`, 431), which
 also covers servers other than `open287g serve`. This subclasses uvicorn internals: the
 real-server tests (tests/test_http_server_limits.py) break if an upgrade changes them.
 """
@@ -30,13 +30,13 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from open287g.api.connections import (
+from open287g.config import get_settings
+from open287g.web.connections import (
     ConnectionTable,
     TrustedAddresses,
     connection_budget,
     descriptor_limit,
 )
-from open287g.config import get_settings
 
 logger = logging.getLogger(__name__)
 # One table per uvicorn server (its ServerState is shared by all its connections).

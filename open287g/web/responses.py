@@ -24,12 +24,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from open287g.api.cache import MAX_REMEMBERED_REQUEST_CHARS
-from open287g.api.etags import none_match
-from open287g.api.problems import retry_later
 from open287g.config import Settings, get_settings
 from open287g.db.queries import changes
 from open287g.db.queries.changes import DataVersion
+from open287g.web.cache import MAX_REMEMBERED_REQUEST_CHARS
+from open287g.web.etags import none_match
+from open287g.web.problems import retry_later
 
 SPOOL_MEMORY_BYTES = 1024 * 1024  # an export larger than this waits in a temporary file
 SEND_CHUNK_BYTES = 64 * 1024
