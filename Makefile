@@ -40,7 +40,7 @@ test: $(STAMP)
 
 # The GraphQL differential test with many more generated queries than `make test` runs.
 fuzz: $(STAMP)
-	OPEN287G_FUZZ_EXAMPLES=$${OPEN287G_FUZZ_EXAMPLES:-3000} $(PY) -m pytest tests/test_graphql_differential.py
+	OPEN287G_FUZZ_EXAMPLES=$${OPEN287G_FUZZ_EXAMPLES:-3000} $(PY) -m pytest tests/graphql/test_graphql_differential.py
 
 # The MOA extractor against every labelled MOA (dev and test sets, OCR memoised in
 # .moa-eval/): slow the first time (about 500 scanned pages), so not part of `make test`.

@@ -6,7 +6,7 @@ wheel's unprivileged user, as the embedded server does.
 `pg_basebackup -R` copies the primary and writes `standby.signal` and `primary_conninfo`,
 so the copy starts as a hot standby streaming WAL from the primary.
 
-Shared by the replication tests (`tests/test_replication.py`) and the scaling benchmark
+Shared by the replication tests (`tests/db/test_replication.py`) and the scaling benchmark
 (`load_tests/bench_scale.py`).
 """
 

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import PROJECT_ROOT
+from tests.support.environment import PROJECT_ROOT
 
 COMPOSE_FILE = PROJECT_ROOT / "compose.yaml"
 DEBIAN_SCHEMA = Path("/usr/lib/python3/dist-packages/compose/config/compose_spec.json")

@@ -4,7 +4,7 @@
 - Every example runs, against the shared real data as `make run DATA=../shared/data` loads
   it (the 54 ICE snapshots and every policy CSV), and its shown answer is compared with
   the service's (the approach of datasette's tests/test_docs.py: the Markdown's own code
-  blocks are parsed and run through the real app; `tests/docs_examples.py` says how an
+  blocks are parsed and run through the real app; `tests/support/docs_examples.py` says how an
   example is marked and rewrites the answers). An answer may leave out keys (an object
   shown is contained in the real one), but every value and every list it shows is exact,
   lists with every element in order.
@@ -38,10 +38,10 @@ from open287g.config import Settings
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_path
 from open287g.pages import docs as docs_pages
-from tests.conftest import SHARED_DATA
-from tests.docs_examples import ALL_FILES, DOC_FILES, LOCAL, Block, answer, blocks, examples
-from tests.fixtures import ICE_FILES
-from tests.snapshots import database_url
+from tests.support.docs_examples import ALL_FILES, DOC_FILES, LOCAL, Block, answer, blocks, examples
+from tests.support.environment import SHARED_DATA
+from tests.support.fixtures import ICE_FILES
+from tests.support.snapshots import database_url
 
 ALL_TEXT = "\n".join(path.read_text() for path in ALL_FILES)
 __all__ = ["database_url"]  # this module's database: a copy of the ICE template

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.live import LiveServer
+from tests.support.live import LiveServer
 
 
 async def test_live_server_serves_the_real_snapshots(live_server: LiveServer) -> None:

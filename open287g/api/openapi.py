@@ -104,7 +104,7 @@ def _header(description: str, kind: str = "string", required: bool = False) -> d
 
 
 # Every header an answer may carry that a client acts on, declared once; `required` ones
-# are on every answer of that status (schemathesis and tests/test_openapi_truth.py check).
+# are on every answer of that status (schemathesis and tests/api/test_openapi_truth.py check).
 RATE_LIMIT = {
     "RateLimit-Policy": _header(
         'The quota policy, e.g. `"default";q=600;w=12` (when rate limiting is on).'

@@ -1,7 +1,7 @@
 """The lineage matcher: which agreement that left ICE's lists goes on as which other one.
 
 Pure (no database), so the rules can be tested on their own, on generated list sequences
-(`tests/test_lifecycle_generated.py`). ICE's lists rename agencies, list a misspelled name
+(`tests/loaders/test_lifecycle_generated.py`). ICE's lists rename agencies, list a misspelled name
 for a few days beside or instead of the right one and then go back, drop an application
 and relist it under a new name weeks later, move an agency to another program model, and
 put a row under the wrong state. Each must end as one agreement with its history, never a

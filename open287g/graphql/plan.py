@@ -10,7 +10,7 @@ for the whole operation, its bytes passed through to the client.
 When a field is not declared in SQL (see README "Where an entity is declared"), or an
 argument is refused (a bad cursor, id or page size), the operation runs on the resolvers
 instead, which are generated from the same declarations, and give the same data and
-errors (tests/test_graphql_differential.py).
+errors (tests/graphql/test_graphql_differential.py).
 
 A compiled operation is remembered by (document, operation name, variables) in a
 bounded `PlanCache`: the next identical request skips parsing, validation, limits and

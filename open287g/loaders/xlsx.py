@@ -64,7 +64,7 @@ class _UnsizedSheet(ReadOnlyWorksheet):
 class _UnsizedReader(ExcelReader):
     def read_worksheets(self) -> None:
         """openpyxl's read-only branch, with sheets that are not sized on opening (its
-        internals, typed loosely; tests/test_xlsx_limits.py breaks if an upgrade changes
+        internals, typed loosely; tests/loaders/test_xlsx_limits.py breaks if an upgrade changes
         them)."""
         workbook: Any = self.wb
         for sheet, rel in self.parser.find_sheets():

@@ -1,6 +1,6 @@
 """`/docs`: the guide for people who want the data. Quick-start examples (declared here once:
 the page shows them as `curl` commands built from OPEN287G_PUBLIC_URL, and
-tests/test_pages.py runs every one against the app), links to every export and discovery
+tests/pages/test_pages.py runs every one against the app), links to every export and discovery
 document, data-quality notes, disclosure control, rate limits, licence and sources. The
 OpenAPI reference moved to `/docs/api`."""
 

@@ -18,7 +18,7 @@ bounds uvicorn lacks, checked while a request head is still arriving (before any
 
 The number of header fields is bounded in the app (`web/request_limits.py`, 431), which
 also covers servers other than `open287g serve`. This subclasses uvicorn internals: the
-real-server tests (tests/test_http_server_limits.py) break if an upgrade changes them.
+real-server tests (tests/web/test_http_server_limits.py) break if an upgrade changes them.
 """
 
 from __future__ import annotations

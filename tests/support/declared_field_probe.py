@@ -1,0 +1,96 @@
+"""Run by tests/db/test_declarations.py in a fresh interpreter (never imported by a test: the
+declaration it changes is process-wide): adds ONE column to the Agency
+declaration before anything else is imported, then asks every output for it and prints
+what each one says (JSON on stdout). Nothing else in the project is touched."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import io
+import os
+import sys
+from typing import Any
+
+import orjson
+
+import open287g.db.entities as entities
+from open287g.db.entities import agency
+from open287g.db.entities.declare import Column, RestColumn
+
+NAME = "name_length"
+DESCRIPTION = "Characters in the agency's name (a column the declaration test adds)."
+
+
+def declare_one_more_column() -> None:
+    """The one place: a column (SQL over the row, type, description) and its REST
+    position. Before anything that generates an output is imported."""
+    declared = dataclasses.replace(
+        agency.AGENCY,
+        columns=(*agency.AGENCY.columns, Column(NAME, "length({t}.name)", int, DESCRIPTION)),
+        rest=(*agency.AGENCY.rest, RestColumn(NAME)),
+        _by_name={},  # the name index is rebuilt from the new columns
+    )
+    agency.AGENCY = declared
+    entities.ENTITIES[declared.name] = declared
+
+
+async def main(database_url: str) -> dict[str, Any]:
+    import httpx
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from open287g.app import create_app
+    from open287g.config import Settings
+    from open287g.graphql.schema import schema
+
+    engine = create_async_engine(database_url)
+    app = create_app(Settings(response_cache=False, rate_limit_per_second=0), engine=engine)
+    found: dict[str, Any] = {}
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            page = (await http.get("/v1/agencies?limit=3")).json()["data"]
+            found["rest"] = [[row["name"], row.get(NAME)] for row in page]
+            text = (await http.get("/v1/agencies?format=csv")).text
+            rows = list(csv.DictReader(io.StringIO(text)))
+            found["csv"] = [[row["name"], row.get(NAME)] for row in rows[:3]]
+            lines = (await http.get("/v1/agencies?format=ndjson")).text.splitlines()
+            found["ndjson"] = [[r["name"], r.get(NAME)] for r in map(orjson.loads, lines[:3])]
+            spec = (await http.get("/openapi.json")).json()
+            found["openapi"] = spec["components"]["schemas"]["AgencyRow"]["properties"].get(NAME)
+            package = (await http.get("/datapackage.json")).json()
+            resource = next(r for r in package["resources"] if r["name"] == "agencies")
+            found["datapackage"] = [f for f in resource["schema"]["fields"] if f["name"] == NAME]
+            found["feed"] = []
+            since = 0  # past the migration's 3,143 counties to the first agencies
+            for _ in range(10):
+                page = (await http.get(f"/v1/changes?since={since}&limit=1000")).json()
+                found["feed"] += [
+                    [c["record"]["name"], c["record"].get(NAME)]
+                    for c in page["data"]
+                    if c["entity"] == "agency" and c.get("record")
+                ]
+                if found["feed"] or not page["data"]:
+                    break
+                since = page["next_since"]
+            found["feed"] = found["feed"][:3]
+            query = "{ agencies(first: 3) { edges { node { name nameLength } } } }"
+            answer = (await http.post("/graphql", json={"query": query})).json()
+            found["graphql"] = [
+                [e["node"]["name"], e["node"]["nameLength"]]
+                for e in answer["data"]["agencies"]["edges"]
+            ]
+            found["sdl"] = [
+                line.strip() for line in schema.as_str().splitlines() if "nameLength" in line
+            ]
+            found["sdl_description"] = DESCRIPTION in schema.as_str()
+    finally:
+        await engine.dispose()
+    return found
+
+
+if __name__ == "__main__":
+    declare_one_more_column()
+    url = os.environ["PROBE_DATABASE_URL"]
+    sys.stdout.write(orjson.dumps(asyncio.run(main(url))).decode())
