@@ -100,9 +100,22 @@ def is_conditional(request: Request) -> bool:
 async def versioned(
     request: Request, conn: AsyncConnection
 ) -> tuple[DataVersion, dict[str, str], Response | None]:
+    """The data version, the response's cache headers, and a 304 when the client's copy
+    is current (else None)."""
     version = await changes.data_version(conn)
+    return (version, *validators(request, version))
+
+
+def validators(
+    request: Request, version: DataVersion, extra: str = ""
+) -> tuple[dict[str, str], Response | None]:
+    """The cache headers of a response of `version` to this request, and a 304 when the
+    client's copy is current. `extra` is what else the response depends on (a report's
+    quarantined files), added to the ETag."""
     etag = etag_for(request, version)
-    return version, cache_headers(etag, version), not_modified(request, etag, version)
+    if extra:
+        etag = f'{etag[:-1]}-{extra}"'
+    return cache_headers(etag, version), not_modified(request, etag, version)
 
 
 def envelope(version: DataVersion, **fields: Any) -> dict[str, Any]:

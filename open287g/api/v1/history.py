@@ -22,18 +22,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from open287g.db.entities.observation import OBSERVATION
-from open287g.db.queries import agreements, changes, observations
+from open287g.db.queries import agreements, observations
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
 from open287g.db.queries.observations import ObservationRecord
 from open287g.db.session import export_snapshot
 from open287g.web.params import CURSOR, FORMAT, LIMIT, parse_params, shown
 from open287g.web.problems import Problem
 from open287g.web.responses import (
-    cache_headers,
-    etag_for,
+    envelope,
     export_response,
     json_response,
-    not_modified,
+    next_link,
+    versioned,
 )
 
 EXPORT_BATCH = 1000
@@ -103,10 +103,7 @@ async def agreement_observations(request: Request) -> Response:
     agreement_id = _agreement_key(global_id)
     engine: AsyncEngine = request.app.state.engine
     async with engine.connect() as conn:
-        version = await changes.data_version(conn)
-        etag = etag_for(request, version)
-        headers = cache_headers(etag, version)
-        cached = not_modified(request, etag, version)
+        version, headers, cached = await versioned(request, conn)
         if cached is not None:
             return cached
         await _exists(conn, agreement_id, global_id)
@@ -134,13 +131,7 @@ async def agreement_observations(request: Request) -> Response:
         )
     next_cursor = page.end_cursor if page.has_next else None
     if next_cursor:
-        url = request.url.include_query_params(cursor=next_cursor)
-        public = request.app.state.settings.public_url
-        headers["Link"] = f'<{public}{url.path}?{url.query}>; rel="next"'
-    body = {
-        "data": _rows(page.items),
-        "next_cursor": next_cursor,
-        "data_version": version.version,
-        **({"notice": version.notice} if version.notice else {}),
-    }
-    return json_response(body, headers)
+        headers["Link"] = next_link(request, "cursor", next_cursor)
+    return json_response(
+        envelope(version, data=_rows(page.items), next_cursor=next_cursor), headers
+    )

@@ -18,7 +18,7 @@ from open287g.db.queries.freshness import Freshness, freshness
 from open287g.db.queries.ids import to_global_id
 from open287g.db.queries.quality import FLAG_DESCRIPTIONS, WORDS, FlagKind
 from open287g.web.params import Param, parse_params
-from open287g.web.responses import cache_headers, etag_for, json_response, not_modified
+from open287g.web.responses import envelope, json_response, validators
 
 KIND = Param(
     "kind",
@@ -193,14 +193,8 @@ async def quality_report(request: Request) -> Response:
             newest = fresh.quarantined[0].downloaded_at
             modified = max(version.modified, newest) if version.modified else newest
             version = replace(version, modified=modified)
-        etag = etag_for(request, version)[:-1] + f'-q{len(fresh.quarantined)}"'
-        cached = not_modified(request, etag, version)
+        headers, cached = validators(request, version, f"q{len(fresh.quarantined)}")
         if cached is not None:
             return cached
         report = await quality.quality_report(conn, kinds)
-    body = {
-        "data": _body(report, fresh),
-        "data_version": version.version,
-        **({"notice": version.notice} if version.notice else {}),
-    }
-    return json_response(body, cache_headers(etag, version))
+    return json_response(envelope(version, data=_body(report, fresh)), headers)
