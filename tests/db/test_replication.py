@@ -39,7 +39,7 @@ from open287g.db import migrate
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.support.fixtures import ICE_DIR, ICE_FILES
 from tests.support.live import LiveServer, libpq_url, start_live_server
-from tests.web.test_ratelimit import start_redis
+from tests.support.redis_server import start_redis
 
 UNRUNNABLE = cannot_run_reason()
 pytestmark = [

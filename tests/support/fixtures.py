@@ -17,6 +17,10 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from open287g.app import create_app
+from open287g.config import Settings
+from open287g.loaders.policies import load_policy_document
+from open287g.loaders.sources import SourceDocument
 from tests.support.environment import SHARED_DATA
 
 ICE_DIR = SHARED_DATA / "ice-287g"
@@ -25,6 +29,10 @@ PARTICIPATING_HEADER = (
     "ADDENDUM",
 )  # fmt: skip
 PENDING_HEADER = PARTICIPATING_HEADER[:5]
+POLICY_HEADER = (
+    "jurisdiction_level,state,name,fips,status,declared_sanctuary,policy_name,"
+    "effective_date,source_title,source_url,notes\n"
+)
 SAFELINK = (
     "https://gcc02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.ice.gov%2Fdoclib"
     "%2F287gMOA%2F{name}.pdf&data=05%7C02%7Cx&reserved=0"
@@ -297,12 +305,22 @@ async def load_release_with_sheriffs(engine: AsyncEngine, release: Path) -> None
 
 
 @contextlib.asynccontextmanager
-async def app_client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app over `engine` (no rate limit, no response cache), as a client."""
-    from open287g.app import create_app
-    from open287g.config import Settings
-
-    settings = Settings(rate_limit_per_second=0, response_cache=False)
-    transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
+async def app_client(
+    engine: AsyncEngine, settings: Settings | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over `engine` as a client; by default with no rate limit and no response
+    cache. No lifespan runs under ASGITransport, so the app's cache is closed here."""
+    settings = settings or Settings(rate_limit_per_second=0, response_cache=False)
+    app = create_app(settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+    await app.state.response_cache.aclose()
+
+
+async def add_policy(engine: AsyncEngine, state: str) -> None:
+    """Loads a one-row policy CSV for `state`: the smallest load that bumps the data version."""
+    row = f"state,{state},x,,LIMITS,false,,,Test,,\n"
+    await load_policy_document(
+        engine, SourceDocument(f"{state}.csv", (POLICY_HEADER + row).encode()), Settings()
+    )

@@ -10,40 +10,18 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from open287g.app import create_app
 from open287g.config import Settings
-from open287g.loaders.policies import load_policy_document
-from open287g.loaders.sources import SourceDocument
 from open287g.web.breaker import RedisLink
 from open287g.web.cache import MAX_KEY_CHARS, MemoryCache, RedisCache
 from tests.support.database import StatementCounter
 from tests.support.environment import REDIS_URL_FOR_TESTS
-
-HEADER = (
-    "jurisdiction_level,state,name,fips,status,declared_sanctuary,policy_name,"
-    "effective_date,source_title,source_url,notes\n"
-)
-
-
-async def _client(engine: AsyncEngine, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, engine=engine)
-    transport = httpx.ASGITransport(app=app)  # runs no lifespan: close the cache here
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-    await app.state.response_cache.aclose()
+from tests.support.fixtures import add_policy, app_client
 
 
 @pytest.fixture
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    async for http in _client(engine, Settings()):
+    async with app_client(engine, Settings()) as http:
         yield http
-
-
-async def _add_policy(engine: AsyncEngine, state: str) -> None:
-    row = f"state,{state},x,,LIMITS,false,,,Test,,\n"
-    await load_policy_document(
-        engine, SourceDocument(f"{state}.csv", (HEADER + row).encode()), Settings()
-    )
 
 
 async def test_second_request_is_a_hit_until_the_data_changes(
@@ -59,7 +37,7 @@ async def test_second_request_is_a_hit_until_the_data_changes(
         "/v1/program-models", headers={"If-None-Match": first.headers["etag"]}
     )
     assert not_modified.status_code == 304
-    await _add_policy(engine, "TX")
+    await add_policy(engine, "TX")
     third = await client.get("/v1/program-models")
     assert "x-cache" not in third.headers
     assert third.headers["etag"] != first.headers["etag"]
@@ -112,7 +90,7 @@ async def test_long_queries_get_short_keys(engine: AsyncEngine) -> None:
     """Through the app: 40 GraphQL GETs each with a unique 60 KB parameter (2.4 MB of keys
     if they were kept whole, over four times the bound) are cached under hashed keys of at
     most MAX_KEY_CHARS, and the cache stays within its bound."""
-    async for http in _client(engine, Settings()):
+    async with app_client(engine, Settings()) as http:
         cache = http._transport.app.state.response_cache  # type: ignore[attr-defined]
         cache.max_bytes = 512 * 1024
         for i in range(40):
@@ -134,7 +112,7 @@ async def test_a_cached_answer_does_not_depend_on_host(engine: AsyncEngine) -> N
     """Cache poisoning through Host: a request for evil.example must not put evil.example
     links into what later clients get; links come from OPEN287G_PUBLIC_URL."""
     settings = Settings(public_url="https://data.example.org")
-    async for http in _client(engine, settings):
+    async with app_client(engine, settings) as http:
         path = "/v1/jurisdictions?limit=2"
         poisoned = await http.get(path, headers={"Host": "evil.example"})
         later = await http.get(path)
@@ -152,9 +130,9 @@ async def test_redis_cache_is_shared_between_apps(engine: AsyncEngine) -> None:
     cache = RedisCache(RedisLink(REDIS_URL_FOR_TESTS))
     await cache.link.client.flushdb()
     try:
-        async for one in _client(engine, settings):
+        async with app_client(engine, settings) as one:
             first = await one.get("/v1/jurisdictions?limit=3")
-        async for other in _client(engine, settings):
+        async with app_client(engine, settings) as other:
             second = await other.get("/v1/jurisdictions?limit=3")
         assert second.headers["x-cache"] == "HIT"
         assert second.content == first.content
@@ -181,7 +159,7 @@ async def test_concurrent_identical_misses_run_one_statement(
 ) -> None:
     """#22: 100 concurrent requests for the same uncached statistics wait for one
     computation (single flight), then all get its answer."""
-    async for http in _client(engine, Settings()):
+    async with app_client(engine, Settings()) as http:
         answers = await asyncio.gather(*(http.get(STATS) for _ in range(100)))
     assert {a.status_code for a in answers} == {200}
     assert len({a.content for a in answers}) == 1
@@ -198,9 +176,8 @@ async def test_concurrent_misses_across_processes_run_one_statement(
     cache = RedisCache(RedisLink(REDIS_URL_FOR_TESTS))
     await cache.link.client.flushdb()
     try:
-        async for one in _client(engine, settings):
-            async for other in _client(engine, settings):
-                answers = await asyncio.gather(*(http.get(STATS) for http in [one, other] * 50))
+        async with app_client(engine, settings) as one, app_client(engine, settings) as other:
+            answers = await asyncio.gather(*(http.get(STATS) for http in [one, other] * 50))
         assert {a.status_code for a in answers} == {200}
         assert len({a.content for a in answers}) == 1
         assert _stats_statements(count_statements) == 1

@@ -16,7 +16,7 @@ from open287g.config import Settings
 from open287g.db.queries.changes import DataVersion
 from open287g.web.cache import MemoryCache, ResponseCacheMiddleware
 from open287g.web.ratelimit import GRAPHQL_COST
-from tests.web.test_cache import _add_policy, _client
+from tests.support.fixtures import add_policy, app_client
 
 JSON = {"Content-Type": "application/json"}
 PAGE = "query J($n: Int!) { jurisdictions(first: $n) { edges { node { id name } } } }"
@@ -25,7 +25,7 @@ TWO_OPERATIONS = "query A { programModels { code } } query B { programModels { n
 
 @pytest.fixture
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    async for http in _client(engine, Settings()):
+    async with app_client(engine, Settings()) as http:
         yield http
 
 
@@ -96,7 +96,7 @@ async def test_a_load_makes_a_post_miss(client: httpx.AsyncClient, engine: Async
     request = {"query": "{ programModels { code } }"}
     first = await _post(client, request)
     assert (await _post(client, request)).headers["x-cache"] == "HIT"
-    await _add_policy(engine, "NM")
+    await add_policy(engine, "NM")
     after = await _post(client, request)
     assert "x-cache" not in after.headers
     assert int(after.headers["x-data-version"]) > int(first.headers["x-data-version"])
@@ -122,7 +122,7 @@ async def test_what_is_not_cached_passes_through(
     """Each is answered exactly as with the cache off, and never from the cache."""
     answers = []
     for cache in (False, True):
-        async for http in _client(engine, Settings(response_cache=cache)):
+        async with app_client(engine, Settings(response_cache=cache)) as http:
             headers = {"Content-Type": content_type}
             answers.append([await http.post("/graphql", content=content, headers=headers)])
             answers[-1].append(await http.post("/graphql", content=content, headers=headers))
@@ -147,7 +147,7 @@ async def _chunks(body: bytes, size: int) -> AsyncIterator[bytes]:
 async def test_a_body_over_the_limit_is_still_refused(engine: AsyncEngine) -> None:
     settings = Settings(max_body_bytes=2048)
     body = orjson.dumps({"query": "{ programModels { code } }", "variables": {"x": "p" * 4000}})
-    async for http in _client(engine, settings):
+    async with app_client(engine, settings) as http:
         by_length = await http.post("/graphql", content=body, headers=JSON)
         streamed = await http.post("/graphql", content=_chunks(body, 500), headers=JSON)
         assert by_length.status_code == streamed.status_code == 413
@@ -206,7 +206,7 @@ async def test_the_body_replayed_on_a_miss_is_byte_identical() -> None:
 async def test_cached_posts_are_still_rate_limited(engine: AsyncEngine) -> None:
     """The limiter runs outside the cache: a hit is charged like a miss."""
     settings = Settings(rate_limit_per_second=0.01, rate_limit_burst=3 * GRAPHQL_COST)
-    async for http in _client(engine, settings):
+    async with app_client(engine, settings) as http:
         request = {"query": "{ programModels { code } }"}
         answers = [await _post(http, request) for _ in range(4)]
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
@@ -225,7 +225,7 @@ async def test_accept_does_not_change_a_post_answer(engine: AsyncEngine) -> None
     )
     answers: dict[bool, list[httpx.Response]] = {}
     for cache in (False, True):
-        async for http in _client(engine, Settings(response_cache=cache)):
+        async with app_client(engine, Settings(response_cache=cache)) as http:
             answers[cache] = [
                 await http.post(
                     "/graphql", content=request, headers={**JSON, **({"Accept": a} if a else {})}

@@ -116,9 +116,9 @@ async def test_validators_and_conditional_gets(client: httpx.AsyncClient, path: 
 async def test_last_modified_answers_if_modified_since(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    from tests.web.test_cache import _add_policy
+    from tests.support.fixtures import add_policy
 
-    await _add_policy(engine, "WY")  # a load: the data version gets a modification time
+    await add_policy(engine, "WY")  # a load: the data version gets a modification time
     for path in (GRAPHQL_GET, "/data.json", "/datapackage.json", "/v1/changes.atom"):
         first = await client.get(path)
         modified = first.headers["last-modified"]
@@ -129,12 +129,12 @@ async def test_last_modified_answers_if_modified_since(
 async def test_graphql_etag_changes_with_the_request_and_the_data(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    from tests.web.test_cache import _add_policy
+    from tests.support.fixtures import add_policy
 
     one = (await client.get(GRAPHQL_GET)).headers["etag"]
     other = await client.get("/graphql?query=" + quote("{ programModels { name } }"))
     assert other.headers["etag"] != one
-    await _add_policy(engine, "VT")
+    await add_policy(engine, "VT")
     assert (await client.get(GRAPHQL_GET)).headers["etag"] != one
     post = await client.post("/graphql", json={"query": "{ programModels { code } }"})
     assert "etag" not in post.headers  # POST is not a cacheable read

@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL
 
 from load_tests.server import free_port
 from tests.support.live import LiveServer, start_live_server
-from tests.web.test_ratelimit import start_redis
+from tests.support.redis_server import start_redis
 
 PATHS = [
     "/v1/jurisdictions?limit=5",

@@ -5,12 +5,8 @@ process's buckets when Redis is out."""
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
-import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -29,6 +25,7 @@ from open287g.web.ratelimit import (
     client_key,
     request_cost,
 )
+from tests.support.redis_server import start_redis
 
 BURST = 30
 RATE = 2.0
@@ -134,32 +131,6 @@ def test_openapi_documents_429_everywhere() -> None:
 
 
 # ---------------------------------------------------------------- Redis-shared buckets
-
-
-def start_redis(port: int) -> tuple[subprocess.Popen[bytes], str]:
-    """`redis-server` on 127.0.0.1:`port` (no persistence), once it accepts connections; if
-    it exits or never listens, the error carries what it said."""
-    log = Path(tempfile.mkdtemp(prefix="open287g-redis-")) / "redis.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            [  # noqa: S607
-                "redis-server",
-                *("--port", str(port), "--bind", "127.0.0.1", "--dir", str(log.parent)),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"redis://127.0.0.1:{port}/0"
-        time.sleep(0.05)
-    process.kill()
-    process.wait()
-    said = log.read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"redis-server did not start on port {port}:\n{said}")
 
 
 @pytest.fixture
