@@ -6,15 +6,15 @@ records."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.compiler import Statement, positional
-from open287g.db.entities import ENTITIES
+from open287g.db.compiler import Pick, Statement, positional, rows_sql
+from open287g.db.entities import COMPUTED, ENTITIES
 from open287g.db.entities.declare import Entity, cursor_sql
 from open287g.db.flat import Joins, row_sql
 from open287g.db.queries.changes import DATA_VERSION_COLUMNS, DATA_VERSION_SQL, NOTICE_SQL
@@ -154,6 +154,16 @@ def records_sql(wanted: Mapping[Entity, Sequence[Any]]) -> Bound:
             f"{joins.sql} WHERE {key} = ANY({stmt.param(list(keys))})), '[]'::json)"
         )
     return _bound(stmt, f"SELECT CAST(json_build_object({', '.join(parts)}) AS text)")
+
+
+def computed_sql(entity: Entity, args: Mapping[str, Any], scope: Any) -> Bound:
+    """The rows a computed entity gives one parent (`scope`, its key) for the field's
+    `args` (`Document.pageText(pages:)`): a JSON list of objects of every column, by name."""
+    stmt = Statement()
+    rows = COMPUTED[entity.name](dict(args), ":scope")  # its own parameter, adopted below
+    rows = replace(rows, params={**rows.params, "scope": scope})
+    picks = tuple(Pick(column.name, column.name) for column in entity.columns)
+    return _bound(stmt, f"SELECT CAST({rows_sql(stmt, entity, rows, picks)} AS text)")
 
 
 def _bound(stmt: Statement, sql: str) -> Bound:

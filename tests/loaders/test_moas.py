@@ -22,12 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.config import Settings, get_settings
 from open287g.db.entities.document import DOCUMENT
-from open287g.db.queries.documents import (
-    document_text,
-    documents_page,
-    signing_date_disagreements,
-)
-from open287g.db.rows import Listing, fetch_row, page_sql
+from open287g.db.entities.page_text import PAGE_TEXT
+from open287g.db.queries.documents import documents_page, signing_date_disagreements
+from open287g.db.rows import Listing, computed_sql, fetch_row, page_sql
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.moas.evaluate import report, score
 from open287g.loaders.moas.fields import looks_like_name, parse_date
@@ -188,8 +185,8 @@ async def test_load_stores_once_links_agreements_and_names_officials(
         14,
         "text-layer",
     )
-    pages = await document_text(conn, jupiter.id)
-    assert [p.number for p in pages] == list(range(1, 15))
+    [pages] = await fetch_row(conn, computed_sql(PAGE_TEXT, {}, jupiter.id))
+    assert [p["number"] for p in orjson.loads(pages)] == list(range(1, 15))
 
     officials = (await conn.execute(text(
         "SELECT o.name, o.title, o.evidence_on, o.source_page, o.source_url, a.name AS agency"

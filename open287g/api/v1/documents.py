@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
@@ -17,7 +18,7 @@ from open287g.db.entities.document import DOCUMENT
 from open287g.db.entities.page_text import PAGE_TEXT
 from open287g.db.queries import changes, documents
 from open287g.db.queries.ids import BadId, from_global_id
-from open287g.db.rows import Listing
+from open287g.db.rows import Listing, computed_sql, fetch_row
 from open287g.web.params import Param, parse_params, shown
 from open287g.web.problems import Problem
 from open287g.web.responses import cache_headers, etag_for, json_response, not_modified
@@ -88,22 +89,10 @@ async def document_text(request: Request) -> Response:
         found = await documents.documents_by_ids(conn, [int(key)])
         if int(key) not in found:
             raise Problem(404, f"no Document with id {shown(global_id)}")
-        pages = await documents.document_text(conn, int(key))
+        # The rows of Document.pageText, compiled from their declaration (all pages).
+        [pages] = await fetch_row(conn, computed_sql(PAGE_TEXT, {}, int(key)))
     body = {
-        "data": {
-            "id": global_id,
-            "pages": [
-                {
-                    "number": p.number,
-                    "method": p.method,
-                    "engine": p.engine,
-                    "confidence": p.confidence,
-                    "reason": p.reason,
-                    "text": p.text,
-                }
-                for p in pages
-            ],
-        },
+        "data": {"id": global_id, "pages": orjson.loads(pages)},
         "data_version": version.version,
         **({"notice": version.notice} if version.notice else {}),
     }

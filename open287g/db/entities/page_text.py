@@ -31,7 +31,7 @@ PAGE_TEXT = Entity(
 
 def page_text_rows(args: dict[str, Any], scope: str) -> Rows:
     """`scope`: the document's id (SQL over its row); `args["pages"]`: page numbers, or
-    None for every page (of the first MAX_TEXT_PAGES, as `documents.document_text`)."""
+    None for every page (of the first MAX_TEXT_PAGES; REST's /v1/documents/{id}/text too)."""
     pages = args.get("pages")
     first = (
         f"SELECT * FROM document_pages dp WHERE dp.document_id = {scope}"

@@ -1,8 +1,9 @@
 """Read MOA documents for both APIs: pages of documents, full-text search with a ranked
-best page and a highlighted snippet, one document's text, its extracted fields, the
-documents of agreements, and signing dates that disagree with ICE's list.
+best page and a highlighted snippet, their extracted fields, the documents of agreements,
+and signing dates that disagree with ICE's list.
 
-Lists never carry page text: `document_text` is its own query, asked for explicitly.
+Lists never carry page text: a document's text is its own field, `Document.pageText`
+(`open287g.db.entities.page_text`), asked for explicitly.
 """
 
 from __future__ import annotations
@@ -54,16 +55,6 @@ class DocumentRecord:
     program_model: str | None
     fields: dict[str, list[FieldValue]] = field(default_factory=dict)
     agreement_ids: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PageText:
-    number: int
-    method: str
-    engine: str | None
-    confidence: float | None
-    reason: str | None
-    text: str
 
 
 _COLUMNS = (
@@ -310,19 +301,6 @@ def documents_page(search: str | None, first: int, after: str | None) -> tuple[P
     if search is None:
         return document_page_query(first, after), "id", ID_ORDER
     return search_page_query(search, first, after), SEARCH_ORDERING, SEARCH_ORDER
-
-
-async def document_text(conn: AsyncConnection, document_id: int) -> list[PageText]:
-    rows = (
-        await conn.execute(
-            text(
-                "SELECT page_number, method, engine, confidence, reason, text"
-                " FROM document_pages WHERE document_id = :id ORDER BY page_number LIMIT :n"
-            ),
-            {"id": document_id, "n": MAX_TEXT_PAGES},
-        )
-    ).all()
-    return [PageText(*row) for row in rows]
 
 
 @dataclass(frozen=True)

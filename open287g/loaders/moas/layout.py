@@ -88,7 +88,3 @@ def group_lines(words: Iterable[Word]) -> list[Line]:
 def within(words: Sequence[Word], x0: float, x1: float) -> list[Word]:
     """The words whose horizontal centre lies in [x0, x1)."""
     return [w for w in words if x0 <= (w.x0 + w.x1) / 2 < x1]
-
-
-def words_text(words: Sequence[Word]) -> str:
-    return "\n".join(line.text for line in group_lines(words))
