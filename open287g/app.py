@@ -72,7 +72,7 @@ from open287g.web.guard import RequestGuard
 from open287g.web.headers import ResponseHeaders
 from open287g.web.health import healthz, readyz
 from open287g.web.middleware import RequestCounter
-from open287g.web.observability import Durations
+from open287g.web.observability import AccessLog, Durations
 from open287g.web.ratelimit import RateLimit
 from open287g.web.request_limits import RequestLimits
 from open287g.web.validators import Validated
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 await router.stop()
             elif owns_engine:
                 await cast(AsyncEngine, app.state.engine).dispose()
+            access_log.close()  # writes the lines still queued
 
     counts: Counter[tuple[str, int]] = Counter()
     configured = settings or get_settings()
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         read_version, configured.version_check_seconds, source=lambda: app.state.engine
     )
     durations = Durations()
+    access_log = AccessLog(configured.log_format)
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -177,7 +179,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 counts=counts,
                 routes=routes,
                 durations=durations,
-                json_log=configured.log_format == "json",
+                access_log=access_log,
             ),
             Middleware(ResponseHeaders),
             Middleware(
@@ -230,6 +232,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.engine = engine
     app.state.request_counts = counts
     app.state.request_durations = durations
+    app.state.access_log = access_log
     app.state.version_clock = clock
     app.state.read_router = None
     app.state.response_cache = response_cache

@@ -387,6 +387,7 @@ async def metrics(request: Request) -> Response:
             for (route, status), n in sorted(counts.items())
         ),
         *request.app.state.request_durations.prometheus(),
+        *request.app.state.access_log.prometheus(),
         *replica_metrics(router.status() if router is not None else None),
         *sync_metrics(fresh, StaleRule.of(request.app.state.settings)),
     ]

@@ -8,7 +8,6 @@ characters). A request no route matches counts under `unmatched`.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -17,11 +16,10 @@ from typing import Any
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from open287g.web.observability import ACCESS_LOGGER, Durations, plain_access
+from open287g.web.observability import AccessLog, Durations
 
 UNMATCHED = "unmatched"
 MAX_REMEMBERED_PATHS = 4096  # each a path a client typed: bounded, then forgotten at once
-access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 def route_label(scope: Scope, routes: Sequence[BaseRoute]) -> str:
@@ -68,7 +66,8 @@ class RequestCounter:
 
     The log line's `cache` is `hit` or `miss` for cacheable answers (X-Cache), else absent;
     `data_version` is the version the answer was read at (X-Data-Version); `read_from` the
-    server reads went to when a replica is configured (`replica` or `primary`)."""
+    server reads went to when a replica is configured (`replica` or `primary`). The line is
+    formatted here and handed to `access_log`'s writer thread (`web/observability.py`)."""
 
     def __init__(
         self,
@@ -76,13 +75,13 @@ class RequestCounter:
         counts: Counter[tuple[str, int]],
         routes: Sequence[BaseRoute],
         durations: Durations | None = None,
-        json_log: bool = True,
+        access_log: AccessLog | None = None,
     ) -> None:
         self.app = app
         self.counts = counts
         self.label = RouteLabels(routes)
         self.durations = durations if durations is not None else Durations()
-        self.json_log = json_log
+        self.access_log = access_log if access_log is not None else AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,7 +107,7 @@ class RequestCounter:
             seconds = time.perf_counter() - started
             route = route or self.label(scope)
             self.durations.observe(route, seconds)
-            if access_log.isEnabledFor(logging.INFO):
+            if self.access_log.enabled():
                 self._log(scope, route, status, seconds, headers)
 
     def _log(
@@ -126,14 +125,17 @@ class RequestCounter:
             "status": status or None,  # None: the client left before an answer
             "duration_ms": round(seconds * 1000, 2),
         }
-        found = {name.lower(): value for name, value in headers}
-        if b"x-data-version" in found:
-            fields["cache"] = "hit" if found.get(b"x-cache") == b"HIT" else "miss"
-            fields["data_version"] = int(found[b"x-data-version"])
+        version = cache = None
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == b"x-data-version":
+                version = value
+            elif lowered == b"x-cache":
+                cache = value
+        if version is not None:
+            fields["cache"] = "hit" if cache == b"HIT" else "miss"
+            fields["data_version"] = int(version)
         router = getattr(scope["app"].state, "read_router", None) if "app" in scope else None
         if router is not None:
             fields["read_from"] = router.serving
-        if self.json_log:
-            access_log.info("request", extra={"access": fields})
-        else:
-            access_log.info("%s", plain_access(fields))
+        self.access_log.request(fields)

@@ -35,7 +35,7 @@ from open287g.db.session import api_engine
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import SourceDocument
 from open287g.web.cache import MemoryCache
-from open287g.web.observability import ACCESS_LOGGER, JsonFormatter
+from open287g.web.observability import ACCESS_LOGGER, AccessLog, JsonFormatter
 
 HEADER = (
     "jurisdiction_level,state,name,fips,status,declared_sanctuary,policy_name,"
@@ -167,22 +167,67 @@ async def test_a_committed_load_is_announced_and_a_rolled_back_one_is_not(
 
 
 async def test_one_access_log_line_per_request_without_client_data(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    app: Starlette,
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)  # requests are logged at INFO
     secret = "secret-needle-7781"
     await client.get(f"/v1/jurisdictions?q={secret}", headers={"User-Agent": secret})
     await client.get(f"/v1/jurisdictions?q={secret}")
-    records = [r for r in caplog.records if r.name == ACCESS_LOGGER]
-    assert len(records) == 2
-    lines = [orjson.loads(JsonFormatter().format(r)) for r in records]
+    app.state.access_log.flush()  # the writer thread's batch, written now
+    written = capsys.readouterr().err.splitlines()
+    lines = [orjson.loads(line) for line in written if '"logger":"open287g.access"' in line]
+    assert len(lines) == 2
     assert lines[0]["route"] == "/v1/jurisdictions"
     assert lines[0]["status"] == 200
     assert lines[0]["method"] == "GET"
+    assert lines[0]["level"] == "info"
     assert lines[0]["duration_ms"] >= 0
     assert isinstance(lines[0]["data_version"], int)
     assert [line["cache"] for line in lines] == ["miss", "hit"]
-    assert all(secret not in JsonFormatter().format(r) for r in records)
+    assert all(secret not in line for line in written)
+    # The time is JsonFormatter's, to the millisecond.
+    record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, "", 0, "", None, None)
+    assert len(lines[0]["time"]) == len(orjson.loads(JsonFormatter().format(record))["time"])
+
+
+async def test_access_log_queue_drops_and_counts_rather_than_wait(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A full queue drops the line and counts it (/metrics); closing writes what is left."""
+    log = AccessLog(max_lines=3, interval=3600)  # the writer never wakes by itself here
+    log.logger.setLevel(logging.INFO)
+    try:
+        for n in range(5):
+            log.request({"event": "request", "n": n})
+        assert log.dropped == 2
+        assert "open287g_access_log_dropped_total 2" in list(log.prometheus())
+        log.close()
+        written = [orjson.loads(line) for line in capsys.readouterr().err.splitlines()]
+        assert [line["n"] for line in written] == [0, 1, 2]
+        log.request({"event": "request", "n": 5})  # after close: written at once
+        assert orjson.loads(capsys.readouterr().err)["n"] == 5
+    finally:
+        log.logger.setLevel(logging.NOTSET)
+
+
+async def test_access_log_writer_thread_writes_in_batches(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    log = AccessLog(fmt="plain", interval=0.01)
+    for n in range(3):
+        log.request({"event": "request", "n": n})
+    for _ in range(200):
+        if not log._queue:
+            break
+        await asyncio.sleep(0.01)
+    log.close()
+    written = capsys.readouterr().err.splitlines()
+    assert [line.split(" ", 4)[2:] for line in written] == [
+        ["INFO", "open287g.access", f"event=request n={n}"] for n in range(3)
+    ]
 
 
 async def test_metrics_have_per_route_duration_histograms(client: httpx.AsyncClient) -> None:
@@ -207,3 +252,4 @@ async def test_metrics_have_per_route_duration_histograms(client: httpx.AsyncCli
     ]
     assert infinite == [3]
     assert "open287g_replica_up" not in families  # no replica configured
+    assert families["open287g_access_log_dropped"].samples[0].value == 0
