@@ -5,12 +5,12 @@ The input is a small tree of `Pick`s (output key, declared field name, arguments
 picks below it) that both APIs produce: GraphQL from a validated operation
 (`open287g.graphql.plan`), REST from its row declarations. Every object is a
 `json_build_object` over one row; a `one` relation is a correlated subquery, a `list`
-a `json_agg`, a connection a keyset page (`WITH page …`) with its edges, cursors, page info
+a `json_agg`, a connection a keyset page (`WITH page …`) with its items, cursors, where it sits
 and count. Client values never enter the SQL text: they are bound parameters.
 
-Connection parts use the Python names GraphQL's connection types declare: `edges`
-(`cursor`, `node`), `page_info` (`has_next_page`, `has_previous_page`, `start_cursor`,
-`end_cursor`), `total_count`.
+The compiler has no names of its own for a connection's parts or for type names: the
+front end that asks passes its `PageShape` on the `Statement` (GraphQL's is Relay's,
+`open287g.graphql.relay.RELAY`); a statement without one compiles no connection.
 """
 
 from __future__ import annotations
@@ -53,12 +53,43 @@ class Pick:
     picks: tuple[Pick, ...] | None = None
 
 
+@dataclass(frozen=True)
+class PageShape:
+    """How a front end lays out a keyset page of rows as JSON: the pick names of its parts
+    (the items, each with its `cursor` and `node`; the page's info: whether rows follow or
+    precede, the first and last cursors; the total count), the pick name that asks for an
+    object's type name, and the type names it answers (`str.format` templates over the
+    entity's name)."""
+
+    items: str
+    cursor: str
+    node: str
+    info: str
+    has_next: str
+    has_previous: str
+    start_cursor: str
+    end_cursor: str
+    total: str
+    type_name: str
+    page_type: str
+    item_type: str
+    info_type: str
+
+
 @dataclass
 class Statement:
-    """Aliases and parameters of one statement being built."""
+    """Aliases and parameters of one statement being built, and the `shape` its pages
+    take (None: it compiles no page and no type name)."""
 
     params: dict[str, Any] = field(default_factory=dict)
     counter: int = 0
+    shape: PageShape | None = None
+
+    @property
+    def page_shape(self) -> PageShape:
+        if self.shape is None:
+            raise NotCompilable("a page without a shape")
+        return self.shape
 
     def alias(self) -> str:
         self.counter += 1
@@ -94,7 +125,7 @@ def object_sql(stmt: Statement, entity: Entity, alias: str, picks: Sequence[Pick
 
 
 def value_sql(stmt: Statement, entity: Entity, alias: str, pick: Pick) -> str:
-    if pick.name == "__typename":
+    if stmt.shape is not None and pick.name == stmt.shape.type_name:
         return f"'{entity.name}'"
     if pick.name == "id" and entity.node:
         return gid_sql(entity.name, entity.key.format(t=alias))
@@ -176,7 +207,7 @@ def connection_sql(
     of the target after the cursor, with their `sort_value` (one more than shown says
     there is a next page); backwards, every row, numbered, of which the `size` before the
     `before` cursor's row (or the last `size`) are shown. `count` counts them all (run
-    only when `total_count` is asked). The rows are in (`sort_value`, `id`) order in
+    only when the shape's `total` is asked). The rows are in (`sort_value`, `id`) order in
     `direction`, their cursors made of those two, unless `paging` gives the order and the
     cursor's id (its `value` is the `sort_value`)."""
     page, selected, row = stmt.alias(), stmt.alias(), stmt.alias()
@@ -211,20 +242,21 @@ def connection_sql(
         slices = f"{selected} AS ({numbered} ORDER BY rn LIMIT {shown.size})"
         previous = "true" if shown.after else "false"
         following = f"((SELECT count(*) FROM {page}) > {shown.size})"
+    shape = stmt.page_shape
     parts: list[str] = []
     for part in _below(pick):
-        if part.name == "edges":
-            edge = _edge_sql(stmt, target, row, cursor, part)
+        if part.name == shape.items:
+            item = _item_sql(stmt, target, row, cursor, part)
             value = (
-                f"coalesce((SELECT json_agg({edge} ORDER BY {row}.rn) FROM {selected} {row}),"
+                f"coalesce((SELECT json_agg({item} ORDER BY {row}.rn) FROM {selected} {row}),"
                 " '[]'::json)"
             )
-        elif part.name == "page_info":
-            value = _page_info_sql(selected, row, cursor, previous, following, part)
-        elif part.name == "total_count":
+        elif part.name == shape.info:
+            value = _info_sql(shape, selected, row, cursor, previous, following, part)
+        elif part.name == shape.total:
             value = f"({count})"
-        elif part.name == "__typename":
-            value = f"'{target.name}Connection'"
+        elif part.name == shape.type_name:
+            value = _type_name(shape.page_type, target.name)
         else:
             raise NotCompilable(part.name)
         parts.append(f"{_literal(part.key)}, {value}")
@@ -234,39 +266,54 @@ def connection_sql(
     )
 
 
-def _edge_sql(stmt: Statement, target: Entity, row: str, cursor: str, pick: Pick) -> str:
+def _type_name(template: str, entity: str = "") -> str:
+    """A type name of the shape's, for the entity named `entity`, as an SQL literal."""
+    name = template.format(entity)
+    if not re.fullmatch(r"[_A-Za-z][_0-9A-Za-z]*", name):
+        raise NotCompilable(f"type name {name!r}")
+    return f"'{name}'"
+
+
+def _item_sql(stmt: Statement, target: Entity, row: str, cursor: str, pick: Pick) -> str:
+    shape = stmt.page_shape
     parts: list[str] = []
     for part in _below(pick):
-        if part.name == "cursor":
+        if part.name == shape.cursor:
             value = cursor
-        elif part.name == "node":
+        elif part.name == shape.node:
             value = object_sql(stmt, target, row, _below(part))
-        elif part.name == "__typename":
-            value = f"'{target.name}Edge'"
+        elif part.name == shape.type_name:
+            value = _type_name(shape.item_type, target.name)
         else:
             raise NotCompilable(part.name)
         parts.append(f"{_literal(part.key)}, {value}")
     return f"json_build_object({', '.join(parts)})"
 
 
-def _page_info_sql(
-    selected: str, row: str, cursor: str, previous: str, following: str, pick: Pick
+def _info_sql(
+    shape: PageShape,
+    selected: str,
+    row: str,
+    cursor: str,
+    previous: str,
+    following: str,
+    pick: Pick,
 ) -> str:
-    """Relay's PageInfo. Forwards, `hasPreviousPage` is whether an `after` cursor was
-    given (the spec lets a server answer so rather than look back); backwards,
-    `hasNextPage` is whether the `before` row is still in the list."""
+    """Where the page sits. Forwards, whether rows precede is whether an
+    `after` cursor was given (Relay lets a server answer so rather than look back);
+    backwards, whether rows follow is whether the `before` row is still in the list."""
     parts: list[str] = []
     for part in _below(pick):
-        if part.name == "has_next_page":
+        if part.name == shape.has_next:
             value = following
-        elif part.name == "has_previous_page":
+        elif part.name == shape.has_previous:
             value = previous
-        elif part.name == "start_cursor":
+        elif part.name == shape.start_cursor:
             value = f"(SELECT {cursor} FROM {selected} {row} ORDER BY {row}.rn LIMIT 1)"
-        elif part.name == "end_cursor":
+        elif part.name == shape.end_cursor:
             value = f"(SELECT {cursor} FROM {selected} {row} ORDER BY {row}.rn DESC LIMIT 1)"
-        elif part.name == "__typename":
-            value = "'PageInfo'"
+        elif part.name == shape.type_name:
+            value = _type_name(shape.info_type)
         else:
             raise NotCompilable(part.name)
         parts.append(f"{_literal(part.key)}, {value}")

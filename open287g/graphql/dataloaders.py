@@ -28,6 +28,7 @@ from open287g.db.compiler import (
     rows_by_keys_sql,
 )
 from open287g.db.entities.declare import Entity, Relation
+from open287g.graphql.relay import RELAY
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -70,7 +71,7 @@ class Loaders:
         each batch of keys; None for a key it does not list."""
 
         async def load(keys: list[Any]) -> list[Any]:
-            stmt = Statement()
+            stmt = Statement(shape=RELAY)
             found = dict(await fetch_json(self.engine, stmt, build(stmt, keys), self.settings))
             return [found.get(key) for key in keys]
 

@@ -57,6 +57,7 @@ from open287g.db.queries import changes
 from open287g.errors import ClientError
 from open287g.graphql import roots
 from open287g.graphql.context import Context
+from open287g.graphql.relay import RELAY
 from open287g.graphql.variables import coerce, operation_of
 
 PLAN_CACHE_BYTES = 32 * 2**20
@@ -217,7 +218,7 @@ class Reader:
 
 
 def compile_operation(reader: Reader) -> Plan:
-    stmt = Statement()
+    stmt = Statement(shape=RELAY)
     columns: list[str] = []
     keys: list[str] = []
     query = reader.schema.query_type

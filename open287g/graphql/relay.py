@@ -7,6 +7,7 @@ from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
+from open287g.db.compiler import PageShape
 from open287g.db.entities.declare import ID_DESCRIPTION
 from open287g.db.queries.pagination import DEFAULT_PAGE, MAX_PAGE
 
@@ -66,3 +67,22 @@ class PageInfo:
 class Edge(Generic[T]):
     cursor: str = strawberry.field(description="Opaque: pass it as `after` or `before`.")
     node: T = strawberry.field(description="The item.")
+
+
+# How the compiler lays out a connection: the Python names of the types above (and of
+# `total_count`, which every generated connection declares), the names of the types.
+RELAY = PageShape(
+    items="edges",
+    cursor="cursor",
+    node="node",
+    info="page_info",
+    has_next="has_next_page",
+    has_previous="has_previous_page",
+    start_cursor="start_cursor",
+    end_cursor="end_cursor",
+    total="total_count",
+    type_name="__typename",
+    page_type="{}Connection",
+    item_type="{}Edge",
+    info_type="PageInfo",
+)

@@ -53,7 +53,7 @@ from open287g.graphql.inputs import (
     agreement_page_arguments,
 )
 from open287g.graphql.moa_documents import documents_arguments
-from open287g.graphql.relay import After, Before, First, Last
+from open287g.graphql.relay import RELAY, After, Before, First, Last
 from open287g.graphql.stat_types import agreement_stats_arguments, detainer_stats_arguments
 
 if TYPE_CHECKING:
@@ -306,7 +306,7 @@ def field(name: str) -> Any:
         pick = Pick(name, name, {}, all_columns(entity))
 
     async def resolve(info: Info, **kwargs: Any) -> Any:
-        stmt = Statement()
+        stmt = Statement(shape=RELAY)
         sql = collection_sql(stmt, root, kwargs, pick)
         value = await fetch_json(info.context.engine, stmt, sql, info.context.settings)
         if connection:
