@@ -34,11 +34,15 @@ def _db_down(args: argparse.Namespace) -> int:
 
 
 def _db_migrate(args: argparse.Namespace) -> int:
-    from open287g.db.migrate import upgrade
-    from open287g.db.session import primary_url
+    import asyncio
 
-    upgrade(primary_url(), args.revision)
+    from open287g.db.session import primary_url
+    from open287g.loaders.derived import migrate_database
+
+    refreshed = asyncio.run(migrate_database(primary_url(), args.revision))
     print(f"database migrated to {args.revision}")
+    if refreshed:
+        print(f"derived data refreshed: {', '.join(refreshed)}")
     return 0
 
 

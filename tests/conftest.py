@@ -15,8 +15,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from open287g.config import to_asyncpg_url
-from open287g.db import migrate
 from open287g.db.embedded import start_embedded, stop_embedded
+from open287g.loaders.derived import migrate_database
 from tests.support.database import (
     StatementCounter,
     admin_statements,
@@ -69,7 +69,7 @@ async def template_url(server_url: URL) -> AsyncIterator[URL]:
     name = f"open287g_tmpl_{uuid.uuid4().hex[:8]}"
     await admin_statements(server_url, f'CREATE DATABASE "{name}"')
     url = server_url.set(database=name)
-    migrate.upgrade(url)
+    await migrate_database(url)
     yield url
     await admin_statements(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

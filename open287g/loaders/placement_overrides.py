@@ -28,7 +28,11 @@ from open287g.loaders.csv_documents import (
     csv_records,
     load_csv_document,
 )
-from open287g.loaders.ice287g.counties import Overrides, PlacementOverride, override_evidence
+from open287g.loaders.ice287g.counties import (
+    PlacementOverride,
+    override_evidence,
+    placement_overrides,
+)
 from open287g.loaders.ice287g.jurisdictions import jurisdiction_key
 from open287g.loaders.sources import SourceDocument
 from open287g.text import name_key
@@ -71,19 +75,6 @@ def parse_placement_csv(label: str, data: bytes) -> ParsedCsv[OverrideRow]:
             OverrideRow(number, state.usps, agency, fips, values.get("place"), values.get("note"))
         )
     return parsed
-
-
-async def placement_overrides(conn: AsyncConnection) -> Overrides:
-    """Every override in force, by (state, agency name key): loaded rows win over the
-    reviewed rows that came with the schema."""
-    rows = await conn.execute(
-        text(
-            "SELECT DISTINCT ON (state_code, agency_key) state_code, agency_key, county_fips,"
-            " place, note FROM placement_overrides"
-            " ORDER BY state_code, agency_key, load_run_id IS NULL, id DESC"
-        )
-    )
-    return {(str(r[0]), str(r[1])): PlacementOverride(tuple(r[2]), r[3], r[4]) for r in rows.all()}
 
 
 _MOVE = """

@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 from open287g.db import migrate
 from open287g.db.models import Base
 from open287g.db.reference_data import PROGRAM_MODELS, STATES
+from open287g.loaders.derived import migrate_database
 from tests.support.database import create_database_copy, drop_database
 
 
@@ -68,9 +69,15 @@ async def test_migrate_down_to_base_and_up_again(server_url: URL, template_url: 
             assert set(tables) <= {"alembic_version"}
             assert types == []
             assert await migrate.current_revisions(conn) == set()
-        migrate.upgrade(url)
+        migrate.upgrade(url)  # Alembic alone: the refreshes the migrations asked for wait
+        pending = "SELECT name, requested_by FROM derived_refreshes ORDER BY name"
         async with engine.connect() as conn:
             assert await migrate.current_revisions(conn) == migrate.head_revisions()
+            asked = [tuple(r) for r in await conn.execute(text(pending))]
+        assert asked == [("counties", "0009"), ("lineage", "0021"), ("placements", "0025")]
+        assert await migrate_database(url) == ["counties", "lineage", "placements"]
+        async with engine.connect() as conn:
+            assert (await conn.execute(text(pending))).all() == []
         await engine.dispose()
     finally:
         await drop_database(server_url, url)
@@ -79,9 +86,11 @@ async def test_migrate_down_to_base_and_up_again(server_url: URL, template_url: 
 async def test_placements_are_filled_in_as_the_loads_stored_them(
     server_url: URL, template_url: URL
 ) -> None:
-    """Migration 0025 on a database loaded before it: going back to 0024 drops the
-    placements, coming back fills every list row and agency as the loads had stored them
-    (the loader's rules over the cells each row kept), and re-emits every agency."""
+    """Migrations 0021 and 0025 on a database loaded before them: going back to 0020 drops
+    the links' kinds and the placements; `open287g db migrate` (Alembic, then the lineage
+    and placements refreshes they ask for) gives back every link, status and placement as
+    the loads had stored them (the loader's rules over the cells each row kept), and
+    re-emits every agency."""
     from open287g.config import Settings
     from open287g.loaders.ice287g.load import load_sources, plan_sources
     from tests.support.fixtures import ICE_FILES
@@ -92,6 +101,9 @@ async def test_placements_are_filled_in_as_the_loads_stored_them(
         "SELECT 'agency', id, placement_method, placement_evidence, placement_conflict"
         " FROM agencies UNION ALL SELECT 'row', snapshot_id * 100000 + agreement_id,"
         " placement_method, placement_evidence, placement_conflict FROM agreement_observations"
+        " UNION ALL SELECT 'link', predecessor_id, CAST(successor_id AS text), kind,"
+        " CAST(gap_days AS text) FROM agreement_links UNION ALL SELECT 'agreement', id,"
+        " CAST(status AS text), CAST(left_on AS text), NULL FROM agreements"
     )
     try:
         await load_sources(engine, plan_sources([str(p) for p in ICE_FILES[:6]]), Settings())
@@ -99,13 +111,16 @@ async def test_placements_are_filled_in_as_the_loads_stored_them(
             loaded = {(r[0], r[1]): tuple(r[2:]) for r in await conn.execute(text(placed))}
             agencies = (await conn.execute(text("SELECT count(*) FROM agencies"))).scalar_one()
             before = (await conn.execute(text("SELECT max(seq) FROM changes"))).scalar_one()
-        migrate.downgrade(url, "0024")
-        migrate.upgrade(url)
+        migrate.downgrade(url, "0020")
+        refreshed = await migrate_database(url)
         async with engine.connect() as conn:
             again = {(r[0], r[1]): tuple(r[2:]) for r in await conn.execute(text(placed))}
             emitted = (
                 await conn.execute(
-                    text("SELECT count(*) FROM changes WHERE entity = 'agency' AND seq > :s"),
+                    text(
+                        "SELECT count(DISTINCT entity_id) FROM changes"
+                        " WHERE entity = 'agency' AND seq > :s"
+                    ),
                     {"s": before},
                 )
             ).scalar_one()
@@ -113,6 +128,8 @@ async def test_placements_are_filled_in_as_the_loads_stored_them(
         await engine.dispose()
         await drop_database(server_url, url)
     assert agencies > 500
-    assert None not in {method for method, _, _ in loaded.values()}
+    assert None not in {v[0] for k, v in loaded.items() if k[0] in ("agency", "row")}
+    assert len([k for k in loaded if k[0] == "link"]) >= 2
+    assert refreshed == ["lineage", "placements"]
     assert again == loaded
     assert emitted == agencies

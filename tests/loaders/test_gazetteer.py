@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from open287g.config import Settings
 from open287g.db.gazetteer import counties_by_state, county_by_fips, match_county
 from open287g.db.reference_data import STATES
-from open287g.loaders.counties import rematch_counties
+from open287g.loaders.ice287g.rematch import rematch_counties
 from tests.support.fixtures import ICE_DIR
 from tests.support.snapshots import database_url
 

@@ -468,7 +468,7 @@ async def test_stored_rows_are_placed_again_as_the_loader_placed_them(
     """Migration 0025 fills rows stored before placements were kept by the loader's own
     rules over the cells each row kept: on every stored row of the 54 lists, those rules
     give what the load stored."""
-    from open287g.loaders.ice287g.counties import placements_of
+    from open287g.loaders.ice287g.counties import placement_overrides, placements_of
 
     async with engine.connect() as conn:
         stored = {
@@ -481,15 +481,6 @@ async def test_stored_rows_are_placed_again_as_the_loader_placed_them(
                 )
             )
         }
-        overrides = [
-            tuple(r)
-            for r in await conn.execute(
-                text(
-                    "SELECT DISTINCT ON (state_code, agency_key) state_code, agency_key,"
-                    " county_fips, place, note FROM placement_overrides"
-                    " ORDER BY state_code, agency_key, load_run_id IS NULL, id DESC"
-                )
-            )
-        ]
+        overrides = await placement_overrides(conn)
     assert len(stored) > 700
     assert placements_of(list(stored), overrides) == stored

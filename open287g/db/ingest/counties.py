@@ -1,4 +1,4 @@
-"""Apply a gazetteer plan to the stored county jurisdictions (see `loaders/counties.py`).
+"""Apply a gazetteer plan to the stored county jurisdictions (see `loaders/ice287g/rematch.py`).
 
 Synchronous on purpose: the migration that introduced the gazetteer runs it on Alembic's
 connection, and loads run it through `AsyncConnection.run_sync`. Only counties without a

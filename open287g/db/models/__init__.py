@@ -2,6 +2,7 @@
 
 from open287g.db.models.agreements import Agency, Agreement, AgreementObservation, Snapshot
 from open287g.db.models.base import Base
+from open287g.db.models.derived import DerivedRefresh
 from open287g.db.models.detainers import DetainerFacility, DetainerStat, FacilityOverride
 from open287g.db.models.disclosure import DetainerCell, DetainerTotal, DisclosureKey
 from open287g.db.models.documents import Document, DocumentAgreement, DocumentField, DocumentPage
@@ -18,6 +19,7 @@ __all__ = [
     "AgreementObservation",
     "Base",
     "Change",
+    "DerivedRefresh",
     "DetainerCell",
     "DetainerFacility",
     "DetainerStat",

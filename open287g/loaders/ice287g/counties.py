@@ -23,8 +23,12 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from open287g.db.gazetteer import CountyMatch, county_by_fips, match_county
 from open287g.db.ingest.ice287g import StagedRow
+from open287g.db.ingest.placements import Cells, Placement, store_placements, stored_cells
 from open287g.db.models.enums import (
     AgencyType,
     JurisdictionKind,
@@ -71,16 +75,8 @@ def _placed(parsed: ParsedSheet, overrides: Overrides) -> list[IceRow]:
     return placed
 
 
-Cells = tuple[str, str, str, str | None]  # state, agency name, TYPE (stored value), COUNTY
-
-
-def placements_of(
-    cells: Sequence[Cells],
-    overrides: Sequence[tuple[str, str, Sequence[str], str | None, str | None]],
-) -> dict[Cells, tuple[str, str | None, str | None]]:
-    """(method, evidence, conflict) of each row's cells, by the rules a load applies (for
-    rows stored before placements were kept: migration 0025)."""
-    reviewed = {(s, k): PlacementOverride(tuple(f), p, n) for s, k, f, p, n in overrides}
+def placements_of(cells: Sequence[Cells], reviewed: Overrides) -> dict[Cells, Placement]:
+    """(method, evidence, conflict) of each row's cells, by the rules a load applies."""
     parsed = ParsedSheet()
     for number, (state, agency, kind, county) in enumerate(cells):
         agency_type = AgencyType(kind)
@@ -97,6 +93,27 @@ def placements_of(
                row.jurisdiction.conflict)
         for cell, row in zip(cells, placed, strict=True)
     }  # fmt: skip
+
+
+async def placement_overrides(conn: AsyncConnection) -> Overrides:
+    """Every override in force, by (state, agency name key): loaded rows win over the
+    reviewed rows that came with the schema."""
+    rows = await conn.execute(
+        text(
+            "SELECT DISTINCT ON (state_code, agency_key) state_code, agency_key, county_fips,"
+            " place, note FROM placement_overrides"
+            " ORDER BY state_code, agency_key, load_run_id IS NULL, id DESC"
+        )
+    )
+    return {(str(r[0]), str(r[1])): PlacementOverride(tuple(r[2]), r[3], r[4]) for r in rows.all()}
+
+
+async def refresh_placements(conn: AsyncConnection) -> set[int]:
+    """Place every stored list row again from the cells it kept, by the current rules and
+    overrides (the `placements` refresh: rows stored before placements were kept, migration
+    0025); the jurisdiction each row was placed in is not touched. The agencies changed."""
+    placed = placements_of(await stored_cells(conn), await placement_overrides(conn))
+    return await store_placements(conn, placed)
 
 
 def override_evidence(override: PlacementOverride) -> str:

@@ -27,12 +27,11 @@ from open287g.db.ingest.removal import (
     select_files,
 )
 from open287g.db.models.enums import IssueAction, SnapshotKind
-from open287g.loaders.counties import rematch_counties
 from open287g.loaders.errors import LoadError
-from open287g.loaders.ice287g.counties import place_counties
+from open287g.loaders.ice287g.counties import place_counties, placement_overrides
 from open287g.loaders.ice287g.filenames import parse_file_name, published_at
 from open287g.loaders.ice287g.parse import parse_workbook
-from open287g.loaders.placement_overrides import placement_overrides
+from open287g.loaders.ice287g.rematch import rematch_counties
 from open287g.loaders.sources import SourceDocument, expand_paths, fetch_url, is_url, read_path
 
 DATASET = "ice-287g"

@@ -2,7 +2,8 @@
 inside New York County (Manhattan), so its page said "In New York County" and it took
 that county's policy when it had none of its own. The policy loader now parents such a
 place to its state; this moves the places stored before (the gazetteer's places with more
-than one county wholly inside them) and re-emits them in the change feed (their
+than one county wholly inside them when it was written: New York City alone, carried
+here) and re-emits them in the change feed (their
 `parent_id` changed).
 
 Revision ID: 0027
@@ -14,8 +15,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-from open287g.db.gazetteer import places_whole_counties
 
 revision: str = "0027"
 down_revision: str | None = "0026"
@@ -36,11 +35,14 @@ SELECT 'jurisdiction', id, 'UPSERT' FROM moved ORDER BY id
 """
 
 
+# The gazetteer's places with more than one county wholly inside them (places.csv).
+_MULTI_COUNTY_PLACES = (("NY", "New York City"),)
+
+
 def upgrade() -> None:
     bind = op.get_bind()
-    for (state, name), counties in sorted(places_whole_counties().items()):
-        if len(counties) > 1:
-            bind.execute(sa.text(_MOVE), {"state": state, "name": name})
+    for state, name in _MULTI_COUNTY_PLACES:
+        bind.execute(sa.text(_MOVE), {"state": state, "name": name})
 
 
 def downgrade() -> None:
