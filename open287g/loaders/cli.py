@@ -19,7 +19,7 @@ from open287g.loaders.csv_documents import add_csv_document_command
 from open287g.loaders.datasets_cli import add_dataset_commands
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
-from open287g.loaders.facility_overrides import add_facility_overrides_command
+from open287g.loaders.facility_overrides import FACILITY_OVERRIDES
 from open287g.loaders.ice287g.discover import discover_current_lists
 from open287g.loaders.ice287g.load import (
     DATASET,
@@ -28,10 +28,10 @@ from open287g.loaders.ice287g.load import (
     load_sources,
     plan_sources,
 )
-from open287g.loaders.lineage_overrides import add_lineage_overrides_command
+from open287g.loaders.lineage_overrides import LINEAGE_OVERRIDES
 from open287g.loaders.moas.cli import add_moa_command
 from open287g.loaders.officials import load_officials_document
-from open287g.loaders.placement_overrides import add_placement_overrides_command
+from open287g.loaders.placement_overrides import PLACEMENT_OVERRIDES
 from open287g.loaders.policies import load_policy_document
 
 DEMO_DIR = Path(str(files("open287g") / "demo"))
@@ -110,9 +110,9 @@ def add_load_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         load=load_officials_document,
         summary=LoadCounts.summary,
     )
-    add_lineage_overrides_command(kinds)
-    add_facility_overrides_command(kinds)
-    add_placement_overrides_command(kinds)
+    LINEAGE_OVERRIDES.add_command(kinds)
+    FACILITY_OVERRIDES.add_command(kinds)
+    PLACEMENT_OVERRIDES.add_command(kinds)
 
     add_moa_command(kinds)
 

@@ -35,6 +35,14 @@ from open287g.text import name_key
 Row = TypeVar("Row")
 
 
+def rejected(number: int, column: str | None, reason: str, value: object = None) -> IssueRecord:
+    """The issue of a row left out: by the parser (ParsedCsv.reject) or by a merge that
+    finds what it names missing from the database."""
+    return IssueRecord(
+        number, column, IssueAction.REJECTED, reason, None if value is None else str(value)
+    )
+
+
 @dataclass
 class ParsedCsv(Generic[Row]):
     rows: list[Row] = field(default_factory=list)
@@ -42,8 +50,7 @@ class ParsedCsv(Generic[Row]):
     rows_read: int = 0
 
     def reject(self, number: int, column: str | None, reason: str, value: object = None) -> None:
-        text = None if value is None else str(value)
-        self.issues.append(IssueRecord(number, column, IssueAction.REJECTED, reason, text))
+        self.issues.append(rejected(number, column, reason, value))
 
     def repair(self, number: int, column: str | None, reason: str, value: object = None) -> None:
         text = None if value is None else str(value)
@@ -153,3 +160,48 @@ def add_csv_document_command(
         return 0
 
     parser.set_defaults(handler=command(run))
+
+
+def counted(inserted: str, updated: str) -> Callable[[LoadCounts], str]:
+    """A command's summary: rows read, inserted and updated (under these words), rejected."""
+    return lambda counts: (
+        f"{counts.rows_read} rows, {counts.inserted} {inserted}, "
+        f"{counts.updated} {updated}, {counts.rejected} rejected"
+    )
+
+
+@dataclass(frozen=True)
+class CsvSource(Generic[Row]):
+    """A small CSV source declared once: its dataset (also its `load` command's name), how
+    its rows are parsed and merged, the datasets it rewrites besides its own (`also_lock`,
+    see load_csv_document) and its command's words."""
+
+    dataset: str
+    parse: Callable[[str, bytes], ParsedCsv[Row]]
+    merge: Merge[Row]
+    help: str
+    description: str
+    summary: Callable[[LoadCounts], str] = LoadCounts.summary
+    also_lock: tuple[str, ...] = ()
+
+    async def load(
+        self, target: AsyncEngine | AsyncConnection, document: SourceDocument
+    ) -> tuple[int | None, LoadCounts]:
+        return await load_csv_document(
+            target,
+            document,
+            dataset=self.dataset,
+            parse=self.parse,
+            merge=self.merge,
+            also_lock=self.also_lock,
+        )
+
+    def add_command(self, kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        add_csv_document_command(
+            kinds,
+            self.dataset,
+            help=self.help,
+            description=self.description,
+            load=self.load,
+            summary=self.summary,
+        )

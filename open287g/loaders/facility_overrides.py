@@ -10,24 +10,17 @@ overrides loaded before, and facilities are re-placed at once, in the same trans
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.detainers import rematch_facilities
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
-from open287g.db.models.enums import ChangeOp, IssueAction
-from open287g.loaders.csv_documents import (
-    ParsedCsv,
-    add_csv_document_command,
-    csv_records,
-    load_csv_document,
-)
-from open287g.loaders.sources import SourceDocument
+from open287g.db.models.enums import ChangeOp
+from open287g.loaders.csv_documents import CsvSource, ParsedCsv, counted, csv_records, rejected
 from open287g.text import name_key
 
 DATASET = "facility-overrides"
@@ -95,9 +88,7 @@ async def merge_facility_overrides(
             ).scalar_one_or_none()
             if agency_id is None:
                 reason = f"no agency of that name in {row.agency_state}"
-                issues.append(
-                    IssueRecord(row.row_number, "agency", IssueAction.REJECTED, reason, row.agency)
-                )
+                issues.append(rejected(row.row_number, "agency", reason, row.agency))
                 continue
         if row.county_fips is not None:
             county = await conn.execute(
@@ -105,12 +96,8 @@ async def merge_facility_overrides(
                 {"f": row.county_fips},
             )
             if county.first() is None:
-                issues.append(
-                    IssueRecord(
-                        row.row_number, "county_fips", IssueAction.REJECTED,
-                        "no county with that FIPS code", row.county_fips,
-                    )
-                )  # fmt: skip
+                reason = "no county with that FIPS code"
+                issues.append(rejected(row.row_number, "county_fips", reason, row.county_fips))
                 continue
         await conn.execute(
             text(
@@ -133,31 +120,13 @@ async def merge_facility_overrides(
     return counts
 
 
-async def load_facility_overrides_document(
-    target: AsyncEngine | AsyncConnection, document: SourceDocument
-) -> tuple[int | None, LoadCounts]:
-    return await load_csv_document(
-        target,
-        document,
-        dataset=DATASET,
-        parse=parse_facility_overrides_csv,
-        merge=merge_facility_overrides,
-        also_lock=(DETAINERS,),  # facilities are re-placed, as a detainer load does
-    )
-
-
-def add_facility_overrides_command(
-    kinds: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> None:
-    add_csv_document_command(
-        kinds,
-        "facility-overrides",
-        help="reviewed detainer facility placements: code, county_fips, agency (CSV)",
-        description="Load a facility-overrides CSV (file or URL). It replaces the overrides "
-        "loaded before; facilities are re-placed at once.",
-        load=load_facility_overrides_document,
-        summary=lambda counts: (
-            f"{counts.rows_read} rows, {counts.inserted} overrides applied, "
-            f"{counts.updated} facilities changed, {counts.rejected} rejected"
-        ),
-    )
+FACILITY_OVERRIDES = CsvSource(
+    dataset=DATASET,
+    parse=parse_facility_overrides_csv,
+    merge=merge_facility_overrides,
+    also_lock=(DETAINERS,),  # facilities are re-placed, as a detainer load does
+    help="reviewed detainer facility placements: code, county_fips, agency (CSV)",
+    description="Load a facility-overrides CSV (file or URL). It replaces the overrides "
+    "loaded before; facilities are re-placed at once.",
+    summary=counted("overrides applied", "facilities changed"),
+)

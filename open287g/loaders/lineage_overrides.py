@@ -13,23 +13,16 @@ Lineage and statuses are recomputed at once, in the same transaction.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.ice287g import recompute_agreements
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, lock_dataset, record_changes
-from open287g.db.models.enums import ChangeOp, IssueAction, ProgramModelCode
-from open287g.loaders.csv_documents import (
-    ParsedCsv,
-    add_csv_document_command,
-    csv_records,
-    load_csv_document,
-)
-from open287g.loaders.sources import SourceDocument
+from open287g.db.models.enums import ChangeOp, ProgramModelCode
+from open287g.loaders.csv_documents import CsvSource, ParsedCsv, counted, csv_records, rejected
 from open287g.text import name_key
 
 DATASET = "lineage-overrides"
@@ -127,20 +120,14 @@ async def merge_overrides(
             ).scalar_one_or_none()
             if found is None:
                 reason = f"no {model.value} agreement of that agency in {state}"
-                issues.append(
-                    IssueRecord(row.row_number, column, IssueAction.REJECTED, reason, agency)
-                )
+                issues.append(rejected(row.row_number, column, reason, agency))
                 break
             ids.append(int(found))
         if len(ids) < 2:
             continue
         if ids[0] == ids[1]:
-            issues.append(
-                IssueRecord(
-                    row.row_number, "successor", IssueAction.REJECTED,
-                    "an agreement cannot succeed itself", row.successor,
-                )
-            )  # fmt: skip
+            reason = "an agreement cannot succeed itself"
+            issues.append(rejected(row.row_number, "successor", reason, row.successor))
             continue
         await conn.execute(
             text(
@@ -163,31 +150,13 @@ async def merge_overrides(
     return counts
 
 
-async def load_overrides_document(
-    target: AsyncEngine | AsyncConnection, document: SourceDocument
-) -> tuple[int | None, LoadCounts]:
-    return await load_csv_document(
-        target,
-        document,
-        dataset=DATASET,
-        parse=parse_overrides_csv,
-        merge=merge_overrides,
-        also_lock=(ICE_DATASET,),  # before the change-sequence lock, as an ICE load does
-    )
-
-
-def add_lineage_overrides_command(
-    kinds: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> None:
-    add_csv_document_command(
-        kinds,
-        "lineage-overrides",
-        help="reviewed rename links: link/unlink pairs of agreements (CSV, format in docs/data.md)",
-        description="Load a lineage-overrides CSV (file or URL). It replaces the overrides "
-        "loaded before; lineage and statuses are recomputed at once.",
-        load=load_overrides_document,
-        summary=lambda counts: (
-            f"{counts.rows_read} rows, {counts.inserted} overrides applied, "
-            f"{counts.updated} agreements changed, {counts.rejected} rejected"
-        ),
-    )
+LINEAGE_OVERRIDES = CsvSource(
+    dataset=DATASET,
+    parse=parse_overrides_csv,
+    merge=merge_overrides,
+    also_lock=(ICE_DATASET,),  # before the change-sequence lock, as an ICE load does
+    help="reviewed rename links: link/unlink pairs of agreements (CSV, format in docs/data.md)",
+    description="Load a lineage-overrides CSV (file or URL). It replaces the overrides "
+    "loaded before; lineage and statuses are recomputed at once.",
+    summary=counted("overrides applied", "agreements changed"),
+)

@@ -11,30 +11,23 @@ agencies move at once; later ICE loads place every row of theirs the same way.
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.gazetteer import county_by_fips
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, lock_dataset, record_changes
 from open287g.db.models.enums import ChangeOp, JurisdictionKind
-from open287g.loaders.csv_documents import (
-    ParsedCsv,
-    add_csv_document_command,
-    csv_records,
-    load_csv_document,
-)
+from open287g.loaders.csv_documents import CsvSource, ParsedCsv, counted, csv_records
 from open287g.loaders.ice287g.counties import (
     PlacementOverride,
     override_evidence,
     placement_overrides,
 )
 from open287g.loaders.ice287g.jurisdictions import jurisdiction_key
-from open287g.loaders.sources import SourceDocument
 from open287g.text import name_key
 
 DATASET = "placement-overrides"
@@ -177,31 +170,13 @@ async def merge_placements(
     return counts
 
 
-async def load_placements_document(
-    target: AsyncEngine | AsyncConnection, document: SourceDocument
-) -> tuple[int | None, LoadCounts]:
-    return await load_csv_document(
-        target,
-        document,
-        dataset=DATASET,
-        parse=parse_placement_csv,
-        merge=merge_placements,
-        also_lock=(ICE_DATASET,),  # before the change-sequence lock, as an ICE load does
-    )
-
-
-def add_placement_overrides_command(
-    kinds: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> None:
-    add_csv_document_command(
-        kinds,
-        "placement-overrides",
-        help="reviewed placements: the county (and place) of agencies ICE misplaces (CSV)",
-        description="Load a placement-overrides CSV (file or URL). It replaces the overrides "
-        "loaded before; stored agencies move at once.",
-        load=load_placements_document,
-        summary=lambda counts: (
-            f"{counts.rows_read} rows, {counts.inserted} overrides, "
-            f"{counts.updated} agencies moved, {counts.rejected} rejected"
-        ),
-    )
+PLACEMENT_OVERRIDES = CsvSource(
+    dataset=DATASET,
+    parse=parse_placement_csv,
+    merge=merge_placements,
+    also_lock=(ICE_DATASET,),  # before the change-sequence lock, as an ICE load does
+    help="reviewed placements: the county (and place) of agencies ICE misplaces (CSV)",
+    description="Load a placement-overrides CSV (file or URL). It replaces the overrides "
+    "loaded before; stored agencies move at once.",
+    summary=counted("overrides", "agencies moved"),
+)

@@ -19,7 +19,7 @@ from open287g.config import Settings
 from open287g.db.ingest.lineage import recompute_lineage
 from open287g.db.lineage_match import Candidate, Link, LinkKind, name_score, propose, resolve
 from open287g.loaders.ice287g.load import load_sources, plan_sources
-from open287g.loaders.lineage_overrides import load_overrides_document
+from open287g.loaders.lineage_overrides import LINEAGE_OVERRIDES
 from open287g.loaders.sources import read_path
 from tests.support.database import create_database_copy, drop_database
 from tests.support.fixtures import ICE_DIR
@@ -325,7 +325,7 @@ async def test_reviewed_overrides_link_and_unlink(
         "merge,FL,TASK_FORCE,a,b,,,\n",
         encoding="utf-8",
     )
-    run_id, counts = await load_overrides_document(conn, read_path(str(csv), 10**6))
+    run_id, counts = await LINEAGE_OVERRIDES.load(conn, read_path(str(csv), 10**6))
     assert run_id is not None
     assert (counts.rows_read, counts.inserted, counts.rejected) == (5, 3, 2)
     assert await _links(conn, "RELISTING") == {}

@@ -26,7 +26,7 @@ from open287g.db.queries.ids import to_global_id
 from open287g.db.reference_data import STATES
 from open287g.loaders.detainers.load import load_detainer_source
 from open287g.loaders.errors import LoadError
-from open287g.loaders.facility_overrides import load_facility_overrides_document
+from open287g.loaders.facility_overrides import FACILITY_OVERRIDES
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.sources import SourceDocument
 from tests.support.fixtures import HARRIS_SHERIFF, MAKE_DETAINERS, ice_xlsx, make_detainers, write
@@ -477,7 +477,7 @@ async def test_facilities_are_placed_by_name_or_city(conn: AsyncConnection, tmp_
         b"QUEENNY,36061,,,booked in Manhattan\n"
         b"ORANGFL,99999,,,no such county\n",
     )
-    _, counts = await load_facility_overrides_document(conn, overrides)
+    _, counts = await FACILITY_OVERRIDES.load(conn, overrides)
     assert (counts.inserted, counts.rejected) == (1, 1)
     queens = await conn.execute(
         text(

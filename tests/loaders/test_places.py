@@ -14,7 +14,7 @@ from open287g.config import Settings
 from open287g.db.gazetteer import county_by_fips
 from open287g.db.reference_data import STATES
 from open287g.loaders.ice287g.load import load_sources, plan_sources
-from open287g.loaders.placement_overrides import load_placements_document
+from open287g.loaders.placement_overrides import PLACEMENT_OVERRIDES
 from open287g.loaders.sources import SourceDocument
 from tests.support.fixtures import ice_xlsx
 
@@ -113,7 +113,7 @@ async def test_placement_overrides_move_stored_agencies_and_later_rows(
         "AR,Another PD,48201,,a Texas county\n"
         "AR,Third PD,,,\n"
     )
-    run_id, counts = await load_placements_document(
+    run_id, counts = await PLACEMENT_OVERRIDES.load(
         conn, SourceDocument("placements.csv", overrides.encode())
     )
     # The agency stays on its place, which moved into Miller County; its placement is
