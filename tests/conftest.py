@@ -24,6 +24,7 @@ from tests.support.database import (
     drop_database,
 )
 from tests.support.environment import IN_CI, PROJECT_ROOT
+from tests.support.moas import load_moa_agreements
 
 pytest_plugins = ["tests.support.live", "tests.support.browser"]
 
@@ -109,3 +110,9 @@ def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
     event.remove(engine.sync_engine, "checkout", counter.checkout)
     for raw in counter.watched.values():
         raw.remove_query_logger(counter.driver_statement)
+
+
+@pytest.fixture
+async def moa_agreements(conn: AsyncConnection, tmp_path: Path) -> None:
+    """Two agencies whose MOA links name the shared PDFs (as ICE's list does)."""
+    await load_moa_agreements(conn, tmp_path)

@@ -25,9 +25,9 @@ from open287g.graphql.schema import schema
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.moas.load import load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
-from tests.loaders.test_moas import MOA_DIR
 from tests.support.database import StatementCounter
 from tests.support.fixtures import FREEBORN, JUPITER, two_moa_agreements_xlsx, write
+from tests.support.moas import MOA_DIR
 
 pytestmark = pytest.mark.skipif(not MOA_DIR.is_dir(), reason=f"{MOA_DIR} not present")
 OTHERS = (

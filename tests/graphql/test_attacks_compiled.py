@@ -30,10 +30,10 @@ from open287g.graphql.plan import Plan
 from open287g.graphql.schema import build_schema
 from open287g.loaders.moas.load import load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
-from tests.loaders.test_moas import MOA_DIR
 from tests.support.database import StatementCounter
 from tests.support.fixtures import JUPITER
 from tests.support.graphql_support import execute
+from tests.support.moas import MOA_DIR
 
 pytestmark = pytest.mark.skipif(not (MOA_DIR / JUPITER).is_file(), reason="no MOA PDFs")
 

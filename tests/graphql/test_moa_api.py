@@ -21,9 +21,9 @@ from open287g.loaders.moas.load import load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
 from open287g.loaders.officials import load_officials_document
 from open287g.loaders.sources import SourceDocument
-from tests.loaders.test_moas import MOA_DIR
 from tests.support.database import StatementCounter
 from tests.support.fixtures import FREEBORN, JUPITER, MOA_BASE, two_moa_agreements_xlsx, write
+from tests.support.moas import MOA_DIR
 
 
 @pytest.fixture(scope="module")

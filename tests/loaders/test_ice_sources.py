@@ -15,11 +15,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from open287g.cli import main
 from open287g.config import get_settings
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.discover import find_spreadsheet_links
 from open287g.loaders.sources import fetch_url
+from tests.support.cli import run_cli
 from tests.support.database import create_database_copy, drop_database
 from tests.support.fixtures import PENDING_HEADER, ice_xlsx, write
 
@@ -104,14 +104,14 @@ async def test_cli_loads_a_url_and_prints_a_summary(
     get_settings.cache_clear()
     try:
         source = f"{server}/doc/pendingAgencies07012025am.xlsx"
-        assert await _run_cli(["load", "ice-287g", source]) == 0
+        assert await run_cli(["load", "ice-287g", source]) == 0
         out = capsys.readouterr().out
         assert "ice-287g: 1 file(s): inserted 1 / updated 0 / unchanged 0" in out
-        assert await _run_cli(["load", "ice-287g", source]) == 0
+        assert await run_cli(["load", "ice-287g", source]) == 0
         assert "inserted 0 / updated 0 / unchanged 1" in capsys.readouterr().out
 
         bad = write(tmp_path, "participatingAgencies07012025am.xlsx", b"a,b\n1,2\n")
-        assert await _run_cli(["load", "ice-287g", str(bad)]) == 1
+        assert await run_cli(["load", "ice-287g", str(bad)]) == 1
         assert "not a valid .xlsx file (a CSV or text file)" in capsys.readouterr().err
 
         engine = create_async_engine(url, poolclass=NullPool)
@@ -161,24 +161,17 @@ async def test_csv_commands_load_once_and_print_a_summary(
     try:
         for name, (body, summary) in CSV_COMMANDS.items():
             source = str(write(tmp_path, f"{name}.csv", body.encode()))
-            assert await _run_cli(["load", name, source]) == 0
+            assert await run_cli(["load", name, source]) == 0
             assert capsys.readouterr().out == f"{summary}\n"
-            assert await _run_cli(["load", name, source]) == 0
+            assert await run_cli(["load", name, source]) == 0
             again = f"{name}.csv: already loaded (same sha256), nothing changed\n"
             assert capsys.readouterr().out.startswith(again), name
             header_only = str(write(tmp_path, f"{name}-empty.csv", body.split("\n")[0].encode()))
-            assert await _run_cli(["load", name, header_only]) == 1
+            assert await run_cli(["load", name, header_only]) == 1
             assert "the file has no data rows" in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
         await drop_database(server_url, url)
-
-
-async def _run_cli(argv: list[str]) -> int:
-    """The CLI runs its own event loop, so it runs on a worker thread here."""
-    import asyncio
-
-    return await asyncio.to_thread(main, argv)
 
 
 async def test_file_loads_publish_their_name_never_a_server_path(

@@ -24,13 +24,12 @@ from open287g.db.models.documents import INDEXED_PAGE_CHARS
 from open287g.loaders.moas.extract import EXTRACTOR_VERSION
 from open287g.loaders.moas.load import MoaTotals, load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
-from tests.loaders.test_moas import KINNEY, MOA_DIR, _run_cli, _search, one_page
-from tests.loaders.test_moas import (
-    agreements as agreements,  # a fixture: two agencies with MOA links
-)
 from tests.support import hostile_pdfs
+from tests.support.cli import run_cli
 from tests.support.database import create_database_copy, drop_database
 from tests.support.fixtures import FREEBORN, JUPITER
+from tests.support.moas import KINNEY, MOA_DIR, one_page
+from tests.support.moas import search_documents as _search
 
 # Small limits keep the test quick; the defaults (20 s, 512 MB) are the same mechanism.
 LIMITS = ReadLimits(time_limit=3.0, max_pixels=2_000_000)
@@ -208,7 +207,7 @@ async def test_scans_are_read_again_once_ocr_is_available(
     assert "read again 1" in forced.summary()
 
 
-@pytest.mark.usefixtures("agreements")
+@pytest.mark.usefixtures("moa_agreements")
 async def test_a_reread_replaces_the_officials_a_document_named(conn: AsyncConnection) -> None:
     """An older extractor named the wrong person: reading again names the right one and
     removes the wrong one, each change in the feed under the re-read's load run."""
@@ -260,7 +259,7 @@ async def test_cli_prints_a_line_per_file_and_exits_with_the_failures(
     get_settings.cache_clear()
     try:
         argv = ["load", "moas", str(folder), "--no-ocr", "--time-limit", "2", "--jobs", "1"]
-        assert await _run_cli(argv) == 2  # two files unreadable
+        assert await run_cli(argv) == 2  # two files unreadable
         out = capsys.readouterr()
         # The progress bar shares stderr: the lines that name a file are the results.
         names = (JUPITER, "nested5.pdf", "not_a_pdf.pdf")

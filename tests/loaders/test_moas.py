@@ -9,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
-from typing import Any
 
 import orjson
-import pypdfium2 as pdfium
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,11 +19,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.config import Settings, get_settings
-from open287g.db.entities.document import DOCUMENT
 from open287g.db.entities.page_text import PAGE_TEXT
-from open287g.db.queries.documents import documents_page, signing_date_disagreements
-from open287g.db.rows import Listing, computed_sql, fetch_row, page_sql
-from open287g.loaders.ice287g.load import load_sources, plan_sources
+from open287g.db.queries.documents import signing_date_disagreements
+from open287g.db.rows import computed_sql, fetch_row
 from open287g.loaders.moas.evaluate import report, score
 from open287g.loaders.moas.fields import looks_like_name, parse_date
 from open287g.loaders.moas.load import analyze, load_moas, plan_moas
@@ -33,27 +29,11 @@ from open287g.loaders.moas.predict import predicted
 from open287g.loaders.moas.read import ReadLimits
 from open287g.loaders.moas.truth import load_truth
 from tests.support import hostile_pdfs
+from tests.support.cli import run_cli
 from tests.support.database import create_database_copy, drop_database
-from tests.support.fixtures import FREEBORN, JUPITER, two_moa_agreements_xlsx, write
-
-MOA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "moa"
-TRUTH = Path(__file__).parents[1] / "data" / "moa_truth.csv"
-KINNEY = "KinneyCoTX_TFM_MOA_03.19.2025.pdf"  # a scan: no text layer at all
-NO_OCR = ReadLimits(ocr=False)
-
-
-def pdf(name: str) -> bytes:
-    return (MOA_DIR / name).read_bytes()
-
-
-def one_page(name: str, page: int, tmp_path: Path) -> Path:
-    """A real page of a shared PDF as a PDF of its own (OCR one page, not fourteen)."""
-    source = pdfium.PdfDocument(pdf(name))
-    target = pdfium.PdfDocument.new()
-    target.import_pages(source, [page - 1])
-    path = tmp_path / f"page{page}_{name}"
-    target.save(str(path))
-    return path
+from tests.support.fixtures import FREEBORN, JUPITER
+from tests.support.moas import KINNEY, MOA_DIR, NO_OCR, TRUTH, one_page, pdf
+from tests.support.moas import search_documents as _search
 
 
 def test_text_layer_signatories_with_evidence() -> None:
@@ -146,15 +126,8 @@ def test_extraction_quality_on_a_handful_of_dev_files() -> None:
         assert scores[name].recall >= 0.75, (name, scores[name].wrong)  # handwritten dates
 
 
-@pytest.fixture
-async def agreements(conn: AsyncConnection, tmp_path: Path) -> None:
-    """Two agencies whose MOA links name the shared PDFs (as ICE's list does)."""
-    path = write(tmp_path, "participatingAgencies04012025am.xlsx", two_moa_agreements_xlsx())
-    await load_sources(conn, plan_sources([str(path)]), Settings())
-
-
 async def test_load_stores_once_links_agreements_and_names_officials(
-    conn: AsyncConnection, agreements: None, tmp_path: Path
+    conn: AsyncConnection, moa_agreements: None, tmp_path: Path
 ) -> None:
     folder = tmp_path / "moas"
     folder.mkdir()
@@ -249,14 +222,6 @@ async def test_a_phrase_as_written_ranks_first_and_snippets_show_the_match(
     assert sorted(h["file_name"] for h in either) == ["apart.pdf", "stemmed.pdf"]
 
 
-async def _search(conn: AsyncConnection, search: str) -> list[dict[str, Any]]:
-    """The first page of a search, as /v1/documents builds it (one statement)."""
-    query, ordering, order = documents_page(search, 5, None)
-    row = await fetch_row(conn, page_sql(DOCUMENT, Listing(query, ordering, order=order), 5))
-    found: list[dict[str, Any]] = orjson.loads(row[-1])["data"]
-    return found
-
-
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(st.text(max_size=80))
 def test_any_text_gives_a_plausible_date_or_a_reason(raw: str) -> None:
@@ -287,25 +252,16 @@ async def test_cli_says_why_a_source_cannot_be_loaded(
         folder = tmp_path / "one"
         folder.mkdir()
         shutil.copy(MOA_DIR / JUPITER, folder / JUPITER)
-        assert await _run_cli(["load", "moas", str(folder), "--no-ocr", "--jobs", "1"]) == 0
+        assert await run_cli(["load", "moas", str(folder), "--no-ocr", "--jobs", "1"]) == 0
         assert "moas: 1 file(s)" in capsys.readouterr().out
-        assert await _run_cli(["load", "moas", str(folder), "--no-ocr", "--jobs", "1"]) == 0
+        assert await run_cli(["load", "moas", str(folder), "--no-ocr", "--jobs", "1"]) == 0
         assert "inserted 0 / unchanged 1" in capsys.readouterr().out
         # Nothing answers on port 9: the download fails, the command says so.
         unreachable = "http://127.0.0.1:9/287gMOA/x.pdf"
-        assert await _run_cli(["load", "moas", unreachable, "--jobs", "1"]) == 1
+        assert await run_cli(["load", "moas", unreachable, "--jobs", "1"]) == 1
         assert "download failed" in capsys.readouterr().err
-        assert await _run_cli(["load", "moas", str(tmp_path / "missing")]) == 1
+        assert await run_cli(["load", "moas", str(tmp_path / "missing")]) == 1
         assert "no such file or folder" in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
         await drop_database(server_url, url)
-
-
-async def _run_cli(argv: list[str]) -> int:
-    """The CLI runs its own event loop, so it runs on a worker thread here."""
-    import asyncio
-
-    from open287g.cli import main
-
-    return await asyncio.to_thread(main, argv)
