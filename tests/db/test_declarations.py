@@ -2,7 +2,8 @@
 column to the Agency declaration (`tests/support/declared_field_probe.py`: SQL, type, description
 and REST position, nothing else) and every output then serves it, documented: GraphQL
 (schema and the compiled answer), REST JSON, CSV, NDJSON, OpenAPI, datapackage.json and
-the change feed's records."""
+the change feed's records. A column over a table column no API showed before (Agreement's
+`updated_at`) compiles on every path: pages select what the entity declares (#25)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,10 @@ async def test_a_column_declared_once_reaches_every_output(
     assert field["description"] == DESCRIPTION
     assert found["sdl"] == ["nameLength: Int!"]
     assert found["sdl_description"], "the GraphQL field carries the declared description"
+    touched = found["touched"]
+    for path in ("rest", "item", "graphql", "as_of", "node"):
+        assert touched[path], path
+        assert all(isinstance(value, str) and value[:2] == "20" for value in touched[path]), (
+            path,
+            touched[path],
+        )

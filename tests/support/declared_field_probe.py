@@ -1,13 +1,15 @@
 """Run by tests/db/test_declarations.py in a fresh interpreter (never imported by a test: the
-declaration it changes is process-wide): adds ONE column to the Agency
-declaration before anything else is imported, then asks every output for it and prints
-what each one says (JSON on stdout). Nothing else in the project is touched."""
+declaration it changes is process-wide): adds ONE column to the Agency declaration, and
+one over a table column no API shows to Agreement (`updated_at`), before anything else
+is imported, then asks every output for them and prints what each one says (JSON on
+stdout). Nothing else in the project is touched."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import dataclasses
+import datetime as dt
 import io
 import os
 import sys
@@ -16,11 +18,12 @@ from typing import Any
 import orjson
 
 import open287g.db.entities as entities
-from open287g.db.entities import agency
+from open287g.db.entities import agency, agreement
 from open287g.db.entities.declare import Column, RestColumn
 
 NAME = "name_length"
 DESCRIPTION = "Characters in the agency's name (a column the declaration test adds)."
+TOUCHED = "touched_at"  # Agreement's: the table's `updated_at`, as it is stored
 
 
 def declare_one_more_column() -> None:
@@ -33,6 +36,15 @@ def declare_one_more_column() -> None:
         _by_name={},  # the name index is rebuilt from the new columns
     )
     agency.AGENCY = declared
+    entities.ENTITIES[declared.name] = declared
+    touched = Column(TOUCHED, "{t}.updated_at", dt.datetime, "When its row last changed.")
+    declared = dataclasses.replace(
+        agreement.AGREEMENT,
+        columns=(*agreement.AGREEMENT.columns, touched),
+        rest=(*agreement.AGREEMENT.rest, RestColumn(TOUCHED)),
+        _by_name={},
+    )
+    agreement.AGREEMENT = declared
     entities.ENTITIES[declared.name] = declared
 
 
@@ -85,8 +97,28 @@ async def main(database_url: str) -> dict[str, Any]:
                 line.strip() for line in schema.as_str().splitlines() if "nameLength" in line
             ]
             found["sdl_description"] = DESCRIPTION in schema.as_str()
+            found["touched"] = await _touched(http)
     finally:
         await engine.dispose()
+    return found
+
+
+async def _touched(http: Any) -> dict[str, Any]:
+    """Agreement's `touched_at` on every path: REST page and item, GraphQL's root
+    connection (current and as of a date) and node."""
+    found: dict[str, Any] = {}
+    page = (await http.get("/v1/agreements?limit=3")).json()["data"]
+    found["rest"] = [row.get(TOUCHED) for row in page]
+    item = (await http.get(f"/v1/agreements/{page[0]['id']}")).json()["data"]
+    found["item"] = [item.get(TOUCHED)]
+    for name, arguments in (("graphql", "first: 3"), ("as_of", 'first: 3, asOf: "2030-01-01"')):
+        query = f"{{ agreements({arguments}) {{ edges {{ node {{ id touchedAt }} }} }} }}"
+        answer = (await http.post("/graphql", json={"query": query})).json()
+        found[name] = [e["node"]["touchedAt"] for e in answer["data"]["agreements"]["edges"]]
+    query = f'{{ node(id: "{page[0]["id"]}") {{ ... on Agreement {{ touchedAt }} }} }}'
+    found["node"] = [
+        (await http.post("/graphql", json={"query": query})).json()["data"]["node"]["touchedAt"]
+    ]
     return found
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.db.models.agreements import Agreement
 from open287g.db.models.enums import MEANINGS
 from open287g.db.queries.bounds import check_filter, check_list
 from open287g.db.queries.pagination import (
@@ -112,10 +113,50 @@ _SORT_SQL = {
 }
 
 
+# What ICE's list says of an agreement on it, over the agreement `a`, its row `o` on the
+# list (`agreement_observations`) and `{participating}`, whether that list is the
+# participating one (SQL); the rest of an agreement's columns are its own.
+LISTED = {
+    "status": "CAST(CASE WHEN {participating} THEN 'ACTIVE' ELSE 'PENDING' END"
+    " AS agreement_status)",
+    "signed_on": "o.signed_on",
+    "signed_raw": "o.signed_raw",
+    "moa_url": "o.moa_url",
+    "addendum_urls": "o.addendum_urls",
+}
+# The values whose change between two lists is a CHANGED agreement (`_CHANGES`).
+COMPARED = ("status", "signed_on", "signed_raw", "moa_url")
+
+
+def _columns(alias: str, names: tuple[str, ...] = COMPARED) -> str:
+    return ", ".join(f"{alias}.{name}" for name in names)
+
+
+def _listed(participating: str) -> str:
+    """The `COMPARED` values as a list shows them (`LISTED`)."""
+    return ", ".join(LISTED[name].format(participating=participating) for name in COMPARED)
+
+
+def _as_of_columns(prefix: str) -> str:
+    """Every column of the agreements table, as the list as of `:<prefix>as_of` shows it:
+    `LISTED`, the seen dates of the lists up to then, activation if it had happened."""
+    shown = {
+        **{name: sql.format(participating="l.participating") for name, sql in LISTED.items()},
+        "first_seen": "seen.first_seen",
+        "last_seen": "seen.last_seen",
+        "activated_on": f"CASE WHEN a.activated_on <= :{prefix}as_of THEN a.activated_on END",
+        "left_on": "CAST(NULL AS date)",
+    }
+    return ", ".join(
+        f"{shown.get(column.name, f'a.{column.name}')} AS {column.name}"
+        for column in Agreement.__table__.columns
+    )
+
+
 def as_of_ctes(prefix: str) -> str:
     """The CTEs (without WITH) of the list as ICE published it on the date `:<prefix>as_of`:
     the latest participating and pending snapshots published on or before it. The last,
-    `<prefix>g`, has the same columns as the agreements table. A prefix per date lets one
+    `<prefix>g`, has the columns of the agreements table. A prefix per date lets one
     statement hold several."""
     p = prefix
     return f"""
@@ -136,13 +177,7 @@ def as_of_ctes(prefix: str) -> str:
       AND o.agreement_id IN (SELECT agreement_id FROM {p}listed)
     GROUP BY o.agreement_id
 ), {p}g AS (
-    SELECT a.id, a.agency_id, a.state_code, a.model_code,
-           CAST(CASE WHEN l.participating THEN 'ACTIVE' ELSE 'PENDING' END
-                AS agreement_status) AS status,
-           o.signed_on, o.signed_raw, o.moa_url, o.addendum_urls,
-           seen.first_seen, seen.last_seen,
-           CASE WHEN a.activated_on <= :{p}as_of THEN a.activated_on END AS activated_on,
-           CAST(NULL AS date) AS left_on
+    SELECT {_as_of_columns(p)}
     FROM {p}listed l
     JOIN agreements a ON a.id = l.agreement_id
     JOIN agreement_observations o ON o.agreement_id = l.agreement_id
@@ -210,7 +245,7 @@ def page_query(
     return PageQuery(
         ctes=prefix.strip(),
         rows=(
-            f"SELECT {COLUMNS}, {sort} AS sort_value FROM {source} WHERE {where}"
+            f"SELECT g.*, {sort} AS sort_value FROM {source} WHERE {where}"
             f" ORDER BY {sort} {direction}, g.id {direction} LIMIT {int(first) + 1}"
         ),
         count=f"SELECT count(*) AS n FROM {source} WHERE {count_where}",
@@ -232,7 +267,10 @@ async def agreement_page(
 ) -> Page[AgreementRecord]:
     query = page_query(filters, order, first, after, as_of)
     rows = (await conn.execute(text(_with(query.ctes, query.rows)), query.params)).all()
-    records = [AgreementRecord(*row[:-1]) for row in rows[:first]]
+    records = [
+        AgreementRecord(*(row._mapping[f.name] for f in fields(AgreementRecord)))
+        for row in rows[:first]
+    ]
     cursors = [encode_cursor(order.name, _cursor_value(row[-1]), row[0]) for row in rows[:first]]
     return Page(records, len(rows) > first, cursors)
 
@@ -419,7 +457,7 @@ def changes_ordering(start: dt.date, end: dt.date) -> str:
 # would pick.) Each change carries the list that showed it (`changes_shown`): for one
 # that left, the first list of the kind that last carried it on which it was absent; for
 # one added or changed, the first list after `from` that carried it as it is now.
-_CHANGES = """
+_CHANGES = f"""
 agreement_renames AS (
     SELECT l.predecessor_id, l.successor_id FROM agreement_links l
     WHERE l.kind <> 'SWITCH'
@@ -431,12 +469,11 @@ agreement_renames AS (
                 WHEN n.id IS NOT NULL THEN 'CHANGED'
                 WHEN b.id IN (SELECT predecessor_id FROM agreement_renames) THEN 'RENAMED'
                 ELSE 'ENDED' END AS kind,
-           n.status, n.signed_on, n.signed_raw, n.moa_url
+           {_columns("n")}
     FROM before_g b FULL JOIN now_g n ON n.id = b.id
     WHERE CASE WHEN b.id IS NULL THEN n.id NOT IN (SELECT successor_id FROM agreement_renames)
                WHEN n.id IS NULL THEN true
-               ELSE (n.status, n.signed_on, n.signed_raw, n.moa_url)
-                    IS DISTINCT FROM (b.status, b.signed_on, b.signed_raw, b.moa_url) END
+               ELSE ({_columns("n")}) IS DISTINCT FROM ({_columns("b")}) END
 ), changes_listed AS (
     SELECT s.id, s.kind, s.published_on, s.source_file_id, s.published_at, f.fetched_at
     FROM snapshots s JOIN source_files f ON f.id = s.source_file_id
@@ -451,9 +488,8 @@ agreement_renames AS (
           AND EXISTS (
               SELECT 1 FROM agreement_observations o
               WHERE o.agreement_id = k.id AND o.snapshot_id = x.id
-                AND (CAST(CASE WHEN x.kind = 'PARTICIPATING' THEN 'ACTIVE' ELSE 'PENDING' END
-                          AS agreement_status), o.signed_on, o.signed_raw, o.moa_url)
-                    IS NOT DISTINCT FROM (k.status, k.signed_on, k.signed_raw, k.moa_url))
+                AND ({_listed("x.kind = 'PARTICIPATING'")})
+                    IS NOT DISTINCT FROM ({_columns("k")}))
         UNION ALL
         SELECT x.published_on, x.source_file_id, x.published_at, x.fetched_at, x.id FROM (
             SELECT y.kind, y.published_at, y.fetched_at, y.id FROM changes_listed y
