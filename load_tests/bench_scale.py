@@ -52,6 +52,7 @@ WARM_UP_SECONDS = 2
 class WrkResult:
     requests_per_second: float
     errors: int  # non-2xx/3xx answers plus socket errors
+    requests: int = 0  # answered in the run (when the caller reads it)
 
 
 def _libpq(url: URL) -> str:

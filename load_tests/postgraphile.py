@@ -1,11 +1,13 @@
-"""PostGraphile 4, the anchor issue #11's GraphQL target is a ratio of: installed by npm into
-the git-ignored `.bench/postgraphile/` on first use, run as one Node process against the
-benchmark's database with its introspected schema of `public`.
+"""PostGraphile 4, the anchor the GraphQL targets of issues #11 and #25 are ratios of: installed
+by npm into the git-ignored `.bench/postgraphile/` on first use, run as one Node process
+against the benchmark's database with its introspected schema of `public` (ours), or of
+`plain` (the plain agreement -> agency -> jurisdiction table set of `load_tests.floor`).
 
 `PAGE_QUERY` is the equivalent of `load_tests.bench_http.PAGE_QUERY` in PostGraphile's
 names, aliased so that its answer has the same shape as ours (ids aside: PostGraphile's
 `nodeId` and our global ids encode differently; the top field keeps its name so that the
-benchmark can put a unique alias there).
+benchmark can put a unique alias there). The plain table set names its tables and columns
+so that the same document asks it the same page.
 """
 
 from __future__ import annotations
@@ -58,14 +60,16 @@ def installed() -> Path | None:
     return BINARY
 
 
-def start(binary: Path, database_url: str, port: int) -> subprocess.Popen[bytes]:
+def start(
+    binary: Path, database_url: str, port: int, schema: str = "public"
+) -> subprocess.Popen[bytes]:
     """One Node process (no cluster), query log off, production mode; the caller stops it."""
     command = [
         str(binary),
         "--connection",
         database_url,
         "--schema",
-        "public",
+        schema,
         "--host",
         "127.0.0.1",
         "--port",

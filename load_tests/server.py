@@ -52,10 +52,14 @@ def free_port() -> int:
 
 
 def start_server(
-    env: dict[str, str], port: int, stderr: IO[bytes] | None = None
+    env: dict[str, str],
+    port: int,
+    stderr: IO[bytes] | None = None,
+    log_level: str = "warning",
 ) -> subprocess.Popen[bytes]:
     """`open287g serve` (one worker) on 127.0.0.1:`port`, its log to `stderr` (default:
-    ours); the caller terminates it."""
+    ours); the caller terminates it. At the default `warning` no request is logged; `info`
+    (serve's default) writes the access log."""
     command = [
         sys.executable,
         "-m",
@@ -64,7 +68,7 @@ def start_server(
         "--port",
         str(port),
         "--log-level",
-        "warning",
+        log_level,
     ]
     # Benchmarks and test clients send far more than one person would, from one address:
     # no rate limit unless the caller sets one.
