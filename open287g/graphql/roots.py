@@ -15,7 +15,7 @@ import datetime as dt
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLField, GraphQLObjectType, get_named_type
@@ -54,10 +54,8 @@ from open287g.graphql.inputs import (
 )
 from open287g.graphql.moa_documents import documents_arguments
 from open287g.graphql.relay import RELAY, After, Before, First, Last
+from open287g.graphql.selection import Reader
 from open287g.graphql.stat_types import agreement_stats_arguments, detainer_stats_arguments
-
-if TYPE_CHECKING:
-    from open287g.graphql.plan import Reader
 
 F = TypeVar("F")
 

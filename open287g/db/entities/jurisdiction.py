@@ -4,14 +4,11 @@ serving it (or any jurisdiction inside it) and the policy in force there."""
 from __future__ import annotations
 
 from open287g.db.entities.declare import Column, Entity, Relation, RestColumn
-from open287g.db.entities.policy import (
-    policy_relation,
-    policy_status_column,
-    policy_value_sql,
-)
+from open287g.db.entities.policy import policy_relation, policy_status_column
 from open287g.db.entities.statistics import JURISDICTION_SCOPE
 from open287g.db.models.enums import JurisdictionKind
 from open287g.db.queries.detainers import in_jurisdiction
+from open287g.db.queries.policy_rule import policy_value_sql
 
 # The jurisdiction `{t}` and every jurisdiction inside it (children, grandchildren): three
 # lookups by parent_id's index (one predicate ORing them made PostgreSQL scan the table for

@@ -23,7 +23,7 @@ from open287g.db.models.enums import PolicyBasis, PolicyStatus
 
 class Policy(Base):
     """One source's assertion about a jurisdiction (README "Policies"): every assertion is
-    kept side by side; the status in force is derived (`db/entities/policy.py`)."""
+    kept side by side; the status in force is derived (`db/queries/policy_rule.py`)."""
 
     __tablename__ = "policies"
     __table_args__ = (

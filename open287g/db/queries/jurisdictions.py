@@ -9,10 +9,10 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.entities.policy import POLICY_ORDER
 from open287g.db.queries.bounds import check_filter
 from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.pagination import Page, contains_pattern, id_page
+from open287g.db.queries.policy_rule import POLICY_ORDER
 
 ORDERING = "jurisdictions:ID:ASC"
 
@@ -57,7 +57,7 @@ POLICY_COLUMNS = ", ".join(
     f"CAST(p.{f.name} AS text)" if f.name in ("status", "basis") else f"p.{f.name}"
     for f in fields(PolicyRecord)
 )
-# The derivation rule, declared once (`db/entities/policy.py`), over this module's aliases.
+# The derivation rule, declared once (`db/queries/policy_rule.py`), over this module's aliases.
 _ORDER = POLICY_ORDER.replace("{c}_chain", "c").replace("{c}", "p")
 
 
@@ -112,7 +112,7 @@ async def effective_policies(
     conn: AsyncConnection, jurisdiction_ids: Sequence[int]
 ) -> dict[int, PolicyRecord | None]:
     """The assertion in force for each jurisdiction, by the derivation rule of
-    `db/entities/policy.py` (the most specific jurisdiction, law over designation over
+    `db/queries/policy_rule.py` (the most specific jurisdiction, law over designation over
     report, the most recent source)."""
     rows = await conn.execute(
         text(
