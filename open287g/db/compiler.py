@@ -19,23 +19,26 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from open287g.db.entities import COMPUTED, ENTITIES
-from open287g.db.entities.computed import Rows, Setting
+from open287g.db.entities.computed import Setting
 from open287g.db.entities.declare import (
     Column,
     ConnectionOrder,
     Entity,
     Relation,
     cursor_sql,
+    from_json,
     gid_sql,
     json_sql,
 )
-from open287g.db.queries.pagination import PageQuery, Window, decode_cursor, window
+from open287g.db.queries.pagination import PageQuery, Rows, Window, decode_cursor, window
 
 # json_build_object takes at most 100 arguments: 50 keys.
 MAX_KEYS = 50
@@ -397,6 +400,38 @@ async def fetch_json(
         assert raw is not None
         text = await raw.fetchval(sql, *bind([stmt.params[n] for n in names], settings))
     return None if text is None else orjson.loads(text)
+
+
+async def read_objects(
+    conn: AsyncConnection, entity: Entity, rows: Rows, picks: Sequence[Pick]
+) -> list[SimpleNamespace]:
+    """`entity`'s objects over `rows` in one statement on `conn` (the list GraphQL
+    compiles), each value the Python type its column declares (`typed`): for readers in
+    this process, as the HTML pages."""
+    stmt = Statement()
+    sql, names = positional(f"SELECT CAST({rows_sql(stmt, entity, rows, picks)} AS text)")
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(raw, asyncpg.Connection)
+    text = await raw.fetchval(sql, *(stmt.params[name] for name in names))
+    return [typed(entity, picks, value) for value in orjson.loads(text)]
+
+
+def typed(entity: Entity, picks: Sequence[Pick], value: dict[str, Any]) -> SimpleNamespace:
+    """A compiled object with its columns as their declared Python types (dates, enums),
+    its relations' objects likewise, by pick key."""
+    found: dict[str, Any] = {}
+    for pick in picks:
+        declared, item = entity.get(pick.name), value[pick.key]
+        if isinstance(declared, Column):
+            item = from_json(declared.type, item)
+        elif isinstance(declared, Relation) and item is not None:
+            target, below = ENTITIES[declared.target], _below(pick)
+            if declared.kind == "list":
+                item = [typed(target, below, one) for one in item]
+            elif declared.kind in ("one", "embed"):
+                item = typed(target, below, item)
+        found[pick.key] = item
+    return SimpleNamespace(**found)
 
 
 def bind(values: Sequence[Any], settings: object) -> list[Any]:

@@ -33,14 +33,13 @@ from open287g.db.compiler import (
     table_rows,
 )
 from open287g.db.entities import COMPUTED, ENTITIES
-from open287g.db.entities.computed import Rows
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
 from open287g.db.entities.declare import ID_ORDER, ConnectionOrder
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
 from open287g.db.queries import agencies, agreements, changes, facilities, jurisdictions
 from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.ids import check_ids, from_global_id, int_key_of
-from open287g.db.queries.pagination import DEFAULT_PAGE, PageQuery, Window, window
+from open287g.db.queries.pagination import DEFAULT_PAGE, PageQuery, Rows, Window, window
 from open287g.graphql.context import Info
 from open287g.graphql.entity_types import REGISTRY, connection_pick, with_arguments
 from open287g.graphql.inputs import (

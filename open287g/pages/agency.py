@@ -9,12 +9,12 @@ ICE detainers at the jails it runs (issue #22)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries import (
     agencies,
-    agreements,
     changes,
     detainers,
     documents,
@@ -25,13 +25,13 @@ from open287g.db.queries import (
     timeline,
 )
 from open287g.db.queries.agencies import AgencyRecord, OfficialRecord
-from open287g.db.queries.agreements import AgreementRecord
 from open287g.db.queries.documents import DocumentRecord
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
 from open287g.db.queries.lineage import LinkRecord
 from open287g.db.queries.quality import Flag, FlagKind
 from open287g.db.queries.timeline import ArchiveStart, Sighting
 from open287g.db.reference_data import STATES, State
+from open287g.pages.agreements import agreements
 from open287g.pages.jails import Jails, jails
 
 AGREEMENT_FIELDS = (
@@ -48,13 +48,13 @@ class Renaming:
     """A rename link and the agreement at its other end."""
 
     link: LinkRecord
-    other: AgreementRecord
+    other: SimpleNamespace  # the agreement (`pages.agreements`)
     other_agency: AgencyRecord
 
 
 @dataclass
 class AgreementView:
-    agreement: AgreementRecord
+    agreement: SimpleNamespace  # `pages.agreements`
     model_name: str
     sightings: dict[str, Sighting]
     renamed_to: list[Renaming] = field(default_factory=list)
@@ -101,9 +101,9 @@ async def _renamings(
 ) -> tuple[dict[int, list[Renaming]], dict[int, list[Renaming]]]:
     links = await lineage.links_of(conn, ids)
     others = {link.successor_id for link in links} | {link.predecessor_id for link in links}
-    other_agreements = await agreements.agreements_by_ids(conn, sorted(others))
+    other_agreements = {g.id: g for g in await agreements(conn, ids=sorted(others))}
     other_agencies = await agencies.agencies_by_ids(
-        conn, sorted({g.agency_id for g in other_agreements.values()})
+        conn, sorted({g.agency.id for g in other_agreements.values()})
     )
     to: dict[int, list[Renaming]] = {i: [] for i in ids}
     came_from: dict[int, list[Renaming]] = {i: [] for i in ids}
@@ -111,12 +111,12 @@ async def _renamings(
         if link.predecessor_id in to and link.successor_id in other_agreements:
             successor = other_agreements[link.successor_id]
             to[link.predecessor_id].append(
-                Renaming(link, successor, other_agencies[successor.agency_id])
+                Renaming(link, successor, other_agencies[successor.agency.id])
             )
         if link.successor_id in came_from and link.predecessor_id in other_agreements:
             predecessor = other_agreements[link.predecessor_id]
             came_from[link.successor_id].append(
-                Renaming(link, predecessor, other_agencies[predecessor.agency_id])
+                Renaming(link, predecessor, other_agencies[predecessor.agency.id])
             )
     return to, came_from
 
@@ -153,7 +153,7 @@ async def agency_view(conn: AsyncConnection, agency_id: int) -> AgencyView | Non
     if agency is None:
         return None
     version = await changes.data_version(conn)
-    records = (await agreements.agreements_of_agencies(conn, [agency_id]))[agency_id]
+    records = await agreements(conn, agency_ids=[agency_id])
     ids = [g.id for g in records]
     seen = await timeline.sightings(conn, ids)
     renamed_to, renamed_from = await _renamings(conn, ids)
@@ -164,11 +164,11 @@ async def agency_view(conn: AsyncConnection, agency_id: int) -> AgencyView | Non
         flags.setdefault(flag.agreement_id, []).append(flag)
     views = [
         AgreementView(
-            g, names.get(g.model_code, g.model_code), seen.get(g.id, {}),
+            g, names.get(g.model.code, g.model.code), seen.get(g.id, {}),
             renamed_to.get(g.id, []), renamed_from.get(g.id, []), moas.get(g.id),
             flags.get(g.id, []),
         )
-        for g in sorted(records, key=lambda g: (g.status != "ACTIVE", g.model_code))
+        for g in sorted(records, key=lambda g: (g.status != "ACTIVE", g.model.code))
     ]  # fmt: skip
     place, parents, policy = await _place(conn, agency)
     holder = None

@@ -9,13 +9,13 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries import (
     agencies,
-    agreements,
     changes,
     detainers,
     jurisdictions,
@@ -24,15 +24,16 @@ from open287g.db.queries import (
     timeline,
 )
 from open287g.db.queries.agencies import AgencyRecord
-from open287g.db.queries.agreements import AgreementRecord
+from open287g.db.queries.agreements import AgreementFilter
 from open287g.db.queries.detainers import DetainerDimension, DetainerStatRow
 from open287g.db.queries.jurisdictions import JurisdictionRecord, PolicyRecord
 from open287g.db.reference_data import STATES, State, UnknownState, resolve_state
+from open287g.pages.agreements import agreements
 from open287g.pages.jails import detainer_releases, partial_months
 
 SORT_KEYS = ("agency", "type", "county", "model", "status", "signed", "first_seen")
 DEFAULT_SORT = "agency"
-PAGE_ROWS = 1000  # rows read per query; a state's agreements are read in full
+PAGE_ROWS = 1000  # jurisdictions and policies read per query (a state's are read in full)
 TOP_FACILITIES = 15
 MODEL_ORDER = {
     "JAIL_ENFORCEMENT": 0,
@@ -52,7 +53,7 @@ def state_code(raw: str) -> str | None:
 
 @dataclass(frozen=True)
 class AgreementRow:
-    agreement: AgreementRecord
+    agreement: SimpleNamespace  # `pages.agreements`
     agency: AgencyRecord
 
 
@@ -103,13 +104,13 @@ def _sort_key(key: str) -> Callable[[AgreementRow], tuple[Any, ...]]:
         a, g = row.agency, row.agreement
         name = a.name.casefold()
         if key == "agency":
-            return (name, MODEL_ORDER.get(g.model_code, 9))
+            return (name, MODEL_ORDER.get(g.model.code, 9))
         if key == "type":
             return (a.type, name)
         if key == "county":
             return ((a.county or "~").casefold(), name)
         if key == "model":
-            return (MODEL_ORDER.get(g.model_code, 9), name)
+            return (MODEL_ORDER.get(g.model.code, 9), name)
         if key == "status":
             return (STATUS_ORDER.get(g.status, 9), name)
         if key == "signed":  # unknown dates last either way round (see `sorted_rows`)
@@ -129,20 +130,6 @@ def sorted_rows(rows: list[AgreementRow], sort: str) -> list[AgreementRow]:
     return ordered
 
 
-async def _all_agreements(conn: AsyncConnection, code: str) -> list[AgreementRecord]:
-    found: list[AgreementRecord] = []
-    cursor = None
-    while True:
-        page = await agreements.agreement_page(
-            conn, agreements.AgreementFilter(state=code), agreements.AgreementOrder(),
-            PAGE_ROWS, cursor,
-        )  # fmt: skip
-        found.extend(page.items)
-        if not page.has_next:
-            return found
-        cursor = page.end_cursor
-
-
 async def _all_jurisdictions(conn: AsyncConnection, code: str) -> list[JurisdictionRecord]:
     found: list[JurisdictionRecord] = []
     cursor = None
@@ -158,9 +145,9 @@ async def _all_jurisdictions(conn: AsyncConnection, code: str) -> list[Jurisdict
 
 async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int) -> StateView:
     version = await changes.data_version(conn)
-    found = await _all_agreements(conn, code)
-    agency_records = await agencies.agencies_by_ids(conn, sorted({g.agency_id for g in found}))
-    rows = [AgreementRow(g, agency_records[g.agency_id]) for g in found]
+    found = await agreements(conn, AgreementFilter(state=code))
+    agency_records = await agencies.agencies_by_ids(conn, sorted({g.agency.id for g in found}))
+    rows = [AgreementRow(g, agency_records[g.agency.id]) for g in found]
     places = await _all_jurisdictions(conn, code)
     by_id = {j.id: j for j in places}
     state_place = next((j for j in places if j.kind == "STATE"), None)
@@ -202,7 +189,7 @@ async def state_view(conn: AsyncConnection, code: str, sort: str, min_cell: int)
     facilities = await detainers.detainer_stats(
         conn, [DetainerDimension.FACILITY], filters, min_cell=min_cell
     )
-    by_model: Counter[str] = Counter(g.model_code for g in found if g.status == "ACTIVE")
+    by_model: Counter[str] = Counter(g.model.code for g in found if g.status == "ACTIVE")
     statuses: Counter[str] = Counter(g.status for g in found)
     return StateView(
         version=version,

@@ -93,7 +93,7 @@ def _agreement_key(global_id: str) -> int:
 
 
 async def _exists(conn: AsyncConnection, agreement_id: int, global_id: str) -> None:
-    if not await agreements.agreements_by_ids(conn, [agreement_id]):
+    if not await agreements.agreement_exists(conn, agreement_id):
         raise Problem(404, f"no Agreement with id {shown(global_id)}")
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from open287g.db.entities import page_text, statistics
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
 from open287g.db.entities.agreement_change import AGREEMENT_CHANGE
 from open287g.db.entities.agreement_link import AGREEMENT_LINK
-from open287g.db.entities.computed import Rows
+from open287g.db.entities.computed import Compute
 from open287g.db.entities.dataset import DATASET
 from open287g.db.entities.declare import Entity
 from open287g.db.entities.document import DOCUMENT, DOCUMENT_MATCH, EXTRACTED_VALUE, SIGNATORY
@@ -57,7 +54,7 @@ ENTITIES: dict[str, Entity] = {
 }
 
 # The computed entities (rows from a field's arguments and a scope over the parent row).
-COMPUTED: dict[str, Callable[[dict[str, Any], str], Rows]] = {
+COMPUTED: dict[str, Compute] = {
     **statistics.COMPUTED,
     **page_text.COMPUTED,
 }

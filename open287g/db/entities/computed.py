@@ -1,10 +1,17 @@
-"""Rows computed from a field's arguments (statistics, a document's page text): what a
-computed entity's rows are, and the values a statement binds only when it runs."""
+"""Rows computed from a field's arguments (statistics, a document's page text): the
+function that computes them (`Rows`, `open287g.db.queries.pagination`), and the values a
+statement binds only when it runs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from open287g.db.queries.pagination import Rows
+
+# A computed entity's rows from the field's arguments and its scope (SQL over the parent).
+Compute = Callable[[dict[str, Any], str], Rows]
 
 
 @dataclass(frozen=True)
@@ -13,13 +20,3 @@ class Setting:
     by one app serves every app, whatever its settings): `name` is the `Settings` field."""
 
     name: str
-
-
-@dataclass(frozen=True)
-class Rows:
-    """Rows computed from arguments: a FROM item whose row alias is `{c}`, the order they
-    are listed in (over `{c}`), and its `:name` parameters."""
-
-    source: str
-    order: str
-    params: dict[str, Any]

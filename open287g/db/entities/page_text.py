@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from open287g.db.entities.computed import Rows
 from open287g.db.entities.declare import Column, Entity
 from open287g.db.queries.documents import MAX_TEXT_PAGES
+from open287g.db.queries.pagination import Rows
 
 PAGE_TEXT = Entity(
     name="PageText",

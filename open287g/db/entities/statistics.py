@@ -19,11 +19,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from open287g.db.entities.computed import Rows, Setting
+from open287g.db.entities.computed import Setting
 from open287g.db.entities.declare import Column, Entity, GlobalId, Relation
 from open287g.db.queries import agreements, detainers
 from open287g.db.queries.agreements import AgreementDimension
 from open287g.db.queries.detainers import DetainerDimension
+from open287g.db.queries.pagination import Rows
 
 # The rows are never read by key: an empty table keeps `Entity.table` honest.
 _NO_TABLE = "(SELECT CAST(NULL AS bigint) AS ordinal WHERE false) {t}"

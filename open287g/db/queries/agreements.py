@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,10 +17,9 @@ from open287g.db.queries.bounds import check_filter, check_list
 from open287g.db.queries.pagination import (
     BadCursor,
     Keyset,
-    Page,
     PageQuery,
+    Rows,
     decode_cursor,
-    encode_cursor,
 )
 from open287g.db.queries.search import RELEVANCE_SQL, folded_contains, search_value
 
@@ -86,24 +85,6 @@ class AgreementOrder:
         return f"agreements:{self.field}:{self.direction}"
 
 
-@dataclass(frozen=True)
-class AgreementRecord:
-    id: int
-    agency_id: int
-    state_code: str
-    model_code: str
-    status: str
-    signed_on: dt.date | None
-    signed_raw: str | None
-    moa_url: str | None
-    addendum_urls: list[str]
-    first_seen: dt.date
-    last_seen: dt.date
-    activated_on: dt.date | None = None  # first participating list (pending → active)
-    left_on: dt.date | None = None  # first list without it, once it left (ended, withdrawn…)
-
-
-COLUMNS = ", ".join(f"g.{f.name}" for f in fields(AgreementRecord))
 _SORT_SQL = {
     AgreementOrderField.ID: "g.id",
     AgreementOrderField.SIGNED_ON: "coalesce(g.signed_on, DATE '0001-01-01')",
@@ -257,24 +238,6 @@ def _with(ctes: str, sql: str) -> str:
     return f"WITH {ctes} {sql}" if ctes else sql
 
 
-async def agreement_page(
-    conn: AsyncConnection,
-    filters: AgreementFilter,
-    order: AgreementOrder,
-    first: int,
-    after: str | None,
-    as_of: dt.date | None = None,
-) -> Page[AgreementRecord]:
-    query = page_query(filters, order, first, after, as_of)
-    rows = (await conn.execute(text(_with(query.ctes, query.rows)), query.params)).all()
-    records = [
-        AgreementRecord(*(row._mapping[f.name] for f in fields(AgreementRecord)))
-        for row in rows[:first]
-    ]
-    cursors = [encode_cursor(order.name, _cursor_value(row[-1]), row[0]) for row in rows[:first]]
-    return Page(records, len(rows) > first, cursors)
-
-
 def _sort_value(field: AgreementOrderField, value: object) -> object:
     if field in (AgreementOrderField.SIGNED_ON, AgreementOrderField.FIRST_SEEN):
         try:
@@ -288,10 +251,6 @@ def _sort_value(field: AgreementOrderField, value: object) -> object:
     return value
 
 
-def _cursor_value(value: object) -> object:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
 async def agreement_count(
     conn: AsyncConnection, filters: AgreementFilter, as_of: dt.date | None = None
 ) -> int:
@@ -300,32 +259,30 @@ async def agreement_count(
     return int((await conn.execute(text(sql), query.params)).scalar_one())
 
 
-async def agreements_by_ids(
-    conn: AsyncConnection, ids: Sequence[int]
-) -> dict[int, AgreementRecord]:
-    rows = await conn.execute(
-        text(f"SELECT {COLUMNS} FROM agreements g WHERE g.id = ANY(CAST(:ids AS bigint[]))"),
-        {"ids": list(ids)},
+async def agreement_exists(conn: AsyncConnection, agreement_id: int) -> bool:
+    found = await conn.execute(
+        text("SELECT 1 FROM agreements WHERE id = :id"), {"id": agreement_id}
     )
-    return {row[0]: AgreementRecord(*row) for row in rows}
+    return found.first() is not None
 
 
-async def agreements_of_agencies(
-    conn: AsyncConnection, agency_ids: Sequence[int]
-) -> dict[int, list[AgreementRecord]]:
-    """Every agreement of each agency (an agency has at most one per model: ≤ 4)."""
-    rows = await conn.execute(
-        text(
-            f"SELECT {COLUMNS} FROM agreements g"
-            " WHERE g.agency_id = ANY(CAST(:ids AS bigint[])) ORDER BY g.id"
-        ),
-        {"ids": list(agency_ids)},
-    )
-    found: dict[int, list[AgreementRecord]] = {agency_id: [] for agency_id in agency_ids}
-    for row in rows:
-        record = AgreementRecord(*row)
-        found[record.agency_id].append(record)
-    return found
+def agreement_rows(
+    filters: AgreementFilter,
+    *,
+    ids: Sequence[int] | None = None,
+    agency_ids: Sequence[int] | None = None,
+) -> Rows:
+    """The agreements matching `filters` (and with `ids`, or of `agency_ids`), every
+    column, in id order: rows for the compiler (`compiler.read_objects`)."""
+    clauses, params = _where(filters)
+    if ids is not None:
+        clauses.append("g.id = ANY(CAST(:ids AS bigint[]))")
+        params["ids"] = list(ids)
+    if agency_ids is not None:
+        clauses.append("g.agency_id = ANY(CAST(:agency_ids AS bigint[]))")
+        params["agency_ids"] = list(agency_ids)
+    where = " AND ".join(clauses) or "true"
+    return Rows(f"(SELECT g.* FROM agreements g WHERE {where}) {{c}}", "{c}.id", params)
 
 
 _STAT_SQL = {

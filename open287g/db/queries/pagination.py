@@ -81,6 +81,17 @@ class PageQuery:
     params: dict[str, object]
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Rows for the compiler that are not a keyset page: a FROM item whose row alias is
+    `{c}`, the order they are listed in (over `{c}`), and its `:name` parameters (a
+    computed entity's rows, every row of a table, the agreements a page shows)."""
+
+    source: str
+    order: str
+    params: dict[str, Any]
+
+
 def id_page_query(
     *,
     source: str,
