@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from open287g.config import Settings
@@ -21,7 +21,7 @@ from open287g.db.lineage_match import Candidate, Link, LinkKind, name_score, pro
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.lineage_overrides import LINEAGE_OVERRIDES
 from open287g.loaders.sources import read_path
-from tests.support.database import create_database_copy, drop_database
+from tests.support.database import database_copy
 from tests.support.fixtures import ICE_DIR
 from tests.support.graphql_support import database_url, needs_data
 
@@ -286,11 +286,8 @@ async def test_lineage_is_idempotent(loaded: None, engine: AsyncEngine) -> None:
 
 @pytest.fixture
 async def reverse_engine(server_url: URL, template_url: URL) -> AsyncIterator[AsyncEngine]:
-    url = await create_database_copy(server_url, template_url)
-    engine = create_async_engine(url, poolclass=NullPool)
-    yield engine
-    await engine.dispose()
-    await drop_database(server_url, url)
+    async with database_copy(server_url, template_url, poolclass=NullPool) as engine:
+        yield engine
 
 
 @needs_data

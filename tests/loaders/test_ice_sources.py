@@ -15,11 +15,10 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from open287g.config import get_settings
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.discover import find_spreadsheet_links
 from open287g.loaders.sources import fetch_url
-from tests.support.cli import run_cli
+from tests.support.cli import cli_database, run_cli
 from tests.support.database import create_database_copy, drop_database
 from tests.support.fixtures import PENDING_HEADER, ice_xlsx, write
 
@@ -99,10 +98,7 @@ async def test_cli_loads_a_url_and_prints_a_summary(
     server_url: URL, template_url: URL, server: str, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str], tmp_path: Path,
 ) -> None:  # fmt: skip
-    url = await create_database_copy(server_url, template_url)
-    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    try:
+    async with cli_database(server_url, template_url, monkeypatch) as url:
         source = f"{server}/doc/pendingAgencies07012025am.xlsx"
         assert await run_cli(["load", "ice-287g", source]) == 0
         out = capsys.readouterr().out
@@ -119,9 +115,6 @@ async def test_cli_loads_a_url_and_prints_a_summary(
             stored = (await conn.execute(text("SELECT url, bytes FROM source_files"))).one()
         await engine.dispose()
         assert tuple(stored) == (source, len(PENDING_FILE))
-    finally:
-        get_settings.cache_clear()
-        await drop_database(server_url, url)
 
 
 # One row each, in a state that does not exist: read, rejected, and the file recorded.
@@ -155,10 +148,7 @@ async def test_csv_commands_load_once_and_print_a_summary(
 ) -> None:  # fmt: skip
     """Every CSV document command reads its file, says what the load did, and says so
     when the same bytes come again; a file with no data rows is a one-line error."""
-    url = await create_database_copy(server_url, template_url)
-    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    try:
+    async with cli_database(server_url, template_url, monkeypatch):
         for name, (body, summary) in CSV_COMMANDS.items():
             source = str(write(tmp_path, f"{name}.csv", body.encode()))
             assert await run_cli(["load", name, source]) == 0
@@ -169,9 +159,6 @@ async def test_csv_commands_load_once_and_print_a_summary(
             header_only = str(write(tmp_path, f"{name}-empty.csv", body.split("\n")[0].encode()))
             assert await run_cli(["load", name, header_only]) == 1
             assert "the file has no data rows" in capsys.readouterr().err
-    finally:
-        get_settings.cache_clear()
-        await drop_database(server_url, url)
 
 
 async def test_file_loads_publish_their_name_never_a_server_path(

@@ -19,14 +19,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.config import Settings, get_settings
+from open287g.config import Settings
 from open287g.db.models.documents import INDEXED_PAGE_CHARS
 from open287g.loaders.moas.extract import EXTRACTOR_VERSION
 from open287g.loaders.moas.load import MoaTotals, load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
 from tests.support import hostile_pdfs
-from tests.support.cli import run_cli
-from tests.support.database import create_database_copy, drop_database
+from tests.support.cli import cli_database, run_cli
 from tests.support.fixtures import FREEBORN, JUPITER
 from tests.support.moas import KINNEY, MOA_DIR, one_page
 from tests.support.moas import search_documents as _search
@@ -254,10 +253,7 @@ async def test_cli_prints_a_line_per_file_and_exits_with_the_failures(
     folder.mkdir()
     for name in (JUPITER, "not_a_pdf.pdf", "nested5.pdf"):
         shutil.copy(hostile_folder / name, folder / name)
-    url = await create_database_copy(server_url, template_url)
-    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    try:
+    async with cli_database(server_url, template_url, monkeypatch):
         argv = ["load", "moas", str(folder), "--no-ocr", "--time-limit", "2", "--jobs", "1"]
         assert await run_cli(argv) == 2  # two files unreadable
         out = capsys.readouterr()
@@ -270,9 +266,6 @@ async def test_cli_prints_a_line_per_file_and_exits_with_the_failures(
         assert lines[1].endswith("reading took longer than the limit of 2 s (page 1)")
         assert lines[2].startswith("not_a_pdf.pdf: unreadable in ")
         assert "unreadable 2" in out.out
-    finally:
-        get_settings.cache_clear()
-        await drop_database(server_url, url)
 
 
 def test_a_page_of_the_hostile_set_is_a_valid_pdf() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.config import Settings, get_settings
+from open287g.config import Settings
 from open287g.db.entities.page_text import PAGE_TEXT
 from open287g.db.queries.documents import signing_date_disagreements
 from open287g.db.rows import computed_sql, fetch_row
@@ -29,8 +29,7 @@ from open287g.loaders.moas.predict import predicted
 from open287g.loaders.moas.read import ReadLimits
 from open287g.loaders.moas.truth import load_truth
 from tests.support import hostile_pdfs
-from tests.support.cli import run_cli
-from tests.support.database import create_database_copy, drop_database
+from tests.support.cli import cli_database, run_cli
 from tests.support.fixtures import FREEBORN, JUPITER
 from tests.support.moas import KINNEY, MOA_DIR, NO_OCR, TRUTH, one_page, pdf
 from tests.support.moas import search_documents as _search
@@ -245,10 +244,7 @@ async def test_cli_says_why_a_source_cannot_be_loaded(
     server_url: URL, template_url: URL, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str], tmp_path: Path,
 ) -> None:  # fmt: skip
-    url = await create_database_copy(server_url, template_url)
-    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    try:
+    async with cli_database(server_url, template_url, monkeypatch):
         folder = tmp_path / "one"
         folder.mkdir()
         shutil.copy(MOA_DIR / JUPITER, folder / JUPITER)
@@ -262,6 +258,3 @@ async def test_cli_says_why_a_source_cannot_be_loaded(
         assert "download failed" in capsys.readouterr().err
         assert await run_cli(["load", "moas", str(tmp_path / "missing")]) == 1
         assert "no such file or folder" in capsys.readouterr().err
-    finally:
-        get_settings.cache_clear()
-        await drop_database(server_url, url)

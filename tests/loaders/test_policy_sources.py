@@ -12,14 +12,14 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from open287g.config import Settings
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_path
-from tests.support.database import create_database_copy, drop_database
+from tests.support.database import database_copy
 from tests.support.environment import SHARED_DATA
 from tests.support.fixtures import ICE_DIR, ice_xlsx
 from tests.support.snapshots import database_url
@@ -195,11 +195,8 @@ async def test_ice_errors_are_placed_by_rules_and_reviewed_overrides(
 @pytest.fixture
 async def fresh(server_url: URL, template_url: URL) -> AsyncIterator[AsyncEngine]:
     """A database of its own: a generated list must not become the shared lists' latest."""
-    url = await create_database_copy(server_url, template_url)
-    engine = create_async_engine(url, poolclass=NullPool)
-    yield engine
-    await engine.dispose()
-    await drop_database(server_url, url)
+    async with database_copy(server_url, template_url, poolclass=NullPool) as engine:
+        yield engine
 
 
 async def test_chicago_pd_shows_the_dojs_designation_of_chicago(

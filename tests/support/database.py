@@ -3,12 +3,14 @@ statements an engine sends (tests assert statement counts)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 
@@ -32,6 +34,21 @@ async def create_database_copy(server_url: URL, template_url: URL) -> URL:
 
 async def drop_database(server_url: URL, url: URL) -> None:
     await admin_statements(server_url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def database_copy(
+    server_url: URL, template_url: URL, **engine_options: Any
+) -> AsyncIterator[AsyncEngine]:
+    """An engine (`engine_options` as create_async_engine's) on a copy of the template of
+    its own, dropped afterwards."""
+    url = await create_database_copy(server_url, template_url)
+    engine = create_async_engine(url, **engine_options)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop_database(server_url, url)
 
 
 class StatementCounter:

@@ -24,14 +24,14 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.models.enums import SnapshotKind
 from open287g.loaders.ice287g.load import PlannedSource, load_sources, plan_sources
 from open287g.sync.run import PassResult, run_forever, sync_once
-from tests.support.database import create_database_copy, drop_database
+from tests.support.database import database_copy
 from tests.support.fake_ice import PAGE_PATH, FakeIce, Resource, fake_ice
 from tests.support.fixtures import ICE_DIR
 from tests.support.live import server_env
@@ -161,11 +161,8 @@ async def site() -> AsyncIterator[FakeIce]:
 @pytest.fixture
 async def by_hand(server_url: URL, template_url: URL) -> AsyncIterator[AsyncEngine]:
     """A second database, loaded by hand with the files the sync should have loaded."""
-    url = await create_database_copy(server_url, template_url)
-    engine = create_async_engine(url)
-    yield engine
-    await engine.dispose()
-    await drop_database(server_url, url)
+    async with database_copy(server_url, template_url) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.config import Settings
 from open287g.sync.run import sync_once
-from tests.support.database import create_database_copy, drop_database
+from tests.support.database import database_copy
 from tests.support.environment import SHARED_DATA
 from tests.support.fake_ice import Resource, fake_ice
 from tests.support.fixtures import FREEBORN, JUPITER, PARTICIPATING_HEADER, Link, ice_xlsx
@@ -27,11 +27,8 @@ pytestmark = pytest.mark.skipif(not MOA_DIR.is_dir(), reason=f"{MOA_DIR} not pre
 @pytest.fixture
 async def fresh(server_url: URL, template_url: URL) -> AsyncIterator[AsyncEngine]:
     """An empty database: the module's other lists would send the MOA step to ice.gov."""
-    url = await create_database_copy(server_url, template_url)
-    engine = create_async_engine(url)
-    yield engine
-    await engine.dispose()
-    await drop_database(server_url, url)
+    async with database_copy(server_url, template_url) as engine:
+        yield engine
 
 
 async def test_a_new_list_brings_its_moas(

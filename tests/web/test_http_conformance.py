@@ -14,21 +14,18 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from open287g.api.openapi import openapi_document
-from open287g.app import create_app
 from open287g.config import Settings
 from open287g.web import middleware
 from open287g.web.middleware import RouteLabels, route_label
+from tests.support.fixtures import app_client
 
 GRAPHQL_GET = "/graphql?query=" + quote("{ programModels { code } }")
 
 
 @pytest.fixture(scope="module")
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(rate_limit_per_second=0), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with app_client(engine, Settings(rate_limit_per_second=0)) as http:
         yield http
-    await app.state.response_cache.aclose()
 
 
 @pytest.mark.parametrize(

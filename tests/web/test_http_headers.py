@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Message, Receive, Scope, Send
 
-from open287g.app import create_app
 from open287g.config import Settings
 from open287g.web.headers import API_CSP, HTML_CSP, ResponseHeaders
+from tests.support.fixtures import app_client
 
 ORIGIN = "https://portal.example"
 PATHS = [  # {n}: each case its own cache entry, so "uncached" really is
@@ -25,11 +25,8 @@ PATHS = [  # {n}: each case its own cache entry, so "uncached" really is
 
 @pytest.fixture(scope="module")
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(rate_limit_per_second=0), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with app_client(engine, Settings(rate_limit_per_second=0)) as http:
         yield http
-    await app.state.response_cache.aclose()
 
 
 def assert_cors(response: httpx.Response) -> None:
