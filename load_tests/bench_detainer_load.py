@@ -8,15 +8,12 @@ Target (issue #4): 400,000 rows in under 30 s, peak memory under 500 MB.
 
 from __future__ import annotations
 
-import asyncio
 import resource
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 from load_tests.bench_ice_load import scratch_database
-from load_tests.server import generate_detainers
+from load_tests.server import run_on_release
 from open287g.config import get_settings
 from open287g.db.session import make_engine
 from open287g.loaders.detainers.load import load_detainer_source
@@ -37,10 +34,5 @@ async def load(release: Path) -> None:
     )
 
 
-def main(rows: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(load(generate_detainers(Path(folder) / "detainers.csv", rows)))
-
-
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400_000)
+    run_on_release(load)

@@ -9,17 +9,13 @@ downloads `/v1/stats/detainers?group_by=facility,month,outcome,criminality,citiz
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 from load_tests.bench_ice_load import scratch_database
-from load_tests.server import free_port, generate_detainers, start_server, wait_ready
+from load_tests.server import database_env, run_on_release, serving
 from open287g.config import get_settings
 from open287g.db.session import make_engine
 from open287g.loaders.detainers.load import load_detainer_source
@@ -39,25 +35,18 @@ async def run(release: Path) -> None:
         engine = make_engine(url, pool_size=1)
         await load_detainer_source(engine, str(release), get_settings(), is_synthetic=True)
         await engine.dispose()
-        port = free_port()
-        server = start_server(
-            dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False)), port
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            await wait_ready(base)
-            async with httpx.AsyncClient(timeout=120) as http:
-                idle = _peak_mb(server.pid)
-                started = time.perf_counter()
-                rows = -1  # the header line
-                async with http.stream("GET", base + EXPORT) as response:
-                    async for _line in response.aiter_lines():
-                        rows += 1
-                seconds = time.perf_counter() - started
-                peak = _peak_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        async with (
+            serving(database_env(url)) as (base, server),
+            httpx.AsyncClient(timeout=120) as http,
+        ):
+            idle = _peak_mb(server.pid)
+            started = time.perf_counter()
+            rows = -1  # the header line
+            async with http.stream("GET", base + EXPORT) as response:
+                async for _line in response.aiter_lines():
+                    rows += 1
+            seconds = time.perf_counter() - started
+            peak = _peak_mb(server.pid)
     print(
         f"detainer aggregate export: {rows:,} CSV rows in {seconds:.2f} s "
         f"({rows / seconds:,.0f} rows/s); server peak memory {peak:,.0f} MB "
@@ -65,10 +54,5 @@ async def run(release: Path) -> None:
     )
 
 
-def main(rows: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(run(generate_detainers(Path(folder) / "detainers.csv", rows)))
-
-
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400_000)
+    run_on_release(run)

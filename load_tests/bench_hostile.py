@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from load_tests.bench_ice_load import DEFAULT_FOLDER, scratch_database
-from load_tests.server import PROJECT_ROOT, free_port, start_server, wait_ready
-from open287g.config import get_settings
-from open287g.db.session import make_engine
-from open287g.loaders.ice287g.load import load_sources, plan_sources
+from load_tests.bench_ice_load import load_ice_lists, scratch_database
+from load_tests.server import PROJECT_ROOT, database_env, serving
 
 LOCUSTFILE = Path(__file__).with_name("locustfile_hostile.py")
 NORMAL = ("AppDeveloper", "DataPortal")
@@ -62,20 +58,10 @@ def _summary(stats_csv: Path) -> dict[str, float]:
 
 async def main(seconds: int, users: int) -> None:
     async with scratch_database() as url:
-        engine = make_engine(url, pool_size=2)
-        await load_sources(engine, plan_sources([str(DEFAULT_FOLDER)]), get_settings())
-        await engine.dispose()
-        port = free_port()
-        env = dict(
-            os.environ,
-            DATABASE_URL=url.render_as_string(hide_password=False),
-            OPEN287G_RATE_LIMIT_PER_MINUTE="1000000",
-        )
-        server = start_server(env, port)
-        host = f"http://127.0.0.1:{port}"
+        await load_ice_lists(url)
+        env = database_env(url, OPEN287G_RATE_LIMIT_PER_MINUTE="1000000")
         results = {}
-        try:
-            await wait_ready(host)
+        async with serving(env) as (host, _):
             with tempfile.TemporaryDirectory() as folder:
                 # A short unmeasured run first: caches and connections warm, JIT-free plans
                 # prepared, so neither measured run pays for the other's start.
@@ -84,9 +70,6 @@ async def main(seconds: int, users: int) -> None:
                     prefix = Path(folder) / label.replace(" ", "_")
                     await asyncio.to_thread(_run, host, seconds, users, classes, prefix)
                     results[label] = _summary(Path(f"{prefix}_stats.csv"))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     print(f"{'run':<16}{'req/s':>8}{'fail':>6}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
           f"{'attacks':>9}{'atk 5xx':>9}")  # fmt: skip
     for label, r in results.items():

@@ -12,7 +12,6 @@ ceiling as much as the server's: compare ratios only).
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import subprocess
@@ -24,11 +23,8 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
-from load_tests.bench_ice_load import DEFAULT_FOLDER, scratch_database
-from load_tests.server import free_port, start_server, wait_ready
-from open287g.config import get_settings
-from open287g.db.session import make_engine
-from open287g.loaders.ice287g.load import load_sources, plan_sources
+from load_tests.bench_ice_load import load_ice_lists, scratch_database
+from load_tests.server import database_env, serving
 
 PAGE_QUERY = (
     "{ agreements(first: 100) { edges { node { id status signedOn moaUrl firstSeen lastSeen"
@@ -94,11 +90,7 @@ async def _measure(
     env: dict[str, str], targets: dict[str, str], seconds: int, tool: str
 ) -> dict[str, float]:
     """Start a server with `env`, check it answers, and load each target in turn."""
-    port = free_port()
-    server = start_server(env, port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        await wait_ready(base)
+    async with serving(env) as (base, _):
         async with httpx.AsyncClient() as http:
             for name in ("graphql page of 100", "graphql POST page of 100"):
                 url, body = _request(base, targets[name])
@@ -115,9 +107,6 @@ async def _measure(
             else:
                 results[name] = await _httpx(base, target, seconds)
         return results
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 async def main(seconds: int) -> None:
@@ -131,10 +120,8 @@ async def main(seconds: int) -> None:
         "rest page of 100": "/v1/agreements?limit=100",
     }
     async with scratch_database() as url:
-        engine = make_engine(url, pool_size=2)
-        await load_sources(engine, plan_sources([str(DEFAULT_FOLDER)]), get_settings())
-        await engine.dispose()
-        env = dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False))
+        await load_ice_lists(url)
+        env = database_env(url)
         uncached = await _measure(
             {**env, "OPEN287G_RESPONSE_CACHE": "false"}, targets, seconds, tool
         )

@@ -49,6 +49,13 @@ async def scratch_database() -> AsyncIterator[URL]:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+async def load_ice_lists(url: URL) -> None:
+    """The 54 shared ICE snapshots into the database at `url`, untimed."""
+    engine = make_engine(url, pool_size=2)
+    await load_sources(engine, plan_sources([str(DEFAULT_FOLDER)]), get_settings())
+    await engine.dispose()
+
+
 async def main(folder: Path) -> None:
     async with scratch_database() as url:
         engine = make_engine(url, pool_size=2)

@@ -7,16 +7,12 @@ headless and bounded in time; print Locust's own summary.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from load_tests.bench_ice_load import DEFAULT_FOLDER, scratch_database
-from load_tests.server import PROJECT_ROOT, free_port, start_server, wait_ready
-from open287g.config import get_settings
-from open287g.db.session import make_engine
-from open287g.loaders.ice287g.load import load_sources, plan_sources
+from load_tests.bench_ice_load import load_ice_lists, scratch_database
+from load_tests.server import PROJECT_ROOT, database_env, serving
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
@@ -54,20 +50,9 @@ def _run_locust(host: str, seconds: int, users: int) -> str:
 
 async def main(seconds: int, users: int) -> None:
     async with scratch_database() as url:
-        engine = make_engine(url, pool_size=2)
-        await load_sources(engine, plan_sources([str(DEFAULT_FOLDER)]), get_settings())
-        await engine.dispose()
-        port = free_port()
-        server = start_server(
-            dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False)), port
-        )
-        host = f"http://127.0.0.1:{port}"
-        try:
-            await wait_ready(host)
+        await load_ice_lists(url)
+        async with serving(database_env(url)) as (host, _):
             report = await asyncio.to_thread(_run_locust, host, seconds, users)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     lines = report.splitlines()
     start = next((i for i, line in enumerate(lines) if "Type" in line and "Name" in line), 0)
     print("\n".join(lines[start:]))

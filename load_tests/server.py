@@ -4,14 +4,19 @@ and synthetic detainer files from the shared generator."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
+from sqlalchemy.engine import URL
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = PROJECT_ROOT.parent / "shared" / "tools" / "make_detainers.py"
@@ -76,6 +81,26 @@ def start_server(
     return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stderr=stderr)  # noqa: S603
 
 
+def database_env(url: URL, **extra: str) -> dict[str, str]:
+    """Our environment with DATABASE_URL naming `url`, and `extra` variables."""
+    return dict(os.environ, DATABASE_URL=url.render_as_string(hide_password=False), **extra)
+
+
+@asynccontextmanager
+async def serving(env: dict[str, str]) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`open287g serve` with `env` on a free port, once ready: (its base URL, its process);
+    terminated on the way out."""
+    port = free_port()
+    server = start_server(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(base)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 async def wait_ready(base: str, seconds: float = 15.0) -> None:
     """Until `/readyz` answers 200; otherwise an error saying what it last answered (a
     server that cannot reach PostgreSQL, e.g. with every connection slot taken by other
@@ -102,3 +127,11 @@ def generate_detainers(path: Path, rows: int) -> Path:
         capture_output=True,
     )
     return path
+
+
+def run_on_release(bench: Callable[[Path], Coroutine[Any, Any, None]]) -> None:
+    """`python -m load_tests.bench_… [ROWS]`: `bench` on a synthetic release of ROWS rows
+    (default 400,000) in a temporary folder."""
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 400_000
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(bench(generate_detainers(Path(folder) / "detainers.csv", rows)))
