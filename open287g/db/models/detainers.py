@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from open287g.db.models.base import Base
+from open287g.db.models.base import Base, ReviewedRow
 from open287g.db.models.enums import DetainerOutcome
 
 
@@ -90,17 +90,12 @@ class DetainerStat(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
-class FacilityOverride(Base):
+class FacilityOverride(ReviewedRow, Base):
     """One reviewed row of the facility-overrides CSV: a facility's county and/or the
     agency running it, replacing what placement found (README "Detainers")."""
 
     __tablename__ = "facility_overrides"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    load_run_id: Mapped[int] = mapped_column(
-        ForeignKey("load_runs.id", ondelete="CASCADE"), index=True
-    )
-    row_number: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(Text, comment="detention_facility_code")
     county_fips: Mapped[str | None] = mapped_column(Text)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))

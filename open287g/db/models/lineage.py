@@ -11,10 +11,10 @@ records its kind and why it was made. Reviewed overrides
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, Text
+from sqlalchemy import Float, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from open287g.db.models.base import Base
+from open287g.db.models.base import Base, ReviewedRow
 
 
 class AgreementLink(Base):
@@ -46,16 +46,11 @@ class AgreementLink(Base):
     )
 
 
-class LineageOverride(Base):
+class LineageOverride(ReviewedRow, Base):
     """One reviewed row of the lineage-overrides CSV: link or unlink two agreements."""
 
     __tablename__ = "lineage_overrides"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    load_run_id: Mapped[int] = mapped_column(
-        ForeignKey("load_runs.id", ondelete="CASCADE"), index=True
-    )
-    row_number: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(Text, comment="link or unlink")
     predecessor_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
     successor_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
