@@ -63,31 +63,50 @@ def _capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@dataclass(frozen=True)
+class _Words:
+    """How an entry about a record is put in words: str.format templates over its fields."""
+
+    named_by: str  # the field that names the record while it exists (a tombstone has none)
+    title: str
+    summary: str
+
+
+_WORDS = {
+    "agreement": _Words(
+        "agency",
+        "{agency} ({state}, {model}): {summary}",
+        "The {model} agreement of {agency}, {state}: {summary}. Current status: {status}.",
+    ),
+    "policy": _Words(
+        "jurisdiction",
+        "{jurisdiction} ({state}): {summary}",
+        "Policy of {jurisdiction}, {state}: {summary}.",
+    ),
+    "dataset": _Words(
+        "file", "{dataset} dataset: {summary}", "Source file {file} ({dataset}): {summary}."
+    ),
+    "document": _Words("file", "{file}: {summary}", "MOA document {file}: {summary}."),
+}
+
+
+def _words(entry: ChangelogEntry) -> _Words | None:
+    words = _WORDS.get(entry.entity)
+    return words if words is not None and getattr(entry, words.named_by) else None
+
+
 def title_of(entry: ChangelogEntry) -> str:
-    if entry.entity == "agreement" and entry.agency:
-        return f"{entry.agency} ({entry.state}, {entry.model}): {entry.summary}"
-    if entry.entity == "policy" and entry.jurisdiction:
-        return f"{entry.jurisdiction} ({entry.state}): {entry.summary}"
-    if entry.entity == "dataset" and entry.file:
-        return f"{entry.dataset} dataset: {entry.summary}"
-    if entry.entity == "document" and entry.file:
-        return f"{entry.file}: {entry.summary}"
-    return _capitalized(entry.summary)  # the record is gone; its summary names it
+    words = _words(entry)
+    if words is None:
+        return _capitalized(entry.summary)  # the record is gone; its summary names it
+    return words.title.format(**vars(entry))
 
 
 def summary_of(entry: ChangelogEntry) -> str:
-    if entry.entity == "agreement" and entry.agency:
-        return (
-            f"The {entry.model} agreement of {entry.agency}, {entry.state}: "
-            f"{entry.summary}. Current status: {entry.status}."
-        )
-    if entry.entity == "policy" and entry.jurisdiction:
-        return f"Policy of {entry.jurisdiction}, {entry.state}: {entry.summary}."
-    if entry.entity == "dataset" and entry.file:
-        return f"Source file {entry.file} ({entry.dataset}): {entry.summary}."
-    if entry.entity == "document" and entry.file:
-        return f"MOA document {entry.file}: {entry.summary}."
-    return f"{_capitalized(entry.summary)} (change {entry.seq} of the sync feed)."
+    words = _words(entry)
+    if words is None:
+        return f"{_capitalized(entry.summary)} (change {entry.seq} of the sync feed)."
+    return words.summary.format(**vars(entry))
 
 
 def page_of(entry: ChangelogEntry, base: str) -> str:
