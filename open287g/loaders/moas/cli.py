@@ -23,6 +23,36 @@ from open287g.loaders.sources import fetch_url
 MAX_EXIT_STATUS = 100
 
 
+# The ReadLimits a command-line option sets: (field, unit, help); the option is --field
+# (dashes for underscores), its default and type the field's.
+_LIMIT_OPTIONS = (
+    (
+        "time_limit",
+        "SECONDS",
+        "wall-clock limit of the PDF work (parsing, text, rendering) on one document, "
+        "OCR not counted; a document that exceeds it is stored as unreadable",
+    ),
+    (
+        "page_time_limit",
+        "SECONDS",
+        "wall-clock limit of the PDF work on one page; a page past it (or past the "
+        "memory limit) is left unread and the document read without it",
+    ),
+    (
+        "memory_limit",
+        "MB",
+        "address space of each worker process (and the Tesseract it runs); a document "
+        "that exceeds it is stored as unreadable",
+    ),
+    ("ocr_timeout", "SECONDS", "time limit of one OCR pass on one page"),
+    (
+        "ocr_budget",
+        "SECONDS",
+        "OCR time of one document; scanned pages past it are left unread (partial)",
+    ),
+)
+
+
 def add_moa_command(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     moas = kinds.add_parser(
         "moas",
@@ -47,56 +77,21 @@ def add_moa_command(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="read every document again, even one this extractor read fully before",
     )
-    moas.add_argument(
-        "--time-limit",
-        type=float,
-        default=ReadLimits.time_limit,
-        metavar="SECONDS",
-        help="wall-clock limit of the PDF work (parsing, text, rendering) on one document, "
-        "OCR not counted; a document that exceeds it is stored as unreadable",
-    )
-    moas.add_argument(
-        "--page-time-limit",
-        type=float,
-        default=ReadLimits.page_time_limit,
-        metavar="SECONDS",
-        help="wall-clock limit of the PDF work on one page; a page past it (or past the "
-        "memory limit) is left unread and the document read without it",
-    )
-    moas.add_argument(
-        "--memory-limit",
-        type=int,
-        default=ReadLimits.memory_limit,
-        metavar="MB",
-        help="address space of each worker process (and the Tesseract it runs); a document "
-        "that exceeds it is stored as unreadable",
-    )
-    moas.add_argument(
-        "--ocr-timeout",
-        type=float,
-        default=ReadLimits.ocr_timeout,
-        metavar="SECONDS",
-        help="time limit of one OCR pass on one page",
-    )
-    moas.add_argument(
-        "--ocr-budget",
-        type=float,
-        default=ReadLimits.ocr_budget,
-        metavar="SECONDS",
-        help="OCR time of one document; scanned pages past it are left unread (partial)",
-    )
+    for field, unit, help in _LIMIT_OPTIONS:
+        moas.add_argument(
+            "--" + field.replace("_", "-"),
+            type=type(getattr(ReadLimits, field)),
+            default=getattr(ReadLimits, field),
+            metavar=unit,
+            help=help,
+        )
     moas.set_defaults(handler=command(_load_moas))
 
 
 async def _load_moas(args: argparse.Namespace) -> int:
     settings = get_settings()
     limits = ReadLimits(
-        ocr=not args.no_ocr,
-        ocr_timeout=args.ocr_timeout,
-        ocr_budget=args.ocr_budget,
-        time_limit=args.time_limit,
-        page_time_limit=args.page_time_limit,
-        memory_limit=args.memory_limit,
+        ocr=not args.no_ocr, **{field: getattr(args, field) for field, _, _ in _LIMIT_OPTIONS}
     )
     started = time.monotonic()
     async with migrated_engine() as engine:
