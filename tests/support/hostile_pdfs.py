@@ -64,15 +64,16 @@ def _one_page(content: bytes, resources: bytes, *extra: bytes, media_box: bytes 
     )
 
 
-def nested_forms(depth: int) -> bytes:
-    """Form XObject k draws form k+1 ten times; the last draws a line of text and a
-    rectangle. The page draws form 1 ten times: 10**depth drawings."""
-    first = 5
+DRAW_X_TEN_TIMES = b" ".join(b"q 1 0 0 1 0 %d cm /X Do Q" % i for i in range(10))
+
+
+def form_chain(first: int, depth: int, last: bytes, last_resources: bytes) -> list[bytes]:
+    """`depth` Form XObjects, objects `first`…: form k draws form k+1 ten times (as /X),
+    the last draws `last` with `last_resources`."""
     forms = []
     for level in range(depth):
         if level == depth - 1:
-            body = b"BT /F1 8 Tf 10 10 Td (nested) Tj ET 0 0 5 5 re f"
-            resources = b"<< /Font << /F1 %d 0 R >> >>" % (first + depth)
+            body, resources = last, last_resources
         else:
             body = b" ".join(b"q 1 0 0 1 %d 0 cm /X Do Q" % i for i in range(10))
             resources = b"<< /XObject << /X %d 0 R >> >>" % (first + level + 1)
@@ -81,9 +82,17 @@ def nested_forms(depth: int) -> bytes:
                 body, b" /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources " + resources
             )
         )
-    page_body = b" ".join(b"q 1 0 0 1 0 %d cm /X Do Q" % i for i in range(10))
+    return forms
+
+
+def nested_forms(depth: int) -> bytes:
+    """Form XObject k draws form k+1 ten times; the last draws a line of text and a
+    rectangle. The page draws form 1 ten times: 10**depth drawings."""
+    first = 5
+    text = b"BT /F1 8 Tf 10 10 Td (nested) Tj ET 0 0 5 5 re f"
+    forms = form_chain(first, depth, text, b"<< /Font << /F1 %d 0 R >> >>" % (first + depth))
     return _one_page(
-        stream(page_body),
+        stream(DRAW_X_TEN_TIMES),
         b"<< /XObject << /X %d 0 R >> >>" % first,
         *forms,
         _FONT,
@@ -202,19 +211,7 @@ def hostile_middle_page(depth: int = 7) -> bytes:
     """Three pages of text; the middle one also draws Form XObjects nested `depth` deep."""
     text = stream(b"BT /F1 12 Tf 72 700 Td (A page of plain text, read as usual.) Tj ET")
     first_form = 9
-    forms = []
-    for level in range(depth):
-        if level == depth - 1:
-            body, resources = b"0 0 5 5 re f", b"<< >>"
-        else:
-            body = b" ".join(b"q 1 0 0 1 %d 0 cm /X Do Q" % i for i in range(10))
-            resources = b"<< /XObject << /X %d 0 R >> >>" % (first_form + level + 1)
-        forms.append(
-            stream(
-                body, b" /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources " + resources
-            )
-        )
-    drawing = b" ".join(b"q 1 0 0 1 0 %d cm /X Do Q" % i for i in range(10))
+    forms = form_chain(first_form, depth, b"0 0 5 5 re f", b"<< >>")
     resources = b"<< /Font << /F1 8 0 R >> /XObject << /X %d 0 R >> >>" % first_form
     return build(
         [
@@ -224,7 +221,7 @@ def hostile_middle_page(depth: int = 7) -> bytes:
             _page(7, resources),
             _page(6, b"<< /Font << /F1 8 0 R >> >>"),
             text,
-            stream(b"BT /F1 12 Tf 72 700 Td (The middle page.) Tj ET " + drawing),
+            stream(b"BT /F1 12 Tf 72 700 Td (The middle page.) Tj ET " + DRAW_X_TEN_TIMES),
             _FONT,
             *forms,
         ]
