@@ -14,7 +14,7 @@ POLICIES ?= $(or \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench fuzz install format clean moa-eval
+.PHONY: run test lint bench fuzz install format clean moa-eval mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ fuzz: $(STAMP)
 # .moa-eval/): slow the first time (about 500 scanned pages), so not part of `make test`.
 moa-eval: $(STAMP)
 	$(PY) -m open287g.loaders.moas.evaluate
+
+# Mutation testing of the core logic modules (tools/mutate.py): a seeded random sample of
+# each module's mutants against the fast tests that call it; not part of `make test`.
+# MUTATE_ARGS: e.g. --sample 100 --seed 7, or one module's path.
+mutate: $(STAMP)
+	nice -n 15 $(PY) tools/mutate.py $(MUTATE_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

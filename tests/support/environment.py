@@ -15,7 +15,8 @@ REDIS_URL_FOR_TESTS = os.environ.pop("REDIS_URL", None)
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# The shared data beside the project (`make mutate` runs the tests from a copy elsewhere).
+SHARED_DATA = Path(os.environ.get("OPEN287G_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
 
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

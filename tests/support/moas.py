@@ -16,9 +16,10 @@ from open287g.db.queries.documents import documents_page
 from open287g.db.rows import Listing, fetch_row, page_sql
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.moas.read import ReadLimits
+from tests.support.environment import SHARED_DATA
 from tests.support.fixtures import two_moa_agreements_xlsx, write
 
-MOA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "moa"
+MOA_DIR = SHARED_DATA / "moa"
 TRUTH = Path(__file__).resolve().parents[1] / "data" / "moa_truth.csv"
 KINNEY = "KinneyCoTX_TFM_MOA_03.19.2025.pdf"  # a scan: no text layer at all
 NO_OCR = ReadLimits(ocr=False)
