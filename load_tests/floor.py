@@ -4,7 +4,7 @@ JSON body in PostgreSQL, through asyncpg and a raw ASGI app, Python passing the 
 - `GET /v1/agreements?limit=N`: the REST page of agreements (first page, id order) as the
   server answers it. Nothing a real endpoint could drop is skipped: the same 26 columns
   with their agency's name, the lineage columns (links at either end, their kinds, the
-  switches, and the recursive first sight of the lineage), `next_cursor` and
+  switches, and the lineage's first sight the loads store), `next_cursor` and
   `data_version`, so `load_tests.bench_compiled` checks that its `data` equals the
   server's. Left out: the demo/synthetic `notice` (the real snapshots carry none), cursors
   and filters (only the first page is measured), ETag/304 and error pages.
@@ -47,18 +47,10 @@ _SWITCHED_TO = "CASE WHEN n.kind = 'SWITCH' THEN n.successor_id END"
 
 # Composed only from the constants above; the limit is a bound parameter.
 PAGE_SQL = f"""
-WITH RECURSIVE page AS (
+WITH page AS (
     SELECT id FROM agreements ORDER BY id LIMIT $1 + 1
 ), shown AS (
     SELECT id FROM page ORDER BY id LIMIT $1
-), chain(id, ancestor) AS (
-    SELECT id, id FROM shown
-    UNION
-    SELECT c.id, l.predecessor_id FROM chain c
-    JOIN agreement_links l ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
-), lineage AS (
-    SELECT c.id, min(g.first_seen) AS first_seen
-    FROM chain c JOIN agreements g ON g.id = c.ancestor GROUP BY c.id
 )
 SELECT json_build_object(
     'data', coalesce((
@@ -78,7 +70,7 @@ SELECT json_build_object(
             'activated_on', g.activated_on,
             'ended_on', CASE WHEN g.status = 'ENDED' THEN g.left_on END,
             'withdrawn_on', CASE WHEN g.status = 'WITHDRAWN' THEN g.left_on END,
-            'lineage_first_seen', coalesce(ln.first_seen, g.first_seen),
+            'lineage_first_seen', g.lineage_first_seen,
             'predecessor_id', {_GID.format("Agreement", "p.predecessor_id")},
             'predecessor_kind', p.kind,
             'predecessor_method', p.method,
@@ -93,7 +85,6 @@ SELECT json_build_object(
         FROM shown s
         JOIN agreements g ON g.id = s.id
         JOIN agencies a ON a.id = g.agency_id
-        LEFT JOIN lineage ln ON ln.id = g.id
         LEFT JOIN agreement_links p ON p.successor_id = g.id
         LEFT JOIN agreement_links n ON n.predecessor_id = g.id
     ), '[]'),

@@ -284,6 +284,37 @@ async def test_lineage_is_idempotent(loaded: None, engine: AsyncEngine) -> None:
         assert await conn.run_sync(recompute_lineage) == set()
 
 
+# The read model's rule, walked here: the first sight of each agreement's lineage.
+_STALE_FIRST_SIGHTS = """
+WITH RECURSIVE chain(id, ancestor) AS (
+    SELECT id, id FROM agreements
+    UNION
+    SELECT c.id, l.predecessor_id FROM chain c JOIN agreement_links l
+        ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
+), walked AS (
+    SELECT c.id, min(g.first_seen) AS first_seen
+    FROM chain c JOIN agreements g ON g.id = c.ancestor GROUP BY c.id
+)
+SELECT g.id, g.lineage_first_seen, w.first_seen FROM agreements g JOIN walked w ON w.id = g.id
+WHERE g.lineage_first_seen IS DISTINCT FROM w.first_seen
+"""
+
+
+async def _stale_first_sights(conn: AsyncConnection) -> list[tuple[int, dt.date, dt.date]]:
+    """Agreements whose stored lineage_first_seen is not the walk's (none, ever)."""
+    return [tuple(row) for row in (await conn.execute(text(_STALE_FIRST_SIGHTS))).all()]
+
+
+async def _earlier_lineages(conn: AsyncConnection) -> int:
+    return int(
+        (
+            await conn.execute(
+                text("SELECT count(*) FROM agreements WHERE lineage_first_seen < first_seen")
+            )
+        ).scalar_one()
+    )
+
+
 @pytest.fixture
 async def reverse_engine(server_url: URL, template_url: URL) -> AsyncIterator[AsyncEngine]:
     async with database_copy(server_url, template_url, poolclass=NullPool) as engine:
@@ -300,6 +331,10 @@ async def test_lineage_does_not_depend_on_load_order(
         assert await _links(a, None) == await _links(b, None)
         for status in ("ENDED", "WITHDRAWN", "RENAMED"):
             assert await _status(a, status) == await _status(b, status)
+        # The stored first sights (a read model the loads keep) are the walk's, either way.
+        assert await _stale_first_sights(a) == []
+        assert await _stale_first_sights(b) == []
+        assert await _earlier_lineages(a) == await _earlier_lineages(b) > 0
 
 
 @needs_data
@@ -335,6 +370,7 @@ async def test_reviewed_overrides_link_and_unlink(
     assert ("PA", "East Donegal Township Constable") in await _status(conn, "WITHDRAWN")
     assert ("PA", "Butler County Sheriff's Office") in await _status(conn, "ENDED")
     assert ("KS", "Ellis County Sheriff's Office") in await _status(conn, "RENAMED")
+    assert await _stale_first_sights(conn) == []  # kept in the overrides' transaction
     reasons = {
         r[0]
         for r in await conn.execute(

@@ -40,21 +40,9 @@ MEANINGS.update(
 
 # The first publication date of the agreement `{t}`'s lineage: its own firstSeen or an
 # earlier one of any predecessor (a rename does not restart the history; a model switch
-# starts a new agreement, so its link is not followed). Both ends come
-# from the agreements table, as `db/queries/lineage.py` reads them; UNION stops a cycle.
-# Most agreements have no predecessor: theirs is read without the recursion (a page of 100
-# ran 100 recursive queries, a third of the REST page's time).
-LINEAGE_FIRST_SEEN = (
-    "(CASE WHEN NOT EXISTS (SELECT 1 FROM agreement_links l0 WHERE l0.successor_id = {t}.id"
-    " AND l0.kind <> 'SWITCH')"
-    " THEN (SELECT a0.first_seen FROM agreements a0 WHERE a0.id = {t}.id)"
-    " ELSE (WITH RECURSIVE chain(id, first_seen) AS ("
-    "SELECT a.id, a.first_seen FROM agreements a WHERE a.id = {t}.id"
-    " UNION SELECT p.id, p.first_seen FROM chain c"
-    " JOIN agreement_links l ON l.successor_id = c.id AND l.kind <> 'SWITCH'"
-    " JOIN agreements p ON p.id = l.predecessor_id"
-    ") SELECT min(chain.first_seen) FROM chain) END)"
-)
+# starts a new agreement). A read model the loads keep (`agreements.lineage_first_seen`,
+# db/ingest/lineage.py): walking the links for every row of a page was half its statement.
+LINEAGE_FIRST_SEEN = "{t}.lineage_first_seen"
 
 
 def link_relation(name: str, end: str, description: str) -> Relation:

@@ -17,7 +17,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.detainers import rematch_facilities
-from open287g.db.ingest.lineage import descendants, recompute_lineage, statuses
+from open287g.db.ingest.lineage import (
+    descendants,
+    recompute_lineage,
+    refresh_lineage_first_seen,
+    statuses,
+)
 from open287g.db.ingest.provenance import LoadCounts, record_changes
 from open287g.db.models.enums import AgreementStatus, ChangeOp, SnapshotKind
 
@@ -114,9 +119,10 @@ RETURNING id
 """
 
 _INSERT_AGREEMENTS = """
-INSERT INTO agreements (agency_id, state_code, model_code, status, first_seen, last_seen)
+INSERT INTO agreements (agency_id, state_code, model_code, status, first_seen, last_seen,
+                        lineage_first_seen)
 SELECT a.id, s.state_code, CAST(s.model_code AS program_model_code),
-       CAST(:status AS agreement_status), :published_on, :published_on
+       CAST(:status AS agreement_status), :published_on, :published_on, :published_on
 FROM stage_ice s JOIN agencies a ON a.state_code = s.state_code AND a.name_key = s.agency_key
 ORDER BY s.row_number  -- ids in list order, whatever plan the join gets
 ON CONFLICT (agency_id, model_code) DO NOTHING
@@ -389,6 +395,7 @@ async def recompute_agreements(conn: AsyncConnection) -> list[Recomputed]:
     added or removed); those that changed. Lineage first: a renamed one is RENAMED."""
     relinked = await conn.run_sync(recompute_lineage)
     rows = [Recomputed(*row) for row in await conn.execute(text(RECOMPUTE_AGREEMENTS))]
+    await refresh_lineage_first_seen(conn)  # from the links and first sights just written
     # Successors downstream carry the lineage's first sight (and their links): changed too.
     changed = {row.id for row in rows}
     relinked = (relinked | await descendants(conn, changed | relinked)) - changed

@@ -159,6 +159,33 @@ def recompute_lineage(conn: Connection) -> set[int]:
     return changed
 
 
+# Each agreement's lineage's first sight: the earliest first_seen of it and its
+# predecessors along the links (a model switch starts a new lineage: not followed; UNION
+# stops a cycle). Stored in agreements.lineage_first_seen so that a page reads a column
+# instead of walking the links for every row; only the rows whose value moved are written.
+_REFRESH_LINEAGE_FIRST_SEEN = """
+WITH RECURSIVE chain(id, ancestor) AS (
+    SELECT id, id FROM agreements
+    UNION
+    SELECT c.id, l.predecessor_id FROM chain c
+    JOIN agreement_links l ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
+), walked AS (
+    SELECT c.id, min(g.first_seen) AS first_seen
+    FROM chain c JOIN agreements g ON g.id = c.ancestor GROUP BY c.id
+)
+UPDATE agreements g SET lineage_first_seen = w.first_seen FROM walked w
+WHERE g.id = w.id AND g.lineage_first_seen IS DISTINCT FROM w.first_seen
+"""
+
+
+async def refresh_lineage_first_seen(conn: AsyncConnection) -> None:
+    """Recompute `agreements.lineage_first_seen` in the load's transaction, after its
+    links and first sights are written (`ice287g.recompute_agreements`: every load, removal
+    and override that can move them). Which agreements it moved the caller knows already:
+    the changed ones and their `descendants`."""
+    await conn.execute(text(_REFRESH_LINEAGE_FIRST_SEEN))
+
+
 async def statuses(conn: AsyncConnection, ids: set[int]) -> list[tuple[int, str]]:
     """(id, status) of these agreements, for the change feed of relinked ones."""
     rows = await conn.execute(

@@ -116,6 +116,12 @@ class Agreement(Base):
         comment="Date of the first list (of the kind that last carried it) on which it was "
         "absent; null while listed.",
     )
+    # A read model, kept by the loads (db/ingest/lineage.py refresh_lineage_first_seen).
+    lineage_first_seen: Mapped[dt.date] = mapped_column(
+        Date,
+        comment="The first list naming it or any predecessor (model switches not "
+        "followed); kept by the loads.",
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -39,19 +39,10 @@ async def links_of(conn: AsyncConnection, ids: Iterable[int]) -> list[LinkRecord
 async def lineage_first_seen(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, dt.date]:
     """The first publication date of each agreement's lineage: its own `firstSeen` or an
     earlier one of any predecessor (a rename does not restart the history; a model switch
-    starts a new agreement)."""
+    starts a new agreement), as the loads stored it (`agreements.lineage_first_seen`)."""
     rows = await conn.execute(
         text(
-            """
-            WITH RECURSIVE chain(id, ancestor) AS (
-                SELECT id, id FROM agreements WHERE id = ANY(CAST(:ids AS bigint[]))
-                UNION
-                SELECT c.id, l.predecessor_id FROM chain c
-                JOIN agreement_links l ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
-            )
-            SELECT c.id, min(g.first_seen) FROM chain c JOIN agreements g ON g.id = c.ancestor
-            GROUP BY c.id
-            """
+            "SELECT id, lineage_first_seen FROM agreements WHERE id = ANY(CAST(:ids AS bigint[]))"
         ),
         {"ids": sorted(set(ids))},
     )
