@@ -1,5 +1,6 @@
 """What every data command shares: running it (async, a bad input is a one-line error and
-exit code 1) and an engine on the primary database whose schema is at head."""
+exit code 1), an engine on the primary database whose schema is at head, and the
+declaration of a source (`Source`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.config import get_settings
+from open287g.db.ingest.removed import RemovalStep
 from open287g.db.migrate import require_current_schema
 from open287g.db.session import make_engine, primary_url
 from open287g.loaders.errors import LoadError
@@ -42,3 +46,19 @@ async def migrated_engine() -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A data source, declared once beside its loader and listed in `loaders/registry.py`:
+    the dataset its files are recorded under (`source_files.dataset`, also its `load`
+    command's name), the command (whose handler parses the files and ingests them through
+    `db/ingest/`), and how its rows go when its files are removed (`datasets remove`;
+    None: its files cannot be removed)."""
+
+    dataset: str
+    add_command: Callable[[Subparsers], None]
+    remove: RemovalStep | None

@@ -24,9 +24,10 @@ from open287g.db.ingest.provenance import (
     finish_load,
     lock_dataset,
 )
+from open287g.db.ingest.removed import RemovalStep, rows_go_with_their_runs
 from open287g.db.models.enums import IssueAction
 from open287g.db.reference_data import State
-from open287g.loaders.commands import command, migrated_engine
+from open287g.loaders.commands import Source, command, migrated_engine
 from open287g.loaders.errors import LoadError
 from open287g.loaders.normalize import clean_text, lookup_state
 from open287g.loaders.sources import SourceDocument, read_one
@@ -174,7 +175,8 @@ def counted(inserted: str, updated: str) -> Callable[[LoadCounts], str]:
 class CsvSource(Generic[Row]):
     """A small CSV source declared once: its dataset (also its `load` command's name), how
     its rows are parsed and merged, the datasets it rewrites besides its own (`also_lock`,
-    see load_csv_document) and its command's words."""
+    see load_csv_document), its command's words and how its rows go when its files are
+    removed (by default with their load runs, `ON DELETE CASCADE`)."""
 
     dataset: str
     parse: Callable[[str, bytes], ParsedCsv[Row]]
@@ -183,6 +185,11 @@ class CsvSource(Generic[Row]):
     description: str
     summary: Callable[[LoadCounts], str] = LoadCounts.summary
     also_lock: tuple[str, ...] = ()
+    remove: RemovalStep | None = rows_go_with_their_runs
+
+    @property
+    def source(self) -> Source:
+        return Source(self.dataset, self.add_command, self.remove)
 
     async def load(
         self, target: AsyncEngine | AsyncConnection, document: SourceDocument

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from open287g.db.ingest.removal import remove_source_files, select_files
+from open287g.db.ingest.removal import NotRemovable, remove_source_files, select_files
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
 from open287g.db.queries.reference import datasets
 from open287g.loaders.commands import command, migrated_engine
 from open287g.loaders.errors import LoadError
+from open287g.loaders.registry import REMOVALS
 
 
 def _file_id(value: str) -> int:
@@ -64,6 +65,9 @@ async def _remove(args: argparse.Namespace) -> int:
         missing = sorted(set(args.ids) - set(files))
         if missing:
             raise LoadError("datasets remove", f"no dataset with id {missing[0]}; nothing removed")
-        removed = await remove_source_files(conn, files)
+        try:
+            removed = await remove_source_files(conn, files, REMOVALS)
+        except NotRemovable as exc:
+            raise LoadError("datasets remove", f"{exc}; nothing removed") from exc
     print(f"datasets: {removed.summary()}")
     return 0

@@ -19,6 +19,7 @@ from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.ingest.removal import remove_source_files
 from open287g.loaders.detainers.load import load_detainer_source
+from open287g.loaders.registry import REMOVALS
 from tests.support.fixtures import (
     MAKE_DETAINERS,
     load_release_with_sheriffs,
@@ -92,7 +93,7 @@ async def test_a_mirror_of_facilities_follows_releases_and_a_removal(
     # Removing the later release: HARRITX keeps its other months, the totals change again.
     async with engine.begin() as conn:
         file_id = await conn.scalar(text("SELECT id FROM source_files WHERE name = 'later.csv'"))
-        await remove_source_files(conn, [file_id])
+        await remove_source_files(conn, [file_id], REMOVALS)
     await mirror.sync(http)
     removed = await export(http)
     assert removed != replaced

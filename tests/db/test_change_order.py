@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from open287g.db.ingest.provenance import SourceFacts, begin_load, record_changes
 from open287g.db.ingest.removal import remove_source_files
+from open287g.db.ingest.removed import rows_go_with_their_runs
 from open287g.db.models.enums import ChangeOp
 from open287g.db.queries.changes import changes_since, data_version
 
@@ -89,7 +90,7 @@ async def _first_a_load(engine: AsyncEngine, conn: AsyncConnection) -> None:
 
 async def _first_a_removal(engine: AsyncEngine, conn: AsyncConnection) -> None:
     file_id = await _committed_removable(engine)
-    await remove_source_files(conn, [file_id])
+    await remove_source_files(conn, [file_id], {"test-removed": rows_go_with_their_runs})
 
 
 FirstWriter = Callable[[AsyncEngine, AsyncConnection], Awaitable[None]]

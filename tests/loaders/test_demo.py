@@ -21,8 +21,8 @@ from open287g.app import create_app
 from open287g.config import Settings
 from open287g.db.queries.changes import DEMO_NOTICE
 from open287g.db.queries.ids import to_global_id
-from open287g.loaders.cli import DEMO_DIR
 from open287g.loaders.errors import LoadError
+from open287g.loaders.ice287g.cli import DEMO_DIR
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from tests.support.database import create_database_copy, drop_database
 from tests.support.environment import PROJECT_ROOT

@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 from open287g.config import Settings
 from open287g.db.ingest.removal import remove_source_files
 from open287g.loaders.ice287g.load import load_sources, plan_sources
+from open287g.loaders.registry import REMOVALS
 from tests.support.fixtures import HARRIS_SHERIFF, ICE_DIR, ice_xlsx, write
 from tests.support.live import LiveServer
 
@@ -164,7 +165,7 @@ async def test_incremental_syncs_follow_a_load_and_a_removal(
                     {"r": result.load_run_id},
                 )
             ).scalar_one()
-            removed = await remove_source_files(conn, [file_id])
+            removed = await remove_source_files(conn, [file_id], REMOVALS)
         assert removed.deleted["agreement"] == 2
         assert removed.deleted["jurisdiction"] >= 1
         assert removed.updated["agreement"] > 700  # ended by the file, active again

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db import gazetteer
 from open287g.db.ingest.provenance import LoadCounts, record_changes
+from open287g.db.ingest.removed import IDS, Removal
 from open287g.db.models.enums import ChangeOp
 
 
@@ -268,3 +269,21 @@ async def write_release(
         conn, run, "detainer_release", {release.source_file_id} | superseded, ChangeOp.UPSERT
     )
     return counts
+
+
+async def remove_releases(removal: Removal) -> None:
+    """The removal of detainer releases: their cells, and the facilities no release
+    mentions any more (the others' totals changed: re-emitted)."""
+    facilities = await removal.ids(
+        f"DELETE FROM detainer_stats WHERE source_file_id = ANY({IDS}) RETURNING facility_id",
+        ids=removal.files,
+    )
+    removal.gone(
+        "detainer_facility",
+        await removal.ids(
+            f"DELETE FROM detainer_facilities f WHERE f.id = ANY({IDS}) AND NOT EXISTS"
+            " (SELECT 1 FROM detainer_stats s WHERE s.facility_id = f.id) RETURNING f.id",
+            ids=sorted(set(facilities)),
+        ),
+    )
+    removal.facilities |= set(facilities)

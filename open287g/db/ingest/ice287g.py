@@ -24,6 +24,7 @@ from open287g.db.ingest.lineage import (
     statuses,
 )
 from open287g.db.ingest.provenance import LoadCounts, record_changes
+from open287g.db.ingest.removed import IDS, Removal
 from open287g.db.models.enums import AgreementStatus, ChangeOp, SnapshotKind
 
 
@@ -427,3 +428,50 @@ async def snapshot_row_count(conn: AsyncConnection, load_run_id: int) -> int:
         )
     ).scalar_one_or_none()
     return int(count or 0)
+
+
+async def remove_lists(removal: Removal) -> None:
+    """The removal of ICE lists: their snapshots (observations go with them), the
+    agreements only they listed, and agencies left without any agreement (with their
+    officials); the other agencies they listed are re-derived."""
+    touched = await removal.ids(
+        "SELECT DISTINCT o.agreement_id FROM agreement_observations o"
+        f" JOIN snapshots s ON s.id = o.snapshot_id WHERE s.source_file_id = ANY({IDS})",
+        ids=removal.files,
+    )
+    touched_agencies = await removal.ids(
+        f"SELECT DISTINCT agency_id FROM agreements WHERE id = ANY({IDS})", ids=touched
+    )
+    await removal.conn.execute(
+        text(f"DELETE FROM snapshots WHERE source_file_id = ANY({IDS})"), {"ids": removal.files}
+    )
+    gone = await removal.conn.execute(
+        text(
+            f"DELETE FROM agreements g WHERE g.id = ANY({IDS}) AND NOT EXISTS"
+            " (SELECT 1 FROM agreement_observations o WHERE o.agreement_id = g.id)"
+            " RETURNING g.id, (SELECT a.name FROM agencies a WHERE a.id = g.agency_id),"
+            " g.state_code, CAST(g.model_code AS text)"
+        ),
+        {"ids": touched},
+    )
+    for agreement_id, agency, state, model in gone:
+        removal.gone("agreement", [agreement_id])
+        removal.summaries[("agreement", agreement_id)] = (
+            f"removed with its dataset: {agency} ({state}, {model})"
+        )
+    orphans = await removal.ids(
+        f"SELECT a.id FROM agencies a WHERE a.id = ANY({IDS})"
+        " AND NOT EXISTS (SELECT 1 FROM agreements g WHERE g.agency_id = a.id)",
+        ids=touched_agencies,
+    )
+    removal.gone(
+        "official",
+        await removal.ids(
+            f"DELETE FROM officials WHERE agency_id = ANY({IDS}) RETURNING id", ids=orphans
+        ),
+    )
+    removal.gone(
+        "agency",
+        await removal.ids(f"DELETE FROM agencies WHERE id = ANY({IDS}) RETURNING id", ids=orphans),
+    )
+    removal.agencies |= set(touched_agencies) - set(orphans)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
+from open287g.db.ingest.removed import IDS, Removal
 from open287g.db.models.enums import ChangeOp, IssueAction
 
 
@@ -81,3 +82,13 @@ async def merge_officials(
             counts.unchanged += 1
     await record_changes(conn, run_id, "official", changed, ChangeOp.UPSERT)
     return counts
+
+
+async def remove_officials(removal: Removal) -> None:
+    """The removal of officials CSVs: the officials their runs wrote."""
+    removal.gone(
+        "official",
+        await removal.ids(
+            f"DELETE FROM officials WHERE load_run_id = ANY({IDS}) RETURNING id", ids=removal.runs
+        ),
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
+from open287g.db.ingest.removed import IDS, Removal
 from open287g.db.models.enums import ChangeOp, JurisdictionKind, PolicyBasis, PolicyStatus
 
 
@@ -131,3 +132,13 @@ async def merge_policies(
     await record_changes(conn, run_id, "jurisdiction", new_jurisdictions, ChangeOp.UPSERT)
     await record_changes(conn, run_id, "policy", changed, ChangeOp.UPSERT, summaries=summaries)
     return counts
+
+
+async def remove_policies(removal: Removal) -> None:
+    """The removal of policy CSVs: the assertions their runs wrote."""
+    removal.gone(
+        "policy",
+        await removal.ids(
+            f"DELETE FROM policies WHERE load_run_id = ANY({IDS}) RETURNING id", ids=removal.runs
+        ),
+    )

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from open287g.config import Settings
-from open287g.db.ingest.ice287g import SnapshotMeta, merge_snapshot, snapshot_row_count
+from open287g.db.ingest.ice287g import (
+    SnapshotMeta,
+    merge_snapshot,
+    remove_lists,
+    snapshot_row_count,
+)
 from open287g.db.ingest.provenance import (
     LoadCounts,
     begin_load,
@@ -179,7 +184,8 @@ async def _keep_demo_apart(conn: AsyncConnection, label: str, *, is_demo: bool) 
             )
         return None
     demo = await select_files(conn, demo=True)
-    return await remove_source_files(conn, demo) if demo else None
+    # The demo data set is ICE lists alone (`load ice-287g --demo`).
+    return await remove_source_files(conn, demo, {DATASET: remove_lists}) if demo else None
 
 
 async def load_sources(

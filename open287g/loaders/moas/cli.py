@@ -11,8 +11,12 @@ from typing import Any
 from tqdm import tqdm
 
 from open287g.config import get_settings
-from open287g.db.ingest.documents import agreement_urls_without_document, link_agreements
-from open287g.loaders.commands import command, migrated_engine
+from open287g.db.ingest.documents import (
+    DATASET,
+    agreement_urls_without_document,
+    link_agreements,
+)
+from open287g.loaders.commands import Source, command, migrated_engine
 from open287g.loaders.errors import LoadError
 from open287g.loaders.moas.load import MoaResult, PlannedMoa, load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
@@ -137,3 +141,7 @@ async def _load_moas(args: argparse.Namespace) -> int:
     elapsed = time.monotonic() - started
     print(f"moas: {len(planned)} file(s) in {elapsed:.0f} s: {totals.summary()}")
     return min(totals.failed, MAX_EXIT_STATUS)
+
+
+# MOA documents are kept once per sha256 and linked to agreements: not removable.
+MOAS = Source(DATASET, add_moa_command, None)
