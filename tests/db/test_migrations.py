@@ -52,22 +52,12 @@ async def test_migrate_down_to_base_and_up_again(server_url: URL, template_url: 
         migrate.downgrade(url, "base")
         engine = create_async_engine(url, poolclass=NullPool)
         async with engine.connect() as conn:
-            tables = (
-                (
-                    await conn.execute(
-                        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-                    )
-                )
-                .scalars()
-                .all()
+            tables = await conn.scalars(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             )
-            types = (
-                (await conn.execute(text("SELECT typname FROM pg_type WHERE typtype = 'e'")))
-                .scalars()
-                .all()
-            )
+            types = await conn.scalars(text("SELECT typname FROM pg_type WHERE typtype = 'e'"))
             assert set(tables) <= {"alembic_version"}
-            assert types == []
+            assert types.all() == []
             assert await migrate.current_revisions(conn) == set()
         migrate.upgrade(url)  # Alembic alone: the refreshes the migrations asked for wait
         pending = "SELECT name, requested_by FROM derived_refreshes ORDER BY name"

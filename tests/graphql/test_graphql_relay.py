@@ -27,6 +27,7 @@ REQUIRED = {"agreementChanges": '(from: "2000-01-01", to: "2100-01-01")'}
 # Where a nested connection's parent comes from: the root listing objects of that type.
 PARENTS = {"Agreement": "agreements", "Agency": "agencies", "Jurisdiction": "jurisdictions"}
 RESOLVERS = build_schema(compiled=False)
+PATHS = {"compiled": schema, "resolvers": RESOLVERS}
 
 
 def connections() -> list[tuple[str, str]]:
@@ -85,19 +86,25 @@ def _check_page(page: dict[str, Any]) -> list[str]:
     return [edge["cursor"] for edge in edges]
 
 
-@pytest.mark.parametrize("path", ["compiled", "resolvers"])
-@pytest.mark.parametrize(("owner", "field"), connections())
-async def test_a_relay_client_pages_both_ways(
-    engine: AsyncEngine, owner: str, field: str, path: str
-) -> None:
-    client = Client(engine, schema if path == "compiled" else RESOLVERS, owner, field)
+@pytest.fixture(
+    params=[(*connection, path) for connection in connections() for path in PATHS],
+    ids="-".join,
+)
+async def client(request: pytest.FixtureRequest, engine: AsyncEngine) -> Client:
+    """A client of each connection on each path; a nested one under a parent with items."""
+    owner, field, path = request.param
+    client = Client(engine, PATHS[path], owner, field)
     if owner != "Query":
         await client.choose_parent()
+    return client
+
+
+async def test_a_relay_client_pages_both_ways(client: Client) -> None:
     whole = await client.page(first=PAGE)
     total = whole["totalCount"]
     # A few pages whatever the list's length; the resolvers fetch every column of every
     # item shown, so they walk in pages of PAGE (a thousand agreements: ten each way).
-    size = PAGE if path == "resolvers" else max(1, min(PAGE, total // 4 + 1))
+    size = PAGE if client.on is RESOLVERS else max(1, min(PAGE, total // 4 + 1))
     forwards: list[str] = []
     page = await client.page(first=size)
     assert page["pageInfo"]["hasPreviousPage"] is False
@@ -117,21 +124,14 @@ async def test_a_relay_client_pages_both_ways(
             break
         page = await client.page(last=size, before=page["pageInfo"]["startCursor"])
         assert page["pageInfo"]["hasNextPage"] is True
-    assert len(forwards) == total, (owner, field)
+    assert len(forwards) == total, (client.owner, client.field)
     assert len(set(forwards)) == total
     assert backwards == forwards
     if total <= PAGE:
         assert _check_page(whole) == forwards
 
 
-@pytest.mark.parametrize("path", ["compiled", "resolvers"])
-@pytest.mark.parametrize(("owner", "field"), connections())
-async def test_first_zero_is_an_empty_page(
-    engine: AsyncEngine, owner: str, field: str, path: str
-) -> None:
-    client = Client(engine, schema if path == "compiled" else RESOLVERS, owner, field)
-    if owner != "Query":
-        await client.choose_parent()
+async def test_first_zero_is_an_empty_page(client: Client) -> None:
     for window in ({"first": 0}, {"last": 0}):
         page = await client.page(**window)
         assert page["edges"] == []

@@ -58,15 +58,8 @@ async def test_a_release_of_synthetic_rows_is_labelled_synthetic(
     await load_detainer_source(engine, str(release), Settings())  # no --synthetic
     assert (await datasets(http))["all.csv"] is True
     async with engine.connect() as conn:
-        notes = (
-            (
-                await conn.execute(
-                    text("SELECT reason FROM load_issues WHERE \"column\" = 'data_source'")
-                )
-            )
-            .scalars()
-            .all()
-        )
+        labelled = "SELECT reason FROM load_issues WHERE \"column\" = 'data_source'"
+        notes = (await conn.scalars(text(labelled))).all()
     assert any("labelled synthetic" in note for note in notes)
     # Without the column, the flag decides as before.
     plain = rewrite(release, tmp_path / "plain.csv", dict.fromkeys(range(300)))

@@ -3,16 +3,14 @@ real snapshots, and the re-match of counties stored before the gazetteer existed
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from open287g.config import Settings
 from open287g.db.gazetteer import counties_by_state, county_by_fips, match_county
 from open287g.db.reference_data import STATES
 from open287g.loaders.ice287g.rematch import rematch_counties
-from tests.support.fixtures import ICE_DIR
+from tests.support.fixtures import ICE_DIR, rest_and_graphql
 from tests.support.snapshots import database_url
 
 __all__ = ["database_url"]  # this module's database: a copy of the ICE template
@@ -144,17 +142,12 @@ async def test_real_snapshots_make_no_county_from_a_misspelling(
 
 
 async def test_every_county_has_its_fips_in_both_apis(loaded: None, engine: AsyncEngine) -> None:
-    from open287g.app import create_app
-
-    app = create_app(Settings(), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        rest = (await client.get("/v1/jurisdictions?kind=COUNTY&state=SC&limit=1000")).json()
-        query = (
-            '{ jurisdictions(first: 100, filter: {kind: COUNTY, state: "AR"})'
-            " { edges { node { name fips } } } }"
-        )
-        graphql = (await client.post("/graphql", json={"query": query})).json()
+    rest, graphql = await rest_and_graphql(
+        engine,
+        "/v1/jurisdictions?kind=COUNTY&state=SC&limit=1000",
+        '{ jurisdictions(first: 100, filter: {kind: COUNTY, state: "AR"})'
+        " { edges { node { name fips } } } }",
+    )
     sc = {row["name"]: row["fips"] for row in rest["data"]}
     assert sc["McCormick County"] == "45065"
     assert all(sc.values())

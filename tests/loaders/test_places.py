@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -16,7 +15,7 @@ from open287g.db.reference_data import STATES
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.placement_overrides import PLACEMENT_OVERRIDES
 from open287g.loaders.sources import SourceDocument
-from tests.support.fixtures import ice_xlsx
+from tests.support.fixtures import ice_xlsx, rest_and_graphql
 
 
 async def test_every_county_of_the_gazetteer_is_a_jurisdiction(conn: AsyncConnection) -> None:
@@ -47,17 +46,12 @@ async def test_every_county_of_the_gazetteer_is_a_jurisdiction(conn: AsyncConnec
 
 
 async def test_a_county_no_list_names_is_in_both_apis(engine: AsyncEngine) -> None:
-    from open287g.app import create_app
-
-    app = create_app(Settings(), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        rest = (await client.get("/v1/jurisdictions?kind=COUNTY&state=TX&limit=1000")).json()
-        query = (
-            '{ jurisdictions(first: 100, filter: {kind: COUNTY, state: "LA", nameContains:'
-            ' "Charles"}) { edges { node { name fips kind } } } }'
-        )
-        graphql = (await client.post("/graphql", json={"query": query})).json()
+    rest, graphql = await rest_and_graphql(
+        engine,
+        "/v1/jurisdictions?kind=COUNTY&state=TX&limit=1000",
+        '{ jurisdictions(first: 100, filter: {kind: COUNTY, state: "LA", nameContains:'
+        ' "Charles"}) { edges { node { name fips kind } } } }',
+    )
     texas = {row["name"]: row["fips"] for row in rest["data"]}
     assert len(texas) == 254
     assert texas["Harris County"] == "48201"

@@ -318,6 +318,17 @@ async def app_client(
     await app.state.response_cache.aclose()
 
 
+async def rest_and_graphql(
+    engine: AsyncEngine, path: str, query: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The real app's answers (default settings) to `GET path` and to the GraphQL `query`:
+    one question asked through both APIs."""
+    async with app_client(engine, Settings()) as client:
+        rest = (await client.get(path)).json()
+        graphql = (await client.post("/graphql", json={"query": query})).json()
+    return rest, graphql
+
+
 async def add_policy(engine: AsyncEngine, state: str) -> None:
     """Loads a one-row policy CSV for `state`: the smallest load that bumps the data version."""
     row = f"state,{state},x,,LIMITS,false,,,Test,,\n"
