@@ -18,8 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.detainers import rematch_facilities
-from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
-from open287g.db.models.enums import ChangeOp
+from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_updated
 from open287g.loaders.csv_documents import CsvSource, ParsedCsv, counted, csv_records, rejected
 from open287g.text import name_key
 
@@ -114,10 +113,9 @@ async def merge_facility_overrides(
             },
         )
         counts.inserted += 1
-    changed = await rematch_facilities(conn)
-    counts.updated = len(changed)
-    await record_changes(conn, run_id, "detainer_facility", changed, ChangeOp.UPSERT)
-    return counts
+    return await record_updated(
+        conn, run_id, counts, "detainer_facility", await rematch_facilities(conn)
+    )
 
 
 FACILITY_OVERRIDES = CsvSource(

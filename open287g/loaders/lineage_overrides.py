@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.ice287g import recompute_agreements
-from open287g.db.ingest.provenance import IssueRecord, LoadCounts, lock_dataset, record_changes
-from open287g.db.models.enums import ChangeOp, ProgramModelCode
+from open287g.db.ingest.provenance import IssueRecord, LoadCounts, lock_dataset, record_updated
+from open287g.db.models.enums import ProgramModelCode
 from open287g.loaders.csv_documents import CsvSource, ParsedCsv, counted, csv_records, rejected
 from open287g.text import name_key
 
@@ -145,9 +145,7 @@ async def merge_overrides(
         )
         counts.inserted += 1
     changed = [row.id for row in await recompute_agreements(conn)]
-    counts.updated = len(changed)
-    await record_changes(conn, run_id, "agreement", changed, ChangeOp.UPSERT)
-    return counts
+    return await record_updated(conn, run_id, counts, "agreement", changed)
 
 
 LINEAGE_OVERRIDES = CsvSource(

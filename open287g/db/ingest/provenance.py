@@ -260,3 +260,13 @@ async def record_changes(
         # Every API process learns of the new data version the moment this commits.
         await announce(conn)
     return len(ordered)
+
+
+async def record_updated(
+    conn: AsyncConnection, run_id: int, counts: LoadCounts, entity: str, ids: Sequence[int]
+) -> LoadCounts:
+    """`ids` of `entity` were rewritten by the load (a rematch or recompute): they count as
+    updated and enter the change sequence. The counts, for the merge to return."""
+    counts.updated = len(ids)
+    await record_changes(conn, run_id, entity, ids, ChangeOp.UPSERT)
+    return counts
