@@ -96,14 +96,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        number=number,
-        day=day,
-        percent=percent,
-        short_sha=short_sha,
-        http_url=http_url,
-        label=label,
-    )
+    # Each filter is the function of its name.
+    env.filters.update({f.__name__: f for f in (number, day, percent, short_sha, http_url, label)})
     env.globals.update(
         asset_url=asset_url, graphql_url=graphql_url, gid=to_global_id, next_sort=next_sort
     )
