@@ -38,7 +38,14 @@ from open287g.db.entities.declare import (
     gid_sql,
     json_sql,
 )
-from open287g.db.queries.pagination import PageQuery, Rows, Window, decode_cursor, window
+from open287g.db.queries.pagination import (
+    PageQuery,
+    Rows,
+    Window,
+    decode_cursor,
+    limited,
+    window,
+)
 
 # json_build_object takes at most 100 arguments: 50 keys.
 MAX_KEYS = 50
@@ -186,8 +193,7 @@ def nested_connection_sql(
     if shown.query_after:
         condition, params = paging.after(decode_cursor(shown.query_after, relation.ordering))
         where = stmt.adopt(condition.format(c="q"), params)
-    limit = "" if shown.backward else f" LIMIT {shown.size + 1}"
-    rows = f"SELECT q.* FROM ({inner}) q WHERE {where} ORDER BY {paging.order.format(c='q')}{limit}"
+    rows = f"SELECT q.* FROM ({inner}) q WHERE {where} ORDER BY {paging.order.format(c='q')}"
     count = f"SELECT count(*) FROM {source}"
     return connection_sql(
         stmt, target, rows, count, shown, relation.ordering, "ASC", pick, paging=paging
@@ -206,10 +212,11 @@ def connection_sql(
     ctes: str = "",
     paging: ConnectionOrder | None = None,
 ) -> str:
-    """A keyset page as a connection. Forwards, `rows` selects up to `shown.size + 1` rows
-    of the target after the cursor, with their `sort_value` (one more than shown says
-    there is a next page); backwards, every row, numbered, of which the `size` before the
-    `before` cursor's row (or the last `size`) are shown. `count` counts them all (run
+    """A keyset page as a connection. `rows` selects the target's rows after the cursor
+    (every row, backwards), in order, with their `sort_value`, not limited: forwards, the
+    page reads `shown.size + 1` of them (`limited`: one more than shown says there is a
+    next page); backwards, every row, numbered, of which the `size` before the `before`
+    cursor's row (or the last `size`) are shown. `count` counts them all (run
     only when the shape's `total` is asked). The rows are in (`sort_value`, `id`) order in
     `direction`, their cursors made of those two, unless `paging` gives the order and the
     cursor's id (its `value` is the `sort_value`)."""
@@ -264,8 +271,9 @@ def connection_sql(
             raise NotCompilable(part.name)
         parts.append(f"{_literal(part.key)}, {value}")
     with_ = f"{ctes}, " if ctes else ""
+    read = rows if shown.backward else limited(rows, shown.size)
     return (
-        f"(WITH {with_}{page} AS ({rows}), {slices} SELECT json_build_object({', '.join(parts)}))"
+        f"(WITH {with_}{page} AS ({read}), {slices} SELECT json_build_object({', '.join(parts)}))"
     )
 
 

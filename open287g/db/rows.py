@@ -18,7 +18,7 @@ from open287g.db.entities import COMPUTED, ENTITIES
 from open287g.db.entities.declare import Entity, cursor_sql
 from open287g.db.flat import Joins, row_sql
 from open287g.db.queries.changes import DATA_VERSION_COLUMNS, DATA_VERSION_SQL, NOTICE_SQL
-from open287g.db.queries.pagination import PageQuery
+from open287g.db.queries.pagination import PageQuery, limited
 
 # The data version's columns, first in every REST statement's row (`changes.version_of`).
 _VERSION_NAMES = "version, modified, oldest, demo, synthetic"
@@ -27,8 +27,9 @@ assert len(_VERSION_NAMES.split(",")) == DATA_VERSION_COLUMNS
 
 @dataclass(frozen=True)
 class Listing:
-    """The rows of a page: the query layer's keyset page (`rows` selects up to `limit + 1`
-    rows with their `sort_value`) and the ordering its cursors name. The rows are in
+    """The rows of a page: the query layer's keyset page (`rows` selects the rows after
+    the cursor, in order, with their `sort_value`; `page_sql` limits them) and the
+    ordering its cursors name. The rows are in
     (`sort_value`, `id`) order in `direction`, unless `order` (SQL over `{c}`, the page's
     rows) says otherwise, as a connection's `paging` does (a search's rank, best first,
     then id); a cursor is made of `sort_value` and `id` either way. `whole`: the query
@@ -53,7 +54,8 @@ Bound = tuple[str, tuple[Any, ...]]
 
 
 def page_sql(entity: Entity, listing: Listing, limit: int) -> Bound:
-    """The statement of one /v1 page. Its row: the data version's columns, the next
+    """The statement of one /v1 page of `limit` rows (the one place REST's `limit` is
+    applied: the query layer's rows are not limited). Its row: the data version's columns, the next
     cursor (or null), and the response body as UTF-8 bytes: `{"data": [rows],
     "next_cursor": …, "data_version": …}`, with `"notice"` last when demo or synthetic
     data is loaded.
@@ -115,7 +117,8 @@ def _page_text(
         f""" || coalesce(',"notice":' || to_json({NOTICE_SQL})::text, '') || '}}'"""
     )
     sql = (
-        f"WITH {f'{ctes}, ' if ctes else ''}{page} AS ({rows}), {shown} AS ({shown_sql}),"
+        f"WITH {f'{ctes}, ' if ctes else ''}{page} AS ({rows if whole else limited(rows, limit)}),"
+        f" {shown} AS ({shown_sql}),"
         f" _next AS (SELECT {cursor} AS cursor),"
         f" _version({_VERSION_NAMES}) AS ({DATA_VERSION_SQL})"
         # The body as UTF-8 bytes (bytea): asyncpg hands them over as they are, where

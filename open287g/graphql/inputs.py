@@ -196,5 +196,5 @@ def agreement_changes_arguments(
     """The `agreementChanges` page and its window, checked in one order by both paths."""
     if end < start:
         raise ClientError("`to` must not be before `from`")
-    query = agreements.changes_page_query(start, end, shown.query_first, shown.query_after)
+    query = agreements.changes_page_query(start, end, shown.query_after)
     return query, shown

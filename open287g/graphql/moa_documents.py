@@ -36,5 +36,5 @@ def documents_arguments(
 ) -> tuple[PageQuery, str, ConnectionOrder]:
     """`documents`: the page `documents.documents_page` maps (REST's `/v1/documents` reads
     the same), its cursors' ordering and its order, checked in one order by both paths."""
-    query, ordering, order = documents.documents_page(search, shown.query_first, shown.query_after)
+    query, ordering, order = documents.documents_page(search, shown.query_after)
     return query, ordering, dataclasses.replace(ID_ORDER, order=order)

@@ -130,7 +130,7 @@ def _agreements(
 ) -> Page:
     filters, order = agreement_page_arguments(filter, order_by)
     shown = window(first, after, last, before)
-    query = agreements.page_query(filters, order, shown.query_first, shown.query_after, as_of)
+    query = agreements.page_query(filters, order, shown.query_after, as_of)
     return Page(query, shown, order.name, order.direction.value)
 
 
@@ -192,7 +192,7 @@ def _facilities(
 
 def _id_page(pages: IdPages[F], filters: F, shown: Window) -> Page:
     """A page of a table paged in id order (the filter checked first, then the window)."""
-    query = pages.page_query(filters, shown.query_first, shown.query_after)
+    query = pages.page_query(filters, shown.query_after)
     return Page(query, shown, pages.ordering)
 
 

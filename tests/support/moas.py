@@ -47,7 +47,7 @@ async def load_moa_agreements(conn: AsyncConnection, tmp_path: Path) -> None:
 
 async def search_documents(conn: AsyncConnection, search: str) -> list[dict[str, Any]]:
     """The first page of a search, as /v1/documents builds it (one statement)."""
-    query, ordering, order = documents_page(search, 5, None)
+    query, ordering, order = documents_page(search, None)
     row = await fetch_row(conn, page_sql(DOCUMENT, Listing(query, ordering, order=order), 5))
     found: list[dict[str, Any]] = orjson.loads(row[-1])["data"]
     return found

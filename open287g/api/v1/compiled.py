@@ -53,7 +53,7 @@ def collection_handler(collection: Collection, declared: Sequence[Param]) -> Han
     @lru_cache(maxsize=PLANS)
     def compiled(query_string: bytes) -> Bound:
         values = parsed(query_string)
-        listing = collection.listing(values, values["limit"], values["cursor"])
+        listing = collection.listing(values, values["cursor"])
         return page_sql(collection.entity, listing, values["limit"])
 
     async def handler(request: Request) -> Response:
@@ -87,7 +87,7 @@ async def _export(request: Request, collection: Collection, values: dict[str, An
             await collection.check(conn, values)
     if cached is not None:
         return cached
-    collection.listing(values, EXPORT_BATCH, values["cursor"])  # a bad cursor: 400 now
+    collection.listing(values, values["cursor"])  # a bad cursor: 400 now
     filename = f"open287g-{collection.name}-v{version.version}"
     columns = [column.name for column in collection.entity.rest]
     batches = _export_batches(engine, collection, values)
@@ -102,7 +102,7 @@ async def _export_batches(
     async with export_snapshot(engine) as conn:
         cursor = values["cursor"]
         while True:
-            listing = collection.listing(values, EXPORT_BATCH, cursor)
+            listing = collection.listing(values, cursor)
             row = await fetch_row(conn, page_sql(collection.entity, listing, EXPORT_BATCH))
             yield orjson.loads(row[_BODY])["data"]
             cursor = row[_CURSOR]

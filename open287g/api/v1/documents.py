@@ -50,11 +50,11 @@ SEARCH = Param(
 )
 
 
-def _listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
+def _listing(values: dict[str, Any], cursor: str | None) -> Listing:
     # A blank `q` (spaces, `%1E`) is no search, like an empty one (params.py) and like
     # the other collections' `q`: the OpenAPI pattern admits it, so it must work.
     search = values["q"] if values["q"] and values["q"].strip() else None
-    query, ordering, order = documents.documents_page(search, limit, cursor)
+    query, ordering, order = documents.documents_page(search, cursor)
     return Listing(query, ordering, order=order)
 
 

@@ -33,14 +33,14 @@ def row_model(entity: Entity) -> type[BaseModel]:
 
 @dataclass(frozen=True)
 class Collection:
-    """A collection of a declared entity. `listing` maps the request's filters, page size
-    and cursor onto the query layer's page; one statement answers the page
-    (`open287g.db.rows`)."""
+    """A collection of a declared entity. `listing` maps the request's filters and cursor
+    onto the query layer's page; one statement answers the page, of the request's size
+    (`open287g.db.rows.page_sql`)."""
 
     name: str
     entity: Entity
     filters: tuple[Param, ...]
-    listing: Callable[[dict[str, Any], int, str | None], Listing]
+    listing: Callable[[dict[str, Any], str | None], Listing]
     # The item (`/v1/{name}/{id}`) may say more than a collection row: its model extends
     # the row's, and `item_extra` adds those fields by the row's key (never in a list).
     item_model: type[BaseModel] | None = None

@@ -74,9 +74,9 @@ AGREEMENT_SORT = Param(
 )
 
 
-def _agreement_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
+def _agreement_listing(values: dict[str, Any], cursor: str | None) -> Listing:
     order = agreements.AgreementOrder(agreements.AgreementOrderField(values["sort"].upper()))
-    query = agreements.page_query(agreement_filter(values), order, limit, cursor)
+    query = agreements.page_query(agreement_filter(values), order, cursor)
     return Listing(query, order.name, order.direction.value)
 
 
@@ -96,9 +96,9 @@ AGENCY_FILTERS = (
 )
 
 
-def _agency_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
+def _agency_listing(values: dict[str, Any], cursor: str | None) -> Listing:
     filters = agencies.AgencyFilter(resolve_state(values["state"]), values["type"], values["q"])
-    return Listing(agencies.agency_page_query(filters, limit, cursor), agencies.ORDERING)
+    return Listing(agencies.agency_page_query(filters, cursor), agencies.ORDERING)
 
 
 # Jurisdictions -------------------------------------------------------------------------
@@ -115,13 +115,11 @@ JURISDICTION_FILTERS = (
 )
 
 
-def _jurisdiction_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
+def _jurisdiction_listing(values: dict[str, Any], cursor: str | None) -> Listing:
     filters = jurisdictions.JurisdictionFilter(
         resolve_state(values["state"]), values["kind"], values["q"]
     )
-    return Listing(
-        jurisdictions.jurisdiction_page_query(filters, limit, cursor), jurisdictions.ORDERING
-    )
+    return Listing(jurisdictions.jurisdiction_page_query(filters, cursor), jurisdictions.ORDERING)
 
 
 # Facilities ----------------------------------------------------------------------------
@@ -155,8 +153,8 @@ def _facility_filter(values: dict[str, Any]) -> facilities.FacilityFilter:
     )
 
 
-def _facility_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
-    page = facilities.facility_page_query(_facility_filter(values), limit, cursor)
+def _facility_listing(values: dict[str, Any], cursor: str | None) -> Listing:
+    page = facilities.facility_page_query(_facility_filter(values), cursor)
     return Listing(page, facilities.ORDERING)
 
 
@@ -172,9 +170,9 @@ POLICY_FILTERS = (
 )
 
 
-def _policy_listing(values: dict[str, Any], limit: int, cursor: str | None) -> Listing:
+def _policy_listing(values: dict[str, Any], cursor: str | None) -> Listing:
     filters = policies.PolicyFilter(resolve_state(values["state"]), values["status"])
-    return Listing(policies.policy_page_query(filters, limit, cursor), policies.ORDERING)
+    return Listing(policies.policy_page_query(filters, cursor), policies.ORDERING)
 
 
 # Every collection; the reference collections show every row on one page.

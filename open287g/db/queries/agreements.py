@@ -204,7 +204,6 @@ def _source(as_of: dt.date | None) -> tuple[str, str, dict[str, object]]:
 def page_query(
     filters: AgreementFilter,
     order: AgreementOrder,
-    first: int,
     after: str | None,
     as_of: dt.date | None = None,
 ) -> PageQuery:
@@ -227,7 +226,7 @@ def page_query(
         ctes=prefix.strip(),
         rows=(
             f"SELECT g.*, {sort} AS sort_value FROM {source} WHERE {where}"
-            f" ORDER BY {sort} {direction}, g.id {direction} LIMIT {int(first) + 1}"
+            f" ORDER BY {sort} {direction}, g.id {direction}"
         ),
         count=f"SELECT count(*) AS n FROM {source} WHERE {count_where}",
         params=params,
@@ -254,7 +253,7 @@ def _sort_value(field: AgreementOrderField, value: object) -> object:
 async def agreement_count(
     conn: AsyncConnection, filters: AgreementFilter, as_of: dt.date | None = None
 ) -> int:
-    query = page_query(filters, AgreementOrder(), 1, None, as_of)
+    query = page_query(filters, AgreementOrder(), None, as_of)
     sql = _with(query.ctes, query.count)
     return int((await conn.execute(text(sql), query.params)).scalar_one())
 
@@ -463,7 +462,7 @@ agreement_renames AS (
 )"""
 
 
-def changes_page_query(start: dt.date, end: dt.date, first: int, after: str | None) -> PageQuery:
+def changes_page_query(start: dt.date, end: dt.date, after: str | None) -> PageQuery:
     """A page of what changed between the lists as published on `start` and on `end`:
     agreements added, ended, renamed and changed, in agreement id order. Each row is the
     agreement's (current) row with its `kind`, which is also the cursor's value
@@ -479,7 +478,7 @@ def changes_page_query(start: dt.date, end: dt.date, first: int, after: str | No
             "SELECT a.*, c.kind, c.changed_on, c.list_file_id, c.kind AS sort_value"
             " FROM agreement_changes c"
             f" JOIN agreements a ON a.id = c.id WHERE {where}"
-            f" ORDER BY c.id LIMIT {int(first) + 1}"
+            " ORDER BY c.id"
         ),
         count="SELECT count(*) FROM agreement_changes",
         params=params,

@@ -208,7 +208,6 @@ CROSS JOIN LATERAL (
 ) h
 WHERE {after}
 ORDER BY b.rank DESC, d.id
-LIMIT {limit}
 """
 
 _WORD = re.compile(r"\w+")
@@ -241,7 +240,7 @@ ID_ORDER = "{c}.id"
 _RANK = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
-def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
+def search_page_query(search: str, after: str | None) -> PageQuery:
     """A page of the documents whose text matches `search` (web-search syntax: words,
     "a phrase", OR, -not), best first by the rank of their best page (the words of a
     plain search as a phrase first); each row with that page's number (`match_page`),
@@ -268,7 +267,6 @@ def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
         rows=_SEARCH_ROWS.format(
             columns=_COLUMNS,
             after=where,
-            limit=int(first) + 1,
             headline=_HEADLINE.format(
                 indexed=INDEXED_PAGE_CHARS,
                 query="CASE WHEN p.search @@ q.phrase THEN q.phrase ELSE q.query END",
@@ -280,27 +278,26 @@ def search_page_query(search: str, first: int, after: str | None) -> PageQuery:
     )
 
 
-def document_page_query(first: int, after: str | None) -> PageQuery:
+def document_page_query(after: str | None) -> PageQuery:
     """A page of every document in id order (cursors of the ordering "id")."""
     return id_page_query(
         source=f"{DOCUMENTS} d",
         alias="d",
         where="true",
         params={},
-        first=first,
         after=after,
         ordering="id",
     )
 
 
-def documents_page(search: str | None, first: int, after: str | None) -> tuple[PageQuery, str, str]:
+def documents_page(search: str | None, after: str | None) -> tuple[PageQuery, str, str]:
     """The documents page both APIs read (GraphQL's `documents`, REST's `/v1/documents`):
     every document in id order, or those matching `search` (full text, web-search
     syntax), best first, each with its best page and a snippet. The page, its cursors'
     ordering, and its rows' order (SQL over `{c}`, the page's rows)."""
     if search is None:
-        return document_page_query(first, after), "id", ID_ORDER
-    return search_page_query(search, first, after), SEARCH_ORDERING, SEARCH_ORDER
+        return document_page_query(after), "id", ID_ORDER
+    return search_page_query(search, after), SEARCH_ORDERING, SEARCH_ORDER
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,13 @@ class IdPages(Generic[F]):
     ordering: str
     where: Callable[[F], tuple[str, dict[str, object]]]
 
-    def page_query(self, filters: F, first: int, after: str | None) -> PageQuery:
+    def page_query(self, filters: F, after: str | None) -> PageQuery:
         where, params = self.where(filters)
         return id_page_query(
             source=self.source,
             alias=self.alias,
             where=where,
             params=params,
-            first=first,
             after=after,
             ordering=self.ordering,
         )

@@ -70,10 +70,9 @@ class Page(Generic[T]):
 class PageQuery:
     """The SQL of one keyset page, for callers that build more around it (the compiler
     wraps it in a connection): `ctes` is empty or CTEs to put after WITH, `rows` selects
-    the page's rows (one extra, to tell if there is a next page) with their `sort_value`,
-    `count` counts every row matching the filters. The LIMIT is a number in the text, not
-    a parameter: PostgreSQL re-planned a page whose only parameter was its limit on every
-    execution (custom plans; 2-3 ms of a REST page of 100 agreements)."""
+    the rows after the cursor with their `sort_value`, ending with its ORDER BY and no
+    LIMIT, `count` counts every row matching the filters. The query layer does not know
+    the page's size: the statement that shows the page limits `rows` (`limited`)."""
 
     ctes: str
     rows: str
@@ -92,13 +91,21 @@ class Rows:
     params: dict[str, Any]
 
 
+def limited(rows: str, size: int) -> str:
+    """A page's `rows` (`PageQuery.rows`) as a page of `size` reads them: one more than
+    it shows, to tell if a next page follows. The one place a page's size limits SQL (a
+    backward window reads every row). The LIMIT is a number in the text, not a
+    parameter: PostgreSQL re-planned a page whose only parameter was its limit on every
+    execution (custom plans; 2-3 ms of a REST page of 100 agreements)."""
+    return f"{rows} LIMIT {int(size) + 1}"
+
+
 def id_page_query(
     *,
     source: str,
     alias: str,
     where: str,
     params: dict[str, object],
-    first: int,
     after: str | None,
     ordering: str,
 ) -> PageQuery:
@@ -110,7 +117,7 @@ def id_page_query(
         where = f"({where}) AND {alias}.id > :after_id"
     rows = (
         f"SELECT {alias}.*, {alias}.id AS sort_value FROM {source} WHERE {where}"
-        f" ORDER BY {alias}.id LIMIT {int(first) + 1}"
+        f" ORDER BY {alias}.id"
     )
     return PageQuery("", rows, count, params)
 
@@ -162,8 +169,8 @@ class Window:
     """Which slice of a connection a client asked for (the Relay arguments): forwards, the
     `size` rows after `after` (or the first ones), or backwards, the `size` rows before
     `before` (or the last ones). A query layer builds forwards pages only: a backward
-    window asks it for every row (`query_first`, `query_after`), and the compiler numbers
-    them and slices the window off the end (`db/compiler.py`). `first: 0` (or `last: 0`)
+    window asks it for every row (no `query_after`), and the compiler numbers them and
+    slices the window off the end (`db/compiler.py`). `first: 0` (or `last: 0`)
     is an empty page whose page info still answers."""
 
     size: int
@@ -172,15 +179,8 @@ class Window:
     backward: bool = False
 
     @property
-    def query_first(self) -> int:
-        return ALL_ROWS if self.backward else self.size
-
-    @property
     def query_after(self) -> str | None:
         return None if self.backward else self.after
-
-
-ALL_ROWS = 1_000_000  # a backward window reads the whole list: far more than any holds
 
 
 def window(
@@ -230,11 +230,12 @@ async def id_page(
         alias=alias,
         where=where,
         params=params,
-        first=first,
         after=after,
         ordering=ordering,
     )
-    sql = f"SELECT {columns} FROM ({query.rows}) {alias} ORDER BY {alias}.sort_value"
+    sql = (
+        f"SELECT {columns} FROM ({limited(query.rows, first)}) {alias} ORDER BY {alias}.sort_value"
+    )
     rows = (await conn.execute(text(sql), query.params)).all()
     shown = rows[:first]
     return Page(

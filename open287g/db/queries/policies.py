@@ -35,14 +35,13 @@ def _where(filters: PolicyFilter) -> tuple[str, dict[str, object]]:
     return " AND ".join(clauses), params
 
 
-def _keyset(filters: PolicyFilter, first: int, after: str | None) -> dict[str, Any]:
+def _keyset(filters: PolicyFilter, after: str | None) -> dict[str, Any]:
     """What a page of policies is, for `id_page` (records) and `id_page_query` (SQL)."""
     where, params = _where(filters)
     return {
         "alias": "p",
         "where": where,
         "params": params,
-        "first": first,
         "after": after,
         "ordering": ORDERING,
     }
@@ -56,9 +55,10 @@ async def policy_page(
         columns=POLICY_COLUMNS,
         source="policies p",
         build=lambda row: PolicyRecord(*row),
-        **_keyset(filters, first, after),
+        first=first,
+        **_keyset(filters, after),
     )
 
 
-def policy_page_query(filters: PolicyFilter, first: int, after: str | None) -> PageQuery:
-    return id_page_query(source="policies p", **_keyset(filters, first, after))
+def policy_page_query(filters: PolicyFilter, after: str | None) -> PageQuery:
+    return id_page_query(source="policies p", **_keyset(filters, after))
