@@ -9,8 +9,12 @@ tested on PostgreSQL (tests/db/test_disclosure.py, tests/db/test_disclosure_marg
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any, cast
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.queries.detainers import (
     BOUND_HEADER,
@@ -20,12 +24,17 @@ from open287g.db.queries.detainers import (
     DetainerStatRow,
     _count,
     _where,
+    check_detainer_filter_ids,
     detainer_filter,
+    detainer_stat_batches,
+    detainer_stats,
     detainer_stats_query,
+    detainers_loaded,
     facility_conditions,
     facility_id_type,
     facility_key,
     facility_key_sql,
+    facility_names,
     in_jurisdiction,
     in_jurisdiction_of,
     perturbation_bound,
@@ -67,8 +76,6 @@ def test_the_decline_rate_of_what_was_decided() -> None:
 
 
 def test_a_count_is_an_int_or_withheld() -> None:
-    from decimal import Decimal
-
     assert _count(Decimal("12")) == 12
     assert isinstance(_count(Decimal("12")), int)
     assert _count(0) == 0
@@ -138,6 +145,10 @@ def test_filters_select_whole_facilities_and_whole_months() -> None:
     where, params = _where(DetainerFilter(facility=FACILITY_ID))
     assert (where, params) == ("true AND f.id = :facility_id", {"facility_id": 42})
     assert _where(DetainerFilter()) == ("true", {})
+    assert _where(DetainerFilter(state="FL", jurisdiction_id=12, agency_id=7)) == (
+        " AND ".join(facility_conditions("FL", 12, 7)[0]),
+        {"state": "FL", "jurisdiction_id": 12, "agency_id": 7},
+    )
     assert _where(DetainerFilter(facility="100%_off"))[1]["facility"] == "%100\\%\\_off%"
 
 
@@ -218,6 +229,17 @@ def test_a_personal_breakdown_rounds_from_the_cells_by_margin() -> None:
     assert "{" not in sql  # every placeholder filled
 
 
+def test_each_exact_dimension_is_part_of_the_margin() -> None:
+    query = detainer_stats_query([D.STATE, D.MONTH, D.CITIZENSHIP], DetainerFilter(),
+                                 base=5, min_margin=1)  # fmt: skip
+    assert "SELECT f.state_code AS d0, s.month AS d1, s.criminality AS crim" in query.sql
+    assert "SELECT d0, d1, crim, cit, m.i AS m" in query.sql
+    assert "GROUP BY d0, d1, crim, cit, m.i" in query.sql
+    assert "margins AS (PARTITION BY d0, d1)" in query.sql
+    assert "SELECT d0, d1, cit AS d2, m" in query.sql
+    assert "GROUP BY d0, d1\nHAVING bool_or(w0)" in query.sql
+
+
 def test_a_breakdown_by_personal_dimensions_only_is_one_margin() -> None:
     query = detainer_stats_query([D.CITIZENSHIP, D.CRIMINALITY], DetainerFilter(),
                                  base=3, min_margin=1)  # fmt: skip
@@ -235,3 +257,137 @@ def test_a_breakdown_has_at_most_ten_dimensions() -> None:
     with pytest.raises(BadFilter):
         detainer_stats_query([D.STATE] * 11, DetainerFilter(), base=5, min_margin=1)
     assert detainer_stats_query([D.STATE] * 10, DetainerFilter(), base=5, min_margin=1)
+
+
+# --- rows, from a connection that returns what the statement would -----------------------
+
+
+class _Result:
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        self.rows = rows
+
+    async def partitions(self, size: int) -> AsyncIterator[list[tuple[object, ...]]]:
+        for start in range(0, len(self.rows), size):
+            yield self.rows[start : start + size]
+
+    def all(self) -> list[tuple[object, ...]]:
+        return self.rows
+
+    def one(self) -> tuple[object, ...]:
+        [row] = self.rows
+        return row
+
+
+class _Connection:
+    """Records the statement and parameters; answers with the rows it was given."""
+
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        self.rows = rows
+        self.statements: list[tuple[Any, dict[str, object]]] = []
+
+    async def stream(self, statement: Any, params: dict[str, object]) -> _Result:
+        self.statements.append((statement, params))
+        return _Result(self.rows)
+
+    async def execute(self, statement: Any, params: dict[str, object] | None = None) -> _Result:
+        self.statements.append((statement, params or {}))
+        return _Result(self.rows)
+
+    async def scalar(self, statement: Any) -> object:
+        self.statements.append((statement, {}))
+        return self.rows[0][0] if self.rows else None
+
+
+def _as_conn(fake: _Connection) -> AsyncConnection:
+    return cast(AsyncConnection, fake)
+
+
+async def test_rows_are_read_in_batches_with_their_flags_and_bound() -> None:
+    rows: list[tuple[object, ...]] = [
+        ("FL", "VIOLENT", Decimal(15), Decimal(5), Decimal(5), Decimal(0), False),
+        ("FL", "NONE", None, None, None, None, True),
+        ("TX", "VIOLENT", Decimal(10), Decimal(0), Decimal(5), Decimal(5), False),
+    ]
+    fake = _Connection(rows)
+    batches = [
+        batch
+        async for batch in detainer_stat_batches(
+            _as_conn(fake), [D.STATE, D.CRIMINALITY], DetainerFilter(state="FL"),
+            min_cell=5, min_margin=20, batch_rows=2,
+        )
+    ]  # fmt: skip
+    assert [len(batch) for batch in batches] == [2, 1]
+    first, withheld, last = (row for batch in batches for row in batch)
+    assert first == DetainerStatRow(
+        {D.STATE: "FL", D.CRIMINALITY: "VIOLENT"}, 15, 5, 5, 0, rounded=True,
+        suppressed=False, bound=4,
+    )  # fmt: skip
+    assert withheld == DetainerStatRow(
+        {D.STATE: "FL", D.CRIMINALITY: "NONE"}, None, None, None, None, rounded=True,
+        suppressed=True, bound=4,
+    )  # fmt: skip
+    assert (last.key, last.issued, last.pending) == (
+        {D.STATE: "TX", D.CRIMINALITY: "VIOLENT"},
+        10,
+        5,
+    )
+    [(statement, params)] = fake.statements
+    query = detainer_stats_query([D.STATE, D.CRIMINALITY], DetainerFilter(state="FL"),
+                                 base=5, min_margin=20)  # fmt: skip
+    assert str(statement) == query.sql
+    assert statement.get_execution_options()["yield_per"] == 2
+    assert params == {"state": "FL", "base": 5, "min_margin": 20}
+
+
+async def test_exact_rows_have_no_bound() -> None:
+    fake = _Connection(
+        [(dt.date(2024, 1, 1), Decimal(3), Decimal(1), Decimal(1), Decimal(1), False)]
+    )
+    rows = await detainer_stats(_as_conn(fake), [D.MONTH], DetainerFilter(), min_cell=5)
+    assert rows == [DetainerStatRow({D.MONTH: dt.date(2024, 1, 1)}, 3, 1, 1, 1)]
+    [(_, params)] = fake.statements
+    assert params == {}
+    many = _Connection(
+        [(Decimal(i), Decimal(0), Decimal(0), Decimal(0), False) for i in range(2001)]
+    )
+    assert len(await detainer_stats(_as_conn(many), [], DetainerFilter(), min_cell=5)) == 2001
+    assert str(many.statements[0][0]).endswith("HAVING sum(value) > 0")
+
+
+async def test_a_states_facility_names_and_whether_any_release_is_loaded() -> None:
+    fake = _Connection([("ORANGCA", "ORANGE COUNTY JAIL"), (42, "CITY JAIL")])
+    assert await facility_names(_as_conn(fake), "CA") == {
+        "ORANGCA": "ORANGE COUNTY JAIL",
+        "42": "CITY JAIL",
+    }
+    [(statement, params)] = fake.statements
+    assert params == {"state": "CA"}
+    assert str(statement) == (
+        f"SELECT {facility_key_sql('f')}, f.name FROM detainer_facilities f"
+        " WHERE f.state_code = :state"
+    )
+    assert await detainers_loaded(_as_conn(_Connection([(True,)]))) is True
+    assert await detainers_loaded(_as_conn(_Connection([(False,)]))) is False
+    assert await detainers_loaded(_as_conn(_Connection([(None,)]))) is False
+
+
+async def test_a_filters_ids_must_name_rows() -> None:
+    nothing = _Connection([])
+    await check_detainer_filter_ids(_as_conn(nothing), DetainerFilter(facility="ORANGCA"))
+    assert nothing.statements == []  # a code is no id: nothing to check
+    found = _Connection([(True, True, True)])
+    given = DetainerFilter(facility=FACILITY_ID, jurisdiction_id=12, agency_id=7)
+    await check_detainer_filter_ids(_as_conn(found), given)
+    [(statement, params)] = found.statements
+    assert params == {"k0": 42, "k1": 12, "k2": 7}
+    assert "detainer_facilities" in str(statement)
+    assert "jurisdictions" in str(statement)
+    assert "agencies" in str(statement)
+    missing = _Connection([(True, False)])
+    with pytest.raises(BadId, match=r"^jurisdiction: no Jurisdiction has the id "):
+        await check_detainer_filter_ids(
+            _as_conn(missing), DetainerFilter(facility=FACILITY_ID, jurisdiction_id=12)
+        )
+    agency = _Connection([(False,)])
+    with pytest.raises(BadId, match=r"^agency: no Agency has the id "):
+        await check_detainer_filter_ids(_as_conn(agency), DetainerFilter(agency_id=7))

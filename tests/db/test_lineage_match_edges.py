@@ -424,3 +424,8 @@ def test_a_suspect_arrived_as_the_old_one_left_or_was_absent_meanwhile() -> None
     assert state_suspects([old, cand(2, "Ellis SO", 45, 90, state="TX")], []) == []
     # Another model is another agreement.
     assert state_suspects([old, cand(2, "Ellis SO", 16, 40, state="TX", model="JEM")], []) == []
+
+
+def test_the_whole_name_score_is_rounded_to_one_decimal_too() -> None:
+    # No core on either side: the folded names, 22 and 23 letters, 2 × 22 / 45.
+    assert name_score("County Sheriff's Office", "County Sheriffs Offices", "TX") == 97.8

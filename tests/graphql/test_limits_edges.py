@@ -364,3 +364,31 @@ async def test_the_extension_charges_the_variables_and_defers_to_validation() ->
     messages = [e.message for e in invalid.errors or []]
     assert messages
     assert not any("aliases" in m for m in messages)
+
+
+def test_an_inline_fragment_charges_its_arguments_and_lists_on_its_type() -> None:
+    assert measure("{ ... on Query { agreements(first: 3) { __typename } } }").cost == 3
+    typed = measure("{ __schema { ... on __Schema { types { name } } } }")
+    assert (typed.cost, typed.lists) == (0, 1)
+
+
+def test_an_unknown_field_with_arguments_is_charged_as_one() -> None:
+    assert measure("{ nope(first: 5) { __typename } }").cost == 1
+    assert measure("{ nope(first: 5) }").cost == 1
+
+
+def test_the_meta_fields_are_known_by_name() -> None:
+    from graphql.type.introspection import (
+        SchemaMetaFieldDef,
+        TypeMetaFieldDef,
+        TypeNameMetaFieldDef,
+    )
+
+    from open287g.graphql.limits import _field_definition
+
+    assert _field_definition(SCHEMA, None, "__typename") is TypeNameMetaFieldDef
+    assert _field_definition(SCHEMA, None, "__schema") is SchemaMetaFieldDef
+    assert _field_definition(SCHEMA, None, "__type") is TypeMetaFieldDef
+    assert _field_definition(SCHEMA, SCHEMA.query_type, "notice") is not None
+    assert _field_definition(SCHEMA, SCHEMA.query_type, "nope") is None
+    assert _field_definition(SCHEMA, None, "notice") is None

@@ -304,3 +304,30 @@ def test_corroborating_names_the_closest_known_name() -> None:
 )
 def test_any_plausible_date_reads_back(date: dt.date, form: str) -> None:
     assert parse_date(f"Date: {date.strftime(form)}", today=TODAY) == (date, None)
+
+
+def test_a_state_code_ends_a_place_not_a_name() -> None:
+    assert looks_like_name("John DC Smith")  # two capitals inside a name are initials
+    assert not looks_like_name("West Palm Beach FL")
+
+
+def test_a_surname_of_no_letters_is_empty() -> None:
+    from open287g.loaders.moas.corroborate import _surname
+
+    assert _surname("Gary R. Schuette") == "schuette"
+    assert _surname("Jr. III") == ""
+    assert _surname("") == ""
+
+
+def test_same_person_with_a_middle_name_on_either_side() -> None:
+    assert same_person("John Smith", "John A. Smith")
+    assert same_person("John A. Smith", "John B. Smith")
+
+
+def test_a_name_before_a_title_is_read_from_forty_characters_back() -> None:
+    # The last name of the 40 characters before the title only.
+    assert body_names([page(1, "John Smith, Mary Jones Sheriff")]) == ["Mary Jones"]
+    assert body_names([page(1, "Al Frank Osborne Sheriff of Marion")]) == ["Al Frank Osborne"]
+    before = "Al Mary Jones " + "x" * 26 + " "  # 41 characters: `Al` starts one too far
+    assert len(before) == 41
+    assert body_names([page(1, f"Zed {before}Sheriff of Marion")]) == ["Mary Jones"]

@@ -125,8 +125,8 @@ def test_names_read_from_their_cells() -> None:
     assert _name_value(found("Name. Mary Jones"), 0.95).value == "Mary Jones"
     assert _name_value(found("Digitally signed by: Mary Jones"), 0.95).value == "Mary Jones"
     missing = _name_value(found("Marion County Sheriff"), 0.95)
-    assert (missing.value, missing.reason, missing.raw) == (
-        None, "not a printed name", "Marion County Sheriff",
+    assert (missing.value, missing.reason, missing.raw, missing.page) == (
+        None, "not a printed name", "Marion County Sheriff", 9,
     )  # fmt: skip
     unsure = _name_value(found("John Smith", conf=50.0), 0.95)
     assert (unsure.value, unsure.confidence, unsure.published) == ("John Smith", 0.475, False)
@@ -146,7 +146,8 @@ def test_titles_read_from_their_cells() -> None:
     assert _title_value(found("Nothing useful"), 0.95).reason == "not a recognised title"
     long = "Sheriff " + "and keeper of the county records " * 3
     assert _title_value(found(long), 0.95).reason == "title too long to be one"
-    assert _title_value(found("Sheriff " + "x" * 71), 0.95).value is not None  # 79 characters
+    assert _title_value(found("Sheriff " + "x" * 72), 0.95).value == "Sheriff " + "x" * 72
+    assert _title_value(found("Sheriff " + "x" * 73), 0.95).value is None  # 81 characters
 
 
 def test_dates_read_from_their_cells() -> None:
@@ -177,6 +178,7 @@ def test_a_digital_signature_stamp() -> None:
 def test_a_heading_names_the_signatory() -> None:
     heading = _heading_name(column(["For the LEA: David E. Vincent", "Date:"]))
     assert heading is not None
+    assert heading.page == 9
     assert (heading.text, heading.method, [w.text for w in heading.words]) == (
         "David E. Vincent", "heading", ["David", "E.", "Vincent"],
     )  # fmt: skip
@@ -198,7 +200,13 @@ def test_an_ice_official_read_in_part() -> None:
     assert _known_ice_official(found("C. Vitello"), 0.95).value == "Caleb Vitello"
     for unknown in ("Lyons", "J Lyons", "Todd Lyon", "Todd Smith"):
         missing = _known_ice_official(found(unknown), 0.95)
-        assert (missing.value, missing.reason) == (None, "not a known ICE official")
+        assert (missing.value, missing.reason, missing.page) == (
+            None,
+            "not a known ICE official",
+            9,
+        )
+    at_gate = _known_ice_official(found("Todd M. Lyons"), 0.6)  # exactly PUBLISH_CONFIDENCE
+    assert (at_gate.value, at_gate.confidence) == ("Todd M. Lyons", 0.6)
     unsure = _known_ice_official(found("T Lyons", conf=60.0), 0.95)
     assert unsure.value is None
     assert _known_ice_official(found("Todd M. Lyons", conf=64.0), 0.95).value == "Todd M. Lyons"
@@ -313,3 +321,21 @@ def test_an_unsure_name_is_confirmed_by_the_body() -> None:
     assert (alone.name.value, alone.name.method, alone.name.published) == (
         "Gary R. Se", "near-title", False,
     )  # fmt: skip
+
+
+def test_an_ice_signatory_is_published_at_icess_gate() -> None:
+    """ICE's signatory does not become an agency's official: the lower gate applies."""
+    page = laid_out(
+        9,
+        [
+            [(60, BY_SIGNING)],
+            [(60, "For the LEA:"), (311, "For ICE:")],
+            [(60, "Name: Gary R. Schuette"), (311, "Name: Jane Roe")],
+            [(60, "Title: Sheriff"), (311, "Title: Director")],
+        ],
+        conf=80.0,
+    )
+    agency, ice, _ = read_signatories([page])
+    assert (ice.name.value, ice.name.confidence, ice.name.threshold) == ("Jane Roe", 0.776, 0.6)
+    assert ice.name.published
+    assert (agency.name.value, agency.name.published) == ("Gary R. Schuette", False)
