@@ -6,19 +6,8 @@ Columns: `state`, `agency`, `name` (required); `title`, `term_start`, `term_end`
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from open287g.db.ingest.officials import OfficialRow, merge_officials, remove_officials
-from open287g.db.ingest.provenance import LoadCounts
-from open287g.loaders.commands import Source, Subparsers
-from open287g.loaders.csv_documents import (
-    ParsedCsv,
-    add_csv_document_command,
-    csv_records,
-    load_csv_document,
-    parse_date,
-)
-from open287g.loaders.sources import SourceDocument
+from open287g.loaders.csv_documents import CsvSource, ParsedCsv, csv_records, parse_date
 from open287g.text import name_key
 
 DATASET = "officials"
@@ -67,24 +56,12 @@ def parse_officials_csv(label: str, data: bytes) -> ParsedCsv[OfficialRow]:
     return parsed
 
 
-async def load_officials_document(
-    target: AsyncEngine | AsyncConnection, document: SourceDocument
-) -> tuple[int | None, LoadCounts]:
-    return await load_csv_document(
-        target, document, dataset=DATASET, parse=parse_officials_csv, merge=merge_officials
-    )
-
-
-def add_officials_command(kinds: Subparsers) -> None:
-    add_csv_document_command(
-        kinds,
-        DATASET,
-        help="officials in charge of agencies (CSV, format in docs/data.md)",
-        description="Load an officials CSV (file or URL), matched to agencies by state and "
-        "agency name; unmatched rows are reported as rejected.",
-        load=load_officials_document,
-        summary=LoadCounts.summary,
-    )
-
-
-OFFICIALS = Source(DATASET, add_officials_command, remove_officials)
+OFFICIALS = CsvSource(
+    dataset=DATASET,
+    parse=parse_officials_csv,
+    merge=merge_officials,
+    help="officials in charge of agencies (CSV, format in docs/data.md)",
+    description="Load an officials CSV (file or URL), matched to agencies by state and "
+    "agency name; unmatched rows are reported as rejected.",
+    remove=remove_officials,
+)

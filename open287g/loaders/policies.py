@@ -15,18 +15,12 @@ import re
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from open287g.config import Settings, get_settings
+from open287g.config import Settings
 from open287g.db.gazetteer import county_by_fips, county_of_place, match_county, spans_counties
 from open287g.db.ingest.policies import PolicyRow, merge_policies, remove_policies
 from open287g.db.ingest.provenance import LoadCounts
 from open287g.db.models.enums import JurisdictionKind, PolicyBasis, PolicyStatus
-from open287g.loaders.commands import Source, Subparsers
-from open287g.loaders.csv_documents import (
-    ParsedCsv,
-    add_csv_document_command,
-    csv_records,
-    load_csv_document,
-)
+from open287g.loaders.csv_documents import CsvSource, ParsedCsv, csv_records
 from open287g.loaders.ice287g.jurisdictions import jurisdiction_key
 from open287g.loaders.sources import SourceDocument
 from open287g.text import name_key
@@ -182,24 +176,18 @@ def _parse_row(
     )
 
 
+POLICIES = CsvSource(
+    dataset=DATASET,
+    parse=parse_policy_csv,
+    merge=merge_policies,
+    help="jurisdiction policy CSV (format in docs/data.md)",
+    description="Load a policy CSV (file or URL): dated, cited claims about jurisdictions.",
+    remove=remove_policies,
+)
+
+
 async def load_policy_document(
     target: AsyncEngine | AsyncConnection, document: SourceDocument, settings: Settings
 ) -> tuple[int | None, LoadCounts]:
     """(load run id, counts); the run id is None when these exact bytes were loaded before."""
-    return await load_csv_document(
-        target, document, dataset=DATASET, parse=parse_policy_csv, merge=merge_policies
-    )
-
-
-def add_policies_command(kinds: Subparsers) -> None:
-    add_csv_document_command(
-        kinds,
-        DATASET,
-        help="jurisdiction policy CSV (format in docs/data.md)",
-        description="Load a policy CSV (file or URL): dated, cited claims about jurisdictions.",
-        load=lambda engine, document: load_policy_document(engine, document, get_settings()),
-        summary=LoadCounts.summary,
-    )
-
-
-POLICIES = Source(DATASET, add_policies_command, remove_policies)
+    return await POLICIES.load(target, document)

@@ -24,8 +24,8 @@ from open287g.loaders.policies import POLICIES
 SOURCES: tuple[Source, ...] = (
     ICE_287G,
     DETAINERS,
-    POLICIES,
-    OFFICIALS,
+    POLICIES.source,
+    OFFICIALS.source,
     LINEAGE_OVERRIDES.source,
     FACILITY_OVERRIDES.source,
     PLACEMENT_OVERRIDES.source,

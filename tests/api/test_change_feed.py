@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from open287g.config import Settings
 from open287g.loaders.detainers.load import load_detainer_source
-from open287g.loaders.officials import load_officials_document
+from open287g.loaders.officials import OFFICIALS
 from open287g.loaders.sources import SourceDocument
 from tests.support.environment import PROJECT_ROOT
 from tests.support.fixtures import (
@@ -89,7 +89,7 @@ async def test_officials_are_not_in_the_feed_and_the_docs_name_every_entity(
         f"{agency['state']},{agency['name']},Pat Example,Sheriff,2017-01-01,,https://x.test/a\n"
     )
     async with engine.begin() as conn:
-        _, counts = await load_officials_document(
+        _, counts = await OFFICIALS.load(
             conn, SourceDocument(name="officials.csv", data=body.encode())
         )
     assert counts.inserted == 1

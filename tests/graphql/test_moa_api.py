@@ -19,7 +19,7 @@ from open287g.graphql.schema import build_schema, schema
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.moas.load import load_moas, plan_moas
 from open287g.loaders.moas.read import ReadLimits
-from open287g.loaders.officials import load_officials_document
+from open287g.loaders.officials import OFFICIALS
 from open287g.loaders.sources import SourceDocument
 from tests.support.database import StatementCounter
 from tests.support.fixtures import FREEBORN, JUPITER, MOA_BASE, two_moa_agreements_xlsx, write
@@ -35,9 +35,7 @@ async def loaded(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) 
         "state,agency,name,title,term_start\n"
         "FL,Jupiter Police Department,Daniel Kerr,Chief of Police,2012-01-01\n"
     )
-    await load_officials_document(
-        engine, SourceDocument(name="officials.csv", data=officials.encode())
-    )
+    await OFFICIALS.load(engine, SourceDocument(name="officials.csv", data=officials.encode()))
     sources = [str(MOA_DIR / JUPITER), str(MOA_DIR / FREEBORN)]
     await load_moas(engine, plan_moas(sources), Settings(), limits=ReadLimits(ocr=False))
 

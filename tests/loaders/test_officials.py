@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from open287g.config import Settings
 from open287g.loaders.errors import LoadError
 from open287g.loaders.ice287g.load import load_sources, plan_sources
-from open287g.loaders.officials import load_officials_document
+from open287g.loaders.officials import OFFICIALS
 from open287g.loaders.sources import SourceDocument
 from tests.support.fixtures import HARRIS_SHERIFF, ice_xlsx, write
 
@@ -64,7 +64,7 @@ async def test_officials_match_agencies_and_unmatched_rows_are_reported(
         "TX,Harris County Sheriff's Office,Ann Poe,Sheriff,2030-01-01,2020-01-01,\n"
         "TX,Harris County Sheriff's Office,Bob Moe,Sheriff,01/02/2020,,\n"
     )
-    run_id, counts = await load_officials_document(conn, document(body))
+    run_id, counts = await OFFICIALS.load(conn, document(body))
     assert (counts.rows_read, counts.inserted, counts.rejected) == (5, 2, 3)
     assert await officials(conn) == [
         ("Harris County Sheriff's Office", "Ed Gonzalez", "Sheriff", None),
@@ -89,8 +89,8 @@ async def test_officials_match_agencies_and_unmatched_rows_are_reported(
 @pytest.mark.usefixtures("agencies")
 async def test_a_changed_term_updates_in_place(conn: AsyncConnection) -> None:
     row = "TX,Harris County Sheriff's Office,Ed Gonzalez,Sheriff,2017-01-01,{},\n"
-    await load_officials_document(conn, document(row.format("")))
-    _, counts = await load_officials_document(conn, document(row.format("2028-12-31")))
+    await OFFICIALS.load(conn, document(row.format("")))
+    _, counts = await OFFICIALS.load(conn, document(row.format("2028-12-31")))
     assert (counts.inserted, counts.updated) == (0, 1)
     [(_, _, _, term_end)] = await officials(conn)
     assert term_end == dt.date(2028, 12, 31)
@@ -99,5 +99,5 @@ async def test_a_changed_term_updates_in_place(conn: AsyncConnection) -> None:
 async def test_missing_column_fails_cleanly(conn: AsyncConnection) -> None:
     bad = SourceDocument(name="o.csv", data=b"state,name\nTX,Someone\n")
     with pytest.raises(LoadError, match=re.escape("missing required column(s): agency")):
-        await load_officials_document(conn, bad)
+        await OFFICIALS.load(conn, bad)
     assert (await conn.execute(text("SELECT count(*) FROM load_runs"))).scalar_one() == 0
