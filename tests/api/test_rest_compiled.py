@@ -21,7 +21,7 @@ from open287g.config import Settings
 from open287g.db.queries.ids import from_global_id, to_global_id
 from open287g.loaders.policies import load_policy_document
 from open287g.loaders.sources import read_path
-from tests.support.database import StatementCounter
+from tests.support.database import LINEAGE_FIRST_SEEN, StatementCounter
 from tests.support.environment import SHARED_DATA
 from tests.support.fixtures import ICE_DIR
 from tests.support.snapshots import database_url
@@ -30,17 +30,6 @@ __all__ = ["database_url"]  # this module's database: a copy of the ICE template
 
 pytestmark = pytest.mark.skipif(not ICE_DIR.is_dir(), reason=f"{ICE_DIR} not present")
 COLLECTIONS = ("agreements", "agencies", "jurisdictions", "policies", "program-models")
-# Each agreement's first sighting of its lineage: its own or any predecessor's first_seen
-# (a model switch starts a new agreement: its link is not followed).
-LINEAGE_FIRST_SEEN = """
-WITH RECURSIVE chain(id, ancestor) AS (
-    SELECT id, id FROM agreements
-    UNION
-    SELECT c.id, l.predecessor_id FROM chain c JOIN agreement_links l
-        ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
-)
-SELECT c.id, min(g.first_seen) FROM chain c JOIN agreements g ON g.id = c.ancestor GROUP BY c.id
-"""
 
 
 @pytest.fixture(scope="module")

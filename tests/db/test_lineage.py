@@ -21,7 +21,7 @@ from open287g.db.lineage_match import Candidate, Link, LinkKind, name_score, pro
 from open287g.loaders.ice287g.load import load_sources, plan_sources
 from open287g.loaders.lineage_overrides import LINEAGE_OVERRIDES
 from open287g.loaders.sources import read_path
-from tests.support.database import database_copy
+from tests.support.database import LINEAGE_FIRST_SEEN, database_copy
 from tests.support.fixtures import ICE_DIR
 from tests.support.graphql_support import database_url, needs_data
 
@@ -285,16 +285,8 @@ async def test_lineage_is_idempotent(loaded: None, engine: AsyncEngine) -> None:
 
 
 # The read model's rule, walked here: the first sight of each agreement's lineage.
-_STALE_FIRST_SIGHTS = """
-WITH RECURSIVE chain(id, ancestor) AS (
-    SELECT id, id FROM agreements
-    UNION
-    SELECT c.id, l.predecessor_id FROM chain c JOIN agreement_links l
-        ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
-), walked AS (
-    SELECT c.id, min(g.first_seen) AS first_seen
-    FROM chain c JOIN agreements g ON g.id = c.ancestor GROUP BY c.id
-)
+_STALE_FIRST_SIGHTS = f"""
+WITH walked(id, first_seen) AS ({LINEAGE_FIRST_SEEN})
 SELECT g.id, g.lineage_first_seen, w.first_seen FROM agreements g JOIN walked w ON w.id = g.id
 WHERE g.lineage_first_seen IS DISTINCT FROM w.first_seen
 """

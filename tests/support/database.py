@@ -51,6 +51,20 @@ async def database_copy(
         await drop_database(server_url, url)
 
 
+# Each agreement's first sighting of its lineage, walked: its own or any predecessor's
+# first_seen (a model switch starts a new agreement: its link is not followed). The rule the
+# read model stores as agreements.lineage_first_seen, as an oracle: (id, first_seen) rows.
+LINEAGE_FIRST_SEEN = """
+WITH RECURSIVE chain(id, ancestor) AS (
+    SELECT id, id FROM agreements
+    UNION
+    SELECT c.id, l.predecessor_id FROM chain c JOIN agreement_links l
+        ON l.successor_id = c.ancestor AND l.kind <> 'SWITCH'
+)
+SELECT c.id, min(g.first_seen) FROM chain c JOIN agreements g ON g.id = c.ancestor GROUP BY c.id
+"""
+
+
 class StatementCounter:
     """Counts SQL statements sent through an engine: SQLAlchemy's (cursor events) and
     those sent to asyncpg directly (the compiled path), seen by asyncpg's query logger.
