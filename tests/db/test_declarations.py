@@ -3,7 +3,8 @@ column to the Agency declaration (`tests/support/declared_field_probe.py`: SQL, 
 and REST position, nothing else) and every output then serves it, documented: GraphQL
 (schema and the compiled answer), REST JSON, CSV, NDJSON, OpenAPI, datapackage.json and
 the change feed's records. A column over a table column no API showed before (Agreement's
-`updated_at`) compiles on every path: pages select what the entity declares (#25)."""
+`updated_at`, Document's `extractor_version`) compiles on every path: pages select what
+the entity declares (#25)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,9 @@ async def test_a_column_declared_once_reaches_every_output(
             path,
             touched[path],
         )
+    assert found["documents"] == [
+        ["/v1/documents", 200],
+        ["/v1/documents?q=sheriff", 200],
+        ["first: 1", None],
+        ['first: 1, search: "sheriff"', None],
+    ]

@@ -1,8 +1,9 @@
 """Run by tests/db/test_declarations.py in a fresh interpreter (never imported by a test: the
 declaration it changes is process-wide): adds ONE column to the Agency declaration, and
-one over a table column no API shows to Agreement (`updated_at`), before anything else
-is imported, then asks every output for them and prints what each one says (JSON on
-stdout). Nothing else in the project is touched."""
+one over a table column no API shows to Agreement (`updated_at`) and to Document
+(`extractor_version`), before anything else is imported, then asks every output for
+them and prints what each one says (JSON on stdout). Nothing else in the project is
+touched."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 import orjson
 
 import open287g.db.entities as entities
-from open287g.db.entities import agency, agreement
+from open287g.db.entities import agency, agreement, document
 from open287g.db.entities.declare import Column, RestColumn
 
 NAME = "name_length"
@@ -45,6 +46,15 @@ def declare_one_more_column() -> None:
         _by_name={},
     )
     agreement.AGREEMENT = declared
+    entities.ENTITIES[declared.name] = declared
+    version = Column("extractor_version", "{t}.extractor_version", int | None, "Its reader.")
+    declared = dataclasses.replace(
+        document.DOCUMENT,
+        columns=(*document.DOCUMENT.columns, version),
+        rest=(*document.DOCUMENT.rest, RestColumn("extractor_version")),
+        _by_name={},
+    )
+    document.DOCUMENT = declared
     entities.ENTITIES[declared.name] = declared
 
 
@@ -98,6 +108,7 @@ async def main(database_url: str) -> dict[str, Any]:
             ]
             found["sdl_description"] = DESCRIPTION in schema.as_str()
             found["touched"] = await _touched(http)
+            found["documents"] = await _documents(http)
     finally:
         await engine.dispose()
     return found
@@ -119,6 +130,20 @@ async def _touched(http: Any) -> dict[str, Any]:
     found["node"] = [
         (await http.post("/graphql", json={"query": query})).json()["data"]["node"]["touchedAt"]
     ]
+    return found
+
+
+async def _documents(http: Any) -> list[Any]:
+    """Document's `extractor_version` on every path (no document is loaded: each statement
+    compiles and runs, or answers an error): REST's page and search, GraphQL's."""
+    found: list[Any] = []
+    for path in ("/v1/documents", "/v1/documents?q=sheriff"):
+        response = await http.get(path)
+        found.append([path, response.status_code])
+    for arguments in ("first: 1", 'first: 1, search: "sheriff"'):
+        query = f"{{ documents({arguments}) {{ edges {{ node {{ extractorVersion }} }} }} }}"
+        answer = (await http.post("/graphql", json={"query": query})).json()
+        found.append([arguments, answer.get("errors")])
     return found
 
 

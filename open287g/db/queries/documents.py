@@ -63,10 +63,11 @@ _COLUMNS = (
 )
 
 
-# Every document as a row the APIs read (`db/entities/document.py`), with the columns a
+# Every document as a row the APIs read (`db/entities/document.py`): every column of the
+# table (a column declared over any of them compiles on every path), with the columns a
 # search sets (`search_page_query`) null.
 DOCUMENTS = (
-    f"(SELECT {_COLUMNS}, CAST(NULL AS integer) AS match_page,"
+    "(SELECT d.*, CAST(NULL AS integer) AS match_page,"
     " CAST(NULL AS float8) AS match_rank, CAST(NULL AS text) AS match_snippet"
     " FROM documents d)"
 )
@@ -195,7 +196,7 @@ _HEADLINE = (
 )
 
 _SEARCH_ROWS = """
-SELECT {columns}, b.page_number AS match_page, CAST(b.rank AS float8) AS match_rank,
+SELECT d.*, b.page_number AS match_page, CAST(b.rank AS float8) AS match_rank,
        CASE WHEN strpos(h.snippet, '«') > 0 OR q.any_word IS NULL THEN h.snippet
             ELSE {any_word_headline} END AS match_snippet,
        CAST(b.rank AS text) AS sort_value
@@ -265,7 +266,6 @@ def search_page_query(search: str, after: str | None) -> PageQuery:
     return PageQuery(
         ctes=_SEARCH_CTES.format(indexed=INDEXED_PAGE_CHARS).strip(),
         rows=_SEARCH_ROWS.format(
-            columns=_COLUMNS,
             after=where,
             headline=_HEADLINE.format(
                 indexed=INDEXED_PAGE_CHARS,
