@@ -38,9 +38,11 @@ endif
 test: $(STAMP)
 	$(PY) -m pytest
 
-# The GraphQL differential test with many more generated queries than `make test` runs.
+# The GraphQL differential test with many more generated queries than `make test` runs, and
+# the disclosure attacker asking every combination through both APIs and every month range.
 fuzz: $(STAMP)
 	OPEN287G_FUZZ_EXAMPLES=$${OPEN287G_FUZZ_EXAMPLES:-3000} $(PY) -m pytest tests/graphql/test_graphql_differential.py
+	OPEN287G_DISCLOSURE_EXHAUSTIVE=1 $(PY) -m pytest tests/db/test_disclosure.py
 
 # The MOA extractor against every labelled MOA (dev and test sets, OCR memoised in
 # .moa-eval/): slow the first time (about 500 scanned pages), so not part of `make test`.
