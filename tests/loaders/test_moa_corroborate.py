@@ -17,8 +17,8 @@ from open287g.loaders.moas.corroborate import (
 )
 from open287g.loaders.moas.extract import extract, points_of_contact
 from open287g.loaders.moas.fields import parse_date, tidy_name
-from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.read import PageRead
+from tests.support.moas import laid_out
 
 _FIRST = st.sampled_from(["Jason", "Gary", "Douglas", "Michelle", "Christopher", "Benjamin"])
 _LAST = st.sampled_from(["Campbell", "Schuette", "Goerke", "Dasovich", "Kirkpatrick", "Osborne"])
@@ -84,25 +84,6 @@ def test_a_place_or_an_initial_is_not_a_name_in_a_window() -> None:
 @given(st.sampled_from("ABCDEJKMRT"), _LAST, _FIRST)
 def test_an_initial_read_as_a_dash_is_an_initial(initial: str, last: str, first: str) -> None:
     assert tidy_name(f"{initial}- {first} {last}") == f"{initial}. {first} {last}"
-
-
-def laid_out(
-    number: int, rows: list[list[tuple[float, str]]], conf: float | None = None
-) -> PageRead:
-    """A page whose words sit where `rows` put them: each row a list of (x, text), words
-    5 points a character wide, rows 24 points apart; a text layer, or OCR's words with
-    confidence `conf`."""
-    words: list[Word] = []
-    lines = []
-    for r, row in enumerate(rows):
-        y = 100.0 + 24 * r
-        for x, text in row:
-            for token in text.split():
-                words.append(Word(token, x, y, x + 5 * len(token), y + 10, conf))
-                x += 5 * (len(token) + 1)
-        lines.append(" ".join(text for _, text in row))
-    method = "text-layer" if conf is None else "ocr"
-    return PageRead(number, method, None, conf, "\n".join(lines), words=words)
 
 
 _DATES = st.dates(dt.date(2019, 1, 1), dt.date(2025, 12, 31))

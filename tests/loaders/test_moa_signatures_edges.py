@@ -29,26 +29,9 @@ from open287g.loaders.moas.signatures import (
     read_signatories,
     signature_columns,
 )
+from tests.support.moas import laid_out
 
 BY_SIGNING = "By signing this MOA, each party agrees to the fullest extent allowed by law."
-
-
-def laid_out(
-    number: int, rows: list[list[tuple[float, str]]], conf: float | None = None
-) -> PageRead:
-    """A page whose words sit where `rows` put them (5 points a character, rows 24 points
-    apart): a text layer, or OCR's words with confidence `conf`."""
-    words: list[Word] = []
-    lines = []
-    for r, row in enumerate(rows):
-        y = 100.0 + 24 * r
-        for x, text in row:
-            for token in text.split():
-                words.append(Word(token, x, y, x + 5 * len(token), y + 10, conf))
-                x += 5 * (len(token) + 1)
-        lines.append(" ".join(text for _, text in row))
-    method = "text-layer" if conf is None else OCR
-    return PageRead(number, method, None, conf, "\n".join(lines), words=words)
 
 
 def found(text: str, conf: float | None = None, after: str = "") -> Found:

@@ -1,5 +1,6 @@
 """The shared MOA PDFs and the helpers the MOA tests share: one page of a real PDF, a
-search as /v1/documents runs it, two agencies whose list links name real MOAs."""
+page laid out word by word, a search as /v1/documents runs it, two agencies whose list
+links name real MOAs."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from open287g.db.entities.document import DOCUMENT
 from open287g.db.queries.documents import documents_page
 from open287g.db.rows import Listing, fetch_row, page_sql
 from open287g.loaders.ice287g.load import load_sources, plan_sources
-from open287g.loaders.moas.read import ReadLimits
+from open287g.loaders.moas.layout import Word
+from open287g.loaders.moas.read import OCR, PageRead, ReadLimits
 from tests.support.environment import SHARED_DATA
 from tests.support.fixtures import two_moa_agreements_xlsx, write
 
@@ -27,6 +29,25 @@ NO_OCR = ReadLimits(ocr=False)
 
 def pdf(name: str) -> bytes:
     return (MOA_DIR / name).read_bytes()
+
+
+def laid_out(
+    number: int, rows: list[list[tuple[float, str]]], conf: float | None = None
+) -> PageRead:
+    """A page whose words sit where `rows` put them: each row a list of (x, text), words
+    5 points a character wide, rows 24 points apart; a text layer, or OCR's words with
+    confidence `conf`."""
+    words: list[Word] = []
+    lines = []
+    for r, row in enumerate(rows):
+        y = 100.0 + 24 * r
+        for x, text in row:
+            for token in text.split():
+                words.append(Word(token, x, y, x + 5 * len(token), y + 10, conf))
+                x += 5 * (len(token) + 1)
+        lines.append(" ".join(text for _, text in row))
+    method = "text-layer" if conf is None else OCR
+    return PageRead(number, method, None, conf, "\n".join(lines), words=words)
 
 
 def one_page(name: str, page: int, tmp_path: Path) -> Path:
