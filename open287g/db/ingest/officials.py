@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
-from open287g.db.ingest.removed import IDS, Removal
+from open287g.db.ingest.removed import Removal
 from open287g.db.models.enums import ChangeOp, IssueAction
 
 
@@ -86,9 +86,4 @@ async def merge_officials(
 
 async def remove_officials(removal: Removal) -> None:
     """The removal of officials CSVs: the officials their runs wrote."""
-    removal.gone(
-        "official",
-        await removal.ids(
-            f"DELETE FROM officials WHERE load_run_id = ANY({IDS}) RETURNING id", ids=removal.runs
-        ),
-    )
+    await removal.delete_rows_of_runs("officials", "official")

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.ingest.provenance import IssueRecord, LoadCounts, record_changes
-from open287g.db.ingest.removed import IDS, Removal
+from open287g.db.ingest.removed import Removal
 from open287g.db.models.enums import ChangeOp, JurisdictionKind, PolicyBasis, PolicyStatus
 
 
@@ -136,9 +136,4 @@ async def merge_policies(
 
 async def remove_policies(removal: Removal) -> None:
     """The removal of policy CSVs: the assertions their runs wrote."""
-    removal.gone(
-        "policy",
-        await removal.ids(
-            f"DELETE FROM policies WHERE load_run_id = ANY({IDS}) RETURNING id", ids=removal.runs
-        ),
-    )
+    await removal.delete_rows_of_runs("policies", "policy")

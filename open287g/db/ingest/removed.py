@@ -49,6 +49,12 @@ class Removal:
     def gone(self, entity: str, ids: list[int]) -> None:
         self.tombstones.setdefault(entity, []).extend(ids)
 
+    async def delete_rows_of_runs(self, table: str, entity: str) -> None:
+        """Delete the rows of `table` the removed runs wrote (by load_run_id), each gone as
+        a record of `entity`."""
+        sql = f"DELETE FROM {table} WHERE load_run_id = ANY({IDS}) RETURNING id"
+        self.gone(entity, await self.ids(sql, ids=self.runs))
+
 
 RemovalStep = Callable[[Removal], Awaitable[None]]
 
