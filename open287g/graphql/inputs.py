@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Optional, TypeVar
 
 import strawberry
 
@@ -24,9 +25,11 @@ from open287g.db.queries.agreements import (
     Direction,
 )
 from open287g.db.queries.detainers import DetainerDimension
+from open287g.db.queries.filters import Filter, Where
 from open287g.db.queries.pagination import PageQuery, Window
-from open287g.db.reference_data import resolve_state
 from open287g.errors import ClientError
+
+W = TypeVar("W", bound=Where)
 
 # The query layer's enums are the GraphQL enums (one vocabulary, registered here).
 for _enum in (
@@ -47,42 +50,76 @@ strawberry.enum(AgreementCountBy, description=AgreementCountBy.__doc__)
 strawberry.enum(Direction, name="OrderDirection")
 
 
-STATE = "Only this state: a USPS code (TX) or a name, any case."
-JURISDICTION = (
-    "Only the jails in this jurisdiction (its id): a state's every facility, a county's "
-    "those placed in it, a place's those of its city or of a county wholly inside it."
-)
-AGENCY = "Only the jails this agency (its id) runs."
+class FilterInput(Generic[W]):
+    """A GraphQL filter input generated from a collection's declared filters
+    (`filter_input`): its fields are the filters GraphQL offers."""
+
+    where: ClassVar[type[Any]]
+
+    def to_query(self) -> W:
+        """The query layer's filter (`Where.read`: states resolved, ids' keys)."""
+        declared = self.where.declared.graphql
+        found: W = self.where.read({f.name: getattr(self, f.name) for f in declared})
+        return found
 
 
-@strawberry.input(description="Which agreements to list; every condition given must hold.")
-class AgreementFilter:
-    state: str | None = strawberry.field(default=None, description=STATE)
-    model: ProgramModelCode | None = strawberry.field(
-        default=None, description="Only agreements of this program model."
-    )
-    status: AgreementStatus | None = strawberry.field(
-        default=None, description="Only agreements with this status."
-    )
-    signed_from: dt.date | None = strawberry.field(
-        default=None, description="Only agreements signed on or after this date."
-    )
-    signed_to: dt.date | None = strawberry.field(
-        default=None, description="Only agreements signed on or before this date."
-    )
-    agency_name_contains: str | None = strawberry.field(
-        default=None, description="Only agencies whose name contains this text (any case)."
-    )
+def _field_type(f: Filter) -> Any:
+    if f.kind == "date":
+        return dt.date
+    if f.kind == "enum":
+        return f.enum
+    if f.kind == "id":
+        return strawberry.ID
+    return str
 
-    def to_query(self) -> agreements.AgreementFilter:
-        return agreements.AgreementFilter(
-            state=resolve_state(self.state),
-            model=self.model.value if self.model else None,
-            status=self.status.value if self.status else None,
-            signed_from=self.signed_from,
-            signed_to=self.signed_to,
-            agency_name_contains=self.agency_name_contains,
+
+def filter_input(where: type[Where], name: str, description: str) -> Any:
+    """The input type `name` of `where`'s declared filters, in their order: each an
+    optional field of the filter's type (an enum's GraphQL enum, `ID`, `Date`, `String`)
+    described by its declaration."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"where": where, "__module__": __name__}
+    for f in where.declared.graphql:
+        annotations[f.name] = Optional[_field_type(f)]  # noqa: UP045 (a runtime type)
+        namespace[f.name] = strawberry.field(
+            default=None, description=f.description, name=f.graphql_name
         )
+    namespace["__annotations__"] = annotations
+    return strawberry.input(type(name, (FilterInput,), namespace), description=description)
+
+
+if TYPE_CHECKING:
+    AgreementFilter = FilterInput[agreements.AgreementFilter]
+    AgencyFilter = FilterInput[agencies.AgencyFilter]
+    JurisdictionFilter = FilterInput[jurisdictions.JurisdictionFilter]
+    FacilityFilter = FilterInput[facilities.FacilityFilter]
+    DetainerFilter = FilterInput[detainers.DetainerFilter]
+else:
+    AgreementFilter = filter_input(
+        agreements.AgreementFilter,
+        "AgreementFilter",
+        "Which agreements to list; every condition given must hold.",
+    )
+    AgencyFilter = filter_input(
+        agencies.AgencyFilter,
+        "AgencyFilter",
+        "Which agencies to list; every condition given must hold.",
+    )
+    JurisdictionFilter = filter_input(
+        jurisdictions.JurisdictionFilter,
+        "JurisdictionFilter",
+        "Which jurisdictions to list; every condition given must hold.",
+    )
+    FacilityFilter = filter_input(
+        facilities.FacilityFilter,
+        "FacilityFilter",
+        "Which facilities to list; every condition given must hold.",
+    )
+    DetainerFilter = filter_input(
+        detainers.DetainerFilter,
+        "DetainerFilter",
+        "`from` and `to` are dates; the months containing them count.",
+    )
 
 
 @strawberry.input(description="How to sort agreements; ties go by id.")
@@ -96,88 +133,6 @@ class AgreementOrder:
 
     def to_query(self) -> agreements.AgreementOrder:
         return agreements.AgreementOrder(self.field, self.direction)
-
-
-@strawberry.input(description="Which agencies to list; every condition given must hold.")
-class AgencyFilter:
-    state: str | None = strawberry.field(default=None, description=STATE)
-    type: AgencyType | None = strawberry.field(
-        default=None, description="Only agencies of this type."
-    )
-    name_contains: str | None = strawberry.field(
-        default=None, description="Only agencies whose name contains this text (any case)."
-    )
-
-    def to_query(self) -> agencies.AgencyFilter:
-        return agencies.AgencyFilter(
-            resolve_state(self.state), self.type.value if self.type else None, self.name_contains
-        )
-
-
-@strawberry.input(description="Which jurisdictions to list; every condition given must hold.")
-class JurisdictionFilter:
-    state: str | None = strawberry.field(default=None, description=STATE)
-    kind: JurisdictionKind | None = strawberry.field(
-        default=None, description="Only jurisdictions of this kind."
-    )
-    name_contains: str | None = strawberry.field(
-        default=None, description="Only jurisdictions whose name contains this text (any case)."
-    )
-
-    def to_query(self) -> jurisdictions.JurisdictionFilter:
-        return jurisdictions.JurisdictionFilter(
-            resolve_state(self.state), self.kind.value if self.kind else None, self.name_contains
-        )
-
-
-@strawberry.input(description="Which facilities to list; every condition given must hold.")
-class FacilityFilter:
-    state: str | None = strawberry.field(default=None, description=STATE)
-    jurisdiction: strawberry.ID | None = strawberry.field(default=None, description=JURISDICTION)
-    agency: strawberry.ID | None = strawberry.field(default=None, description=AGENCY)
-    code: str | None = strawberry.field(
-        default=None, description="Only the facility with this code (ORANGCA), any case."
-    )
-    name_contains: str | None = strawberry.field(
-        default=None, description="Only facilities whose name contains this text (any case)."
-    )
-
-    def to_query(self) -> facilities.FacilityFilter:
-        return facilities.facility_filter(
-            resolve_state(self.state),
-            jurisdiction=self.jurisdiction,
-            agency=self.agency,
-            code=self.code,
-            name_contains=self.name_contains,
-        )
-
-
-@strawberry.input(description="`from` and `to` are dates; the months containing them count.")
-class DetainerFilter:
-    state: str | None = strawberry.field(default=None, description=STATE)
-    facility: str | None = strawberry.field(
-        default=None,
-        description="One facility by its code (ORANGCA, any case) or id, or the facilities "
-        "whose name contains this text (any case).",
-    )
-    from_: dt.date | None = strawberry.field(
-        default=None, name="from", description="The first month counted (the month of it)."
-    )
-    to: dt.date | None = strawberry.field(
-        default=None, description="The last month counted (the month of it)."
-    )
-    jurisdiction: strawberry.ID | None = strawberry.field(default=None, description=JURISDICTION)
-    agency: strawberry.ID | None = strawberry.field(default=None, description=AGENCY)
-
-    def to_query(self) -> detainers.DetainerFilter:
-        return detainers.detainer_filter(
-            resolve_state(self.state),
-            self.facility,
-            self.from_,
-            self.to,
-            jurisdiction=self.jurisdiction,
-            agency=self.agency,
-        )
 
 
 def agreement_page_arguments(

@@ -7,7 +7,6 @@ call alike."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 import strawberry
@@ -55,4 +54,4 @@ def scoped_detainer_stats_arguments(
     (`statistics.JURISDICTION_SCOPE`, `AGENCY_SCOPE`, `FACILITY_SCOPE`), so the filter's
     `state` is checked but not applied (its other conditions are)."""
     args = detainer_stats_arguments(group_by, filter)
-    return {**args, "filters": dataclasses.replace(args["filters"], state=None)}
+    return {**args, "filters": args["filters"].replace(state=None)}

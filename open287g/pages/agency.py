@@ -189,6 +189,6 @@ async def agency_view(conn: AsyncConnection, agency_id: int) -> AgencyView | Non
         policy_holder=holder,
         officials=officials,
         archive=await timeline.archive_start(conn),
-        jails=await jails(conn, detainers.DetainerFilter(agency_id=agency_id), agency.state_code),
+        jails=await jails(conn, detainers.DetainerFilter(agency=agency_id), agency.state_code),
         documents_loaded=(await reference.files_per_dataset(conn)).get("moas", 0) > 0,
     )

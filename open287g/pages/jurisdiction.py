@@ -84,8 +84,6 @@ async def jurisdiction_view(conn: AsyncConnection, jurisdiction_id: int) -> Juri
         assertions=[Assertions(j, stated[j.id]) for j in chain if stated[j.id]],
         places=(await jurisdictions.children_of(conn, place.id))[:MAX_PLACES],
         agencies=await agencies.agencies_within(conn, place.id, MAX_AGENCIES),
-        jails=await jails(
-            conn, detainers.DetainerFilter(jurisdiction_id=place.id), place.state_code
-        ),
+        jails=await jails(conn, detainers.DetainerFilter(jurisdiction=place.id), place.state_code),
         spans=spans,
     )

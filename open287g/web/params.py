@@ -10,13 +10,16 @@ everywhere, and an error message quotes at most `ECHO_CHARS` of what the client 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from starlette.requests import Request
 
+from open287g.db.queries.filters import Filter, Filters, Ordering, Where
+from open287g.db.queries.ids import MAX_ID_CHARS
 from open287g.web.problems import Problem
 
 MAX_STRING = 200  # default bound of a string parameter (names, `q`, codes)
@@ -24,6 +27,8 @@ MAX_PARAMS = 32  # more query parameters than any endpoint takes is not a mistak
 ECHO_CHARS = 40
 _INTEGER = re.compile(r"-?[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+W = TypeVar("W", bound=Where)
+E = TypeVar("E", bound=enum.StrEnum)
 
 
 @dataclass(frozen=True)
@@ -122,3 +127,42 @@ FORMAT = Param(
     default="json",
 )
 STATE = Param("state", "string", "USPS code (TX) or state name, any case.")
+
+
+def filter_params(filters: Filters) -> tuple[Param, ...]:
+    """The query parameters of a collection's declared filters REST offers, in order."""
+    return tuple(_filter_param(f) for f in filters.rest)
+
+
+def _filter_param(f: Filter) -> Param:
+    name = f.rest_name
+    assert name is not None, f.name
+    if f.kind == "date":
+        return Param(name, "date", f"{f.description} A date, YYYY-MM-DD.")
+    if f.kind == "enum":
+        assert f.enum is not None, f.name
+        return Param(name, "string", f.description, enum=tuple(f.enum))
+    if f.kind == "id":
+        return Param(name, "string", f.description, max_length=MAX_ID_CHARS)
+    return Param(name, "string", f.description)
+
+
+def read_filters(where: type[W], values: Mapping[str, Any]) -> W:
+    """The query layer's filter of a request's parsed parameters (`Where.read`)."""
+    return where.read({f.name: values[f.rest_name] for f in where.declared.rest if f.rest_name})
+
+
+def sort_param(orders: Mapping[E, Ordering], default: E) -> Param:
+    """`sort`: the orderings REST offers (`Ordering.rest`), by their lower-case names."""
+    offered = [(key.value.lower(), order) for key, order in orders.items() if order.rest]
+    words = " ".join(
+        f"`{name}`{' (the default)' if name == default.value.lower() else ''}: {order.meaning}"
+        for name, order in offered
+    )
+    return Param(
+        "sort",
+        "string",
+        words,
+        enum=tuple(name for name, _ in offered),
+        default=default.value.lower(),
+    )

@@ -139,7 +139,7 @@ async def test_a_jurisdictions_detainer_stats_compile_with_filters_and_variables
         outcomes = await detainers.detainer_stats(
             conn,
             [DetainerDimension.OUTCOME],
-            detainers.DetainerFilter(jurisdiction_id=county),
+            detainers.DetainerFilter(jurisdiction=county),
             min_cell=5,
         )
     assert [r["issued"] for r in texas["detainerStats"]] == [r.issued for r in want]

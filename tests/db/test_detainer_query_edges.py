@@ -23,14 +23,10 @@ from open287g.db.queries.detainers import (
     DetainerFilter,
     DetainerStatRow,
     _count,
-    _where,
-    check_detainer_filter_ids,
-    detainer_filter,
     detainer_stat_batches,
     detainer_stats,
     detainer_stats_query,
     detainers_loaded,
-    facility_conditions,
     facility_id_type,
     facility_key,
     facility_key_sql,
@@ -100,10 +96,17 @@ def test_a_facility_is_a_code_part_of_a_name_or_a_facilitys_id() -> None:
         facility_id_type(f" {AGENCY_ID}")
 
 
+def detainer_filter(**given: object) -> DetainerFilter:
+    """The filter as both APIs read it (`Where.read`: ids to keys, checked)."""
+    return DetainerFilter.read(given)
+
+
 def test_the_filter_of_both_apis() -> None:
-    f = detainer_filter("FL", "ORANGCA", dt.date(2024, 1, 5), dt.date(2024, 1, 5),
+    day = dt.date(2024, 1, 5)
+    f = detainer_filter(state="FL", facility="ORANGCA", start=day, end=day,
                         jurisdiction=COUNTY_ID, agency=AGENCY_ID)  # fmt: skip
-    assert f == DetainerFilter("FL", "ORANGCA", dt.date(2024, 1, 5), dt.date(2024, 1, 5), 12, 7)
+    assert f == DetainerFilter(state="FL", facility="ORANGCA", start=day, end=day,
+                               jurisdiction=12, agency=7)  # fmt: skip
     assert detainer_filter() == DetainerFilter()
     with pytest.raises(BadFilter, match=r"^from \(2024-02-01\) is after to \(2024-01-31\)$"):
         detainer_filter(start=dt.date(2024, 2, 1), end=dt.date(2024, 1, 31))
@@ -113,27 +116,26 @@ def test_the_filter_of_both_apis() -> None:
         detainer_filter(jurisdiction=AGENCY_ID)
     with pytest.raises(BadId):
         detainer_filter(agency=COUNTY_ID)
-    assert detainer_filter(start=dt.date(2024, 2, 1)).start == dt.date(2024, 2, 1)
-    assert detainer_filter(end=dt.date(2024, 2, 1)).end == dt.date(2024, 2, 1)
+    assert detainer_filter(start=dt.date(2024, 2, 1)).get("start") == dt.date(2024, 2, 1)
+    assert detainer_filter(end=dt.date(2024, 2, 1)).get("end") == dt.date(2024, 2, 1)
 
 
 def test_facility_conditions() -> None:
-    assert facility_conditions(None, None, None) == (["true"], {})
-    clauses, params = facility_conditions("FL", 12, 7)
+    assert DetainerFilter().clauses() == ([], {})
+    clauses, params = DetainerFilter(state="FL", jurisdiction=12, agency=7).clauses()
     assert clauses == [
-        "true", "f.state_code = :state", in_jurisdiction_of("f", "jurisdiction_id"),
-        "f.agency_id = :agency_id",
+        "f.state_code = :state", in_jurisdiction_of("f", "jurisdiction"), "f.agency_id = :agency",
     ]  # fmt: skip
-    assert params == {"state": "FL", "jurisdiction_id": 12, "agency_id": 7}
-    assert facility_conditions("", 0, 0) == (
-        ["true", in_jurisdiction_of("f", "jurisdiction_id"), "f.agency_id = :agency_id"],
-        {"jurisdiction_id": 0, "agency_id": 0},
+    assert params == {"state": "FL", "jurisdiction": 12, "agency": 7}
+    assert DetainerFilter(state="", jurisdiction=0, agency=0).clauses() == (
+        [in_jurisdiction_of("f", "jurisdiction"), "f.agency_id = :agency"],
+        {"jurisdiction": 0, "agency": 0},
     )
 
 
 def test_filters_select_whole_facilities_and_whole_months() -> None:
-    where, params = _where(DetainerFilter(facility=" orangca ", start=dt.date(2024, 1, 15),
-                                          end=dt.date(2024, 3, 31)))  # fmt: skip
+    where, params = DetainerFilter(facility=" orangca ", start=dt.date(2024, 1, 15),
+                                   end=dt.date(2024, 3, 31)).where()  # fmt: skip
     assert where == (
         "true AND (f.code = :code OR f.name ILIKE :facility ESCAPE '\\') "
         "AND s.month >= :start AND s.month <= :end"
@@ -142,14 +144,14 @@ def test_filters_select_whole_facilities_and_whole_months() -> None:
         "code": "ORANGCA", "facility": "% orangca %", "start": dt.date(2024, 1, 1),
         "end": dt.date(2024, 3, 1),
     }  # fmt: skip
-    where, params = _where(DetainerFilter(facility=FACILITY_ID))
+    where, params = DetainerFilter(facility=FACILITY_ID).where()
     assert (where, params) == ("true AND f.id = :facility_id", {"facility_id": 42})
-    assert _where(DetainerFilter()) == ("true", {})
-    assert _where(DetainerFilter(state="FL", jurisdiction_id=12, agency_id=7)) == (
-        " AND ".join(facility_conditions("FL", 12, 7)[0]),
-        {"state": "FL", "jurisdiction_id": 12, "agency_id": 7},
+    assert DetainerFilter().where() == ("true", {})
+    assert DetainerFilter(state="FL", jurisdiction=12, agency=7).where() == (
+        " AND ".join(["true", *DetainerFilter(state="FL", jurisdiction=12, agency=7).clauses()[0]]),
+        {"state": "FL", "jurisdiction": 12, "agency": 7},
     )
-    assert _where(DetainerFilter(facility="100%_off"))[1]["facility"] == "%100\\%\\_off%"
+    assert DetainerFilter(facility="100%_off").where()[1]["facility"] == "%100\\%\\_off%"
 
 
 def test_sql_of_a_facility_key_and_a_jurisdiction() -> None:
@@ -373,11 +375,11 @@ async def test_a_states_facility_names_and_whether_any_release_is_loaded() -> No
 
 async def test_a_filters_ids_must_name_rows() -> None:
     nothing = _Connection([])
-    await check_detainer_filter_ids(_as_conn(nothing), DetainerFilter(facility="ORANGCA"))
+    await DetainerFilter(facility="ORANGCA").check_ids(_as_conn(nothing))
     assert nothing.statements == []  # a code is no id: nothing to check
     found = _Connection([(True, True, True)])
-    given = DetainerFilter(facility=FACILITY_ID, jurisdiction_id=12, agency_id=7)
-    await check_detainer_filter_ids(_as_conn(found), given)
+    given = DetainerFilter(facility=FACILITY_ID, jurisdiction=12, agency=7)
+    await given.check_ids(_as_conn(found))
     [(statement, params)] = found.statements
     assert params == {"k0": 42, "k1": 12, "k2": 7}
     assert "detainer_facilities" in str(statement)
@@ -385,9 +387,7 @@ async def test_a_filters_ids_must_name_rows() -> None:
     assert "agencies" in str(statement)
     missing = _Connection([(True, False)])
     with pytest.raises(BadId, match=r"^jurisdiction: no Jurisdiction has the id "):
-        await check_detainer_filter_ids(
-            _as_conn(missing), DetainerFilter(facility=FACILITY_ID, jurisdiction_id=12)
-        )
+        await DetainerFilter(facility=FACILITY_ID, jurisdiction=12).check_ids(_as_conn(missing))
     agency = _Connection([(False,)])
     with pytest.raises(BadId, match=r"^agency: no Agency has the id "):
-        await check_detainer_filter_ids(_as_conn(agency), DetainerFilter(agency_id=7))
+        await DetainerFilter(agency=7).check_ids(_as_conn(agency))

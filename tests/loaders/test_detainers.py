@@ -18,7 +18,6 @@ from open287g.config import Settings
 from open287g.db.queries.detainers import DetainerDimension as D
 from open287g.db.queries.detainers import (
     DetainerFilter,
-    detainer_filter,
     detainer_stats,
     facility_names,
 )
@@ -437,7 +436,7 @@ async def test_facilities_match_counties_and_sheriffs_in_either_order(
         ids: 1,
         (None, None): 1,
     }
-    sheriff = detainer_filter(agency=ids[0], jurisdiction=ids[1])
+    sheriff = DetainerFilter.read({"agency": ids[0], "jurisdiction": ids[1]})
     [row] = await detainer_stats(conn, [D.STATE], sheriff, min_cell=5)
     assert (row.key[D.STATE], row.issued) == ("TX", 1)
 

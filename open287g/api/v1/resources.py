@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,13 +16,6 @@ from open287g.db.entities.facility import FACILITY
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.policy import POLICY
 from open287g.db.entities.program_model import PROGRAM_MODEL, PROGRAM_MODEL_ORDER
-from open287g.db.models.enums import (
-    AgencyType,
-    AgreementStatus,
-    JurisdictionKind,
-    PolicyStatus,
-    ProgramModelCode,
-)
 from open287g.db.queries import (
     agencies,
     agreements,
@@ -29,49 +23,19 @@ from open287g.db.queries import (
     jurisdictions,
     policies,
 )
-from open287g.db.queries.ids import MAX_ID_CHARS
-from open287g.db.reference_data import resolve_state
+from open287g.db.queries.filters import Where
+from open287g.db.queries.id_pages import IdPages
 from open287g.db.rows import Listing, every_row
-from open287g.web.params import STATE, Param
+from open287g.web.params import filter_params, read_filters, sort_param
 
 # Agreements ----------------------------------------------------------------------------
 
-AGREEMENT_FILTERS = (
-    STATE,
-    Param("model", "string", "Program model code.", enum=tuple(ProgramModelCode)),
-    Param(
-        "status",
-        "string",
-        "ACTIVE, PENDING, ENDED (an active agreement that left the lists, also when the "
-        "agency went on under another program model: see switched_to_id), WITHDRAWN (a "
-        "pending application that left without becoming active) or RENAMED (listed on "
-        "under a new name, after a gap, or in another state).",
-        enum=tuple(AgreementStatus),
-    ),
-    Param("signed_from", "date", "Signed on or after (YYYY-MM-DD)."),
-    Param("signed_to", "date", "Signed on or before (YYYY-MM-DD)."),
-    Param("q", "string", "Agency name contains (case-insensitive)."),
-)
+AGREEMENT_FILTERS = filter_params(agreements.AGREEMENT_FILTERS)
+AGREEMENT_SORT = sort_param(agreements.AGREEMENT_ORDERS, agreements.AgreementOrderField.ID)
 
 
 def agreement_filter(values: dict[str, Any]) -> agreements.AgreementFilter:
-    return agreements.AgreementFilter(
-        state=resolve_state(values["state"]),
-        model=values["model"],
-        status=values["status"],
-        signed_from=values["signed_from"],
-        signed_to=values["signed_to"],
-        agency_name_contains=values["q"],
-    )
-
-
-AGREEMENT_SORT = Param(
-    "sort",
-    "string",
-    "id (default), or relevance: best match of `q` first (without `q`, id order).",
-    enum=("id", "relevance"),
-    default="id",
-)
+    return read_filters(agreements.AgreementFilter, values)
 
 
 def _agreement_listing(values: dict[str, Any], cursor: str | None) -> Listing:
@@ -87,92 +51,20 @@ async def _agreement_document(conn: AsyncConnection, key: int) -> Row:
     return {"document": await documents.agreement_document(conn, key)}
 
 
-# Agencies ------------------------------------------------------------------------------
-
-AGENCY_FILTERS = (
-    STATE,
-    Param("type", "string", "Agency type.", enum=tuple(AgencyType)),
-    Param("q", "string", "Name contains (case-insensitive)."),
-)
+# The collections paged in id order: their declared filters, their pages.
 
 
-def _agency_listing(values: dict[str, Any], cursor: str | None) -> Listing:
-    filters = agencies.AgencyFilter(resolve_state(values["state"]), values["type"], values["q"])
-    return Listing(agencies.agency_page_query(filters, cursor), agencies.ORDERING)
+def _id_listing(
+    where: type[Where], pages: IdPages[Any]
+) -> Callable[[dict[str, Any], str | None], Listing]:
+    def listing(values: dict[str, Any], cursor: str | None) -> Listing:
+        return Listing(pages.page_query(read_filters(where, values), cursor), pages.ordering)
 
-
-# Jurisdictions -------------------------------------------------------------------------
-
-JURISDICTION_FILTERS = (
-    STATE,
-    Param(
-        "kind",
-        "string",
-        "STATE, COUNTY, PLACE (city, town) or TRIBAL.",
-        enum=tuple(JurisdictionKind),
-    ),
-    Param("q", "string", "Name contains (case-insensitive)."),
-)
-
-
-def _jurisdiction_listing(values: dict[str, Any], cursor: str | None) -> Listing:
-    filters = jurisdictions.JurisdictionFilter(
-        resolve_state(values["state"]), values["kind"], values["q"]
-    )
-    return Listing(jurisdictions.jurisdiction_page_query(filters, cursor), jurisdictions.ORDERING)
-
-
-# Facilities ----------------------------------------------------------------------------
-
-JURISDICTION_ID = Param(
-    "jurisdiction",
-    "string",
-    "A jurisdiction's id: only the jails in it (a state's every facility, a county's those "
-    "placed in it, a place's those of its city or of a county wholly inside it).",
-    max_length=MAX_ID_CHARS,
-)
-AGENCY_ID = Param(
-    "agency", "string", "An agency's id: only the jails it runs.", max_length=MAX_ID_CHARS
-)
-FACILITY_FILTERS = (
-    STATE,
-    JURISDICTION_ID,
-    AGENCY_ID,
-    Param("code", "string", "Only the facility with this code (ORANGCA), any case."),
-    Param("q", "string", "Name contains (case-insensitive)."),
-)
-
-
-def _facility_filter(values: dict[str, Any]) -> facilities.FacilityFilter:
-    return facilities.facility_filter(
-        resolve_state(values["state"]),
-        jurisdiction=values["jurisdiction"],
-        agency=values["agency"],
-        code=values["code"],
-        name_contains=values["q"],
-    )
-
-
-def _facility_listing(values: dict[str, Any], cursor: str | None) -> Listing:
-    page = facilities.facility_page_query(_facility_filter(values), cursor)
-    return Listing(page, facilities.ORDERING)
+    return listing
 
 
 async def _facility_check(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await facilities.check_facility_filter_ids(conn, _facility_filter(values))
-
-
-# Policies ------------------------------------------------------------------------------
-
-POLICY_FILTERS = (
-    STATE,
-    Param("status", "string", "Policy status.", enum=tuple(PolicyStatus)),
-)
-
-
-def _policy_listing(values: dict[str, Any], cursor: str | None) -> Listing:
-    filters = policies.PolicyFilter(resolve_state(values["state"]), values["status"])
-    return Listing(policies.policy_page_query(filters, cursor), policies.ORDERING)
+    await read_filters(facilities.FacilityFilter, values).check_ids(conn)
 
 
 # Every collection; the reference collections show every row on one page.
@@ -188,12 +80,31 @@ RESOURCES: dict[str, Collection] = {
             item_model=models.AgreementItem,
             item_extra=_agreement_document,
         ),
-        Collection("agencies", AGENCY, AGENCY_FILTERS, _agency_listing),
-        Collection("jurisdictions", JURISDICTION, JURISDICTION_FILTERS, _jurisdiction_listing),
         Collection(
-            "facilities", FACILITY, FACILITY_FILTERS, _facility_listing, check=_facility_check
+            "agencies",
+            AGENCY,
+            filter_params(agencies.AGENCY_FILTERS),
+            _id_listing(agencies.AgencyFilter, agencies.PAGES),
         ),
-        Collection("policies", POLICY, POLICY_FILTERS, _policy_listing),
+        Collection(
+            "jurisdictions",
+            JURISDICTION,
+            filter_params(jurisdictions.JURISDICTION_FILTERS),
+            _id_listing(jurisdictions.JurisdictionFilter, jurisdictions.PAGES),
+        ),
+        Collection(
+            "facilities",
+            FACILITY,
+            filter_params(facilities.FACILITY_FILTERS),
+            _id_listing(facilities.FacilityFilter, facilities.PAGES),
+            check=_facility_check,
+        ),
+        Collection(
+            "policies",
+            POLICY,
+            filter_params(policies.POLICY_FILTERS),
+            _id_listing(policies.PolicyFilter, policies.PAGES),
+        ),
         Collection(
             "program-models",
             PROGRAM_MODEL,

@@ -15,20 +15,22 @@ from starlette.responses import Response
 from open287g.api.v1 import compiled, history, models, quality
 from open287g.api.v1.documents import DOCUMENTS, DocumentTextRow, document_text
 from open287g.api.v1.resource import Collection
-from open287g.api.v1.resources import (
-    AGENCY_ID,
-    AGREEMENT_FILTERS,
-    JURISDICTION_ID,
-    RESOURCES,
-    agreement_filter,
-)
+from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, agreement_filter
 from open287g.db.entities.declare import Entity
 from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
-from open287g.db.reference_data import resolve_state
 from open287g.db.session import export_snapshot
-from open287g.web.params import CURSOR, FORMAT, LIMIT, STATE, Param, parse_params, shown
+from open287g.web.params import (
+    CURSOR,
+    FORMAT,
+    LIMIT,
+    Param,
+    filter_params,
+    parse_params,
+    read_filters,
+    shown,
+)
 from open287g.web.problems import Problem
 from open287g.web.responses import (
     envelope,
@@ -148,16 +150,7 @@ AGREEMENT_STATS_PARAMS = (
 )
 DETAINER_STATS_PARAMS = (
     _group_by_param(detainers.DetainerDimension),
-    STATE,
-    Param(
-        "facility",
-        "string",
-        "One facility by its code (ORANGCA, any case) or id, or part of facility names.",
-    ),
-    Param("from", "date", "First month included (a date in it: whole months only)."),
-    Param("to", "date", "Last month included (a date in it: whole months only)."),
-    JURISDICTION_ID,
-    AGENCY_ID,
+    *filter_params(detainers.DETAINER_FILTERS),
     FORMAT,
 )
 
@@ -200,14 +193,7 @@ def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
 async def detainer_stats(request: Request) -> Response:
     values = parse_params(request, DETAINER_STATS_PARAMS)
     group_by = _group_by(values["group_by"], detainers.DetainerDimension, "state,month")
-    filters = detainers.detainer_filter(
-        resolve_state(values["state"]),
-        values["facility"],
-        values["from"],
-        values["to"],
-        jurisdiction=values["jurisdiction"],
-        agency=values["agency"],
-    )
+    filters = read_filters(detainers.DetainerFilter, values)
     min_cell = request.app.state.settings.min_cell  # the app's settings, not the environment's
     min_margin = request.app.state.settings.min_margin
     engine: AsyncEngine = request.app.state.engine
@@ -215,7 +201,7 @@ async def detainer_stats(request: Request) -> Response:
         version, headers, cached = await versioned(request, conn)
         if cached is not None:
             return cached
-        await detainers.check_detainer_filter_ids(conn, filters)
+        await filters.check_ids(conn)
         rounded = bool(detainers.PERSONAL_DIMENSIONS & set(group_by))
         bound = detainers.perturbation_bound(rounded, min_cell)
         headers = {**headers, detainers.BOUND_HEADER: str(bound)}

@@ -9,21 +9,37 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries.bounds import check_filter
+from open287g.db.models.enums import AgencyType
+from open287g.db.queries.filters import STATE_WORDS, Filter, Filters, Where
 from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.search import folded_contains, search_value
 
 ORDERING = "agencies:ID:ASC"
 
 
-@dataclass(frozen=True)
-class AgencyFilter:
-    state: str | None = None
-    type: str | None = None
-    name_contains: str | None = None
+AGENCY_FILTERS = Filters(
+    (
+        Filter("state", "state", STATE_WORDS, "a.state_code = :state"),
+        Filter(
+            "type",
+            "enum",
+            "Only agencies of this type.",
+            "CAST(a.type AS text) = :type",
+            enum=AgencyType,
+        ),
+        Filter(
+            "name_contains",
+            "text",
+            "Only agencies whose name contains this text (any case).",
+            lambda value: (folded_contains("a.name_fold", "name"), {"name": search_value(value)}),
+            rest="q",
+        ),
+    )
+)
 
-    def __post_init__(self) -> None:
-        check_filter(self)
+
+class AgencyFilter(Where):
+    declared = AGENCY_FILTERS
 
 
 @dataclass(frozen=True)
@@ -58,22 +74,7 @@ class OfficialRecord:
 COLUMNS = ", ".join(f"a.{f.name}" for f in fields(AgencyRecord))
 
 
-def _where(filters: AgencyFilter) -> tuple[str, dict[str, object]]:
-    clauses = ["true"]
-    params: dict[str, object] = {}
-    if filters.state:
-        clauses.append("a.state_code = :state")
-        params["state"] = filters.state
-    if filters.type:
-        clauses.append("CAST(a.type AS text) = :type")
-        params["type"] = filters.type
-    if filters.name_contains:
-        clauses.append(folded_contains("a.name_fold", "name"))
-        params["name"] = search_value(filters.name_contains)
-    return " AND ".join(clauses), params
-
-
-PAGES = IdPages("agencies a", "a", ORDERING, _where)
+PAGES = IdPages("agencies a", "a", ORDERING, AgencyFilter.where)
 agency_page_query = PAGES.page_query  # REST's and GraphQL's page of agencies
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.models.agreements import Agreement
-from open287g.db.models.enums import MEANINGS
-from open287g.db.queries.bounds import check_filter, check_list
+from open287g.db.models.enums import MEANINGS, AgreementStatus, ProgramModelCode
+from open287g.db.queries.bounds import check_list
+from open287g.db.queries.filters import STATE_WORDS, Filter, Filters, Ordering, Where
 from open287g.db.queries.pagination import (
     BadCursor,
     Keyset,
@@ -62,17 +63,58 @@ class AgreementCountBy(enum.StrEnum):
     LIST_ROWS = "LIST_ROWS"
 
 
-@dataclass(frozen=True)
-class AgreementFilter:
-    state: str | None = None  # USPS code (callers resolve names with `resolve_state`)
-    model: str | None = None
-    status: str | None = None
-    signed_from: dt.date | None = None
-    signed_to: dt.date | None = None
-    agency_name_contains: str | None = None
+def _agency_name(value: str) -> tuple[str, dict[str, object]]:
+    matching = folded_contains("name_fold", "agency_name")
+    clause = f"g.agency_id IN (SELECT id FROM agencies WHERE {matching})"
+    return clause, {"agency_name": search_value(value)}  # RELEVANCE_SQL reads it too
 
-    def __post_init__(self) -> None:
-        check_filter(self)
+
+# Over `g`, an agreements row (the table, the list as of a date, or a lineage's head).
+AGREEMENT_FILTERS = Filters(
+    (
+        Filter("state", "state", STATE_WORDS, "g.state_code = :state"),
+        Filter(
+            "model",
+            "enum",
+            "Only agreements of this program model.",
+            "CAST(g.model_code AS text) = :model",
+            enum=ProgramModelCode,
+        ),
+        Filter(
+            "status",
+            "enum",
+            "Only agreements with this status: ACTIVE, PENDING, ENDED (an active agreement "
+            "that left the lists, also when the agency went on under another program model), "
+            "WITHDRAWN (a pending application that left without becoming "
+            "active) or RENAMED (listed on under a new name, after a gap, or in another state).",
+            "CAST(g.status AS text) = :status",
+            enum=AgreementStatus,
+        ),
+        Filter(
+            "signed_from",
+            "date",
+            "Only agreements signed on or after this date.",
+            "g.signed_on >= :signed_from",
+        ),
+        Filter(
+            "signed_to",
+            "date",
+            "Only agreements signed on or before this date.",
+            "g.signed_on <= :signed_to",
+        ),
+        Filter(
+            "agency_name_contains",
+            "text",
+            "Only agencies whose name contains this text (any case).",
+            _agency_name,
+            rest="q",
+        ),
+    )
+)
+
+
+class AgreementFilter(Where):
+    declared = AGREEMENT_FILTERS
 
 
 @dataclass(frozen=True)
@@ -85,13 +127,26 @@ class AgreementOrder:
         return f"agreements:{self.field}:{self.direction}"
 
 
-_SORT_SQL = {
-    AgreementOrderField.ID: "g.id",
-    AgreementOrderField.SIGNED_ON: "coalesce(g.signed_on, DATE '0001-01-01')",
-    AgreementOrderField.STATE: "g.state_code",
-    AgreementOrderField.FIRST_SEEN: "g.first_seen",
-    AgreementOrderField.RELEVANCE: RELEVANCE_SQL,
+AGREEMENT_ORDERS = {
+    AgreementOrderField.ID: Ordering(
+        "g.id", "The agreement's id: the order they were first listed in.", int, rest=True
+    ),
+    AgreementOrderField.SIGNED_ON: Ordering(
+        "coalesce(g.signed_on, DATE '0001-01-01')", "The signing date (undated ones last).", dt.date
+    ),
+    AgreementOrderField.STATE: Ordering("g.state_code", "The state's USPS code.", str),
+    AgreementOrderField.FIRST_SEEN: Ordering(
+        "g.first_seen", "The date of the first list naming it.", dt.date
+    ),
+    AgreementOrderField.RELEVANCE: Ordering(
+        RELEVANCE_SQL,
+        "Best match of the agency-name search (`agencyNameContains`, REST's `q`) first "
+        "(without one, by id).",
+        int,
+        rest=True,
+    ),
 }
+MEANINGS.update({field: order.meaning for field, order in AGREEMENT_ORDERS.items()})
 
 
 # What ICE's list says of an agreement on it, over the agreement `a`, its row `o` on the
@@ -167,33 +222,6 @@ def as_of_ctes(prefix: str) -> str:
 )"""
 
 
-def _where(filters: AgreementFilter) -> tuple[list[str], dict[str, object]]:
-    clauses: list[str] = []
-    params: dict[str, object] = {}
-    if filters.state:
-        clauses.append("g.state_code = :state")
-        params["state"] = filters.state
-    if filters.model:
-        clauses.append("CAST(g.model_code AS text) = :model")
-        params["model"] = filters.model
-    if filters.status:
-        clauses.append("CAST(g.status AS text) = :status")
-        params["status"] = filters.status
-    if filters.signed_from:
-        clauses.append("g.signed_on >= :signed_from")
-        params["signed_from"] = filters.signed_from
-    if filters.signed_to:
-        clauses.append("g.signed_on <= :signed_to")
-        params["signed_to"] = filters.signed_to
-    if filters.agency_name_contains:
-        clauses.append(
-            "g.agency_id IN (SELECT id FROM agencies WHERE "
-            f"{folded_contains('name_fold', 'agency_name')})"
-        )
-        params["agency_name"] = search_value(filters.agency_name_contains)
-    return clauses, params
-
-
 def _source(as_of: dt.date | None) -> tuple[str, str, dict[str, object]]:
     """(CTEs, FROM clause, params) for current data or the list as of a date."""
     if as_of is None:
@@ -208,12 +236,13 @@ def page_query(
     as_of: dt.date | None = None,
 ) -> PageQuery:
     prefix, source, params = _source(as_of)
-    clauses, filter_params = _where(filters)
+    clauses, filter_params = filters.clauses()
     params.update(filter_params)
     count_where = " AND ".join(clauses) or "true"
-    sort = _SORT_SQL[order.field]
-    if order.field is AgreementOrderField.RELEVANCE and not filters.agency_name_contains:
-        sort = _SORT_SQL[AgreementOrderField.ID]  # nothing to rank by: id order
+    field = order.field
+    if field is AgreementOrderField.RELEVANCE and not filters.get("agency_name_contains"):
+        field = AgreementOrderField.ID  # nothing to rank by: id order
+    sort = AGREEMENT_ORDERS[field].sql
     if after:
         keyset: Keyset = decode_cursor(after, order.name)
         comparison = ">" if order.direction is Direction.ASC else "<"
@@ -238,14 +267,14 @@ def _with(ctes: str, sql: str) -> str:
 
 
 def _sort_value(field: AgreementOrderField, value: object) -> object:
-    if field in (AgreementOrderField.SIGNED_ON, AgreementOrderField.FIRST_SEEN):
+    cursor = AGREEMENT_ORDERS[field].cursor
+    if cursor is dt.date:
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError as exc:
             raise BadCursor("cursor is not one this API issued") from exc
     # A tampered cursor must not reach PostgreSQL with a value of the wrong type.
-    expected = int if field in (AgreementOrderField.ID, AgreementOrderField.RELEVANCE) else str
-    if not isinstance(value, expected):
+    if not isinstance(value, cursor) or isinstance(value, bool):
         raise BadCursor("cursor is not one this API issued")
     return value
 
@@ -273,7 +302,7 @@ def agreement_rows(
 ) -> Rows:
     """The agreements matching `filters` (and with `ids`, or of `agency_ids`), every
     column, in id order: rows for the compiler (`compiler.read_objects`)."""
-    clauses, params = _where(filters)
+    clauses, params = filters.clauses()
     if ids is not None:
         clauses.append("g.id = ANY(CAST(:ids AS bigint[]))")
         params["ids"] = list(ids)
@@ -296,7 +325,7 @@ _STAT_SQL = {
 # Each lineage once: the agreement at its head (no successor: the one listed now, or the
 # last) with its own status, state, model and agency, and the earliest signing date along
 # its predecessors. A model switch is not a lineage link: the switched-from agreement ended.
-# The columns `_where` and `_STAT_SQL` read, as `agreements` has them.
+# The columns `AGREEMENT_FILTERS` and `_STAT_SQL` read, as `agreements` has them.
 LINEAGE_HEADS = """(WITH RECURSIVE up(head, id) AS (
     SELECT h.id, h.id FROM agreements h
     WHERE NOT EXISTS (SELECT 1 FROM agreement_links l
@@ -322,7 +351,7 @@ def agreement_stats_query(
     lineage counts once unless `count_by` asks for list rows (`AgreementCountBy`)."""
     check_list("group_by", group_by)
     dimensions = tuple(dict.fromkeys(group_by))
-    clauses, params = _where(filters)
+    clauses, params = filters.clauses()
     keys = [f"{_STAT_SQL[d]} AS k{i}" for i, d in enumerate(dimensions)]
     grouping = ", ".join(f"k{i}" for i in range(len(dimensions)))
     source = "agreements" if count_by is AgreementCountBy.LIST_ROWS else LINEAGE_HEADS
@@ -357,15 +386,6 @@ class AgreementChangeKind(enum.StrEnum):
     CHANGED = "CHANGED"  # status, signed date or MOA link
 
 
-MEANINGS.update(
-    {
-        AgreementOrderField.ID: "The agreement's id: the order they were first listed in.",
-        AgreementOrderField.SIGNED_ON: "The signing date (undated ones last).",
-        AgreementOrderField.STATE: "The state's USPS code.",
-        AgreementOrderField.FIRST_SEEN: "The date of the first list naming it.",
-        AgreementOrderField.RELEVANCE: "Best match of `agencyNameContains` first (else by id).",
-    }
-)
 MEANINGS.update(
     {
         Direction.ASC: "Smallest, earliest or first in the alphabet first.",

@@ -9,25 +9,19 @@ filters of `pagination.contains_pattern`; lists (group-by dimensions) by `MAX_LI
 from __future__ import annotations
 
 from collections.abc import Sized
-from dataclasses import fields
-from typing import Any
 
 from open287g.db.queries.pagination import MAX_TEXT_CHARS, BadFilter
 
 MAX_LIST_ITEMS = 10
 
 
-def check_filter(filters: Any) -> None:
-    """Every text field of a filter dataclass: at most MAX_TEXT_CHARS, no NUL."""
-    for field in fields(filters):
-        value = getattr(filters, field.name)
-        if isinstance(value, str):
-            if len(value) > MAX_TEXT_CHARS:
-                raise BadFilter(
-                    f"{field.name} is at most {MAX_TEXT_CHARS} characters (got {len(value):,})"
-                )
-            if "\x00" in value:
-                raise BadFilter(f"{field.name} cannot contain a NUL character")
+def check_text(name: str, value: object) -> None:
+    """A filter's text value: at most MAX_TEXT_CHARS, no NUL (other values pass)."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_CHARS:
+            raise BadFilter(f"{name} is at most {MAX_TEXT_CHARS} characters (got {len(value):,})")
+        if "\x00" in value:
+            raise BadFilter(f"{name} cannot contain a NUL character")
 
 
 def check_list(name: str, values: Sized, limit: int = MAX_LIST_ITEMS) -> None:

@@ -27,14 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db import gazetteer
 from open287g.db.models.enums import MEANINGS
-from open287g.db.queries.bounds import check_filter, check_list
+from open287g.db.queries.bounds import check_list
+from open287g.db.queries.filters import STATE_WORDS, Filter, Filters, Where
 from open287g.db.queries.ids import (
     BadId,
     check_filter_ids,
     from_global_id,
     gid_sql,
     int_key_of,
-    optional_int_key,
     with_article,
 )
 from open287g.db.queries.pagination import BadFilter, contains_pattern
@@ -165,19 +165,6 @@ def facility_id_type(facility: str) -> None:
         raise BadId(
             f"facility {facility!r} is the id of {with_article(type_name)}, not of a Facility"
         )
-
-
-async def check_detainer_filter_ids(conn: AsyncConnection, filters: DetainerFilter) -> None:
-    """A BadId when the filter's facility, jurisdiction or agency id names no row."""
-    facility = facility_key(filters.facility) if filters.facility else None
-    await check_filter_ids(
-        conn,
-        {
-            "facility": ("Facility", facility),
-            "jurisdiction": ("Jurisdiction", filters.jurisdiction_id),
-            "agency": ("Agency", filters.agency_id),
-        },
-    )
 
 
 def facility_key_sql(facility: str) -> str:
@@ -324,44 +311,106 @@ _WITHHELD_FLAGS = ", ".join(
 )
 
 
-@dataclass(frozen=True)
-class DetainerFilter:
-    state: str | None = None  # USPS code, already resolved by the caller
-    facility: str | None = None  # a facility's code (ORANGCA), global id, or part of a name
-    start: dt.date | None = None  # first month included
-    end: dt.date | None = None  # last month included
-    jurisdiction_id: int | None = None  # facilities in this jurisdiction (`IN_JURISDICTION`)
-    agency_id: int | None = None  # facilities the agency runs
+JURISDICTION_WORDS = (
+    "Only the jails in this jurisdiction (its id): a state's every facility, a county's "
+    "those placed in it, a place's those of its city or of a county wholly inside it."
+)
+# Conditions on the facility `f`: its state, a jurisdiction it lies in, the agency running
+# it (statistics' filters and the facility list's alike).
+FACILITY_STATE, FACILITY_JURISDICTION, FACILITY_AGENCY = (
+    Filter("state", "state", STATE_WORDS, "f.state_code = :state"),
+    Filter(
+        "jurisdiction",
+        "id",
+        JURISDICTION_WORDS,
+        in_jurisdiction_of("f", "jurisdiction"),
+        id_type="Jurisdiction",
+    ),
+    Filter(
+        "agency",
+        "id",
+        "Only the jails this agency (its id) runs.",
+        "f.agency_id = :agency",
+        id_type="Agency",
+    ),
+)
 
-    def __post_init__(self) -> None:
-        check_filter(self)
+
+def _facility(value: str) -> tuple[str, dict[str, object]]:
+    """One jail: ORANGCA, not the ORANGE COUNTY JAIL of Florida."""
+    key = facility_key(value)
+    if key is None:  # its code, or part of a name (every jail whose name holds it)
+        clause = "(f.code = :code OR f.name ILIKE :facility ESCAPE '\\')"
+        return clause, {"code": value.strip().upper(), "facility": contains_pattern(value)}
+    return "f.id = :facility_id", {"facility_id": key}
 
 
-def detainer_filter(
-    state: str | None = None,
-    facility: str | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    *,
-    jurisdiction: str | None = None,
-    agency: str | None = None,
-) -> DetainerFilter:
-    """The filter of both APIs' arguments: `jurisdiction` and `agency` are global ids (a
-    `BadId` otherwise, before any SQL); `facility` is a code, part of names or a
-    Facility's id, never another type's id (a `BadId`: it would match nothing and read
-    as "no detainers"); `start` is not after `end`."""
-    if facility is not None:
-        facility_id_type(facility)
-    if start is not None and end is not None and start > end:
-        raise BadFilter(f"from ({start.isoformat()}) is after to ({end.isoformat()})")
-    return DetainerFilter(
-        state,
-        facility,
-        start,
-        end,
-        jurisdiction_id=optional_int_key(jurisdiction, "Jurisdiction"),
-        agency_id=optional_int_key(agency, "Agency"),
+def _month(value: dt.date) -> object:
+    return value.replace(day=1)
+
+
+# Conditions on whole facilities and whole months only (see the module docstring).
+DETAINER_FILTERS = Filters(
+    (
+        FACILITY_STATE,
+        Filter(
+            "facility",
+            "text",
+            "One facility by its code (ORANGCA, any case) or id, or the facilities whose name "
+            "contains this text (any case).",
+            _facility,
+        ),
+        Filter(
+            "start",
+            "date",
+            "The first month counted (a date in it: whole months only).",
+            "s.month >= :start",
+            bind=_month,
+            rest="from",
+            graphql_name="from",
+        ),
+        Filter(
+            "end",
+            "date",
+            "The last month counted (a date in it: whole months only).",
+            "s.month <= :end",
+            bind=_month,
+            rest="to",
+            graphql_name="to",
+        ),
+        FACILITY_JURISDICTION,
+        FACILITY_AGENCY,
     )
+)
+
+
+class DetainerFilter(Where):
+    """`jurisdiction` and `agency` are ids' keys; `facility` is a code, part of names or a
+    Facility's id, never another type's id (a `BadId` when read: it would match nothing
+    and read as "no detainers"); `start` is not after `end` (a `BadFilter`)."""
+
+    declared = DETAINER_FILTERS
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(**values)
+        start, end = self.get("start"), self.get("end")
+        if start is not None and end is not None and start > end:
+            raise BadFilter(f"from ({start.isoformat()}) is after to ({end.isoformat()})")
+        facility = self.get("facility")
+        if facility is not None:
+            facility_id_type(facility)
+
+    async def check_ids(self, conn: AsyncConnection) -> None:
+        """A BadId when the filter's facility, jurisdiction or agency id names no row."""
+        facility = self.get("facility")
+        await check_filter_ids(
+            conn,
+            {
+                "facility": ("Facility", facility_key(facility) if facility else None),
+                "jurisdiction": ("Jurisdiction", self.get("jurisdiction")),
+                "agency": ("Agency", self.get("agency")),
+            },
+        )
 
 
 @dataclass
@@ -434,7 +483,7 @@ def detainer_stats_query(
     check_list("group_by", group_by)
     dimensions = tuple(dict.fromkeys(group_by))
     rounded = any(d in PERSONAL_DIMENSIONS for d in dimensions)
-    where, params = _where(filters)
+    where, params = filters.where()
     if scope:
         where = f"{where} AND {scope}"
     grouping = ", ".join(f"d{i}" for i in range(len(dimensions)))
@@ -513,46 +562,6 @@ async def detainer_stat_batches(
             )
             for row in partition
         ]
-
-
-def facility_conditions(
-    state: str | None, jurisdiction_id: int | None, agency_id: int | None
-) -> tuple[list[str], dict[str, object]]:
-    """Conditions on the facility `f`: its state, a jurisdiction it lies in, the agency
-    running it (statistics' filters and the facility list's alike)."""
-    clauses: list[str] = ["true"]
-    params: dict[str, object] = {}
-    if state:
-        clauses.append("f.state_code = :state")
-        params["state"] = state
-    if jurisdiction_id is not None:
-        clauses.append(in_jurisdiction_of("f", "jurisdiction_id"))
-        params["jurisdiction_id"] = jurisdiction_id
-    if agency_id is not None:
-        clauses.append("f.agency_id = :agency_id")
-        params["agency_id"] = agency_id
-    return clauses, params
-
-
-def _where(filters: DetainerFilter) -> tuple[str, dict[str, object]]:
-    """Conditions on whole facilities and whole months only (see the module docstring)."""
-    clauses, params = facility_conditions(filters.state, filters.jurisdiction_id, filters.agency_id)
-    if filters.facility:  # one jail: ORANGCA, not the ORANGE COUNTY JAIL of Florida
-        key = facility_key(filters.facility)
-        if key is None:  # its code, or part of a name (every jail whose name holds it)
-            clauses.append("(f.code = :code OR f.name ILIKE :facility ESCAPE '\\')")
-            params["code"] = filters.facility.strip().upper()
-            params["facility"] = contains_pattern(filters.facility)
-        else:
-            clauses.append("f.id = :facility_id")
-            params["facility_id"] = key
-    if filters.start:
-        clauses.append("s.month >= :start")
-        params["start"] = filters.start.replace(day=1)
-    if filters.end:
-        clauses.append("s.month <= :end")
-        params["end"] = filters.end.replace(day=1)
-    return " AND ".join(clauses), params
 
 
 async def facility_names(conn: AsyncConnection, state: str) -> dict[str, str]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries.bounds import check_filter
+from open287g.db.models.enums import JurisdictionKind
+from open287g.db.queries.filters import STATE_WORDS, Filter, Filters, Where
 from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.pagination import Page, contains_pattern, id_page
 from open287g.db.queries.policy_rule import POLICY_ORDER
@@ -17,14 +18,30 @@ from open287g.db.queries.policy_rule import POLICY_ORDER
 ORDERING = "jurisdictions:ID:ASC"
 
 
-@dataclass(frozen=True)
-class JurisdictionFilter:
-    state: str | None = None
-    kind: str | None = None
-    name_contains: str | None = None
+JURISDICTION_FILTERS = Filters(
+    (
+        Filter("state", "state", STATE_WORDS, "j.state_code = :state"),
+        Filter(
+            "kind",
+            "enum",
+            "Only jurisdictions of this kind: STATE, COUNTY, PLACE (city, town) or TRIBAL.",
+            "CAST(j.kind AS text) = :kind",
+            enum=JurisdictionKind,
+        ),
+        Filter(
+            "name_contains",
+            "text",
+            "Only jurisdictions whose name contains this text (any case).",
+            "j.name ILIKE :name_contains ESCAPE '\\'",
+            bind=contains_pattern,
+            rest="q",
+        ),
+    )
+)
 
-    def __post_init__(self) -> None:
-        check_filter(self)
+
+class JurisdictionFilter(Where):
+    declared = JURISDICTION_FILTERS
 
 
 @dataclass(frozen=True)
@@ -61,29 +78,14 @@ POLICY_COLUMNS = ", ".join(
 _ORDER = POLICY_ORDER.replace("{c}_chain", "c").replace("{c}", "p")
 
 
-def _where(filters: JurisdictionFilter) -> tuple[str, dict[str, object]]:
-    clauses = ["true"]
-    params: dict[str, object] = {}
-    if filters.state:
-        clauses.append("j.state_code = :state")
-        params["state"] = filters.state
-    if filters.kind:
-        clauses.append("CAST(j.kind AS text) = :kind")
-        params["kind"] = filters.kind
-    if filters.name_contains:
-        clauses.append("j.name ILIKE :name ESCAPE '\\'")
-        params["name"] = contains_pattern(filters.name_contains)
-    return " AND ".join(clauses), params
-
-
-PAGES = IdPages("jurisdictions j", "j", ORDERING, _where)
+PAGES = IdPages("jurisdictions j", "j", ORDERING, JurisdictionFilter.where)
 jurisdiction_page_query = PAGES.page_query  # REST's and GraphQL's page of jurisdictions
 
 
 async def jurisdiction_page(
     conn: AsyncConnection, filters: JurisdictionFilter, first: int, after: str | None
 ) -> Page[JurisdictionRecord]:
-    where, params = _where(filters)
+    where, params = filters.where()
     return await id_page(
         conn,
         columns=COLUMNS,

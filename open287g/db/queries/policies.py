@@ -2,42 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from open287g.db.queries.bounds import check_filter
+from open287g.db.models.enums import PolicyStatus
+from open287g.db.queries.filters import STATE_WORDS, Filter, Filters, Where
+from open287g.db.queries.id_pages import IdPages
 from open287g.db.queries.jurisdictions import POLICY_COLUMNS, PolicyRecord
-from open287g.db.queries.pagination import Page, PageQuery, id_page, id_page_query
+from open287g.db.queries.pagination import Page, id_page
 
 ORDERING = "policies:ID:ASC"
 
 
-@dataclass(frozen=True)
-class PolicyFilter:
-    state: str | None = None
-    status: str | None = None
+POLICY_FILTERS = Filters(
+    (
+        Filter(
+            "state",
+            "state",
+            STATE_WORDS,
+            "p.jurisdiction_id IN (SELECT id FROM jurisdictions WHERE state_code = :state)",
+        ),
+        Filter(
+            "status",
+            "enum",
+            "Only policies with this status.",
+            "CAST(p.status AS text) = :status",
+            enum=PolicyStatus,
+        ),
+    )
+)
 
-    def __post_init__(self) -> None:
-        check_filter(self)
 
-
-def _where(filters: PolicyFilter) -> tuple[str, dict[str, object]]:
-    clauses = ["true"]
-    params: dict[str, object] = {}
-    if filters.state:
-        clauses.append("p.jurisdiction_id IN (SELECT id FROM jurisdictions WHERE state_code = :st)")
-        params["st"] = filters.state
-    if filters.status:
-        clauses.append("CAST(p.status AS text) = :status")
-        params["status"] = filters.status
-    return " AND ".join(clauses), params
+class PolicyFilter(Where):
+    declared = POLICY_FILTERS
 
 
 def _keyset(filters: PolicyFilter, after: str | None) -> dict[str, Any]:
     """What a page of policies is, for `id_page` (records) and `id_page_query` (SQL)."""
-    where, params = _where(filters)
+    where, params = filters.where()
     return {
         "alias": "p",
         "where": where,
@@ -60,5 +63,5 @@ async def policy_page(
     )
 
 
-def policy_page_query(filters: PolicyFilter, after: str | None) -> PageQuery:
-    return id_page_query(source="policies p", **_keyset(filters, after))
+PAGES = IdPages("policies p", "p", ORDERING, PolicyFilter.where)
+policy_page_query = PAGES.page_query  # REST's page of policies
