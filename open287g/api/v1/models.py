@@ -19,7 +19,6 @@ from open287g.db.entities.statistics import (
     DETAINER_STAT,
     DETAINER_STAT_KEY,
 )
-from open287g.db.queries import detainers
 
 # The documents' generated row model (a value, not a type, to mypy).
 _DOCUMENT_ROW: Any = row_model(DOCUMENT)
@@ -43,36 +42,20 @@ def _key(entity: Entity, name: str) -> Any:
     return Field(default=None, description=entity.words(name))
 
 
-class AgreementStatRow(BaseModel):
-    __doc__ = AGREEMENT_STAT.description
-    state: str | None = _key(AGREEMENT_STAT_KEY, "state")
-    model: str | None = _key(AGREEMENT_STAT_KEY, "model")
-    status: str | None = _key(AGREEMENT_STAT_KEY, "status")
-    signed_month: str | None = _key(AGREEMENT_STAT_KEY, "signed_month")
-    agency_type: str | None = _key(AGREEMENT_STAT_KEY, "agency_type")
-    count: int = Field(description=AGREEMENT_STAT.words("count"))
+def _stat_model(name: str, key: Entity, stat: Entity) -> type[BaseModel]:
+    """A statistics row of REST: the key's columns (null when not grouped by), then the
+    statistic's (counts, and how they were published), typed and described by their
+    declarations (`db/entities/statistics.py`)."""
+    fields: dict[str, Any] = {
+        **{c.name: (c.type, _key(key, c.name)) for c in key.columns},
+        **{c.name: (c.type, Field(description=c.description)) for c in stat.columns if c.rest},
+    }
+    model: type[BaseModel] = create_model(name, __doc__=stat.description, **fields)
+    return model
 
 
-class DetainerStatRow(BaseModel):
-    __doc__ = DETAINER_STAT.description
-    state: str | None = _key(DETAINER_STAT_KEY, "state")
-    facility: str | None = _key(DETAINER_STAT_KEY, "facility")
-    month: dt.date | None = _key(DETAINER_STAT_KEY, "month")
-    outcome: str | None = _key(DETAINER_STAT_KEY, "outcome")
-    criminality: str | None = _key(DETAINER_STAT_KEY, "criminality")
-    citizenship: str | None = _key(DETAINER_STAT_KEY, "citizenship")
-    agency: str | None = _key(DETAINER_STAT_KEY, "agency")
-    jurisdiction: str | None = _key(DETAINER_STAT_KEY, "jurisdiction")
-    issued: int | None = Field(description=DETAINER_STAT.words("issued"))
-    declined: int | None = Field(description=DETAINER_STAT.words("declined"))
-    booked_into_detention: int | None = Field(
-        description=DETAINER_STAT.words("booked_into_detention")
-    )
-    pending: int | None = Field(description=DETAINER_STAT.words("pending"))
-    decline_rate: float | None = Field(description=detainers.DECLINE_RATE_DESCRIPTION)
-    rounded: bool = Field(description=detainers.ROUNDED_DESCRIPTION)
-    bound: int = Field(description=detainers.BOUND_DESCRIPTION)
-    suppressed: bool = Field(description=detainers.SUPPRESSED_DESCRIPTION)
+AgreementStatRow = _stat_model("AgreementStatRow", AGREEMENT_STAT_KEY, AGREEMENT_STAT)
+DetainerStatRow = _stat_model("DetainerStatRow", DETAINER_STAT_KEY, DETAINER_STAT)
 
 
 class ChangeRow(BaseModel):

@@ -17,6 +17,7 @@ from open287g.api.v1.documents import DOCUMENTS, DocumentTextRow, document_text
 from open287g.api.v1.resource import Collection
 from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, agreement_filter
 from open287g.db.entities.declare import Entity
+from open287g.db.entities.statistics import DETAINER_STAT
 from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
@@ -176,17 +177,14 @@ async def agreement_stats(request: Request) -> Response:
     return await export_response(request, values["format"], columns, batches(), filename, headers)
 
 
+# A row's counts and how they were published: the declared entity's columns.
+_DETAINER_COLUMNS = tuple(c.name for c in DETAINER_STAT.columns if c.rest)
+
+
 def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
     return {
         **{d.value.lower(): v for d, v in row.key.items()},
-        "issued": row.issued,
-        "declined": row.declined,
-        "booked_into_detention": row.booked_into_detention,
-        "pending": row.pending,
-        "decline_rate": row.decline_rate,
-        "rounded": row.rounded,
-        "bound": row.bound,
-        "suppressed": row.suppressed,
+        **{name: getattr(row, name) for name in _DETAINER_COLUMNS},
     }
 
 
@@ -219,17 +217,7 @@ async def detainer_stats(request: Request) -> Response:
             ):
                 yield [_detainer_row(r) for r in batch]
 
-    columns = [d.value.lower() for d in dict.fromkeys(group_by)]
-    columns += [
-        "issued",
-        "declined",
-        "booked_into_detention",
-        "pending",
-        "decline_rate",
-        "rounded",
-        "bound",
-        "suppressed",
-    ]
+    columns = [*(d.value.lower() for d in dict.fromkeys(group_by)), *_DETAINER_COLUMNS]
     filename = f"open287g-detainer-stats-v{version.version}"
     return await export_response(request, values["format"], columns, batches(), filename, headers)
 

@@ -97,15 +97,7 @@ DETAINER_STAT = Entity(
     "bound and docs/disclosure.md).",
     first=("key",),
     columns=(
-        Column("issued", "{t}.issued", int | None, "Detainers ICE issued."),
-        Column("declined", "{t}.declined", int | None, "Detainers the agency declined."),
-        Column(
-            "booked_into_detention",
-            "{t}.booked_into_detention",
-            int | None,
-            "Detainers after which the person was booked into ICE detention.",
-        ),
-        Column("pending", "{t}.pending", int | None, "Detainers not yet decided."),
+        *(Column(m.name, f"{{t}}.{m.name}", int | None, m.description) for m in detainers.MEASURES),
         Column(
             "decline_rate",
             "(CASE WHEN {t}.issued - {t}.pending > 0"
@@ -168,7 +160,7 @@ def detainer_stat_rows(args: dict[str, Any], scope: str = "") -> Rows:
         d.value.lower(): (f"d{query.dimensions.index(d)}" if d in query.dimensions else None)
         for d in DetainerDimension
     }
-    measures = "s.issued, s.declined, s.booked_into_detention, s.pending, s.suppressed"
+    measures = ", ".join([*(f"s.{m.name}" for m in detainers.MEASURES), "s.suppressed"])
     rounded = (  # the published bound: base − 1 (never below 0) when rounded
         ", true AS rounded, greatest(CAST(:base AS int) - 1, 0) AS bound"
         if query.rounded

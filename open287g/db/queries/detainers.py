@@ -19,8 +19,9 @@ import datetime as dt
 import enum
 import functools
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -199,12 +200,34 @@ _CELL_SQL: dict[DetainerDimension, str] = {
     DetainerDimension.JURISDICTION: _JURISDICTION_ID,
 }
 
-_MEASURES_SQL = (
-    "sum(value) AS issued,"
-    " coalesce(sum(value) FILTER (WHERE outcome = 'DECLINED_BY_AGENCY'), 0) AS declined,"
-    " coalesce(sum(value) FILTER (WHERE outcome = 'BOOKED_INTO_DETENTION'), 0)"
-    " AS booked_into_detention,"
-    " coalesce(sum(value) FILTER (WHERE outcome = 'PENDING'), 0) AS pending"
+
+@dataclass(frozen=True)
+class Measure:
+    """A detainer count: the detainers of `outcome` (None: every detainer issued)."""
+
+    name: str
+    outcome: str | None
+    description: str
+
+
+# The measures, declared once: the statistics' SQL (exact and rounded), their rows
+# (`DetainerStatRow`), GraphQL's and REST's columns (`db/entities/statistics.py`), CSV
+# headers and OpenAPI follow from this list.
+MEASURES = (
+    Measure("issued", None, "Detainers ICE issued."),
+    Measure("declined", "DECLINED_BY_AGENCY", "Detainers the agency declined."),
+    Measure(
+        "booked_into_detention",
+        "BOOKED_INTO_DETENTION",
+        "Detainers after which the person was booked into ICE detention.",
+    ),
+    Measure("pending", "PENDING", "Detainers not yet decided."),
+)
+_MEASURES_SQL = ", ".join(
+    f"coalesce(sum(value) FILTER (WHERE outcome = '{m.outcome}'), 0) AS {m.name}"
+    if m.outcome
+    else f"sum(value) AS {m.name}"
+    for m in MEASURES
 )
 
 _EXACT = """
@@ -241,8 +264,11 @@ WITH published AS (
 # filter, API or format asks.
 _KEY_RANGE = 2147483648  # 2^31: keys are sums of record keys modulo this
 _MEASURE_CELLS = (
-    "(VALUES (0, NULL), (1, 'DECLINED_BY_AGENCY'), (2, 'BOOKED_INTO_DETENTION'),"
-    " (3, 'PENDING')) AS m(i, o)"
+    "(VALUES "
+    + ", ".join(
+        f"({i}, {'NULL' if m.outcome is None else repr(m.outcome)})" for i, m in enumerate(MEASURES)
+    )
+    + ") AS m(i, o)"
 )
 _ROUNDED = """
 WITH base AS (
@@ -278,18 +304,18 @@ WITH base AS (
     FROM rounded GROUP BY {grouping}, m
 ), published AS (
     SELECT sliced.*,
-           CASE WHEN (ARRAY[w0, w1, w2, w3])[m + 1] THEN NULL
+           CASE WHEN (ARRAY[{withheld}])[m + 1] THEN NULL
                 ELSE least(greatest(p, n - n % :base),
                            n - n % :base + CASE WHEN n % :base > 0 THEN :base ELSE 0 END)
            END AS value
     FROM sliced
 )
-SELECT {keys}{measures_sql}, bool_or(w0 OR w1 OR w2 OR w3) AS suppressed
+SELECT {keys}{measures_sql}, bool_or({any_withheld}) AS suppressed
 FROM published
 GROUP BY {grouping}
 HAVING sum(value) > 0
 UNION ALL
-SELECT {withheld_keys}NULL, NULL, NULL, NULL, true
+SELECT {withheld_keys}{withheld_measures}true
 FROM published
 GROUP BY {margin_grouping}
 HAVING bool_or(w0)
@@ -298,16 +324,17 @@ ORDER BY {grouping}
 _ROUNDED_MEASURES_SQL = ", ".join(
     f"CASE WHEN bool_or(w{i}) THEN NULL ELSE coalesce(sum(value) FILTER (WHERE m = {i}), 0)"
     f" END AS {name}"
-    for i, name in enumerate(("issued", "declined", "booked_into_detention", "pending"))
+    for i, name in enumerate(m.name for m in MEASURES)
 )
 # Each margin's exact count per measure (t0 … t3, over the margin's atoms of every
 # measure), and whether its breakdown is withheld (w0 … w3): more than 0 and fewer than
 # the minimum margin (`:min_margin`), when counts are rounded at all.
 _MARGIN_TOTALS = ", ".join(
-    f"coalesce(sum(n) FILTER (WHERE m = {i}) OVER margins, 0) AS t{i}" for i in range(4)
+    f"coalesce(sum(n) FILTER (WHERE m = {i}) OVER margins, 0) AS t{i}" for i in range(len(MEASURES))
 )
 _WITHHELD_FLAGS = ", ".join(
-    f"bool_or(:base > 1 AND t{i} BETWEEN 1 AND :min_margin - 1) AS w{i}" for i in range(4)
+    f"bool_or(:base > 1 AND t{i} BETWEEN 1 AND :min_margin - 1) AS w{i}"
+    for i in range(len(MEASURES))
 )
 
 
@@ -415,6 +442,9 @@ class DetainerFilter(Where):
 
 @dataclass
 class DetainerStatRow:
+    """A row of statistics: its key, then one field per measure (`MEASURES`, checked
+    below), then how it was published."""
+
     key: dict[DetainerDimension, object]
     issued: int | None
     declined: int | None
@@ -434,6 +464,11 @@ class DetainerStatRow:
         return self.declined / decided if decided > 0 else None
 
 
+assert [f.name for f in fields(DetainerStatRow)][1 : 1 + len(MEASURES)] == [
+    m.name for m in MEASURES
+], "DetainerStatRow's counts are the MEASURES, in order"
+
+
 async def detainer_stats(
     conn: AsyncConnection,
     group_by: Sequence[DetainerDimension],
@@ -451,6 +486,11 @@ async def detainer_stats(
     ]
 
 
+def _counts(values: Sequence[Decimal | int | None]) -> dict[str, Any]:
+    """A row's published counts by measure name (`MEASURES`, in order)."""
+    return {m.name: _count(v) for m, v in zip(MEASURES, values, strict=True)}
+
+
 def _count(value: Decimal | int | None) -> int | None:
     """A published count (a numeric sum): None where withheld."""
     return None if value is None else int(value)
@@ -459,7 +499,7 @@ def _count(value: Decimal | int | None) -> int | None:
 @dataclass(frozen=True)
 class DetainerStatsQuery:
     """The one statement of a breakdown: a row per key, `d0`, `d1`, … (the `dimensions`,
-    in order), then issued, declined, booked_into_detention and pending, in key order.
+    in order), then the `MEASURES` and `suppressed`, in key order.
     `:base` is the rounding base when `rounded`."""
 
     sql: str
@@ -509,6 +549,9 @@ def detainer_stats_query(
             if exact
             else "",
             withheld_flags=_WITHHELD_FLAGS,
+            withheld=", ".join(f"w{i}" for i in range(len(MEASURES))),
+            any_withheld=" OR ".join(f"w{i}" for i in range(len(MEASURES))),
+            withheld_measures="NULL, " * len(MEASURES),
             withheld_keys="".join(
                 f"d{i}, " if d not in personal else f"CAST(NULL AS text) AS d{i}, "
                 for i, d in enumerate(dimensions)
@@ -551,11 +594,8 @@ async def detainer_stat_batches(
     async for partition in result.partitions(batch_rows):  # one await per batch, not per row
         yield [
             DetainerStatRow(
-                key=dict(zip(dimensions, row[:width], strict=True)),
-                issued=_count(row[-5]),
-                declined=_count(row[-4]),
-                booked_into_detention=_count(row[-3]),
-                pending=_count(row[-2]),
+                dict(zip(dimensions, row[:width], strict=True)),
+                **_counts(row[-1 - len(MEASURES) : -1]),
                 rounded=rounded,
                 suppressed=bool(row[-1]),
                 bound=perturbation_bound(rounded, min_cell),
