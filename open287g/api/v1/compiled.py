@@ -19,7 +19,7 @@ from starlette.responses import Response
 from open287g.api.v1.resource import Collection, Row
 from open287g.db.entities.declare import Entity
 from open287g.db.queries.changes import DATA_VERSION_COLUMNS, version_of
-from open287g.db.rows import Bound, fetch_row, item_sql, page_sql, records_sql
+from open287g.db.rows import Bound, Listing, fetch_row, item_sql, page_sql, records_sql
 from open287g.db.session import export_snapshot
 from open287g.web.params import Param, parse_query
 from open287g.web.responses import (
@@ -70,13 +70,19 @@ def collection_handler(collection: Collection, declared: Sequence[Param]) -> Han
             if collection.check is not None:
                 await collection.check(conn, values)
             row = await fetch_row(conn, compiled(query_string))
-        version = version_of(row)
-        headers = cache_headers(etag_for(request, version), version)
-        if row[_CURSOR]:
-            headers["Link"] = next_link(request, "cursor", row[_CURSOR])
-        return Response(row[_BODY], status_code=200, media_type="application/json", headers=headers)
+        return page_answer(request, row)
 
     return handler
+
+
+def page_answer(request: Request, row: Sequence[Any]) -> Response:
+    """The response of a page statement's row (`page_sql`): its body as PostgreSQL built
+    it, the cache headers of its data version, and `Link` to the next page."""
+    version = version_of(row)
+    headers = cache_headers(etag_for(request, version), version)
+    if row[_CURSOR]:
+        headers["Link"] = next_link(request, "cursor", row[_CURSOR])
+    return Response(row[_BODY], status_code=200, media_type="application/json", headers=headers)
 
 
 async def _export(request: Request, collection: Collection, values: dict[str, Any]) -> Response:
@@ -97,13 +103,25 @@ async def _export(request: Request, collection: Collection, values: dict[str, An
 async def _export_batches(
     engine: AsyncEngine, collection: Collection, values: dict[str, Any]
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every row, in pages of 1,000 (the page statement) from one snapshot (REPEATABLE
-    READ), so an export is consistent even if a load commits while it is read."""
+    def listing(cursor: str | None) -> Listing:
+        return collection.listing(values, cursor)
+
+    async for rows in export_pages(engine, collection.entity, listing, values["cursor"]):
+        yield rows
+
+
+async def export_pages(
+    engine: AsyncEngine,
+    entity: Entity,
+    listing: Callable[[str | None], Listing],
+    cursor: str | None,
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row from `cursor` on, in pages of EXPORT_BATCH (the page statement of
+    `listing(cursor)`) from one snapshot (REPEATABLE READ), so an export is consistent
+    even if a load commits while it is read."""
     async with export_snapshot(engine) as conn:
-        cursor = values["cursor"]
         while True:
-            listing = collection.listing(values, cursor)
-            row = await fetch_row(conn, page_sql(collection.entity, listing, EXPORT_BATCH))
+            row = await fetch_row(conn, page_sql(entity, listing(cursor), EXPORT_BATCH))
             yield orjson.loads(row[_BODY])["data"]
             cursor = row[_CURSOR]
             if cursor is None:

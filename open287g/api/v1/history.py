@@ -12,74 +12,29 @@ a record, not a collection to mirror.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
-
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from open287g.db.entities.observation import OBSERVATION
-from open287g.db.queries import agreements, observations
-from open287g.db.queries.ids import BadId, from_global_id, to_global_id
-from open287g.db.queries.observations import ObservationRecord
-from open287g.db.session import export_snapshot
+from open287g.api.v1.compiled import export_pages, page_answer
+from open287g.api.v1.resource import row_model
+from open287g.db.entities.observation import OBSERVATION, OBSERVATION_ORDER, rest_page
+from open287g.db.queries import agreements
+from open287g.db.queries.ids import BadId, from_global_id
+from open287g.db.queries.observations import ORDERING
+from open287g.db.rows import Listing, fetch_row, page_sql
 from open287g.web.params import CURSOR, FORMAT, LIMIT, parse_params, shown
 from open287g.web.problems import Problem
-from open287g.web.responses import (
-    envelope,
-    export_response,
-    json_response,
-    next_link,
-    versioned,
-)
+from open287g.web.responses import export_response, versioned
 
-EXPORT_BATCH = 1000
 PARAMS = (LIMIT, CURSOR, FORMAT)
+# The row: the declared entity's REST columns (`db/entities/observation.py`).
+ObservationRow = row_model(OBSERVATION)
 
 
-class ObservationRow(BaseModel):
-    __doc__ = OBSERVATION.description
-    agreement_id: str = Field(description="The agreement's id.")
-    published_on: dt.date = Field(description="The list's publication date.")
-    kind: str = Field(description="PARTICIPATING or PENDING list.")
-    dataset_id: str = Field(description="The source file's id in /v1/datasets.")
-    file_name: str = Field(description="The source file as loaded.")
-    sha256: str = Field(description="The source file's SHA-256.")
-    row_number: int = Field(description="The row in the file.")
-    agency_name: str = Field(description="The agency name as the row wrote it.")
-    agency_type: str = Field(description=OBSERVATION.words("agency_type"))
-    county: str | None = Field(description="The county as the row wrote it.")
-    signed_on: dt.date | None = Field(description=OBSERVATION.words("signed_on"))
-    signed_raw: str | None = Field(
-        description="The date text as ICE wrote it, when it could not be served as a date."
-    )
-    moa_url: str | None = Field(description=OBSERVATION.words("moa_url"))
-    addendum_urls: list[str] = Field(description=OBSERVATION.words("addendum_urls"))
-
-
-def _rows(records: Sequence[ObservationRecord]) -> list[dict[str, Any]]:
-    return [
-        {
-            "agreement_id": to_global_id("Agreement", r.agreement_id),
-            "published_on": r.published_on,
-            "kind": r.kind,
-            "dataset_id": to_global_id("Dataset", r.dataset_id),
-            "file_name": r.file_name,
-            "sha256": r.sha256,
-            "row_number": r.row_number,
-            "agency_name": r.agency_name,
-            "agency_type": r.agency_type,
-            "county": r.county,
-            "signed_on": r.signed_on,
-            "signed_raw": r.signed_raw,
-            "moa_url": r.moa_url,
-            "addendum_urls": r.addendum_urls,
-        }
-        for r in records
-    ]
+def _listing(agreement_id: int, cursor: str | None) -> Listing:
+    order = OBSERVATION_ORDER.order
+    return Listing(rest_page(agreement_id, cursor), ORDERING, order=order)
 
 
 def _agreement_key(global_id: str) -> int:
@@ -98,6 +53,8 @@ async def _exists(conn: AsyncConnection, agreement_id: int, global_id: str) -> N
 
 
 async def agreement_observations(request: Request) -> Response:
+    """Like a collection's page (`compiled.py`): one statement answers, its body built
+    by PostgreSQL from the declared rows; an export reads the same pages."""
     values = parse_params(request, PARAMS)
     global_id = request.path_params["id"]
     agreement_id = _agreement_key(global_id)
@@ -107,31 +64,17 @@ async def agreement_observations(request: Request) -> Response:
         if cached is not None:
             return cached
         await _exists(conn, agreement_id, global_id)
-        page = await observations.observation_page(
-            conn, agreement_id, values["limit"], values["cursor"]
-        )
-    if values["format"] != "json":
+        if values["format"] == "json":
+            listing = _listing(agreement_id, values["cursor"])
+            return page_answer(
+                request, await fetch_row(conn, page_sql(OBSERVATION, listing, values["limit"]))
+            )
+    _listing(agreement_id, values["cursor"])  # a bad cursor: 400 now
 
-        async def batches() -> AsyncIterator[list[dict[str, Any]]]:
-            async with export_snapshot(engine) as conn:
-                cursor = values["cursor"]
-                while True:
-                    found = await observations.observation_page(
-                        conn, agreement_id, EXPORT_BATCH, cursor
-                    )
-                    yield _rows(found.items)
-                    if not found.has_next:
-                        return
-                    cursor = found.end_cursor
+    def pages(cursor: str | None) -> Listing:
+        return _listing(agreement_id, cursor)
 
-        filename = f"open287g-observations-{agreement_id}-v{version.version}"
-        columns = ObservationRow.model_fields
-        return await export_response(
-            request, values["format"], columns, batches(), filename, headers
-        )
-    next_cursor = page.end_cursor if page.has_next else None
-    if next_cursor:
-        headers["Link"] = next_link(request, "cursor", next_cursor)
-    return json_response(
-        envelope(version, data=_rows(page.items), next_cursor=next_cursor), headers
-    )
+    batches = export_pages(engine, OBSERVATION, pages, values["cursor"])
+    filename = f"open287g-observations-{agreement_id}-v{version.version}"
+    columns = [column.name for column in OBSERVATION.rest]
+    return await export_response(request, values["format"], columns, batches, filename, headers)

@@ -14,12 +14,13 @@ from open287g.db.entities.declare import (
     Entity,
     GlobalId,
     Relation,
+    RestColumn,
     gid_sql,
     isoformat_sql,
 )
 from open287g.db.models.enums import AgencyType, SnapshotKind
 from open287g.db.queries import observations
-from open287g.db.queries.pagination import Keyset
+from open287g.db.queries.pagination import Keyset, PageQuery, decode_cursor
 
 
 def observations_of(alias: str) -> str:
@@ -58,6 +59,13 @@ OBSERVATION = Entity(
     description="One ICE list that named the agreement, the values its row gave, and the "
     "file it came from (`dataset`: name, URL, sha256).",
     columns=(
+        Column(
+            "agreement_id",
+            gid_sql("Agreement", "{t}.agreement_id"),
+            GlobalId,
+            "The agreement's id.",
+            graphql=False,
+        ),
         Column("published_on", "{t}.published_on", dt.date, "The list's publication date."),
         Column("kind", "{t}.kind", SnapshotKind, "PARTICIPATING or PENDING list."),
         Column("row_number", "{t}.row_number", int, "The row in the file (1 = first row)."),
@@ -90,6 +98,28 @@ OBSERVATION = Entity(
             "The source file's id (datasets).",
         ),
     ),
+    # REST's row (/v1/agreements/{id}/observations, its CSV and NDJSON), in column order.
+    rest=(
+        RestColumn("agreement_id"),
+        RestColumn("published_on"),
+        RestColumn("kind"),
+        RestColumn("dataset_id"),
+        RestColumn("file_name", "dataset.name", "The source file as loaded."),
+        RestColumn("sha256", "dataset.sha256", "The source file's SHA-256."),
+        *(
+            RestColumn(name)
+            for name in (
+                "row_number",
+                "agency_name",
+                "agency_type",
+                "county",
+                "signed_on",
+                "signed_raw",
+                "moa_url",
+                "addendum_urls",
+            )
+        ),
+    ),
     relations=(
         Relation(
             "dataset",
@@ -101,3 +131,26 @@ OBSERVATION = Entity(
         ),
     ),
 )
+
+
+def rest_page(agreement_id: int, after: str | None) -> PageQuery:
+    """REST's page of one agreement's observations (`/v1/agreements/{id}/observations`):
+    the rows after the cursor (BadCursor for one this API did not write), in
+    `OBSERVATION_ORDER`, each with its `sort_value` and `id` (the snapshot's); the
+    statement showing the page limits them."""
+    params: dict[str, object] = {"agreement_id": agreement_id}
+    condition = "true"
+    if after:
+        condition, values = _after(decode_cursor(after, observations.ORDERING))
+        params.update(values)
+    return PageQuery(
+        ctes="",
+        rows=(
+            f"SELECT x.*, {OBSERVATION_ORDER.value.format(c='x')} AS sort_value,"
+            f" {OBSERVATION_ORDER.id.format(c='x')} AS id FROM {observations_of('x')}"
+            f" WHERE x.agreement_id = :agreement_id AND {condition.format(c='x')}"
+            f" ORDER BY {OBSERVATION_ORDER.order.format(c='x')}"
+        ),
+        count="SELECT count(*) FROM agreement_observations WHERE agreement_id = :agreement_id",
+        params=params,
+    )
