@@ -215,7 +215,8 @@ class ExportSlots:
         self.active -= 1
 
 
-def _settings(request: Request) -> Settings:
+def app_settings(request: Request) -> Settings:
+    """The app's settings (the environment's when the app has none)."""
     configured: Settings | None = getattr(request.app.state, "settings", None)
     return configured or get_settings()
 
@@ -224,7 +225,7 @@ def export_slots(request: Request) -> ExportSlots:
     state = request.app.state
     slots: ExportSlots | None = getattr(state, "export_slots", None)
     if slots is None:
-        slots = state.export_slots = ExportSlots(_settings(request).max_exports)
+        slots = state.export_slots = ExportSlots(app_settings(request).max_exports)
     return slots
 
 
@@ -306,7 +307,7 @@ async def export_response(
         )
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
     try:
-        async with asyncio.timeout(_settings(request).export_timeout), slots.builds:
+        async with asyncio.timeout(app_settings(request).export_timeout), slots.builds:
             async for chunk in _encoded(fmt, list(columns), batches):
                 spool.write(chunk)
         size = spool.tell()

@@ -4,7 +4,8 @@ from the entity's REST columns."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import enum
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from open287g.config import Settings
 from open287g.db.entities.declare import Entity
 from open287g.db.flat import rest_fields
 from open287g.db.rows import Listing
@@ -60,3 +62,37 @@ class Collection:
     @property
     def key_is_int(self) -> bool:
         return self.entity.key_type is int
+
+
+@dataclass(frozen=True)
+class StatQuery:
+    """What a statistic's request asks: its rows in batches over a connection (`rows`;
+    JSON reads them on the request's connection, an export again from one snapshot),
+    `check` run on the connection first (the filters' ids name rows), extra headers."""
+
+    rows: Callable[[AsyncConnection], AsyncIterator[list[Row]]]
+    check: Callable[[AsyncConnection], Awaitable[None]] | None = None
+    headers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A /v1/stats/{name} collection: rows of the computed entity `entity` grouped by
+    some of `dimensions` (`group_by`), each row its grouped keys then the entity's
+    columns; JSON, or a CSV/NDJSON export. `params` are its filters and options (FORMAT
+    among them); `query` reads them (and the app's settings) into a `StatQuery`, before
+    any database work, so a malformed value is a 400 first."""
+
+    name: str
+    summary: str
+    entity: Entity
+    model: type[BaseModel]
+    dimensions: type[enum.StrEnum]
+    example: str  # a `group_by` of this statistic's own, for its error message
+    params: tuple[Param, ...]
+    query: Callable[[Settings, dict[str, Any], list[Any]], StatQuery]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The row's columns after its keys."""
+        return tuple(c.name for c in self.entity.columns if c.rest)

@@ -3,7 +3,7 @@ the routes and the OpenAPI document are both generated from these declarations."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,10 +14,11 @@ from starlette.responses import Response
 
 from open287g.api.v1 import compiled, history, models, quality
 from open287g.api.v1.documents import DOCUMENTS, DocumentTextRow, document_text
-from open287g.api.v1.resource import Collection
+from open287g.api.v1.resource import Collection, Statistic, StatQuery
 from open287g.api.v1.resources import AGREEMENT_FILTERS, RESOURCES, agreement_filter
+from open287g.config import Settings
 from open287g.db.entities.declare import Entity
-from open287g.db.entities.statistics import DETAINER_STAT
+from open287g.db.entities.statistics import AGREEMENT_STAT, DETAINER_STAT
 from open287g.db.queries import agreements, changes, detainers
 from open287g.db.queries.bounds import MAX_LIST_ITEMS
 from open287g.db.queries.ids import BadId, from_global_id, to_global_id
@@ -34,6 +35,7 @@ from open287g.web.params import (
 )
 from open287g.web.problems import Problem
 from open287g.web.responses import (
+    app_settings,
     envelope,
     export_response,
     json_response,
@@ -135,91 +137,107 @@ def _group_by(raw: str | None, allowed: type[Any], example: str) -> list[Any]:
         raise Problem(400, f"group_by takes: {options}; got {raw!r}") from None
 
 
-AGREEMENT_STATS_PARAMS = (
-    _group_by_param(agreements.AgreementDimension),
-    *AGREEMENT_FILTERS,
-    FORMAT,
-    Param(
-        "count_by",
-        "string",
-        "lineages (default): each agreement once, however many names, states or models ICE "
-        "listed it under, with its current status and first signing date; list_rows: every "
-        "agreement record the lists carried.",
-        enum=tuple(c.value.lower() for c in agreements.AgreementCountBy),
-        default="lineages",
-    ),
-)
-DETAINER_STATS_PARAMS = (
-    _group_by_param(detainers.DetainerDimension),
-    *filter_params(detainers.DETAINER_FILTERS),
-    FORMAT,
-)
+def statistic_endpoint(stat: Statistic) -> Endpoint:
+    """A statistic's endpoint: one handler for every statistic (`Statistic`)."""
+    declared = (_group_by_param(stat.dimensions), *stat.params)
+
+    async def handler(request: Request) -> Response:
+        values = parse_params(request, declared)
+        group_by = _group_by(values["group_by"], stat.dimensions, stat.example)
+        query = stat.query(app_settings(request), values, group_by)
+        engine: AsyncEngine = request.app.state.engine
+        async with engine.connect() as conn:
+            version, headers, cached = await versioned(request, conn)
+            if cached is not None:
+                return cached
+            if query.check is not None:
+                await query.check(conn)
+            headers = {**headers, **(query.headers or {})}
+            if values["format"] == "json":
+                data = [row async for batch in query.rows(conn) for row in batch]
+                return json_response(envelope(version, data=data), headers)
+
+        async def batches() -> AsyncIterator[list[dict[str, Any]]]:
+            async with export_snapshot(engine) as conn:
+                async for batch in query.rows(conn):
+                    yield batch
+
+        columns = [*(d.value.lower() for d in dict.fromkeys(group_by)), *stat.columns]
+        filename = f"open287g-{stat.name.removesuffix('s')}-stats-v{version.version}"
+        fmt = values["format"]
+        return await export_response(request, fmt, columns, batches(), filename, headers)
+
+    return Endpoint(
+        f"/v1/stats/{stat.name}", stat.summary, "stats", declared, stat.model, handler, "stats"
+    )
 
 
-async def agreement_stats(request: Request) -> Response:
-    values = parse_params(request, AGREEMENT_STATS_PARAMS)
-    group_by = _group_by(values["group_by"], agreements.AgreementDimension, "state,model")
-    async with request.app.state.engine.connect() as conn:
-        version, headers, cached = await versioned(request, conn)
-        if cached is not None:
-            return cached
-        count_by = agreements.AgreementCountBy(values["count_by"].upper())
-        rows = await agreements.agreement_stats(conn, group_by, agreement_filter(values), count_by)
-    data = [{**{d.value.lower(): v for d, v in key.items()}, "count": n} for key, n in rows]
-    if values["format"] == "json":
-        return json_response(envelope(version, data=data), headers)
-
-    async def batches() -> AsyncIterator[list[dict[str, Any]]]:
-        yield data  # grouped counts: a few hundred rows at most, already read
-
-    columns = [*(d.value.lower() for d in dict.fromkeys(group_by)), "count"]
-    filename = f"open287g-agreement-stats-v{version.version}"
-    return await export_response(request, values["format"], columns, batches(), filename, headers)
+def _keys(key: Mapping[Any, object]) -> dict[str, object]:
+    return {d.value.lower(): v for d, v in key.items()}
 
 
-# A row's counts and how they were published: the declared entity's columns.
-_DETAINER_COLUMNS = tuple(c.name for c in DETAINER_STAT.columns if c.rest)
+def _agreement_stats(settings: Settings, values: dict[str, Any], group_by: list[Any]) -> StatQuery:
+    filters = agreement_filter(values)
+    count_by = agreements.AgreementCountBy(values["count_by"].upper())
+
+    async def rows(conn: AsyncConnection) -> AsyncIterator[list[dict[str, Any]]]:
+        found = await agreements.agreement_stats(conn, group_by, filters, count_by)
+        yield [{**_keys(key), "count": n} for key, n in found]  # a few hundred rows at most
+
+    return StatQuery(rows)
 
 
-def _detainer_row(row: detainers.DetainerStatRow) -> dict[str, Any]:
-    return {
-        **{d.value.lower(): v for d, v in row.key.items()},
-        **{name: getattr(row, name) for name in _DETAINER_COLUMNS},
-    }
-
-
-async def detainer_stats(request: Request) -> Response:
-    values = parse_params(request, DETAINER_STATS_PARAMS)
-    group_by = _group_by(values["group_by"], detainers.DetainerDimension, "state,month")
+def _detainer_stats(settings: Settings, values: dict[str, Any], group_by: list[Any]) -> StatQuery:
     filters = read_filters(detainers.DetainerFilter, values)
-    min_cell = request.app.state.settings.min_cell  # the app's settings, not the environment's
-    min_margin = request.app.state.settings.min_margin
-    engine: AsyncEngine = request.app.state.engine
-    async with engine.connect() as conn:
-        version, headers, cached = await versioned(request, conn)
-        if cached is not None:
-            return cached
-        await filters.check_ids(conn)
-        rounded = bool(detainers.PERSONAL_DIMENSIONS & set(group_by))
-        bound = detainers.perturbation_bound(rounded, min_cell)
-        headers = {**headers, detainers.BOUND_HEADER: str(bound)}
-        if values["format"] == "json":
-            rows = await detainers.detainer_stats(
-                conn, group_by, filters, min_cell=min_cell, min_margin=min_margin
-            )
-            body = envelope(version, data=[_detainer_row(r) for r in rows])
-            return json_response(body, headers)
+    # The app's settings, not the environment's.
+    min_cell, min_margin = settings.min_cell, settings.min_margin
+    rounded = bool(detainers.PERSONAL_DIMENSIONS & set(group_by))
+    bound = detainers.perturbation_bound(rounded, min_cell)
 
-    async def batches() -> AsyncIterator[list[dict[str, Any]]]:
-        async with export_snapshot(engine) as conn:
-            async for batch in detainers.detainer_stat_batches(
-                conn, group_by, filters, min_cell=min_cell, min_margin=min_margin
-            ):
-                yield [_detainer_row(r) for r in batch]
+    async def rows(conn: AsyncConnection) -> AsyncIterator[list[dict[str, Any]]]:
+        async for batch in detainers.detainer_stat_batches(
+            conn, group_by, filters, min_cell=min_cell, min_margin=min_margin
+        ):
+            yield [
+                {**_keys(r.key), **{name: getattr(r, name) for name in DETAINER_STATS.columns}}
+                for r in batch
+            ]
 
-    columns = [*(d.value.lower() for d in dict.fromkeys(group_by)), *_DETAINER_COLUMNS]
-    filename = f"open287g-detainer-stats-v{version.version}"
-    return await export_response(request, values["format"], columns, batches(), filename, headers)
+    return StatQuery(rows, filters.check_ids, {detainers.BOUND_HEADER: str(bound)})
+
+
+AGREEMENT_STATS = Statistic(
+    "agreements",
+    "Agreement counts grouped by dimensions",
+    AGREEMENT_STAT,
+    models.AgreementStatRow,
+    agreements.AgreementDimension,
+    "state,model",
+    (
+        *AGREEMENT_FILTERS,
+        FORMAT,
+        Param(
+            "count_by",
+            "string",
+            "lineages (default): each agreement once, however many names, states or models "
+            "ICE listed it under, with its current status and first signing date; list_rows: "
+            "every agreement record the lists carried.",
+            enum=tuple(c.value.lower() for c in agreements.AgreementCountBy),
+            default="lineages",
+        ),
+    ),
+    _agreement_stats,
+)
+DETAINER_STATS = Statistic(
+    "detainers",
+    "Detainer statistics (breakdowns by a personal attribute are rounded)",
+    DETAINER_STAT,
+    models.DetainerStatRow,
+    detainers.DetainerDimension,
+    "state,month",
+    (*filter_params(detainers.DETAINER_FILTERS), FORMAT),
+    _detainer_stats,
+)
 
 
 CHANGES_PARAMS = (
@@ -338,24 +356,8 @@ ENDPOINTS: list[Endpoint] = [
         quality.quality_report,
         "quality",
     ),
-    Endpoint(
-        "/v1/stats/agreements",
-        "Agreement counts grouped by dimensions",
-        "stats",
-        AGREEMENT_STATS_PARAMS,
-        models.AgreementStatRow,
-        agreement_stats,
-        "stats",
-    ),
-    Endpoint(
-        "/v1/stats/detainers",
-        "Detainer statistics (breakdowns by a personal attribute are rounded)",
-        "stats",
-        DETAINER_STATS_PARAMS,
-        models.DetainerStatRow,
-        detainer_stats,
-        "stats",
-    ),
+    statistic_endpoint(AGREEMENT_STATS),
+    statistic_endpoint(DETAINER_STATS),
     Endpoint(
         "/v1/changes",
         "Changes since a token: upserts with current records, and tombstones",
