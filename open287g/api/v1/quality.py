@@ -5,17 +5,22 @@ the cross-checks' flags (`kind=` narrows them), and where policy sources disagre
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
+import types
+import typing
 from dataclasses import replace
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from starlette.requests import Request
 from starlette.responses import Response
 
 from open287g.db.queries import changes, quality
 from open287g.db.queries.freshness import Freshness, freshness
 from open287g.db.queries.ids import to_global_id
+from open287g.db.queries.policy_quality import PolicyDisagreement
 from open287g.db.queries.quality import FLAG_DESCRIPTIONS, WORDS, FlagKind
 from open287g.web.params import Param, parse_params
 from open287g.web.responses import envelope, json_response, validators
@@ -29,55 +34,88 @@ KIND = Param(
 PARAMS = (KIND,)
 
 
-def _said(part: str, name: str) -> Any:
-    """A field described with the quality report's declared words (`quality.WORDS`)."""
-    return Field(description=WORDS[part][name])
+# The id fields of the report's parts, and the type of the record each names: REST shows
+# them as that type's id (`to_global_id`).
+_IDS = {
+    "agreement_id": "Agreement",
+    "other_agreement_id": "Agreement",
+    "dataset_id": "Dataset",
+    "jurisdiction_id": "Jurisdiction",
+}
 
 
-class QualityIssueExample(BaseModel):
-    __doc__ = WORDS["example"][""]
-    dataset_id: str = _said("example", "dataset_id")
-    file_name: str = _said("example", "file_name")
-    row_number: int | None = _said("example", "row_number")
-    column: str | None = _said("example", "column")
-    value: str | None = _said("example", "value")
+def _words(part: str, name: str) -> str:
+    """A field's description, from the report's declared words (`quality.WORDS`); an id
+    field is described as the record it names ("The agreement flagged. Its id.")."""
+    words = WORDS[part]
+    if name in words or name not in _IDS:
+        return words[name]
+    return f"{words[name.removesuffix('_id')]} Its id."
 
 
-class QualityIssueGroup(BaseModel):
-    __doc__ = WORDS["group"][""]
-    dataset: str = _said("group", "dataset")
-    action: str = _said("group", "action")
-    column: str | None = _said("group", "column")
-    reason: str = _said("group", "reason")
-    files: int = _said("group", "files")
-    rows: int = _said("group", "rows")
-    examples: list[QualityIssueExample] = _said("group", "examples")
+def _rest_type(annotation: Any, nested: dict[type, type[BaseModel]]) -> Any:
+    """The REST type of a part's field: an id is its text, an enum its name, a tuple a
+    list, a nested part its model."""
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return str
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (list, tuple):
+        return list[_rest_type(args[0], nested)]  # type: ignore[misc]
+    if origin in (types.UnionType, typing.Union):
+        return _rest_type(args[0], nested) | None
+    return nested.get(annotation, annotation)
 
 
-class QualityFlagRow(BaseModel):
-    __doc__ = WORDS["flag"][""]
-    kind: str = _said("flag", "kind")
-    agreement_id: str = Field(description=f"{WORDS['flag']['agreement']} Its id.")
-    agency_name: str = _said("flag", "agency_name")
-    state: str = _said("flag", "state")
-    model: str = _said("flag", "model")
-    detail: str = _said("flag", "detail")
-    value: str | None = _said("flag", "value")
-    dataset_id: str | None = Field(description=f"{WORDS['flag']['dataset']} Its id.")
-    first_seen: dt.date | None = _said("flag", "first_seen")
-    last_seen: dt.date | None = _said("flag", "last_seen")
-    other_agreement_id: str | None = Field(
-        description=f"{WORDS['flag']['other_agreement']} Its id."
-    )
-    method: str | None = _said("flag", "method")
-    score: float | None = _said("flag", "score")
+def _model(
+    name: str, part: str, record: type, nested: dict[type, type[BaseModel]] | None = None
+) -> type[BaseModel]:
+    """The REST model of one part of the report: the query layer's record (`record`, a
+    dataclass) field by field, in its order, described by `quality.WORDS[part]`."""
+    hints = typing.get_type_hints(record)
+    found: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        kind = hints[f.name]
+        if f.name in _IDS:
+            kind = str | None if type(None) in typing.get_args(kind) else str
+        found[f.name] = (_rest_type(kind, nested or {}), Field(description=_words(part, f.name)))
+    model: type[BaseModel] = create_model(name, __doc__=WORDS[part][""], **found)
+    return model
+
+
+def _rest(value: Any) -> Any:
+    """A part's record as REST shows it (`_model`): ids as global ids, enums as their
+    names, tuples and lists as lists, nested parts likewise."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _id(f.name, getattr(value, f.name))
+            if f.name in _IDS
+            else _rest(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_rest(v) for v in value]
+    return value
+
+
+def _id(name: str, key: int | None) -> str | None:
+    return None if key is None else to_global_id(_IDS[name], key)
+
+
+QualityIssueExample = _model("QualityIssueExample", "example", quality.IssueExample)
+QualityIssueGroup = _model(
+    "QualityIssueGroup", "group", quality.IssueGroup, {quality.IssueExample: QualityIssueExample}
+)
+QualityFlagRow = _model("QualityFlagRow", "flag", quality.Flag)
+PolicyDisagreementRow = _model("PolicyDisagreementRow", "disagreement", PolicyDisagreement)
 
 
 class QualityCount(BaseModel):
     __doc__ = WORDS["count"][""]
-    kind: str = _said("count", "kind")
-    description: str = _said("count", "description")
-    count: int = _said("count", "count")
+    kind: str = Field(description=WORDS["count"]["kind"])
+    description: str = Field(description=WORDS["count"]["description"])
+    count: int = Field(description=WORDS["count"]["count"])
 
 
 class QuarantinedFileRow(BaseModel):
@@ -95,30 +133,22 @@ class QuarantinedFileRow(BaseModel):
     superseded: bool = Field(description="A later list of its kind has been loaded since.")
 
 
-class PolicyDisagreementRow(BaseModel):
-    __doc__ = WORDS["disagreement"][""]
-    kind: str = _said("disagreement", "kind")
-    jurisdiction_id: str = Field(description=f"{WORDS['disagreement']['jurisdiction']} Its id.")
-    jurisdiction_name: str = _said("disagreement", "jurisdiction_name")
-    state: str = _said("disagreement", "state")
-    detail: str = _said("disagreement", "detail")
-    sources: list[str] = _said("disagreement", "sources")
-
-
 class QualityReportRow(BaseModel):
     __doc__ = WORDS["report"][""]
-    counts: list[QualityCount] = _said("report", "counts")
-    load_issues: list[QualityIssueGroup] = _said("report", "load_issues")
-    flags: list[QualityFlagRow] = _said("report", "flags")
+    counts: list[QualityCount] = Field(description=WORDS["report"]["counts"])
+    load_issues: list[QualityIssueGroup] = Field(  # type: ignore[valid-type]
+        description=WORDS["report"]["load_issues"]
+    )
+    flags: list[QualityFlagRow] = Field(  # type: ignore[valid-type]
+        description=WORDS["report"]["flags"]
+    )
     quarantined_files: list[QuarantinedFileRow] = Field(
         description="Lists `open287g sync` downloaded and did not load (newest first): the "
         "last good data keeps being served."
     )
-    policy_disagreements: list[PolicyDisagreementRow] = _said("report", "policy_disagreements")
-
-
-def _gid(type_name: str, key: int | None) -> str | None:
-    return None if key is None else to_global_id(type_name, key)
+    policy_disagreements: list[PolicyDisagreementRow] = Field(  # type: ignore[valid-type]
+        description=WORDS["report"]["policy_disagreements"]
+    )
 
 
 def _body(report: quality.QualityReport, fresh: Freshness) -> dict[str, Any]:
@@ -128,56 +158,9 @@ def _body(report: quality.QualityReport, fresh: Freshness) -> dict[str, Any]:
             {"kind": kind.value, "description": FLAG_DESCRIPTIONS[kind], "count": n}
             for kind, n in report.counts.items()
         ],
-        "load_issues": [
-            {
-                "dataset": g.dataset,
-                "action": g.action,
-                "column": g.column,
-                "reason": g.reason,
-                "files": g.files,
-                "rows": g.rows,
-                "examples": [
-                    {
-                        "dataset_id": to_global_id("Dataset", e.dataset_id),
-                        "file_name": e.file_name,
-                        "row_number": e.row_number,
-                        "column": e.column,
-                        "value": e.value,
-                    }
-                    for e in g.examples
-                ],
-            }
-            for g in report.issues
-        ],
-        "flags": [
-            {
-                "kind": f.kind.value,
-                "agreement_id": to_global_id("Agreement", f.agreement_id),
-                "agency_name": f.agency_name,
-                "state": f.state,
-                "model": f.model,
-                "detail": f.detail,
-                "value": f.value,
-                "dataset_id": _gid("Dataset", f.dataset_id),
-                "first_seen": f.first_seen,
-                "last_seen": f.last_seen,
-                "other_agreement_id": _gid("Agreement", f.other_agreement_id),
-                "method": f.method,
-                "score": f.score,
-            }
-            for f in report.flags
-        ],
-        "policy_disagreements": [
-            {
-                "kind": d.kind.value,
-                "jurisdiction_id": to_global_id("Jurisdiction", d.jurisdiction_id),
-                "jurisdiction_name": d.jurisdiction_name,
-                "state": d.state,
-                "detail": d.detail,
-                "sources": list(d.sources),
-            }
-            for d in report.policy_disagreements
-        ],
+        "load_issues": _rest(report.issues),
+        "flags": _rest(report.flags),
+        "policy_disagreements": _rest(report.policy_disagreements),
     }
 
 
