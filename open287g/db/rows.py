@@ -5,6 +5,7 @@ records."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -40,6 +41,7 @@ class Listing:
     direction: str = "ASC"
     whole: bool = False
     order: str = ""
+    rendered: bool = False  # the rows are current data: their stored rendering may be read
 
 
 def every_row(entity: Entity, order: str) -> Listing:
@@ -70,6 +72,7 @@ def page_sql(entity: Entity, listing: Listing, limit: int) -> Bound:
         listing.order,
         listing.whole,
         limit,
+        (entity.rendered or "") if listing.rendered else "",
     )
     return sql, tuple(query.params[name] for name in names)
 
@@ -84,8 +87,13 @@ def _page_text(
     listed_order: str,
     whole: bool,
     limit: int,
+    rendered: str = "",
 ) -> tuple[str, tuple[str, ...]]:
-    """The page statement's text (asyncpg's `$n`) and the query parameter each `$n` is."""
+    """The page statement's text (asyncpg's `$n`) and the query parameter each `$n` is.
+    With `rendered` (the entity's table of stored rows) each row is read from there, and
+    built here only when missing (a database migrated by Alembic alone, before `db
+    migrate` rendered them) or rendered by another statement than this code's (`_shape`):
+    the same text either way."""
     entity = ENTITIES[name]
     stmt = Statement()  # for aliases: the only parameters are the query's own
     page, shown, row = stmt.alias(), stmt.alias(), stmt.alias()
@@ -105,11 +113,21 @@ def _page_text(
             f" FROM {shown} {row} ORDER BY {row}.rn DESC LIMIT 1) END"
         )
     joins = Joins(stmt)
-    body = row_sql(stmt, entity, row, joins)
-    data = (
-        f"coalesce((SELECT json_agg({body} ORDER BY {row}.rn)"
-        f" FROM {shown} {row}{joins.sql}), '[]'::json)"
-    )
+    if rendered:
+        # json_agg's text: the rows' text between '[' and ']', separated by ', '.
+        stored = stmt.alias()
+        data = (
+            f"coalesce((SELECT '[' || string_agg(coalesce({stored}.body,"
+            f" {_built(stmt, entity, f'{row}.id')}), ', ' ORDER BY {row}.rn) || ']'"
+            f" FROM {shown} {row} LEFT JOIN {rendered} {stored} ON {stored}.id = {row}.id"
+            f" AND {stored}.shape = '{_shape(name)}'), '[]')"
+        )
+    else:
+        body = row_sql(stmt, entity, row, joins)
+        data = (
+            f"coalesce((SELECT json_agg({body} ORDER BY {row}.rn)"
+            f" FROM {shown} {row}{joins.sql}), '[]'::json)"
+        )
     envelope = (
         f"""'{{"data":' || ({data})::text || ',"next_cursor":'"""
         " || coalesce(to_json(n.cursor)::text, 'null')"
@@ -126,6 +144,48 @@ def _page_text(
         f" SELECT v.*, n.cursor, convert_to({envelope}, 'UTF8') FROM _version v, _next n"
     )
     return positional(sql)
+
+
+def _built(stmt: Statement, entity: Entity, key: str) -> str:
+    """A subquery: the JSON text of the entity's REST row whose key is `key`."""
+    row, joins = stmt.alias(), Joins(stmt)
+    body = row_sql(stmt, entity, row, joins)
+    table, own = entity.table.format(t=row), entity.key.format(t=row)
+    return f"(SELECT CAST({body} AS text) FROM {table}{joins.sql} WHERE {own} = {key})"
+
+
+def _render_body(name: str) -> tuple[str, str, str]:
+    """(row SQL, FROM clause, key) of the entity's REST row, with fresh aliases."""
+    entity = ENTITIES[name]
+    stmt = Statement()
+    row, joins = stmt.alias(), Joins(stmt)
+    body = row_sql(stmt, entity, row, joins)
+    return body, f"{entity.table.format(t=row)}{joins.sql}", entity.key.format(t=row)
+
+
+@lru_cache(maxsize=8)
+def _shape(name: str) -> str:
+    """What names the statement rows are rendered with: a stored row is read only when
+    the loads rendered it as this code builds it (a render statement left behind by a
+    change of the row, or rows of an older release, are built instead)."""
+    return hashlib.sha256("".join(_render_body(name)).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=8)
+def render_rows_sql(name: str) -> str:
+    """The statement that renders every REST row of entity `name` into its `rendered`
+    table, writing only the rows whose text changed (deleted ones go with their entity:
+    ON DELETE CASCADE). Loads run it in their transaction, after what the rows show is
+    written (`db/ingest/ice287g.py`)."""
+    table = ENTITIES[name].rendered
+    assert table is not None
+    body, source, key = _render_body(name)
+    return (
+        f"INSERT INTO {table} (id, shape, body) SELECT {key}, '{_shape(name)}',"
+        f" CAST({body} AS text) FROM {source} ON CONFLICT (id) DO UPDATE"
+        f" SET shape = EXCLUDED.shape, body = EXCLUDED.body"
+        f" WHERE ({table}.shape, {table}.body) IS DISTINCT FROM (EXCLUDED.shape, EXCLUDED.body)"
+    )
 
 
 def item_sql(entity: Entity, key: Any) -> Bound:
@@ -182,3 +242,16 @@ async def fetch_row(conn: AsyncConnection, statement: Bound) -> Any:
     assert isinstance(raw, asyncpg.Connection)
     sql, values = statement
     return await raw.fetchrow(sql, *values)
+
+
+def main() -> None:
+    """Write the agreement rows' render statement where the loads read it
+    (`db/ingest/agreement_rows.sql`; a test fails when it drifts)."""
+    from open287g.db.ingest.ice287g import RENDERED_SQL_FILE
+
+    RENDERED_SQL_FILE.write_text(render_rows_sql("Agreement") + "\n")
+    print(f"wrote {RENDERED_SQL_FILE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from open287g.db.ingest.ice287g import recompute_agreements
+from open287g.db.ingest.ice287g import recompute_agreements, render_agreement_rows
 from open287g.db.ingest.provenance import lock_changes, lock_dataset, record_changes
 from open287g.db.migrate import current_revisions, head_revisions, upgrade
 from open287g.db.models.enums import ChangeOp
@@ -42,6 +42,11 @@ async def _lineage(conn: AsyncConnection) -> None:
     await record_changes(conn, None, "agreement", changed, ChangeOp.UPSERT)
 
 
+async def _rendered_rows(conn: AsyncConnection) -> None:
+    """Every agreement's stored REST row (0030)."""
+    await render_agreement_rows(conn)
+
+
 async def _placements(conn: AsyncConnection) -> None:
     """Every stored list row's placement, and each agency's from its newest row (0025)."""
     await record_changes(conn, None, "agency", await refresh_placements(conn), ChangeOp.UPSERT)
@@ -54,6 +59,7 @@ REFRESHES: dict[str, Refresh] = {
     "counties": _counties,
     "lineage": _lineage,
     "placements": _placements,
+    "rendered_rows": _rendered_rows,
 }
 
 

@@ -64,8 +64,18 @@ async def test_migrate_down_to_base_and_up_again(server_url: URL, template_url: 
         async with engine.connect() as conn:
             assert await migrate.current_revisions(conn) == migrate.head_revisions()
             asked = [tuple(r) for r in await conn.execute(text(pending))]
-        assert asked == [("counties", "0009"), ("lineage", "0021"), ("placements", "0025")]
-        assert await migrate_database(url) == ["counties", "lineage", "placements"]
+        assert asked == [
+            ("counties", "0009"),
+            ("lineage", "0021"),
+            ("placements", "0025"),
+            ("rendered_rows", "0030"),
+        ]
+        assert await migrate_database(url) == [
+            "counties",
+            "lineage",
+            "placements",
+            "rendered_rows",
+        ]
         async with engine.connect() as conn:
             assert (await conn.execute(text(pending))).all() == []
         await engine.dispose()
@@ -120,6 +130,6 @@ async def test_placements_are_filled_in_as_the_loads_stored_them(
     assert agencies > 500
     assert None not in {v[0] for k, v in loaded.items() if k[0] in ("agency", "row")}
     assert len([k for k in loaded if k[0] == "link"]) >= 2
-    assert refreshed == ["lineage", "placements"]
+    assert refreshed == ["lineage", "placements", "rendered_rows"]
     assert again == loaded
     assert emitted == agencies

@@ -41,7 +41,7 @@ def agreement_filter(values: dict[str, Any]) -> agreements.AgreementFilter:
 def _agreement_listing(values: dict[str, Any], cursor: str | None) -> Listing:
     order = agreements.AgreementOrder(agreements.AgreementOrderField(values["sort"].upper()))
     query = agreements.page_query(agreement_filter(values), order, cursor)
-    return Listing(query, order.name, order.direction.value)
+    return Listing(query, order.name, order.direction.value, rendered=True)  # current data
 
 
 async def _agreement_document(conn: AsyncConnection, key: int) -> Row:

@@ -26,6 +26,7 @@ AGREEMENT = Entity(
     description="A 287(g) agreement: one agency, one program model, as ICE's lists show it "
     "over time.",
     table="agreements {t}",
+    rendered="agreement_rows",
     columns=(
         Column(
             "status",

@@ -143,6 +143,9 @@ class Entity:
     description: str | None = None
     key_type: type = int
     rest: tuple[RestColumn, ...] = ()  # its REST row (`open287g.db.rows`); none: no collection
+    # A table (id, body) holding each REST row rendered when data loads (a read model the
+    # loads keep: `open287g.db.rows.render_rows_sql`); pages of current data read it.
+    rendered: str | None = None
     # GraphQL fields to list before the columns (the schema's order: a statistic's `key`).
     first: tuple[str, ...] = ()
     _by_name: dict[str, Column | Relation] = field(default_factory=dict, compare=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import text
@@ -118,6 +119,10 @@ FROM staged ORDER BY state_code, agency_key, row_number
 ON CONFLICT (state_code, name_key) DO NOTHING
 RETURNING id
 """
+
+# Regenerate with `python -m open287g.db.rows` when the Agreement REST row changes.
+RENDERED_SQL_FILE = Path(__file__).with_name("agreement_rows.sql")
+RENDER_AGREEMENT_ROWS = RENDERED_SQL_FILE.read_text()
 
 _INSERT_AGREEMENTS = """
 INSERT INTO agreements (agency_id, state_code, model_code, status, first_seen, last_seen,
@@ -397,6 +402,7 @@ async def recompute_agreements(conn: AsyncConnection) -> list[Recomputed]:
     relinked = await conn.run_sync(recompute_lineage)
     rows = [Recomputed(*row) for row in await conn.execute(text(RECOMPUTE_AGREEMENTS))]
     await refresh_lineage_first_seen(conn)  # from the links and first sights just written
+    await render_agreement_rows(conn)
     # Successors downstream carry the lineage's first sight (and their links): changed too.
     changed = {row.id for row in rows}
     relinked = (relinked | await descendants(conn, changed | relinked)) - changed
@@ -409,7 +415,20 @@ async def recompute_agreements(conn: AsyncConnection) -> list[Recomputed]:
 async def recompute_agencies(conn: AsyncConnection, agency_ids: Sequence[int]) -> set[int]:
     """Re-derive these agencies' name, type, county and jurisdiction; the ids that changed."""
     result = await conn.execute(text(_RECOMPUTE_AGENCIES), {"agency_ids": list(agency_ids)})
-    return set(result.scalars())
+    changed = set(result.scalars())
+    if changed:
+        await render_agreement_rows(conn)  # an agreement's row shows its agency's name
+    return changed
+
+
+async def render_agreement_rows(conn: AsyncConnection) -> None:
+    """Store each agreement's REST row as /v1 shows it (`agreement_rows`, a read model),
+    in the load's transaction: after every change of what a row shows (the agreement, its
+    links, its agency's name), which `recompute_agreements` and `recompute_agencies`
+    write. Only rows whose text changed are written. The statement is the compiler's
+    (`db/rows.py` render_rows_sql), generated into agreement_rows.sql beside this module
+    (the layers below the compiler cannot import it; a test fails when it drifts)."""
+    await conn.exec_driver_sql(RENDER_AGREEMENT_ROWS)
 
 
 async def agreements_of(conn: AsyncConnection, agency_ids: set[int]) -> set[int]:

@@ -127,6 +127,22 @@ class Agreement(Base):
     )
 
 
+class AgreementRow(Base):
+    """An agreement's REST row as /v1 shows it, rendered when data loads (a read model:
+    `db/rows.py` render_rows_sql, run by the loads that can change it), so a page of
+    agreements reads stored JSON instead of building it."""
+
+    __tablename__ = "agreement_rows"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True
+    )
+    shape: Mapped[str] = mapped_column(
+        Text, comment="which rendering statement wrote it (a page reads only its own)"
+    )
+    body: Mapped[str] = mapped_column(Text, comment="the REST row's JSON text")
+
+
 class Snapshot(Base):
     """One published ICE list (participating or pending) as loaded from one source file."""
 
