@@ -16,7 +16,7 @@ front end that asks passes its `PageShape` on the `Statement` (GraphQL's is Rela
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
@@ -253,28 +253,28 @@ def connection_sql(
         previous = "true" if shown.after else "false"
         following = f"((SELECT count(*) FROM {page}) > {shown.size})"
     shape = stmt.page_shape
-    parts: list[str] = []
-    for part in _below(pick):
-        if part.name == shape.items:
-            item = _item_sql(stmt, target, row, cursor, part)
-            value = (
-                f"coalesce((SELECT json_agg({item} ORDER BY {row}.rn) FROM {selected} {row}),"
-                " '[]'::json)"
-            )
-        elif part.name == shape.info:
-            value = _info_sql(shape, selected, row, cursor, previous, following, part)
-        elif part.name == shape.total:
-            value = f"({count})"
-        elif part.name == shape.type_name:
-            value = _type_name(shape.page_type, target.name)
-        else:
-            raise NotCompilable(part.name)
-        parts.append(f"{_literal(part.key)}, {value}")
+
+    def items(part: Pick) -> str:
+        item = _item_sql(stmt, target, row, cursor, part)
+        return (
+            f"coalesce((SELECT json_agg({item} ORDER BY {row}.rn) FROM {selected} {row}),"
+            " '[]'::json)"
+        )
+
+    parts = _shape_parts(
+        pick,
+        {
+            shape.items: items,
+            shape.info: lambda part: _info_sql(
+                shape, selected, row, cursor, previous, following, part
+            ),
+            shape.total: lambda _: f"({count})",
+            shape.type_name: lambda _: _type_name(shape.page_type, target.name),
+        },
+    )
     with_ = f"{ctes}, " if ctes else ""
     read = rows if shown.backward else limited(rows, shown.size)
-    return (
-        f"(WITH {with_}{page} AS ({read}), {slices} SELECT json_build_object({', '.join(parts)}))"
-    )
+    return f"(WITH {with_}{page} AS ({read}), {slices} SELECT json_build_object({parts}))"
 
 
 def _type_name(template: str, entity: str = "") -> str:
@@ -285,20 +285,30 @@ def _type_name(template: str, entity: str = "") -> str:
     return f"'{name}'"
 
 
-def _item_sql(stmt: Statement, target: Entity, row: str, cursor: str, pick: Pick) -> str:
-    shape = stmt.page_shape
+def _shape_parts(pick: Pick, values: Mapping[str, Callable[[Pick], str]]) -> str:
+    """The `key, value` pairs of a json_build_object over the page shape's parts that
+    `pick` selects, in its order: each part's value from `values` by the part's name in
+    the shape; a part not there is not compilable."""
     parts: list[str] = []
     for part in _below(pick):
-        if part.name == shape.cursor:
-            value = cursor
-        elif part.name == shape.node:
-            value = object_sql(stmt, target, row, _below(part))
-        elif part.name == shape.type_name:
-            value = _type_name(shape.item_type, target.name)
-        else:
+        value = values.get(part.name)
+        if value is None:
             raise NotCompilable(part.name)
-        parts.append(f"{_literal(part.key)}, {value}")
-    return f"json_build_object({', '.join(parts)})"
+        parts.append(f"{_literal(part.key)}, {value(part)}")
+    return ", ".join(parts)
+
+
+def _item_sql(stmt: Statement, target: Entity, row: str, cursor: str, pick: Pick) -> str:
+    shape = stmt.page_shape
+    parts = _shape_parts(
+        pick,
+        {
+            shape.cursor: lambda _: cursor,
+            shape.node: lambda part: object_sql(stmt, target, row, _below(part)),
+            shape.type_name: lambda _: _type_name(shape.item_type, target.name),
+        },
+    )
+    return f"json_build_object({parts})"
 
 
 def _info_sql(
@@ -313,22 +323,19 @@ def _info_sql(
     """Where the page sits. Forwards, whether rows precede is whether an
     `after` cursor was given (Relay lets a server answer so rather than look back);
     backwards, whether rows follow is whether the `before` row is still in the list."""
-    parts: list[str] = []
-    for part in _below(pick):
-        if part.name == shape.has_next:
-            value = following
-        elif part.name == shape.has_previous:
-            value = previous
-        elif part.name == shape.start_cursor:
-            value = f"(SELECT {cursor} FROM {selected} {row} ORDER BY {row}.rn LIMIT 1)"
-        elif part.name == shape.end_cursor:
-            value = f"(SELECT {cursor} FROM {selected} {row} ORDER BY {row}.rn DESC LIMIT 1)"
-        elif part.name == shape.type_name:
-            value = _type_name(shape.info_type)
-        else:
-            raise NotCompilable(part.name)
-        parts.append(f"{_literal(part.key)}, {value}")
-    return f"json_build_object({', '.join(parts)})"
+    first = f"(SELECT {cursor} FROM {selected} {row} ORDER BY {row}.rn LIMIT 1)"
+    last = f"(SELECT {cursor} FROM {selected} {row} ORDER BY {row}.rn DESC LIMIT 1)"
+    parts = _shape_parts(
+        pick,
+        {
+            shape.has_next: lambda _: following,
+            shape.has_previous: lambda _: previous,
+            shape.start_cursor: lambda _: first,
+            shape.end_cursor: lambda _: last,
+            shape.type_name: lambda _: _type_name(shape.info_type),
+        },
+    )
+    return f"json_build_object({parts})"
 
 
 def root_connection_sql(
