@@ -3,7 +3,7 @@ jurisdiction it serves, its agreements, officials and the policy in force there.
 
 from __future__ import annotations
 
-from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, by_key
+from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, jurisdiction_of
 from open287g.db.entities.policy import policy_relation, policy_status_column
 from open287g.db.entities.statistics import AGENCY_SCOPE
 from open287g.db.models.enums import AgencyType, PlacementMethod
@@ -43,13 +43,7 @@ AGENCY = Entity(
         ),
     ),
     relations=(
-        by_key(
-            "jurisdiction",
-            "Jurisdiction",
-            "jurisdictions",
-            "jurisdiction_id",
-            "The jurisdiction it serves (a county, place, state or tribe).",
-        ),
+        jurisdiction_of("The jurisdiction it serves (a county, place, state or tribe)."),
         Relation(
             "agreements",
             "Agreement",

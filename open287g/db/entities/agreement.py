@@ -19,6 +19,20 @@ from open287g.db.queries.documents import DOCUMENTS
 
 _LINK_METHOD = "Why it was linked: moa-url, name-similarity, signed-date or override."
 _LINK_KIND = "What kind of link: RENAME, RELISTING, STATE or SWITCH."
+
+
+def _link_columns(end: str, description: str) -> tuple[RestColumn, ...]:
+    """The REST columns of the link at one end (`predecessor` or `successor`): the
+    agreement there (`description`), and the link's kind, method and score."""
+    link = f"{end}_link"
+    return (
+        RestColumn(f"{end}_id", f"{link}.{end}.id", description),
+        RestColumn(f"{end}_kind", f"{link}.kind", _LINK_KIND),
+        RestColumn(f"{end}_method", f"{link}.method", _LINK_METHOD),
+        RestColumn(f"{end}_score", f"{link}.score"),
+    )
+
+
 _AGENCY_JURISDICTION = "(SELECT ag.jurisdiction_id FROM agencies ag WHERE ag.id = {t}.agency_id)"
 
 AGREEMENT = Entity(
@@ -192,24 +206,16 @@ AGREEMENT = Entity(
             "lineage_first_seen",
             description="The first list naming it or any predecessor (a rename keeps its history).",
         ),
-        RestColumn(
-            "predecessor_id",
-            "predecessor_link.predecessor.id",
+        *_link_columns(
+            "predecessor",
             "The agreement this one continues (a rename, relisting, corrected state, or the "
             "model it switched from: see predecessor_kind).",
         ),
-        RestColumn("predecessor_kind", "predecessor_link.kind", _LINK_KIND),
-        RestColumn("predecessor_method", "predecessor_link.method", _LINK_METHOD),
-        RestColumn("predecessor_score", "predecessor_link.score"),
-        RestColumn(
-            "successor_id",
-            "successor_link.successor.id",
+        *_link_columns(
+            "successor",
             "The agreement that continues this one (status RENAMED), or the model it "
             "switched to (see successor_kind and switched_to_id).",
         ),
-        RestColumn("successor_kind", "successor_link.kind", _LINK_KIND),
-        RestColumn("successor_method", "successor_link.method", _LINK_METHOD),
-        RestColumn("successor_score", "successor_link.score"),
         RestColumn(
             "switched_from_id",
             "switched_from.id",

@@ -112,6 +112,15 @@ def by_key(
     )
 
 
+def jurisdiction_of(description: str, *, nullable: bool = True) -> Relation:
+    """The `jurisdiction` of a row that has a `jurisdiction_id` (agencies, facilities,
+    policies)."""
+    return by_key(
+        "jurisdiction", "Jurisdiction", "jurisdictions", "jurisdiction_id", description,
+        nullable=nullable,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class RestColumn:
     """One column of the entity's REST row, in CSV column order. `name` is what REST, CSV,

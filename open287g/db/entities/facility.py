@@ -4,7 +4,14 @@ found; its detainer totals, exact (no personal attribute: see docs/disclosure.md
 
 from __future__ import annotations
 
-from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, by_key
+from open287g.db.entities.declare import (
+    Column,
+    Entity,
+    Relation,
+    RestColumn,
+    by_key,
+    jurisdiction_of,
+)
 from open287g.db.entities.statistics import FACILITY_SCOPE
 from open287g.db.queries import detainers
 
@@ -87,13 +94,7 @@ FACILITY = Entity(
         Column("decline_rate", _DECLINE_RATE, float | None, detainers.DECLINE_RATE_DESCRIPTION),
     ),
     relations=(
-        by_key(
-            "jurisdiction",
-            "Jurisdiction",
-            "jurisdictions",
-            "jurisdiction_id",
-            "The county it is placed in (see placementMethod); null where none.",
-        ),
+        jurisdiction_of("The county it is placed in (see placementMethod); null where none."),
         by_key(
             "agency",
             "Agency",

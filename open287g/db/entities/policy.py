@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from open287g.db.entities.declare import Column, Entity, Relation, RestColumn, by_key, gid_sql
+from open287g.db.entities.declare import (
+    Column,
+    Entity,
+    Relation,
+    RestColumn,
+    gid_sql,
+    jurisdiction_of,
+)
 from open287g.db.models.enums import PolicyBasis, PolicyStatus
 from open287g.db.queries.policy_rule import POLICY_ORDER, policy_source, policy_value_sql
 
@@ -110,14 +117,7 @@ POLICY = Entity(
         ),
     ),
     relations=(
-        by_key(
-            "jurisdiction",
-            "Jurisdiction",
-            "jurisdictions",
-            "jurisdiction_id",
-            "The jurisdiction it is about.",
-            nullable=False,
-        ),
+        jurisdiction_of("The jurisdiction it is about.", nullable=False),
         Relation("source", "PolicySource", "embed", nullable=False, description="Who asserts it."),
     ),
     rest=(
