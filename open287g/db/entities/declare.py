@@ -22,6 +22,7 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from open287g.db.queries.ids import gid_sql
@@ -192,8 +193,10 @@ def cursor_sql(ordering: str, value_sql: str, id_sql: str) -> str:
     )
 
 
+@cache
 def optional(annotation: Any) -> tuple[Any, bool]:
-    """(the type without None, whether None is allowed)."""
+    """(the type without None, whether None is allowed). Cached: `from_json` asks it of
+    every value it converts."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(members) != len(typing.get_args(annotation)):
