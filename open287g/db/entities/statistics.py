@@ -42,6 +42,24 @@ def _key_entity(name: str, columns: tuple[Column, ...]) -> Entity:
     )
 
 
+def _stat_entity(name: str, description: str, columns: tuple[Column, ...]) -> Entity:
+    """A statistic's row: the group it counts (`key`, a `{name}Key`) and its measures."""
+    return Entity(
+        name=name,
+        table=_NO_TABLE,
+        key=_KEY,
+        node=False,
+        description=description,
+        first=("key",),
+        columns=columns,
+        relations=(
+            Relation(
+                "key", f"{name}Key", "embed", nullable=False, description="The group counted."
+            ),
+        ),
+    )
+
+
 def _key_description(dimension: str) -> str:
     return (
         f"This group's {dimension.lower().replace('_', ' ')}; null unless grouped by {dimension}."
@@ -87,16 +105,12 @@ DETAINER_STAT_KEY = _key_entity(
     ),
 )
 
-DETAINER_STAT = Entity(
-    name="DetainerStat",
-    table=_NO_TABLE,
-    key=_KEY,
-    node=False,
-    description="Detainer counts for one key. Exact without a personal attribute; in a "
-    "breakdown by criminality or citizenship, rounded within bound of the truth (see rounded, "
-    "bound and docs/disclosure.md).",
-    first=("key",),
-    columns=(
+DETAINER_STAT = _stat_entity(
+    "DetainerStat",
+    "Detainer counts for one key. Exact without a personal attribute; in a breakdown by "
+    "criminality or citizenship, rounded within bound of the truth (see rounded, bound and "
+    "docs/disclosure.md).",
+    (
         *(Column(m.name, f"{{t}}.{m.name}", int | None, m.description) for m in detainers.MEASURES),
         Column(
             "decline_rate",
@@ -109,11 +123,6 @@ DETAINER_STAT = Entity(
         Column("bound", "{t}.bound", int, detainers.BOUND_DESCRIPTION),
         Column("suppressed", "{t}.suppressed", bool, detainers.SUPPRESSED_DESCRIPTION),
     ),
-    relations=(
-        Relation(
-            "key", "DetainerStatKey", "embed", nullable=False, description="The group counted."
-        ),
-    ),
 )
 
 AGREEMENT_STAT_KEY = _key_entity(
@@ -124,19 +133,10 @@ AGREEMENT_STAT_KEY = _key_entity(
     ),
 )
 
-AGREEMENT_STAT = Entity(
-    name="AgreementStat",
-    table=_NO_TABLE,
-    key=_KEY,
-    node=False,
-    description="How many agreements fall in one group.",
-    first=("key",),
-    columns=(Column("count", "{t}.count", int, "Agreements in the group."),),
-    relations=(
-        Relation(
-            "key", "AgreementStatKey", "embed", nullable=False, description="The group counted."
-        ),
-    ),
+AGREEMENT_STAT = _stat_entity(
+    "AgreementStat",
+    "How many agreements fall in one group.",
+    (Column("count", "{t}.count", int, "Agreements in the group."),),
 )
 
 # Detainer statistics of a jurisdiction, an agency, a facility: conditions on the facility
