@@ -184,6 +184,7 @@ def test_an_exact_breakdown_sums_the_exact_totals() -> None:
         "false AS suppressed FROM published GROUP BY d0, d1 HAVING sum(value) > 0 ORDER BY d0, d1"
     )
     assert "detainer_cells" not in query.sql
+    assert f"{facility_key_sql('f')} AS facility" in query.sql
 
 
 def test_an_exact_total_has_no_grouping() -> None:
@@ -354,6 +355,12 @@ async def test_exact_rows_have_no_bound() -> None:
     )
     assert len(await detainer_stats(_as_conn(many), [], DetainerFilter(), min_cell=5)) == 2001
     assert str(many.statements[0][0]).endswith("HAVING sum(value) > 0")
+    rounded = _Connection([])
+    await detainer_stats(_as_conn(rounded), [D.CITIZENSHIP], DetainerFilter(), min_cell=5,
+                         min_margin=20)  # fmt: skip
+    assert rounded.statements[0][1] == {"base": 5, "min_margin": 20}
+    await detainer_stats(_as_conn(rounded), [D.CITIZENSHIP], DetainerFilter(), min_cell=3)
+    assert rounded.statements[1][1] == {"base": 3, "min_margin": 1}
 
 
 async def test_a_states_facility_names_and_whether_any_release_is_loaded() -> None:
@@ -368,7 +375,9 @@ async def test_a_states_facility_names_and_whether_any_release_is_loaded() -> No
         f"SELECT {facility_key_sql('f')}, f.name FROM detainer_facilities f"
         " WHERE f.state_code = :state"
     )
-    assert await detainers_loaded(_as_conn(_Connection([(True,)]))) is True
+    loaded = _Connection([(True,)])
+    assert await detainers_loaded(_as_conn(loaded)) is True
+    assert str(loaded.statements[0][0]) == "SELECT EXISTS (SELECT FROM detainer_totals)"
     assert await detainers_loaded(_as_conn(_Connection([(False,)]))) is False
     assert await detainers_loaded(_as_conn(_Connection([(None,)]))) is False
 
@@ -388,6 +397,9 @@ async def test_a_filters_ids_must_name_rows() -> None:
     missing = _Connection([(True, False)])
     with pytest.raises(BadId, match=r"^jurisdiction: no Jurisdiction has the id "):
         await DetainerFilter(facility=FACILITY_ID, jurisdiction=12).check_ids(_as_conn(missing))
+    facility = _Connection([(False,)])
+    with pytest.raises(BadId, match=r"^facility: no Facility has the id "):
+        await DetainerFilter(facility=FACILITY_ID).check_ids(_as_conn(facility))
     agency = _Connection([(False,)])
     with pytest.raises(BadId, match=r"^agency: no Agency has the id "):
         await DetainerFilter(agency=7).check_ids(_as_conn(agency))

@@ -265,6 +265,7 @@ def test_a_state_correction_needs_a_url_or_a_signing_date() -> None:
     assert name_score(old.name, new.name, "KS") < NAME_THRESHOLD
     [link] = propose([old, new])
     assert (link.method, link.score, link.kind) == ("signed-date", 100.0, LinkKind.STATE)
+    assert (link.predecessor_id, link.successor_id, link.gap_days) == (1, 2, 1)
     assert link.evidence.startswith("both signed 2025-05-04; Ellis SO (KS, TASK_FORCE) → ")
     unsigned = cand(2, "Ellis SO TX", 11, 30, state="TX", signed=(4,))
     assert propose([old, unsigned]) == []

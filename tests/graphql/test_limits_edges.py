@@ -368,6 +368,9 @@ async def test_the_extension_charges_the_variables_and_defers_to_validation() ->
 
 def test_an_inline_fragment_charges_its_arguments_and_lists_on_its_type() -> None:
     assert measure("{ ... on Query { agreements(first: 3) { __typename } } }").cost == 3
+    # On an interface, the implementation's fields and their arguments.
+    agency = '{ node(id: "x") { ... on Agency { agreements(first: 3) { __typename } } } }'
+    assert measure(agency).cost == 1 + 3
     typed = measure("{ __schema { ... on __Schema { types { name } } } }")
     assert (typed.cost, typed.lists) == (0, 1)
 

@@ -331,3 +331,12 @@ def test_a_name_before_a_title_is_read_from_forty_characters_back() -> None:
     before = "Al Mary Jones " + "x" * 26 + " "  # 41 characters: `Al` starts one too far
     assert len(before) == 41
     assert body_names([page(1, f"Zed {before}Sheriff of Marion")]) == ["Mary Jones"]
+
+
+def test_more_edges_of_names() -> None:
+    assert looks_like_name("Mary, Ann, Lee, Jones")  # commas are spaces, not words
+    assert names_in_window("John Ng") == ["John Ng"]  # a surname of two letters
+    assert names_in_window("MAX FELIX, Director") == ["Max Felix"]
+    assert body_names([page(1, "For the LEA: Lt. Gary Schuette")]) == ["Gary Schuette"]
+    # Surnames exactly 0.75 alike (`rudd`, `rudy`: 2 × 3 / 8) are one surname misread.
+    assert alike("Jonathan Rudd", "Jonathan Rudy")

@@ -126,9 +126,12 @@ def test_titles_read_from_their_cells() -> None:
     assert (title.value, title.confidence, title.published) == ("Sheriff", 0.95, True)
     squeezed = _title_value(found("Chiefof Police"), 0.95)
     assert (squeezed.value, squeezed.confidence) == ("Chief of Police", 0.855)
-    assert _title_value(found("Nothing useful"), 0.95).reason == "not a recognised title"
+    unknown = _title_value(found("Nothing useful"), 0.95)
+    assert (unknown.reason, unknown.page) == ("not a recognised title", 9)
+    assert _title_value(found("Sheriff Reason: approved"), 0.95).value == "Sheriff"  # a stamp
     long = "Sheriff " + "and keeper of the county records " * 3
-    assert _title_value(found(long), 0.95).reason == "title too long to be one"
+    too_long = _title_value(found(long), 0.95)
+    assert (too_long.reason, too_long.page) == ("title too long to be one", 9)
     assert _title_value(found("Sheriff " + "x" * 72), 0.95).value == "Sheriff " + "x" * 72
     assert _title_value(found("Sheriff " + "x" * 73), 0.95).value is None  # 81 characters
 
@@ -296,6 +299,7 @@ def test_an_unsure_name_is_confirmed_by_the_body() -> None:
     agency, _, _ = read_signatories([signature, contacts])
     assert agency.name.value == "Gary R. Schuette"
     assert agency.name.published
+    assert agency.name.threshold == PUBLISH_NAME_CONFIDENCE
     # The form's `Name:` cell is no name (`uette`); the column's line is, once confirmed.
     assert (agency.name.method, agency.name.raw, agency.name.confidence) == (
         "column+corroborated", "Gary R. Se uette", 0.95,
@@ -322,3 +326,39 @@ def test_an_ice_signatory_is_published_at_icess_gate() -> None:
     assert (ice.name.value, ice.name.confidence, ice.name.threshold) == ("Jane Roe", 0.776, 0.6)
     assert ice.name.published
     assert (agency.name.value, agency.name.published) == ("Gary R. Schuette", False)
+
+
+def test_a_name_on_the_signature_line_is_a_candidate_and_an_ice_name_is_respelt() -> None:
+    page = laid_out(
+        9,
+        [
+            [(60, BY_SIGNING)],
+            [(60, "For the LEA:"), (311, "For ICE:")],
+            [(60, "Date: March 3, 2025"), (311, "Date: March 4, 2025")],
+            [(60, "Signature: Gary Schuette"), (311, "Name: Timothy S. Robbin")],
+            [(60, "Title: Sheriff"), (311, "Title: Director")],
+        ],
+    )
+    agency, ice, _ = read_signatories([page])
+    # Most often the handwriting: 0.95 × 0.85, below the agency's gate.
+    assert (agency.name.value, agency.name.confidence, agency.name.published) == (
+        "Gary Schuette", 0.8075, False,
+    )  # fmt: skip
+    assert (ice.name.value, ice.name.method, ice.name.raw) == (
+        "Timothy S. Robbins", "form+corroborated", "Timothy S. Robbin",
+    )  # fmt: skip
+
+
+def test_a_block_of_four_lines_stays_on_its_page() -> None:
+    four = laid_out(
+        9,
+        [
+            [(60, BY_SIGNING)],
+            [(60, "For the LEA:"), (311, "For ICE:")],
+            [(60, "Date: March 3, 2025"), (311, "Date: March 4, 2025")],
+        ],
+    )
+    columns = signature_columns([four, laid_out(10, FORM[2:])])
+    assert [(c.role, c.page.number, len(c.lines)) for c in columns] == [
+        ("agency", 9, 2), ("ice", 9, 2),
+    ]  # fmt: skip

@@ -8,8 +8,10 @@ module's mutants these kill."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from open287g.db.gazetteer import County, CountyMatch
 from open287g.db.models.enums import AgencyType, IssueAction, ProgramModelCode
@@ -22,6 +24,7 @@ from open287g.loaders.ice287g.counties import (
     describe_match,
     override_evidence,
     place_counties,
+    placement_overrides,
     placements_of,
 )
 from open287g.loaders.ice287g.jurisdictions import agency_jurisdiction
@@ -249,3 +252,63 @@ def test_placements_of_stored_cells_follow_the_same_rules() -> None:
 def test_describe_match(method: str, score: float, how: str) -> None:
     match = CountyMatch(County("51760", "VA", "Richmond city"), method, score)  # type: ignore[arg-type]
     assert describe_match(match) == f"county read as Richmond city, VA (FIPS 51760; {how})"
+
+
+def test_placed_references_keep_their_state_and_parents() -> None:
+    from open287g.loaders.ice287g.counties import _placed
+
+    row = ("FL", "Okeechobee Police Department", COUNTY, None)
+    override = {("FL", name_key("Lee County Sheriff's Office")): PlacementOverride(
+        (BREVARD,), "Melbourne", None)}  # fmt: skip
+    inside, moved = _placed(
+        sheet(row, ("FL", "Lee County Sheriff's Office", COUNTY, "Lee")), override
+    )
+    county = inside.jurisdiction.parent
+    assert county is not None
+    assert (county.kind.value, county.state_code, county.name) == (
+        "COUNTY",
+        "FL",
+        "Okeechobee County",
+    )
+    assert county.parent is not None
+    assert (county.parent.kind.value, county.parent.name) == ("STATE", "Florida")
+    place = moved.jurisdiction
+    assert (place.kind.value, place.state_code, place.name) == ("PLACE", "FL", "Melbourne")
+    assert place.parent is not None
+    assert (place.parent.state_code, place.parent.name) == ("FL", "Brevard County")
+    county_only = _placed(sheet(("FL", "Lee County Sheriff's Office", COUNTY, "Lee")),
+                          {("FL", name_key("Lee County Sheriff's Office")): PlacementOverride(
+                              (BREVARD,), None, None)})[0].jurisdiction  # fmt: skip
+    assert (county_only.kind.value, county_only.state_code) == ("COUNTY", "FL")
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        self.rows = rows
+
+    def all(self) -> list[tuple[object, ...]]:
+        return self.rows
+
+
+class _Connection:
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        self.rows = rows
+        self.statements: list[str] = []
+
+    async def execute(self, statement: object) -> _Rows:
+        self.statements.append(str(statement))
+        return _Rows(self.rows)
+
+
+async def test_the_overrides_in_force_are_read_loaded_first() -> None:
+    fake = _Connection(
+        [("FL", "melbourne pd", [BREVARD, ORANGE], "Melbourne", "two"), ("GA", "x", [], None, None)]
+    )
+    overrides = await placement_overrides(cast(AsyncConnection, fake))
+    assert overrides == {
+        ("FL", "melbourne pd"): PlacementOverride((BREVARD, ORANGE), "Melbourne", "two"),
+        ("GA", "x"): PlacementOverride((), None, None),
+    }
+    [statement] = fake.statements
+    assert statement.startswith("SELECT DISTINCT ON (state_code, agency_key) state_code,")
+    assert statement.endswith("ORDER BY state_code, agency_key, load_run_id IS NULL, id DESC")
