@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,6 +11,7 @@ from open287g.api.v1.resource import Collection, Row
 from open287g.db.entities.agency import AGENCY
 from open287g.db.entities.agreement import AGREEMENT
 from open287g.db.entities.dataset import DATASET, DATASET_ORDER
+from open287g.db.entities.declare import Entity
 from open287g.db.entities.facility import FACILITY
 from open287g.db.entities.jurisdiction import JURISDICTION
 from open287g.db.entities.policy import POLICY
@@ -51,20 +51,20 @@ async def _agreement_document(conn: AsyncConnection, key: int) -> Row:
     return {"document": await documents.agreement_document(conn, key)}
 
 
-# The collections paged in id order: their declared filters, their pages.
+def _paged_by_id(name: str, entity: Entity, where: type[Where], pages: IdPages[Any]) -> Collection:
+    """A collection paged in id order (`pages`) under its declared filters (`where`):
+    its REST parameters, its page, and the check that its id filters name rows (when it
+    has any) all follow from the declaration."""
 
-
-def _id_listing(
-    where: type[Where], pages: IdPages[Any]
-) -> Callable[[dict[str, Any], str | None], Listing]:
     def listing(values: dict[str, Any], cursor: str | None) -> Listing:
         return Listing(pages.page_query(read_filters(where, values), cursor), pages.ordering)
 
-    return listing
+    async def check(conn: AsyncConnection, values: dict[str, Any]) -> None:
+        await read_filters(where, values).check_ids(conn)
 
-
-async def _facility_check(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await read_filters(facilities.FacilityFilter, values).check_ids(conn)
+    has_ids = any(f.kind == "id" for f in where.declared.rest)
+    params = filter_params(where.declared)
+    return Collection(name, entity, params, listing, check=check if has_ids else None)
 
 
 # Every collection; the reference collections show every row on one page.
@@ -80,31 +80,12 @@ RESOURCES: dict[str, Collection] = {
             item_model=models.AgreementItem,
             item_extra=_agreement_document,
         ),
-        Collection(
-            "agencies",
-            AGENCY,
-            filter_params(agencies.AGENCY_FILTERS),
-            _id_listing(agencies.AgencyFilter, agencies.PAGES),
+        _paged_by_id("agencies", AGENCY, agencies.AgencyFilter, agencies.PAGES),
+        _paged_by_id(
+            "jurisdictions", JURISDICTION, jurisdictions.JurisdictionFilter, jurisdictions.PAGES
         ),
-        Collection(
-            "jurisdictions",
-            JURISDICTION,
-            filter_params(jurisdictions.JURISDICTION_FILTERS),
-            _id_listing(jurisdictions.JurisdictionFilter, jurisdictions.PAGES),
-        ),
-        Collection(
-            "facilities",
-            FACILITY,
-            filter_params(facilities.FACILITY_FILTERS),
-            _id_listing(facilities.FacilityFilter, facilities.PAGES),
-            check=_facility_check,
-        ),
-        Collection(
-            "policies",
-            POLICY,
-            filter_params(policies.POLICY_FILTERS),
-            _id_listing(policies.PolicyFilter, policies.PAGES),
-        ),
+        _paged_by_id("facilities", FACILITY, facilities.FacilityFilter, facilities.PAGES),
+        _paged_by_id("policies", POLICY, policies.PolicyFilter, policies.PAGES),
         Collection(
             "program-models",
             PROGRAM_MODEL,
