@@ -4,7 +4,8 @@ statement whose result is the answer's JSON, built by PostgreSQL.
 The input is a small tree of `Pick`s (output key, declared field name, arguments, the
 picks below it) that both APIs produce: GraphQL from a validated operation
 (`open287g.graphql.plan`), REST from its row declarations. Every object is a
-`json_build_object` over one row; a `one` relation is a correlated subquery, a `list`
+`json_build_object` over one row; a `one` relation is a correlated subquery (or, when
+only the key it joins on is asked, that foreign key: `agency { id }`), a `list`
 a `json_agg`, a connection a keyset page (`WITH page …`) with its items, cursors, where it sits
 and count. Client values never enter the SQL text: they are bound parameters.
 
@@ -172,12 +173,53 @@ def relation_sql(stmt: Statement, relation: Relation, alias: str, pick: Pick) ->
     source = relation.source.format(t=alias, c=child)
     order = f" ORDER BY {relation.order.format(c=child)}" if relation.order else ""
     if relation.kind == "one":
+        keyed = _keyed_sql(stmt, relation, target, alias, _below(pick))
+        if keyed is not None:
+            return keyed
         body = object_sql(stmt, target, child, _below(pick))
         return f"(SELECT {body} FROM {source}{order} LIMIT 1)"
     if relation.kind == "list":
         body = object_sql(stmt, target, child, _below(pick))
         return f"coalesce((SELECT json_agg({body}{order}) FROM {source}), '[]'::json)"
     return nested_connection_sql(stmt, relation, target, source, child, pick)
+
+
+def joined_on_key(relation: Relation, target: Entity) -> str | None:
+    """The foreign key (SQL over `{t}`) when the relation's condition is exactly
+    `<the target's key> = <it>` (`{c}.id = {t}.agency_id`), else None."""
+    _, _, condition = relation.source.partition(" WHERE ")
+    key, equals, value = condition.partition(" = ")
+    if not equals or key != target.key.format(t="{c}") or "{c}" in value:
+        return None
+    if any(word in value.upper() for word in (" AND ", " OR ", "SELECT")):
+        return None
+    return value
+
+
+def _keyed_sql(
+    stmt: Statement, relation: Relation, target: Entity, alias: str, picks: Sequence[Pick]
+) -> str | None:
+    """A `unique` relation through a foreign key (`joined_on_key`) of which only the
+    target's key, id or type name is asked (`agency { id }`): the object built from this
+    row's foreign key, with no subquery (null when the key is); else None."""
+    if not relation.unique or relation.order:
+        return None
+    found = joined_on_key(relation, target)
+    if found is None:
+        return None
+    key = found.format(t=alias)
+    parts: list[str] = []
+    for pick in picks:
+        if pick.name == "id" and target.node:
+            value = gid_sql(target.name, key)
+        elif pick.name.startswith("__key"):
+            value = key
+        elif stmt.shape is not None and pick.name == stmt.shape.type_name:
+            value = f"'{target.name}'"
+        else:
+            return None
+        parts.append(f"{_literal(pick.key)}, {value}")
+    return f"(CASE WHEN ({key}) IS NOT NULL THEN json_build_object({', '.join(parts)}) END)"
 
 
 def nested_connection_sql(

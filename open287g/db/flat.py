@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from open287g.db.compiler import MAX_KEYS, NotCompilable, Statement
+from open287g.db.compiler import MAX_KEYS, NotCompilable, Statement, joined_on_key
 from open287g.db.entities import ENTITIES
 from open287g.db.entities.declare import (
     ID_DESCRIPTION,
@@ -101,18 +101,6 @@ class Joins:
         return "".join(self.clauses)
 
 
-def _joined_on_key(relation: Relation, target: Entity) -> str | None:
-    """The foreign key (SQL over `{t}`) when the relation's condition is exactly
-    `<the target's key> = <it>` (`{c}.id = {t}.agency_id`), else None."""
-    _, _, condition = relation.source.partition(" WHERE ")
-    key, equals, value = condition.partition(" = ")
-    if not equals or key != target.key.format(t="{c}") or "{c}" in value:
-        return None
-    if any(word in value.upper() for word in (" AND ", " OR ", "SELECT")):
-        return None
-    return value
-
-
 def row_sql(stmt: Statement, entity: Entity, alias: str, joins: Joins) -> str:
     """json_build_object(...) of the entity's REST row over its row `alias`, whose FROM
     clause must end with `joins.sql`."""
@@ -149,7 +137,7 @@ def flat_sql(
             return f"CASE WHEN {declared.source.format(t=alias)} THEN {value} END"
         return value
     if declared.unique and not declared.order and joins is not None:
-        key = _joined_on_key(declared, target) if rest == "id" and target.node else None
+        key = joined_on_key(declared, target) if rest == "id" and target.node else None
         if key is not None:  # the id is the foreign key itself: nothing to join
             return gid_sql(target.name, key.format(t=alias))
         return flat_sql(stmt, target, joins.alias(declared, alias), rest, joins)
