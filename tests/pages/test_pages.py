@@ -419,6 +419,10 @@ def test_serve_prints_where_to_go(
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:5432/unused")
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    # `serve` writes the public URL into the environment for its workers: recorded here
+    # (empty, as if unset) so that it is taken back after the test, not left to every test
+    # after it (a later module's links said port 8123).
+    monkeypatch.setenv("OPEN287G_PUBLIC_URL", "")
     get_settings.cache_clear()
     try:
         assert cli.main(["serve", "--port", "8123"]) == 0
