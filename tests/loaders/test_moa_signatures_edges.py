@@ -26,6 +26,7 @@ from open287g.loaders.moas.signatures import (
     _name_value,
     _respelt,
     _title_value,
+    read_column,
     read_signatories,
     signature_columns,
 )
@@ -131,7 +132,7 @@ def test_titles_read_from_their_cells() -> None:
     assert _title_value(found("Sheriff Reason: approved"), 0.95).value == "Sheriff"  # a stamp
     long = "Sheriff " + "and keeper of the county records " * 3
     too_long = _title_value(found(long), 0.95)
-    assert (too_long.reason, too_long.page) == ("title too long to be one", 9)
+    assert (too_long.reason, too_long.page, too_long.raw) == ("title too long to be one", 9, long)
     assert _title_value(found("Sheriff " + "x" * 72), 0.95).value == "Sheriff " + "x" * 72
     assert _title_value(found("Sheriff " + "x" * 73), 0.95).value is None  # 81 characters
 
@@ -143,7 +144,8 @@ def test_dates_read_from_their_cells() -> None:
     assert (split.value, split.raw) == ("2025-03-05", "March 5,")
     typo = _date_value(found("3/5/2088", after="3/5/2025"), 0.95)
     assert (typo.value, typo.reason) == (None, "implausible date 2088-03-05 (a typo?)")
-    assert _date_value(found("Date:"), 0.95).reason == "no date could be read"
+    unread = _date_value(found("Date:"), 0.95)
+    assert (unread.reason, unread.raw, unread.page) == ("no date could be read", "Date:", 9)
     assert _date_value(found(""), 0.95).reason == "blank"
 
 
@@ -153,7 +155,7 @@ def test_a_digital_signature_stamp() -> None:
     assert name is not None
     assert date is not None
     assert (name.text, name.method, name.page) == ("John Q. Smith", "digital-signature", 9)
-    assert date.text == "2025.03.04"
+    assert (date.text, date.method, date.page) == ("2025.03.04", "digital-signature", 9)
     dn = column(["DN: c=US, o=County, cn=Mary Jones, email=mj@x.gov"])
     name, date = _digital(dn)
     assert name is not None
@@ -362,3 +364,29 @@ def test_a_block_of_four_lines_stays_on_its_page() -> None:
     assert [(c.role, c.page.number, len(c.lines)) for c in columns] == [
         ("agency", 9, 2), ("ice", 9, 2),
     ]  # fmt: skip
+
+
+def test_a_name_the_body_confirms_keeps_its_spelling_when_it_is_the_same_person() -> None:
+    signature = laid_out(
+        9,
+        [
+            [(60, BY_SIGNING)],
+            [(60, "For the LEA:"), (311, "For ICE:")],
+            [(60, "Date: March 3, 2025"), (311, "Date: March 4, 2025")],
+            [(60, "Name: Gary Schuette"), (311, "Name: Todd M. Lyons")],
+            [(60, "Title: Sheriff"), (311, "Title: Director")],
+        ],
+        conf=80.0,
+    )
+    contacts = laid_out(10, [[(60, "POINTS OF CONTACT For the LEA: Sheriff Gary R. Schuette")]])
+    agency, _, _ = read_signatories([signature, contacts])
+    assert (agency.name.value, agency.name.method, agency.name.confidence) == (
+        "Gary Schuette", "form+corroborated", 0.95,
+    )  # fmt: skip
+
+
+def test_a_column_without_a_name_says_so() -> None:
+    assert read_column(column(["Title: Sheriff"])).name == Value.missing("no printed name")
+    title = read_column(column(["Date: March 3, 2025", "Title: Sheriff"]))
+    assert title.name.reason == "no printed name"
+    assert (title.title.value, title.signed_on.value) == ("Sheriff", "2025-03-03")
