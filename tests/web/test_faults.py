@@ -271,8 +271,10 @@ async def test_slow_export_readers_do_not_starve_others(live_server: LiveServer)
     along; exports beyond OPEN287G_MAX_EXPORTS are refused at once with 503."""
     port, database = live_server.port, str(live_server.database_url.database)
     seen: list[int] = []
+    # They read for longer than the test can take on a loaded machine (they are cancelled at
+    # its end): a reader whose time ran out before the check below would fail it falsely.
     readers = [
-        asyncio.create_task(slow_reader(port, EXPORT, seconds=60, seen=seen)) for _ in range(25)
+        asyncio.create_task(slow_reader(port, EXPORT, seconds=180, seen=seen)) for _ in range(25)
     ]
     admin = create_async_engine(live_server.database_url, poolclass=NullPool)
     try:
