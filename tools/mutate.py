@@ -69,10 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     modules = args.modules or _modules()
     started = time.monotonic()
     _generate()
-    rng = random.Random(args.seed)  # noqa: S311 (a reproducible sample, not a secret)
     sample: dict[str, list[str]] = {}
     for module in modules:
         names = sorted(_results(module))
+        # Each module's own draw: the same sample whichever other modules run with it.
+        rng = random.Random(f"{args.seed}:{module}")  # noqa: S311 (reproducible, not secret)
         sample[module] = sorted(rng.sample(names, min(args.sample, len(names))))
         print(f"{module}: {len(sample[module])} of {len(names)} mutants (seed {args.seed})")
     chosen = [name for names in sample.values() for name in names]
