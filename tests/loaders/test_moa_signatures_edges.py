@@ -67,6 +67,7 @@ def test_the_base_confidence_of_each_reading() -> None:
         ("Mark J. Schneider Mark J. Schneider", "Mark J. Schneider"),
         ("John Smith", "John Smith"),
         ("John John", "John"),
+        ("Mark J. Mark J. Schneider Jr.", "Mark J. Schneider Jr."),
         ("", ""),
     ],
 )
@@ -180,6 +181,7 @@ def test_a_heading_names_the_signatory() -> None:
 def test_an_ice_official_read_in_part() -> None:
     exact = _known_ice_official(found("Todd M. Lyons"), 0.95)
     assert (exact.value, exact.method, exact.confidence) == ("Todd M. Lyons", "form", 0.95)
+    assert exact.box == (0.0, 5.0, 28.0, 15.0)
     partial = _known_ice_official(found("T Lyons"), 0.95)
     assert (partial.value, partial.method, partial.confidence) == (
         "Todd M. Lyons", "form+known-official", 0.902,
@@ -390,3 +392,11 @@ def test_a_column_without_a_name_says_so() -> None:
     title = read_column(column(["Date: March 3, 2025", "Title: Sheriff"]))
     assert title.name.reason == "no printed name"
     assert (title.title.value, title.signed_on.value) == ("Sheriff", "2025-03-03")
+
+
+def test_a_column_without_a_title_and_a_short_block_on_the_last_page() -> None:
+    assert read_column(column(["Name: John Smith"])).title == Value.missing("no title")
+    short = laid_out(9, [[(60, BY_SIGNING)], [(60, "For the LEA:"), (311, "For ICE:")]])
+    assert [(c.role, c.page.number) for c in signature_columns([short])] == [
+        ("agency", 9), ("ice", 9),
+    ]  # fmt: skip
