@@ -25,7 +25,8 @@ async def test_a_refresh_waits_for_head_and_runs_once(server_url: URL, template_
         assert await migrate_database(url, "0025") == []  # not at head: it waits
         async with engine.connect() as conn:
             assert list((await conn.execute(text(PENDING))).scalars()) == ["placements"]
-        assert await migrate_database(url) == ["placements"]
+        # Up to head, 0030 asks for the stored rows too; each runs once, in REFRESHES' order.
+        assert await migrate_database(url) == ["placements", "rendered_rows"]
         assert await migrate_database(url) == []
         async with engine.connect() as conn:
             assert list((await conn.execute(text(PENDING))).scalars()) == []
@@ -51,5 +52,6 @@ async def test_an_unknown_refresh_is_refused_and_kept(server_url: URL, template_
         await drop_database(server_url, url)
 
 
-def test_refreshes_run_counties_first() -> None:
-    assert list(REFRESHES) == ["counties", "lineage", "placements"]
+def test_refreshes_run_counties_first_and_the_stored_rows_last() -> None:
+    """Lineage matches on counties; the stored /v1 rows show lineage and placements."""
+    assert list(REFRESHES) == ["counties", "lineage", "placements", "rendered_rows"]
