@@ -69,8 +69,12 @@ def alike(read: str, known: str) -> bool:
     # The surname, read whole or in part, must agree: `Gary R. Se uette` is Schuette,
     # but `John Smith` is not `John Smyth-Jones`.
     surname_read, surname_known = _surname(read), _surname(known)
-    return difflib.SequenceMatcher(None, surname_read, surname_known).ratio() >= 0.75 or (
-        len(surname_read) >= 3 and surname_read in surname_known
+    return (
+        difflib.SequenceMatcher(None, surname_read, surname_known).ratio() >= 0.75
+        or (len(surname_read) >= 3 and surname_read in surname_known)
+        # OCR that lost the space or read it as a hyphen (`Chrie-West`): the known
+        # surname ends what was read.
+        or (len(surname_known) >= 3 and surname_read.endswith(surname_known))
     )
 
 

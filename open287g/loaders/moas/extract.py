@@ -3,25 +3,30 @@ signing date (`fields.Extraction`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import combinations
 
 from open287g.db.models.enums import ProgramModelCode
 from open287g.loaders.moas.blocks import name_in, read_title
-from open287g.loaders.moas.corroborate import CORROBORATED, PLACE_AFTER, alike
-from open287g.loaders.moas.fields import Extraction, Signatory, Value
+from open287g.loaders.moas.corroborate import CORROBORATED, PLACE_AFTER, alike, letters
+from open287g.loaders.moas.fields import Extraction, Signatory, Value, proper_case
+from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.read import OCR, PageRead
-from open287g.loaders.moas.signatures import SCANNER_LAYER, read_signatories
+from open287g.loaders.moas.signatures import LINE_OCR, SCANNER_LAYER, read_signatories
 
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 8  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
+EXTRACTOR_VERSION = 9  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
 # 5: names corroborated by the rest of the MOA; a scanner's layer and the signature line
 # itself read at lower confidence; 6: the right party's labels left of its heading;
 # 7: points of contact without places, institutions, ranks; 8: a column line confirms a
-# name only when it holds nothing else; ICE names cut short completed
+# name only when it holds nothing else; ICE names cut short completed; 9: a second OCR
+# engine (`lines.py`) reads signature pages; readings that agree corroborate a name, the
+# fuller spelling wins; parties' dates months apart are candidates
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),
@@ -35,6 +40,10 @@ _MODELS = (
         re.compile(r"Jail\s+Enforcement\s+Model|\bJEM\b|jail\s+enforcement", re.IGNORECASE),
     ),
 )
+# How far the parties' signing dates may lie apart (days): the agency's at most this much
+# after ICE's, and at most this much before it (`consistent_dates`).
+DATE_AFTER_ICE = 30
+DATE_BEFORE_ICE = 366
 # The 2019-2020 Warrant Service Officer template never names its model: its purpose is
 # "the custodial transfer of specific aliens in [the agency's] jail ... at the time of the
 # alien's scheduled release from criminal custody" (a WSO's warrant service at release).
@@ -127,16 +136,23 @@ def points_of_contact(pages: Sequence[PageRead]) -> list[Value]:
 
 def extract(pages: Sequence[PageRead]) -> Extraction:
     agency, ice, page = read_signatories(pages)
-    if any(p.layer_words for p in pages):
-        # Scanned signature pages were read by Tesseract; what it missed, the scanner's
-        # own text layer may still hold (a date stamp, a typed name): a second reading.
-        # That layer is a scanner's OCR, without word confidences: read at a lower base
-        # confidence (`signatures.SCANNER_LAYER`), an agency name from it is a candidate
-        # unless the rest of the MOA corroborates it.
-        layer = [replace(p, words=p.layer_words, method=SCANNER_LAYER) if p.layer_words else p
+    # Scanned signature pages were read by Tesseract; what it missed, other readings of
+    # the same pages may still hold: the scanner's own text layer (a date stamp, a typed
+    # name) and the line engine's (`lines.py`: a name under a signature, handwritten
+    # digits). Each is a second opinion read at a lower base confidence
+    # (`signatures.SCANNER_LAYER`, `signatures.LINE_OCR`): an agency name from it is a
+    # candidate unless another reading or the rest of the MOA confirms it.
+    agencies, ices = [(OCR, agency)], [(OCR, ice)]
+    for method, words_of in ((SCANNER_LAYER, _layer_words), (LINE_OCR, _line_words)):
+        if not any(words_of(p) for p in pages):
+            continue
+        other = [replace(p, words=words_of(p), method=method) if words_of(p) else p
                  for p in pages]  # fmt: skip
-        other_agency, other_ice, _ = read_signatories(layer)
-        agency, ice = _filled(agency, other_agency), _filled(ice, other_ice)
+        other_agency, other_ice, _ = read_signatories(other)
+        agencies.append((method, other_agency))
+        ices.append((method, other_ice))
+    agency, ice = _merged(agencies), _merged(ices)
+    agency.signed_on, ice.signed_on = consistent_dates(agency.signed_on, ice.signed_on)
     result = Extraction(
         agency_signatory=agency,
         ice_signatory=ice,
@@ -148,29 +164,93 @@ def extract(pages: Sequence[PageRead]) -> Extraction:
     return result
 
 
-def _filled(signatory: Signatory, other: Signatory) -> Signatory:
-    """Each part `signatory` has not published, taken from `other` where it has. Two
-    readings (Tesseract's and the scanner's) that read the same name corroborate it."""
-    name, again = signatory.name, other.name
-    if not name.published and name.value and again.value and alike(name.value, again.value):
-        confidence = max(name.confidence or 0.0, again.confidence or 0.0, CORROBORATED)
-        method = f"{name.method}+{SCANNER_LAYER}"
-        signatory.name = replace(name, confidence=confidence, method=method, reason=None)
-    for part in ("name", "title", "agency", "signed_on"):
-        if not getattr(signatory, part).published and getattr(other, part).published:
-            setattr(signatory, part, getattr(other, part))
+def _layer_words(page: PageRead) -> list[Word]:
+    return page.layer_words
+
+
+def _line_words(page: PageRead) -> list[Word]:
+    return page.line_words
+
+
+def _merged(readings: Sequence[tuple[str, Signatory]]) -> Signatory:
+    """The first reading, each part it has not published taken from the first other
+    reading that has (a part it has not read at all, from one that has a candidate).
+    A name no reading publishes is published when two readings (say Tesseract's and the
+    line engine's) read it alike: two engines seldom misread a signature as one name."""
+    (_, signatory), others = readings[0], readings[1:]
+    if not any(s.name.published for _, s in readings):
+        names = [(method, s.name) for method, s in readings if s.name.value]
+        for (first, name), (second, again) in combinations(names, 2):
+            if alike(name.value or "", again.value or ""):
+                # Spelt as the reading with more letters: what a signature hides is
+                # lost, seldom added (`Eddie Joe Ite` beside `Eddie Joe White`); the
+                # earlier reading when they are as long.
+                fuller = max((name, again), key=lambda v: len(letters(v.value or "")))
+                confidence = max(name.confidence or 0.0, again.confidence or 0.0, CORROBORATED)
+                method = f"{name.method}+{second}" if fuller is name else f"{again.method}+{first}"
+                signatory.name = replace(fuller, confidence=confidence, method=method, reason=None)
+                break
+    for _, other in others:
+        for part in ("name", "title", "agency", "signed_on"):
+            mine, theirs = getattr(signatory, part), getattr(other, part)
+            if (not mine.published and theirs.published) or (mine.value is None and theirs.value):
+                setattr(signatory, part, theirs)  # a fact, or at least a candidate
+    signatory.name = _completed(signatory.name, readings)
     return signatory
+
+
+def _completed(name: Value, readings: Sequence[tuple[str, Signatory]]) -> Value:
+    """A published name another reading reads alike with letters it lost (`Ravis
+    Daugherty`, the T under a signature; another reading `TRAVIS DAUGHERTY`), spelt as
+    that reading does: only when every letter read is in the fuller reading, in order."""
+    if not name.published or not name.value:
+        return name
+    read = letters(name.value)
+    for method, other in readings:
+        fuller = other.name.value
+        if (
+            fuller
+            and len(letters(fuller)) > len(read)
+            and alike(name.value, fuller)
+            and _subsequence(read, letters(fuller))
+        ):
+            spelt = proper_case(fuller)
+            return replace(name, value=spelt, method=f"{name.method}+{method}")
+    return name
+
+
+def _subsequence(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(char in rest for char in short)
+
+
+def consistent_dates(agency: Value, ice: Value) -> tuple[Value, Value]:
+    """The two parties' dates, the less confident one a candidate when they cannot both
+    be right: the agency signs first and ICE within months (every labelled MOA: 0–135
+    days), so an agency date more than `DATE_AFTER_ICE` days after ICE's, or more than
+    `DATE_BEFORE_ICE` days before it, is a misread (OCR's `2020` for a handwritten `2025`)."""
+    if not (agency.published and ice.published and agency.value and ice.value):
+        return agency, ice
+    gap = (dt.date.fromisoformat(ice.value) - dt.date.fromisoformat(agency.value)).days
+    if -DATE_AFTER_ICE <= gap <= DATE_BEFORE_ICE:
+        return agency, ice
+    reason = f"the parties' dates are {abs(gap)} days apart: a candidate, not published"
+    if (agency.confidence or 0.0) <= (ice.confidence or 0.0):
+        return agency.demoted(reason), ice
+    return agency, ice.demoted(reason)
 
 
 def signing_date(agency: Value, ice: Value) -> Value:
     """The MOA takes effect when both parties have signed: the later of the two dates.
     With one date read, that date, at a lower confidence."""
     known = [v for v in (agency, ice) if v.value is not None]
+    if any(v.published for v in known):
+        known = [v for v in known if v.published]  # a candidate never moves a fact
     if len(known) == 2:
         later = max(known, key=lambda v: v.value or "")
         confidence = min(v.confidence or 0 for v in known)
         return Value(later.value, later.page, "later-of-both", confidence, box=later.box)
-    if ice.value is not None:
+    if any(v is ice for v in known):
         return Value(
             ice.value,
             ice.page,
@@ -179,7 +259,7 @@ def signing_date(agency: Value, ice: Value) -> Value:
             reason="the agency's date could not be read",
             box=ice.box,
         )
-    if agency.value is not None:
+    if any(v is agency for v in known):
         return Value.missing(
             "only the agency's date could be read; ICE signs last", agency.page, agency.value
         )

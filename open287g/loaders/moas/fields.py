@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from nameparser import HumanName  # type: ignore[import-untyped,unused-ignore]
@@ -25,6 +25,9 @@ PUBLISH_CONFIDENCE = 0.6
 # files): the lowest confidence at which published agency names reach 98 % precision
 # (100 %, recall 49 %; at 0.6 it was 89.7 % precision, 71 % recall).
 PUBLISH_NAME_CONFIDENCE = 0.908
+
+# A threshold no confidence (at most 1) reaches.
+_NEVER = 2.0
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF points, origin top left
 
@@ -48,6 +51,10 @@ class Value:
     @property
     def candidate(self) -> bool:
         return self.value is not None and not self.published
+
+    def demoted(self, reason: str) -> Value:
+        """This value as a candidate whatever its confidence: another fact contradicts it."""
+        return replace(self, reason=reason, threshold=_NEVER)
 
     @staticmethod
     def missing(reason: str, page: int | None = None, raw: str | None = None) -> Value:

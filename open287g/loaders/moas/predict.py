@@ -39,13 +39,16 @@ MODELS = {
 }
 
 
-def _cached(recognize: Callable[..., Any], folder: Path) -> Callable[..., Any]:
-    def wrapper(image: bytes, points_per_pixel: float, *, psm: int, timeout: float) -> Any:
-        key = hashlib.sha256(image + f"|{points_per_pixel}|{psm}".encode()).hexdigest()
-        path = folder / f"{key}.pickle"
+def _cached(recognize: Callable[..., Any], folder: Path, engine: str) -> Callable[..., Any]:
+    def wrapper(image: bytes, points_per_pixel: float, **options: Any) -> Any:
+        timeout = options.pop("timeout")
+        # Tesseract's pages are keyed by their segmentation mode, the line engine's by name.
+        mode = options.get("psm", engine)
+        key = hashlib.sha256(image + f"|{points_per_pixel}|{mode}".encode())
+        path = folder / f"{key.hexdigest()}.pickle"
         if path.is_file():
             return pickle.loads(path.read_bytes())  # noqa: S301 (our own cache)
-        page = recognize(image, points_per_pixel, psm=psm, timeout=timeout)
+        page = recognize(image, points_per_pixel, timeout=timeout, **options)
         path.write_bytes(pickle.dumps(page))
         return page
 
@@ -71,11 +74,12 @@ def _value(value: Any) -> dict[str, Any]:
 def predict_one(path: Path, ocr_cache: Path | None) -> dict[str, Any]:
     if ocr_cache is not None:
         ocr_cache.mkdir(parents=True, exist_ok=True)
-        recognize = getattr(read_module, "recognize")  # noqa: B009 (patched by name)
-        if not getattr(recognize, "_cached", False):
-            wrapped = _cached(recognize, ocr_cache)
-            setattr(wrapped, "_cached", True)  # noqa: B010
-            setattr(read_module, "recognize", wrapped)  # noqa: B010
+        for name, engine in (("recognize", "tesseract"), ("recognize_lines", "rapidocr")):
+            recognize = getattr(read_module, name)
+            if not getattr(recognize, "_cached", False):
+                wrapped = _cached(recognize, ocr_cache, engine)
+                setattr(wrapped, "_cached", True)  # noqa: B010
+                setattr(read_module, name, wrapped)
     started = time.monotonic()
     read = read_pdf(path.read_bytes(), ReadLimits())
     extraction = extract(read.pages)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pypdfium2 as pdfium
 
 from open287g.loaders.moas.layout import Word
+from open287g.loaders.moas.lines import recognize_lines
 from open287g.loaders.moas.ocr import (
     OcrFailed,
     OcrPage,
@@ -87,6 +88,9 @@ class PageRead:
     # A scanned signature page OCR-ed although it has a scanner's text layer: that layer's
     # words, a second reading the extractor falls back on (extract.py).
     layer_words: list[Word] = field(default_factory=list, repr=False)
+    # A scanned signature page read line by line by a second engine (`lines.py`), which
+    # reads typed names under signatures and handwritten digits Tesseract misses.
+    line_words: list[Word] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -223,13 +227,64 @@ def _ocr_page(
 
     reading = ocr(3)
     words = reading.words
+    line_words: list[Word] = []
     if _SIGNATURE_PAGE.search(reading.text):
         # Names typed or stamped beside a signature are often skipped in reading order;
         # a sparse-text pass finds them, with positions for the extractor.
         words = ocr(11).words
+        line_words = _lines(image, points_per_pixel, number, clock, progress, words)
     return PageRead(
-        number, OCR, engine_version(), reading.confidence, reading.text, words=words, width=width
+        number,
+        OCR,
+        engine_version(),
+        reading.confidence,
+        reading.text,
+        words=words,
+        width=width,
+        line_words=line_words,
     )
+
+
+def _signing_paragraph_top(words: list[Word]) -> float:
+    """Where "By signing this MOA …" starts on the page (0 when it is not there): `By`
+    followed on its line by a word starting `sign`. Only that page goes to the line
+    engine (a page that merely mentions ICE or signatures does not)."""
+    tops = [
+        by.y0
+        for by in words
+        if by.text == "By"
+        for after in words
+        if after.text.lower().startswith("sign")
+        and 0 < after.x0 - by.x1 < 4 * by.height
+        and abs(after.yc - by.yc) < by.height / 2
+    ]
+    return max(0.0, min(tops) - 2) if tops else 0.0
+
+
+def _lines(
+    image: bytes,
+    points_per_pixel: float,
+    number: int,
+    clock: _OcrClock,
+    progress: Progress,
+    words: list[Word],
+) -> list[Word]:
+    """The signature page's words as the line engine reads them, below the "By signing"
+    paragraph when Tesseract's `words` place it; none when that engine is missing or
+    fails (Tesseract's reading stands alone then)."""
+    top = _signing_paragraph_top(words)
+    if top <= 0:
+        return []  # not the page the signatures follow (or Tesseract did not place it)
+    progress("ocr", number)
+    started = time.monotonic()
+    try:
+        timeout = clock.timeout()
+        return recognize_lines(image, points_per_pixel, timeout=timeout, top=top).words
+    except (OcrUnavailable, OcrFailed):
+        return []
+    finally:
+        clock.used += time.monotonic() - started
+        progress("page", number)
 
 
 def _ocr_signature_words(
@@ -258,4 +313,5 @@ def _ocr_signature_words(
         words=reading.words,
         width=own.width,
         layer_words=own.words,
+        line_words=_lines(image, points_per_pixel, own.number, clock, progress, reading.words),
     )

@@ -73,10 +73,13 @@ _ICE_DEFAULT_AGENCY = "U.S. Immigration and Customs Enforcement"
 # A scanned page's own OCR layer (a scanner's, no word confidences), read as a second
 # opinion: below the agency-name gate, above the one for other values.
 SCANNER_LAYER = "scanner-layer"
+# A signature page as the line engine reads it (`lines.py`), also a second opinion: its
+# English sometimes loses a space, and it reads some signatures as words.
+LINE_OCR = "line-ocr"
 
 
 def _base(page: PageRead) -> float:
-    if page.method == SCANNER_LAYER:
+    if page.method in (SCANNER_LAYER, LINE_OCR):
         return 0.9
     return 0.95 if page.method != OCR else 0.97
 
@@ -197,8 +200,10 @@ def read_column(column: Column, known: Sequence[str] = ()) -> Signatory:
         block_name, block_title, block_office, factor = printed_block(column, start)
 
     names = [found.get("name"), heading, block_name, digital_name, found.get("signature")]
-    # The agency's signatory may become its official: the stricter gate chosen for names.
-    gate = PUBLISH_NAME_CONFIDENCE if column.role == "agency" else PUBLISH_CONFIDENCE
+    # The agency's signatory may become its official: the stricter gate chosen for names;
+    # a name only the line engine read (a second opinion) needs the same confirmation.
+    strict = column.role == "agency" or column.page.method == LINE_OCR
+    gate = PUBLISH_NAME_CONFIDENCE if strict else PUBLISH_CONFIDENCE
     factors = {id(block_name): factor, id(found.get("signature")): _ON_SIGNATURE}
     values = [_name_value(f, base * factors.get(id(f), 1.0), gate) for f in names if f]
     if column.role == "ice":
@@ -235,10 +240,18 @@ def _corroborated(
         words = line.words[label[1] :] if label else line.words
         text = clean(_STAMP_NOISE.sub(" ", " ".join(w.text for w in words)))
         found = Found(text, list(words), column.page.number, "column")
-        for name in names_in_window(text):
+        bare = re.sub(_TITLE_START, "", text).strip()
+        confidence = found.confidence(_base(column.page))
+        names = names_in_window(text)
+        for name in names:
             # A line of its own: `Lake Clarke` in `Lake Clarke Shores Police` is a place.
-            if letters_of(name) == letters_of(re.sub(_TITLE_START, "", text)):
-                seen.append((name, _kept(name, found, found.confidence(_base(column.page)))))
+            if letters_of(name) == letters_of(bare):
+                seen.append((name, _kept(name, found, confidence)))
+        if not names and 1 <= len(bare.split()) <= 3 and not re.search(r"\d", bare):
+            # A name whose spaces OCR lost or hyphenated (`Chrie-West`): the letters of
+            # the line alone, which only a known name can confirm.
+            unread = Value(None, found.page, "column", confidence, None, bare, found.box)
+            seen.append((bare, unread))
     for read, value in seen:
         match = corroborating(read, known)
         if match is None:
@@ -254,6 +267,8 @@ def _respelt(value: Value, known: Sequence[str]) -> Value:
     """A published name that is one of `known` cut short (`Timothy S. Robbin`, OCR losing
     the end of a line), spelled as `known` spells it; a name printed otherwise is kept."""
     match = corroborating(value.value, known) if value.published and value.value else None
+    if match is None and value.published and value.value:
+        match = _completed(value.value, known)
     read = letters_of((value.value or "-").split()[-1])
     if match is None or not letters_of(match.split()[-1]).startswith(read):
         return value
@@ -261,6 +276,19 @@ def _respelt(value: Value, known: Sequence[str]) -> Value:
         return value
     method = f"{value.method}+corroborated"
     return Value(match, value.page, method, value.confidence, None, value.value, value.box)
+
+
+def _completed(read: str, known: Sequence[str]) -> str | None:
+    """The known name that `read` is with its surname cut short (`Todd M. Ly`): every
+    token before the surname the same, the surname read from its start (2 letters on)."""
+    tokens = [letters_of(t) for t in read.split()]
+    if len(tokens) < 3 or len(tokens[-1]) < 2:
+        return None
+    for name in known:
+        parts = [letters_of(t) for t in name.split()]
+        if parts[:-1] == tokens[:-1] and parts[-1].startswith(tokens[-1]):
+            return name
+    return None
 
 
 def _known_ice_official(found: Found, base: float) -> Value:

@@ -1,0 +1,68 @@
+"""The line engine (`loaders/moas/lines.py`): a second OCR reading of scanned signature
+pages, its words placed where the engine saw them, bounded like Tesseract."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from open287g.loaders.moas.extract import extract
+from open287g.loaders.moas.lines import parse_lines, recognize_lines
+from open287g.loaders.moas.ocr import OcrFailed
+from open287g.loaders.moas.pdf import load_page, open_pdf, render_gray
+from open287g.loaders.moas.read import ReadLimits, read_pdf
+from tests.support.moas import KINNEY, one_page
+
+_TEXT = st.text(alphabet="AbcJ.,- 0123", min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(_TEXT, min_size=1, max_size=4), scale=st.sampled_from([0.24, 0.5, 1.0]))
+def test_words_are_the_lines_characters_between_spaces(texts: list[str], scale: float) -> None:
+    lines = [
+        {
+            "text": text,
+            "score": 0.9,
+            "boxes": [[10.0 * i, 50.0 * n, 10.0 * i + 8, 50.0 * n + 20] for i in range(len(text))],
+        }
+        for n, text in enumerate(texts)
+    ]
+    page = parse_lines(lines, scale)
+    assert [w.text for w in page.words] == [w for text in texts for w in text.split()]
+    for word in page.words:
+        assert word.x1 > word.x0 >= 0
+        assert word.y1 - word.y0 == pytest.approx(20 * scale)
+        assert word.x1 - word.x0 == pytest.approx((10 * (len(word.text) - 1) + 8) * scale)
+        assert word.conf == 90.0
+    assert page.text == "\n".join(texts)
+
+
+def test_a_line_without_its_character_boxes_gives_no_words() -> None:
+    page = parse_lines([{"text": "Todd M. Lyons", "score": 0.8, "boxes": [[0, 0, 1, 1]]}], 1.0)
+    assert page.words == []
+    assert page.text == "Todd M. Lyons"
+
+
+def test_a_scanned_signature_page_is_read_by_both_engines(tmp_path: Path) -> None:
+    read = read_pdf(one_page(KINNEY, 9, tmp_path).read_bytes(), ReadLimits())
+    (page,) = read.pages
+    assert page.words
+    assert page.line_words
+    seen = " ".join(w.text for w in page.line_words)
+    assert "Lyons" in seen  # ICE's signatory, typed beside the signature
+    assert all(0 <= w.x0 < w.x1 <= page.width + 1 for w in page.line_words)
+    tesseract_only = extract([replace(page, line_words=[])])
+    both = extract(read.pages)
+    assert both.ice_signatory.name.value == tesseract_only.ice_signatory.name.value
+    assert both.ice_signatory.name.value == "Todd M. Lyons"
+
+
+def test_the_line_engine_is_bounded_in_time(tmp_path: Path) -> None:
+    document = open_pdf(one_page(KINNEY, 9, tmp_path).read_bytes())
+    image, points_per_pixel = render_gray(load_page(document, 0), 150, 40_000_000)
+    with pytest.raises(OcrFailed, match=r"longer than 0\.05 s"):
+        recognize_lines(image, points_per_pixel, timeout=0.05)

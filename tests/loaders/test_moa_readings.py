@@ -1,0 +1,117 @@
+"""Several readings of one signature page (Tesseract's, a scanner's text layer, the line
+engine's) merged into one answer (`loaders/moas/extract.py`): what two readings agree on is
+published, spelt as the fuller one; a name only the line engine reads stays a candidate;
+the parties' dates must fit together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from open287g.loaders.moas.extract import (
+    DATE_AFTER_ICE,
+    DATE_BEFORE_ICE,
+    consistent_dates,
+    extract,
+)
+from open287g.loaders.moas.fields import PUBLISH_CONFIDENCE, Value
+from open287g.loaders.moas.read import PageRead
+from tests.support.moas import laid_out
+
+BY_SIGNING = "By signing this MOA, each party agrees to the fullest extent allowed by law."
+
+
+def signature_page(agency_name: str, ice_name: str, conf: float) -> PageRead:
+    return laid_out(
+        9,
+        [
+            [(60, BY_SIGNING)],
+            [(60, "For the LEA:"), (311, "For ICE:")],
+            [(60, "Date: March 3, 2025"), (311, "Date: March 4, 2025")],
+            [(60, f"Name: {agency_name}"), (311, f"Name: {ice_name}")],
+            [(60, "Title: Sheriff"), (311, "Title: Acting Director")],
+        ],
+        conf=conf,
+    )
+
+
+def with_lines(page: PageRead, agency_name: str, ice_name: str, conf: float) -> PageRead:
+    """`page` with a line engine's reading of the same block."""
+    return replace(page, line_words=signature_page(agency_name, ice_name, conf).words)
+
+
+def test_a_name_two_engines_read_alike_is_published_in_its_fuller_spelling() -> None:
+    tesseract = signature_page("Eddie Joe Ite", "Todd M. Lyons", conf=85.0)
+    alone = extract([tesseract]).agency_signatory.name
+    assert (alone.value, alone.published) == ("Eddie Joe Ite", False)
+    both = extract([with_lines(tesseract, "Eddie Joe White", "Todd M. Lyons", 85.0)])
+    name = both.agency_signatory.name
+    assert (name.value, name.published, name.confidence) == ("Eddie Joe White", True, 0.95)
+    assert name.method == "form+ocr"
+
+
+def test_a_name_only_the_line_engine_reads_stays_a_candidate() -> None:
+    tesseract = signature_page("Zq", "Qz", conf=85.0)
+    page = with_lines(tesseract, "Eddie Joe White", "Jane Roe", 99.0)
+    result = extract([page])
+    assert result.agency_signatory.name.value == "Eddie Joe White"
+    assert not result.agency_signatory.name.published
+    # ICE's lower gate does not apply to the line engine's names: unconfirmed, a candidate.
+    assert result.ice_signatory.name.value == "Jane Roe"
+    assert not result.ice_signatory.name.published
+
+
+def test_a_published_name_missing_letters_is_completed_by_a_fuller_reading() -> None:
+    tesseract = signature_page("Ravis Daugherty", "Todd M. Lyons", conf=99.0)
+    assert extract([tesseract]).agency_signatory.name.value == "Ravis Daugherty"
+    page = with_lines(tesseract, "TRAVIS DAUGHERTY", "Todd M. Lyons", 90.0)
+    name = extract([page]).agency_signatory.name
+    assert (name.value, name.published, name.method) == ("Travis Daugherty", True, "form+line-ocr")
+    # Another name, not the same one with letters lost, changes nothing.
+    other = with_lines(tesseract, "Mavis Daugherty", "Todd M. Lyons", 90.0)
+    assert extract([other]).agency_signatory.name.value == "Ravis Daugherty"
+
+
+def test_an_ice_name_cut_short_is_completed_from_the_officials() -> None:
+    page = signature_page("Gary R. Schuette", "Todd M. Ly", conf=95.0)
+    assert extract([page]).ice_signatory.name.value == "Todd M. Lyons"
+    assert (
+        extract([signature_page("Gary R. Schuette", "Todd X. Ly", 95.0)]).ice_signatory.name.value
+        != "Todd M. Lyons"
+    )
+
+
+def dated(day: dt.date, confidence: float) -> Value:
+    return Value(day.isoformat(), 9, "form", confidence)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ice=st.dates(dt.date(2019, 1, 1), dt.date(2026, 12, 31)),
+    gap=st.integers(-800, 800),
+    agency_confidence=st.floats(PUBLISH_CONFIDENCE, 1.0),
+    ice_confidence=st.floats(PUBLISH_CONFIDENCE, 1.0),
+)
+def test_dates_that_cannot_both_be_right_leave_the_less_sure_one_a_candidate(
+    ice: dt.date, gap: int, agency_confidence: float, ice_confidence: float
+) -> None:
+    agency_date = dated(ice - dt.timedelta(days=gap), agency_confidence)
+    ice_date = dated(ice, ice_confidence)
+    agency_after, ice_after = consistent_dates(agency_date, ice_date)
+    if -DATE_AFTER_ICE <= gap <= DATE_BEFORE_ICE:
+        assert (agency_after, ice_after) == (agency_date, ice_date)
+        return
+    demoted = agency_after if agency_confidence <= ice_confidence else ice_after
+    kept = ice_after if demoted is agency_after else agency_after
+    assert demoted.candidate
+    assert f"{abs(gap)} days apart" in (demoted.reason or "")
+    assert kept.published
+    assert kept in (agency_date, ice_date)
+
+
+def test_one_date_alone_is_left_as_read() -> None:
+    agency = dated(dt.date(2020, 3, 12), 0.7)
+    assert consistent_dates(agency, Value.missing("no date")) == (agency, Value.missing("no date"))
