@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from open287g.loaders.moas.extract import extract
+from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.lines import parse_lines, recognize_lines
 from open287g.loaders.moas.ocr import OcrFailed
 from open287g.loaders.moas.pdf import load_page, open_pdf, render_gray
-from open287g.loaders.moas.read import ReadLimits, read_pdf
+from open287g.loaders.moas.read import ReadLimits, _lines, _OcrClock, read_pdf
 from tests.support.moas import KINNEY, one_page
 
 _TEXT = st.text(alphabet="AbcJ.,- 0123", min_size=1, max_size=40)
@@ -66,3 +67,20 @@ def test_the_line_engine_is_bounded_in_time(tmp_path: Path) -> None:
     image, points_per_pixel = render_gray(load_page(document, 0), 150, 40_000_000)
     with pytest.raises(OcrFailed, match=r"longer than 0\.05 s"):
         recognize_lines(image, points_per_pixel, timeout=0.05)
+
+
+def test_a_signature_page_the_second_engine_could_not_read_is_partial(tmp_path: Path) -> None:
+    """Tesseract's reading stands, and the page says why it stands alone: a `partial`
+    document is read again by the next load, when the cause may be gone."""
+    document = open_pdf(one_page(KINNEY, 9, tmp_path).read_bytes())
+    image, points_per_pixel = render_gray(load_page(document, 0), 150, 40_000_000)
+    by_signing = [Word("By", 72.0, 400.0, 84.0, 410.0), Word("signing", 87.0, 400.0, 120.0, 410.0)]
+    spent = _OcrClock(ReadLimits(ocr_budget=0.0))
+    words, reason = _lines(image, points_per_pixel, 1, spent, lambda kind, page: None, by_signing)
+    assert words == []
+    assert reason == (
+        "signature block not read by the second OCR engine: "
+        "the document's OCR budget of 0 s is spent"
+    )
+    # A page without the paragraph is not the line engine's: nothing to say.
+    assert _lines(image, points_per_pixel, 1, spent, lambda kind, page: None, []) == ([], None)

@@ -228,17 +228,19 @@ def _ocr_page(
     reading = ocr(3)
     words = reading.words
     line_words: list[Word] = []
+    reason = None
     if _SIGNATURE_PAGE.search(reading.text):
         # Names typed or stamped beside a signature are often skipped in reading order;
         # a sparse-text pass finds them, with positions for the extractor.
         words = ocr(11).words
-        line_words = _lines(image, points_per_pixel, number, clock, progress, words)
+        line_words, reason = _lines(image, points_per_pixel, number, clock, progress, words)
     return PageRead(
         number,
         OCR,
         engine_version(),
         reading.confidence,
         reading.text,
+        reason,
         words=words,
         width=width,
         line_words=line_words,
@@ -268,20 +270,21 @@ def _lines(
     clock: _OcrClock,
     progress: Progress,
     words: list[Word],
-) -> list[Word]:
+) -> tuple[list[Word], str | None]:
     """The signature page's words as the line engine reads them, below the "By signing"
-    paragraph when Tesseract's `words` place it; none when that engine is missing or
-    fails (Tesseract's reading stands alone then)."""
+    paragraph where Tesseract's `words` place it, and why there are none when the engine
+    is missing or failed: Tesseract's reading stands alone then, and the page is
+    `partial`, so a later load reads it again (the cause may be gone)."""
     top = _signing_paragraph_top(words)
     if top <= 0:
-        return []  # not the page the signatures follow (or Tesseract did not place it)
+        return [], None  # not the page the signatures follow (or Tesseract did not place it)
     progress("ocr", number)
     started = time.monotonic()
     try:
         timeout = clock.timeout()
-        return recognize_lines(image, points_per_pixel, timeout=timeout, top=top).words
-    except (OcrUnavailable, OcrFailed):
-        return []
+        return recognize_lines(image, points_per_pixel, timeout=timeout, top=top).words, None
+    except (OcrUnavailable, OcrFailed) as exc:
+        return [], f"signature block not read by the second OCR engine: {exc}"
     finally:
         clock.used += time.monotonic() - started
         progress("page", number)
@@ -304,14 +307,16 @@ def _ocr_signature_words(
     finally:
         clock.used += time.monotonic() - started
         progress("page", own.number)
+    line_words, reason = _lines(image, points_per_pixel, own.number, clock, progress, reading.words)
     return PageRead(
         own.number,
         OCR,
         engine_version(),
         reading.confidence,
         own.text,
+        reason,
         words=reading.words,
         width=own.width,
         layer_words=own.words,
-        line_words=_lines(image, points_per_pixel, own.number, clock, progress, reading.words),
+        line_words=line_words,
     )
