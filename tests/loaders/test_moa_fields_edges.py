@@ -30,6 +30,7 @@ from open287g.loaders.moas.fields import (
     looks_like_name,
     parse_date,
     proper_case,
+    repaired_date,
     tidy_name,
 )
 from open287g.loaders.moas.read import PageRead
@@ -340,3 +341,42 @@ def test_more_edges_of_names() -> None:
     assert body_names([page(1, "For the LEA: Lt. Gary Schuette")]) == ["Gary Schuette"]
     # Surnames exactly 0.75 alike (`rudd`, `rudy`: 2 × 3 / 8) are one surname misread.
     assert alike("Jonathan Rudd", "Jonathan Rudy")
+
+
+_CONFUSED = {"0": "OoDQ", "1": "lI|", "2": "Zz", "5": "Ss", "6": "bG", "8": "B", "9": "gq"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    day=st.dates(dt.date(2019, 1, 1), dt.date(2025, 12, 31)),
+    separator=st.sampled_from("/-."),
+    picks=st.lists(st.integers(0, 3), min_size=10, max_size=10),
+)
+def test_a_handwritten_date_with_letters_for_digits_is_repaired(
+    day: dt.date, separator: str, picks: list[int]
+) -> None:
+    written = f"{day.month:02d}{separator}{day.day:02d}{separator}{day.year}"
+    misread = "".join(
+        (_CONFUSED[c][picks[i] % len(_CONFUSED[c])] if c in _CONFUSED and i % 3 == 1 else c)
+        for i, c in enumerate(written)
+    )
+    assert parse_date(repaired_date(f"Date: {misread}"))[0] == day
+
+
+@settings(max_examples=100, deadline=None)
+@given(day=st.dates(dt.date(2019, 1, 1), dt.date(2025, 12, 31)), where=st.integers(1, 3))
+def test_a_month_misspelt_by_one_letter_is_repaired(day: dt.date, where: int) -> None:
+    month = day.strftime("%B")
+    if len(month) < 5:
+        return  # May, June, July: too short to tell a misspelling from another word
+    misspelt = month[:where] + "x" + month[where + 1 :]
+    repaired = repaired_date(f"{misspelt} {day.day}.{day.year}")
+    assert parse_date(repaired)[0] == day
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Sheriff 12 men", "Ve 13.0", "Title: Chief of Police", "Monch 13, B0as", "Agency 9"],
+)
+def test_text_that_is_no_date_stays_no_date(text: str) -> None:
+    assert parse_date(repaired_date(text))[0] is None

@@ -10,6 +10,7 @@ and shown as such, never published as a fact nor as an agency's current official
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -206,6 +207,38 @@ _WORD_DATE = re.compile(
 _SPACED_WORD_DATE = re.compile(
     r"\b(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s*-?\s*~?(\d)\s?(\d)?\s+((?:\d\s?){4})\b"
 )
+
+
+# Letters OCR reads for handwritten digits (`O3/ob/2o25` is 03/06/2025).
+_DIGIT_FOR = str.maketrans("OoDQlI|ZzSsbGBgq", "0000111225566899")
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+
+
+def repaired_date(text: str) -> str:
+    """`text` with OCR's usual misreadings of a handwritten date undone: a month name
+    misspelt (`Fe brvarz 28.2025`, `Marrh 12`) spelt right, and in a token of digits and
+    separators, letters that stand for digits read as those digits (`O3/ob/2o25`). What
+    it gives is a guess: its caller reads it at a lower confidence."""
+
+    def month(match: re.Match[str]) -> str:
+        word = re.sub(r"\s", "", match.group(0)).lower()
+        best = max(_MONTH_NAMES, key=lambda m: difflib.SequenceMatcher(None, word, m).ratio())
+        close = difflib.SequenceMatcher(None, word, best).ratio() >= 0.72
+        return best.capitalize() if close and len(best) >= 5 else match.group(0)
+
+    text = re.sub(r"\b[A-Za-z]{2,}(?: [a-z]{2,})?(?=\s*\d)", month, text)
+    text = re.sub(r"\b([A-Z][a-z]+ \d{1,2})\.\s?(\d{4})\b", r"\1, \2", text)  # `28.2025`
+
+    def digits(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if sum(c.isdigit() for c in token) < 2 or not re.search(r"[/\-.]", token):
+            return token
+        return token.translate(_DIGIT_FOR)
+
+    return re.sub(r"[0-9A-Za-z|]+(?:[/\-.][0-9A-Za-z|]+){2}", digits, text)
 
 
 def parse_date(text: str, today: dt.date | None = None) -> tuple[dt.date | None, str | None]:

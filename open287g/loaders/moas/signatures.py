@@ -30,6 +30,7 @@ from open287g.loaders.moas.fields import (
     looks_like_name,
     parse_date,
     proper_case,
+    repaired_date,
     tidy_name,
 )
 from open287g.loaders.moas.form import (
@@ -62,6 +63,8 @@ _TITLE_START = re.compile(
     r"Commander|President|Adjutant|Manager|City|Town|Captain|Major|Lieutenant|Police)",
     re.IGNORECASE,
 )
+# A date read only once OCR's misreadings of handwriting are undone (`fields.repaired_date`).
+_REPAIRED = 0.9
 # A name found only by being near a title (no label, no printed block) is less certain.
 _NEAR_TITLE = 0.85
 # What OCR reads on the signature line itself is most often the handwriting: a name there
@@ -166,6 +169,11 @@ def _date_value(found: Found, base: float) -> Value:
     date, reason = parse_date(found.text)
     if date is None and found.after and not (reason or "").startswith("implausible"):
         date, reason = parse_date(re.sub(r"[^\w,/.\-\s]", " ", f"{found.text} {found.after}"))
+    if date is None and reason == "no date could be read":
+        # A handwritten date OCR misread in its usual ways (`O3/ob/2o25`): a guess, read
+        # at a lower confidence.
+        date, _ = parse_date(repaired_date(found.text))
+        base *= _REPAIRED
     if date is None:
         return Value.missing(reason or "no date", found.page, found.text)
     return _kept(date.isoformat(), found, found.confidence(base), raw=found.text)
