@@ -18,6 +18,7 @@ from open287g.loaders.moas.extract import (
     extract,
 )
 from open287g.loaders.moas.fields import PUBLISH_CONFIDENCE, Value
+from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.read import PageRead
 from tests.support.moas import laid_out
 
@@ -115,3 +116,51 @@ def test_dates_that_cannot_both_be_right_leave_the_less_sure_one_a_candidate(
 def test_one_date_alone_is_left_as_read() -> None:
     agency = dated(dt.date(2020, 3, 12), 0.7)
     assert consistent_dates(agency, Value.missing("no date")) == (agency, Value.missing("no date"))
+
+
+def test_a_candidate_another_reading_reads_alike_in_the_same_place_is_published() -> None:
+    tesseract = signature_page("Zq", "Todd M. Lyons", conf=85.0)
+    lines = with_lines(tesseract, "Steve Whidden", "Todd M. Lyons", 90.0)
+    alone = extract([lines]).agency_signatory.name
+    assert (alone.value, alone.published) == ("Steve Whidden", False)
+    # A scanner's layer that read `Steve id den` where the line engine read the name.
+    scanner = signature_page("Steve id den", "Todd M. Lyons", conf=85.0).words
+    name = extract([replace(lines, layer_words=scanner)]).agency_signatory.name
+    assert (name.value, name.published, name.confidence) == ("Steve Whidden", True, 0.95)
+    assert name.method == "form+scanner-layer"
+    # The same words elsewhere on the page (not in the name's box) confirm nothing.
+    unread = signature_page("Zq", "Todd M. Lyons", conf=85.0).words
+    far = [Word(t, 90.0 + 40 * i, 600.0, 120.0 + 40 * i, 610.0, 85.0)
+           for i, t in enumerate(["Steve", "id", "den"])]  # fmt: skip
+    moved = extract([replace(lines, layer_words=unread + far)]).agency_signatory.name
+    assert (moved.value, moved.published) == ("Steve Whidden", False)
+
+
+def printed_block(agency_name: str, conf: float) -> PageRead:
+    """The 2019-2020 template: names printed above titles, no labels."""
+    return laid_out(
+        7,
+        [
+            [(60, BY_SIGNING)],
+            [(60, "Date: OCT 15 2019"), (311, "Date:")],
+            [(60, "Timothy S. Robbins"), (311, agency_name)],
+            [(60, "Acting Executive Associate Director"), (311, "Sheriff, Hendry County")],
+            [(60, "U.S. Immigration and Customs Enforcement")],
+        ],
+        conf=conf,
+    )
+
+
+def test_a_printed_name_is_confirmed_by_the_words_another_reading_saw_there() -> None:
+    tesseract = printed_block("~~ -", conf=85.0)
+    lines = replace(tesseract, line_words=printed_block("Steve Whidden", 92.0).words)
+    alone = extract([lines]).agency_signatory.name
+    assert (alone.value, alone.published) == ("Steve Whidden", False)
+    assert alone.method == "printed-block"
+    scanner = printed_block("Steve id den", 85.0).words
+    name = extract([replace(lines, layer_words=scanner)]).agency_signatory.name
+    assert (name.value, name.published, name.method) == (
+        "Steve Whidden", True, "printed-block+scanner-layer",
+    )  # fmt: skip
+    other = printed_block("Bill Leeper", 85.0).words  # another name there confirms nothing
+    assert not extract([replace(lines, layer_words=other)]).agency_signatory.name.published

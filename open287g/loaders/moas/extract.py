@@ -26,7 +26,8 @@ EXTRACTOR_VERSION = 9  # 2: layout, OCR of scanned signature pages; 3: + their l
 # 7: points of contact without places, institutions, ranks; 8: a column line confirms a
 # name only when it holds nothing else; ICE names cut short completed; 9: a second OCR
 # engine (`lines.py`) reads signature pages; readings that agree corroborate a name, the
-# fuller spelling wins; parties' dates months apart are candidates
+# fuller spelling wins; parties' dates months apart are candidates; handwritten dates
+# repaired (letters for digits, misspelt months)
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),
@@ -152,6 +153,8 @@ def extract(pages: Sequence[PageRead]) -> Extraction:
         agencies.append((method, other_agency))
         ices.append((method, other_ice))
     agency, ice = _merged(agencies), _merged(ices)
+    agency.name = _confirmed_in_place(agency.name, pages)
+    ice.name = _confirmed_in_place(ice.name, pages)
     agency.signed_on, ice.signed_on = consistent_dates(agency.signed_on, ice.signed_on)
     result = Extraction(
         agency_signatory=agency,
@@ -179,17 +182,21 @@ def _merged(readings: Sequence[tuple[str, Signatory]]) -> Signatory:
     line engine's) read it alike: two engines seldom misread a signature as one name."""
     (_, signatory), others = readings[0], readings[1:]
     if not any(s.name.published for _, s in readings):
-        names = [(method, s.name) for method, s in readings if s.name.value]
-        for (first, name), (second, again) in combinations(names, 2):
-            if alike(name.value or "", again.value or ""):
-                # Spelt as the reading with more letters: what a signature hides is
-                # lost, seldom added (`Eddie Joe Ite` beside `Eddie Joe White`); the
-                # earlier reading when they are as long.
-                fuller = max((name, again), key=lambda v: len(letters(v.value or "")))
-                confidence = max(name.confidence or 0.0, again.confidence or 0.0, CORROBORATED)
-                method = f"{name.method}+{second}" if fuller is name else f"{again.method}+{first}"
-                signatory.name = replace(fuller, confidence=confidence, method=method, reason=None)
-                break
+        # What each reading read as the name: a name, or the text that failed the checks
+        # (`Steve id den`, a scanner's layer over a signature), which can still confirm.
+        read = [(method, s.name, s.name.value or s.name.raw) for method, s in readings]
+        for (first, name, text), (second, again, other) in combinations(read, 2):
+            if not (text and other and (name.value or again.value) and alike(text, other)):
+                continue
+            # Spelt as the reading with more letters: what a signature hides is lost,
+            # seldom added (`Eddie Joe Ite` beside `Eddie Joe White`); the earlier
+            # reading when they are as long.
+            named = [v for v in (name, again) if v.value]
+            fuller = max(named, key=lambda v: len(letters(v.value or "")))
+            confidence = max(name.confidence or 0.0, again.confidence or 0.0, CORROBORATED)
+            method = f"{name.method}+{second}" if fuller is name else f"{again.method}+{first}"
+            signatory.name = replace(fuller, confidence=confidence, method=method, reason=None)
+            break
     for _, other in others:
         for part in ("name", "title", "agency", "signed_on"):
             mine, theirs = getattr(signatory, part), getattr(other, part)
@@ -197,6 +204,33 @@ def _merged(readings: Sequence[tuple[str, Signatory]]) -> Signatory:
                 setattr(signatory, part, theirs)  # a fact, or at least a candidate
     signatory.name = _completed(signatory.name, readings)
     return signatory
+
+
+def _confirmed_in_place(name: Value, pages: Sequence[PageRead]) -> Value:
+    """A candidate name another reading of its page reads alike in the same place (the
+    words whose centres lie in its box, widened by half a line): two engines reading
+    the same spot the same way (`Steve Whidden` beside a scanner's `Steve id den`)."""
+    if name.published or not name.value or name.box is None or name.page is None:
+        return name
+    x0, y0, x1, y1 = name.box
+    pad = (y1 - y0) / 2
+    page = next((p for p in pages if p.number == name.page), None)
+    if page is None:
+        return name
+    for method, words in ((OCR, page.words), (SCANNER_LAYER, page.layer_words),
+                          (LINE_OCR, page.line_words)):  # fmt: skip
+        there = [
+            w.text
+            for w in words
+            if x0 - 2 * pad <= (w.x0 + w.x1) / 2 <= x1 + 2 * pad and y0 - pad <= w.yc <= y1 + pad
+        ]
+        text = " ".join(there)  # (the name's own reading reads the same letters: not a second)
+        if text and letters(text) != letters(name.value) and alike(name.value, text):
+            confidence = max(name.confidence or 0.0, CORROBORATED)
+            return replace(
+                name, confidence=confidence, method=f"{name.method}+{method}", reason=None
+            )
+    return name
 
 
 def _completed(name: Value, readings: Sequence[tuple[str, Signatory]]) -> Value:
