@@ -18,7 +18,7 @@ from open287g.loaders.moas.pdf import load_page, open_pdf, render_gray
 from open287g.loaders.moas.read import ReadLimits, _lines, _OcrClock, read_pdf
 from tests.support.moas import KINNEY, one_page
 
-_TEXT = st.text(alphabet="AbcJ.,- 0123", min_size=1, max_size=40)
+_TEXT = st.text(alphabet="abcj.,- 0123", min_size=1, max_size=40)  # no capital: no space put back
 
 
 @settings(max_examples=60, deadline=None)
@@ -84,3 +84,36 @@ def test_a_signature_page_the_second_engine_could_not_read_is_partial(tmp_path: 
     )
     # A page without the paragraph is not the line engine's: nothing to say.
     assert _lines(image, points_per_pixel, 1, spent, lambda kind, page: None, []) == ([], None)
+
+
+def _words(text: str) -> list[str]:
+    boxes = [[float(i), 0.0, i + 1.0, 1.0] for i in range(len(text))]
+    return [w.text for w in parse_lines([{"text": text, "score": 0.9, "boxes": boxes}], 1.0).words]
+
+
+@pytest.mark.parametrize(
+    ("read", "words"),
+    [
+        ("DarrylDaniels", ["Darryl", "Daniels"]),
+        ("Dennis M.Lemma", ["Dennis", "M.", "Lemma"]),
+        (
+            "U.S.Immigration and CustomsEnforcement",
+            ["U.S.", "Immigration", "and", "Customs", "Enforcement"],
+        ),
+        ("AssistantDirector,Enforcement", ["Assistant", "Director,", "Enforcement"]),
+        # Names written joined to a capital keep it: no space was lost there.
+        ("Sam McCoy", ["Sam", "McCoy"]),
+        ("Angus MacDonald", ["Angus", "MacDonald"]),
+        ("Kris DiGiovanni", ["Kris", "DiGiovanni"]),
+        ("Peter VanDyke", ["Peter", "VanDyke"]),
+        ("March5,2025", ["March5,2025"]),
+    ],
+)
+def test_the_spaces_the_engine_loses_are_put_back(read: str, words: list[str]) -> None:
+    assert _words(read) == words
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.from_regex(r"[A-Z][a-z]{3,8}", fullmatch=True), min_size=2, max_size=4))
+def test_capitalised_words_run_together_come_apart(words: list[str]) -> None:
+    assert _words("".join(words)) == words

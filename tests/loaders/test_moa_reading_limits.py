@@ -60,6 +60,9 @@ def hostile_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def test_hostile_pdfs_are_stored_unreadable_and_the_rest_loads(
     conn: AsyncConnection, hostile_folder: Path
 ) -> None:
+    # The high-water mark of earlier children of this process (the second OCR engine's,
+    # about 0.9 GB with its own cap, run by test_moa_lines): not this load's workers.
+    earlier = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     totals = await load_moas(conn, plan_moas([str(hostile_folder)]), Settings(), limits=LIMITS)
     by_name = {r.name: r for r in totals.results}
     assert len(by_name) == 10
@@ -72,10 +75,8 @@ async def test_hostile_pdfs_are_stored_unreadable_and_the_rest_loads(
     # worker's own doing.
     inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert workers_peak < max((LIMITS.memory_limit + 32) * 1024, inherited + 1), (
-        workers_peak,
-        inherited,
-    )
+    bound = max((LIMITS.memory_limit + 32) * 1024, inherited + 1)
+    assert workers_peak < bound or workers_peak == earlier, (workers_peak, inherited, earlier)
     unreadable = {n: r.reason for n, r in by_name.items() if r.status == "unreadable"}
     assert unreadable.keys() == {"nested7.pdf", "nested5.pdf", "flate_bomb.pdf", "not_a_pdf.pdf"}
     # 10**7 drawings exhaust the memory limit, or the time limit first on a slow machine.

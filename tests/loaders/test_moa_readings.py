@@ -164,3 +164,14 @@ def test_a_printed_name_is_confirmed_by_the_words_another_reading_saw_there() ->
     )  # fmt: skip
     other = printed_block("Bill Leeper", 85.0).words  # another name there confirms nothing
     assert not extract([replace(lines, layer_words=other)]).agency_signatory.name.published
+
+
+def test_a_reading_that_saw_more_letters_confirms_nothing() -> None:
+    """`J6hnGrossnickle` (no name: a digit) shows letters `Jn Grossnickle` lost."""
+    tesseract = signature_page("Jn Grossnickle", "Todd M. Lyons", conf=85.0)
+    page = with_lines(tesseract, "J6hnGrossnickle", "Todd M. Lyons", 90.0)
+    name = extract([page]).agency_signatory.name
+    assert (name.value, name.published) == ("Jn Grossnickle", False)
+    # The same reading with as many letters or fewer confirms it.
+    page = with_lines(tesseract, "JnGrossnicke", "Todd M. Lyons", 90.0)
+    assert extract([page]).agency_signatory.name.published

@@ -185,13 +185,15 @@ def _merged(readings: Sequence[tuple[str, Signatory]]) -> Signatory:
         # What each reading read as the name: a name, or the text that failed the checks
         # (`Steve id den`, a scanner's layer over a signature), which can still confirm.
         read = [(method, s.name, s.name.value or s.name.raw) for method, s in readings]
-        for (first, name, text), (second, again, other) in combinations(read, 2):
-            if not (text and other and (name.value or again.value) and alike(text, other)):
+        for (first, name, text), (second, again, seen) in combinations(read, 2):
+            if not (text and seen and (name.value or again.value) and alike(text, seen)):
                 continue
+            named = [v for v in (name, again) if v.value]
+            if len(named) == 1 and _saw_more(named[0].value, text, seen):
+                continue  # the other reading saw letters the name lacks: it may be cut short
             # Spelt as the reading with more letters: what a signature hides is lost,
             # seldom added (`Eddie Joe Ite` beside `Eddie Joe White`); the earlier
             # reading when they are as long.
-            named = [v for v in (name, again) if v.value]
             fuller = max(named, key=lambda v: len(letters(v.value or "")))
             confidence = max(name.confidence or 0.0, again.confidence or 0.0, CORROBORATED)
             method = f"{name.method}+{second}" if fuller is name else f"{again.method}+{first}"
@@ -225,12 +227,23 @@ def _confirmed_in_place(name: Value, pages: Sequence[PageRead]) -> Value:
             if x0 - 2 * pad <= (w.x0 + w.x1) / 2 <= x1 + 2 * pad and y0 - pad <= w.yc <= y1 + pad
         ]
         text = " ".join(there)  # (the name's own reading reads the same letters: not a second)
-        if text and letters(text) != letters(name.value) and alike(name.value, text):
+        if (
+            text
+            and letters(text) != letters(name.value)
+            and alike(name.value, text)
+            and not _saw_more(name.value, name.value, text)
+        ):
             confidence = max(name.confidence or 0.0, CORROBORATED)
             return replace(
                 name, confidence=confidence, method=f"{name.method}+{method}", reason=None
             )
     return name
+
+
+def _saw_more(value: str | None, *texts: str | None) -> bool:
+    """Whether one of `texts` holds more letters than the name `value`: a reading that
+    saw `J6hnGrossnickle` does not confirm `Jn Grossnickle`, it shows letters lost."""
+    return any(len(letters(t or "")) > len(letters(value or "")) for t in texts)
 
 
 def _completed(name: Value, readings: Sequence[tuple[str, Signatory]]) -> Value:

@@ -63,6 +63,15 @@ def recognize_lines(
     which the engine would read line by line at several times the cost."""
     engine_version()
     image, offset = _below(image, int(top / points_per_pixel))
+    page = parse_lines(engine_lines(image, timeout=timeout), points_per_pixel)
+    shift = offset * points_per_pixel
+    words = [Word(w.text, w.x0, w.y0 + shift, w.x1, w.y1 + shift, w.conf) for w in page.words]
+    return OcrPage(words, page.text, page.confidence)
+
+
+def engine_lines(image: bytes, *, timeout: float) -> list[dict[str, Any]]:
+    """What the engine reads in a PGM image: its lines, each with its text, score and one
+    box per character (pixels), from the child process."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "OMP_NUM_THREADS": "1",
@@ -83,10 +92,8 @@ def recognize_lines(
     if out.returncode != 0:
         message = out.stderr.decode(errors="replace").strip().splitlines()
         raise OcrFailed(f"line OCR exited {out.returncode}: {message[-1] if message else ''}")
-    page = parse_lines(json.loads(out.stdout), points_per_pixel)
-    shift = offset * points_per_pixel
-    words = [Word(w.text, w.x0, w.y0 + shift, w.x1, w.y1 + shift, w.conf) for w in page.words]
-    return OcrPage(words, page.text, page.confidence)
+    lines: list[dict[str, Any]] = json.loads(out.stdout)
+    return lines
 
 
 def _below(image: bytes, row: int) -> tuple[bytes, int]:
@@ -112,7 +119,8 @@ def parse_lines(lines: list[dict[str, Any]], points_per_pixel: float) -> OcrPage
         if len(boxes) != len(text):
             continue  # a line without character boxes: its words cannot be placed
         current: list[tuple[str, list[float]]] = []
-        for char, box in [*zip(text, boxes, strict=True), (" ", [0.0] * 4)]:
+        chars = [*_spaced(list(zip(text, boxes, strict=True))), (" ", [0.0] * 4)]
+        for char, box in chars:
             if not char.isspace():
                 current.append((char, [float(v) for v in box]))
                 continue
@@ -126,6 +134,32 @@ def parse_lines(lines: list[dict[str, Any]], points_per_pixel: float) -> OcrPage
                 current = []
     confidence = sum(float(line["score"]) for line in lines) / len(lines) if lines else None
     return OcrPage(words, "\n".join(texts), confidence)
+
+
+# Surname prefixes written joined to a capital (`McCoy`, `MacDonald`, `VanDyke`): no
+# space was lost there.
+_PREFIXES = frozenset({"mac", "van", "von", "del", "des", "den", "der", "ten", "ter"})
+
+
+def _spaced(chars: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The line's characters with the spaces the engine tends to lose put back: before a
+    capital that follows a lower-case word of 3 letters or more (`DarrylDaniels`, not
+    `McCoy`), and before a capitalised word that follows an initial or a comma
+    (`M.Lemma`, `Director,Enforcement`)."""
+    out: list[tuple[str, Any]] = []
+    run = ""  # the letters of the word so far
+    for i, (char, box) in enumerate(chars):
+        after = chars[i + 1][0] if i + 1 < len(chars) else ""
+        previous = out[-1][0] if out else ""
+        lost = (
+            char.isupper() and previous.islower() and len(run) >= 3 and run.lower() not in _PREFIXES
+        ) or (char.isupper() and after.islower() and previous in ".," and len(out) > 1)
+        if lost:
+            out.append((" ", box))
+            run = ""
+        out.append((char, box))
+        run = run + char if char.isalpha() else ""
+    return out
 
 
 def _read_pgm(data: bytes) -> Any:

@@ -7,9 +7,10 @@ points are used as they are (`read_pdf`, `extract`), so the same runner measures
 commit too: copy this file into that commit's package and run it there.
 
 OCR is memoised on disk (`--ocr-cache`): Tesseract's answer for one page image and page
-segmentation mode is a pure function of those bytes, so a second run over the same PDFs
-(another extractor version, the same reading) does not OCR 500 pages again. Rendering and
-the text layer are never cached.
+segmentation mode, and the line engine's raw lines for one image, are pure functions of
+those bytes, so a second run over the same PDFs (another extractor version, the same
+reading) does not OCR 500 pages again; what is made of the engines' answers (words,
+spaces put back) is never cached, nor are rendering and the text layer.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from open287g.loaders.moas import lines as lines_module
 from open287g.loaders.moas import read as read_module
 from open287g.loaders.moas.extract import extract
 from open287g.loaders.moas.read import ReadLimits, read_pdf
@@ -39,18 +41,31 @@ MODELS = {
 }
 
 
-def _cached(recognize: Callable[..., Any], folder: Path, engine: str) -> Callable[..., Any]:
-    def wrapper(image: bytes, points_per_pixel: float, **options: Any) -> Any:
-        timeout = options.pop("timeout")
-        # Tesseract's pages are keyed by their segmentation mode, the line engine's by name.
-        mode = options.get("psm", engine)
-        key = hashlib.sha256(image + f"|{points_per_pixel}|{mode}".encode())
+def _cached(recognize: Callable[..., Any], folder: Path) -> Callable[..., Any]:
+    """Tesseract's reading of a page image in one segmentation mode."""
+
+    def wrapper(image: bytes, points_per_pixel: float, *, psm: int, timeout: float) -> Any:
+        key = hashlib.sha256(image + f"|{points_per_pixel}|{psm}".encode())
         path = folder / f"{key.hexdigest()}.pickle"
         if path.is_file():
             return pickle.loads(path.read_bytes())  # noqa: S301 (our own cache)
-        page = recognize(image, points_per_pixel, timeout=timeout, **options)
+        page = recognize(image, points_per_pixel, psm=psm, timeout=timeout)
         path.write_bytes(pickle.dumps(page))
         return page
+
+    return wrapper
+
+
+def _cached_lines(engine_lines: Callable[..., Any], folder: Path) -> Callable[..., Any]:
+    """The line engine's raw lines for an image (what follows from them is not cached)."""
+
+    def wrapper(image: bytes, *, timeout: float) -> Any:
+        path = folder / f"{hashlib.sha256(image + b'|lines').hexdigest()}.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+        lines = engine_lines(image, timeout=timeout)
+        path.write_text(json.dumps(lines))
+        return lines
 
     return wrapper
 
@@ -74,12 +89,15 @@ def _value(value: Any) -> dict[str, Any]:
 def predict_one(path: Path, ocr_cache: Path | None) -> dict[str, Any]:
     if ocr_cache is not None:
         ocr_cache.mkdir(parents=True, exist_ok=True)
-        for name, engine in (("recognize", "tesseract"), ("recognize_lines", "rapidocr")):
-            recognize = getattr(read_module, name)
-            if not getattr(recognize, "_cached", False):
-                wrapped = _cached(recognize, ocr_cache, engine)
+        for module, name, cached in (
+            (read_module, "recognize", _cached),
+            (lines_module, "engine_lines", _cached_lines),
+        ):
+            engine = getattr(module, name)
+            if not getattr(engine, "_cached", False):
+                wrapped = cached(engine, ocr_cache)
                 setattr(wrapped, "_cached", True)  # noqa: B010
-                setattr(read_module, name, wrapped)
+                setattr(module, name, wrapped)
     started = time.monotonic()
     read = read_pdf(path.read_bytes(), ReadLimits())
     extraction = extract(read.pages)
