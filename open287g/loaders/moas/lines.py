@@ -22,12 +22,11 @@ import importlib.util
 import json
 import os
 import resource
-import subprocess
 import sys
 from typing import Any
 
 from open287g.loaders.moas.layout import Word
-from open287g.loaders.moas.ocr import OcrFailed, OcrPage, OcrUnavailable
+from open287g.loaders.moas.ocr import OcrPage, OcrUnavailable, run_engine
 
 ENGINE = "rapidocr"
 # The child's address space: the models and one signature page's feature maps fit
@@ -77,22 +76,9 @@ def engine_lines(image: bytes, *, timeout: float) -> list[dict[str, Any]]:
         "OMP_NUM_THREADS": "1",
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
     }
-    try:
-        out = subprocess.run(
-            [sys.executable, "-m", "open287g.loaders.moas.lines"],
-            input=image,
-            capture_output=True,
-            timeout=timeout,
-            env=env,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise OcrFailed(f"line OCR took longer than {timeout:g} s") from exc
-    except OSError as exc:
-        raise OcrFailed(f"line OCR failed: {exc}") from exc
-    if out.returncode != 0:
-        message = out.stderr.decode(errors="replace").strip().splitlines()
-        raise OcrFailed(f"line OCR exited {out.returncode}: {message[-1] if message else ''}")
-    lines: list[dict[str, Any]] = json.loads(out.stdout)
+    command = [sys.executable, "-m", "open287g.loaders.moas.lines"]
+    out = run_engine(command, image, timeout=timeout, env=env, name="line OCR")
+    lines: list[dict[str, Any]] = json.loads(out)
     return lines
 
 

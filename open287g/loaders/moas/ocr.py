@@ -58,22 +58,28 @@ def recognize(image: bytes, points_per_pixel: float, *, psm: int, timeout: float
     order; 11 finds sparse text, such as a name typed beside a signature."""
     engine_version()
     executable = shutil.which("tesseract") or "tesseract"
+    command = [executable, "stdin", "stdout", "--psm", str(psm), "-l", "eng", "tsv"]
+    out = run_engine(command, image, timeout=timeout, env=_env(), name="tesseract")
+    return parse_tsv(out.decode("utf-8", errors="replace"), points_per_pixel)
+
+
+def run_engine(
+    command: list[str], image: bytes, *, timeout: float, env: dict[str, str], name: str
+) -> bytes:
+    """An OCR engine's output for one image on its stdin: a child process under a
+    wall-clock limit, its failures as `OcrFailed` naming the engine (`name`)."""
     try:
         out = subprocess.run(  # noqa: S603 (fixed arguments, the image goes to stdin)
-            [executable, "stdin", "stdout", "--psm", str(psm), "-l", "eng", "tsv"],
-            input=image,
-            capture_output=True,
-            timeout=timeout,
-            env=_env(),
+            command, input=image, capture_output=True, timeout=timeout, env=env
         )
     except subprocess.TimeoutExpired as exc:
-        raise OcrFailed(f"OCR took longer than {timeout:g} s") from exc
+        raise OcrFailed(f"{name} took longer than {timeout:g} s") from exc
     except OSError as exc:
-        raise OcrFailed(f"tesseract failed: {exc}") from exc
+        raise OcrFailed(f"{name} failed: {exc}") from exc
     if out.returncode != 0:
         message = out.stderr.decode(errors="replace").strip().splitlines()
-        raise OcrFailed(f"tesseract exited {out.returncode}: {message[-1] if message else ''}")
-    return parse_tsv(out.stdout.decode("utf-8", errors="replace"), points_per_pixel)
+        raise OcrFailed(f"{name} exited {out.returncode}: {message[-1] if message else ''}")
+    return out.stdout
 
 
 def parse_tsv(tsv: str, points_per_pixel: float) -> OcrPage:
