@@ -8,11 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open287g.loaders.moas.corroborate import READINGS_AGREE, alike
 from open287g.loaders.moas.extract import (
     DATE_AFTER_ICE,
     DATE_BEFORE_ICE,
@@ -177,30 +175,3 @@ def test_a_reading_that_saw_more_letters_confirms_nothing() -> None:
     # The same reading with as many letters or fewer confirms it.
     page = with_lines(tesseract, "JnGrossnicke", "Todd M. Lyons", 90.0)
     assert extract([page]).agency_signatory.name.published
-
-
-def test_tesseract_reading_a_name_line_alone_confirms_the_line_engines_name() -> None:
-    tesseract = printed_block("~~ -", conf=85.0)
-    lines = replace(tesseract, line_words=printed_block("Dennis M. Lemma", 92.0).words)
-    read = printed_block("Dennis M. Lemma", 80.0).words
-    line_alone = [w for w in read if w.text in ("Dennis", "M.", "Lemma")]
-    name = extract([replace(lines, name_line_words=line_alone)]).agency_signatory.name
-    assert (name.value, name.published, name.method) == (
-        "Dennis M. Lemma", True, "printed-block+tesseract-line",
-    )  # fmt: skip
-    # Tesseract does not confirm its own name by reading it twice.
-    own = replace(printed_block("Dennis M. Lemma", 85.0), name_line_words=line_alone)
-    assert not extract([own]).agency_signatory.name.published
-
-
-@pytest.mark.parametrize(
-    ("one", "other", "agree"),
-    [
-        ("Steve Whidden", "Steve id den", True),
-        ("Dennis M. Lemma", "Dennis M. Lemma", True),
-        ("Rjehard Kirkpatrick", "Riel ard Kirkpatrick", False),  # both misread: no
-        ("Grady Judd", "Jorady Judd", False),
-    ],
-)
-def test_two_readings_agree_only_closely(one: str, other: str, agree: bool) -> None:
-    assert alike(one, other, READINGS_AGREE) is agree

@@ -26,10 +26,6 @@ CORROBORATED = 0.95
 # How alike (difflib ratio of the names' letters) a signature-block name and a body name
 # must be to be one person; a name must have at least `_MIN_LETTERS` letters.
 SIMILARITY = 0.85
-# Two OCR readings of one name, both of which may be misread, must agree more closely
-# than a reading and a name printed plainly (`Rjehard` and `Riel ard` under one signature
-# are not a confirmation).
-READINGS_AGREE = 0.9
 _MIN_LETTERS = 8
 # Where the body introduces a person: a party's heading in the points of contact, or a
 # title written before a name.
@@ -63,13 +59,12 @@ def _surname(name: str) -> str:
     return tokens[-1] if tokens else ""
 
 
-def alike(read: str, known: str, similarity: float = SIMILARITY) -> bool:
-    """Whether a name read in a signature block is the `known` name (misreads allowed:
-    `similarity`, the least difflib ratio of their letters)."""
+def alike(read: str, known: str) -> bool:
+    """Whether a name read in a signature block is the `known` name (misreads allowed)."""
     a, b = letters(read), letters(known)
     if min(len(a), len(b)) < _MIN_LETTERS and a != b:
         return False
-    if difflib.SequenceMatcher(None, a, b).ratio() < similarity:
+    if difflib.SequenceMatcher(None, a, b).ratio() < SIMILARITY:
         return False
     # The surname, read whole or in part, must agree: `Gary R. Se uette` is Schuette,
     # but `John Smith` is not `John Smyth-Jones`.

@@ -11,33 +11,23 @@ from itertools import combinations
 
 from open287g.db.models.enums import ProgramModelCode
 from open287g.loaders.moas.blocks import name_in, read_title
-from open287g.loaders.moas.corroborate import (
-    CORROBORATED,
-    PLACE_AFTER,
-    READINGS_AGREE,
-    alike,
-    letters,
-)
+from open287g.loaders.moas.corroborate import CORROBORATED, PLACE_AFTER, alike, letters
 from open287g.loaders.moas.fields import Extraction, Signatory, Value, proper_case
 from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.read import OCR, PageRead
 from open287g.loaders.moas.signatures import LINE_OCR, SCANNER_LAYER, read_signatories
 
-# A name line read again by Tesseract alone (`read._name_lines`): confirms, never reads.
-NAME_LINE_OCR = "tesseract-line"
-
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 10  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
+EXTRACTOR_VERSION = 9  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
 # 5: names corroborated by the rest of the MOA; a scanner's layer and the signature line
 # itself read at lower confidence; 6: the right party's labels left of its heading;
 # 7: points of contact without places, institutions, ranks; 8: a column line confirms a
 # name only when it holds nothing else; ICE names cut short completed; 9: a second OCR
 # engine (`lines.py`) reads signature pages; readings that agree corroborate a name, the
 # fuller spelling wins; parties' dates months apart are candidates; handwritten dates
-# repaired (letters for digits, misspelt months); 10: name lines read again by Tesseract
-# alone; two readings confirm a name only when closely alike
+# repaired (letters for digits, misspelt months)
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),
@@ -162,9 +152,9 @@ def extract(pages: Sequence[PageRead]) -> Extraction:
         other_agency, other_ice, _ = read_signatories(other)
         agencies.append((method, other_agency))
         ices.append((method, other_ice))
-    (agency, agency_source), (ice, ice_source) = _merged(agencies), _merged(ices)
-    agency.name = _confirmed_in_place(agency.name, pages, agency_source)
-    ice.name = _confirmed_in_place(ice.name, pages, ice_source)
+    agency, ice = _merged(agencies), _merged(ices)
+    agency.name = _confirmed_in_place(agency.name, pages)
+    ice.name = _confirmed_in_place(ice.name, pages)
     agency.signed_on, ice.signed_on = consistent_dates(agency.signed_on, ice.signed_on)
     result = Extraction(
         agency_signatory=agency,
@@ -185,20 +175,18 @@ def _line_words(page: PageRead) -> list[Word]:
     return page.line_words
 
 
-def _merged(readings: Sequence[tuple[str, Signatory]]) -> tuple[Signatory, str]:
+def _merged(readings: Sequence[tuple[str, Signatory]]) -> Signatory:
     """The first reading, each part it has not published taken from the first other
     reading that has (a part it has not read at all, from one that has a candidate).
     A name no reading publishes is published when two readings (say Tesseract's and the
-    line engine's) read it alike: two engines seldom misread a signature as one name.
-    Also which reading the name is from."""
-    (source, signatory), others = readings[0], readings[1:]
+    line engine's) read it alike: two engines seldom misread a signature as one name."""
+    (_, signatory), others = readings[0], readings[1:]
     if not any(s.name.published for _, s in readings):
         # What each reading read as the name: a name, or the text that failed the checks
         # (`Steve id den`, a scanner's layer over a signature), which can still confirm.
         read = [(method, s.name, s.name.value or s.name.raw) for method, s in readings]
         for (first, name, text), (second, again, seen) in combinations(read, 2):
-            agree = alike(text or "", seen or "", READINGS_AGREE)
-            if not (text and seen and (name.value or again.value) and agree):
+            if not (text and seen and (name.value or again.value) and alike(text, seen)):
                 continue
             named = [v for v in (name, again) if v.value]
             if len(named) == 1 and _saw_more(named[0].value, text, seen):
@@ -211,21 +199,19 @@ def _merged(readings: Sequence[tuple[str, Signatory]]) -> tuple[Signatory, str]:
             method = f"{name.method}+{second}" if fuller is name else f"{again.method}+{first}"
             signatory.name = replace(fuller, confidence=confidence, method=method, reason=None)
             break
-    for method, other in others:
+    for _, other in others:
         for part in ("name", "title", "agency", "signed_on"):
             mine, theirs = getattr(signatory, part), getattr(other, part)
             if (not mine.published and theirs.published) or (mine.value is None and theirs.value):
                 setattr(signatory, part, theirs)  # a fact, or at least a candidate
-                source = method if part == "name" else source
     signatory.name = _completed(signatory.name, readings)
-    return signatory, source
+    return signatory
 
 
-def _confirmed_in_place(name: Value, pages: Sequence[PageRead], source: str) -> Value:
-    """A candidate name another reading of its page (not `source`, the one it is from)
-    reads alike in the same place (the words whose centres lie in its box, widened by
-    half a line): two engines reading the same spot the same way (`Steve Whidden` beside
-    a scanner's `Steve id den`, or Tesseract's reading of that line alone)."""
+def _confirmed_in_place(name: Value, pages: Sequence[PageRead]) -> Value:
+    """A candidate name another reading of its page reads alike in the same place (the
+    words whose centres lie in its box, widened by half a line): two engines reading
+    the same spot the same way (`Steve Whidden` beside a scanner's `Steve id den`)."""
     if name.published or not name.value or name.box is None or name.page is None:
         return name
     x0, y0, x1, y1 = name.box
@@ -234,20 +220,17 @@ def _confirmed_in_place(name: Value, pages: Sequence[PageRead], source: str) -> 
     if page is None:
         return name
     for method, words in ((OCR, page.words), (SCANNER_LAYER, page.layer_words),
-                          (LINE_OCR, page.line_words),
-                          (NAME_LINE_OCR, page.name_line_words)):  # fmt: skip
+                          (LINE_OCR, page.line_words)):  # fmt: skip
         there = [
             w.text
             for w in words
             if x0 - 2 * pad <= (w.x0 + w.x1) / 2 <= x1 + 2 * pad and y0 - pad <= w.yc <= y1 + pad
         ]
-        text = " ".join(there)
-        # Another reading: not the name's own, nor Tesseract's again for Tesseract's name.
-        engine = OCR if method == NAME_LINE_OCR else method
+        text = " ".join(there)  # (the name's own reading reads the same letters: not a second)
         if (
-            engine != source
-            and text
-            and alike(name.value, text, READINGS_AGREE)
+            text
+            and letters(text) != letters(name.value)
+            and alike(name.value, text)
             and not _saw_more(name.value, name.value, text)
         ):
             confidence = max(name.confidence or 0.0, CORROBORATED)

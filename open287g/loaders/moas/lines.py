@@ -26,7 +26,7 @@ import sys
 from typing import Any
 
 from open287g.loaders.moas.layout import Word
-from open287g.loaders.moas.ocr import OcrPage, OcrUnavailable, crop, run_engine
+from open287g.loaders.moas.ocr import OcrPage, OcrUnavailable, run_engine
 
 ENGINE = "rapidocr"
 # The child's address space: the models and one signature page's feature maps fit
@@ -84,11 +84,13 @@ def engine_lines(image: bytes, *, timeout: float) -> list[dict[str, Any]]:
 
 def _below(image: bytes, row: int) -> tuple[bytes, int]:
     """A binary PGM image from pixel row `row` down, and the rows cut off."""
-    _, width, height, _ = image.split(maxsplit=4)[:4]
-    row = max(0, min(row, int(height) - 1))
+    magic, width, height, depth, pixels = image.split(maxsplit=4)
+    w, h = int(width), int(height)
+    row = max(0, min(row, h - 1))
     if row == 0:
         return image, 0
-    return crop(image, 0, row, int(width), int(height)), row
+    header = b"%s\n%d %d\n%s\n" % (magic, w, h - row, depth)
+    return header + pixels[row * w :], row
 
 
 def parse_lines(lines: list[dict[str, Any]], points_per_pixel: float) -> OcrPage:

@@ -63,17 +63,6 @@ def recognize(image: bytes, points_per_pixel: float, *, psm: int, timeout: float
     return parse_tsv(out.decode("utf-8", errors="replace"), points_per_pixel)
 
 
-def crop(image: bytes, left: int, top: int, right: int, bottom: int) -> bytes:
-    """The part of a binary PGM image between those pixel columns and rows (clamped)."""
-    magic, width, height, depth, pixels = image.split(maxsplit=4)
-    w, h = int(width), int(height)
-    left, right = max(0, min(left, w - 1)), max(1, min(right, w))
-    top, bottom = max(0, min(top, h - 1)), max(1, min(bottom, h))
-    right, bottom = max(right, left + 1), max(bottom, top + 1)
-    rows = b"".join(pixels[r * w + left : r * w + right] for r in range(top, bottom))
-    return b"%s\n%d %d\n%s\n" % (magic, right - left, bottom - top, depth) + rows
-
-
 def run_engine(
     command: list[str], image: bytes, *, timeout: float, env: dict[str, str], name: str
 ) -> bytes:

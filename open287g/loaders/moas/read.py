@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 
-from open287g.loaders.moas.layout import Line, Word, group_lines
+from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.lines import recognize_lines
 from open287g.loaders.moas.ocr import (
     OcrFailed,
     OcrPage,
     OcrUnavailable,
-    crop,
     engine_version,
     recognize,
 )
@@ -92,9 +91,6 @@ class PageRead:
     # A scanned signature page read line by line by a second engine (`lines.py`), which
     # reads typed names under signatures and handwritten digits Tesseract misses.
     line_words: list[Word] = field(default_factory=list, repr=False)
-    # Each name-like line of that reading read again by Tesseract alone (`psm` 7 on the
-    # line's crop): a third reading of just the lines a name may be on.
-    name_line_words: list[Word] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -232,14 +228,12 @@ def _ocr_page(
     reading = ocr(3)
     words = reading.words
     line_words: list[Word] = []
-    name_lines: list[Word] = []
     reason = None
     if _SIGNATURE_PAGE.search(reading.text):
         # Names typed or stamped beside a signature are often skipped in reading order;
         # a sparse-text pass finds them, with positions for the extractor.
         words = ocr(11).words
         line_words, reason = _lines(image, points_per_pixel, number, clock, progress, words)
-        name_lines = _name_lines(image, points_per_pixel, line_words, clock)
     return PageRead(
         number,
         OCR,
@@ -250,7 +244,6 @@ def _ocr_page(
         words=words,
         width=width,
         line_words=line_words,
-        name_line_words=name_lines,
     )
 
 
@@ -297,58 +290,6 @@ def _lines(
         progress("page", number)
 
 
-# A line that may hold a name (a form's `Name:` label before it): letters, initials and
-# a suffix, 2 to 6 words.
-_NAME_LINE = re.compile(r"^[A-Za-z][A-Za-z.,:'’\"\- ]{3,60}$")
-_NAME_LINE_PAD = 3.0  # points around the line's words
-
-
-def _name_lines(
-    image: bytes, points_per_pixel: float, line_words: list[Word], clock: _OcrClock
-) -> list[Word]:
-    """Tesseract's reading of each name-like line the line engine found, one line at a
-    time (`psm` 7 on its crop: far better than on the whole page when a signature crosses
-    the line), placed on the page; none past the OCR budget or when Tesseract fails."""
-    out: list[Word] = []
-    k = points_per_pixel
-    for segment in _segments(group_lines(line_words)):
-        text = " ".join(w.text for w in segment)
-        if not (2 <= len(segment) <= 6 and _NAME_LINE.match(text)):
-            continue
-        x0 = min(w.x0 for w in segment) - _NAME_LINE_PAD
-        y0 = min(w.y0 for w in segment) - _NAME_LINE_PAD
-        x1 = max(w.x1 for w in segment) + _NAME_LINE_PAD
-        y1 = max(w.y1 for w in segment) + _NAME_LINE_PAD
-        part = crop(image, int(x0 / k), int(y0 / k), int(x1 / k) + 1, int(y1 / k) + 1)
-        started = time.monotonic()
-        try:
-            reading = recognize(part, points_per_pixel, psm=7, timeout=clock.timeout())
-        except (OcrUnavailable, OcrFailed):
-            return out
-        finally:
-            clock.used += time.monotonic() - started
-        left, top = int(x0 / k) * k, int(y0 / k) * k
-        out += [
-            Word(w.text, w.x0 + left, w.y0 + top, w.x1 + left, w.y1 + top, w.conf)
-            for w in reading.words
-        ]
-    return out
-
-
-def _segments(lines: list[Line]) -> list[list[Word]]:
-    """Each line cut where a gap wider than three heights parts two columns' words."""
-    out: list[list[Word]] = []
-    for line in lines:
-        segment = [line.words[0]]
-        for word in line.words[1:]:
-            if word.x0 - segment[-1].x1 > 3 * max(word.height, segment[-1].height):
-                out.append(segment)
-                segment = []
-            segment.append(word)
-        out.append(segment)
-    return out
-
-
 def _ocr_signature_words(
     page: pdfium.PdfPage, own: PageRead, clock: _OcrClock, progress: Progress
 ) -> PageRead:
@@ -367,7 +308,6 @@ def _ocr_signature_words(
         clock.used += time.monotonic() - started
         progress("page", own.number)
     line_words, reason = _lines(image, points_per_pixel, own.number, clock, progress, reading.words)
-    name_lines = _name_lines(image, points_per_pixel, line_words, clock)
     return PageRead(
         own.number,
         OCR,
@@ -379,5 +319,4 @@ def _ocr_signature_words(
         width=own.width,
         layer_words=own.words,
         line_words=line_words,
-        name_line_words=name_lines,
     )

@@ -52,9 +52,7 @@ def analyze(
     """Read and extract one PDF (runs in a worker process; words stay there)."""
     read = read_pdf(data, limits, progress, skip)
     extraction = extract(read.pages) if read.pages else Extraction()
-    read.pages = [
-        replace(p, words=[], layer_words=[], line_words=[], name_line_words=[]) for p in read.pages
-    ]
+    read.pages = [replace(p, words=[], layer_words=[], line_words=[]) for p in read.pages]
     return Analysis(read, extraction)
 
 
