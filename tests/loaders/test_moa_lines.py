@@ -10,12 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open287g.loaders.moas.extract import extract
+from open287g.db.ingest.documents import KnownDocument
+from open287g.loaders.moas.extract import EXTRACTOR_VERSION, extract
 from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.lines import parse_lines, recognize_lines
+from open287g.loaders.moas.load import reread_reason
 from open287g.loaders.moas.ocr import OcrFailed
 from open287g.loaders.moas.pdf import load_page, open_pdf, render_gray
-from open287g.loaders.moas.read import ReadLimits, _lines, _OcrClock, read_pdf
+from open287g.loaders.moas.read import (
+    BLOCK_UNREAD,
+    SCAN_UNREAD,
+    ReadLimits,
+    _lines,
+    _OcrClock,
+    read_pdf,
+)
 from tests.support.moas import KINNEY, one_page
 
 _TEXT = st.text(alphabet="abcj.,- 0123", min_size=1, max_size=40)  # no capital: no space put back
@@ -117,3 +126,21 @@ def test_the_spaces_the_engine_loses_are_put_back(read: str, words: list[str]) -
 @given(st.lists(st.from_regex(r"[A-Z][a-z]{3,8}", fullmatch=True), min_size=2, max_size=4))
 def test_capitalised_words_run_together_come_apart(words: list[str]) -> None:
     assert _words("".join(words)) == words
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "again"),
+    [
+        ("partial", f"page 9: {BLOCK_UNREAD}: line OCR took longer than 60 s", "second OCR"),
+        ("partial", f"page 2: {SCAN_UNREAD}: tesseract is not installed", "OCR is available"),
+        ("partial", "page 2: page cannot be loaded: bad", None),
+        ("read", None, None),
+    ],
+)
+def test_a_document_the_second_engine_missed_is_read_again(
+    status: str, reason: str | None, again: str | None
+) -> None:
+    known = KnownDocument(1, status, reason, EXTRACTOR_VERSION, 1)
+    why = reread_reason(known, ReadLimits())
+    assert (why is None) if again is None else (again in (why or ""))
+    assert reread_reason(known, ReadLimits(ocr=False)) is None  # OCR off: nothing better

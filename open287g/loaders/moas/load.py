@@ -51,14 +51,13 @@ from open287g.db.ingest.provenance import (
 from open287g.loaders.errors import LoadError
 from open287g.loaders.moas.extract import EXTRACTOR_VERSION
 from open287g.loaders.moas.fields import Extraction, Signatory, Value
+from open287g.loaders.moas.lines import engine_version as lines_engine_version
 from open287g.loaders.moas.ocr import OcrUnavailable, engine_version
-from open287g.loaders.moas.read import ReadLimits
+from open287g.loaders.moas.read import BLOCK_UNREAD, SCAN_UNREAD, ReadLimits
 from open287g.loaders.moas.workers import Analysis, ReaderPool, analyze
 from open287g.loaders.sources import SourceDocument, expand_paths, is_url, read_one
 
 MANIFEST = "manifest.csv"
-# How read.py says a scanned page went unread: OCR was off, missing, timed out or failed.
-_OCR_MISSED = "scanned page not read"
 
 
 @dataclass(frozen=True)
@@ -118,16 +117,22 @@ def reread_reason(known: KnownDocument, limits: ReadLimits, *, reread: bool = Fa
         return "asked to"
     if known.extractor_version is None or known.extractor_version < EXTRACTOR_VERSION:
         return f"read by extractor {known.extractor_version or 0}, now {EXTRACTOR_VERSION}"
-    if known.status != "read" and _OCR_MISSED in (known.reason or "") and _ocr_works(limits):
+    reason = known.reason or ""
+    if known.status == "read" or not _works(limits, engine_version):
+        return None
+    if SCAN_UNREAD in reason:
         return "its scans were not read by OCR; OCR is available now"
+    if BLOCK_UNREAD in reason and _works(limits, lines_engine_version):
+        return "its signature block was not read by the second OCR engine; it is available now"
     return None
 
 
-def _ocr_works(limits: ReadLimits) -> bool:
+def _works(limits: ReadLimits, engine: Callable[[], str]) -> bool:
+    """Whether OCR is on and `engine` (a function naming its version) is installed."""
     if not limits.ocr:
         return False
     try:
-        engine_version()
+        engine()
     except OcrUnavailable:
         return False
     return True

@@ -40,6 +40,13 @@ SCAN_COVER = 0.8
 _SIGNATURE_TEXT = re.compile(r"By\s*signing|For\s*the\s*LEA|For\s*ICE", re.IGNORECASE)
 
 
+# How a page says a reading is missing, so that a later load reads it again once the
+# cause may be gone (`load.reread_reason`): a scan OCR did not read (OCR off, missing,
+# timed out, failed), and a signature block the second engine did not read.
+SCAN_UNREAD = "scanned page not read"
+BLOCK_UNREAD = "signature block not read by the second OCR engine"
+
+
 # Told which page the reader is on: ("page", n) when PDF work on page n starts or resumes,
 # ("ocr", n) when page n goes to OCR (workers.py counts PDF time and OCR time apart).
 Progress = Callable[[str, int], None]
@@ -204,7 +211,7 @@ def _fallback(own: PageRead, reason: str) -> PageRead:
     """A scan OCR could not read: keep what little text layer it has, and say why."""
     if not own.text:
         own.method, own.engine = NONE, None
-    own.reason = f"scanned page not read: {reason}"
+    own.reason = f"{SCAN_UNREAD}: {reason}"
     return own
 
 
@@ -284,7 +291,7 @@ def _lines(
         timeout = clock.timeout()
         return recognize_lines(image, points_per_pixel, timeout=timeout, top=top).words, None
     except (OcrUnavailable, OcrFailed) as exc:
-        return [], f"signature block not read by the second OCR engine: {exc}"
+        return [], f"{BLOCK_UNREAD}: {exc}"
     finally:
         clock.used += time.monotonic() - started
         progress("page", number)
