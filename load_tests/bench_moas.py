@@ -39,11 +39,9 @@ _FIELDS = {
 }
 
 
-def _peak_mb() -> tuple[float, float]:
-    """Peak resident memory of this process and of the largest worker (Linux: KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, workers
+def _peak_mb() -> float:
+    """Peak resident memory of this process (Linux: KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def main(folder: Path, jobs: int) -> None:
@@ -76,13 +74,16 @@ async def main(folder: Path, jobs: int) -> None:
                 text("SELECT count(*) FROM officials WHERE document_id IS NOT NULL")
             )
         await engine.dispose()
-    own, workers = _peak_mb()
+    own = _peak_mb()
     total_pages = sum(pages.values())
     print(f"moas load: {len(planned)} PDFs, {total_pages} pages in {seconds:.0f} s, {jobs} jobs")
     print(f"  {totals.summary()}")
     print(f"  pages by method: {pages}; {total_pages / seconds:.2f} pages/s overall")
     print(f"  links to agreements {links}, officials from documents {officials}")
-    print(f"  peak memory: loader {own:.0f} MB, largest worker {workers:.0f} MB")
+    print(
+        f"  peak memory: loader {own:.0f} MB, largest reader {totals.worker_peak_mb:.0f} MB"
+        " (its own; the OCR engines' child processes have their own caps)"
+    )
     print(f"  re-run (all unchanged by sha256): {again.summary()} in {rerun:.1f} s")
     by_file: dict[str, dict[str, str | None]] = {}
     for name, field_name, value in rows:

@@ -91,6 +91,7 @@ class MoaResult:
 @dataclass
 class MoaTotals:
     results: list[MoaResult] = field(default_factory=list)
+    worker_peak_mb: float = 0.0  # the largest any reader process reached (its own)
 
     @property
     def failed(self) -> int:
@@ -108,6 +109,11 @@ class MoaTotals:
             f" / partly read {by.count('partial')} / unreadable {by.count('unreadable')}"
             f" / failed {by.count('failed')};"
             f" {pages} pages ({ocr} by OCR)"
+            + (
+                f"; readers' peak memory {self.worker_peak_mb:.0f} MB"
+                if self.worker_peak_mb
+                else ""
+            )
         )
 
 
@@ -185,6 +191,7 @@ async def load_moas(
     is too large or cannot be stored is `failed` with the reason, and the rest load."""
     limits = limits or ReadLimits()
     engine_version.cache_clear()  # OCR installed since the last load in this process
+    lines_engine_version.cache_clear()
     jobs = max(1, jobs)
     totals = MoaTotals()
     db_lock = asyncio.Lock()  # one statement at a time when `target` is a connection
@@ -228,6 +235,7 @@ async def load_moas(
             task.cancel()
         await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
         await asyncio.to_thread(pool.close)
+        totals.worker_peak_mb = pool.peak_kb / 1024
     return totals
 
 

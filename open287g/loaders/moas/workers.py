@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import cast
 
 from open287g.loaders.moas.extract import extract
@@ -106,6 +107,9 @@ class ReaderPool:
         self._context = multiprocessing.get_context("spawn")
         self._idle: list[_Worker] = []
         self._slots = asyncio.Semaphore(max(1, jobs))
+        # The largest resident size any worker reached, its own (not its children's):
+        # what the memory limit bounds, as `load moas` reports it.
+        self.peak_kb = 0
 
     async def analyze(self, data: bytes) -> tuple[Analysis, float]:
         """The document's analysis and the seconds it took (a worker's start included).
@@ -140,6 +144,7 @@ class ReaderPool:
             except IndexError:
                 worker = self._start()
             outcome = self._attempt(worker, data, skip, clock)
+            self.peak_kb = max(self.peak_kb, own_peak_kb(worker.process.pid))
             if isinstance(outcome, Analysis):
                 self._idle.append(worker)
                 return outcome
@@ -207,6 +212,19 @@ class ReaderPool:
                 f" memory limit of {self.limits.memory_limit} MB"
             )
         return f"the PDF reader crashed (exit {code})"
+
+
+def own_peak_kb(pid: int | None) -> int:
+    """A process's own peak resident size in kB (Linux's VmHWM, which starts afresh at
+    exec, unlike `ru_maxrss`); 0 when it cannot be read (gone, or not Linux)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def _on(page: int) -> str:
