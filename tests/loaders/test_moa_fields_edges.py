@@ -375,8 +375,28 @@ def test_a_month_misspelt_by_one_letter_is_repaired(day: dt.date, where: int) ->
 
 
 @pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("4.29:2S", dt.date(2025, 4, 29)),  # a separator read as a colon, a 5 as an S
+        ("Date: 3π13-2020", dt.date(2020, 3, 13)),
+        ("3;17;2025", dt.date(2025, 3, 17)),
+    ],
+)
+def test_a_separator_read_as_another_mark_is_repaired(text: str, day: dt.date) -> None:
+    assert parse_date(repaired_date(text))[0] == day
+
+
+@pytest.mark.parametrize(
     "text",
-    ["Sheriff 12 men", "Ve 13.0", "Title: Chief of Police", "Monch 13, B0as", "Agency 9"],
+    [
+        "Sheriff 12 men",
+        "Ve 13.0",
+        "Title: Chief of Police",
+        "Monch 13, B0as",
+        "Agency 9",
+        "at 10:30",
+        "4.74.25",
+    ],
 )
 def test_text_that_is_no_date_stays_no_date(text: str) -> None:
     assert parse_date(repaired_date(text))[0] is None

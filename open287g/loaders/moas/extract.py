@@ -20,14 +20,15 @@ from open287g.loaders.moas.signatures import LINE_OCR, SCANNER_LAYER, read_signa
 # The version of what reads an MOA (text, OCR, extraction). Each document records the
 # version that read it; `open287g load moas` reads again every document an older version
 # read. Raise it with any change that may read a document differently.
-EXTRACTOR_VERSION = 9  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
+EXTRACTOR_VERSION = 10  # 2: layout, OCR of scanned signature pages; 3: + their layer; 4: gate
 # 5: names corroborated by the rest of the MOA; a scanner's layer and the signature line
 # itself read at lower confidence; 6: the right party's labels left of its heading;
 # 7: points of contact without places, institutions, ranks; 8: a column line confirms a
 # name only when it holds nothing else; ICE names cut short completed; 9: a second OCR
 # engine (`lines.py`) reads signature pages; readings that agree corroborate a name, the
 # fuller spelling wins; parties' dates months apart are candidates; handwritten dates
-# repaired (letters for digits, misspelt months)
+# repaired (letters for digits, misspelt months); 10: a date separator OCR read as another
+# mark (`4.29:2S`)
 
 _MODELS = (
     (ProgramModelCode.TRIBAL_TASK_FORCE, re.compile(r"Tribal\s+Task\s+Force", re.IGNORECASE)),

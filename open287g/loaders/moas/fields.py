@@ -219,8 +219,9 @@ _MONTH_NAMES = (
 
 def repaired_date(text: str) -> str:
     """`text` with OCR's usual misreadings of a handwritten date undone: a month name
-    misspelt (`Fe brvarz 28.2025`, `Marrh 12`) spelt right, and in a token of digits and
-    separators, letters that stand for digits read as those digits (`O3/ob/2o25`). What
+    misspelt (`Fe brvarz 28.2025`, `Marrh 12`) spelt right, a separator read as another
+    mark (`4.29:2S`, `3π13-2020`), and in a token of digits and separators, letters that
+    stand for digits read as those digits (`O3/ob/2o25`). What
     it gives is a guess: its caller reads it at a lower confidence."""
 
     def month(match: re.Match[str]) -> str:
@@ -229,6 +230,8 @@ def repaired_date(text: str) -> str:
         close = difflib.SequenceMatcher(None, word, best).ratio() >= 0.72
         return best.capitalize() if close and len(best) >= 5 else match.group(0)
 
+    # A separator OCR read as another mark between two groups of digits (`4.29:2S`, `3π13`).
+    text = re.sub(r"(?<=[0-9])[:;π](?=[0-9A-Za-z])", "-", text)
     text = re.sub(r"\b[A-Za-z]{2,}(?: [a-z]{2,})?(?=\s*\d)", month, text)
     text = re.sub(r"\b([A-Z][a-z]+ \d{1,2})\.\s?(\d{4})\b", r"\1, \2", text)  # `28.2025`
 
