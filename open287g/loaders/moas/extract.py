@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import combinations
+from operator import attrgetter
 
 from open287g.db.models.enums import ProgramModelCode
 from open287g.loaders.moas.blocks import name_in, read_title
@@ -41,6 +42,12 @@ _MODELS = (
         ProgramModelCode.JAIL_ENFORCEMENT,
         re.compile(r"Jail\s+Enforcement\s+Model|\bJEM\b|jail\s+enforcement", re.IGNORECASE),
     ),
+)
+# The readings of a scanned signature page besides Tesseract's (`PageRead.words`): the
+# scanner's own text layer and the line engine's, each with the words it gives a page.
+_SECOND_READINGS: tuple[tuple[str, Callable[[PageRead], list[Word]]], ...] = (
+    (SCANNER_LAYER, attrgetter("layer_words")),
+    (LINE_OCR, attrgetter("line_words")),
 )
 # How far the parties' signing dates may lie apart (days): the agency's at most this much
 # after ICE's, and at most this much before it (`consistent_dates`).
@@ -145,7 +152,7 @@ def extract(pages: Sequence[PageRead]) -> Extraction:
     # (`signatures.SCANNER_LAYER`, `signatures.LINE_OCR`): an agency name from it is a
     # candidate unless another reading or the rest of the MOA confirms it.
     agencies, ices = [(OCR, agency)], [(OCR, ice)]
-    for method, words_of in ((SCANNER_LAYER, _layer_words), (LINE_OCR, _line_words)):
+    for method, words_of in _SECOND_READINGS:
         if not any(words_of(p) for p in pages):
             continue
         other = [replace(p, words=words_of(p), method=method) if words_of(p) else p
@@ -166,14 +173,6 @@ def extract(pages: Sequence[PageRead]) -> Extraction:
     )
     result.signed_on = signing_date(agency.signed_on, ice.signed_on)
     return result
-
-
-def _layer_words(page: PageRead) -> list[Word]:
-    return page.layer_words
-
-
-def _line_words(page: PageRead) -> list[Word]:
-    return page.line_words
 
 
 def _merged(readings: Sequence[tuple[str, Signatory]]) -> Signatory:
@@ -205,7 +204,7 @@ def _merged(readings: Sequence[tuple[str, Signatory]]) -> Signatory:
             mine, theirs = getattr(signatory, part), getattr(other, part)
             if (not mine.published and theirs.published) or (mine.value is None and theirs.value):
                 setattr(signatory, part, theirs)  # a fact, or at least a candidate
-    signatory.name = _completed(signatory.name, readings)
+    signatory.name = _fuller_spelling(signatory.name, readings)
     return signatory
 
 
@@ -220,8 +219,8 @@ def _confirmed_in_place(name: Value, pages: Sequence[PageRead]) -> Value:
     page = next((p for p in pages if p.number == name.page), None)
     if page is None:
         return name
-    for method, words in ((OCR, page.words), (SCANNER_LAYER, page.layer_words),
-                          (LINE_OCR, page.line_words)):  # fmt: skip
+    readings = [(OCR, page.words), *((method, of(page)) for method, of in _SECOND_READINGS)]
+    for method, words in readings:
         there = [
             w.text
             for w in words
@@ -232,7 +231,7 @@ def _confirmed_in_place(name: Value, pages: Sequence[PageRead]) -> Value:
             text
             and letters(text) != letters(name.value)
             and alike(name.value, text)
-            and not _saw_more(name.value, name.value, text)
+            and not _saw_more(name.value, text)
         ):
             confidence = max(name.confidence or 0.0, CORROBORATED)
             return replace(
@@ -247,7 +246,7 @@ def _saw_more(value: str | None, *texts: str | None) -> bool:
     return any(len(letters(t or "")) > len(letters(value or "")) for t in texts)
 
 
-def _completed(name: Value, readings: Sequence[tuple[str, Signatory]]) -> Value:
+def _fuller_spelling(name: Value, readings: Sequence[tuple[str, Signatory]]) -> Value:
     """A published name another reading reads alike with letters it lost (`Ravis
     Daugherty`, the T under a signature; another reading `TRAVIS DAUGHERTY`), spelt as
     that reading does: only when every letter read is in the fuller reading, in order."""
