@@ -18,7 +18,7 @@ from open287g.loaders.moas.corroborate import (
 from open287g.loaders.moas.extract import extract, points_of_contact
 from open287g.loaders.moas.fields import parse_date, tidy_name
 from open287g.loaders.moas.read import PageRead
-from tests.support.moas import laid_out
+from tests.support.moas import BY_SIGNING, laid_out
 
 _FIRST = st.sampled_from(["Jason", "Gary", "Douglas", "Michelle", "Christopher", "Benjamin"])
 _LAST = st.sampled_from(["Campbell", "Schuette", "Goerke", "Dasovich", "Kirkpatrick", "Osborne"])
@@ -111,7 +111,7 @@ def test_a_generated_signature_block_is_read(
     signature = laid_out(
         9,
         [
-            [(60, "By signing this MOA, each party agrees to the fullest extent allowed by law.")],
+            [(60, BY_SIGNING)],
             [(60, "For the LEA:"), (311, "For ICE:")],
             [
                 (60, "Date: " + agency_on.strftime(form)),
@@ -140,7 +140,7 @@ def test_a_name_with_a_misread_title_before_it() -> None:
     page = laid_out(
         7,
         [
-            [(60, "By signing this MOA, each party agrees to the fullest extent allowed by law.")],
+            [(60, BY_SIGNING)],
             [(60, "Timothy S. Robbins"), (320, "Sherilf Billy Woods")],
             [(60, "Acting Executive Associate Director"), (320, "Sheriff, Marion County")],
             [
@@ -195,7 +195,7 @@ def test_a_place_in_the_column_is_not_confirmed_by_the_body(place: str) -> None:
     signature = laid_out(
         9,
         [
-            [(60, "By signing this MOA, each party agrees to the fullest extent allowed by law.")],
+            [(60, BY_SIGNING)],
             [(60, "For the LEA:"), (311, "For ICE:")],
             [(60, "Date:"), (311, "Date:")],
             [(60, "Signature:"), (311, "Signature:")],
@@ -211,7 +211,7 @@ def test_an_ice_name_cut_short_is_the_officials() -> None:
     page = laid_out(
         7,
         [
-            [(60, "By signing this MOA, each party agrees to the fullest extent allowed by law.")],
+            [(60, BY_SIGNING)],
             [(60, "Timothy S. Robbin"), (320, "Billy Woods")],
             [(60, "Acting Executive Associate Director"), (320, "Sheriff, Marion County")],
             [(60, "U.S. Immigration and Customs Enforcement"), (320, "Marion County Sheriff")],

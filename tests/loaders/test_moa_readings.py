@@ -20,9 +20,7 @@ from open287g.loaders.moas.extract import (
 from open287g.loaders.moas.fields import PUBLISH_CONFIDENCE, Value
 from open287g.loaders.moas.layout import Word
 from open287g.loaders.moas.read import PageRead
-from tests.support.moas import laid_out
-
-BY_SIGNING = "By signing this MOA, each party agrees to the fullest extent allowed by law."
+from tests.support.moas import BY_SIGNING, laid_out
 
 
 def signature_page(agency_name: str, ice_name: str, conf: float) -> PageRead:

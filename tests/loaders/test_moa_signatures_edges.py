@@ -30,9 +30,7 @@ from open287g.loaders.moas.signatures import (
     read_signatories,
     signature_columns,
 )
-from tests.support.moas import laid_out
-
-BY_SIGNING = "By signing this MOA, each party agrees to the fullest extent allowed by law."
+from tests.support.moas import BY_SIGNING, laid_out
 
 
 def found(text: str, conf: float | None = None, after: str = "") -> Found:

@@ -25,6 +25,8 @@ MOA_DIR = SHARED_DATA / "moa"
 TRUTH = Path(__file__).resolve().parents[1] / "data" / "moa_truth.csv"
 KINNEY = "KinneyCoTX_TFM_MOA_03.19.2025.pdf"  # a scan: no text layer at all
 NO_OCR = ReadLimits(ocr=False)
+# The paragraph a signature block follows, as laid-out pages write it.
+BY_SIGNING = "By signing this MOA, each party agrees to the fullest extent allowed by law."
 
 
 def pdf(name: str) -> bytes:
